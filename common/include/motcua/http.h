@@ -1,0 +1,117 @@
+/*
+ * The request context handed to every handler, the route table, and the
+ * helpers a handler uses to answer.
+ *
+ * A request's path through a service is short and one-directional:
+ *   route table -> request id, limits, auth, content type, JSON parse ->
+ *   handler (parse spec -> domain logic -> store) -> one mc_reply_* call.
+ * Handlers never touch ulfius directly; they read path/query/header values
+ * and answer through these helpers, which also keep the metrics, the access
+ * log and Idempotency-Key replay consistent across services.
+ */
+#ifndef MOTCUA_HTTP_H
+#define MOTCUA_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "motcua/auth.h"
+#include "motcua/error.h"
+
+#define MC_MAX_PATH_PARAMS 8
+
+struct _u_request;
+struct _u_response;
+typedef struct mc_app mc_app;
+typedef struct mc_request mc_request;
+
+typedef void (*mc_handler_fn)(mc_request *req);
+
+enum mc_auth_mode {
+    MC_AUTH_NONE = 0,  /* public; an Authorization header is still verified if sent */
+    MC_AUTH_REQUIRED,  /* 401 without a valid token */
+};
+
+enum mc_route_flags {
+    MC_ROUTE_JSON_BODY = 1u << 0,   /* requires application/json; body parsed strictly into req->body */
+    MC_ROUTE_IDEMPOTENT = 1u << 1,  /* honours Idempotency-Key (creating POSTs) */
+};
+
+struct mc_route {
+    const char *method;   /* "GET", "POST", ... */
+    const char *pattern;  /* "/api/v1/procedures/{code}/versions/{version}" */
+    mc_handler_fn handler;
+    enum mc_auth_mode auth;
+    unsigned roles;       /* enum mc_role bits allowed; 0 = any authenticated caller */
+    unsigned flags;       /* enum mc_route_flags */
+};
+
+struct mc_request {
+    const struct _u_request *u;
+    struct _u_response *response;
+    mc_app *app;
+    const struct mc_route *route;
+    char request_id[129];
+    size_t n_path_params;
+    const char *path_names[MC_MAX_PATH_PARAMS];
+    char *path_values[MC_MAX_PATH_PARAMS];
+    bool authenticated;
+    mc_principal principal;
+    json_t *body;       /* parsed body for MC_ROUTE_JSON_BODY routes; owned by the dispatcher */
+    unsigned status;    /* status answered; 0 until a reply */
+    const char *error_code; /* machine code of an error answer, for the access log */
+};
+
+/* Values from the request. Pointers stay valid for the request's lifetime. */
+const char *mc_path_param(const mc_request *req, const char *name);
+const char *mc_query_param(const mc_request *req, const char *name);
+const char *mc_header(const mc_request *req, const char *name);
+/* The service-specific context set by the service's start hook. */
+void *mc_request_service_ctx(const mc_request *req);
+struct mc_db_pool *mc_request_db(const mc_request *req);
+
+/* Answers. Each steals the json_t it is given. */
+void mc_reply_json(mc_request *req, unsigned status, json_t *body);
+/* A cacheable read: sets ETag (computed from the body when etag is NULL) and
+   answers 304 without a body when If-None-Match matches. */
+void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const char *etag);
+/* 201 Created with Location and (optional) ETag. */
+void mc_reply_created(mc_request *req, json_t *body, const char *location, const char *etag);
+void mc_reply_no_content(mc_request *req);
+/* problem+json for `err`; detail is printf-style (may be NULL). */
+void mc_reply_error(mc_request *req, mc_error err, const char *detail_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* problem+json with an `errors` list (stolen): 422 for body validation
+   (MC_ERR_VALIDATION) or 400 for query parameters (MC_ERR_BAD_QUERY). */
+void mc_reply_errors(mc_request *req, mc_error err, json_t *errors);
+void mc_set_header(mc_request *req, const char *name, const char *value);
+
+/* Optimistic concurrency for writes to an existing resource: answers 428 when
+   If-Match is missing and 412 when it does not match `current_etag`, and
+   returns false in both cases (the handler then returns). */
+bool mc_require_if_match(mc_request *req, const char *current_etag);
+/* Strong ETag for a resource revision: writes "\"<prefix><revision>\"". */
+void mc_etag_for_revision(char *out, size_t out_len, const char *prefix, long long revision);
+
+/* Query-parameter errors: {parameter, code, message} into `errors`. */
+void mc_errors_add_param(json_t *errors, const char *parameter, const char *code, const char *message);
+
+/* Keyset pagination. `limit` defaults to default_limit and must be in
+   1..max_limit; `cursor` is an opaque base64url token the server produced,
+   decoding to a JSON array of `cursor_arity` sort keys. Problems go to
+   `errors` (as parameter errors); returns false if there were any. On success
+   *cursor_keys is a new reference (or NULL on the first page). */
+bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_limit,
+                   size_t cursor_arity, unsigned *limit, json_t **cursor_keys, json_t *errors);
+/* {"items": items, "next_cursor": <token or null>}; steals both arguments. */
+json_t *mc_page_body(json_t *items, json_t *next_cursor_keys);
+
+/* Query parameters: parse helpers that add a parameter error when invalid. */
+bool mc_query_uint(const mc_request *req, const char *name, unsigned min, unsigned max,
+                   unsigned *out, bool *present, json_t *errors);
+/* A string parameter of at most max_len code points, valid UTF-8, no control
+   characters. Returns NULL when absent or invalid (invalid adds an error). */
+const char *mc_query_str(const mc_request *req, const char *name, size_t max_len, json_t *errors);
+
+#endif

@@ -1,0 +1,408 @@
+/*
+ * PostgreSQL connection pool, lazily prepared statements and the transaction
+ * runner (ARCHITECTURE.md §4; the shape follows GNU Taler's pg_* layer).
+ *
+ * Threads: the pool is shared by every HTTP worker thread; a connection is
+ * used by one thread at a time between mc_db_acquire and mc_db_release.
+ */
+#include "motcua/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "motcua/log.h"
+
+struct mc_db_conn {
+    PGconn *pg;
+    const mc_db_statement **prepared; /* statements prepared on this session */
+    size_t n_prepared, cap_prepared;
+    mc_error last_error;
+    char sqlstate[6];
+    char constraint[64];
+    bool in_use;
+    struct mc_db_pool *pool;
+};
+
+struct mc_db_pool {
+    char *conninfo;
+    char *schema;
+    unsigned size;
+    unsigned checkout_timeout_ms;
+    char statement_timeout[24];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    mc_db_conn *conns;
+    unsigned in_use;
+    unsigned long waits, timeouts;
+};
+
+mc_db_pool *mc_db_pool_new(const mc_db_pool_config *cfg)
+{
+    mc_db_pool *pool = calloc(1, sizeof *pool);
+    if (pool == NULL)
+        return NULL;
+    pool->conninfo = strdup(cfg->conninfo);
+    pool->schema = strdup(cfg->schema);
+    pool->size = cfg->size > 0 ? cfg->size : 1;
+    pool->checkout_timeout_ms = cfg->checkout_timeout_ms;
+    snprintf(pool->statement_timeout, sizeof pool->statement_timeout, "%u", cfg->statement_timeout_ms);
+    pool->conns = calloc(pool->size, sizeof *pool->conns);
+    for (unsigned i = 0; pool->conns != NULL && i < pool->size; i++)
+        pool->conns[i].pool = pool;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pool->conninfo == NULL || pool->schema == NULL || pool->conns == NULL) {
+        mc_db_pool_free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void mc_db_pool_free(mc_db_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (unsigned i = 0; pool->conns != NULL && i < pool->size; i++) {
+        if (pool->conns[i].pg != NULL)
+            PQfinish(pool->conns[i].pg);
+        free(pool->conns[i].prepared);
+    }
+    free(pool->conns);
+    free(pool->conninfo);
+    free(pool->schema);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->cv);
+    free(pool);
+}
+
+void mc_db_pool_stats(mc_db_pool *pool, unsigned *size, unsigned *in_use, unsigned long *waits,
+                      unsigned long *timeouts)
+{
+    pthread_mutex_lock(&pool->mu);
+    *size = pool->size;
+    *in_use = pool->in_use;
+    *waits = pool->waits;
+    *timeouts = pool->timeouts;
+    pthread_mutex_unlock(&pool->mu);
+}
+
+/* Open (or re-open) a session and give it the service's search_path and
+   statement_timeout. set_config() takes them as parameters, so no SQL text
+   is ever assembled from configuration. */
+static bool conn_open(mc_db_pool *pool, mc_db_conn *c)
+{
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    c->n_prepared = 0;
+    const char *keys[] = {"connect_timeout", "dbname", NULL};
+    const char *vals[] = {"3", pool->conninfo, NULL};
+    c->pg = PQconnectdbParams(keys, vals, 1);
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+        mc_log(MC_LOG_WARNING, NULL, "db.connect_failed", "%s",
+               c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
+        return false;
+    }
+    char search_path[160];
+    snprintf(search_path, sizeof search_path, "%s, public", pool->schema);
+    const char *params[2] = {search_path, pool->statement_timeout};
+    PGresult *res = PQexecParams(c->pg,
+                                 "SELECT pg_catalog.set_config('search_path', $1, false), "
+                                 "pg_catalog.set_config('statement_timeout', $2, false)",
+                                 2, NULL, params, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok;
+}
+
+mc_error mc_db_acquire(mc_db_pool *pool, mc_db_conn **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->in_use == pool->size) {
+        pool->waits++;
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += (time_t)(pool->checkout_timeout_ms / 1000);
+        deadline.tv_nsec += (long)(pool->checkout_timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        while (pool->in_use == pool->size) {
+            if (pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline) == ETIMEDOUT &&
+                pool->in_use == pool->size) {
+                pool->timeouts++;
+                pthread_mutex_unlock(&pool->mu);
+                return MC_ERR_DB_UNAVAILABLE;
+            }
+        }
+    }
+    mc_db_conn *c = NULL;
+    /* Prefer a connection that is already open. */
+    for (unsigned i = 0; i < pool->size && c == NULL; i++)
+        if (!pool->conns[i].in_use && pool->conns[i].pg != NULL)
+            c = &pool->conns[i];
+    for (unsigned i = 0; i < pool->size && c == NULL; i++)
+        if (!pool->conns[i].in_use)
+            c = &pool->conns[i];
+    c->in_use = true;
+    pool->in_use++;
+    pthread_mutex_unlock(&pool->mu);
+
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+        if (!conn_open(pool, c)) {
+            mc_db_release(pool, c);
+            return MC_ERR_DB_UNAVAILABLE;
+        }
+    }
+    c->last_error = MC_OK;
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    *out = c;
+    return MC_OK;
+}
+
+void mc_db_release(mc_db_pool *pool, mc_db_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    /* A connection left inside a transaction (a bug or a failed ROLLBACK) is
+       closed rather than handed to the next request in an unknown state. */
+    if (conn->pg != NULL && PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+    }
+    pthread_mutex_lock(&pool->mu);
+    conn->in_use = false;
+    pool->in_use--;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+static mc_error map_sqlstate(const char *state)
+{
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return MC_ERR_DB_RETRY;
+    if (strcmp(state, "57014") == 0)
+        return MC_ERR_DB_TIMEOUT;
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+        strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+        return MC_ERR_DB_UNAVAILABLE;
+    if (strncmp(state, "23", 2) == 0)
+        return MC_ERR_CONFLICT;
+    /* Data exceptions (22xxx: invalid text representation, out of range...)
+       come from input the handler let through; they are the client's error,
+       never a 500. */
+    if (strncmp(state, "22", 2) == 0)
+        return MC_ERR_BAD_QUERY;
+    return MC_ERR_INTERNAL;
+}
+
+static void record_error(mc_db_conn *c, const PGresult *res, const mc_db_statement *stmt)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *constraint = res != NULL ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state != NULL ? state : "");
+    snprintf(c->constraint, sizeof c->constraint, "%s", constraint != NULL ? constraint : "");
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        c->last_error = MC_ERR_DB_UNAVAILABLE;
+    else
+        c->last_error = state != NULL ? map_sqlstate(state) : MC_ERR_INTERNAL;
+    mc_log_level level = c->last_error == MC_ERR_INTERNAL ? MC_LOG_ERROR : MC_LOG_INFO;
+    const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    mc_log(level, NULL, "db.statement_failed", "%s: [%s] %s", stmt != NULL ? stmt->name : "-",
+           c->sqlstate, msg != NULL ? msg : PQerrorMessage(c->pg));
+}
+
+static bool is_prepared(const mc_db_conn *c, const mc_db_statement *stmt)
+{
+    for (size_t i = 0; i < c->n_prepared; i++)
+        if (c->prepared[i] == stmt)
+            return true;
+    return false;
+}
+
+static bool prepare(mc_db_conn *c, const mc_db_statement *stmt)
+{
+    PGresult *res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+              (state != NULL && strcmp(state, "42P05") == 0); /* already prepared */
+    if (!ok) {
+        record_error(c, res, stmt);
+        PQclear(res);
+        return false;
+    }
+    PQclear(res);
+    if (c->n_prepared == c->cap_prepared) {
+        size_t cap = c->cap_prepared ? c->cap_prepared * 2 : 32;
+        const mc_db_statement **grown = realloc(c->prepared, cap * sizeof *grown);
+        if (grown == NULL)
+            return true; /* still prepared; we just cannot remember it */
+        c->prepared = grown;
+        c->cap_prepared = cap;
+    }
+    c->prepared[c->n_prepared++] = stmt;
+    return true;
+}
+
+PGresult *mc_db_exec(mc_db_conn *c, const mc_db_statement *stmt, const char *const *params)
+{
+    c->last_error = MC_OK;
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    /* Outside a transaction a dropped session (server restart) is reopened
+       and the statement retried once: nothing can have half-happened. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+        if (!is_prepared(c, stmt) && !prepare(c, stmt)) {
+            if (attempt == 0 && idle && PQstatus(c->pg) != CONNECTION_OK && conn_open(c->pool, c))
+                continue;
+            return NULL;
+        }
+        PGresult *res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+            return res;
+        record_error(c, res, stmt);
+        PQclear(res);
+        if (attempt == 0 && idle && PQstatus(c->pg) != CONNECTION_OK && conn_open(c->pool, c))
+            continue;
+        return NULL;
+    }
+    return NULL;
+}
+
+mc_error mc_db_last_error(const mc_db_conn *conn)
+{
+    return conn->last_error;
+}
+
+const char *mc_db_sqlstate(const mc_db_conn *conn)
+{
+    return conn->sqlstate;
+}
+
+const char *mc_db_constraint(const mc_db_conn *conn)
+{
+    return conn->constraint;
+}
+
+/* Transaction control statements are constant literals. */
+static bool run_literal(mc_db_conn *c, const char *sql)
+{
+    PGresult *res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        record_error(c, res, NULL);
+    PQclear(res);
+    return ok;
+}
+
+static void backoff(unsigned attempt)
+{
+    unsigned r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (unsigned)attempt * 7919u;
+    long ms = (long)(1u << (attempt < 6 ? attempt : 6)) + (long)(r % 10u);
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+mc_error mc_db_transaction(mc_db_pool *pool, bool serializable, bool read_only, unsigned max_attempts,
+                           mc_db_tx_fn fn, void *ctx)
+{
+    const char *begin = serializable ? (read_only ? "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
+                                                  : "BEGIN ISOLATION LEVEL SERIALIZABLE")
+                                     : (read_only ? "BEGIN READ ONLY" : "BEGIN");
+    if (max_attempts == 0)
+        max_attempts = 1;
+    mc_error rc = MC_ERR_INTERNAL;
+    for (unsigned attempt = 1; attempt <= max_attempts; attempt++) {
+        mc_db_conn *c;
+        rc = mc_db_acquire(pool, &c);
+        if (rc != MC_OK)
+            return rc;
+        if (!run_literal(c, begin)) {
+            rc = PQstatus(c->pg) != CONNECTION_OK ? MC_ERR_DB_UNAVAILABLE : MC_ERR_INTERNAL;
+        } else {
+            rc = fn(c, ctx);
+            if (rc == MC_OK) {
+                if (!run_literal(c, "COMMIT"))
+                    rc = c->last_error != MC_OK ? c->last_error : MC_ERR_INTERNAL;
+            } else if (PQstatus(c->pg) == CONNECTION_OK) {
+                run_literal(c, "ROLLBACK");
+            }
+        }
+        bool broken = PQstatus(c->pg) != CONNECTION_OK;
+        mc_db_release(pool, c);
+        /* Serialisation failures and deadlocks are retried; so is a session
+           that died mid-transaction (nothing was committed). */
+        if ((rc == MC_ERR_DB_RETRY || (rc == MC_ERR_DB_UNAVAILABLE && broken)) &&
+            attempt < max_attempts) {
+            backoff(attempt);
+            continue;
+        }
+        return rc;
+    }
+    return rc;
+}
+
+mc_error mc_db_with_conn(mc_db_pool *pool, mc_db_tx_fn fn, void *ctx)
+{
+    mc_db_conn *c;
+    mc_error rc = mc_db_acquire(pool, &c);
+    if (rc != MC_OK)
+        return rc;
+    rc = fn(c, ctx);
+    mc_db_release(pool, c);
+    return rc;
+}
+
+const char *mc_db_text(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? "" : PQgetvalue(res, r, c);
+}
+
+bool mc_db_is_null(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) != 0;
+}
+
+long long mc_db_int(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? 0 : strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+bool mc_db_bool(const PGresult *res, int r, int c)
+{
+    return !PQgetisnull(res, r, c) && PQgetvalue(res, r, c)[0] == 't';
+}
+
+static const mc_db_statement count_migrations = {
+    "common_count_migrations", "SELECT count(*) FROM schema_migrations", 0};
+
+mc_error mc_db_ready(mc_db_pool *pool, size_t expected_migrations)
+{
+    mc_db_conn *c;
+    mc_error rc = mc_db_acquire(pool, &c);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(c, &count_migrations, NULL);
+    if (res == NULL)
+        rc = MC_ERR_NOT_READY;
+    else if ((size_t)mc_db_int(res, 0, 0) < expected_migrations)
+        rc = MC_ERR_NOT_READY;
+    PQclear(res);
+    mc_db_release(pool, c);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * The error registry: each mc_error with its HTTP status and stable code.
+ * The codes are part of the public API (api-spec/common.yaml lists them);
+ * rename one only under a new API version.
+ */
+#include "motcua/error.h"
+
+#include <stddef.h>
+
+static const struct mc_error_info error_table[] = {
+    {MC_OK, 200, "ok", "OK"},
+    {MC_ERR_INTERNAL, 500, "server.internal_error", "Internal server error"},
+    {MC_ERR_MALFORMED_JSON, 400, "request.malformed_json", "Malformed JSON body"},
+    {MC_ERR_VALIDATION, 422, "request.validation_failed", "The request has invalid fields"},
+    {MC_ERR_BAD_QUERY, 400, "request.bad_query", "Invalid query or path parameters"},
+    {MC_ERR_UNAUTHENTICATED, 401, "auth.unauthenticated", "Authentication required"},
+    {MC_ERR_FORBIDDEN, 403, "auth.forbidden", "Not allowed"},
+    {MC_ERR_NOT_FOUND, 404, "resource.not_found", "Not found"},
+    {MC_ERR_ROUTE_NOT_FOUND, 404, "http.not_found", "Not found"},
+    {MC_ERR_METHOD_NOT_ALLOWED, 405, "http.method_not_allowed", "Method not allowed"},
+    {MC_ERR_CONFLICT, 409, "resource.conflict", "Conflict with the current state"},
+    {MC_ERR_PRECONDITION_FAILED, 412, "http.precondition_failed",
+     "The resource changed since you read it"},
+    {MC_ERR_PRECONDITION_REQUIRED, 428, "http.precondition_required",
+     "If-Match is required for this write"},
+    {MC_ERR_PAYLOAD_TOO_LARGE, 413, "http.payload_too_large", "Request body too large"},
+    {MC_ERR_UNSUPPORTED_MEDIA_TYPE, 415, "http.unsupported_media_type",
+     "Unsupported content type"},
+    {MC_ERR_NOT_ACCEPTABLE, 406, "http.not_acceptable", "Not acceptable"},
+    {MC_ERR_RATE_LIMITED, 429, "http.rate_limited", "Too many requests"},
+    {MC_ERR_IDEMPOTENCY_KEY_REUSED, 409, "idempotency.key_reused",
+     "Idempotency-Key already used with a different request"},
+    {MC_ERR_IDEMPOTENCY_IN_PROGRESS, 409, "idempotency.in_progress",
+     "A request with this Idempotency-Key is still being processed"},
+    {MC_ERR_INVALID_IDEMPOTENCY_KEY, 400, "idempotency.invalid_key",
+     "Idempotency-Key must be 1-255 printable ASCII characters"},
+    {MC_ERR_DB_UNAVAILABLE, 503, "server.unavailable", "Service temporarily unavailable"},
+    {MC_ERR_DB_RETRY, 503, "server.busy", "Service busy, retry"},
+    {MC_ERR_DB_TIMEOUT, 503, "server.timeout", "The operation took too long"},
+    {MC_ERR_NOT_READY, 503, "server.not_ready", "Service not ready"},
+    {MC_ERR_PROCEDURE_NOT_FOUND, 404, "catalogue.procedure_not_found", "Procedure not found"},
+    {MC_ERR_PROCEDURE_EXISTS, 409, "catalogue.procedure_exists",
+     "A procedure with this code already exists"},
+    {MC_ERR_PROCEDURE_VERSION_NOT_FOUND, 404, "catalogue.version_not_found",
+     "Procedure version not found"},
+    {MC_ERR_PROCEDURE_NO_DRAFT, 404, "catalogue.no_draft", "The procedure has no draft"},
+    {MC_ERR_AGENCY_NOT_FOUND, 404, "catalogue.agency_not_found", "Agency not found"},
+    {MC_ERR_AGENCY_EXISTS, 409, "catalogue.agency_exists",
+     "An agency with this code already exists"},
+    {MC_ERR_AGENCY_PARENT_CYCLE, 422, "catalogue.agency_parent_cycle",
+     "The parent would make the agency tree cyclic"},
+    {MC_ERR_SECTOR_NOT_FOUND, 404, "catalogue.sector_not_found", "Sector not found"},
+    {MC_ERR_SECTOR_EXISTS, 409, "catalogue.sector_exists",
+     "A sector with this code already exists"},
+    {MC_ERR_CASE_NOT_FOUND, 404, "catalogue.case_not_found", "Procedure case not found"},
+    {MC_ERR_CHANNEL_NOT_OFFERED, 422, "catalogue.channel_not_offered",
+     "The procedure case is not offered through this channel"},
+};
+
+_Static_assert(sizeof error_table / sizeof error_table[0] == MC_ERR__COUNT,
+               "every mc_error needs a row in error_table, in enum order");
+
+const struct mc_error_info *mc_error_info(mc_error err)
+{
+    if ((unsigned)err >= (unsigned)MC_ERR__COUNT)
+        return &error_table[MC_ERR_INTERNAL];
+    return &error_table[err];
+}

@@ -1,0 +1,71 @@
+/*
+ * Declarations shared between libmotcua's own files (not for services).
+ */
+#ifndef MOTCUA_INTERNAL_H
+#define MOTCUA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "motcua/db.h"
+#include "motcua/http.h"
+#include "motcua/server.h"
+
+struct mc_app {
+    const struct mc_service *svc;
+    mc_db_pool *db;
+    mc_auth_verifier *auth;
+    void *ctx;
+    size_t max_body_bytes;
+    size_t expected_migrations;
+    struct mc_metrics *metrics;
+};
+
+/* ---- Idempotency-Key store (idempotency.c) ---- */
+enum mc_idem_outcome {
+    MC_IDEM_PROCEED,     /* first time: run the handler, then finish or abandon */
+    MC_IDEM_REPLAY,      /* same key and request: answer the stored response */
+    MC_IDEM_MISMATCH,    /* same key, another request: 409 */
+    MC_IDEM_IN_PROGRESS, /* the first request is still running: 409, retry later */
+    MC_IDEM_ERROR,       /* database trouble: 503 */
+};
+struct mc_idem_replay {
+    unsigned status;
+    char *body;     /* malloc'd; caller frees */
+    char *location; /* malloc'd or NULL */
+    char *etag;     /* malloc'd or NULL */
+};
+enum mc_idem_outcome mc_idem_begin(mc_db_pool *db, const char *principal, const char *key,
+                                   const char *method, const char *path, const char *request_hash,
+                                   struct mc_idem_replay *replay);
+void mc_idem_finish(mc_db_pool *db, const char *principal, const char *key, unsigned status,
+                    const char *body, const char *location, const char *etag);
+void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key);
+void mc_idem_replay_free(struct mc_idem_replay *replay);
+
+/* ---- Router (router.c) ---- */
+/* Match `path` against the service's routes. Returns the matched route index
+   (writing path parameters, URL-decoded, into req) or -1. When no route
+   matches the method but others match the path, *allow lists them
+   ("GET, PUT") and *path_known is true. */
+int mc_router_match(const struct mc_route *routes, size_t n_routes, const char *method,
+                    const char *path, mc_request *req, char *allow, size_t allow_len,
+                    bool *path_known);
+void mc_router_free_params(mc_request *req);
+
+/* ---- Metrics (metrics.c) ---- */
+struct mc_metrics;
+struct mc_metrics *mc_metrics_new(const char *service, const struct mc_route *routes, size_t n);
+void mc_metrics_free(struct mc_metrics *m);
+/* route_index -1 = unmatched, -2.. = built-in endpoints */
+void mc_metrics_observe(struct mc_metrics *m, int route_index, const char *method, unsigned status,
+                        double seconds);
+char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, unsigned in_flight);
+
+/* ---- Replies (http_reply.c) ---- */
+void mc_reply_raw(mc_request *req, unsigned status, const char *content_type, const char *body,
+                  size_t len);
+void mc_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

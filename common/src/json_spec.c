@@ -1,0 +1,384 @@
+/*
+ * Strict JSON parsing and the declarative field checker.
+ */
+#include "motcua/json_spec.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "motcua/calendar.h"
+
+json_t *mc_json_parse_strict(const char *buf, size_t len, char *err_buf, size_t err_buf_len)
+{
+    json_error_t jerr;
+    /* JSON_REJECT_DUPLICATES: {"a":1,"a":2} is ambiguous and rejected.
+       JSON_ALLOW_NUL is not set: "\u0000" inside strings is refused, so a
+       value can never be silently cut short in C strings or in PostgreSQL. */
+    json_t *value = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (value == NULL && err_buf != NULL && err_buf_len > 0)
+        snprintf(err_buf, err_buf_len, "%s (line %d, column %d)", jerr.text, jerr.line,
+                 jerr.column);
+    return value;
+}
+
+json_t *mc_errors_new(void)
+{
+    return json_array();
+}
+
+void mc_errors_add(json_t *errors, const char *pointer, const char *code, const char *message)
+{
+    json_array_append_new(errors,
+                          json_pack("{ss ss ss}", "pointer", pointer, "code", code, "message",
+                                    message));
+}
+
+void mc_pointer_join(char *out, size_t out_len, const char *base, const char *name)
+{
+    size_t n = (size_t)snprintf(out, out_len, "%s/", base);
+    for (const char *c = name; *c != '\0' && n + 3 < out_len; c++) {
+        if (*c == '~') {
+            out[n++] = '~';
+            out[n++] = '0';
+        } else if (*c == '/') {
+            out[n++] = '~';
+            out[n++] = '1';
+        } else {
+            out[n++] = *c;
+        }
+    }
+    if (n < out_len)
+        out[n] = '\0';
+    else if (out_len > 0)
+        out[out_len - 1] = '\0';
+}
+
+void mc_pointer_join_index(char *out, size_t out_len, const char *base, size_t index)
+{
+    snprintf(out, out_len, "%s/%zu", base, index);
+}
+
+size_t mc_utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if ((*p & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+static const char *type_name(enum mc_field_type type)
+{
+    switch (type) {
+    case MC_F_STRING:
+    case MC_F_DATE:
+    case MC_F_TIME_OF_DAY:
+        return "string";
+    case MC_F_INTEGER:
+        return "integer";
+    case MC_F_NUMBER:
+        return "number";
+    case MC_F_BOOLEAN:
+        return "boolean";
+    case MC_F_OBJECT:
+        return "object";
+    case MC_F_ARRAY:
+        return "array";
+    default:
+        return "value";
+    }
+}
+
+static bool type_matches(const json_t *v, enum mc_field_type type)
+{
+    switch (type) {
+    case MC_F_STRING:
+    case MC_F_DATE:
+    case MC_F_TIME_OF_DAY:
+        return json_is_string(v);
+    case MC_F_INTEGER:
+        return json_is_integer(v);
+    case MC_F_NUMBER:
+        return json_is_number(v);
+    case MC_F_BOOLEAN:
+        return json_is_boolean(v);
+    case MC_F_OBJECT:
+        return json_is_object(v);
+    case MC_F_ARRAY:
+        return json_is_array(v);
+    default:
+        return true;
+    }
+}
+
+/* Patterns are compiled per check. Field tables are static and the patterns
+   short, and validation runs only on writes, so a cache would be complexity
+   without a measurable gain. */
+static bool pattern_matches(const char *pattern, const char *s)
+{
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+static bool has_control_chars(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
+            return true;
+    return false;
+}
+
+static bool valid_time_of_day(const char *s)
+{
+    return strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
+           s[2] == ':' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9' &&
+           (s[0] - '0') * 10 + (s[1] - '0') < 24;
+}
+
+static size_t check_value(const json_t *v, const struct mc_field *f, const char *pointer,
+                          json_t *errors, char *msg, size_t msg_len);
+
+static size_t check_string(const json_t *v, const struct mc_field *f, const char *pointer,
+                           json_t *errors, char *msg, size_t msg_len)
+{
+    const char *s = json_string_value(v);
+    size_t len = mc_utf8_length(s);
+    if (f->type == MC_F_DATE) {
+        mc_date d;
+        if (!mc_date_parse(s, &d)) {
+            mc_errors_add(errors, pointer, "format", "must be a date YYYY-MM-DD");
+            return 1;
+        }
+        return 0;
+    }
+    if (f->type == MC_F_TIME_OF_DAY) {
+        if (!valid_time_of_day(s)) {
+            mc_errors_add(errors, pointer, "format", "must be a time of day HH:MM");
+            return 1;
+        }
+        return 0;
+    }
+    if (has_control_chars(s)) {
+        mc_errors_add(errors, pointer, "control_characters", "must not contain control characters");
+        return 1;
+    }
+    if (f->min_len > 0 && len < f->min_len) {
+        snprintf(msg, msg_len, f->min_len == 1 ? "must not be empty" : "must be at least %zu characters",
+                 f->min_len);
+        mc_errors_add(errors, pointer, "min_length", msg);
+        return 1;
+    }
+    if (f->max_len > 0 && len > f->max_len) {
+        snprintf(msg, msg_len, "must be at most %zu characters", f->max_len);
+        mc_errors_add(errors, pointer, "max_length", msg);
+        return 1;
+    }
+    if (f->enum_values != NULL) {
+        bool found = false;
+        size_t n = 0;
+        for (const char *const *e = f->enum_values; *e != NULL; e++, n++)
+            if (strcmp(*e, s) == 0)
+                found = true;
+        if (!found) {
+            size_t used = (size_t)snprintf(msg, msg_len, "must be one of:");
+            for (const char *const *e = f->enum_values; *e != NULL && used < msg_len; e++)
+                used += (size_t)snprintf(msg + used, msg_len - used, " %s", *e);
+            mc_errors_add(errors, pointer, "enum", msg);
+            return 1;
+        }
+    }
+    if (f->pattern != NULL && !pattern_matches(f->pattern, s)) {
+        snprintf(msg, msg_len, "must match %s", f->pattern);
+        mc_errors_add(errors, pointer, "pattern", msg);
+        return 1;
+    }
+    return 0;
+}
+
+static size_t check_number(const json_t *v, const struct mc_field *f, const char *pointer,
+                           json_t *errors, char *msg, size_t msg_len)
+{
+    double d = json_number_value(v);
+    if (!isfinite(d)) {
+        mc_errors_add(errors, pointer, "type", "must be a finite number");
+        return 1;
+    }
+    if (f->has_range && d < f->min) {
+        snprintf(msg, msg_len, "must be at least %g", f->min);
+        mc_errors_add(errors, pointer, "minimum", msg);
+        return 1;
+    }
+    if (f->has_range && d > f->max) {
+        snprintf(msg, msg_len, "must be at most %g", f->max);
+        mc_errors_add(errors, pointer, "maximum", msg);
+        return 1;
+    }
+    return 0;
+}
+
+static size_t check_array(const json_t *v, const struct mc_field *f, const char *pointer,
+                          json_t *errors, char *msg, size_t msg_len)
+{
+    size_t n = json_array_size(v);
+    if (f->min_len > 0 && n < f->min_len) {
+        snprintf(msg, msg_len, "must have at least %zu item%s", f->min_len, f->min_len == 1 ? "" : "s");
+        mc_errors_add(errors, pointer, "min_items", msg);
+        return 1;
+    }
+    if (f->max_len > 0 && n > f->max_len) {
+        snprintf(msg, msg_len, "must have at most %zu items", f->max_len);
+        mc_errors_add(errors, pointer, "max_items", msg);
+        return 1;
+    }
+    size_t problems = 0;
+    if (f->item != NULL) {
+        char child[512];
+        for (size_t i = 0; i < n; i++) {
+            mc_pointer_join_index(child, sizeof child, pointer, i);
+            problems += check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len);
+        }
+    }
+    if (f->unique_key_item && problems == 0) {
+        for (size_t i = 0; i < n; i++) {
+            const char *ci = mc_json_str(json_array_get(v, i), "code", NULL);
+            for (size_t j = 0; ci != NULL && j < i; j++) {
+                const char *cj = mc_json_str(json_array_get(v, j), "code", NULL);
+                if (cj != NULL && strcmp(ci, cj) == 0) {
+                    char child[512], ptr[600];
+                    mc_pointer_join_index(child, sizeof child, pointer, i);
+                    mc_pointer_join(ptr, sizeof ptr, child, "code");
+                    mc_errors_add(errors, ptr, "duplicate", "duplicates an earlier item's code");
+                    problems++;
+                    break;
+                }
+            }
+        }
+    }
+    return problems;
+}
+
+static size_t check_value(const json_t *v, const struct mc_field *f, const char *pointer,
+                          json_t *errors, char *msg, size_t msg_len)
+{
+    if (json_is_null(v)) {
+        if (f->nullable)
+            return 0;
+        snprintf(msg, msg_len, "must be a%s %s, not null",
+                 f->type == MC_F_OBJECT || f->type == MC_F_ARRAY || f->type == MC_F_INTEGER ? "n" : "",
+                 type_name(f->type));
+        mc_errors_add(errors, pointer, f->required ? "required" : "type", msg);
+        return 1;
+    }
+    if (!type_matches(v, f->type)) {
+        snprintf(msg, msg_len, "must be %s %s",
+                 f->type == MC_F_OBJECT || f->type == MC_F_ARRAY || f->type == MC_F_INTEGER ? "an" : "a",
+                 type_name(f->type));
+        mc_errors_add(errors, pointer, "type", msg);
+        return 1;
+    }
+    size_t problems = 0;
+    switch (f->type) {
+    case MC_F_STRING:
+    case MC_F_DATE:
+    case MC_F_TIME_OF_DAY:
+        problems = check_string(v, f, pointer, errors, msg, msg_len);
+        break;
+    case MC_F_INTEGER:
+    case MC_F_NUMBER:
+        problems = check_number(v, f, pointer, errors, msg, msg_len);
+        break;
+    case MC_F_OBJECT:
+        if (f->fields != NULL)
+            problems = mc_json_check(v, f->fields, pointer, errors);
+        break;
+    case MC_F_ARRAY:
+        problems = check_array(v, f, pointer, errors, msg, msg_len);
+        break;
+    default:
+        break;
+    }
+    if (problems == 0 && f->check != NULL) {
+        const char *code = "invalid";
+        const char *message = f->check(v, &code);
+        if (message != NULL) {
+            mc_errors_add(errors, pointer, code, message);
+            problems++;
+        }
+    }
+    return problems;
+}
+
+size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
+                     json_t *errors)
+{
+    char msg[512];
+    if (!json_is_object(value)) {
+        mc_errors_add(errors, base_pointer, "type", "must be an object");
+        return 1;
+    }
+    size_t problems = 0;
+    char pointer[512];
+    for (const struct mc_field *f = fields; f->type != MC_F_END; f++) {
+        const json_t *v = json_object_get(value, f->name);
+        mc_pointer_join(pointer, sizeof pointer, base_pointer, f->name);
+        if (v == NULL || (json_is_null(v) && f->nullable)) {
+            if (f->required && v == NULL) {
+                mc_errors_add(errors, pointer, "required", "is required");
+                problems++;
+            } else if (f->required) {
+                mc_errors_add(errors, pointer, "required", "is required and must not be null");
+                problems++;
+            }
+            continue;
+        }
+        problems += check_value(v, f, pointer, errors, msg, sizeof msg);
+    }
+    /* Unknown members are rejected: a typo in a field name must not be
+       silently ignored (the client would believe the value was saved). */
+    const char *key;
+    const json_t *member;
+    json_object_foreach((json_t *)value, key, member) {
+        bool known = false;
+        for (const struct mc_field *f = fields; f->type != MC_F_END; f++)
+            if (strcmp(f->name, key) == 0) {
+                known = true;
+                break;
+            }
+        if (!known) {
+            mc_pointer_join(pointer, sizeof pointer, base_pointer, key);
+            mc_errors_add(errors, pointer, "unknown_field", "is not a known field");
+            problems++;
+        }
+    }
+    return problems;
+}
+
+const char *mc_json_str(const json_t *obj, const char *key, const char *fallback)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : fallback;
+}
+
+long long mc_json_int(const json_t *obj, const char *key, long long fallback)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
+
+double mc_json_num(const json_t *obj, const char *key, double fallback)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : fallback;
+}
+
+bool mc_json_bool(const json_t *obj, const char *key, bool fallback)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_boolean(v) ? json_is_true(v) : fallback;
+}

@@ -1,0 +1,110 @@
+/*
+ * Keyset pagination: `limit` and an opaque `cursor`.
+ *
+ * The cursor is the base64url encoding of a JSON array holding the sort keys
+ * of the last item of the previous page; the store continues strictly after
+ * it, so pages never skip or repeat rows when others are inserted meanwhile,
+ * and deep pages cost the same as the first. The cursor is not secret (it
+ * only holds sort keys the caller has already seen); a forged one is
+ * validated like any other input and can at worst start a page elsewhere.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static char *b64url_encode(const unsigned char *in, size_t len)
+{
+    char *out = malloc(len * 4 / 3 + 4);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0, i = 0;
+    for (; i + 2 < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64url_alphabet[(v >> 18) & 63];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+        out[o++] = b64url_alphabet[(v >> 6) & 63];
+        out[o++] = b64url_alphabet[v & 63];
+    }
+    if (i < len) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0);
+        out[o++] = b64url_alphabet[(v >> 18) & 63];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+        if (i + 1 < len)
+            out[o++] = b64url_alphabet[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static long b64url_decode(const char *in, unsigned char *out, size_t cap)
+{
+    size_t len = strlen(in), o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    if (len % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        const char *p = strchr(b64url_alphabet, in[i]);
+        if (p == NULL || in[i] == '\0')
+            return -1;
+        acc = (acc << 6) | (unsigned)(p - b64url_alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (unsigned char)((acc >> bits) & 0xFF);
+        }
+    }
+    return (long)o;
+}
+
+bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_limit,
+                   size_t cursor_arity, unsigned *limit, json_t **cursor_keys, json_t *errors)
+{
+    bool ok = true;
+    *limit = default_limit;
+    *cursor_keys = NULL;
+    if (!mc_query_uint(req, "limit", 1, max_limit, limit, NULL, errors))
+        ok = false;
+    const char *cursor = mc_query_param(req, "cursor");
+    if (cursor == NULL)
+        return ok;
+    unsigned char buf[1024];
+    long n = strlen(cursor) <= 1300 ? b64url_decode(cursor, buf, sizeof buf) : -1;
+    json_t *keys = n > 0 ? json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    bool shape_ok = json_is_array(keys) && json_array_size(keys) == cursor_arity;
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) {
+        if (!json_is_string(k) && !json_is_integer(k) && !json_is_real(k))
+            shape_ok = false;
+    }
+    if (!shape_ok) {
+        json_decref(keys);
+        mc_errors_add_param(errors, "cursor", "invalid_cursor",
+                            "is not a cursor this endpoint produced; start again without it");
+        return false;
+    }
+    *cursor_keys = keys;
+    return ok;
+}
+
+json_t *mc_page_body(json_t *items, json_t *next_cursor_keys)
+{
+    json_t *cursor = json_null();
+    if (next_cursor_keys != NULL) {
+        char *text = json_dumps(next_cursor_keys, JSON_COMPACT);
+        char *encoded = text != NULL ? b64url_encode((const unsigned char *)text, strlen(text)) : NULL;
+        if (encoded != NULL)
+            cursor = json_string(encoded);
+        free(text);
+        free(encoded);
+        json_decref(next_cursor_keys);
+    }
+    return json_pack("{so so}", "items", items, "next_cursor", cursor);
+}

@@ -1,0 +1,676 @@
+/*
+ * The service runtime: configuration, migrations, the HTTP server and the
+ * request dispatcher shared by every motcua service.
+ *
+ * Threading (see README "Performance and sizing"): the default model is an
+ * epoll thread pool (MHD_USE_EPOLL_INTERNAL_THREAD + THREAD_POOL_SIZE). Each
+ * connection is pinned to one worker; a handler blocked in libpq stalls the
+ * other connections of that worker, so the pool has several threads per core
+ * and the database pool about as many connections as worker threads. The
+ * thread-per-connection model stays available (MOTCUA_HTTP_THREAD_MODEL=
+ * per_connection) but always with a connection limit and an idle timeout.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <ulfius.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "motcua/config.h"
+#include "motcua/json_spec.h"
+#include "motcua/log.h"
+
+#define API_VERSION "1"
+
+static atomic_uint in_flight;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void mc_app_set_ctx(mc_app *app, void *ctx)
+{
+    app->ctx = ctx;
+}
+
+void *mc_app_ctx(const mc_app *app)
+{
+    return app->ctx;
+}
+
+mc_db_pool *mc_app_db(const mc_app *app)
+{
+    return app->db;
+}
+
+const char *mc_app_service_name(const mc_app *app)
+{
+    return app->svc->name;
+}
+
+/* ---------------------------------------------------------------- */
+/* request id                                                        */
+
+static bool valid_request_id(const char *id)
+{
+    size_t n = 0;
+    for (const char *c = id; *c != '\0'; c++, n++)
+        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+            return false;
+    return n >= 8 && n <= 128;
+}
+
+static void assign_request_id(mc_request *req)
+{
+    const char *given = mc_header(req, "X-Request-Id");
+    if (given != NULL && valid_request_id(given)) {
+        snprintf(req->request_id, sizeof req->request_id, "%s", given);
+        return;
+    }
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        memset(raw, 0, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(req->request_id + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* ---------------------------------------------------------------- */
+/* built-in endpoints                                                */
+
+static const char *const builtin_paths[] = {"/healthz", "/readyz", "/metrics", "/openapi.json"};
+
+static void handle_builtin(mc_request *req, int which)
+{
+    mc_app *app = req->app;
+    switch (which) {
+    case 0:
+        mc_reply_json(req, 200, json_pack("{ss ss}", "status", "ok", "service", app->svc->name));
+        return;
+    case 1: {
+        mc_error rc = mc_db_ready(app->db, app->expected_migrations);
+        if (rc == MC_OK)
+            mc_reply_json(req, 200, json_pack("{ss ss}", "status", "ready", "service", app->svc->name));
+        else
+            mc_reply_error(req, MC_ERR_NOT_READY, "%s",
+                           rc == MC_ERR_NOT_READY ? "database migrations not applied"
+                                                  : "database not reachable");
+        return;
+    }
+    case 2: {
+        char *text = mc_metrics_render(app->metrics, app->db, atomic_load(&in_flight));
+        if (text == NULL) {
+            mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+            return;
+        }
+        mc_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+        free(text);
+        return;
+    }
+    default:
+        if (app->svc->openapi_json != NULL)
+            mc_reply_raw(req, 200, "application/json", app->svc->openapi_json,
+                         strlen(app->svc->openapi_json));
+        else
+            mc_reply_error(req, MC_ERR_ROUTE_NOT_FOUND, "no OpenAPI document built in");
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* request checks                                                    */
+
+static bool content_type_is_json(const char *ct)
+{
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    const char *rest = ct + n;
+    while (*rest == ' ')
+        rest++;
+    if (*rest == '\0')
+        return true;
+    if (*rest != ';')
+        return false;
+    rest++;
+    while (*rest == ' ')
+        rest++;
+    /* Only UTF-8 is accepted (RFC 8259). */
+    return strncasecmp(rest, "charset=utf-8", 13) == 0 &&
+           (rest[13] == '\0' || rest[13] == ' ' || rest[13] == ';');
+}
+
+static bool body_too_large(const mc_request *req)
+{
+    const char *cl = mc_header(req, "Content-Length");
+    if (cl != NULL) {
+        errno = 0;
+        char *end = NULL;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno == 0 && end != cl && n > req->app->max_body_bytes)
+            return true;
+    }
+    /* ulfius stops reading at max_post_body_size (set to the limit + 1)
+       without saying so: a body that reached it was cut short. */
+    return req->u->binary_body_length > req->app->max_body_bytes;
+}
+
+static bool authenticate(mc_request *req)
+{
+    const char *header = mc_header(req, "Authorization");
+    if (header == NULL) {
+        if (req->route->auth == MC_AUTH_REQUIRED) {
+            mc_reply_error(req, MC_ERR_UNAUTHENTICATED, "send Authorization: Bearer <token>");
+            return false;
+        }
+        return true;
+    }
+    if (strncasecmp(header, "Bearer ", 7) != 0) {
+        mc_reply_error(req, MC_ERR_UNAUTHENTICATED, "only Bearer tokens are accepted");
+        return false;
+    }
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    const char *reason = "token rejected";
+    if (req->app->auth == NULL ||
+        mc_auth_verify(req->app->auth, token, (int64_t)time(NULL), &req->principal, &reason) != MC_OK) {
+        mc_reply_error(req, MC_ERR_UNAUTHENTICATED, "%s", reason);
+        return false;
+    }
+    req->authenticated = true;
+    if (req->route->roles != 0 && (req->principal.roles & req->route->roles) == 0) {
+        mc_reply_error(req, MC_ERR_FORBIDDEN, "your role may not do this");
+        return false;
+    }
+    return true;
+}
+
+static bool parse_json_body(mc_request *req)
+{
+    if (!content_type_is_json(mc_header(req, "Content-Type"))) {
+        mc_reply_error(req, MC_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json");
+        return false;
+    }
+    if (req->u->binary_body_length == 0) {
+        mc_reply_error(req, MC_ERR_MALFORMED_JSON, "the request body is empty");
+        return false;
+    }
+    char err[256];
+    req->body = mc_json_parse_strict(req->u->binary_body, req->u->binary_body_length, err, sizeof err);
+    if (req->body == NULL) {
+        mc_reply_error(req, MC_ERR_MALFORMED_JSON, "%s", err);
+        return false;
+    }
+    return true;
+}
+
+static bool valid_idempotency_key(const char *key)
+{
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)key; *c != '\0'; c++, n++)
+        if (*c < 0x21 || *c > 0x7E)
+            return false;
+    return n >= 1 && n <= 255;
+}
+
+static void request_hash(const mc_request *req, char out[65])
+{
+    size_t plen = strlen(req->u->url_path), mlen = strlen(req->u->http_verb);
+    size_t total = mlen + 1 + plen + 1 + req->u->binary_body_length;
+    char *buf = malloc(total);
+    if (buf == NULL) {
+        memset(out, '0', 64);
+        out[64] = '\0';
+        return;
+    }
+    memcpy(buf, req->u->http_verb, mlen);
+    buf[mlen] = '\n';
+    memcpy(buf + mlen + 1, req->u->url_path, plen);
+    buf[mlen + 1 + plen] = '\n';
+    if (req->u->binary_body_length > 0)
+        memcpy(buf + mlen + plen + 2, req->u->binary_body, req->u->binary_body_length);
+    mc_sha256_hex(buf, total, out);
+    free(buf);
+}
+
+/* Run the handler under Idempotency-Key protection. */
+static void run_idempotent(mc_request *req, const char *key)
+{
+    if (!valid_idempotency_key(key)) {
+        mc_reply_error(req, MC_ERR_INVALID_IDEMPOTENCY_KEY, NULL);
+        return;
+    }
+    char hash[65];
+    request_hash(req, hash);
+    const char *principal = req->authenticated ? req->principal.sub : "";
+    struct mc_idem_replay replay;
+    switch (mc_idem_begin(req->app->db, principal, key, req->u->http_verb, req->u->url_path, hash,
+                          &replay)) {
+    case MC_IDEM_REPLAY:
+        if (replay.location != NULL)
+            mc_set_header(req, "Location", replay.location);
+        if (replay.etag != NULL)
+            mc_set_header(req, "ETag", replay.etag);
+        mc_set_header(req, "Idempotent-Replayed", "true");
+        mc_reply_raw(req, replay.status,
+                     replay.status >= 400 ? "application/problem+json" : "application/json",
+                     replay.body != NULL ? replay.body : "", replay.body != NULL ? strlen(replay.body) : 0);
+        mc_idem_replay_free(&replay);
+        return;
+    case MC_IDEM_MISMATCH:
+        mc_reply_error(req, MC_ERR_IDEMPOTENCY_KEY_REUSED,
+                       "this Idempotency-Key was used for a different request");
+        return;
+    case MC_IDEM_IN_PROGRESS:
+        mc_set_header(req, "Retry-After", "1");
+        mc_reply_error(req, MC_ERR_IDEMPOTENCY_IN_PROGRESS, NULL);
+        return;
+    case MC_IDEM_ERROR:
+        mc_reply_error(req, MC_ERR_DB_UNAVAILABLE, NULL);
+        return;
+    case MC_IDEM_PROCEED:
+        break;
+    }
+    req->route->handler(req);
+    if (req->status == 0 || req->status >= 500) {
+        mc_idem_abandon(req->app->db, principal, key);
+        return;
+    }
+    struct _u_response *r = req->response;
+    char *body = NULL;
+    if (r->binary_body != NULL) {
+        body = malloc(r->binary_body_length + 1);
+        if (body != NULL) {
+            memcpy(body, r->binary_body, r->binary_body_length);
+            body[r->binary_body_length] = '\0';
+        }
+    }
+    mc_idem_finish(req->app->db, principal, key, req->status, body,
+                   u_map_get(r->map_header, "Location"), u_map_get(r->map_header, "ETag"));
+    free(body);
+}
+
+static void access_log(const mc_request *req, const char *route, double seconds)
+{
+    json_t *fields = json_pack("{ss ss si sf}", "method", req->u->http_verb, "route", route,
+                               "status", (int)req->status, "duration_ms", seconds * 1000.0);
+    if (req->error_code != NULL)
+        json_object_set_new(fields, "code", json_string(req->error_code));
+    mc_log_event(req->status >= 500 ? MC_LOG_ERROR : MC_LOG_INFO, req->request_id, "http.request",
+                 fields);
+}
+
+static int dispatch(const struct _u_request *u, struct _u_response *response, void *user_data)
+{
+    double started = now_seconds();
+    atomic_fetch_add(&in_flight, 1);
+    mc_request req;
+    memset(&req, 0, sizeof req);
+    req.u = u;
+    req.response = response;
+    req.app = user_data;
+    assign_request_id(&req);
+    mc_set_header(&req, "X-Request-Id", req.request_id);
+    mc_set_header(&req, "API-Version", API_VERSION);
+
+    const struct mc_service *svc = req.app->svc;
+    const char *path = u->url_path != NULL ? u->url_path : "/";
+    int route_index = -1;
+    const char *route_label = "unmatched";
+
+    for (int b = 0; b < 4; b++) {
+        if (strcmp(path, builtin_paths[b]) == 0) {
+            route_index = -2 - b;
+            route_label = builtin_paths[b];
+            if (strcmp(u->http_verb, "GET") != 0) {
+                mc_set_header(&req, "Allow", "GET");
+                mc_reply_error(&req, MC_ERR_METHOD_NOT_ALLOWED, NULL);
+            } else {
+                handle_builtin(&req, b);
+            }
+            goto done;
+        }
+    }
+
+    char allow[128];
+    bool path_known = false;
+    route_index = mc_router_match(svc->routes, svc->n_routes, u->http_verb, path, &req, allow,
+                                  sizeof allow, &path_known);
+    if (route_index < 0) {
+        if (path_known) {
+            mc_set_header(&req, "Allow", allow);
+            mc_reply_error(&req, MC_ERR_METHOD_NOT_ALLOWED, "allowed: %s", allow);
+        } else {
+            mc_reply_error(&req, MC_ERR_ROUTE_NOT_FOUND, "no such endpoint");
+        }
+        goto done;
+    }
+    req.route = &svc->routes[route_index];
+    route_label = req.route->pattern;
+
+    if (body_too_large(&req)) {
+        mc_reply_error(&req, MC_ERR_PAYLOAD_TOO_LARGE, "the body limit is %zu bytes",
+                       req.app->max_body_bytes);
+        goto done;
+    }
+    if (!authenticate(&req))
+        goto done;
+    if ((req.route->flags & MC_ROUTE_JSON_BODY) != 0 && !parse_json_body(&req))
+        goto done;
+
+    const char *idem_key = mc_header(&req, "Idempotency-Key");
+    if ((req.route->flags & MC_ROUTE_IDEMPOTENT) != 0 && idem_key != NULL)
+        run_idempotent(&req, idem_key);
+    else
+        req.route->handler(&req);
+    if (req.status == 0) {
+        mc_log(MC_LOG_ERROR, req.request_id, "http.no_reply", "handler for %s gave no answer",
+               route_label);
+        mc_reply_error(&req, MC_ERR_INTERNAL, NULL);
+    }
+
+done:;
+    double elapsed = now_seconds() - started;
+    access_log(&req, route_label, elapsed);
+    mc_metrics_observe(req.app->metrics, route_index, u->http_verb, req.status, elapsed);
+    json_decref(req.body);
+    mc_router_free_params(&req);
+    atomic_fetch_sub(&in_flight, 1);
+    return U_CALLBACK_COMPLETE;
+}
+
+/* ---------------------------------------------------------------- */
+/* start-up                                                          */
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        if (size >= 0 && size < 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0) {
+            buf = malloc((size_t)size + 1);
+            if (buf != NULL && fread(buf, 1, (size_t)size, f) == (size_t)size)
+                buf[size] = '\0';
+            else {
+                free(buf);
+                buf = NULL;
+            }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static char *fetch_url(const char *url)
+{
+    struct _u_request request;
+    struct _u_response response;
+    char *body = NULL;
+    ulfius_init_request(&request);
+    ulfius_init_response(&response);
+    ulfius_set_request_properties(&request, U_OPT_HTTP_VERB, "GET", U_OPT_HTTP_URL, url,
+                                  U_OPT_TIMEOUT, 5ul, U_OPT_NONE);
+    if (ulfius_send_http_request(&request, &response) == U_OK && response.status == 200 &&
+        response.binary_body_length < 1024 * 1024) {
+        body = malloc(response.binary_body_length + 1);
+        if (body != NULL) {
+            memcpy(body, response.binary_body, response.binary_body_length);
+            body[response.binary_body_length] = '\0';
+        }
+    }
+    ulfius_clean_request(&request);
+    ulfius_clean_response(&response);
+    return body;
+}
+
+/* Load the token verifier's public keys: a PEM file, a JWKS file and/or a
+   JWKS URL (the identity service's /.well-known/jwks.json). Keys are read
+   once at start, never per request. */
+static mc_auth_verifier *load_verifier(const char *svc)
+{
+    unsigned leeway = 30;
+    if (!mc_config_uint(svc, "JWT_LEEWAY_SECONDS", 30, 0, 300, &leeway))
+        return NULL;
+    mc_auth_verifier *v = mc_auth_verifier_new(mc_config_str(svc, "JWT_ISSUER", "motcua-identity"),
+                                               mc_config_str(svc, "JWT_AUDIENCE", "motcua"), leeway);
+    const char *pem_file = mc_config_str(svc, "JWT_PUBLIC_KEY_FILE", NULL);
+    const char *jwks_file = mc_config_str(svc, "JWKS_FILE", NULL);
+    const char *jwks_url = mc_config_str(svc, "JWKS_URL", NULL);
+    bool ok = true;
+    if (pem_file != NULL) {
+        char *pem = read_file(pem_file);
+        if (pem == NULL || mc_auth_verifier_add_pem(v, mc_config_str(svc, "JWT_KEY_ID", NULL), pem) != MC_OK) {
+            mc_log(MC_LOG_ERROR, NULL, "auth.key_invalid", "cannot load RSA public key from %s", pem_file);
+            ok = false;
+        }
+        free(pem);
+    }
+    if (ok && jwks_file != NULL) {
+        char *jwks = read_file(jwks_file);
+        if (jwks == NULL || mc_auth_verifier_add_jwks(v, jwks) != MC_OK) {
+            mc_log(MC_LOG_ERROR, NULL, "auth.jwks_invalid", "no usable RS256 key in %s", jwks_file);
+            ok = false;
+        }
+        free(jwks);
+    }
+    if (ok && jwks_url != NULL) {
+        char *jwks = NULL;
+        for (int attempt = 0; attempt < 10 && jwks == NULL; attempt++) {
+            jwks = fetch_url(jwks_url);
+            if (jwks == NULL)
+                sleep(1);
+        }
+        if (jwks == NULL || mc_auth_verifier_add_jwks(v, jwks) != MC_OK) {
+            mc_log(MC_LOG_ERROR, NULL, "auth.jwks_unreachable", "no usable key from %s", jwks_url);
+            ok = false;
+        }
+        free(jwks);
+    }
+    if (!ok) {
+        mc_auth_verifier_free(v);
+        return NULL;
+    }
+    if (mc_auth_verifier_key_count(v) == 0)
+        mc_log(MC_LOG_WARNING, NULL, "auth.no_keys",
+               "no token keys configured (MOTCUA_JWT_PUBLIC_KEY_FILE, MOTCUA_JWKS_FILE or "
+               "MOTCUA_JWKS_URL): every authenticated request will be refused");
+    return v;
+}
+
+struct server_config {
+    const char *listen_address;
+    unsigned port;
+    unsigned threads;
+    bool thread_per_connection;
+    unsigned max_connections;
+    unsigned idle_timeout_s;
+    unsigned max_body_bytes;
+    unsigned db_pool_size;
+    unsigned db_checkout_timeout_ms;
+    unsigned db_statement_timeout_ms;
+    const char *database_url;
+};
+
+static bool read_server_config(const struct mc_service *svc, struct server_config *c)
+{
+    const char *name = svc->name;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned default_threads = (unsigned)(cores > 0 ? cores : 2) * 4;
+    bool ok = true;
+    c->listen_address = mc_config_str(name, "LISTEN_ADDRESS", "127.0.0.1");
+    ok &= mc_config_uint(name, "PORT", svc->default_port, 1, 65535, &c->port);
+    ok &= mc_config_uint(name, "HTTP_THREADS", default_threads, 1, 1024, &c->threads);
+    ok &= mc_config_uint(name, "HTTP_MAX_CONNECTIONS", 1000, 1, 100000, &c->max_connections);
+    ok &= mc_config_uint(name, "HTTP_IDLE_TIMEOUT_SECONDS", 60, 1, 3600, &c->idle_timeout_s);
+    ok &= mc_config_uint(name, "HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024, 512 * 1024 * 1024,
+                         &c->max_body_bytes);
+    ok &= mc_config_uint(name, "DB_POOL_SIZE", default_threads, 1, 1000, &c->db_pool_size);
+    ok &= mc_config_uint(name, "DB_CHECKOUT_TIMEOUT_MS", 2000, 1, 60000, &c->db_checkout_timeout_ms);
+    ok &= mc_config_uint(name, "DB_STATEMENT_TIMEOUT_MS", 5000, 1, 600000,
+                         &c->db_statement_timeout_ms);
+    const char *model = mc_config_str(name, "HTTP_THREAD_MODEL", "pool");
+    if (strcmp(model, "pool") != 0 && strcmp(model, "per_connection") != 0) {
+        mc_log(MC_LOG_ERROR, NULL, "config.invalid", "HTTP_THREAD_MODEL must be pool or per_connection");
+        ok = false;
+    }
+    c->thread_per_connection = strcmp(model, "per_connection") == 0;
+    c->database_url = mc_config_str(name, "DATABASE_URL", NULL);
+    if (c->database_url == NULL) {
+        mc_log(MC_LOG_ERROR, NULL, "config.missing", "MOTCUA_%s_DATABASE_URL is required (a libpq connection string)",
+               name);
+        ok = false;
+    }
+    return ok;
+}
+
+static int serve(const struct mc_service *svc, const struct server_config *cfg, bool migrate_first)
+{
+    if (migrate_first && mc_db_migrate(cfg->database_url, svc->name, svc->migrations, svc->n_migrations) != MC_OK) {
+        mc_log(MC_LOG_ERROR, NULL, "server.migrate_failed", "migrations failed; not starting");
+        return 1;
+    }
+    mc_app app;
+    memset(&app, 0, sizeof app);
+    app.svc = svc;
+    app.max_body_bytes = cfg->max_body_bytes;
+    app.expected_migrations = mc_db_migration_count(svc->n_migrations);
+    mc_db_pool_config pc = {cfg->database_url, svc->name, cfg->db_pool_size,
+                            cfg->db_checkout_timeout_ms, cfg->db_statement_timeout_ms};
+    app.db = mc_db_pool_new(&pc);
+    app.auth = load_verifier(svc->name);
+    app.metrics = mc_metrics_new(svc->name, svc->routes, svc->n_routes);
+    if (app.db == NULL || app.auth == NULL || app.metrics == NULL ||
+        (svc->start != NULL && svc->start(&app) != MC_OK)) {
+        mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not initialise the service");
+        mc_db_pool_free(app.db);
+        mc_auth_verifier_free(app.auth);
+        mc_metrics_free(app.metrics);
+        return 1;
+    }
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)cfg->port);
+    if (inet_pton(AF_INET, cfg->listen_address, &addr.sin_addr) != 1) {
+        mc_log(MC_LOG_ERROR, NULL, "config.invalid", "LISTEN_ADDRESS must be an IPv4 address");
+        return 1;
+    }
+
+    /* Block the stop signals before any thread exists, so only sigwait()
+       below receives them; ignore SIGPIPE from clients that went away. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct _u_instance instance;
+    if (ulfius_init_instance(&instance, cfg->port, &addr, NULL) != U_OK)
+        return 1;
+    /* One byte over the limit lets body_too_large() see that ulfius cut it. */
+    instance.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
+    instance.allowed_post_processor = U_POST_PROCESS_NONE;
+    ulfius_set_default_endpoint(&instance, dispatch, &app);
+
+    struct MHD_OptionItem options[] = {
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->idle_timeout_s, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {cfg->thread_per_connection ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
+         (intptr_t)cfg->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    unsigned flags = cfg->thread_per_connection
+                         ? (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL)
+                         : MHD_USE_EPOLL_INTERNAL_THREAD;
+    flags |= MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ulfius_start_framework_with_mhd_options(&instance, flags, options) != U_OK) {
+        mc_log(MC_LOG_ERROR, NULL, "server.listen_failed", "cannot listen on %s:%u",
+               cfg->listen_address, cfg->port);
+        ulfius_clean_instance(&instance);
+        return 1;
+    }
+    mc_log_event(MC_LOG_INFO, NULL, "server.started",
+                 json_pack("{ss si ss si si si}", "address", cfg->listen_address, "port",
+                           (int)cfg->port, "thread_model",
+                           cfg->thread_per_connection ? "per_connection" : "pool", "threads",
+                           (int)cfg->threads, "db_pool_size", (int)cfg->db_pool_size,
+                           "max_connections", (int)cfg->max_connections));
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    mc_log(MC_LOG_INFO, NULL, "server.stopping", "signal %d: finishing in-flight requests", sig);
+    /* Stop accepting, let requests already inside a handler finish (up to
+       10 s), then close connections and stop the workers. */
+    MHD_socket listen_fd = MHD_quiesce_daemon(instance.mhd_daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    for (int i = 0; i < 1000 && atomic_load(&in_flight) > 0; i++)
+        usleep(10000);
+    ulfius_stop_framework(&instance);
+    ulfius_clean_instance(&instance);
+    if (svc->stop != NULL)
+        svc->stop(&app);
+    mc_metrics_free(app.metrics);
+    mc_auth_verifier_free(app.auth);
+    mc_db_pool_free(app.db);
+    mc_log(MC_LOG_INFO, NULL, "server.stopped", "bye");
+    return 0;
+}
+
+int mc_service_main(const struct mc_service *svc, int argc, char **argv)
+{
+    const char *command = argc > 1 ? argv[1] : "serve";
+    mc_log_init(svc->name, mc_config_str(svc->name, "LOG_LEVEL", "info"));
+    int rc;
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("motcua-%s %s\n", svc->name, MOTCUA_VERSION);
+        rc = 0;
+    } else if (strcmp(command, "serve") == 0 || strcmp(command, "migrate") == 0) {
+        struct server_config cfg;
+        if (!read_server_config(svc, &cfg)) {
+            rc = 2;
+        } else if (strcmp(command, "migrate") == 0) {
+            rc = mc_db_migrate(cfg.database_url, svc->name, svc->migrations, svc->n_migrations) == MC_OK ? 0 : 1;
+        } else {
+            const char *on_start = mc_config_str(svc->name, "MIGRATE_ON_START", "1");
+            rc = serve(svc, &cfg, strcmp(on_start, "0") != 0);
+        }
+    } else {
+        fprintf(stderr,
+                "usage: motcua-%s [serve|migrate|version]\n"
+                "  serve    apply migrations (unless MOTCUA_%s_MIGRATE_ON_START=0) and serve HTTP\n"
+                "  migrate  apply migrations and exit\n"
+                "configuration: environment variables, see the README\n",
+                svc->name, svc->name);
+        rc = 2;
+    }
+    mc_log_close();
+    return rc;
+}
