@@ -1,0 +1,662 @@
+# shellcheck shell=bash
+# deploy/local/lib.sh: shared by deploy/local/up, deploy/local/down and tests/run.
+# Source it after `set -euo pipefail`; it defines functions and settings only, and
+# runs nothing.
+#
+# Settings (environment variables; defaults in brackets). They let tests/run and the
+# benchmark start a second, independent stack next to the developer's one.
+#   MOTCUA_LOCAL_DIR        state of this stack: data, logs, pids, keys, secrets
+#                           [<repo>/.local/dev]
+#   MOTCUA_PG_PORT          PostgreSQL TCP port on 127.0.0.1                [55432]
+#   MOTCUA_PORT_BASE        service N listens on base+N (table below)       [8100]
+#   MOTCUA_GATEWAY_PORT     nginx gateway on 127.0.0.1                      [8080]
+#   MOTCUA_BUILD_DIR        meson build dir, relative to the repo           [build]
+#   MOTCUA_BIN_DIR          build tree whose services/<svc>/motcua-<svc> are run, e.g.
+#                           build-asan (or a folder holding motcua-<svc> directly)
+#                                                                           [$MOTCUA_BUILD_DIR]
+#   MOTCUA_DEMO             0: do not load deploy/local/demo                [1]
+#   MOTCUA_SERVICES         space-separated services to run   [$MOTCUA_SERVICES_DEFAULT]
+#   MOTCUA_GATEWAY_TRUSTED_CIDR  addresses exempt from rate limits, space- or
+#                           comma-separated CIDRs (the benchmark uses 127.0.0.1/32) []
+#   MOTCUA_GATEWAY_CORS_ORIGINS  allowed web origins, space-separated exact origins
+#                           ("https://app.example.vn"); empty: echo any origin  []
+#   MOTCUA_PG_DURABLE       0: fsync/synchronous_commit off (throw-away test stacks) [1]
+#   MOTCUA_LOG_LEVEL        passed to the services                          [info]
+#   MOTCUA_PG_BIN           PostgreSQL server binaries   [/usr/lib/postgresql/15/bin]
+
+# ---------------------------------------------------------------------------
+# The one list to edit when a service joins the local stack.
+MOTCUA_SERVICES_DEFAULT="catalogue"
+
+# Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
+declare -gA MOTCUA_PORT_OFFSET=(
+    [catalogue]=1
+    [identity]=2
+    [dossier]=3
+    [tracking]=4
+    [payment]=5
+    [statistics]=6
+)
+
+# Debian 12 packages needed to build, run and test the project. Used by up and tests/run.
+# postgresql-contrib-15 is not in the list: on Debian 12 it is a virtual package provided
+# by postgresql-15 itself (unaccent and pg_trgm ship in postgresql-15).
+# npm counts as present when an `npm` command exists: NodeSource's nodejs bundles npm
+# and conflicts with Debian's npm package.
+MOTCUA_DEBIAN_PACKAGES=(
+    build-essential meson ninja-build pkg-config
+    libulfius-dev libmicrohttpd-dev libjansson-dev libjwt-dev libyder-dev liborcania-dev
+    libpq-dev libssl-dev libcmocka-dev libsodium-dev
+    postgresql-15
+    nginx openssl curl
+    python3-requests python3-yaml python3-pytest python3-jsonschema python3-hypothesis
+    wrk nodejs npm
+)
+
+MOTCUA_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+MOTCUA_DB_NAME=motcua
+MOTCUA_LOCAL_MARKER=.motcua-local-dir
+
+# ---------------------------------------------------------------------------
+# Messages
+
+motcua_say() { printf '==> %s\n' "$*"; }
+motcua_note() { printf '    %s\n' "$*"; }
+motcua_warn() { printf 'warning: %s\n' "$*" >&2; }
+motcua_die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Settings
+
+# motcua_abs_path PATH BASE: PATH made absolute against BASE (no need to exist).
+motcua_abs_path() {
+    local p=$1 base=$2
+    [[ $p == /* ]] || p=$base/$p
+    # Drop trailing slashes (but keep "/").
+    while [[ $p == */ && $p != / ]]; do p=${p%/}; done
+    printf '%s\n' "$p"
+}
+
+# motcua_config: fill in defaults, validate, derive paths. Call once before anything else.
+motcua_config() {
+    MOTCUA_LOCAL_DIR=$(motcua_abs_path "${MOTCUA_LOCAL_DIR:-$MOTCUA_ROOT/.local/dev}" "$PWD")
+    MOTCUA_PG_PORT=${MOTCUA_PG_PORT:-55432}
+    MOTCUA_PORT_BASE=${MOTCUA_PORT_BASE:-8100}
+    MOTCUA_GATEWAY_PORT=${MOTCUA_GATEWAY_PORT:-8080}
+    MOTCUA_BUILD_DIR=$(motcua_abs_path "${MOTCUA_BUILD_DIR:-build}" "$MOTCUA_ROOT")
+    MOTCUA_BIN_DIR=$(motcua_abs_path "${MOTCUA_BIN_DIR:-$MOTCUA_BUILD_DIR}" "$MOTCUA_ROOT")
+    MOTCUA_DEMO=${MOTCUA_DEMO:-1}
+    MOTCUA_PG_DURABLE=${MOTCUA_PG_DURABLE:-1}
+    MOTCUA_LOG_LEVEL=${MOTCUA_LOG_LEVEL:-info}
+    MOTCUA_PG_BIN=${MOTCUA_PG_BIN:-/usr/lib/postgresql/15/bin}
+    MOTCUA_GATEWAY_TRUSTED_CIDR=${MOTCUA_GATEWAY_TRUSTED_CIDR:-}
+    MOTCUA_GATEWAY_CORS_ORIGINS=${MOTCUA_GATEWAY_CORS_ORIGINS:-}
+
+    local v
+    for v in MOTCUA_PG_PORT MOTCUA_PORT_BASE MOTCUA_GATEWAY_PORT; do
+        if ! [[ ${!v} =~ ^[0-9]{1,5}$ ]] || ((${!v} < 1 || ${!v} > 65535)); then
+            motcua_die "$v must be a TCP port number, not '${!v}'"
+        fi
+    done
+    ((MOTCUA_PORT_BASE + 9 < 65536)) || motcua_die "MOTCUA_PORT_BASE is too high"
+    [[ $MOTCUA_LOCAL_DIR != / ]] || motcua_die "MOTCUA_LOCAL_DIR must not be /"
+    # Paths end up in nginx.conf, postgresql.conf and libpq strings: keep them plain.
+    [[ $MOTCUA_LOCAL_DIR =~ ^[A-Za-z0-9_./+@:-]+$ ]] ||
+        motcua_die "MOTCUA_LOCAL_DIR may contain only letters, digits and _./+@:- ('$MOTCUA_LOCAL_DIR')"
+
+    read -r -a MOTCUA_SERVICES_LIST <<<"${MOTCUA_SERVICES:-$MOTCUA_SERVICES_DEFAULT}"
+    ((${#MOTCUA_SERVICES_LIST[@]})) || motcua_die "MOTCUA_SERVICES is empty"
+    local s
+    for s in "${MOTCUA_SERVICES_LIST[@]}"; do
+        [[ -n ${MOTCUA_PORT_OFFSET[$s]:-} ]] ||
+            motcua_die "unknown service '$s' (known: ${!MOTCUA_PORT_OFFSET[*]})"
+    done
+
+    MOTCUA_RUN_DIR=$MOTCUA_LOCAL_DIR/run
+    MOTCUA_LOG_DIR=$MOTCUA_LOCAL_DIR/log
+    MOTCUA_KEY_DIR=$MOTCUA_LOCAL_DIR/keys
+    MOTCUA_SECRET_DIR=$MOTCUA_LOCAL_DIR/secrets
+    MOTCUA_NGINX_DIR=$MOTCUA_LOCAL_DIR/nginx
+    MOTCUA_STATIC_DIR=$MOTCUA_LOCAL_DIR/static
+    MOTCUA_PRIVATE_KEY=$MOTCUA_KEY_DIR/dev-private.pem
+    MOTCUA_PUBLIC_KEY=$MOTCUA_KEY_DIR/dev-public.pem
+    MOTCUA_TOKEN_BIN=$MOTCUA_BUILD_DIR/common/motcua-token
+    MOTCUA_GATEWAY_URL=http://127.0.0.1:$MOTCUA_GATEWAY_PORT
+    # Used when the postgres user cannot reach MOTCUA_LOCAL_DIR (e.g. a repo under /root).
+    MOTCUA_PG_FALLBACK_DIR=/var/lib/motcua/$(printf '%s' "$MOTCUA_LOCAL_DIR" | sha1sum | cut -c1-40)
+}
+
+# motcua_port_in_use PORT: true if something accepts connections on 127.0.0.1:PORT.
+motcua_port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# motcua_require_free_port PORT WHAT: die if PORT is taken (by another stack, say).
+motcua_require_free_port() {
+    if motcua_port_in_use "$1"; then
+        motcua_die "port $1 ($2) is already in use by another process; stop it or choose other ports (MOTCUA_PG_PORT, MOTCUA_PORT_BASE, MOTCUA_GATEWAY_PORT)"
+    fi
+}
+
+motcua_service_port() { printf '%s\n' $((MOTCUA_PORT_BASE + MOTCUA_PORT_OFFSET[$1])); }
+motcua_upper() { printf '%s\n' "${1^^}"; }
+
+# ---------------------------------------------------------------------------
+# Packages
+
+motcua_install_packages() {
+    local p missing=()
+    for p in "${MOTCUA_DEBIAN_PACKAGES[@]}"; do
+        if [[ $p == npm ]] && command -v npm >/dev/null 2>&1; then
+            continue
+        fi
+        if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+            missing+=("$p")
+        fi
+    done
+    if ((${#missing[@]} == 0)); then
+        return 0
+    fi
+    motcua_say "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null 2>&1 ||
+            motcua_die "missing packages (${missing[*]}) and not root: install them as root"
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+# ---------------------------------------------------------------------------
+# Build
+
+# motcua_build DIR [meson setup options...]: configure DIR once, then ninja.
+motcua_build() {
+    local dir=$1
+    shift
+    if [[ ! -f $dir/build.ninja ]]; then
+        # A folder left by a failed `meson setup` cannot be set up again in place.
+        if [[ -d $dir/meson-private ]]; then
+            rm -rf -- "$dir"
+        fi
+        motcua_say "meson setup ${dir#"$MOTCUA_ROOT"/} $*"
+        meson setup "$dir" "$MOTCUA_ROOT" "$@" || return 1
+    fi
+    motcua_say "ninja -C ${dir#"$MOTCUA_ROOT"/}"
+    ninja -C "$dir" || return 1
+}
+
+# ---------------------------------------------------------------------------
+# Local dir
+
+motcua_make_local_dirs() {
+    if [[ -d $MOTCUA_LOCAL_DIR && ! -e $MOTCUA_LOCAL_DIR/$MOTCUA_LOCAL_MARKER ]] &&
+        [[ -n $(ls -A -- "$MOTCUA_LOCAL_DIR") ]]; then
+        motcua_die "$MOTCUA_LOCAL_DIR exists, is not empty and was not made by deploy/local/up"
+    fi
+    mkdir -p -- "$MOTCUA_LOCAL_DIR" "$MOTCUA_RUN_DIR" "$MOTCUA_LOG_DIR" "$MOTCUA_NGINX_DIR" \
+        "$MOTCUA_STATIC_DIR"
+    touch -- "$MOTCUA_LOCAL_DIR/$MOTCUA_LOCAL_MARKER"
+    (umask 077 && mkdir -p -- "$MOTCUA_KEY_DIR" "$MOTCUA_SECRET_DIR")
+    chmod 700 -- "$MOTCUA_KEY_DIR" "$MOTCUA_SECRET_DIR"
+}
+
+# motcua_proc_running PID: true while PID exists and is not a zombie (an orphan's parent
+# may be slow to reap it).
+motcua_proc_running() {
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+    [[ -n $state && $state != Z ]]
+}
+
+# motcua_pid_alive PIDFILE NAME: true if PIDFILE names a live process whose command line
+# mentions NAME (guards against a recycled pid).
+motcua_pid_alive() {
+    local pidfile=$1 name=$2 pid
+    [[ -s $pidfile ]] || return 1
+    pid=$(<"$pidfile")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    motcua_proc_running "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$name"
+}
+
+# motcua_stop_pid PIDFILE NAME [SIGNAL]: SIGNAL (TERM), wait up to 10 s, then KILL.
+motcua_stop_pid() {
+    local pidfile=$1 name=$2 sig=${3:-TERM} pid i
+    if ! motcua_pid_alive "$pidfile" "$name"; then
+        rm -f -- "$pidfile"
+        return 0
+    fi
+    pid=$(<"$pidfile")
+    kill "-$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        motcua_proc_running "$pid" || break
+        sleep 0.1
+    done
+    if motcua_proc_running "$pid"; then
+        motcua_warn "$name (pid $pid) still running after 10 s: SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            motcua_proc_running "$pid" || break
+            sleep 0.1
+        done
+    fi
+    rm -f -- "$pidfile"
+    motcua_note "stopped $name (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+
+# Run a PostgreSQL program as the cluster owner: `postgres` when we are root (initdb and
+# postgres refuse to run as root), else ourselves. Runs from / so that a cwd the postgres
+# user cannot read does not matter. The environment is kept (runuser without -l).
+motcua_as_pg() {
+    if ((EUID == 0)); then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+
+motcua_pg_superuser() {
+    if ((EUID == 0)); then echo postgres; else id -un; fi
+}
+
+# motcua_pg_paths: set MOTCUA_PG_DATA, MOTCUA_PG_SOCKDIR, MOTCUA_PG_LOGFILE.
+# Normally <local>/pg and <local>/run/pg; under MOTCUA_PG_FALLBACK_DIR when the postgres
+# user cannot traverse MOTCUA_LOCAL_DIR or the socket path would be too long.
+motcua_pg_paths() {
+    local fb=$MOTCUA_PG_FALLBACK_DIR use_fb=0
+    if [[ -f $MOTCUA_LOCAL_DIR/pg/PG_VERSION ]]; then
+        use_fb=0
+    elif [[ -f $fb/pg/PG_VERSION ]]; then
+        use_fb=1
+    elif ((EUID == 0)) && ! runuser -u postgres -- test -x "$MOTCUA_LOCAL_DIR" 2>/dev/null; then
+        use_fb=1
+    elif ((${#MOTCUA_RUN_DIR} + 20 > 100)); then
+        use_fb=1
+    fi
+    if ((use_fb)); then
+        MOTCUA_PG_DATA=$fb/pg
+        MOTCUA_PG_SOCKDIR=$fb/run
+        MOTCUA_PG_LOGFILE=$fb/postgres.log
+    else
+        MOTCUA_PG_DATA=$MOTCUA_LOCAL_DIR/pg
+        MOTCUA_PG_SOCKDIR=$MOTCUA_RUN_DIR/pg
+        MOTCUA_PG_LOGFILE=$MOTCUA_LOG_DIR/postgres.log
+    fi
+}
+
+motcua_pg_running() {
+    [[ -f $MOTCUA_PG_DATA/PG_VERSION ]] || return 1
+    motcua_as_pg "$MOTCUA_PG_BIN/pg_ctl" status -D "$MOTCUA_PG_DATA" >/dev/null 2>&1
+}
+
+# Make a folder owned by the cluster owner, mode 700.
+motcua_pg_mkdir() {
+    mkdir -p -- "$1"
+    if ((EUID == 0)); then chown postgres:postgres -- "$1"; fi
+    chmod 700 -- "$1"
+}
+
+motcua_pg_write_conf() {
+    local durable=""
+    if [[ $MOTCUA_PG_DURABLE == 0 ]]; then
+        durable=$'fsync = off\nsynchronous_commit = off\nfull_page_writes = off'
+    fi
+    # Rewritten at every start so that the port and paths follow the settings.
+    motcua_as_pg tee "$MOTCUA_PG_DATA/motcua.conf" >/dev/null <<EOF
+# Written by deploy/local/up at every start; edit lib.sh, not this file.
+listen_addresses = '127.0.0.1'
+port = $MOTCUA_PG_PORT
+unix_socket_directories = '$MOTCUA_PG_SOCKDIR'
+unix_socket_permissions = 0700
+password_encryption = 'scram-sha-256'
+max_connections = 200
+shared_buffers = '256MB'
+log_line_prefix = '%m [%p] %q%u@%d/%a '
+log_min_duration_statement = 1000
+$durable
+EOF
+}
+
+motcua_pg_start() {
+    [[ -x $MOTCUA_PG_BIN/pg_ctl ]] || motcua_die "no PostgreSQL 15 at $MOTCUA_PG_BIN"
+    motcua_pg_paths
+    if [[ $MOTCUA_PG_DATA != "$MOTCUA_LOCAL_DIR/pg" ]]; then
+        motcua_note "postgres cannot use $MOTCUA_LOCAL_DIR: cluster in ${MOTCUA_PG_DATA%/pg}"
+        mkdir -p -- /var/lib/motcua
+        chmod 755 -- /var/lib/motcua
+        motcua_pg_mkdir "${MOTCUA_PG_DATA%/pg}"
+        ln -sfn -- "$MOTCUA_PG_LOGFILE" "$MOTCUA_LOG_DIR/postgres.log"
+    fi
+    motcua_pg_mkdir "$MOTCUA_PG_SOCKDIR"
+    if motcua_pg_running; then
+        motcua_say "PostgreSQL already running ($MOTCUA_PG_DATA)"
+        return 0
+    fi
+    if [[ ! -f $MOTCUA_PG_DATA/PG_VERSION ]]; then
+        motcua_say "initdb $MOTCUA_PG_DATA"
+        motcua_pg_mkdir "$MOTCUA_PG_DATA"
+        motcua_as_pg "$MOTCUA_PG_BIN/initdb" -D "$MOTCUA_PG_DATA" -U "$(motcua_pg_superuser)" \
+            --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 \
+            >"$MOTCUA_LOG_DIR/initdb.log" 2>&1 || {
+            tail -n 30 -- "$MOTCUA_LOG_DIR/initdb.log" >&2
+            motcua_die "initdb failed (log: $MOTCUA_LOG_DIR/initdb.log)"
+        }
+        printf "\n# motcua: local settings\ninclude_if_exists = 'motcua.conf'\n" |
+            motcua_as_pg tee -a "$MOTCUA_PG_DATA/postgresql.conf" >/dev/null
+    fi
+    motcua_require_free_port "$MOTCUA_PG_PORT" PostgreSQL
+    motcua_pg_write_conf
+    touch -- "$MOTCUA_PG_LOGFILE"
+    if ((EUID == 0)); then chown postgres:postgres -- "$MOTCUA_PG_LOGFILE"; fi
+    motcua_say "starting PostgreSQL on 127.0.0.1:$MOTCUA_PG_PORT"
+    if ! motcua_as_pg "$MOTCUA_PG_BIN/pg_ctl" start -D "$MOTCUA_PG_DATA" -l "$MOTCUA_PG_LOGFILE" \
+        -w -t 60 >/dev/null; then
+        tail -n 30 -- "$MOTCUA_PG_LOGFILE" >&2 || true
+        motcua_die "PostgreSQL did not start (log: $MOTCUA_LOG_DIR/postgres.log)"
+    fi
+}
+
+motcua_pg_stop() {
+    motcua_pg_paths
+    if motcua_pg_running; then
+        motcua_as_pg "$MOTCUA_PG_BIN/pg_ctl" stop -D "$MOTCUA_PG_DATA" -m fast -w -t 60 >/dev/null
+        motcua_note "stopped PostgreSQL ($MOTCUA_PG_DATA)"
+    fi
+}
+
+# motcua_psql ARGS...: psql as the superuser over our unix socket.
+motcua_psql() {
+    PGOPTIONS="-c client_min_messages=warning" motcua_as_pg psql -X -q -v ON_ERROR_STOP=1 \
+        -h "$MOTCUA_PG_SOCKDIR" -p "$MOTCUA_PG_PORT" -U "$(motcua_pg_superuser)" "$@"
+}
+
+motcua_service_password_file() { printf '%s\n' "$MOTCUA_SECRET_DIR/$1.password"; }
+
+motcua_service_password() {
+    local f
+    f=$(motcua_service_password_file "$1")
+    if [[ ! -s $f ]]; then
+        (umask 077 && openssl rand -hex 24 >"$f")
+    fi
+    chmod 600 -- "$f"
+    tr -d '\n' <"$f"
+}
+
+# Database, extensions, and per service: role, password, schema, search_path. Idempotent.
+motcua_bootstrap() {
+    local svc pw
+    motcua_say "bootstrap database $MOTCUA_DB_NAME: ${MOTCUA_SERVICES_LIST[*]}"
+    for svc in "${MOTCUA_SERVICES_LIST[@]}"; do
+        pw=$(motcua_service_password "$svc")
+        # The password goes through the environment (psql's \getenv), not the command line.
+        MOTCUA_BOOTSTRAP_PASSWORD=$pw motcua_psql -d postgres \
+            -v db="$MOTCUA_DB_NAME" -v svc="$svc" -v role="motcua_$svc" \
+            <"$MOTCUA_ROOT/deploy/local/bootstrap.sql" ||
+            motcua_die "bootstrap of $svc failed"
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Keys
+
+motcua_make_keys() {
+    if [[ ! -s $MOTCUA_PRIVATE_KEY ]]; then
+        motcua_say "generating dev JWT key $MOTCUA_PRIVATE_KEY"
+        (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+            -out "$MOTCUA_PRIVATE_KEY" 2>/dev/null)
+        rm -f -- "$MOTCUA_PUBLIC_KEY"
+    fi
+    chmod 600 -- "$MOTCUA_PRIVATE_KEY"
+    if [[ ! -s $MOTCUA_PUBLIC_KEY ]]; then
+        openssl pkey -in "$MOTCUA_PRIVATE_KEY" -pubout -out "$MOTCUA_PUBLIC_KEY"
+        chmod 644 -- "$MOTCUA_PUBLIC_KEY"
+    fi
+}
+
+# motcua_token SUB ROLES TTL [--agency CODE ...]: a dev token, on stdout.
+motcua_token() {
+    local sub=$1 roles=$2 ttl=$3
+    shift 3
+    "$MOTCUA_TOKEN_BIN" --key "$MOTCUA_PRIVATE_KEY" --sub "$sub" --roles "$roles" --ttl "$ttl" \
+        --iss motcua-identity --aud motcua "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Services
+
+motcua_service_bin() {
+    local svc=$1
+    if [[ -x $MOTCUA_BIN_DIR/services/$svc/motcua-$svc ]]; then
+        printf '%s\n' "$MOTCUA_BIN_DIR/services/$svc/motcua-$svc"
+    elif [[ -x $MOTCUA_BIN_DIR/motcua-$svc ]]; then
+        printf '%s\n' "$MOTCUA_BIN_DIR/motcua-$svc"
+    else
+        return 1
+    fi
+}
+
+# motcua_export_service_env SVC: export the service's configuration (call in a subshell).
+motcua_export_service_env() {
+    local svc=$1 up pw
+    up=$(motcua_upper "$svc")
+    pw=$(motcua_service_password "$svc")
+    export "MOTCUA_${up}_PORT=$(motcua_service_port "$svc")"
+    export "MOTCUA_${up}_LISTEN_ADDRESS=127.0.0.1"
+    export "MOTCUA_${up}_DATABASE_URL=host=127.0.0.1 port=$MOTCUA_PG_PORT dbname=$MOTCUA_DB_NAME user=motcua_$svc password=$pw application_name=motcua-$svc"
+    export MOTCUA_JWT_PUBLIC_KEY_FILE=$MOTCUA_PUBLIC_KEY
+    export MOTCUA_JWT_ISSUER=motcua-identity
+    export MOTCUA_JWT_AUDIENCE=motcua
+    export MOTCUA_LOG_LEVEL
+    case $svc in
+        identity)
+            # The issuer signs with the dev key; the variable name is the identity
+            # service's to confirm.
+            export MOTCUA_IDENTITY_JWT_PRIVATE_KEY_FILE=$MOTCUA_PRIVATE_KEY
+            ;;
+    esac
+}
+
+motcua_log_tail() {
+    printf -- '---- last lines of %s ----\n' "$1" >&2
+    tail -n "${2:-40}" -- "$1" >&2 || true
+    printf -- '----\n' >&2
+}
+
+motcua_service_start() {
+    local svc=$1 bin port pidfile log
+    bin=$(motcua_service_bin "$svc") ||
+        motcua_die "no binary for $svc: looked for $MOTCUA_BIN_DIR/services/$svc/motcua-$svc (build first, or set MOTCUA_BIN_DIR)"
+    port=$(motcua_service_port "$svc")
+    pidfile=$MOTCUA_RUN_DIR/$svc.pid
+    log=$MOTCUA_LOG_DIR/$svc.log
+    if motcua_pid_alive "$pidfile" "motcua-$svc"; then
+        motcua_say "$svc already running (pid $(<"$pidfile"))"
+    else
+        motcua_require_free_port "$port" "$svc"
+        motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
+        if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then
+            motcua_log_tail "$log"
+            motcua_die "motcua-$svc migrate failed (log: $log)"
+        fi
+        (
+            motcua_export_service_env "$svc"
+            exec nohup setsid "$bin" serve
+        ) >>"$log" 2>&1 </dev/null &
+        echo "$!" >"$pidfile"
+    fi
+    motcua_wait_ready "$svc" "http://127.0.0.1:$port/readyz" "$pidfile" "$log"
+}
+
+# motcua_wait_ready NAME URL PIDFILE LOG: wait up to 30 s for URL to answer 200.
+motcua_wait_ready() {
+    local name=$1 url=$2 pidfile=$3 log=$4 code i
+    for ((i = 0; i < 150; i++)); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+        [[ $code == 200 ]] && return 0
+        if ! motcua_pid_alive "$pidfile" "motcua-$name" && ((i > 2)); then
+            motcua_log_tail "$log"
+            motcua_die "$name exited before it was ready (log: $log)"
+        fi
+        sleep 0.2
+    done
+    motcua_log_tail "$log"
+    motcua_die "$name not ready after 30 s: $url answered '${code:-nothing}' (log: $log)"
+}
+
+# Stop every service that has a pidfile (also ones no longer in MOTCUA_SERVICES).
+motcua_services_stop() {
+    local pidfile svc
+    [[ -d $MOTCUA_RUN_DIR ]] || return 0
+    for pidfile in "$MOTCUA_RUN_DIR"/*.pid; do
+        [[ -e $pidfile ]] || continue
+        svc=$(basename -- "$pidfile" .pid)
+        motcua_stop_pid "$pidfile" "motcua-$svc" TERM
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Gateway
+
+# motcua_render TEMPLATE OUT KEY=VALUE...: replace @KEY@ placeholders; every placeholder
+# must get a value.
+motcua_render() {
+    /usr/bin/python3 - "$@" <<'PY'
+import re, sys
+template, out, *pairs = sys.argv[1:]
+values = dict(p.split("=", 1) for p in pairs)
+text = open(template, encoding="utf-8").read()
+def sub(m):
+    key = m.group(1)
+    if key not in values:
+        sys.exit(f"{template}: no value for placeholder @{key}@")
+    return values[key]
+text = re.sub(r"@([A-Z][A-Z0-9_]*)@", sub, text)
+with open(out, "w", encoding="utf-8") as f:
+    f.write(text)
+PY
+}
+
+motcua_nginx() {
+    nginx -p "$MOTCUA_NGINX_DIR/" -c "$MOTCUA_NGINX_DIR/nginx.conf" \
+        -e "$MOTCUA_NGINX_DIR/logs/error.log" "$@"
+}
+
+motcua_gateway_config() {
+    local gw=$MOTCUA_ROOT/deploy/gateway dir=$MOTCUA_NGINX_DIR svc sub upstreams="" routes=""
+    local trusted="" cidr cors="" origin user_directive=""
+    mkdir -p -- "$dir/logs" "$dir/tmp" "$dir/motcua/services"
+    for sub in client_body proxy fastcgi uwsgi scgi; do mkdir -p -- "$dir/tmp/$sub"; done
+    # Shared rules, copied so that the running config is a consistent snapshot and the
+    # relative `include motcua/...` lines work here as in production (/etc/nginx/motcua).
+    cp -- "$gw"/*.conf "$dir/motcua/"
+    rm -f -- "$dir/motcua/motcua.conf" # the production example is not used locally
+    rm -f -- "$dir/motcua/services/"*.conf
+    cp -- "$gw"/services/*.conf "$dir/motcua/services/"
+
+    for svc in "${MOTCUA_SERVICES_LIST[@]}"; do
+        upstreams+="    upstream motcua_$svc {
+        server 127.0.0.1:$(motcua_service_port "$svc");
+        keepalive 64;
+    }
+"
+        [[ -f $gw/services/$svc.conf ]] || motcua_die "no gateway routes: deploy/gateway/services/$svc.conf"
+        routes+="        include motcua/services/$svc.conf;
+"
+    done
+
+    for cidr in ${MOTCUA_GATEWAY_TRUSTED_CIDR//,/ }; do
+        [[ $cidr =~ ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$ ]] ||
+            motcua_die "MOTCUA_GATEWAY_TRUSTED_CIDR: '$cidr' is not an address or CIDR"
+        trusted+="        $cidr 1;
+"
+    done
+
+    if [[ -z $MOTCUA_GATEWAY_CORS_ORIGINS ]]; then
+        cors="        default \$http_origin;
+"
+    else
+        cors="        default \"\";
+"
+        for origin in $MOTCUA_GATEWAY_CORS_ORIGINS; do
+            [[ $origin =~ ^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$ ]] ||
+                motcua_die "MOTCUA_GATEWAY_CORS_ORIGINS: '$origin' is not an origin like https://host[:port]"
+            cors+="        \"$origin\" \$http_origin;
+"
+        done
+    fi
+
+    # As root, nginx runs its workers as `user`. Use nobody when it can reach our temp
+    # and static folders; a repo under /root (mode 700) needs root workers instead.
+    if ((EUID == 0)); then
+        chown -R nobody:nogroup -- "$dir/tmp"
+        if runuser -u nobody -- test -w "$dir/tmp/client_body" -a -x "$dir/tmp/proxy" \
+            -a -r "$MOTCUA_STATIC_DIR" -a -x "$MOTCUA_STATIC_DIR" 2>/dev/null; then
+            user_directive="user nobody nogroup;"
+        else
+            user_directive="user root root;  # nobody cannot reach $MOTCUA_LOCAL_DIR"
+            chown -R root:root -- "$dir/tmp"
+        fi
+    fi
+
+    # File descriptors: as many as the hard limit allows, up to 65536.
+    local nofile conns
+    nofile=$(ulimit -Hn)
+    if [[ $nofile == unlimited ]] || ((nofile > 65536)); then nofile=65536; fi
+    conns=$((nofile / 2 < 8192 ? nofile / 2 : 8192))
+
+    motcua_render "$gw/nginx.conf.template" "$dir/nginx.conf" \
+        "USER_DIRECTIVE=$user_directive" \
+        "WORKER_RLIMIT_NOFILE=$nofile" \
+        "WORKER_CONNECTIONS=$conns" \
+        "PREFIX=$dir" \
+        "GATEWAY_PORT=$MOTCUA_GATEWAY_PORT" \
+        "STATIC_DIR=$MOTCUA_STATIC_DIR" \
+        "UPSTREAMS=$upstreams" \
+        "SERVICE_ROUTES=$routes" \
+        "TRUSTED_CIDRS=$trusted" \
+        "CORS_ORIGINS=$cors"
+
+    local out
+    if ! out=$(motcua_nginx -t -q 2>&1); then
+        printf '%s\n' "$out" >&2
+        motcua_die "nginx rejected $dir/nginx.conf"
+    fi
+}
+
+motcua_gateway_start() {
+    motcua_gateway_config
+    local pidfile=$MOTCUA_NGINX_DIR/nginx.pid
+    if motcua_pid_alive "$pidfile" nginx; then
+        motcua_say "gateway running: reloading its configuration"
+        motcua_nginx -s reload
+        sleep 0.5
+    else
+        motcua_require_free_port "$MOTCUA_GATEWAY_PORT" gateway
+        motcua_say "starting gateway on $MOTCUA_GATEWAY_URL"
+        if ! motcua_nginx; then
+            motcua_log_tail "$MOTCUA_NGINX_DIR/logs/error.log" 20
+            motcua_die "nginx did not start"
+        fi
+    fi
+    local i code
+    for ((i = 0; i < 50; i++)); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$MOTCUA_GATEWAY_URL/healthz" || true)
+        [[ $code == 200 ]] && return 0
+        sleep 0.2
+    done
+    motcua_log_tail "$MOTCUA_NGINX_DIR/logs/error.log" 20
+    motcua_die "gateway not answering on $MOTCUA_GATEWAY_URL/healthz"
+}
+
+motcua_gateway_stop() {
+    motcua_stop_pid "$MOTCUA_NGINX_DIR/nginx.pid" nginx TERM
+}
