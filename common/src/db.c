@@ -98,6 +98,14 @@ void mc_db_pool_stats(mc_db_pool *pool, unsigned *size, unsigned *in_use, unsign
 /* Open (or re-open) a session and give it the service's search_path and
    statement_timeout. set_config() takes them as parameters, so no SQL text
    is ever assembled from configuration. */
+/* Server notices (e.g. "relation already exists, skipping") become debug
+   log lines instead of raw text on stderr, which would break JSON lines. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    mc_log(MC_LOG_DEBUG, NULL, "db.notice", "%s", message);
+}
+
 static bool conn_open(mc_db_pool *pool, mc_db_conn *c)
 {
     if (c->pg != NULL)
@@ -111,6 +119,7 @@ static bool conn_open(mc_db_pool *pool, mc_db_conn *c)
                c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
         return false;
     }
+    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
     char search_path[160];
     snprintf(search_path, sizeof search_path, "%s, public", pool->schema);
     const char *params[2] = {search_path, pool->statement_timeout};

@@ -33,6 +33,12 @@ static void sha256_hex(const char *text, char out[65])
         snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    mc_log(MC_LOG_DEBUG, NULL, "db.notice", "%s", message);
+}
+
 static bool exec_literal(PGconn *pg, const char *sql)
 {
     PGresult *res = PQexecParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0);
@@ -125,6 +131,7 @@ mc_error mc_db_migrate(const char *conninfo, const char *schema, const mc_migrat
         PQfinish(pg);
         return MC_ERR_DB_UNAVAILABLE;
     }
+    PQsetNoticeProcessor(pg, notice_to_log, NULL);
     mc_error rc = MC_ERR_INTERNAL;
     char search_path[160];
     snprintf(search_path, sizeof search_path, "%s, public", schema);

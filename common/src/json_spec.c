@@ -14,9 +14,11 @@ json_t *mc_json_parse_strict(const char *buf, size_t len, char *err_buf, size_t 
 {
     json_error_t jerr;
     /* JSON_REJECT_DUPLICATES: {"a":1,"a":2} is ambiguous and rejected.
+       JSON_DECODE_ANY: a bare scalar is valid JSON (RFC 8259); it then
+       fails the field check with a 422 at pointer "" rather than a 400.
        JSON_ALLOW_NUL is not set: "\u0000" inside strings is refused, so a
        value can never be silently cut short in C strings or in PostgreSQL. */
-    json_t *value = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *value = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (value == NULL && err_buf != NULL && err_buf_len > 0)
         snprintf(err_buf, err_buf_len, "%s (line %d, column %d)", jerr.text, jerr.line,
                  jerr.column);

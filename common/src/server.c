@@ -226,7 +226,7 @@ static bool valid_idempotency_key(const char *key)
 {
     size_t n = 0;
     for (const unsigned char *c = (const unsigned char *)key; *c != '\0'; c++, n++)
-        if (*c < 0x21 || *c > 0x7E)
+        if (*c < 0x20 || *c > 0x7E)
             return false;
     return n >= 1 && n <= 255;
 }
@@ -365,6 +365,15 @@ static int dispatch(const struct _u_request *u, struct _u_response *response, vo
     }
     req.route = &svc->routes[route_index];
     route_label = req.route->pattern;
+
+    /* libmicrohttpd decodes %00 into a NUL that silently cuts the value
+       short; such a request is refused rather than half-read. */
+    if (u->http_url != NULL && strcasestr(u->http_url, "%00") != NULL) {
+        json_t *errors = mc_errors_new();
+        mc_errors_add_param(errors, "", "nul_character", "the URL must not contain %00");
+        mc_reply_errors(&req, MC_ERR_BAD_QUERY, errors);
+        goto done;
+    }
 
     if (body_too_large(&req)) {
         mc_reply_error(&req, MC_ERR_PAYLOAD_TOO_LARGE, "the body limit is %zu bytes",
@@ -593,6 +602,9 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
     /* One byte over the limit lets body_too_large() see that ulfius cut it. */
     instance.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
     instance.allowed_post_processor = U_POST_PROCESS_NONE;
+    /* ulfius would drop query values that are not UTF-8, hiding bad input
+       as "absent"; keep them so the handlers answer 400 naming the parameter. */
+    instance.check_utf8 = 0;
     ulfius_set_default_endpoint(&instance, dispatch, &app);
 
     struct MHD_OptionItem options[] = {

@@ -86,10 +86,9 @@ int main(int argc, char **argv)
     json_t *role_list = json_array();
     char *copy = strdup(roles), *save = NULL;
     for (char *r = strtok_r(copy, ",", &save); r != NULL; r = strtok_r(NULL, ",", &save)) {
-        if (mc_role_from_name(r) == 0) {
-            fprintf(stderr, "motcua-token: unknown role %s\n", r);
-            return 2;
-        }
+        if (mc_role_from_name(r) == 0)
+            fprintf(stderr, "motcua-token: warning: %s is not a role the services know; "
+                            "it grants nothing\n", r);
         json_array_append_new(role_list, json_string(r));
     }
     free(copy);
