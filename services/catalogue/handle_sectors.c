@@ -1,0 +1,139 @@
+/*
+ * /api/v1/sectors and /api/v1/sectors/{code}: the sectors (lĩnh vực) a
+ * procedure belongs to. Reads are public; writes are for system_admin (the
+ * route table says so).
+ */
+#include <stdio.h>
+
+#include "catalogue.h"
+#include "codes.h"
+#include "procedure_rules.h"
+#include "store.h"
+
+/* POST /sectors body. */
+static const struct mc_field sector_create_fields[] = {
+    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_SECTOR_CODE_RE},
+    {.name = "name",
+     .type = MC_F_STRING,
+     .required = true,
+     .max_len = 500,
+     .check = catalogue_check_not_blank},
+    {.name = "description", .type = MC_F_STRING, .nullable = true, .max_len = 20000},
+    {0}};
+
+/* PUT /sectors/{code} body: the same, with "code" optional (the URL has it). */
+static const struct mc_field sector_update_fields[] = {
+    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_SECTOR_CODE_RE},
+    {.name = "name",
+     .type = MC_F_STRING,
+     .required = true,
+     .max_len = 500,
+     .check = catalogue_check_not_blank},
+    {.name = "description", .type = MC_F_STRING, .nullable = true, .max_len = 20000},
+    {0}};
+
+static void sector_etag(char *out, size_t len, long long revision)
+{
+    mc_etag_for_revision(out, len, "s", revision);
+}
+
+void handle_sectors_list(mc_request *req)
+{
+    json_t *errors = mc_errors_new();
+    unsigned limit = 0;
+    json_t *cursor = NULL;
+    const char *after = NULL;
+    if (mc_page_parse(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, 1, &limit, &cursor,
+                      errors) &&
+        cursor != NULL)
+        after = catalogue_cursor_string(cursor, 0, catalogue_is_sector_code, errors);
+    if (!catalogue_query_ok(req, errors)) {
+        json_decref(cursor);
+        return;
+    }
+    json_t *items = NULL, *next = NULL;
+    mc_error rc = store_sector_list(mc_request_db(req), after, limit, &items, &next);
+    json_decref(cursor);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    catalogue_reply_page(req, items, next);
+}
+
+void handle_sector_get(mc_request *req)
+{
+    const char *code = catalogue_path_sector(req);
+    if (code == NULL)
+        return;
+    json_t *sector = NULL;
+    long long revision = 0;
+    mc_error rc = store_sector_get(mc_request_db(req), code, &sector, &revision);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    char etag[40];
+    sector_etag(etag, sizeof etag, revision);
+    mc_reply_json_etag(req, 200, sector, etag);
+}
+
+void handle_sector_create(mc_request *req)
+{
+    json_t *errors = mc_errors_new();
+    mc_json_check(req->body, sector_create_fields, "", errors);
+    if (!catalogue_no_errors(req, errors))
+        return;
+    const char *code = mc_json_str(req->body, "code", "");
+    json_t *sector = catalogue_sector_normalize(req->body, code);
+    json_t *out = NULL;
+    long long revision = 0;
+    mc_error rc = sector != NULL ? store_sector_create(mc_request_db(req), sector, &out, &revision)
+                                 : MC_ERR_INTERNAL;
+    json_decref(sector);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    char etag[40], location[128];
+    sector_etag(etag, sizeof etag, revision);
+    snprintf(location, sizeof location, CATALOGUE_API_PREFIX "/sectors/%s", code);
+    mc_reply_created(req, out, location, etag);
+}
+
+void handle_sector_update(mc_request *req)
+{
+    const char *code = catalogue_path_sector(req);
+    if (code == NULL)
+        return;
+    json_t *errors = mc_errors_new();
+    mc_json_check(req->body, sector_update_fields, "", errors);
+    catalogue_code_matches_path(req->body, code, errors);
+    if (!catalogue_no_errors(req, errors))
+        return;
+
+    json_t *current = NULL;
+    long long revision = 0;
+    mc_error rc = store_sector_get(mc_request_db(req), code, &current, &revision);
+    json_decref(current);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    char etag[40];
+    sector_etag(etag, sizeof etag, revision);
+    if (!mc_require_if_match(req, etag))
+        return;
+
+    json_t *sector = catalogue_sector_normalize(req->body, code);
+    json_t *out = NULL;
+    rc = sector != NULL ? store_sector_update(mc_request_db(req), sector, revision, &out, &revision)
+                        : MC_ERR_INTERNAL;
+    json_decref(sector);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    sector_etag(etag, sizeof etag, revision);
+    catalogue_reply_etag(req, 200, out, etag);
+}

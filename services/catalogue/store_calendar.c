@@ -1,0 +1,150 @@
+/*
+ * Store: the working-day calendar (days off and extra working days). Every
+ * SQL text of this resource lives here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+/* clang-format off */
+#define DAY_JSON                                                                                 \
+    "json_build_object('date', to_char(date, 'YYYY-MM-DD'), 'kind', kind, 'name', name)"
+
+static const mc_db_statement calendar_year = {
+    "catalogue_calendar_year",
+    "SELECT json_build_object('year', $1::integer,"
+    "       'days', coalesce(json_agg(" DAY_JSON " ORDER BY date), '[]'::json))::text"
+    "  FROM calendar_days"
+    " WHERE date BETWEEN make_date($1::integer, 1, 1) AND make_date($1::integer, 12, 31)",
+    1};
+
+/* (xmax = 0) is true for a freshly inserted row, false for one the
+   ON CONFLICT branch updated. */
+static const mc_db_statement calendar_put = {
+    "catalogue_calendar_put",
+    "INSERT INTO calendar_days (date, kind, name) VALUES ($1::date, $2::text, $3::text)"
+    " ON CONFLICT (date) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name,"
+    "   updated_at = now()"
+    " RETURNING " DAY_JSON "::text, (xmax = 0)",
+    3};
+
+static const mc_db_statement calendar_delete = {
+    "catalogue_calendar_delete", "DELETE FROM calendar_days WHERE date = $1::date", 1};
+
+static const mc_db_statement calendar_range = {
+    "catalogue_calendar_range",
+    "SELECT to_char(date, 'YYYY-MM-DD'), kind = 'day_off' FROM calendar_days"
+    " WHERE date BETWEEN $1::date AND $2::date ORDER BY date",
+    2};
+/* clang-format on */
+
+mc_error store_calendar_year(mc_db_pool *pool, int year, json_t **out)
+{
+    *out = NULL;
+    char y[16];
+    snprintf(y, sizeof y, "%d", year);
+    const char *params[] = {y};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &calendar_year, params);
+    if (res == NULL) {
+        rc = store_failure(conn);
+    } else {
+        *out = store_json_column(res, 0, 0);
+        if (*out == NULL)
+            rc = MC_ERR_INTERNAL;
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}
+
+mc_error store_calendar_put(mc_db_pool *pool, const char *date, const char *kind, const char *name,
+                            json_t **out, bool *created)
+{
+    *out = NULL;
+    *created = false;
+    const char *params[] = {date, kind, name};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &calendar_put, params);
+    if (res == NULL) {
+        rc = store_failure(conn);
+    } else {
+        *out = store_json_column(res, 0, 0);
+        *created = mc_db_bool(res, 0, 1);
+        if (*out == NULL)
+            rc = MC_ERR_INTERNAL;
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}
+
+mc_error store_calendar_delete(mc_db_pool *pool, const char *date)
+{
+    const char *params[] = {date};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &calendar_delete, params);
+    if (res == NULL)
+        rc = store_failure(conn);
+    else if (strcmp(PQcmdTuples(res), "0") == 0)
+        rc = MC_ERR_NOT_FOUND;
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}
+
+mc_error store_calendar_range(mc_db_pool *pool, const char *from, const char *to,
+                              mc_date **days_off, size_t *n_days_off, mc_date **working_days,
+                              size_t *n_working_days)
+{
+    *days_off = *working_days = NULL;
+    *n_days_off = *n_working_days = 0;
+    const char *params[] = {from, to};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &calendar_range, params);
+    if (res == NULL) {
+        rc = store_failure(conn);
+    } else {
+        size_t n = (size_t)PQntuples(res);
+        /* calloc(n + 1) so an empty range still gives valid pointers. */
+        *days_off = calloc(n + 1, sizeof **days_off);
+        *working_days = calloc(n + 1, sizeof **working_days);
+        if (*days_off == NULL || *working_days == NULL)
+            rc = MC_ERR_INTERNAL;
+        for (size_t r = 0; rc == MC_OK && r < n; r++) {
+            mc_date d;
+            if (!mc_date_parse(mc_db_text(res, (int)r, 0), &d)) {
+                rc = MC_ERR_INTERNAL;
+                break;
+            }
+            /* Rows come sorted by date, so both lists are sorted. */
+            if (mc_db_bool(res, (int)r, 1))
+                (*days_off)[(*n_days_off)++] = d;
+            else
+                (*working_days)[(*n_working_days)++] = d;
+        }
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
+    if (rc != MC_OK) {
+        free(*days_off);
+        free(*working_days);
+        *days_off = *working_days = NULL;
+        *n_days_off = *n_working_days = 0;
+    }
+    return rc;
+}
