@@ -46,9 +46,26 @@ void mc_errors_add_param(json_t *errors, const char *parameter, const char *code
                                             "message", message));
 }
 
+/* A parameter whose value held %00 (noted by the dispatcher) is reported,
+   never read as the shortened value libmicrohttpd leaves. */
+static bool nul_tainted(const mc_request *req, const char *name, json_t *errors)
+{
+    for (size_t i = 0; i < req->n_nul_params; i++)
+        if (strcmp(req->nul_params[i], name) == 0) {
+            mc_errors_add_param(errors, name, "nul_character", "must not contain a NUL character (%00)");
+            return true;
+        }
+    return false;
+}
+
 bool mc_query_uint(const mc_request *req, const char *name, unsigned min, unsigned max,
                    unsigned *out, bool *present, json_t *errors)
 {
+    if (nul_tainted(req, name, errors)) {
+        if (present != NULL)
+            *present = true;
+        return false;
+    }
     const char *text = mc_query_param(req, name);
     if (present != NULL)
         *present = text != NULL;
@@ -103,6 +120,8 @@ static bool valid_utf8(const unsigned char *s)
 
 const char *mc_query_str(const mc_request *req, const char *name, size_t max_len, json_t *errors)
 {
+    if (nul_tainted(req, name, errors))
+        return NULL;
     const char *text = mc_query_param(req, name);
     if (text == NULL)
         return NULL;

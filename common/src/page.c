@@ -67,13 +67,14 @@ bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_l
                    size_t cursor_arity, unsigned *limit, json_t **cursor_keys, json_t *errors)
 {
     bool ok = true;
+    size_t problems_before = json_array_size(errors);
     *limit = default_limit;
     *cursor_keys = NULL;
     if (!mc_query_uint(req, "limit", 1, max_limit, limit, NULL, errors))
         ok = false;
-    const char *cursor = mc_query_param(req, "cursor");
+    const char *cursor = mc_query_str(req, "cursor", 1300, errors);
     if (cursor == NULL)
-        return ok;
+        return ok && json_array_size(errors) == problems_before;
     unsigned char buf[1024];
     long n = strlen(cursor) <= 1300 ? b64url_decode(cursor, buf, sizeof buf) : -1;
     json_t *keys = n > 0 ? json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;

@@ -64,6 +64,47 @@ static int match_score(const struct segment *pat, size_t npat, const struct segm
     return score;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode one path segment (ulfius hands the path over still
+   encoded). NULL for a malformed escape or an encoded NUL: such a path
+   names no resource. UTF-8 validity is left to the handlers' checks. */
+static char *decode_segment(const char *in, size_t len)
+{
+    char *out = malloc(len + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] != '%') {
+            out[o++] = in[i];
+            continue;
+        }
+        if (i + 2 >= len) {
+            free(out);
+            return NULL;
+        }
+        int h = hex_value(in[i + 1]), l = hex_value(in[i + 2]);
+        if (h < 0 || l < 0 || (h == 0 && l == 0)) {
+            free(out);
+            return NULL;
+        }
+        out[o++] = (char)(h * 16 + l);
+        i += 2;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 int mc_router_match(const struct mc_route *routes, size_t n_routes, const char *method,
                     const char *path, mc_request *req, char *allow, size_t allow_len,
                     bool *path_known)
@@ -124,8 +165,14 @@ int mc_router_match(const struct mc_route *routes, size_t n_routes, const char *
     req->n_path_params = 0;
     for (size_t i = 0; i < npat && req->n_path_params < MC_MAX_PATH_PARAMS; i++) {
         if (pat_seg[i].len >= 2 && pat_seg[i].start[0] == '{') {
+            char *value = decode_segment(path_seg[i].start, path_seg[i].len);
+            if (value == NULL) {
+                mc_router_free_params(req);
+                *path_known = false; /* names no resource: 404, not 405 */
+                return -1;
+            }
             req->path_names[req->n_path_params] = strndup(pat_seg[i].start + 1, pat_seg[i].len - 2);
-            req->path_values[req->n_path_params] = strndup(path_seg[i].start, path_seg[i].len);
+            req->path_values[req->n_path_params] = value;
             req->n_path_params++;
         }
     }

@@ -308,6 +308,45 @@ static void run_idempotent(mc_request *req, const char *key)
     free(body);
 }
 
+/* libmicrohttpd decodes %00 in a query value into a NUL that silently cuts
+   the value short. The names of such parameters are noted here; the query
+   helpers (mc_query_str, mc_query_uint, mc_page_parse) then report them
+   with the request's other bad parameters. A %00 in a parameter *name*, or
+   more such parameters than can be noted, is refused at once. Returns true
+   when it answered. */
+static bool note_nul_in_query(mc_request *req)
+{
+    const char *query = req->u->http_url != NULL ? strchr(req->u->http_url, '?') : NULL;
+    if (query == NULL || strcasestr(query, "%00") == NULL)
+        return false;
+    bool refuse = false;
+    for (const char *pair = query + 1; *pair != '\0';) {
+        size_t len = strcspn(pair, "&");
+        char *text = strndup(pair, len);
+        if (text != NULL && strcasestr(text, "%00") != NULL) {
+            size_t name_len = strcspn(text, "=");
+            text[name_len] = '\0';
+            if (name_len == 0 || strchr(text, '%') != NULL || req->n_nul_params == MC_MAX_PATH_PARAMS) {
+                refuse = true;
+            } else {
+                req->nul_params[req->n_nul_params++] = text;
+                text = NULL;
+            }
+        }
+        free(text);
+        pair += len;
+        if (*pair == '&')
+            pair++;
+    }
+    if (!refuse)
+        return false;
+    json_t *errors = mc_errors_new();
+    mc_errors_add_param(errors, "query", "nul_character",
+                        "parameter names must not contain a NUL character (%00)");
+    mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
+    return true;
+}
+
 static void access_log(const mc_request *req, const char *route, double seconds)
 {
     json_t *fields = json_pack("{ss ss si sf}", "method", req->u->http_verb, "route", route,
@@ -366,14 +405,8 @@ static int dispatch(const struct _u_request *u, struct _u_response *response, vo
     req.route = &svc->routes[route_index];
     route_label = req.route->pattern;
 
-    /* libmicrohttpd decodes %00 into a NUL that silently cuts the value
-       short; such a request is refused rather than half-read. */
-    if (u->http_url != NULL && strcasestr(u->http_url, "%00") != NULL) {
-        json_t *errors = mc_errors_new();
-        mc_errors_add_param(errors, "", "nul_character", "the URL must not contain %00");
-        mc_reply_errors(&req, MC_ERR_BAD_QUERY, errors);
+    if (note_nul_in_query(&req))
         goto done;
-    }
 
     if (body_too_large(&req)) {
         mc_reply_error(&req, MC_ERR_PAYLOAD_TOO_LARGE, "the body limit is %zu bytes",
@@ -402,6 +435,8 @@ done:;
     mc_metrics_observe(req.app->metrics, route_index, u->http_verb, req.status, elapsed);
     json_decref(req.body);
     mc_router_free_params(&req);
+    for (size_t i = 0; i < req.n_nul_params; i++)
+        free(req.nul_params[i]);
     atomic_fetch_sub(&in_flight, 1);
     return U_CALLBACK_COMPLETE;
 }

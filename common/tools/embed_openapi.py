@@ -66,7 +66,12 @@ def bundle(doc, main_path):
     components = result.setdefault('components', {})
     for section, entries in added.items():
         for name, value in entries.items():
-            components.setdefault(section, {}).setdefault(name, value)
+            # A component of the main file that only points at the shared one
+            # (bearerAuth: {$ref: common.yaml#...}) is replaced by the target;
+            # anything else the main file defines itself wins.
+            current = components.setdefault(section, {}).get(name)
+            if current is None or current == {'$ref': f'#/components/{section}/{name}'}:
+                components[section][name] = value
     return result
 
 

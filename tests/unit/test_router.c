@@ -86,6 +86,27 @@ static void test_unknown_paths(void **state)
     }
 }
 
+static void test_path_params_are_percent_decoded(void **state)
+{
+    (void)state;
+    mc_request req;
+    char allow[128];
+    bool known;
+    assert_int_equal(match("GET", "/api/v1/procedures/1%2E001193", &req, allow, &known), 2);
+    assert_string_equal(mc_path_param(&req, "code"), "1.001193");
+    mc_router_free_params(&req);
+    assert_int_equal(match("GET", "/api/v1/procedures/%C4%91%20x", &req, allow, &known), 2);
+    assert_string_equal(mc_path_param(&req, "code"), "\xc4\x91 x");
+    mc_router_free_params(&req);
+    /* malformed escapes and an encoded NUL name no resource */
+    const char *bad[] = {"/api/v1/procedures/%zz", "/api/v1/procedures/%4", "/api/v1/procedures/%",
+                         "/api/v1/procedures/a%00b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(match("GET", bad[i], &req, allow, &known), -1);
+        assert_int_equal(req.n_path_params, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_literal_beats_variable),
         cmocka_unit_test(test_method_not_allowed_lists_allow),
         cmocka_unit_test(test_unknown_paths),
+        cmocka_unit_test(test_path_params_are_percent_decoded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

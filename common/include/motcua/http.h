@@ -59,6 +59,8 @@ struct mc_request {
     bool authenticated;
     mc_principal principal;
     json_t *body;       /* parsed body for MC_ROUTE_JSON_BODY routes; owned by the dispatcher */
+    size_t n_nul_params;
+    char *nul_params[MC_MAX_PATH_PARAMS]; /* query parameters whose value held %00 */
     unsigned status;    /* status answered; 0 until a reply */
     const char *error_code; /* machine code of an error answer, for the access log */
 };
