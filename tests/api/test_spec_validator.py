@@ -1,0 +1,265 @@
+"""The spec and the response validator themselves (no running stack needed).
+
+A validator that accepts everything would make every other test meaningless, so
+this module feeds it hand-made good and bad responses; it also checks that the
+spec documents every endpoint of docs/services/catalogue.md and that its
+examples and the suite's own request bodies match the schemas."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import catalogue_data as cd
+from motcua_api import HeaderMap, SpecSet, check_response
+
+API = '/api/v1'
+
+CONTRACT = [
+    ('get', '/api/v1/sectors'), ('post', '/api/v1/sectors'),
+    ('get', '/api/v1/sectors/{code}'), ('put', '/api/v1/sectors/{code}'),
+    ('get', '/api/v1/agencies'), ('post', '/api/v1/agencies'),
+    ('get', '/api/v1/agencies/{code}'), ('put', '/api/v1/agencies/{code}'),
+    ('get', '/api/v1/procedures'), ('post', '/api/v1/procedures'),
+    ('get', '/api/v1/procedures/{code}'),
+    ('get', '/api/v1/procedures/{code}/versions'),
+    ('get', '/api/v1/procedures/{code}/versions/{version}'),
+    ('get', '/api/v1/procedures/{code}/draft'), ('put', '/api/v1/procedures/{code}/draft'),
+    ('delete', '/api/v1/procedures/{code}/draft'),
+    ('post', '/api/v1/procedures/{code}/publish'),
+    ('get', '/api/v1/calendar/{year}'),
+    ('put', '/api/v1/calendar/days/{date}'), ('delete', '/api/v1/calendar/days/{date}'),
+    ('get', '/api/v1/calendar/due-date'),
+    ('get', '/healthz'), ('get', '/readyz'), ('get', '/metrics'), ('get', '/openapi.json'),
+]
+
+H = {'X-Request-Id': 'req-1', 'API-Version': '1'}
+
+
+def hdrs(**kw):
+    base = dict(H)
+    for k, v in kw.items():
+        base[k.replace('_', '-')] = v
+    return HeaderMap((k, v) for k, v in base.items() if v is not None)
+
+
+def js(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode('utf-8')
+
+
+def problem(status, code, **extra):
+    doc = {'type': f'urn:motcua:problem:{code}', 'title': 'x', 'status': status, 'code': code,
+           'request_id': 'req-1', 'instance': '/x'}
+    doc.update(extra)
+    return doc
+
+
+SUMMARY = {'code': '1.001193', 'name': 'Đăng ký khai sinh', 'sector': {'code': 'ho-tich', 'name': 'Hộ tịch'},
+           'admin_level': 'commune', 'online_level': 4, 'online_scope': 'full',
+           'channels': ['online', 'in_person'], 'version': 1, 'published_at': '2025-03-01T08:00:00+07:00'}
+JSON_CT = 'application/json'
+PROBLEM_CT = 'application/problem+json'
+
+
+@pytest.fixture(scope='module')
+def s() -> SpecSet:
+    return SpecSet()
+
+
+def errs(s, method, path, status, headers, body, **kw):
+    return check_response(s, method, path, status, headers, body, **kw)
+
+
+@pytest.mark.parametrize('method,template', CONTRACT)
+def test_contract_endpoint_is_documented(s, method, template):
+    ops = {(t, ): item for _, t, item, _ in s.operations}
+    assert (template,) in ops, f'{template} missing from api-spec'
+    op = ops[(template,)].get(method)
+    assert op is not None, f'{method.upper()} {template} missing from api-spec'
+    assert op.get('operationId') and op.get('summary') and op.get('tags')
+    if method == 'get' and template.startswith('/api/') and not template.endswith('/draft'):
+        assert op.get('security') is not None, f'public read {template} must declare security'
+        assert {} in op['security'] or op['security'] == [], f'{template} must be readable without a token'
+
+
+def test_every_media_example_matches_its_schema(s):
+    checked = 0
+    for _, template, item, _ in s.operations:
+        for method, op in item.items():
+            if not isinstance(op, dict) or 'responses' not in op:
+                continue
+            bodies = [('request', op.get('requestBody', {}))] + list(op['responses'].items())
+            for where, resp in bodies:
+                for ctype, media in (resp.get('content') or {}).items():
+                    schema = media.get('schema')
+                    examples = []
+                    if 'example' in media:
+                        examples.append(media['example'])
+                    examples += [e['value'] for e in (media.get('examples') or {}).values() if 'value' in e]
+                    for ex in examples:
+                        found = s.schema_errors(schema, ex)
+                        assert not found, f'{method} {template} {where} {ctype} example: {found}'
+                        checked += 1
+    assert checked > 30
+
+
+def test_suite_request_bodies_match_the_write_schemas(s):
+    def schema(name):
+        return s.deref({'$ref': f'#/components/schemas/{name}'}, 'catalogue.yaml')
+    assert s.schema_errors(schema('ProcedureWrite'), cd.procedure_body()) == []
+    assert s.schema_errors(schema('SectorWrite'), cd.sector_body()) == []
+    assert s.schema_errors(schema('AgencyWrite'), cd.agency_body()) == []
+    bad = cd.procedure_body(online_level=5, extra_field=1)
+    found = s.schema_errors(schema('ProcedureWrite'), bad)
+    assert any('online_level' in e for e in found) and any('extra_field' in e for e in found)
+
+
+def test_match_prefers_literal_segments(s):
+    assert s.match('/api/v1/calendar/due-date')[0] == '/api/v1/calendar/due-date'
+    assert s.match('/api/v1/calendar/2025')[0] == '/api/v1/calendar/{year}'
+    assert s.match('/api/v1/procedures/1.001193/versions/2')[0] == '/api/v1/procedures/{code}/versions/{version}'
+    assert s.match('/api/v1/procedures/1.001193/nope') is None
+    assert s.match('/api/v1/procedures/') is None
+
+
+def test_valid_list_passes(s):
+    body = js({'items': [SUMMARY], 'next_cursor': None})
+    assert errs(s, 'GET', f'{API}/procedures', 200, hdrs(Content_Type=JSON_CT), body) == []
+
+
+@pytest.mark.parametrize('mutate,needle', [
+    (lambda p: p.pop('next_cursor'), 'next_cursor'),
+    (lambda p: p['items'][0].update(score=0.9), 'score'),
+    (lambda p: p['items'][0].update(online_level=5), '5'),
+    (lambda p: p['items'][0].update(published_at='2025-03-01 08:00'), 'published_at'),
+    (lambda p: p['items'][0].update(published_at='2025-03-01T01:00:00Z'), 'published_at'),
+    (lambda p: p['items'][0].update(channels='online'), 'channels'),
+    (lambda p: p['items'][0]['sector'].pop('name'), 'name'),
+])
+def test_list_mistakes_are_caught(s, mutate, needle):
+    page = {'items': [dict(SUMMARY, sector=dict(SUMMARY['sector']))], 'next_cursor': None}
+    mutate(page)
+    found = errs(s, 'GET', f'{API}/procedures', 200, hdrs(Content_Type=JSON_CT), js(page))
+    assert found and any(needle in e for e in found), found
+
+
+def test_undocumented_status_is_caught(s):
+    found = errs(s, 'GET', f'{API}/sectors', 418, hdrs(Content_Type=PROBLEM_CT), js(problem(418, 'x.y')))
+    assert any('not documented' in e for e in found)
+
+
+def test_error_must_be_problem_json(s):
+    found = errs(s, 'GET', f'{API}/sectors/ho-tich', 404, hdrs(Content_Type='text/html'), b'<html>404</html>')
+    assert any('problem+json' in e for e in found)
+
+
+def test_problem_fields_are_checked(s):
+    ok = problem(404, 'catalogue.sector_not_found')
+    assert errs(s, 'GET', f'{API}/sectors/x', 404, hdrs(Content_Type=PROBLEM_CT), js(ok)) == []
+    wrong_status = problem(400, 'catalogue.sector_not_found')
+    assert errs(s, 'GET', f'{API}/sectors/x', 404, hdrs(Content_Type=PROBLEM_CT), js(wrong_status))
+    extra = problem(404, 'catalogue.sector_not_found', stack='trace')
+    assert errs(s, 'GET', f'{API}/sectors/x', 404, hdrs(Content_Type=PROBLEM_CT), js(extra))
+    other_rid = problem(404, 'catalogue.sector_not_found', request_id='other')
+    assert errs(s, 'GET', f'{API}/sectors/x', 404, hdrs(Content_Type=PROBLEM_CT), js(other_rid))
+    registry = problem(404, 'auth.forbidden')
+    assert errs(s, 'GET', f'{API}/sectors/x', 404, hdrs(Content_Type=PROBLEM_CT), js(registry))
+
+
+def test_validation_items_need_pointer_or_parameter(s):
+    good = problem(422, 'request.validation_failed',
+                   errors=[{'pointer': '/cases/0/form_schema/properties/dob/format', 'code': 'invalid_schema',
+                            'message': 'm'}])
+    assert errs(s, 'POST', f'{API}/procedures', 422, hdrs(Content_Type=PROBLEM_CT), js(good)) == []
+    for item in ({'code': 'x', 'message': 'm'}, {'pointer': 'no-slash', 'code': 'x', 'message': 'm'},
+                 {'pointer': '/a', 'parameter': 'q', 'code': 'x', 'message': 'm'}):
+        bad = problem(422, 'request.validation_failed', errors=[item])
+        assert errs(s, 'POST', f'{API}/procedures', 422, hdrs(Content_Type=PROBLEM_CT), js(bad)), item
+
+
+def test_conventional_headers(s):
+    body = js({'items': [], 'next_cursor': None})
+    h = HeaderMap([('Content-Type', JSON_CT), ('API-Version', '1')])
+    assert any('X-Request-Id' in e for e in errs(s, 'GET', f'{API}/sectors', 200, h, body))
+    h = HeaderMap([('Content-Type', JSON_CT), ('X-Request-Id', 'r')])
+    assert any('API-Version' in e for e in errs(s, 'GET', f'{API}/sectors', 200, h, body))
+
+
+def test_required_response_headers(s):
+    sector = {'code': 'ho-tich', 'name': 'Hộ tịch', 'description': None, 'revision': 1}
+    found = errs(s, 'POST', f'{API}/sectors', 201, hdrs(Content_Type=JSON_CT), js(sector))
+    assert any('Location' in e for e in found)
+    assert errs(s, 'POST', f'{API}/sectors', 201,
+                hdrs(Content_Type=JSON_CT, Location='/api/v1/sectors/ho-tich'), js(sector)) == []
+    found = errs(s, 'GET', f'{API}/sectors/ho-tich', 200, hdrs(Content_Type=JSON_CT), js(sector))
+    assert any('ETag' in e for e in found)
+    found = errs(s, 'GET', f'{API}/sectors/ho-tich', 200, hdrs(Content_Type=JSON_CT, ETag='r1'), js(sector))
+    assert any('ETag' in e for e in found), 'an unquoted ETag is not an entity tag'
+    unauth = problem(401, 'auth.unauthenticated')
+    found = errs(s, 'POST', f'{API}/sectors', 401, hdrs(Content_Type=PROBLEM_CT), js(unauth))
+    assert any('WWW-Authenticate' in e for e in found)
+
+
+def test_wrong_method_must_be_405_with_allow(s):
+    p = js(problem(405, 'http.method_not_allowed'))
+    assert errs(s, 'DELETE', f'{API}/sectors', 405, hdrs(Content_Type=PROBLEM_CT, Allow='GET, POST'), p) == []
+    assert errs(s, 'DELETE', f'{API}/sectors', 405, hdrs(Content_Type=PROBLEM_CT), p)
+    assert errs(s, 'DELETE', f'{API}/sectors', 405, hdrs(Content_Type=PROBLEM_CT, Allow='GET'), p)
+    assert errs(s, 'DELETE', f'{API}/sectors', 200, hdrs(Content_Type=JSON_CT), b'{}')
+
+
+def test_unknown_paths(s):
+    p = js(problem(404, 'http.not_found'))
+    assert errs(s, 'GET', f'{API}/nope', 404, hdrs(Content_Type=PROBLEM_CT), p)
+    assert errs(s, 'GET', f'{API}/nope', 404, hdrs(Content_Type=PROBLEM_CT), p, known_path=False) == []
+    assert errs(s, 'GET', f'{API}/nope', 404, hdrs(Content_Type='text/html'), b'<h1>', known_path=False)
+
+
+def test_bodies_where_none_is_documented(s):
+    assert errs(s, 'GET', f'{API}/sectors/ho-tich', 304, hdrs(ETag='"r1"'), b'') == []
+    assert errs(s, 'GET', f'{API}/sectors/ho-tich', 304, hdrs(ETag='"r1"', Content_Type=JSON_CT), b'{}')
+    assert errs(s, 'DELETE', f'{API}/calendar/days/2031-01-01', 204, hdrs(), b'') == []
+    assert errs(s, 'GET', f'{API}/sectors/ho-tich', 200, hdrs(ETag='"r1"', Content_Type=JSON_CT), b'')
+
+
+def test_gateway_statuses(s):
+    p = js(problem(429, 'http.rate_limited'))
+    h = HeaderMap([('Content-Type', PROBLEM_CT), ('X-Request-Id', 'req-1'), ('Retry-After', '1')])
+    assert errs(s, 'GET', f'{API}/procedures', 429, h, p) == []
+    assert errs(s, 'GET', f'{API}/procedures', 429, HeaderMap([('Content-Type', PROBLEM_CT),
+                                                                 ('X-Request-Id', 'req-1')]), p)
+    p = js(problem(414, 'http.uri_too_long'))
+    h = HeaderMap([('Content-Type', PROBLEM_CT), ('X-Request-Id', 'req-1')])
+    assert errs(s, 'GET', f'{API}/procedures', 414, h, p) == []
+    assert errs(s, 'GET', f'{API}/procedures', 414, h, p, via='service')
+
+
+def test_json_response_with_duplicate_keys_is_caught(s):
+    body = b'{"items": [], "next_cursor": null, "items": []}'
+    assert errs(s, 'GET', f'{API}/sectors', 200, hdrs(Content_Type=JSON_CT), body)
+
+
+def test_ops_endpoints(s):
+    metrics = b'# TYPE motcua_http_requests_total counter\nmotcua_http_requests_total 1\n'
+    assert errs(s, 'GET', '/metrics', 200, HeaderMap([('Content-Type', 'text/plain; version=0.0.4')]), metrics) == []
+    assert errs(s, 'GET', '/healthz', 200, HeaderMap([('Content-Type', JSON_CT)]), b'{"status":"ok"}') == []
+    assert errs(s, 'GET', '/healthz', 200, HeaderMap([('Content-Type', JSON_CT)]), b'{"status":"bad"}')
+    nr = js({'type': 'urn:motcua:problem:server.not_ready', 'title': 't', 'status': 503, 'code': 'server.not_ready'})
+    assert errs(s, 'GET', '/readyz', 503, HeaderMap([('Content-Type', PROBLEM_CT)]), nr) == []
+
+
+def test_procedure_read_shape(s):
+    read = dict(cd.procedure_body(), version=1, status='published', published_at='2025-03-01T08:00:00+07:00',
+                created_at='2025-02-20T09:15:00+07:00', updated_at='2025-03-01T08:00:00+07:00', revision=2,
+                sector={'code': 'ho-tich', 'name': 'Hộ tịch'})
+    h = hdrs(Content_Type=JSON_CT, ETag='"p2"')
+    path = f'{API}/procedures/{read["code"]}'
+    assert errs(s, 'GET', path, 200, h, js(read)) == []
+    for mutation in ({'status': 'current'}, {'internal_id': 7}, {'version': 0}):
+        assert errs(s, 'GET', path, 200, h, js(dict(read, **mutation))), mutation
+    missing = dict(read)
+    missing.pop('delegated_agency')
+    assert errs(s, 'GET', path, 200, h, js(missing))
+    bad_case = json.loads(json.dumps(read))
+    bad_case['cases'][0]['channels'][0]['time_limit']['unit'] = 'weeks'
+    assert errs(s, 'GET', path, 200, h, js(bad_case))
