@@ -291,6 +291,10 @@ static mc_error check_claims(const mc_auth_verifier *v, const json_t *claims, in
     const json_t *exp = json_object_get(claims, "exp");
     if (!json_is_number(exp))
         return fail(reason, "token has no expiry");
+    /* A NumericDate beyond 2^53 s (or negative) is not a real expiry; it
+       would also overflow the int64 it is stored in. */
+    if (json_number_value(exp) < 0 || json_number_value(exp) > 9007199254740992.0)
+        return fail(reason, "token has malformed claims");
     if ((double)now > json_number_value(exp) + (double)v->leeway_s)
         return fail(reason, "token expired");
     const json_t *nbf = json_object_get(claims, "nbf");

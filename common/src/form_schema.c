@@ -654,10 +654,15 @@ static bool pattern_too_complex(const char *p, size_t n)
     unsigned long last[MC_FORM_SCHEMA_MAX_PATTERN_LEN + 2];
     const unsigned long cap = PATTERN_MAX_COST + 1;
     size_t lvl = 0;
+    bool prev_quant = false;
     sum[0] = last[0] = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned long atom = 1;
         char ch = p[i];
+        /* A quantifier on a quantifier ("a++", "(x){0,9}*") is undefined in
+           POSIX ERE; glibc accepts it and its compile time explodes. */
+        bool was_quant = prev_quant;
+        prev_quant = false;
         if (ch == '\\') {
             i++;
         } else if (ch == '[') {
@@ -689,6 +694,17 @@ static bool pattern_too_complex(const char *p, size_t n)
             atom = sum[lvl] ? sum[lvl] : 1;
             lvl--;
         } else if (ch == '*' || ch == '+' || ch == '?') {
+            if (was_quant)
+                return true;
+            prev_quant = true;
+            if (ch == '+') {
+                /* glibc compiles x+ as xx*: the atom is doubled */
+                unsigned long prev = last[lvl];
+                sum[lvl] = sum[lvl] + prev;
+                last[lvl] = prev * 2;
+                if (sum[lvl] > cap)
+                    return true;
+            }
             continue;
         } else if (ch == '|') {
             last[lvl] = 0;
@@ -711,7 +727,11 @@ static bool pattern_too_complex(const char *p, size_t n)
                     j++;
                 }
             }
-            if (has_lo && j < n && p[j] == '}') {
+            /* glibc also reads "{,n}" as "{0,n}" */
+            if ((has_lo || (comma && has_hi)) && j < n && p[j] == '}') {
+                if (was_quant)
+                    return true;
+                prev_quant = true;
                 unsigned long factor = (comma ? (has_hi ? hi : lo + 1) : lo);
                 factor = (factor < lo ? lo : factor) + 1;
                 unsigned long prev = last[lvl];

@@ -32,15 +32,33 @@ json_t *mc_errors_new(void)
 
 void mc_errors_add(json_t *errors, const char *pointer, const char *code, const char *message)
 {
-    json_array_append_new(errors,
-                          json_pack("{ss ss ss}", "pointer", pointer, "code", code, "message",
-                                    message));
+    json_t *e = json_pack("{ss ss ss}", "pointer", pointer, "code", code, "message", message);
+    /* A pointer quoting invalid UTF-8 from the request must not make the
+       error vanish: it is reported at the document root instead. */
+    if (e == NULL)
+        e = json_pack("{ss ss ss}", "pointer", "", "code", code, "message", message);
+    json_array_append_new(errors, e);
 }
 
 void mc_pointer_join(char *out, size_t out_len, const char *base, const char *name)
 {
     size_t n = (size_t)snprintf(out, out_len, "%s/", base);
+    if (n >= out_len)
+        n = out_len - 1;
     for (const char *c = name; *c != '\0' && n + 3 < out_len; c++) {
+        /* When the pointer does not fit, cut it before a whole UTF-8
+           character, never inside one. */
+        unsigned char lead = (unsigned char)*c;
+        size_t clen = lead < 0x80 ? 1 : (lead >= 0xF0 ? 4 : (lead >= 0xE0 ? 3 : 2));
+        if (clen > 1) {
+            if (n + clen + 1 > out_len)
+                break;
+            size_t k = 0;
+            while (k < clen && c[k] != '\0')
+                out[n++] = c[k++];
+            c += k - 1; /* the loop's c++ moves past the character */
+            continue;
+        }
         if (*c == '~') {
             out[n++] = '~';
             out[n++] = '0';

@@ -51,6 +51,7 @@ MOTCUA_DEBIAN_PACKAGES=(
     nginx openssl curl
     python3-requests python3-yaml python3-pytest python3-jsonschema python3-hypothesis
     wrk nodejs npm
+    clang libclang-rt-14-dev
 )
 
 MOTCUA_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)

@@ -224,6 +224,27 @@ static void test_missing_exp_and_sub(void **state)
     mc_auth_verifier_free(v);
 }
 
+static void test_absurd_expiry_rejected(void **state)
+{
+    /* found by fuzzing: a trusted token with exp >= 2^63 overflowed the
+       int64 cast (undefined behaviour) */
+    struct keys *k = *state;
+    mc_auth_verifier *v = verifier(k);
+    char *tok = mc_auth_mint(k->private_pem, NULL, "motcua-identity", "motcua", "u", NOW, NOW + 60,
+                             "{\"exp\":1e300}");
+    if (tok != NULL) {
+        expect_rejected(v, tok, "claims");
+        free(tok);
+    }
+    tok = mc_auth_mint(k->private_pem, NULL, "motcua-identity", "motcua", "u", NOW, NOW + 60,
+                       "{\"exp\":9223372036854775807}");
+    if (tok != NULL) {
+        expect_rejected(v, tok, "claims");
+        free(tok);
+    }
+    mc_auth_verifier_free(v);
+}
+
 static void test_jwks_keys_and_kid(void **state)
 {
     struct keys *k = *state;
@@ -272,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_size),
         cmocka_unit_test(test_missing_exp_and_sub),
         cmocka_unit_test(test_jwks_keys_and_kid),
+        cmocka_unit_test(test_absurd_expiry_rejected),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1299,6 +1299,28 @@ static void test_thread_safety(void **state)
     json_decref(schema);
 }
 
+/* Found by fuzzing: patterns whose glibc compilation explodes in time and
+   memory must be refused when the schema is saved. */
+static void test_explosive_patterns_refused(void **state)
+{
+    (void)state;
+    const char *patterns[] = {"a++++++++++++++++++++++", "([a-x]{,255}){,255}", "^(|x){0,120}*$",
+                              "x*+", "(ab){2}{3}"};
+    for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+        json_t *schema = json_pack("{ss ss}", "type", "string", "pattern", patterns[i]);
+        json_t *errors = json_array();
+        assert_true(mc_form_schema_check(schema, "", errors) >= 1);
+        json_decref(errors);
+        json_decref(schema);
+    }
+    /* ordinary patterns still pass */
+    json_t *ok = json_pack("{ss ss}", "type", "string", "pattern", "^[0-9]{2}(-[0-9]{3})+$");
+    json_t *errors = json_array();
+    assert_int_equal(mc_form_schema_check(ok, "", errors), 0);
+    json_decref(errors);
+    json_decref(ok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1331,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_fail_closed_on_malformed_schema),
         cmocka_unit_test(test_hostile_pattern_input),
         cmocka_unit_test(test_thread_safety),
+        cmocka_unit_test(test_explosive_patterns_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -172,6 +173,26 @@ static void test_not_an_object(void **state)
     json_decref(arr);
 }
 
+static void test_long_unknown_key_keeps_its_error(void **state)
+{
+    /* found by fuzzing: a pointer cut inside a UTF-8 character made the
+       error vanish while it was still counted */
+    (void)state;
+    char text[700];
+    size_t n = (size_t)snprintf(text, sizeof text, "{\"");
+    for (int i = 0; i < 507; i++)
+        text[n++] = 'a';
+    n += (size_t)snprintf(text + n, sizeof text - n, "\xc3\xa9\":1}");
+    json_t *doc = parse(text);
+    assert_non_null(doc);
+    json_t *errors = mc_errors_new();
+    size_t problems = mc_json_check(doc, agency_fields, "", errors);
+    assert_int_equal(problems, json_array_size(errors));
+    assert_int_equal(problems, 4); /* unknown key + 3 missing required fields */
+    json_decref(errors);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_custom_check_and_unicode_length),
         cmocka_unit_test(test_pointer_escaping),
         cmocka_unit_test(test_not_an_object),
+        cmocka_unit_test(test_long_unknown_key_keeps_its_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
