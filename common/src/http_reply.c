@@ -119,6 +119,18 @@ void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const ch
     free(text);
 }
 
+void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const char *etag)
+{
+    mc_set_header(req, "ETag", etag);
+    const char *inm = mc_header(req, "If-None-Match");
+    if (inm != NULL && etag_list_has(inm, etag, true)) {
+        req->response->status = 304;
+        req->status = 304;
+        return;
+    }
+    mc_reply_raw(req, 200, "application/json", body, len);
+}
+
 void mc_reply_created(mc_request *req, json_t *body, const char *location, const char *etag)
 {
     if (location != NULL)

@@ -20,7 +20,22 @@ struct mc_app {
     size_t max_body_bytes;
     size_t expected_migrations;
     struct mc_metrics *metrics;
+    struct mc_response_cache *cache; /* NULL when off */
 };
+
+/* ---- Response cache (response_cache.c) ---- */
+struct mc_response_cache;
+struct mc_response_cache *mc_response_cache_new(unsigned ttl_ms, size_t max_entries);
+void mc_response_cache_free(struct mc_response_cache *c);
+/* Copies a fresh entry's body (malloc'd, caller frees) and ETag. */
+bool mc_response_cache_get(struct mc_response_cache *c, const char *key, char **body, size_t *len,
+                           char *etag, size_t etag_len);
+/* Stores a body unless a write happened since generation_at_start. */
+void mc_response_cache_put(struct mc_response_cache *c, const char *key, const char *body, size_t len,
+                           const char *etag, unsigned long generation_at_start);
+void mc_response_cache_invalidate(struct mc_response_cache *c);
+unsigned long mc_response_cache_generation(struct mc_response_cache *c);
+void mc_response_cache_stats(struct mc_response_cache *c, unsigned long *hits, unsigned long *misses);
 
 /* ---- Idempotency-Key store (idempotency.c) ---- */
 enum mc_idem_outcome {
@@ -61,11 +76,14 @@ void mc_metrics_free(struct mc_metrics *m);
 /* route_index -1 = unmatched, -2.. = built-in endpoints */
 void mc_metrics_observe(struct mc_metrics *m, int route_index, const char *method, unsigned status,
                         double seconds);
-char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, unsigned in_flight);
+char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, struct mc_response_cache *cache,
+                        unsigned in_flight);
 
 /* ---- Replies (http_reply.c) ---- */
 void mc_reply_raw(mc_request *req, unsigned status, const char *content_type, const char *body,
                   size_t len);
 void mc_sha256_hex(const void *data, size_t len, char out[65]);
+/* A 200 JSON answer from stored bytes with its ETag (304 when If-None-Match matches). */
+void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const char *etag);
 
 #endif

@@ -126,7 +126,8 @@ __attribute__((format(printf, 2, 3))) static void put(struct buf *b, const char 
     }
 }
 
-char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, unsigned in_flight)
+char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, struct mc_response_cache *cache,
+                        unsigned in_flight)
 {
     struct buf b = {malloc(16384), 0, 16384};
     if (b.data == NULL)
@@ -171,6 +172,16 @@ char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, unsigned in_flight
             "# TYPE motcua_http_requests_in_flight gauge\n"
             "motcua_http_requests_in_flight{service=\"%s\"} %u\n",
         m->service, in_flight);
+    if (cache != NULL) {
+        unsigned long hits, misses;
+        mc_response_cache_stats(cache, &hits, &misses);
+        put(&b,
+            "# HELP motcua_response_cache_lookups_total Response cache lookups by result.\n"
+            "# TYPE motcua_response_cache_lookups_total counter\n"
+            "motcua_response_cache_lookups_total{service=\"%s\",result=\"hit\"} %lu\n"
+            "motcua_response_cache_lookups_total{service=\"%s\",result=\"miss\"} %lu\n",
+            m->service, hits, m->service, misses);
+    }
     if (db != NULL) {
         unsigned size, in_use;
         unsigned long waits, timeouts;

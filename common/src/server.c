@@ -111,7 +111,7 @@ static void handle_builtin(mc_request *req, int which)
         return;
     }
     case 2: {
-        char *text = mc_metrics_render(app->metrics, app->db, atomic_load(&in_flight));
+        char *text = mc_metrics_render(app->metrics, app->db, app->cache, atomic_load(&in_flight));
         if (text == NULL) {
             mc_reply_error(req, MC_ERR_INTERNAL, NULL);
             return;
@@ -347,6 +347,26 @@ static bool note_nul_in_query(mc_request *req)
     return true;
 }
 
+static bool serve_from_cache(mc_request *req)
+{
+    char *body = NULL, etag[96];
+    size_t len = 0;
+    if (!mc_response_cache_get(req->app->cache, req->u->http_url, &body, &len, etag, sizeof etag))
+        return false;
+    mc_reply_stored_json(req, body, len, etag);
+    free(body);
+    return true;
+}
+
+static void store_in_cache(mc_request *req, unsigned long generation)
+{
+    struct _u_response *r = req->response;
+    const char *etag = u_map_get(r->map_header, "ETag");
+    if (r->binary_body != NULL && etag != NULL)
+        mc_response_cache_put(req->app->cache, req->u->http_url, r->binary_body,
+                              r->binary_body_length, etag, generation);
+}
+
 static void access_log(const mc_request *req, const char *route, double seconds)
 {
     json_t *fields = json_pack("{ss ss si sf}", "method", req->u->http_verb, "route", route,
@@ -418,11 +438,22 @@ static int dispatch(const struct _u_request *u, struct _u_response *response, vo
     if ((req.route->flags & MC_ROUTE_JSON_BODY) != 0 && !parse_json_body(&req))
         goto done;
 
+    bool cacheable = (req.route->flags & MC_ROUTE_CACHEABLE) != 0 && req.app->cache != NULL &&
+                     req.n_nul_params == 0 && u->http_url != NULL;
+    if (cacheable && serve_from_cache(&req))
+        goto done;
+    unsigned long generation = mc_response_cache_generation(req.app->cache);
+
     const char *idem_key = mc_header(&req, "Idempotency-Key");
     if ((req.route->flags & MC_ROUTE_IDEMPOTENT) != 0 && idem_key != NULL)
         run_idempotent(&req, idem_key);
     else
         req.route->handler(&req);
+    if (cacheable && req.status == 200)
+        store_in_cache(&req, generation);
+    /* A successful write may change what any cached read would answer. */
+    if (req.status >= 200 && req.status < 300 && strcmp(u->http_verb, "GET") != 0)
+        mc_response_cache_invalidate(req.app->cache);
     if (req.status == 0) {
         mc_log(MC_LOG_ERROR, req.request_id, "http.no_reply", "handler for %s gave no answer",
                route_label);
@@ -553,6 +584,8 @@ struct server_config {
     unsigned db_pool_size;
     unsigned db_checkout_timeout_ms;
     unsigned db_statement_timeout_ms;
+    unsigned cache_ttl_ms;
+    unsigned cache_entries;
     const char *database_url;
 };
 
@@ -573,6 +606,8 @@ static bool read_server_config(const struct mc_service *svc, struct server_confi
     ok &= mc_config_uint(name, "DB_CHECKOUT_TIMEOUT_MS", 2000, 1, 60000, &c->db_checkout_timeout_ms);
     ok &= mc_config_uint(name, "DB_STATEMENT_TIMEOUT_MS", 5000, 1, 600000,
                          &c->db_statement_timeout_ms);
+    ok &= mc_config_uint(name, "RESPONSE_CACHE_TTL_MS", 2000, 0, 3600000, &c->cache_ttl_ms);
+    ok &= mc_config_uint(name, "RESPONSE_CACHE_ENTRIES", 4096, 1, 1000000, &c->cache_entries);
     const char *model = mc_config_str(name, "HTTP_THREAD_MODEL", "pool");
     if (strcmp(model, "pool") != 0 && strcmp(model, "per_connection") != 0) {
         mc_log(MC_LOG_ERROR, NULL, "config.invalid", "HTTP_THREAD_MODEL must be pool or per_connection");
@@ -604,6 +639,7 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
     app.db = mc_db_pool_new(&pc);
     app.auth = load_verifier(svc->name);
     app.metrics = mc_metrics_new(svc->name, svc->routes, svc->n_routes);
+    app.cache = mc_response_cache_new(cfg->cache_ttl_ms, cfg->cache_entries);
     if (app.db == NULL || app.auth == NULL || app.metrics == NULL ||
         (svc->start != NULL && svc->start(&app) != MC_OK)) {
         mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not initialise the service");
@@ -685,6 +721,7 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
     if (svc->stop != NULL)
         svc->stop(&app);
     mc_metrics_free(app.metrics);
+    mc_response_cache_free(app.cache);
     mc_auth_verifier_free(app.auth);
     mc_db_pool_free(app.db);
     mc_log(MC_LOG_INFO, NULL, "server.stopped", "bye");

@@ -36,6 +36,8 @@ enum mc_auth_mode {
 enum mc_route_flags {
     MC_ROUTE_JSON_BODY = 1u << 0,   /* requires application/json; body parsed strictly into req->body */
     MC_ROUTE_IDEMPOTENT = 1u << 1,  /* honours Idempotency-Key (creating POSTs) */
+    MC_ROUTE_CACHEABLE = 1u << 2,   /* GET whose 200 answer is the same for every caller:
+                                       served from the response cache (server.h) */
 };
 
 struct mc_route {
