@@ -30,6 +30,12 @@ const char *mc_header(const mc_request *req, const char *name)
     return u_map_get_case(req->u->map_header, name);
 }
 
+const void *mc_request_body(const mc_request *req, size_t *len)
+{
+    *len = req->u->binary_body_length;
+    return req->u->binary_body;
+}
+
 void *mc_request_service_ctx(const mc_request *req)
 {
     return req->app->ctx;

@@ -71,6 +71,10 @@ struct mc_request {
 const char *mc_path_param(const mc_request *req, const char *name);
 const char *mc_query_param(const mc_request *req, const char *name);
 const char *mc_header(const mc_request *req, const char *name);
+/* The raw request body (not NUL-terminated; *len bytes), for routes that
+   accept other media types than JSON (e.g. an OAuth2 form-encoded grant).
+   The size limit has already been enforced. */
+const void *mc_request_body(const mc_request *req, size_t *len);
 /* The service-specific context set by the service's start hook. */
 void *mc_request_service_ctx(const mc_request *req);
 struct mc_db_pool *mc_request_db(const mc_request *req);
