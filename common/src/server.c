@@ -685,6 +685,8 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->idle_timeout_s, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        /* The pool size applies to the pool model only; for thread per
+           connection this slot ends the list early. */
         {cfg->thread_per_connection ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
          (intptr_t)cfg->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
