@@ -26,7 +26,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="catalogue"
+MOTCUA_SERVICES_DEFAULT="catalogue identity"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -459,9 +459,11 @@ motcua_export_service_env() {
     export MOTCUA_LOG_LEVEL
     case $svc in
         identity)
-            # The issuer signs with the dev key; the variable name is the identity
-            # service's to confirm.
+            # The issuer signs with the dev key (kid dev-1; the same kid names the
+            # key the service verifies tokens with). For a key rotation set
+            # MOTCUA_IDENTITY_JWT_PREVIOUS_PUBLIC_KEY_FILE and _PREVIOUS_KEY_ID too.
             export MOTCUA_IDENTITY_JWT_PRIVATE_KEY_FILE=$MOTCUA_PRIVATE_KEY
+            export MOTCUA_IDENTITY_JWT_KEY_ID=dev-1
             ;;
     esac
 }

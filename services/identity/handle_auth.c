@@ -1,0 +1,354 @@
+/*
+ * POST /api/v1/auth/token (OAuth2-style token endpoint: password,
+ * refresh_token and client_credentials grants) and POST /api/v1/auth/logout.
+ *
+ * Both accept application/x-www-form-urlencoded (RFC 6749) and
+ * application/json with the same parameter names, so the routes do not use
+ * MC_ROUTE_JSON_BODY: the body is read here. Every parameter is a string;
+ * unknown or repeated parameters are refused (400 identity.invalid_request).
+ *
+ * Failures never say whether an account exists: an unknown login name and a
+ * wrong password both answer 400 identity.invalid_grant, after the same
+ * argon2id verification (against a dummy hash when there is no account), and
+ * count the same against the throttle. After too many consecutive failures
+ * for a login name or a client address the answer is 429
+ * identity.too_many_attempts with Retry-After.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "identity.h"
+#include "identity_rules.h"
+#include "store.h"
+
+#define MAX_PARAM_BYTES 4096
+
+static const char *const known_params[] = {"grant_type", "username",      "password", "refresh_token",
+                                           "client_id",  "client_secret", "scope",    NULL};
+
+/* Is the Content-Type's media type `want` (parameters after ';' ignored)? */
+static bool media_type_is(const char *content_type, const char *want)
+{
+    if (content_type == NULL)
+        return false;
+    while (*content_type == ' ')
+        content_type++;
+    size_t n = strcspn(content_type, ";");
+    while (n > 0 && content_type[n - 1] == ' ')
+        n--;
+    return n == strlen(want) && strncasecmp(content_type, want, n) == 0;
+}
+
+/* The request's parameters as a JSON object of strings (new reference), or
+   answers (415, 400) and returns NULL. */
+static json_t *read_params(mc_request *req)
+{
+    const char *ct = mc_header(req, "Content-Type");
+    size_t len = 0;
+    const char *body = mc_request_body(req, &len);
+    json_t *params = NULL;
+    if (media_type_is(ct, "application/x-www-form-urlencoded")) {
+        struct identity_form form;
+        const char *error = NULL;
+        if (!identity_form_parse(body != NULL ? body : "", body != NULL ? len : 0, &form, &error)) {
+            mc_reply_error(req, MC_ERR_IDENTITY_INVALID_REQUEST, "%s", error);
+            return NULL;
+        }
+        params = json_object();
+        for (size_t i = 0; params != NULL && i < form.n; i++)
+            json_object_set_new(params, form.keys[i], json_string(form.values[i]));
+        identity_form_free(&form);
+    } else if (media_type_is(ct, "application/json")) {
+        char err[160];
+        params = body != NULL && len > 0 ? mc_json_parse_strict(body, len, err, sizeof err) : NULL;
+        if (params == NULL) {
+            mc_reply_error(req, MC_ERR_MALFORMED_JSON, "%s",
+                           body != NULL && len > 0 ? err : "the request body is empty");
+            return NULL;
+        }
+        if (!json_is_object(params)) {
+            json_decref(params);
+            mc_reply_error(req, MC_ERR_IDENTITY_INVALID_REQUEST, "the body must be a JSON object");
+            return NULL;
+        }
+    } else {
+        mc_reply_error(req, MC_ERR_UNSUPPORTED_MEDIA_TYPE,
+                       "send application/x-www-form-urlencoded or application/json");
+        return NULL;
+    }
+    if (params == NULL) {
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+        return NULL;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(params, key, value) {
+        bool known = false;
+        for (size_t i = 0; known_params[i] != NULL && !known; i++)
+            known = strcmp(known_params[i], key) == 0;
+        if (!known || !json_is_string(value) || json_string_length(value) > MAX_PARAM_BYTES ||
+            strlen(json_string_value(value)) != json_string_length(value)) {
+            mc_reply_error(req, MC_ERR_IDENTITY_INVALID_REQUEST,
+                           known ? "parameter %.64s must be a string of at most 4096 bytes"
+                                 : "unknown parameter %.64s",
+                           key);
+            json_decref(params);
+            return NULL;
+        }
+    }
+    return params;
+}
+
+/* A required parameter, or answers 400 invalid_request and returns NULL. */
+static const char *need(mc_request *req, const json_t *params, const char *name)
+{
+    const char *v = mc_json_str(params, name, NULL);
+    if (v == NULL || v[0] == '\0') {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_REQUEST, "%s is required", name);
+        return NULL;
+    }
+    return v;
+}
+
+static void reply_throttled(mc_request *req, unsigned retry_after)
+{
+    char value[16];
+    snprintf(value, sizeof value, "%u", retry_after);
+    mc_set_header(req, "Retry-After", value);
+    mc_reply_error(req, MC_ERR_IDENTITY_TOO_MANY_ATTEMPTS, "retry in %u s", retry_after);
+}
+
+static struct store_throttle_policy policy_of(const struct identity_ctx *ctx)
+{
+    struct store_throttle_policy p = {ctx->account_failures, ctx->address_failures,
+                                      ctx->max_backoff_s};
+    return p;
+}
+
+/* Throttle keys: a hash of the (normalised) login name, and the address. */
+static void throttle_keys(const char *prefix, const char *login, const char *address,
+                          char *account_key, char *address_key)
+{
+    char hex[65];
+    identity_sha256_hex(login, hex);
+    snprintf(account_key, 80, "%s:%s", prefix, hex);
+    snprintf(address_key, 80, "ip:%s", address);
+}
+
+static void grant_password(mc_request *req, const json_t *params)
+{
+    const char *username = need(req, params, "username");
+    const char *password = username != NULL ? need(req, params, "password") : NULL;
+    if (password == NULL)
+        return;
+    if (mc_json_str(params, "scope", NULL) != NULL) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_SCOPE, "accounts are not granted scopes");
+        return;
+    }
+    const struct identity_ctx *ctx = identity_ctx(req);
+    mc_db_pool *db = mc_request_db(req);
+    char login[80], address[64], account_key[80], address_key[80];
+    enum identity_login_kind kind = identity_login_kind(username, login, sizeof login);
+    if (kind == IDENTITY_LOGIN_INVALID)
+        snprintf(login, sizeof login, "%.79s", username);
+    identity_client_address(req, address, sizeof address);
+    throttle_keys("a", login, address, account_key, address_key);
+
+    unsigned retry_after = 0;
+    mc_error rc = store_throttle_wait(db, account_key, address_key, &retry_after);
+    if (rc != MC_OK || retry_after > 0) {
+        if (rc != MC_OK)
+            mc_reply_error(req, rc, NULL);
+        else
+            reply_throttled(req, retry_after);
+        return;
+    }
+    struct store_login account;
+    rc = store_login_lookup(db, kind, login, &account);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    /* Always one argon2id verification, so an unknown account costs the same. */
+    bool ok = identity_password_verify(account.found ? account.hash : ctx->dummy_hash, password);
+    ok = ok && account.found;
+    sodium_memzero(account.hash, sizeof account.hash);
+    char actor[160];
+    snprintf(actor, sizeof actor, account.found ? "account:%s" : "anonymous", account.id);
+    struct store_who who = {actor, address};
+    if (!ok) {
+        struct store_throttle_policy policy = policy_of(ctx);
+        rc = store_sign_in_failed(db, account_key, address_key, &policy,
+                                  account.found ? account.id : NULL, &who,
+                                  account.found ? "wrong_password" : "unknown_account");
+        if (rc != MC_OK)
+            mc_reply_error(req, rc, NULL);
+        else
+            mc_reply_error(req, MC_ERR_IDENTITY_INVALID_GRANT,
+                           "the username or the password is not correct");
+        return;
+    }
+    char refresh[64], refresh_hash[65];
+    identity_random_token(32, refresh);
+    identity_sha256_hex(refresh, refresh_hash);
+    char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL);
+    rc = access != NULL ? store_sign_in_succeeded(db, account_key, address_key, account.id,
+                                                  refresh_hash, &who)
+                        : MC_ERR_INTERNAL;
+    if (rc == MC_OK)
+        identity_reply_tokens(req, access, refresh, "");
+    else
+        mc_reply_error(req, rc, NULL);
+    free(access);
+    sodium_memzero(refresh, sizeof refresh);
+}
+
+static void grant_refresh(mc_request *req, const json_t *params)
+{
+    const char *token = need(req, params, "refresh_token");
+    if (token == NULL)
+        return;
+    if (mc_json_str(params, "scope", NULL) != NULL) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_SCOPE, "accounts are not granted scopes");
+        return;
+    }
+    if (!identity_is_refresh_token(token)) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_GRANT, "the refresh token is not valid");
+        return;
+    }
+    const struct identity_ctx *ctx = identity_ctx(req);
+    char old_hash[65], refresh[64], new_hash[65], address[64];
+    identity_sha256_hex(token, old_hash);
+    identity_random_token(32, refresh);
+    identity_sha256_hex(refresh, new_hash);
+    identity_client_address(req, address, sizeof address);
+    struct store_who who = {"anonymous", address};
+    struct store_refreshed out;
+    mc_error rc = store_refresh_rotate(mc_request_db(req), old_hash, new_hash, &who, &out);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    if (out.outcome != STORE_REFRESH_OK) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_GRANT,
+                       out.outcome == STORE_REFRESH_REUSED
+                           ? "the refresh token was already used; its sign-in was revoked"
+                           : "the refresh token is not valid");
+        return;
+    }
+    char *access = identity_mint_access(ctx, out.account_id, out.roles_json, out.agency, NULL);
+    if (access == NULL)
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+    else
+        identity_reply_tokens(req, access, refresh, "");
+    free(access);
+    sodium_memzero(refresh, sizeof refresh);
+}
+
+static void grant_client_credentials(mc_request *req, const json_t *params)
+{
+    const char *client_id = need(req, params, "client_id");
+    const char *secret = client_id != NULL ? need(req, params, "client_secret") : NULL;
+    if (secret == NULL)
+        return;
+    const char *scope = mc_json_str(params, "scope", NULL);
+    const struct identity_ctx *ctx = identity_ctx(req);
+    mc_db_pool *db = mc_request_db(req);
+    char address[64], account_key[80], address_key[80];
+    identity_client_address(req, address, sizeof address);
+    throttle_keys("c", client_id, address, account_key, address_key);
+    unsigned retry_after = 0;
+    mc_error rc = store_throttle_wait(db, account_key, address_key, &retry_after);
+    if (rc != MC_OK || retry_after > 0) {
+        if (rc != MC_OK)
+            mc_reply_error(req, rc, NULL);
+        else
+            reply_throttled(req, retry_after);
+        return;
+    }
+    struct store_client_login client;
+    rc = strlen(client_id) <= 64 ? store_client_lookup(db, client_id, &client) : MC_OK;
+    if (strlen(client_id) > 64)
+        memset(&client, 0, sizeof client);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    bool ok = identity_password_verify(client.found ? client.hash : ctx->dummy_hash, secret);
+    ok = ok && client.found;
+    char actor[160];
+    snprintf(actor, sizeof actor, ok ? "client:%.64s" : "anonymous", client_id);
+    struct store_who who = {actor, address};
+    if (!ok) {
+        struct store_throttle_policy policy = policy_of(ctx);
+        rc = store_sign_in_failed(db, account_key, address_key, &policy, NULL, &who,
+                                  client.found ? "wrong_client_secret" : "unknown_client");
+        if (rc != MC_OK)
+            mc_reply_error(req, rc, NULL);
+        else
+            mc_reply_error(req, MC_ERR_IDENTITY_INVALID_CLIENT,
+                           "the client id or the client secret is not correct");
+        return;
+    }
+    if (scope != NULL && !identity_scope_subset(scope, client.scopes)) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_SCOPE, "the client may not have this scope");
+        return;
+    }
+    const char *granted = scope != NULL ? scope : client.scopes;
+    char *access = identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted);
+    rc = access != NULL
+             ? store_sign_in_succeeded(db, account_key, address_key, NULL, NULL, &who)
+             : MC_ERR_INTERNAL;
+    if (rc == MC_OK)
+        identity_reply_tokens(req, access, NULL, granted);
+    else
+        mc_reply_error(req, rc, NULL);
+    free(access);
+}
+
+void handle_auth_token(mc_request *req)
+{
+    json_t *params = read_params(req);
+    if (params == NULL)
+        return;
+    const char *grant = need(req, params, "grant_type");
+    if (grant == NULL) {
+        /* answered */
+    } else if (strcmp(grant, "password") == 0) {
+        grant_password(req, params);
+    } else if (strcmp(grant, "refresh_token") == 0) {
+        grant_refresh(req, params);
+    } else if (strcmp(grant, "client_credentials") == 0) {
+        grant_client_credentials(req, params);
+    } else {
+        mc_reply_error(req, MC_ERR_IDENTITY_UNSUPPORTED_GRANT_TYPE,
+                       "grant_type must be password, refresh_token or client_credentials");
+    }
+    json_decref(params);
+}
+
+void handle_auth_logout(mc_request *req)
+{
+    json_t *params = read_params(req);
+    if (params == NULL)
+        return;
+    const char *token = need(req, params, "refresh_token");
+    if (token != NULL) {
+        /* Unknown or malformed tokens are ignored (RFC 7009): nothing to revoke. */
+        mc_error rc = MC_OK;
+        if (identity_is_refresh_token(token)) {
+            char hash[65], address[64];
+            identity_sha256_hex(token, hash);
+            identity_client_address(req, address, sizeof address);
+            struct store_who who = {"anonymous", address};
+            rc = store_refresh_revoke_family(mc_request_db(req), hash, &who);
+        }
+        if (rc != MC_OK)
+            mc_reply_error(req, rc, NULL);
+        else
+            mc_reply_no_content(req);
+    }
+    json_decref(params);
+}

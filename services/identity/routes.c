@@ -1,0 +1,33 @@
+/*
+ * The identity service's route table. Common's dispatcher authenticates
+ * (401, 403 by role) and parses JSON bodies strictly from these flags; the
+ * token and logout routes read their bodies themselves (form or JSON), and
+ * finer checks (an agency_admin's own agency) happen in the handlers.
+ */
+#include "identity.h"
+
+#define API "/api/v1"
+#define PUBLIC MC_AUTH_NONE, 0
+#define ANY_ACCOUNT MC_AUTH_REQUIRED, 0
+#define SYSTEM_ADMIN MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN
+#define ADMINS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AGENCY_ADMIN
+#define BODY MC_ROUTE_JSON_BODY
+
+const struct mc_route identity_routes[] = {
+    {"GET", "/.well-known/jwks.json", handle_jwks, PUBLIC, MC_ROUTE_CACHEABLE},
+
+    {"POST", API "/accounts", handle_account_register, PUBLIC, BODY},
+    {"GET", API "/accounts/me", handle_account_me, ANY_ACCOUNT, 0},
+    {"POST", API "/accounts/me/password", handle_account_change_password, ANY_ACCOUNT, BODY},
+
+    {"POST", API "/auth/token", handle_auth_token, PUBLIC, 0},
+    {"POST", API "/auth/logout", handle_auth_logout, PUBLIC, 0},
+
+    {"GET", API "/staff", handle_staff_list, ADMINS, 0},
+    {"POST", API "/staff", handle_staff_create, ADMINS, BODY},
+    {"PATCH", API "/staff/{id}", handle_staff_update, ADMINS, BODY},
+
+    {"POST", API "/clients", handle_client_create, SYSTEM_ADMIN, BODY},
+};
+
+const size_t identity_routes_count = sizeof identity_routes / sizeof identity_routes[0];

@@ -1,0 +1,148 @@
+/*
+ * The identity service's store layer: one function per SQL operation, the
+ * only place with SQL (each statement a static mc_db_statement named
+ * "identity_<op>", executed with parameters through mc_db_exec).
+ *
+ * Conventions (as in the catalogue): every function takes the pool and
+ * borrows a connection itself or runs a transaction; returns MC_OK or an
+ * mc_error the handler answers as is; json_t results are new references
+ * owned by the caller. Every change is audited (audit_events) in the same
+ * transaction as the change itself.
+ */
+#ifndef IDENTITY_STORE_H
+#define IDENTITY_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "identity_rules.h"
+#include "motcua/db.h"
+#include "motcua/error.h"
+
+/* Who did it and from where, for the audit trail. */
+struct store_who {
+    const char *actor;   /* "account:<id>", "client:<id>", "anonymous" */
+    const char *address; /* client address or "unknown" */
+};
+
+/* ---- audit (store_audit.c), inside a store transaction ---- */
+mc_error store_audit_conn(mc_db_conn *conn, const struct store_who *who, const char *action,
+                          const char *subject, const char *detail_json);
+
+/* ---- accounts (store_accounts.c) ---- */
+
+struct store_citizen {
+    const char *personal_id, *phone, *full_name, *date_of_birth, *email, *password_hash;
+};
+/* Insert a citizen (roles ["citizen"]) and audit "registered". *out is the
+   account (read shape, personal_id unmasked). MC_ERR_IDENTITY_ACCOUNT_EXISTS
+   when the personal id or phone is taken. */
+mc_error store_citizen_create(mc_db_pool *pool, const struct store_citizen *c,
+                              const struct store_who *who, json_t **out);
+/* The account `id` (read shape: id, kind, full_name, personal_id, phone,
+   date_of_birth, email, username, agency, roles, disabled, created_at; absent
+   members omitted). MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND. */
+mc_error store_account_get(mc_db_pool *pool, const char *id, json_t **out);
+/* The password hash of a usable (not disabled) account, into hash
+   (crypto_pwhash_STRBYTES); MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND. */
+mc_error store_account_password_hash(mc_db_pool *pool, const char *id, char *hash, size_t len);
+/* Replace the password hash, revoke every refresh token of the account
+   (other sessions end) and audit "password_changed". */
+mc_error store_account_set_password(mc_db_pool *pool, const char *id, const char *hash,
+                                    const struct store_who *who);
+
+/* A sign-in candidate. found=false when no usable account matches. */
+struct store_login {
+    bool found;
+    char id[40];
+    char hash[160];
+    char roles_json[256];
+    char agency[40];
+};
+mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, const char *login,
+                            struct store_login *out);
+
+/* ---- sign-in throttling (store_throttle.c) ---- */
+
+/* Seconds until both keys may try again (0: now). */
+mc_error store_throttle_wait(mc_db_pool *pool, const char *account_key, const char *address_key,
+                             unsigned *retry_after);
+
+struct store_throttle_policy {
+    unsigned account_failures, address_failures, max_backoff_s;
+};
+/* A failed sign-in: count it against both keys (blocking them per the
+   policy's back-off) and audit "sign_in_failed" (subject may be NULL), in
+   one transaction. */
+mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const char *address_key,
+                              const struct store_throttle_policy *policy, const char *subject,
+                              const struct store_who *who, const char *reason);
+
+/* ---- refresh tokens (store_tokens.c) ---- */
+
+/* A successful password sign-in: reset both throttle keys, store the first
+   refresh token of a new family (refresh_hash: hex SHA-256) for account_id
+   (NULL for clients: no refresh token) and audit "sign_in". */
+mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
+                                 const char *address_key, const char *account_id,
+                                 const char *refresh_hash, const struct store_who *who);
+
+enum store_refresh_outcome {
+    STORE_REFRESH_OK,
+    STORE_REFRESH_INVALID, /* unknown, expired, revoked, or account disabled */
+    STORE_REFRESH_REUSED,  /* already rotated: the family was revoked */
+};
+struct store_refreshed {
+    enum store_refresh_outcome outcome;
+    char account_id[40];
+    char roles_json[256];
+    char agency[40];
+};
+/* Rotate refresh token old_hash into new_hash (same family, 30 days), or
+   detect reuse and revoke the family (committed, audited "revoked"). */
+mc_error store_refresh_rotate(mc_db_pool *pool, const char *old_hash, const char *new_hash,
+                              const struct store_who *who, struct store_refreshed *out);
+/* Revoke the family of refresh token `hash` (logout); unknown tokens are
+   ignored. Audited "revoked". */
+mc_error store_refresh_revoke_family(mc_db_pool *pool, const char *hash,
+                                     const struct store_who *who);
+
+/* ---- staff (store_staff.c) ---- */
+
+struct store_staff {
+    const char *username, *full_name, *agency, *roles_json, *email, *password_hash;
+};
+/* Insert a staff account and audit "staff_created". *out is the account.
+   MC_ERR_IDENTITY_USERNAME_TAKEN. */
+mc_error store_staff_create(mc_db_pool *pool, const struct store_staff *s,
+                            const struct store_who *who, json_t **out);
+/* Change roles (JSON array text, or NULL) and/or disabled (-1: unchanged)
+   of staff account `id`. admin_agency: the agency an agency_admin may act
+   on (MC_ERR_FORBIDDEN for staff of another agency), NULL for a
+   system_admin. Audits "role_changed", "disabled", "enabled"; disabling
+   revokes every refresh token (audited "revoked"). MC_ERR_IDENTITY_STAFF_NOT_FOUND. */
+mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_agency,
+                            const char *roles_json, int disabled, const struct store_who *who,
+                            json_t **out);
+/* Staff ordered by username after `after` (NULL: from the start), of one
+   agency or all (agency NULL). */
+mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
+                          json_t **items, json_t **next_keys);
+
+/* ---- machine clients (store_clients.c) ---- */
+
+struct store_client_login {
+    bool found;
+    char hash[160];
+    char scopes[520];  /* space-separated */
+    char agency[40];
+};
+/* A usable (not disabled) client's secret hash, scopes and agency. */
+mc_error store_client_lookup(mc_db_pool *pool, const char *client_id, struct store_client_login *out);
+/* Insert a client (scopes: JSON array text, agency may be NULL) and audit
+   "client_created". *out: {client_id, name, scopes, agency?, created_at}. */
+mc_error store_client_create(mc_db_pool *pool, const char *client_id, const char *name,
+                             const char *scopes_json, const char *agency, const char *secret_hash,
+                             const struct store_who *who, json_t **out);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * Store: accounts (citizens and staff) as seen by their owner, sign-in
+ * lookups and password changes. Every SQL text of accounts lives here and
+ * in store_staff.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_util.h"
+
+/* clang-format off */
+#define ACCOUNT_JSON                                                                             \
+    "json_strip_nulls(json_build_object('id', id, 'kind', kind, 'full_name', full_name,"        \
+    " 'personal_id', personal_id, 'phone', phone, 'date_of_birth', date_of_birth::text,"        \
+    " 'email', email, 'username', username, 'agency', agency, 'roles', roles,"                  \
+    " 'disabled', disabled, 'created_at', f_rfc3339(created_at)))::text"
+
+static const mc_db_statement citizen_insert = {
+    "identity_citizen_insert",
+    "INSERT INTO accounts (kind, personal_id, phone, full_name, date_of_birth, email, roles,"
+    " password_hash) VALUES ('citizen', $1::text, $2::text, $3::text, $4::date, $5::text,"
+    " ARRAY['citizen'], $6::text) RETURNING " ACCOUNT_JSON ", id::text",
+    6};
+
+static const mc_db_statement account_get = {
+    "identity_account_get", "SELECT " ACCOUNT_JSON " FROM accounts WHERE id = $1::uuid", 1};
+
+static const mc_db_statement account_hash = {
+    "identity_account_hash",
+    "SELECT password_hash FROM accounts WHERE id = $1::uuid AND NOT disabled", 1};
+
+static const mc_db_statement account_set_password = {
+    "identity_account_set_password",
+    "UPDATE accounts SET password_hash = $2::text, revision = revision + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND NOT disabled",
+    2};
+
+static const mc_db_statement account_revoke_tokens = {
+    "identity_account_revoke_tokens",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE account_id = $1::uuid"
+    " AND revoked_at IS NULL",
+    1};
+
+/* One statement for the three login kinds: exactly one of $1..$3 is set. */
+static const mc_db_statement login_lookup = {
+    "identity_login_lookup",
+    "SELECT id::text, password_hash, array_to_json(roles)::text, coalesce(agency, '')"
+    " FROM accounts WHERE NOT disabled AND (personal_id = $1::text OR phone = $2::text"
+    " OR username = $3::text)",
+    3};
+/* clang-format on */
+
+struct citizen_ctx {
+    const struct store_citizen *c;
+    const struct store_who *who;
+    json_t *out;
+};
+
+static mc_error citizen_tx(mc_db_conn *conn, void *p)
+{
+    struct citizen_ctx *ctx = p;
+    json_decref(ctx->out);
+    ctx->out = NULL;
+    const char *params[] = {ctx->c->personal_id,   ctx->c->phone, ctx->c->full_name,
+                            ctx->c->date_of_birth, ctx->c->email, ctx->c->password_hash};
+    PGresult *res = mc_db_exec(conn, &citizen_insert, params);
+    if (res == NULL)
+        return store_unique_violation(conn) ? MC_ERR_IDENTITY_ACCOUNT_EXISTS : store_failure(conn);
+    ctx->out = store_json_column(res, 0, 0);
+    char id[40];
+    store_copy(id, sizeof id, res, 0, 1);
+    PQclear(res);
+    if (ctx->out == NULL)
+        return MC_ERR_INTERNAL;
+    return store_audit_conn(conn, ctx->who, "registered", id, NULL);
+}
+
+mc_error store_citizen_create(mc_db_pool *pool, const struct store_citizen *c,
+                              const struct store_who *who, json_t **out)
+{
+    struct citizen_ctx ctx = {c, who, NULL};
+    mc_error rc = mc_db_transaction(pool, false, false, 3, citizen_tx, &ctx);
+    if (rc != MC_OK) {
+        json_decref(ctx.out);
+        ctx.out = NULL;
+    }
+    *out = ctx.out;
+    return rc;
+}
+
+mc_error store_account_get(mc_db_pool *pool, const char *id, json_t **out)
+{
+    *out = NULL;
+    const char *params[] = {id};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &account_get, params);
+    if (res == NULL)
+        rc = store_failure(conn);
+    else if (PQntuples(res) == 0)
+        rc = MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
+    else if ((*out = store_json_column(res, 0, 0)) == NULL)
+        rc = MC_ERR_INTERNAL;
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}
+
+mc_error store_account_password_hash(mc_db_pool *pool, const char *id, char *hash, size_t len)
+{
+    const char *params[] = {id};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &account_hash, params);
+    if (res == NULL)
+        rc = store_failure(conn);
+    else if (PQntuples(res) == 0)
+        rc = MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
+    else
+        store_copy(hash, len, res, 0, 0);
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}
+
+struct password_ctx {
+    const char *id, *hash;
+    const struct store_who *who;
+};
+
+static mc_error password_tx(mc_db_conn *conn, void *p)
+{
+    struct password_ctx *ctx = p;
+    const char *params[] = {ctx->id, ctx->hash};
+    PGresult *res = mc_db_exec(conn, &account_set_password, params);
+    if (res == NULL)
+        return store_failure(conn);
+    bool updated = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (!updated)
+        return MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
+    res = mc_db_exec(conn, &account_revoke_tokens, params);
+    if (res == NULL)
+        return store_failure(conn);
+    PQclear(res);
+    return store_audit_conn(conn, ctx->who, "password_changed", ctx->id, NULL);
+}
+
+mc_error store_account_set_password(mc_db_pool *pool, const char *id, const char *hash,
+                                    const struct store_who *who)
+{
+    struct password_ctx ctx = {id, hash, who};
+    return mc_db_transaction(pool, false, false, 3, password_tx, &ctx);
+}
+
+mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, const char *login,
+                            struct store_login *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *params[3] = {NULL, NULL, NULL};
+    if (kind == IDENTITY_LOGIN_PERSONAL_ID)
+        params[0] = login;
+    else if (kind == IDENTITY_LOGIN_PHONE)
+        params[1] = login;
+    else if (kind == IDENTITY_LOGIN_USERNAME)
+        params[2] = login;
+    else
+        return MC_OK;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &login_lookup, params);
+    if (res == NULL) {
+        rc = store_failure(conn);
+    } else if (PQntuples(res) == 1) {
+        out->found = true;
+        store_copy(out->id, sizeof out->id, res, 0, 0);
+        store_copy(out->hash, sizeof out->hash, res, 0, 1);
+        store_copy(out->roles_json, sizeof out->roles_json, res, 0, 2);
+        store_copy(out->agency, sizeof out->agency, res, 0, 3);
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}

@@ -1,0 +1,205 @@
+/*
+ * Store: staff accounts (officers, approvers, agency administrators).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_util.h"
+
+/* clang-format off */
+#define STAFF_JSON                                                                               \
+    "json_strip_nulls(json_build_object('id', id, 'kind', kind, 'full_name', full_name,"        \
+    " 'email', email, 'username', username, 'agency', agency, 'roles', roles,"                  \
+    " 'disabled', disabled, 'created_at', f_rfc3339(created_at)))::text"
+
+static const mc_db_statement staff_insert = {
+    "identity_staff_insert",
+    "INSERT INTO accounts (kind, username, full_name, agency, roles, email, password_hash)"
+    " VALUES ('staff', $1::text, $2::text, $3::text,"
+    " ARRAY(SELECT json_array_elements_text($4::json)), $5::text, $6::text)"
+    " RETURNING " STAFF_JSON ", id::text",
+    6};
+
+static const mc_db_statement staff_lock = {
+    "identity_staff_lock",
+    "SELECT agency, array_to_json(roles)::text, disabled FROM accounts"
+    " WHERE id = $1::uuid AND kind = 'staff' FOR UPDATE",
+    1};
+
+static const mc_db_statement staff_update = {
+    "identity_staff_update",
+    "UPDATE accounts SET roles = CASE WHEN $2::json IS NULL THEN roles"
+    " ELSE ARRAY(SELECT json_array_elements_text($2::json)) END,"
+    " disabled = coalesce($3::boolean, disabled), revision = revision + 1, updated_at = now()"
+    " WHERE id = $1::uuid RETURNING " STAFF_JSON,
+    3};
+
+static const mc_db_statement staff_revoke_tokens = {
+    "identity_staff_revoke_tokens",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE account_id = $1::uuid"
+    " AND revoked_at IS NULL",
+    1};
+
+static const mc_db_statement staff_list = {
+    "identity_staff_list",
+    "SELECT " STAFF_JSON ", username FROM accounts WHERE kind = 'staff'"
+    " AND ($1::text IS NULL OR agency = $1::text) AND username > coalesce($2::text, '')"
+    " ORDER BY username LIMIT $3::integer",
+    3};
+/* clang-format on */
+
+struct staff_create_ctx {
+    const struct store_staff *s;
+    const struct store_who *who;
+    json_t *out;
+};
+
+static mc_error staff_create_tx(mc_db_conn *conn, void *p)
+{
+    struct staff_create_ctx *ctx = p;
+    json_decref(ctx->out);
+    ctx->out = NULL;
+    const struct store_staff *s = ctx->s;
+    const char *params[] = {s->username,   s->full_name, s->agency,
+                            s->roles_json, s->email,     s->password_hash};
+    PGresult *res = mc_db_exec(conn, &staff_insert, params);
+    if (res == NULL)
+        return store_unique_violation(conn) ? MC_ERR_IDENTITY_USERNAME_TAKEN : store_failure(conn);
+    ctx->out = store_json_column(res, 0, 0);
+    char id[40];
+    store_copy(id, sizeof id, res, 0, 1);
+    PQclear(res);
+    if (ctx->out == NULL)
+        return MC_ERR_INTERNAL;
+    json_t *detail = json_pack("{s:s, s:O}", "agency", s->agency, "roles",
+                               json_object_get(ctx->out, "roles"));
+    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    mc_error rc = store_audit_conn(conn, ctx->who, "staff_created", id, text);
+    free(text);
+    return rc;
+}
+
+mc_error store_staff_create(mc_db_pool *pool, const struct store_staff *s,
+                            const struct store_who *who, json_t **out)
+{
+    struct staff_create_ctx ctx = {s, who, NULL};
+    mc_error rc = mc_db_transaction(pool, false, false, 3, staff_create_tx, &ctx);
+    if (rc != MC_OK) {
+        json_decref(ctx.out);
+        ctx.out = NULL;
+    }
+    *out = ctx.out;
+    return rc;
+}
+
+struct staff_update_ctx {
+    const char *id, *admin_agency, *roles_json;
+    int disabled;
+    const struct store_who *who;
+    json_t *out;
+};
+
+static mc_error staff_update_tx(mc_db_conn *conn, void *p)
+{
+    struct staff_update_ctx *ctx = p;
+    json_decref(ctx->out);
+    ctx->out = NULL;
+    const char *id_param[] = {ctx->id};
+    PGresult *res = mc_db_exec(conn, &staff_lock, id_param);
+    if (res == NULL)
+        return store_failure(conn);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return MC_ERR_IDENTITY_STAFF_NOT_FOUND;
+    }
+    bool outside = ctx->admin_agency != NULL &&
+                   strcmp(mc_db_text(res, 0, 0), ctx->admin_agency) != 0;
+    json_t *old_roles = store_json_column(res, 0, 1);
+    bool was_disabled = mc_db_bool(res, 0, 2);
+    PQclear(res);
+    if (outside) {
+        json_decref(old_roles);
+        return MC_ERR_FORBIDDEN;
+    }
+    const char *disabled = ctx->disabled < 0 ? NULL : ctx->disabled ? "true" : "false";
+    const char *params[] = {ctx->id, ctx->roles_json, disabled};
+    res = mc_db_exec(conn, &staff_update, params);
+    if (res == NULL) {
+        json_decref(old_roles);
+        return store_failure(conn);
+    }
+    ctx->out = store_json_column(res, 0, 0);
+    PQclear(res);
+    if (ctx->out == NULL) {
+        json_decref(old_roles);
+        return MC_ERR_INTERNAL;
+    }
+    mc_error rc = MC_OK;
+    json_t *new_roles = json_object_get(ctx->out, "roles");
+    if (!json_equal(old_roles, new_roles)) {
+        json_t *detail = json_pack("{s:O, s:O}", "from", old_roles, "to", new_roles);
+        char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+        json_decref(detail);
+        rc = store_audit_conn(conn, ctx->who, "role_changed", ctx->id, text);
+        free(text);
+    }
+    json_decref(old_roles);
+    if (rc == MC_OK && ctx->disabled >= 0 && (ctx->disabled != 0) != was_disabled)
+        rc = store_audit_conn(conn, ctx->who, ctx->disabled ? "disabled" : "enabled", ctx->id,
+                              NULL);
+    if (rc == MC_OK && ctx->disabled == 1 && !was_disabled) {
+        res = mc_db_exec(conn, &staff_revoke_tokens, id_param);
+        if (res == NULL)
+            return store_failure(conn);
+        PQclear(res);
+        rc = store_audit_conn(conn, ctx->who, "revoked", ctx->id, "{\"reason\":\"disabled\"}");
+    }
+    return rc;
+}
+
+mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_agency,
+                            const char *roles_json, int disabled, const struct store_who *who,
+                            json_t **out)
+{
+    struct staff_update_ctx ctx = {id, admin_agency, roles_json, disabled, who, NULL};
+    mc_error rc = mc_db_transaction(pool, false, false, 3, staff_update_tx, &ctx);
+    if (rc != MC_OK) {
+        json_decref(ctx.out);
+        ctx.out = NULL;
+    }
+    *out = ctx.out;
+    return rc;
+}
+
+mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
+                          json_t **items, json_t **next_keys)
+{
+    *items = NULL;
+    *next_keys = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%u", limit + 1);
+    const char *params[] = {agency, after, lim};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &staff_list, params);
+    if (res == NULL) {
+        rc = store_failure(conn);
+    } else {
+        json_t *list = json_array();
+        int n = PQntuples(res);
+        for (int r = 0; list != NULL && r < n && (unsigned)r < limit; r++)
+            json_array_append_new(list, store_json_column(res, r, 0));
+        if (list == NULL)
+            rc = MC_ERR_INTERNAL;
+        else if ((unsigned)n > limit)
+            *next_keys = json_pack("[s]", mc_db_text(res, (int)limit - 1, 1));
+        *items = list;
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}

@@ -1,0 +1,190 @@
+/*
+ * Store: refresh tokens (only their SHA-256 is kept), rotation, reuse
+ * detection and revocation, and the bookkeeping of a successful sign-in.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "identity.h"
+#include "store_util.h"
+
+/* clang-format off */
+static const mc_db_statement throttle_reset = {
+    "identity_throttle_reset",
+    "DELETE FROM sign_in_throttle WHERE key IN ($1::text, $2::text)", 2};
+
+static const mc_db_statement refresh_insert_family = {
+    "identity_refresh_insert_family",
+    "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at)"
+    " VALUES (decode($1::text, 'hex'), gen_random_uuid(), $2::uuid,"
+    " now() + make_interval(secs => $3::integer))",
+    3};
+
+/* The token, its account, and whether it may be used (locked against a
+   concurrent rotation of the same token). */
+static const mc_db_statement refresh_lookup = {
+    "identity_refresh_lookup",
+    "SELECT r.family_id::text, r.account_id::text, r.rotated_at IS NOT NULL,"
+    " r.revoked_at IS NULL AND r.expires_at > now() AND NOT a.disabled,"
+    " array_to_json(a.roles)::text, coalesce(a.agency, '')"
+    " FROM refresh_tokens r JOIN accounts a ON a.id = r.account_id"
+    " WHERE r.token_hash = decode($1::text, 'hex') FOR UPDATE OF r",
+    1};
+
+static const mc_db_statement refresh_mark_rotated = {
+    "identity_refresh_mark_rotated",
+    "UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = decode($1::text, 'hex')", 1};
+
+static const mc_db_statement refresh_insert_child = {
+    "identity_refresh_insert_child",
+    "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at)"
+    " VALUES (decode($1::text, 'hex'), $2::uuid, $3::uuid,"
+    " now() + make_interval(secs => $4::integer))",
+    4};
+
+static const mc_db_statement refresh_revoke_family = {
+    "identity_refresh_revoke_family",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1::uuid"
+    " AND revoked_at IS NULL",
+    1};
+
+static const mc_db_statement refresh_family_of = {
+    "identity_refresh_family_of",
+    "SELECT family_id::text, account_id::text FROM refresh_tokens"
+    " WHERE token_hash = decode($1::text, 'hex')",
+    1};
+/* clang-format on */
+
+#define REFRESH_TTL_TEXT "2592000" /* IDENTITY_REFRESH_TTL_SECONDS */
+_Static_assert(IDENTITY_REFRESH_TTL_SECONDS == 2592000, "REFRESH_TTL_TEXT");
+
+struct success_ctx {
+    const char *account_key, *address_key, *account_id, *refresh_hash;
+    const struct store_who *who;
+};
+
+static mc_error success_tx(mc_db_conn *conn, void *p)
+{
+    struct success_ctx *ctx = p;
+    const char *keys[] = {ctx->account_key, ctx->address_key};
+    PGresult *res = mc_db_exec(conn, &throttle_reset, keys);
+    if (res == NULL)
+        return store_failure(conn);
+    PQclear(res);
+    if (ctx->refresh_hash != NULL) {
+        const char *params[] = {ctx->refresh_hash, ctx->account_id, REFRESH_TTL_TEXT};
+        res = mc_db_exec(conn, &refresh_insert_family, params);
+        if (res == NULL)
+            return store_failure(conn);
+        PQclear(res);
+    }
+    /* Clients have no account row: their id is in the actor. */
+    const char *subject = ctx->refresh_hash != NULL ? ctx->account_id : NULL;
+    return store_audit_conn(conn, ctx->who, "sign_in", subject, NULL);
+}
+
+mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
+                                 const char *address_key, const char *account_id,
+                                 const char *refresh_hash, const struct store_who *who)
+{
+    struct success_ctx ctx = {account_key, address_key, account_id, refresh_hash, who};
+    return mc_db_transaction(pool, false, false, 5, success_tx, &ctx);
+}
+
+struct rotate_ctx {
+    const char *old_hash, *new_hash;
+    const struct store_who *who;
+    struct store_refreshed *out;
+};
+
+static mc_error revoke_family_conn(mc_db_conn *conn, const char *family, const char *account,
+                                   const struct store_who *who, const char *reason)
+{
+    const char *params[] = {family};
+    PGresult *res = mc_db_exec(conn, &refresh_revoke_family, params);
+    if (res == NULL)
+        return store_failure(conn);
+    PQclear(res);
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
+    return store_audit_conn(conn, who, "revoked", account, detail);
+}
+
+static mc_error rotate_tx(mc_db_conn *conn, void *p)
+{
+    struct rotate_ctx *ctx = p;
+    struct store_refreshed *out = ctx->out;
+    memset(out, 0, sizeof *out);
+    out->outcome = STORE_REFRESH_INVALID;
+    const char *params[] = {ctx->old_hash};
+    PGresult *res = mc_db_exec(conn, &refresh_lookup, params);
+    if (res == NULL)
+        return store_failure(conn);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return MC_OK;
+    }
+    char family[40];
+    store_copy(family, sizeof family, res, 0, 0);
+    store_copy(out->account_id, sizeof out->account_id, res, 0, 1);
+    bool rotated = mc_db_bool(res, 0, 2);
+    bool usable = mc_db_bool(res, 0, 3);
+    store_copy(out->roles_json, sizeof out->roles_json, res, 0, 4);
+    store_copy(out->agency, sizeof out->agency, res, 0, 5);
+    PQclear(res);
+    if (rotated) {
+        /* Reuse of a rotated token: whoever holds the family may be a thief. */
+        out->outcome = STORE_REFRESH_REUSED;
+        return revoke_family_conn(conn, family, out->account_id, ctx->who, "refresh_token_reused");
+    }
+    if (!usable)
+        return MC_OK;
+    res = mc_db_exec(conn, &refresh_mark_rotated, params);
+    if (res == NULL)
+        return store_failure(conn);
+    PQclear(res);
+    const char *child[] = {ctx->new_hash, family, out->account_id, REFRESH_TTL_TEXT};
+    res = mc_db_exec(conn, &refresh_insert_child, child);
+    if (res == NULL)
+        return store_failure(conn);
+    PQclear(res);
+    out->outcome = STORE_REFRESH_OK;
+    return MC_OK;
+}
+
+mc_error store_refresh_rotate(mc_db_pool *pool, const char *old_hash, const char *new_hash,
+                              const struct store_who *who, struct store_refreshed *out)
+{
+    struct rotate_ctx ctx = {old_hash, new_hash, who, out};
+    return mc_db_transaction(pool, false, false, 5, rotate_tx, &ctx);
+}
+
+struct logout_ctx {
+    const char *hash;
+    const struct store_who *who;
+};
+
+static mc_error logout_tx(mc_db_conn *conn, void *p)
+{
+    struct logout_ctx *ctx = p;
+    const char *params[] = {ctx->hash};
+    PGresult *res = mc_db_exec(conn, &refresh_family_of, params);
+    if (res == NULL)
+        return store_failure(conn);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return MC_OK;
+    }
+    char family[40], account[40];
+    store_copy(family, sizeof family, res, 0, 0);
+    store_copy(account, sizeof account, res, 0, 1);
+    PQclear(res);
+    return revoke_family_conn(conn, family, account, ctx->who, "logout");
+}
+
+mc_error store_refresh_revoke_family(mc_db_pool *pool, const char *hash,
+                                     const struct store_who *who)
+{
+    struct logout_ctx ctx = {hash, who};
+    return mc_db_transaction(pool, false, false, 5, logout_tx, &ctx);
+}
