@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,13 +27,17 @@
 struct verifier_key {
     char kid[128];
     bool has_kid;
+    bool from_jwks;
     EVP_PKEY *pkey;
 };
+
+const char MC_AUTH_UNKNOWN_KEY[] = "token signed with an unknown key";
 
 struct mc_auth_verifier {
     char issuer[256];
     char audience[256];
     unsigned leeway_s;
+    pthread_rwlock_t lock; /* readers verify; a JWKS refresh writes */
     size_t n_keys;
     struct verifier_key keys[MAX_KEYS];
 };
@@ -45,6 +50,7 @@ mc_auth_verifier *mc_auth_verifier_new(const char *issuer, const char *audience,
     snprintf(v->issuer, sizeof v->issuer, "%s", issuer);
     snprintf(v->audience, sizeof v->audience, "%s", audience);
     v->leeway_s = leeway_s;
+    pthread_rwlock_init(&v->lock, NULL);
     return v;
 }
 
@@ -54,15 +60,20 @@ void mc_auth_verifier_free(mc_auth_verifier *v)
         return;
     for (size_t i = 0; i < v->n_keys; i++)
         EVP_PKEY_free(v->keys[i].pkey);
+    pthread_rwlock_destroy(&v->lock);
     free(v);
 }
 
 size_t mc_auth_verifier_key_count(const mc_auth_verifier *v)
 {
-    return v->n_keys;
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&v->lock);
+    size_t n = v->n_keys;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&v->lock);
+    return n;
 }
 
-static mc_error add_key(mc_auth_verifier *v, const char *kid, EVP_PKEY *pkey)
+/* Caller holds the write lock (or is still setting the verifier up). */
+static mc_error add_key(mc_auth_verifier *v, const char *kid, EVP_PKEY *pkey, bool from_jwks)
 {
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) < 2048 ||
         v->n_keys >= MAX_KEYS) {
@@ -73,6 +84,7 @@ static mc_error add_key(mc_auth_verifier *v, const char *kid, EVP_PKEY *pkey)
     k->has_kid = kid != NULL && *kid != '\0';
     snprintf(k->kid, sizeof k->kid, "%s", k->has_kid ? kid : "");
     k->pkey = pkey;
+    k->from_jwks = from_jwks;
     return MC_OK;
 }
 
@@ -85,7 +97,10 @@ mc_error mc_auth_verifier_add_pem(mc_auth_verifier *v, const char *kid, const ch
     BIO_free(bio);
     if (pkey == NULL)
         return MC_ERR_INTERNAL;
-    return add_key(v, kid, pkey);
+    pthread_rwlock_wrlock(&v->lock);
+    mc_error rc = add_key(v, kid, pkey, false);
+    pthread_rwlock_unlock(&v->lock);
+    return rc;
 }
 
 /* base64url without padding -> bytes. Returns decoded length or -1. */
@@ -146,16 +161,21 @@ static BIGNUM *b64url_bn(const char *s)
     return n > 0 ? BN_bin2bn(buf, (int)n, NULL) : NULL;
 }
 
-mc_error mc_auth_verifier_add_jwks(mc_auth_verifier *v, const char *jwks_json)
+/* The RS256 signing keys of a JWKS document, parsed into `out` (up to
+   `cap`); kids copied into `kids`. Returns how many. */
+static size_t parse_jwks(const char *jwks_json, EVP_PKEY **out, char kids[][128], size_t cap)
 {
     json_t *doc = json_loads(jwks_json, JSON_REJECT_DUPLICATES, NULL);
     json_t *keys = json_object_get(doc, "keys");
-    size_t added = 0, i;
+    size_t found = 0, i;
     json_t *jwk;
     json_array_foreach(keys, i, jwk) {
+        if (found == cap)
+            break;
         const char *kty = json_string_value(json_object_get(jwk, "kty"));
         const char *use = json_string_value(json_object_get(jwk, "use"));
         const char *alg = json_string_value(json_object_get(jwk, "alg"));
+        const char *kid = json_string_value(json_object_get(jwk, "kid"));
         if (kty == NULL || strcmp(kty, "RSA") != 0 || (use != NULL && strcmp(use, "sig") != 0) ||
             (alg != NULL && strcmp(alg, "RS256") != 0))
             continue;
@@ -170,8 +190,13 @@ mc_error mc_auth_verifier_add_jwks(mc_auth_verifier *v, const char *jwks_json)
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1 &&
             (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
             EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1) {
-            if (add_key(v, json_string_value(json_object_get(jwk, "kid")), pkey) == MC_OK)
-                added++;
+            if (EVP_PKEY_get_bits(pkey) >= 2048) {
+                out[found] = pkey;
+                snprintf(kids[found], 128, "%s", kid != NULL ? kid : "");
+                found++;
+            } else {
+                EVP_PKEY_free(pkey);
+            }
         }
         OSSL_PARAM_free(params);
         OSSL_PARAM_BLD_free(bld);
@@ -180,7 +205,43 @@ mc_error mc_auth_verifier_add_jwks(mc_auth_verifier *v, const char *jwks_json)
         BN_free(e);
     }
     json_decref(doc);
+    return found;
+}
+
+static mc_error load_jwks(mc_auth_verifier *v, const char *jwks_json, bool replace)
+{
+    EVP_PKEY *keys[MAX_KEYS];
+    char kids[MAX_KEYS][128];
+    size_t found = parse_jwks(jwks_json, keys, kids, MAX_KEYS);
+    if (found == 0)
+        return MC_ERR_INTERNAL;
+    pthread_rwlock_wrlock(&v->lock);
+    if (replace) {
+        size_t kept = 0;
+        for (size_t i = 0; i < v->n_keys; i++) {
+            if (v->keys[i].from_jwks)
+                EVP_PKEY_free(v->keys[i].pkey);
+            else
+                v->keys[kept++] = v->keys[i];
+        }
+        v->n_keys = kept;
+    }
+    size_t added = 0;
+    for (size_t i = 0; i < found; i++)
+        if (add_key(v, kids[i][0] != '\0' ? kids[i] : NULL, keys[i], true) == MC_OK)
+            added++;
+    pthread_rwlock_unlock(&v->lock);
     return added > 0 ? MC_OK : MC_ERR_INTERNAL;
+}
+
+mc_error mc_auth_verifier_add_jwks(mc_auth_verifier *v, const char *jwks_json)
+{
+    return load_jwks(v, jwks_json, false);
+}
+
+mc_error mc_auth_verifier_replace_jwks(mc_auth_verifier *v, const char *jwks_json)
+{
+    return load_jwks(v, jwks_json, true);
 }
 
 static const struct verifier_key *pick_key(const mc_auth_verifier *v, const char *kid)
@@ -191,10 +252,13 @@ static const struct verifier_key *pick_key(const mc_auth_verifier *v, const char
                 return &v->keys[i];
     }
     /* A key loaded without a kid (a plain PEM file) serves tokens without
-       one, and any token when it is the only key. */
+       one, and any token when it is the only key; a token without a kid is
+       also accepted by the only key there is (no ambiguity to resolve). */
     for (size_t i = 0; i < v->n_keys; i++)
         if (!v->keys[i].has_kid && (kid == NULL || v->n_keys == 1))
             return &v->keys[i];
+    if (kid == NULL && v->n_keys == 1)
+        return &v->keys[0];
     return NULL;
 }
 
@@ -349,11 +413,14 @@ mc_error mc_auth_verify(const mc_auth_verifier *v, const char *token, int64_t no
         json_decref(header);
         return fail(reason, "token algorithm not accepted");
     }
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&v->lock);
     const struct verifier_key *key = pick_key(v, json_string_value(kid_v));
+    bool signature_ok = key != NULL && rs256_ok(key->pkey, token, (size_t)(dot2 - token), dot2 + 1, sig_len);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&v->lock);
     json_decref(header);
     if (key == NULL)
-        return fail(reason, "token signed with an unknown key");
-    if (!rs256_ok(key->pkey, token, (size_t)(dot2 - token), dot2 + 1, sig_len))
+        return fail(reason, MC_AUTH_UNKNOWN_KEY);
+    if (!signature_ok)
         return fail(reason, "token signature invalid");
 
     json_t *claims = decode_json_part(dot1 + 1, (size_t)(dot2 - dot1 - 1));

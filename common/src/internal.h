@@ -4,6 +4,7 @@
 #ifndef MOTCUA_INTERNAL_H
 #define MOTCUA_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,9 @@ struct mc_app {
     size_t expected_migrations;
     struct mc_metrics *metrics;
     struct mc_response_cache *cache; /* NULL when off */
+    const char *jwks_url;            /* NULL unless MOTCUA_JWKS_URL */
+    pthread_mutex_t jwks_mu;         /* serialises refreshes */
+    long long jwks_fetched_at;       /* monotonic seconds of the last attempt */
 };
 
 /* ---- Response cache (response_cache.c) ---- */

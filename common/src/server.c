@@ -172,6 +172,32 @@ static bool body_too_large(const mc_request *req)
     return req->u->binary_body_length > req->app->max_body_bytes;
 }
 
+static char *fetch_url(const char *url);
+
+/* Refresh the verifier's JWKS keys from the issuer, at most once every
+   10 s whatever the traffic (a flood of tokens with made-up kids must not
+   become a flood of requests to the identity service). True if new keys
+   were loaded. */
+static bool refresh_jwks(mc_app *app)
+{
+    if (app->jwks_url == NULL)
+        return false;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    bool refreshed = false;
+    pthread_mutex_lock(&app->jwks_mu);
+    if (app->jwks_fetched_at == 0 || ts.tv_sec - app->jwks_fetched_at >= 10) {
+        app->jwks_fetched_at = ts.tv_sec;
+        char *jwks = fetch_url(app->jwks_url);
+        refreshed = jwks != NULL && mc_auth_verifier_replace_jwks(app->auth, jwks) == MC_OK;
+        mc_log(refreshed ? MC_LOG_INFO : MC_LOG_WARNING, NULL, "auth.jwks_refresh", "%s %s",
+               refreshed ? "loaded keys from" : "could not load keys from", app->jwks_url);
+        free(jwks);
+    }
+    pthread_mutex_unlock(&app->jwks_mu);
+    return refreshed;
+}
+
 static bool authenticate(mc_request *req)
 {
     const char *header = mc_header(req, "Authorization");
@@ -190,8 +216,12 @@ static bool authenticate(mc_request *req)
     while (*token == ' ')
         token++;
     const char *reason = "token rejected";
-    if (req->app->auth == NULL ||
-        mc_auth_verify(req->app->auth, token, (int64_t)time(NULL), &req->principal, &reason) != MC_OK) {
+    mc_error rc = mc_auth_verify(req->app->auth, token, (int64_t)time(NULL), &req->principal, &reason);
+    /* A key we do not know may be the issuer's new one (key rotation):
+       refresh the JWKS once and try again. */
+    if (rc != MC_OK && reason == MC_AUTH_UNKNOWN_KEY && refresh_jwks(req->app))
+        rc = mc_auth_verify(req->app->auth, token, (int64_t)time(NULL), &req->principal, &reason);
+    if (rc != MC_OK) {
         mc_reply_error(req, MC_ERR_UNAUTHENTICATED, "%s", reason);
         return false;
     }
@@ -549,24 +579,14 @@ static mc_auth_verifier *load_verifier(const char *svc)
         }
         free(jwks);
     }
-    if (ok && jwks_url != NULL) {
-        char *jwks = NULL;
-        for (int attempt = 0; attempt < 10 && jwks == NULL; attempt++) {
-            jwks = fetch_url(jwks_url);
-            if (jwks == NULL)
-                sleep(1);
-        }
-        if (jwks == NULL || mc_auth_verifier_add_jwks(v, jwks) != MC_OK) {
-            mc_log(MC_LOG_ERROR, NULL, "auth.jwks_unreachable", "no usable key from %s", jwks_url);
-            ok = false;
-        }
-        free(jwks);
-    }
     if (!ok) {
         mc_auth_verifier_free(v);
         return NULL;
     }
-    if (mc_auth_verifier_key_count(v) == 0)
+    /* A JWKS URL is fetched by serve() once the app exists, and again when a
+       token names an unknown key, so the identity service being down at
+       start-up does not stop this service from starting. */
+    if (mc_auth_verifier_key_count(v) == 0 && jwks_url == NULL)
         mc_log(MC_LOG_WARNING, NULL, "auth.no_keys",
                "no token keys configured (MOTCUA_JWT_PUBLIC_KEY_FILE, MOTCUA_JWKS_FILE or "
                "MOTCUA_JWKS_URL): every authenticated request will be refused");
@@ -638,6 +658,10 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
                             cfg->db_checkout_timeout_ms, cfg->db_statement_timeout_ms};
     app.db = mc_db_pool_new(&pc);
     app.auth = load_verifier(svc->name);
+    app.jwks_url = mc_config_str(svc->name, "JWKS_URL", NULL);
+    pthread_mutex_init(&app.jwks_mu, NULL);
+    if (app.auth != NULL)
+        refresh_jwks(&app);
     app.metrics = mc_metrics_new(svc->name, svc->routes, svc->n_routes);
     app.cache = mc_response_cache_new(cfg->cache_ttl_ms, cfg->cache_entries);
     if (app.db == NULL || app.auth == NULL || app.metrics == NULL ||
@@ -726,6 +750,7 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
     mc_response_cache_free(app.cache);
     mc_auth_verifier_free(app.auth);
     mc_db_pool_free(app.db);
+    pthread_mutex_destroy(&app.jwks_mu);
     mc_log(MC_LOG_INFO, NULL, "server.stopped", "bye");
     return 0;
 }

@@ -26,7 +26,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="catalogue identity"
+MOTCUA_SERVICES_DEFAULT="identity catalogue"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -464,6 +464,15 @@ motcua_export_service_env() {
             # MOTCUA_IDENTITY_JWT_PREVIOUS_PUBLIC_KEY_FILE and _PREVIOUS_KEY_ID too.
             export MOTCUA_IDENTITY_JWT_PRIVATE_KEY_FILE=$MOTCUA_PRIVATE_KEY
             export MOTCUA_IDENTITY_JWT_KEY_ID=dev-1
+            ;;
+        *)
+            # With the identity service in the stack, the others take its keys from
+            # its JWKS (fetched at start, refetched on an unknown kid) instead of a
+            # key file: the production set-up.
+            if [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" identity "* ]]; then
+                unset MOTCUA_JWT_PUBLIC_KEY_FILE
+                export "MOTCUA_JWKS_URL=http://127.0.0.1:$(motcua_service_port identity)/.well-known/jwks.json"
+            fi
             ;;
     esac
 }

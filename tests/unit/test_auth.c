@@ -224,6 +224,72 @@ static void test_missing_exp_and_sub(void **state)
     mc_auth_verifier_free(v);
 }
 
+/* JWKS text for a PEM public key under `kid`. */
+static void jwks_for(const char *public_pem, const char *kid, char *out, size_t out_len)
+{
+    BIO *bio = BIO_new_mem_buf(public_pem, -1);
+    EVP_PKEY *pub = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    BIGNUM *n = NULL, *e = NULL;
+    EVP_PKEY_get_bn_param(pub, "n", &n);
+    EVP_PKEY_get_bn_param(pub, "e", &e);
+    unsigned char nb[512], eb[8];
+    int nl = BN_bn2bin(n, nb), el = BN_bn2bin(e, eb);
+    char n64[800], e64[16];
+    b64url(nb, (size_t)nl, n64);
+    b64url(eb, (size_t)el, e64);
+    snprintf(out, out_len, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"%s\",\"use\":\"sig\",\"n\":\"%s\",\"e\":\"%s\"}]}",
+             kid, n64, e64);
+    BN_free(n);
+    BN_free(e);
+    EVP_PKEY_free(pub);
+}
+
+static void test_jwks_rotation_and_unknown_key_signal(void **state)
+{
+    struct keys *k = *state;
+    char jwks_a[1400], jwks_b[1400];
+    jwks_for(k->public_pem, "a", jwks_a, sizeof jwks_a);
+    /* the other key's public half */
+    BIO *bio = BIO_new_mem_buf(k->other_private_pem, -1);
+    EVP_PKEY *other = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    char *other_public = pem_of(other, false);
+    EVP_PKEY_free(other);
+    jwks_for(other_public, "b", jwks_b, sizeof jwks_b);
+
+    mc_auth_verifier *v = mc_auth_verifier_new("motcua-identity", "motcua", 30);
+    assert_int_equal(mc_auth_verifier_add_jwks(v, jwks_a), MC_OK);
+    char *tok_a = mc_auth_mint(k->private_pem, "a", "motcua-identity", "motcua", "u", NOW, NOW + 60, "{}");
+    char *tok_b = mc_auth_mint(k->other_private_pem, "b", "motcua-identity", "motcua", "u", NOW, NOW + 60, "{}");
+    char *tok_nokid = mc_auth_mint(k->private_pem, NULL, "motcua-identity", "motcua", "u", NOW, NOW + 60, "{}");
+    mc_principal p;
+    const char *why = NULL;
+    assert_int_equal(mc_auth_verify(v, tok_a, NOW, &p, &why), MC_OK);
+    /* a token without kid is accepted by the only key there is */
+    assert_int_equal(mc_auth_verify(v, tok_nokid, NOW, &p, &why), MC_OK);
+    /* the issuer rotated to key b: the verifier says "unknown key", the
+       caller refreshes, and b verifies while a is gone */
+    assert_int_equal(mc_auth_verify(v, tok_b, NOW, &p, &why), MC_ERR_UNAUTHENTICATED);
+    assert_ptr_equal(why, MC_AUTH_UNKNOWN_KEY);
+    assert_int_equal(mc_auth_verifier_replace_jwks(v, jwks_b), MC_OK);
+    assert_int_equal(mc_auth_verifier_key_count(v), 1);
+    assert_int_equal(mc_auth_verify(v, tok_b, NOW, &p, &why), MC_OK);
+    assert_int_equal(mc_auth_verify(v, tok_a, NOW, &p, &why), MC_ERR_UNAUTHENTICATED);
+    assert_ptr_equal(why, MC_AUTH_UNKNOWN_KEY);
+    /* a PEM key added by configuration survives JWKS replacement */
+    assert_int_equal(mc_auth_verifier_add_pem(v, "a", k->public_pem), MC_OK);
+    assert_int_equal(mc_auth_verifier_replace_jwks(v, jwks_b), MC_OK);
+    assert_int_equal(mc_auth_verifier_key_count(v), 2);
+    assert_int_equal(mc_auth_verify(v, tok_a, NOW, &p, &why), MC_OK);
+    assert_int_not_equal(mc_auth_verifier_replace_jwks(v, "{\"keys\":[]}"), MC_OK);
+    free(tok_a);
+    free(tok_b);
+    free(tok_nokid);
+    free(other_public);
+    mc_auth_verifier_free(v);
+}
+
 static void test_absurd_expiry_rejected(void **state)
 {
     /* found by fuzzing: a trusted token with exp >= 2^63 overflowed the
@@ -294,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_missing_exp_and_sub),
         cmocka_unit_test(test_jwks_keys_and_kid),
         cmocka_unit_test(test_absurd_expiry_rejected),
+        cmocka_unit_test(test_jwks_rotation_and_unknown_key_signal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,8 +51,16 @@ mc_error mc_auth_verifier_add_pem(mc_auth_verifier *v, const char *kid, const ch
 /* Add every RSA signing key of a JWKS document ({"keys":[{kty:"RSA",kid,n,e}]}).
    Returns MC_OK if at least one key was added. */
 mc_error mc_auth_verifier_add_jwks(mc_auth_verifier *v, const char *jwks_json);
+/* Replace the keys that came from a JWKS (keys added with add_pem stay) by
+   the RS256 keys of `jwks_json`, atomically for concurrent verifiers: the
+   refresh after the issuer rotated its key. MC_OK if at least one key. */
+mc_error mc_auth_verifier_replace_jwks(mc_auth_verifier *v, const char *jwks_json);
 /* Number of keys loaded. */
 size_t mc_auth_verifier_key_count(const mc_auth_verifier *v);
+
+/* The `reason` mc_auth_verify gives when the token names a key (kid) it does
+   not hold: the caller may refresh the JWKS once and retry. */
+extern const char MC_AUTH_UNKNOWN_KEY[];
 
 /* Verify `token` (the part after "Bearer ") at time `now`. On MC_OK fills *out.
    On failure returns MC_ERR_UNAUTHENTICATED and sets *reason to a static
