@@ -185,7 +185,10 @@ static bool refresh_jwks(mc_app *app)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     bool refreshed = false;
-    pthread_mutex_lock(&app->jwks_mu);
+    /* One refresh at a time; requests arriving meanwhile do not queue
+       behind its network round trip, they are refused as before. */
+    if (pthread_mutex_trylock(&app->jwks_mu) != 0)
+        return false;
     if (app->jwks_fetched_at == 0 || ts.tv_sec - app->jwks_fetched_at >= 10) {
         app->jwks_fetched_at = ts.tv_sec;
         char *jwks = fetch_url(app->jwks_url);
