@@ -203,6 +203,8 @@ static bool refresh_jwks(mc_app *app)
 
 static bool authenticate(mc_request *req)
 {
+    if ((req->route->flags & MC_ROUTE_OWN_AUTH) != 0 && req->route->auth == MC_AUTH_NONE)
+        return true;
     const char *header = mc_header(req, "Authorization");
     if (header == NULL) {
         if (req->route->auth == MC_AUTH_REQUIRED) {

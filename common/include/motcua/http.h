@@ -38,6 +38,9 @@ enum mc_route_flags {
     MC_ROUTE_IDEMPOTENT = 1u << 1,  /* honours Idempotency-Key (creating POSTs) */
     MC_ROUTE_CACHEABLE = 1u << 2,   /* GET whose 200 answer is the same for every caller:
                                        served from the response cache (server.h) */
+    MC_ROUTE_OWN_AUTH = 1u << 3,    /* the handler reads Authorization itself (e.g. HTTP
+                                       Basic client authentication on an OAuth2 token
+                                       endpoint); only with MC_AUTH_NONE */
 };
 
 struct mc_route {
