@@ -24,6 +24,7 @@
 #include "store.h"
 
 #define MAX_PARAM_BYTES 4096
+#define IDENTITY_BASIC_ID_MAX 64 /* longer client ids are not ours */
 
 static const char *const known_params[] = {"grant_type", "username",      "password", "refresh_token",
                                            "client_id",  "client_secret", "scope",    NULL};
@@ -247,10 +248,26 @@ static void grant_refresh(mc_request *req, const json_t *params)
     sodium_memzero(refresh, sizeof refresh);
 }
 
-static void grant_client_credentials(mc_request *req, const json_t *params)
+/* invalid_client: 401 whose challenge names the scheme of the token
+   endpoint's client authentication (RFC 6749 §5.2). mc_reply_error sets a
+   Bearer challenge for every 401; the response is sent after the handler
+   returns, so the header is replaced here. */
+static void reply_invalid_client(mc_request *req, const char *detail)
 {
-    const char *client_id = need(req, params, "client_id");
-    const char *secret = client_id != NULL ? need(req, params, "client_secret") : NULL;
+    mc_reply_error(req, MC_ERR_IDENTITY_INVALID_CLIENT, "%s", detail);
+    mc_set_header(req, "WWW-Authenticate", "Basic realm=\"motcua\"");
+}
+
+/* basic_id/basic_secret: the credentials of an HTTP Basic header (NULL when
+   the client sent them in the body). */
+static void grant_client_credentials(mc_request *req, const json_t *params, const char *basic_id,
+                                     const char *basic_secret)
+{
+    const char *client_id = basic_id, *secret = basic_secret;
+    if (basic_id == NULL) {
+        client_id = need(req, params, "client_id");
+        secret = client_id != NULL ? need(req, params, "client_secret") : NULL;
+    }
     if (secret == NULL)
         return;
     const char *scope = mc_json_str(params, "scope", NULL);
@@ -288,8 +305,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params)
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
-            mc_reply_error(req, MC_ERR_IDENTITY_INVALID_CLIENT,
-                           "the client id or the client secret is not correct");
+            reply_invalid_client(req, "the client id or the client secret is not correct");
         return;
     }
     if (scope != NULL && !identity_scope_subset(scope, client.scopes)) {
@@ -308,20 +324,44 @@ static void grant_client_credentials(mc_request *req, const json_t *params)
     free(access);
 }
 
+/* The route has MC_ROUTE_OWN_AUTH: the Authorization header is read here.
+   "Basic ..." is client authentication (client_credentials grant only);
+   any other scheme (a Bearer token of an earlier sign-in, say) is ignored:
+   the token endpoint authenticates with the grant's own parameters. */
 void handle_auth_token(mc_request *req)
 {
     json_t *params = read_params(req);
     if (params == NULL)
         return;
+    const char *authorization = mc_header(req, "Authorization");
+    bool basic = authorization != NULL && strncasecmp(authorization, "Basic", 5) == 0 &&
+                 (authorization[5] == ' ' || authorization[5] == '\0');
     const char *grant = need(req, params, "grant_type");
     if (grant == NULL) {
         /* answered */
+    } else if (basic && strcmp(grant, "client_credentials") != 0) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_REQUEST,
+                       "HTTP Basic client authentication is only for the client_credentials "
+                       "grant");
+    } else if (basic && (json_object_get(params, "client_id") != NULL ||
+                         json_object_get(params, "client_secret") != NULL)) {
+        mc_reply_error(req, MC_ERR_IDENTITY_INVALID_REQUEST,
+                       "send the client credentials either in the Authorization header or in "
+                       "the body, not both");
+    } else if (basic) {
+        char id[IDENTITY_BASIC_ID_MAX + 1], secret[MAX_PARAM_BYTES + 1];
+        if (identity_basic_credentials(authorization, id, sizeof id, secret, sizeof secret))
+            grant_client_credentials(req, params, id, secret);
+        else
+            reply_invalid_client(req, "the Authorization header is not valid HTTP Basic "
+                                      "client authentication");
+        sodium_memzero(secret, sizeof secret);
     } else if (strcmp(grant, "password") == 0) {
         grant_password(req, params);
     } else if (strcmp(grant, "refresh_token") == 0) {
         grant_refresh(req, params);
     } else if (strcmp(grant, "client_credentials") == 0) {
-        grant_client_credentials(req, params);
+        grant_client_credentials(req, params, NULL, NULL);
     } else {
         mc_reply_error(req, MC_ERR_IDENTITY_UNSUPPORTED_GRANT_TYPE,
                        "grant_type must be password, refresh_token or client_credentials");

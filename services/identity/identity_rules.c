@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "motcua/form_schema.h"
 #include "motcua/json_spec.h"
@@ -381,4 +382,104 @@ void identity_form_free(struct identity_form *form)
 {
     free(form->buf);
     memset(form, 0, sizeof *form);
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Strict RFC 4648 §4 base64 of src[0..n) into dst (>= n / 4 * 3 + 1 bytes),
+   NUL-terminated; *out_len the decoded length. Padding required, no
+   whitespace, no characters outside the alphabet, unused bits zero. */
+static bool b64_decode_strict(const char *src, size_t n, char *dst, size_t *out_len)
+{
+    if (n == 0 || n % 4 != 0)
+        return false;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        bool last = i + 4 == n;
+        int v[4];
+        size_t pad = 0;
+        for (size_t k = 0; k < 4; k++) {
+            unsigned char c = (unsigned char)src[i + k];
+            if (c == '=' && last && k >= 2) {
+                v[k] = 0;
+                pad++;
+                continue;
+            }
+            if (pad > 0)
+                return false; /* data after '=' */
+            v[k] = b64_value(c);
+            if (v[k] < 0)
+                return false;
+        }
+        if (pad == 2 && (v[1] & 0x0f) != 0)
+            return false;
+        if (pad == 1 && (v[2] & 0x03) != 0)
+            return false;
+        dst[o++] = (char)((v[0] << 2) | (v[1] >> 4));
+        if (pad < 2)
+            dst[o++] = (char)(((v[1] & 0x0f) << 4) | (v[2] >> 2));
+        if (pad < 1)
+            dst[o++] = (char)(((v[2] & 0x03) << 6) | v[3]);
+    }
+    dst[o] = '\0';
+    *out_len = o;
+    return true;
+}
+
+bool identity_basic_credentials(const char *header, char *id, size_t id_len, char *secret,
+                                size_t secret_len)
+{
+    if (id_len > 0)
+        id[0] = '\0';
+    if (secret_len > 0)
+        secret[0] = '\0';
+    if (header == NULL || strncasecmp(header, "Basic ", 6) != 0)
+        return false;
+    const char *b64 = header + 6;
+    size_t n = strlen(b64);
+    if (n > IDENTITY_BASIC_MAX)
+        return false;
+    char *buf = malloc(n / 4 * 3 + 1);
+    if (buf == NULL)
+        return false;
+    size_t len = 0;
+    bool ok = b64_decode_strict(b64, n, buf, &len) && strlen(buf) == len;
+    char *colon = ok ? strchr(buf, ':') : NULL;
+    ok = colon != NULL && colon != buf && colon[1] != '\0';
+    if (ok) {
+        *colon = '\0';
+        size_t id_n = (size_t)(colon - buf), secret_n = strlen(colon + 1);
+        /* form_decode writes at most n + 1 bytes */
+        ok = id_n < id_len && secret_n < secret_len && form_decode(buf, id_n, id) &&
+             form_decode(colon + 1, secret_n, secret) && id[0] != '\0' && secret[0] != '\0';
+        json_t *probe_id = ok ? json_string(id) : NULL;
+        json_t *probe_secret = ok ? json_string(secret) : NULL;
+        ok = ok && probe_id != NULL && probe_secret != NULL; /* UTF-8 */
+        json_decref(probe_id);
+        json_decref(probe_secret);
+    }
+    volatile char *wipe = buf;
+    for (size_t i = 0; i < n / 4 * 3 + 1; i++)
+        wipe[i] = 0;
+    free(buf);
+    if (!ok) {
+        if (id_len > 0)
+            memset(id, 0, id_len);
+        if (secret_len > 0)
+            memset(secret, 0, secret_len);
+    }
+    return ok;
 }

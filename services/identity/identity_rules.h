@@ -109,4 +109,16 @@ bool identity_form_parse(const char *body, size_t len, struct identity_form *for
 const char *identity_form_get(const struct identity_form *form, const char *key);
 void identity_form_free(struct identity_form *form);
 
+/* HTTP Basic client authentication (RFC 6749 §2.3.1): header is
+   "Basic " (scheme case-insensitive, one space) + strict base64 (RFC 4648
+   alphabet, padding, nothing else) of urlencode(client_id) ":"
+   urlencode(client_secret). Both parts are form-decoded as the token
+   endpoint's body ('+' is a space, %XX escapes; control characters and
+   invalid UTF-8 refused) and must be non-empty and fit id_len / secret_len
+   (with the NUL). The base64 text may be at most IDENTITY_BASIC_MAX
+   characters. False when malformed (outputs then zeroed). */
+#define IDENTITY_BASIC_MAX 8192
+bool identity_basic_credentials(const char *header, char *id, size_t id_len, char *secret,
+                                size_t secret_len);
+
 #endif

@@ -20,7 +20,7 @@ const struct mc_route identity_routes[] = {
     {"GET", API "/accounts/me", handle_account_me, ANY_ACCOUNT, 0},
     {"POST", API "/accounts/me/password", handle_account_change_password, ANY_ACCOUNT, BODY},
 
-    {"POST", API "/auth/token", handle_auth_token, PUBLIC, 0},
+    {"POST", API "/auth/token", handle_auth_token, PUBLIC, MC_ROUTE_OWN_AUTH},
     {"POST", API "/auth/logout", handle_auth_logout, PUBLIC, 0},
 
     {"GET", API "/staff", handle_staff_list, ADMINS, 0},

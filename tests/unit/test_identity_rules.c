@@ -195,6 +195,45 @@ static void test_form_parse(void **state)
     assert_false(identity_form_parse("a=1\0b", 5, &f, &err));
 }
 
+static void test_basic_credentials(void **state)
+{
+    (void)state;
+    char id[65], secret[129];
+    /* "cl_a:s3cr%2Bt+x" */
+    assert_true(identity_basic_credentials("Basic Y2xfYTpzM2NyJTJCdCt4", id, sizeof id, secret,
+                                           sizeof secret));
+    assert_string_equal(id, "cl_a");
+    assert_string_equal(secret, "s3cr+t x");
+    assert_true(identity_basic_credentials("bAsIc Y2xfYTpzM2NyJTJCdCt4", id, sizeof id, secret,
+                                           sizeof secret));
+    /* "a:b" needs padding: YTpi is exact; "ab:c" -> YWI6Yw== */
+    assert_true(identity_basic_credentials("Basic YWI6Yw==", id, sizeof id, secret, sizeof secret));
+    assert_string_equal(id, "ab");
+    assert_string_equal(secret, "c");
+    static const char *const bad[] = {
+        NULL, "", "Basic", "Basic ", "Bearer YWI6Yw==", "Basic  YWI6Yw==", "Basic YWI6Yw",
+        "Basic YWI6Yw=", "Basic YWI6Yw==\t", "Basic YWI6Yx==", /* non-zero pad bits */
+        "Basic YW=6Yw==",                                        /* '=' inside */
+        "Basic YWI6Y-==",                                        /* base64url alphabet */
+        "Basic bm9jb2xvbg==",                                    /* "nocolon" */
+        "Basic OnNlY3JldA==",                                    /* ":secret" */
+        "Basic YWI6",                                            /* "ab:" */
+        "Basic YTpiJTAwYw==",                                    /* "a:b%00c" */
+        "Basic YTpiJXp6",                                        /* "a:b%zz" */
+        "Basic YTr//g==",                                        /* "a:\xff\xfe" */
+        "Basic YQBiOmM=",                                        /* "a\0b:c" */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(identity_basic_credentials(bad[i], id, sizeof id, secret, sizeof secret));
+        assert_string_equal(id, "");
+        assert_string_equal(secret, "");
+    }
+    /* too long for the buffers: "abcdef:ghijkl" with 4-byte buffers */
+    char small_id[4], small_secret[4];
+    assert_false(identity_basic_credentials("Basic YWJjZGVmOmdoaWprbA==", small_id,
+                                            sizeof small_id, small_secret, sizeof small_secret));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_password_policy), cmocka_unit_test(test_login_kind),
         cmocka_unit_test(test_backoff),       cmocka_unit_test(test_mask_and_formats),
         cmocka_unit_test(test_scopes),        cmocka_unit_test(test_form_parse),
+        cmocka_unit_test(test_basic_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
