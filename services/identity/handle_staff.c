@@ -8,6 +8,7 @@
  * auth.forbidden. Staff sign in through the password grant with their
  * username.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,52 @@ void handle_staff_create(mc_request *req)
     mc_reply_created(req, out, NULL, NULL);
 }
 
+/* The revision an If-Match header names: -1 for "*", -2 when the header is
+   missing, -3 when it names no revision this service produced (a 412). */
+static long long if_match_revision(const mc_request *req)
+{
+    const char *h = mc_header(req, "If-Match");
+    if (h == NULL)
+        return -2;
+    while (*h == ' ')
+        h++;
+    if (strcmp(h, "*") == 0)
+        return -1;
+    if (strncmp(h, "\"s", 2) != 0)
+        return -3;
+    char *end = NULL;
+    long long rev = strtoll(h + 2, &end, 10);
+    return (end != h + 2 && end != NULL && end[0] == '"' && end[1] == '\0' && rev >= 0) ? rev : -3;
+}
+
+static void staff_etag(char *out, size_t len, long long revision)
+{
+    mc_etag_for_revision(out, len, "s", revision);
+}
+
+void handle_staff_get(mc_request *req)
+{
+    const char *own = NULL;
+    if (!admin_scope(req, &own))
+        return;
+    const char *id = mc_path_param(req, "id");
+    if (id == NULL || !identity_is_uuid(id)) {
+        mc_reply_error(req, MC_ERR_IDENTITY_STAFF_NOT_FOUND, "no such staff account");
+        return;
+    }
+    json_t *out = NULL;
+    long long revision = 0;
+    mc_error rc = store_staff_get(mc_request_db(req), id, own, &out, &revision);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, rc == MC_ERR_FORBIDDEN ? "this staff member is of another agency"
+                                                       : NULL);
+        return;
+    }
+    char etag[40];
+    staff_etag(etag, sizeof etag, revision);
+    mc_reply_json_etag(req, 200, out, etag);
+}
+
 void handle_staff_update(mc_request *req)
 {
     const char *own = NULL;
@@ -149,15 +196,26 @@ void handle_staff_update(mc_request *req)
     struct store_who who;
     who_of(req, actor, address, &who);
     json_t *out = NULL;
-    mc_error rc = store_staff_update(mc_request_db(req), id, own, roles_json,
-                                     disabled == NULL ? -1 : json_is_true(disabled) ? 1 : 0, &who,
-                                     &out);
+    long long expected = if_match_revision(req), revision = 0;
+    /* A header naming no revision of ours can never match: 412 (after the
+       scope checks, which the store performs first). */
+    mc_error rc = store_staff_update(mc_request_db(req), id, own, expected == -3 ? LLONG_MAX : expected,
+                                     roles_json, disabled == NULL ? -1 : json_is_true(disabled) ? 1 : 0,
+                                     &who, &out, &revision);
     free(roles_json);
     if (rc != MC_OK) {
-        mc_reply_error(req, rc, rc == MC_ERR_FORBIDDEN ? "this staff member is of another agency"
-                                                       : NULL);
+        mc_reply_error(req, rc,
+                       rc == MC_ERR_FORBIDDEN ? "this staff member is of another agency"
+                       : rc == MC_ERR_PRECONDITION_REQUIRED
+                           ? "send If-Match with the ETag from GET /api/v1/staff/{id}"
+                       : rc == MC_ERR_PRECONDITION_FAILED
+                           ? "the account changed since you read it; read it again"
+                           : NULL);
         return;
     }
+    char etag[40];
+    staff_etag(etag, sizeof etag, revision);
+    mc_set_header(req, "ETag", etag);
     mc_reply_json(req, 200, out);
 }
 

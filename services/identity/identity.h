@@ -58,6 +58,7 @@ void handle_auth_logout(mc_request *req);
 
 /* handle_staff.c */
 void handle_staff_create(mc_request *req);
+void handle_staff_get(mc_request *req);
 void handle_staff_update(mc_request *req);
 void handle_staff_list(mc_request *req);
 

@@ -25,6 +25,7 @@ const struct mc_route identity_routes[] = {
 
     {"GET", API "/staff", handle_staff_list, ADMINS, 0},
     {"POST", API "/staff", handle_staff_create, ADMINS, BODY},
+    {"GET", API "/staff/{id}", handle_staff_get, ADMINS, 0},
     {"PATCH", API "/staff/{id}", handle_staff_update, ADMINS, BODY},
 
     {"POST", API "/clients", handle_client_create, SYSTEM_ADMIN, BODY},

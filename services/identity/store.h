@@ -122,8 +122,16 @@ mc_error store_staff_create(mc_db_pool *pool, const struct store_staff *s,
    system_admin. Audits "role_changed", "disabled", "enabled"; disabling
    revokes every refresh token (audited "revoked"). MC_ERR_IDENTITY_STAFF_NOT_FOUND. */
 mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_agency,
-                            const char *roles_json, int disabled, const struct store_who *who,
-                            json_t **out);
+                            long long expected_revision, const char *roles_json, int disabled,
+                            const struct store_who *who, json_t **out, long long *revision);
+/* expected_revision: the revision the caller's If-Match named (-1 for
+   "*", -2 when If-Match was missing: MC_ERR_PRECONDITION_REQUIRED after the
+   scope and existence checks); another revision is MC_ERR_PRECONDITION_FAILED.
+   *revision: the new one. */
+/* One staff account, scoped like store_staff_update; *out is new (caller
+   frees), *revision its revision for the ETag. */
+mc_error store_staff_get(mc_db_pool *pool, const char *id, const char *admin_agency, json_t **out,
+                         long long *revision);
 /* Staff ordered by username after `after` (NULL: from the start), of one
    agency or all (agency NULL). */
 mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,

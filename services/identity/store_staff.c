@@ -23,8 +23,13 @@ static const mc_db_statement staff_insert = {
 
 static const mc_db_statement staff_lock = {
     "identity_staff_lock",
-    "SELECT agency, array_to_json(roles)::text, disabled FROM accounts"
+    "SELECT agency, array_to_json(roles)::text, disabled, revision FROM accounts"
     " WHERE id = $1::uuid AND kind = 'staff' FOR UPDATE",
+    1};
+
+static const mc_db_statement staff_get = {
+    "identity_staff_get",
+    "SELECT " STAFF_JSON ", revision, agency FROM accounts WHERE id = $1::uuid AND kind = 'staff'",
     1};
 
 static const mc_db_statement staff_update = {
@@ -32,7 +37,7 @@ static const mc_db_statement staff_update = {
     "UPDATE accounts SET roles = CASE WHEN $2::json IS NULL THEN roles"
     " ELSE ARRAY(SELECT json_array_elements_text($2::json)) END,"
     " disabled = coalesce($3::boolean, disabled), revision = revision + 1, updated_at = now()"
-    " WHERE id = $1::uuid RETURNING " STAFF_JSON,
+    " WHERE id = $1::uuid RETURNING " STAFF_JSON ", revision",
     3};
 
 static const mc_db_statement staff_revoke_tokens = {
@@ -99,6 +104,8 @@ struct staff_update_ctx {
     int disabled;
     const struct store_who *who;
     json_t *out;
+    long long expected_revision; /* -1: any, -2: If-Match missing */
+    long long new_revision;
 };
 
 static mc_error staff_update_tx(mc_db_conn *conn, void *p)
@@ -118,10 +125,16 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
                    strcmp(mc_db_text(res, 0, 0), ctx->admin_agency) != 0;
     json_t *old_roles = store_json_column(res, 0, 1);
     bool was_disabled = mc_db_bool(res, 0, 2);
+    long long revision = mc_db_int(res, 0, 3);
     PQclear(res);
-    if (outside) {
+    /* Scope and existence are answered before the precondition, so an
+       administrator of another agency learns nothing from a 412. */
+    if (outside || ctx->expected_revision == -2 ||
+        (ctx->expected_revision >= 0 && ctx->expected_revision != revision)) {
         json_decref(old_roles);
-        return MC_ERR_FORBIDDEN;
+        return outside ? MC_ERR_FORBIDDEN
+                       : ctx->expected_revision == -2 ? MC_ERR_PRECONDITION_REQUIRED
+                                                      : MC_ERR_PRECONDITION_FAILED;
     }
     const char *disabled = ctx->disabled < 0 ? NULL : ctx->disabled ? "true" : "false";
     const char *params[] = {ctx->id, ctx->roles_json, disabled};
@@ -131,6 +144,7 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
         return store_failure(conn);
     }
     ctx->out = store_json_column(res, 0, 0);
+    ctx->new_revision = mc_db_int(res, 0, 1);
     PQclear(res);
     if (ctx->out == NULL) {
         json_decref(old_roles);
@@ -160,16 +174,44 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
 }
 
 mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_agency,
-                            const char *roles_json, int disabled, const struct store_who *who,
-                            json_t **out)
+                            long long expected_revision, const char *roles_json, int disabled,
+                            const struct store_who *who, json_t **out, long long *revision)
 {
-    struct staff_update_ctx ctx = {id, admin_agency, roles_json, disabled, who, NULL};
+    struct staff_update_ctx ctx = {id, admin_agency, roles_json, disabled, who, NULL,
+                                   expected_revision, 0};
     mc_error rc = mc_db_transaction(pool, false, false, 3, staff_update_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;
     }
     *out = ctx.out;
+    *revision = ctx.new_revision;
+    return rc;
+}
+
+mc_error store_staff_get(mc_db_pool *pool, const char *id, const char *admin_agency, json_t **out,
+                         long long *revision)
+{
+    *out = NULL;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    const char *params[] = {id};
+    PGresult *res = mc_db_exec(conn, &staff_get, params);
+    if (res == NULL) {
+        rc = store_failure(conn);
+    } else if (PQntuples(res) == 0) {
+        rc = MC_ERR_IDENTITY_STAFF_NOT_FOUND;
+    } else if (admin_agency != NULL && strcmp(mc_db_text(res, 0, 2), admin_agency) != 0) {
+        rc = MC_ERR_FORBIDDEN;
+    } else {
+        *out = store_json_column(res, 0, 0);
+        *revision = mc_db_int(res, 0, 1);
+        rc = *out != NULL ? MC_OK : MC_ERR_INTERNAL;
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
     return rc;
 }
 

@@ -460,13 +460,25 @@ def test_staff_scoping(ident, minter):
 
     # Roles change: the next token carries them.
     officer = sign_in(ident, officer_body['username'], officer_body['password'])
+    # Writes need the ETag read (optimistic concurrency): 428 without, 412 when stale.
+    read = ident.get(f'{API}/staff/{officer_id}', token=at, expect=200)
+    assert read.doc['id'] == officer_id and read.doc['roles'] == ['officer']
+    etag = read.headers['ETag']
+    assert_problem(ident.patch(f'{API}/staff/{officer_id}', token=at, json={'roles': ['officer']}),
+                   428, 'http.precondition_required')
     r = ident.patch(f'{API}/staff/{officer_id}', token=at, json={'roles': ['officer', 'approver']},
-                    expect=200)
+                    headers={'If-Match': etag}, expect=200)
     assert r.doc['roles'] == ['officer', 'approver']
+    assert r.headers['ETag'] != etag
+    assert_problem(ident.patch(f'{API}/staff/{officer_id}', token=at, json={'disabled': True},
+                               headers={'If-Match': etag}), 412, 'http.precondition_failed')
+    # the reader of another agency learns nothing: 403 on read, and 403 (not 428/412) on write
+    assert_problem(ident.get(f'{API}/staff/{b_officer}', token=at), 403, 'auth.forbidden')
     again = refresh(ident, officer['refresh_token'], expect=200).doc
     assert jwt_parts(again['access_token'])[1]['roles'] == ['officer', 'approver']
     # Disabling: no sign-in, refresh tokens revoked.
-    ident.patch(f'{API}/staff/{officer_id}', token=at, json={'disabled': True}, expect=200)
+    ident.patch(f'{API}/staff/{officer_id}', token=at, json={'disabled': True},
+                headers={'If-Match': r.headers['ETag']}, expect=200)
     assert_problem(refresh(ident, again['refresh_token']), 400, 'identity.invalid_grant')
     r = token(ident, {'grant_type': 'password', 'username': officer_body['username'],
                       'password': officer_body['password']}, fresh_ip())
@@ -489,6 +501,8 @@ def test_staff_validation_and_conflicts(ident, minter):
     assert_problem(ident.patch(f'{API}/staff/00000000-0000-4000-8000-000000000000', token=sysadmin,
                                json={'disabled': True}), 404, 'identity.staff_not_found')
     assert_problem(ident.patch(f'{API}/staff/not-a-uuid', token=sysadmin, json={'disabled': True}),
+                   404, 'identity.staff_not_found')
+    assert_problem(ident.get(f'{API}/staff/00000000-0000-4000-8000-000000000000', token=sysadmin),
                    404, 'identity.staff_not_found')
 
 
