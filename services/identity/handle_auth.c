@@ -175,6 +175,9 @@ static void grant_password(mc_request *req, const json_t *params)
     /* Always one argon2id verification, so an unknown account costs the same. */
     bool ok = identity_password_verify(account.found ? account.hash : ctx->dummy_hash, password);
     ok = ok && account.found;
+    char new_hash[crypto_pwhash_STRBYTES];
+    bool rehash = ok && identity_password_needs_rehash(account.hash) &&
+                  identity_password_hash(password, new_hash);
     sodium_memzero(account.hash, sizeof account.hash);
     char actor[160];
     snprintf(actor, sizeof actor, account.found ? "account:%s" : "anonymous", account.id);
@@ -196,7 +199,7 @@ static void grant_password(mc_request *req, const json_t *params)
     identity_sha256_hex(refresh, refresh_hash);
     char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL);
     rc = access != NULL ? store_sign_in_succeeded(db, account_key, address_key, account.id,
-                                                  refresh_hash, &who)
+                                                  refresh_hash, rehash ? new_hash : NULL, &who)
                         : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, refresh, "");
@@ -315,7 +318,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     const char *granted = scope != NULL ? scope : client.scopes;
     char *access = identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted);
     rc = access != NULL
-             ? store_sign_in_succeeded(db, account_key, address_key, NULL, NULL, &who)
+             ? store_sign_in_succeeded(db, account_key, address_key, NULL, NULL, NULL, &who)
              : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, NULL, granted);

@@ -73,6 +73,7 @@ bool identity_password_hash(const char *password, char *out);
 /* Constant-time verification (libsodium). Never short-circuits on a missing
    hash: pass the context's dummy hash instead and ignore the answer. */
 bool identity_password_verify(const char *hash, const char *password);
+bool identity_password_needs_rehash(const char *hash);
 
 /* ---- request.c ---- */
 

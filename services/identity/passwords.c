@@ -27,3 +27,13 @@ bool identity_password_verify(const char *hash, const char *password)
 {
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
+
+/* True when `hash` was made with other argon2id limits than today's (older,
+   weaker settings, or a migrated account): the sign-in that just proved the
+   password stores a fresh hash, so raising the limits upgrades every
+   active account without a password reset. */
+bool identity_password_needs_rehash(const char *hash)
+{
+    return crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+}

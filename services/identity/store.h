@@ -82,10 +82,13 @@ mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const c
 
 /* A successful password sign-in: reset both throttle keys, store the first
    refresh token of a new family (refresh_hash: hex SHA-256) for account_id
-   (NULL for clients: no refresh token) and audit "sign_in". */
+   (NULL for clients: no refresh token), replace the account's password hash
+   by new_password_hash when not NULL (a rehash to today's limits), and
+   audit "sign_in", all in one transaction. */
 mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
                                  const char *address_key, const char *account_id,
-                                 const char *refresh_hash, const struct store_who *who);
+                                 const char *refresh_hash, const char *new_password_hash,
+                                 const struct store_who *who);
 
 enum store_refresh_outcome {
     STORE_REFRESH_OK,

@@ -22,6 +22,10 @@ static const mc_db_statement refresh_insert_family = {
 
 /* The token, its account, and whether it may be used (locked against a
    concurrent rotation of the same token). */
+static const mc_db_statement account_rehash = {
+    "identity_account_rehash",
+    "UPDATE accounts SET password_hash = $2::text WHERE id = $1::uuid", 2};
+
 static const mc_db_statement refresh_lookup = {
     "identity_refresh_lookup",
     "SELECT r.family_id::text, r.account_id::text, r.rotated_at IS NOT NULL,"
@@ -59,7 +63,7 @@ static const mc_db_statement refresh_family_of = {
 _Static_assert(IDENTITY_REFRESH_TTL_SECONDS == 2592000, "REFRESH_TTL_TEXT");
 
 struct success_ctx {
-    const char *account_key, *address_key, *account_id, *refresh_hash;
+    const char *account_key, *address_key, *account_id, *refresh_hash, *new_password_hash;
     const struct store_who *who;
 };
 
@@ -78,6 +82,13 @@ static mc_error success_tx(mc_db_conn *conn, void *p)
             return store_failure(conn);
         PQclear(res);
     }
+    if (ctx->new_password_hash != NULL && ctx->account_id != NULL) {
+        const char *params[] = {ctx->account_id, ctx->new_password_hash};
+        res = mc_db_exec(conn, &account_rehash, params);
+        if (res == NULL)
+            return store_failure(conn);
+        PQclear(res);
+    }
     /* Clients have no account row: their id is in the actor. */
     const char *subject = ctx->refresh_hash != NULL ? ctx->account_id : NULL;
     return store_audit_conn(conn, ctx->who, "sign_in", subject, NULL);
@@ -85,9 +96,11 @@ static mc_error success_tx(mc_db_conn *conn, void *p)
 
 mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
                                  const char *address_key, const char *account_id,
-                                 const char *refresh_hash, const struct store_who *who)
+                                 const char *refresh_hash, const char *new_password_hash,
+                                 const struct store_who *who)
 {
-    struct success_ctx ctx = {account_key, address_key, account_id, refresh_hash, who};
+    struct success_ctx ctx = {account_key, address_key, account_id, refresh_hash,
+                              new_password_hash, who};
     return mc_db_transaction(pool, false, false, 5, success_tx, &ctx);
 }
 

@@ -581,3 +581,34 @@ def test_audit_events(ident, minter):
     text = out + json.dumps(rows)
     assert person['personal_id'] not in text and PASSWORD not in text
     assert person['phone'][1:] not in text
+
+
+def test_sign_in_rehashes_a_password_hash_made_with_old_limits(ident):
+    """An account whose hash was made with weaker argon2id limits (older
+    settings, a migrated account) gets a hash with today's limits at its next
+    successful sign-in, without a password reset."""
+    port = os.environ.get('MOTCUA_TEST_PG_PORT', '').strip()
+    local = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '').strip()
+    secret = os.path.join(local, 'secrets', 'identity.password')
+    if not port or not local or not os.path.exists(secret):
+        pytest.skip('MOTCUA_TEST_PG_PORT and MOTCUA_TEST_LOCAL_DIR are needed to plant an old hash')
+    password = open(secret, encoding='utf-8').read().strip()
+    conninfo = f'host=127.0.0.1 port={port} dbname=motcua user=motcua_identity password={password}'
+
+    def psql(sql: str) -> str:
+        return subprocess.run(['psql', conninfo, '-v', 'ON_ERROR_STOP=1', '-qtAc', sql], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    person = register(ident)
+    # PASSWORD hashed with libsodium's OPSLIMIT_MIN / MEMLIMIT_MIN (m=8 KiB, t=1)
+    weak = '$argon2id$v=19$m=8,t=1,p=1$WKYv0TE99GMKaE/9oiuGmw$F/xHK5GcPaQp+VwO3nfmDWGYFTMWDqA8H49E3+lHDrI'
+    psql(f"UPDATE identity.accounts SET password_hash = '{weak}' WHERE id = '{person['id']}'")
+    sign_in(ident, person['personal_id'], PASSWORD)
+    stored = psql(f"SELECT password_hash FROM identity.accounts WHERE id = '{person['id']}'")
+    assert stored != weak and stored.startswith('$argon2id$')
+    assert 'm=8,' not in stored, stored
+    # the new hash still accepts the password, and a wrong one is still refused
+    sign_in(ident, person['personal_id'], PASSWORD)
+    r = token(ident, {'grant_type': 'password', 'username': person['personal_id'],
+                      'password': PASSWORD + 'x'}, fresh_ip())
+    assert_problem(r, 400, 'identity.invalid_grant')
