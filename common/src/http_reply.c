@@ -168,7 +168,9 @@ static void send_problem(mc_request *req, mc_error err, json_t *body)
     const struct mc_error_info *info = mc_error_info(err);
     char *text = dump(body);
     json_decref(body);
-    if (info->status == 401)
+    /* A handler may have named another scheme (e.g. Basic on an OAuth2 token
+       endpoint) before answering; otherwise the challenge is Bearer. */
+    if (info->status == 401 && u_map_get_case(req->response->map_header, "WWW-Authenticate") == NULL)
         mc_set_header(req, "WWW-Authenticate", "Bearer realm=\"motcua\"");
     if (info->status == 503)
         mc_set_header(req, "Retry-After", "1");

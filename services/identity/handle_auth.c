@@ -252,13 +252,12 @@ static void grant_refresh(mc_request *req, const json_t *params)
 }
 
 /* invalid_client: 401 whose challenge names the scheme of the token
-   endpoint's client authentication (RFC 6749 §5.2). mc_reply_error sets a
-   Bearer challenge for every 401; the response is sent after the handler
-   returns, so the header is replaced here. */
+   endpoint's client authentication (RFC 6749 §5.2); mc_reply_error keeps a
+   challenge set before it instead of its default Bearer one. */
 static void reply_invalid_client(mc_request *req, const char *detail)
 {
-    mc_reply_error(req, MC_ERR_IDENTITY_INVALID_CLIENT, "%s", detail);
     mc_set_header(req, "WWW-Authenticate", "Basic realm=\"motcua\"");
+    mc_reply_error(req, MC_ERR_IDENTITY_INVALID_CLIENT, "%s", detail);
 }
 
 /* basic_id/basic_secret: the credentials of an HTTP Basic header (NULL when
