@@ -107,7 +107,9 @@ void catalogue_reply_failure(mc_request *req, mc_error err, json_t *errors);
 
 /* Answer a list page {items, next_cursor} with an ETag (If-None-Match gives
    304); steals both. */
-void catalogue_reply_page(mc_request *req, json_t *items, json_t *next_keys);
+/* The answer of a list: the store's error, or the page (items and next_keys
+   are stolen either way). */
+void catalogue_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys);
 
 /* A string cursor key (index i of keys) that `valid` accepts, or NULL after
    adding a "cursor" parameter error. */

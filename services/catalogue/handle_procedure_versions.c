@@ -63,16 +63,9 @@ void handle_procedure_versions_list(mc_request *req)
     bool exists = false;
     rc = store_procedure_versions(mc_request_db(req), code, with_draft, after, limit, &items, &next,
                                   &exists);
-    if (rc == MC_OK && !exists) {
-        json_decref(items);
-        json_decref(next);
-        rc = MC_ERR_PROCEDURE_NOT_FOUND;
-    }
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    catalogue_reply_page(req, items, next);
+    if (rc == MC_OK && !exists)
+        rc = MC_ERR_PROCEDURE_NOT_FOUND; /* catalogue_reply_page frees the lists */
+    catalogue_reply_page(req, rc, items, next);
 }
 
 void handle_procedure_version_get(mc_request *req)

@@ -346,11 +346,7 @@ void handle_procedures_search(mc_request *req)
     json_t *items = NULL, *next = NULL;
     mc_error rc = store_procedure_search(mc_request_db(req), &f, cursor, limit, &items, &next);
     json_decref(cursor);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    catalogue_reply_page(req, items, next);
+    catalogue_reply_page(req, rc, items, next);
 }
 
 void handle_procedure_get(mc_request *req)

@@ -54,11 +54,7 @@ void handle_sectors_list(mc_request *req)
     json_t *items = NULL, *next = NULL;
     mc_error rc = store_sector_list(mc_request_db(req), after, limit, &items, &next);
     json_decref(cursor);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    catalogue_reply_page(req, items, next);
+    catalogue_reply_page(req, rc, items, next);
 }
 
 void handle_sector_get(mc_request *req)

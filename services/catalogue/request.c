@@ -149,8 +149,14 @@ void catalogue_reply_failure(mc_request *req, mc_error err, json_t *errors)
         mc_reply_error(req, err, NULL);
 }
 
-void catalogue_reply_page(mc_request *req, json_t *items, json_t *next_keys)
+void catalogue_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys)
 {
+    if (rc != MC_OK) {
+        json_decref(items);
+        json_decref(next_keys);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
     /* A page is cacheable too: its ETag is a hash of the body. */
     mc_reply_json_etag(req, 200, mc_page_body(items, next_keys), NULL);
 }
