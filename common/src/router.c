@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "motcua/url.h"
 
 #define MAX_SEGMENTS 16
 
@@ -64,44 +65,20 @@ static int match_score(const struct segment *pat, size_t npat, const struct segm
     return score;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode one path segment (ulfius hands the path over still
-   encoded). NULL for a malformed escape or an encoded NUL: such a path
-   names no resource. UTF-8 validity is left to the handlers' checks. */
+   encoded); malloc'd, the caller frees. NULL for a malformed escape or an
+   encoded NUL (mc_url_decode refuses both): such a path names no resource.
+   '+' stays a '+' in a path, and UTF-8 validity is left to the handlers'
+   checks. */
 static char *decode_segment(const char *in, size_t len)
 {
     char *out = malloc(len + 1);
     if (out == NULL)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] != '%') {
-            out[o++] = in[i];
-            continue;
-        }
-        if (i + 2 >= len) {
-            free(out);
-            return NULL;
-        }
-        int h = hex_value(in[i + 1]), l = hex_value(in[i + 2]);
-        if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-            free(out);
-            return NULL;
-        }
-        out[o++] = (char)(h * 16 + l);
-        i += 2;
+    if (mc_url_decode(in, len, out, 0, NULL) != MC_URL_OK) {
+        free(out);
+        return NULL;
     }
-    out[o] = '\0';
     return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "motcua/form_schema.h"
 #include "motcua/json_spec.h"
+#include "motcua/url.h"
 
 static bool is_digit(char c)
 {
@@ -228,6 +229,20 @@ bool identity_is_scope(const char *s, size_t len)
     return true;
 }
 
+bool identity_is_client_id(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 /* Is the scope s[0..len) one of the space-separated `granted`? */
 static bool scope_in(const char *s, size_t len, const char *granted)
 {
@@ -264,41 +279,15 @@ bool identity_scope_subset(const char *requested, const char *granted)
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* How the token endpoint decodes a form key or value (and each half of HTTP
+   Basic credentials): '+' is a space; control characters (%00 included)
+   and invalid UTF-8 are refused. */
+#define FORM_DECODING (MC_URL_PLUS_IS_SPACE | MC_URL_REJECT_CONTROL | MC_URL_REQUIRE_UTF8)
 
-/* Decode src[0..n) in place into dst (dst may equal src: decoding only
-   shrinks); NUL-terminates. False on a bad escape or a control character. */
-static bool form_decode(const char *src, size_t n, char *dst)
+/* A bad escape or a control character, as opposed to invalid UTF-8. */
+static bool bad_escape(enum mc_url_result r)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)src[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            if (i + 2 >= n)
-                return false;
-            int h = hex_value(src[i + 1]), l = hex_value(src[i + 2]);
-            if (h < 0 || l < 0)
-                return false;
-            c = (unsigned char)(h * 16 + l);
-            i += 2;
-        }
-        if (c < 0x20 || c == 0x7f)
-            return false;
-        dst[o++] = (char)c;
-    }
-    dst[o] = '\0';
-    return true;
+    return r != MC_URL_OK && r != MC_URL_BAD_UTF8;
 }
 
 bool identity_form_parse(const char *body, size_t len, struct identity_form *form,
@@ -339,15 +328,15 @@ bool identity_form_parse(const char *body, size_t len, struct identity_form *for
         char *value = eq + 1;
         if (amp != NULL)
             *amp = '\0';
-        if (!form_decode(p, key_len, p) || !form_decode(value, value_len, value)) {
+        /* Decoding in place only shrinks. Escapes are judged before UTF-8. */
+        enum mc_url_result rk = mc_url_decode(p, key_len, p, FORM_DECODING, NULL);
+        enum mc_url_result rv =
+            bad_escape(rk) ? rk : mc_url_decode(value, value_len, value, FORM_DECODING, NULL);
+        if (bad_escape(rk) || bad_escape(rv)) {
             *error = "bad percent-escape or control character in the form";
             goto fail;
         }
-        json_t *probe_k = json_string(p), *probe_v = json_string(value); /* UTF-8 check */
-        bool utf8 = probe_k != NULL && probe_v != NULL;
-        json_decref(probe_k);
-        json_decref(probe_v);
-        if (!utf8) {
+        if (rk != MC_URL_OK || rv != MC_URL_OK) {
             *error = "the form is not valid UTF-8";
             goto fail;
         }
@@ -462,14 +451,11 @@ bool identity_basic_credentials(const char *header, char *id, size_t id_len, cha
     if (ok) {
         *colon = '\0';
         size_t id_n = (size_t)(colon - buf), secret_n = strlen(colon + 1);
-        /* form_decode writes at most n + 1 bytes */
-        ok = id_n < id_len && secret_n < secret_len && form_decode(buf, id_n, id) &&
-             form_decode(colon + 1, secret_n, secret) && id[0] != '\0' && secret[0] != '\0';
-        json_t *probe_id = ok ? json_string(id) : NULL;
-        json_t *probe_secret = ok ? json_string(secret) : NULL;
-        ok = ok && probe_id != NULL && probe_secret != NULL; /* UTF-8 */
-        json_decref(probe_id);
-        json_decref(probe_secret);
+        /* mc_url_decode writes at most n + 1 bytes */
+        ok = id_n < id_len && secret_n < secret_len &&
+             mc_url_decode(buf, id_n, id, FORM_DECODING, NULL) == MC_URL_OK &&
+             mc_url_decode(colon + 1, secret_n, secret, FORM_DECODING, NULL) == MC_URL_OK &&
+             id[0] != '\0' && secret[0] != '\0';
     }
     volatile char *wipe = buf;
     for (size_t i = 0; i < n / 4 * 3 + 1; i++)

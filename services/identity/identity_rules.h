@@ -79,6 +79,11 @@ void identity_mask_personal_id(const char *pid, char *out, size_t out_len);
 bool identity_scope_subset(const char *requested, const char *granted);
 bool identity_is_scope(const char *s, size_t len);
 
+/* A client id as a path segment or list cursor: 1-64 characters of
+   [A-Za-z0-9._-] (issued ids are "cl_" + 16 base64url characters). Anything
+   else names no client. */
+bool identity_is_client_id(const char *s);
+
 /* An email address (common's form-schema format "email"). */
 bool identity_is_email(const char *s);
 

@@ -145,6 +145,22 @@ static void test_scopes(void **state)
     assert_false(identity_scope_subset("dossier.read  dossier.read", "dossier.read"));
     assert_false(identity_scope_subset("", "dossier.read"));
     assert_false(identity_scope_subset("dossier", "dossier.read"));
+
+    assert_true(identity_is_client_id("cl_AbC-12_x.y"));
+    assert_true(identity_is_client_id("c"));
+    char longest[65];
+    memset(longest, 'a', 64);
+    longest[64] = '\0';
+    assert_true(identity_is_client_id(longest));
+    longest[63] = '/';
+    assert_false(identity_is_client_id(longest));
+    char too_long[66];
+    memset(too_long, 'a', 65);
+    too_long[65] = '\0';
+    assert_false(identity_is_client_id(too_long));
+    const char *bad[] = {NULL, "", "cl x", "cl/x", "cl%2Fx", "cl:x", "\xc4\x91", "a\tb"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(identity_is_client_id(bad[i]));
 }
 
 static void test_form_parse(void **state)
@@ -193,6 +209,31 @@ static void test_form_parse(void **state)
     }
     /* a raw NUL inside the body */
     assert_false(identity_form_parse("a=1\0b", 5, &f, &err));
+
+    /* Which problem is named (common's mc_url_decode does the decoding):
+       escapes and control characters before UTF-8, keys before values. */
+    static const struct {
+        const char *body, *error;
+    } named[] = {
+        {"a=%zz", "bad percent-escape or control character in the form"},
+        {"a=b\tc", "bad percent-escape or control character in the form"},
+        {"a=%7F", "bad percent-escape or control character in the form"},
+        {"%FF=%zz", "bad percent-escape or control character in the form"},
+        {"%FF=%0A", "bad percent-escape or control character in the form"},
+        {"a=%FF", "the form is not valid UTF-8"},
+        {"%C0%AF=1", "the form is not valid UTF-8"},
+        {"a=%ED%A0%80", "the form is not valid UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        err = NULL;
+        assert_false(identity_form_parse(named[i].body, strlen(named[i].body), &f, &err));
+        assert_string_equal(err, named[i].error);
+    }
+    /* '+' is a space, "%2B" a plus, in keys and values alike */
+    body = "a+b=c%2Bd+e";
+    assert_true(identity_form_parse(body, strlen(body), &f, &err));
+    assert_string_equal(identity_form_get(&f, "a b"), "c+d e");
+    identity_form_free(&f);
 }
 
 static void test_basic_credentials(void **state)
