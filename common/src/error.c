@@ -73,6 +73,7 @@ static const struct mc_error_info error_table[] = {
     {MC_ERR_IDENTITY_STAFF_NOT_FOUND, 404, "identity.staff_not_found", "Staff account not found"},
     {MC_ERR_IDENTITY_USERNAME_TAKEN, 409, "identity.username_taken",
      "This username is already taken"},
+    {MC_ERR_IDENTITY_CLIENT_NOT_FOUND, 404, "identity.client_not_found", "Machine client not found"},
 };
 
 _Static_assert(sizeof error_table / sizeof error_table[0] == MC_ERR__COUNT,

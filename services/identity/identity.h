@@ -6,7 +6,7 @@
  *   /api/v1/accounts, /accounts/me...       handle_accounts.c
  *   /api/v1/auth/token, /auth/logout        handle_auth.c
  *   /api/v1/staff...                        handle_staff.c
- *   /api/v1/clients                         handle_clients.c
+ *   /api/v1/clients...                      handle_clients.c
  *
  * The route table is routes.c; the service definition and its start hook
  * (keys, limits) main.c. Pure rules are identity_rules.c; all SQL store_*.c.
@@ -64,6 +64,10 @@ void handle_staff_list(mc_request *req);
 
 /* handle_clients.c */
 void handle_client_create(mc_request *req);
+void handle_client_list(mc_request *req);
+void handle_client_get(mc_request *req);
+void handle_client_update(mc_request *req);
+void handle_client_rotate_secret(mc_request *req);
 
 /* ---- passwords.c ---- */
 

@@ -28,7 +28,11 @@ const struct mc_route identity_routes[] = {
     {"GET", API "/staff/{id}", handle_staff_get, ADMINS, 0},
     {"PATCH", API "/staff/{id}", handle_staff_update, ADMINS, BODY},
 
+    {"GET", API "/clients", handle_client_list, SYSTEM_ADMIN, 0},
     {"POST", API "/clients", handle_client_create, SYSTEM_ADMIN, BODY},
+    {"GET", API "/clients/{client_id}", handle_client_get, SYSTEM_ADMIN, 0},
+    {"PATCH", API "/clients/{client_id}", handle_client_update, SYSTEM_ADMIN, BODY},
+    {"POST", API "/clients/{client_id}/secret", handle_client_rotate_secret, SYSTEM_ADMIN, 0},
 };
 
 const size_t identity_routes_count = sizeof identity_routes / sizeof identity_routes[0];

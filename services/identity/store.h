@@ -151,9 +151,55 @@ struct store_client_login {
 /* A usable (not disabled) client's secret hash, scopes and agency. */
 mc_error store_client_lookup(mc_db_pool *pool, const char *client_id, struct store_client_login *out);
 /* Insert a client (scopes: JSON array text, agency may be NULL) and audit
-   "client_created". *out: {client_id, name, scopes, agency?, created_at}. */
+   "client_created". *out (new, caller frees): the read shape {client_id,
+   name, scopes, agency?, disabled, created_at, updated_at, revision}, never
+   the secret hash; *revision for the ETag. */
 mc_error store_client_create(mc_db_pool *pool, const char *client_id, const char *name,
                              const char *scopes_json, const char *agency, const char *secret_hash,
-                             const struct store_who *who, json_t **out);
+                             const struct store_who *who, json_t **out, long long *revision);
+/* One client in the read shape (also secret_rotated_at once rotated); *out
+   new (caller frees), *revision for the ETag. MC_ERR_IDENTITY_CLIENT_NOT_FOUND. */
+mc_error store_client_get(mc_db_pool *pool, const char *client_id, json_t **out,
+                          long long *revision);
+/* Clients ordered by client_id after `after` (NULL: from the start), of one
+   agency or all (agency NULL). *items and *next_keys (a [client_id] array,
+   NULL on the last page) are new references the caller owns. */
+mc_error store_client_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
+                           json_t **items, json_t **next_keys);
+
+/* A change to a client; NULL / -1 members are left as they are. */
+struct store_client_change {
+    const char *name;
+    const char *scopes_json; /* JSON array text */
+    int disabled;            /* -1 unchanged, 0 enable, 1 disable */
+    const char *secret_hash; /* a rotated secret's argon2id string */
+};
+/* Apply `change` to client_id and audit it in the same transaction:
+   "client_scopes_changed" (detail from, to), "client_renamed",
+   "client_disabled", "client_enabled", "client_secret_rotated" (every
+   detail names the client_id). expected_revision as for
+   store_staff_update: -1 any, -2 If-Match missing (MC_ERR_PRECONDITION_REQUIRED
+   after the existence check), another revision MC_ERR_PRECONDITION_FAILED.
+   *out (new, caller frees) the client after the change, *revision the new
+   revision. MC_ERR_IDENTITY_CLIENT_NOT_FOUND. A disabled client fails the
+   client-credentials grant exactly like an unknown one (store_client_lookup). */
+mc_error store_client_update(mc_db_pool *pool, const char *client_id, long long expected_revision,
+                             const struct store_client_change *change,
+                             const struct store_who *who, json_t **out, long long *revision);
+
+/* ---- the bootstrap administrator (store_staff.c) ---- */
+
+enum store_bootstrap_outcome {
+    STORE_BOOTSTRAP_CREATED,         /* inserted now, audited */
+    STORE_BOOTSTRAP_EXISTS,          /* an enabled system_admin of that username exists */
+    STORE_BOOTSTRAP_EXISTS_UNUSABLE, /* the username exists but is disabled or no system_admin */
+};
+/* Create the staff account `username` (roles ["system_admin"], no agency,
+   password_hash an argon2id string) unless an account of that username
+   exists, which is then left exactly as it is (never a password reset).
+   Creating audits "staff_created" (actor "system:bootstrap", detail reason
+   "bootstrap") in the same transaction. Nothing is returned to free. */
+mc_error store_bootstrap_admin(mc_db_pool *pool, const char *username, const char *full_name,
+                               const char *password_hash, enum store_bootstrap_outcome *outcome);
 
 #endif

@@ -245,3 +245,67 @@ mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *afte
     mc_db_release(pool, conn);
     return rc;
 }
+
+/* ---- the bootstrap administrator ---- */
+
+/* clang-format off */
+/* ON CONFLICT: two instances starting at once both try; one inserts, the
+   other sees the account. An existing account is never changed. */
+static const mc_db_statement bootstrap_insert = {
+    "identity_bootstrap_insert",
+    "INSERT INTO accounts (kind, username, full_name, roles, password_hash)"
+    " VALUES ('staff', $1::text, $2::text, ARRAY['system_admin'], $3::text)"
+    " ON CONFLICT (username) DO NOTHING RETURNING id::text",
+    3};
+
+static const mc_db_statement bootstrap_existing = {
+    "identity_bootstrap_existing",
+    "SELECT kind = 'staff' AND 'system_admin' = ANY(roles) AND NOT disabled FROM accounts"
+    " WHERE username = $1::text",
+    1};
+/* clang-format on */
+
+struct bootstrap_ctx {
+    const char *username, *full_name, *password_hash;
+    enum store_bootstrap_outcome outcome;
+};
+
+static mc_error bootstrap_tx(mc_db_conn *conn, void *p)
+{
+    struct bootstrap_ctx *ctx = p;
+    const char *params[] = {ctx->username, ctx->full_name, ctx->password_hash};
+    PGresult *res = mc_db_exec(conn, &bootstrap_insert, params);
+    if (res == NULL)
+        return store_failure(conn);
+    if (PQntuples(res) == 1) {
+        char id[40];
+        store_copy(id, sizeof id, res, 0, 0);
+        PQclear(res);
+        ctx->outcome = STORE_BOOTSTRAP_CREATED;
+        const struct store_who who = {"system:bootstrap", NULL};
+        return store_audit_conn(conn, &who, "staff_created", id,
+                                "{\"roles\":[\"system_admin\"],\"reason\":\"bootstrap\"}");
+    }
+    PQclear(res);
+    res = mc_db_exec(conn, &bootstrap_existing, params);
+    if (res == NULL)
+        return store_failure(conn);
+    /* No row: the conflicting insert rolled back meanwhile; try again. */
+    mc_error rc = MC_ERR_DB_RETRY;
+    if (PQntuples(res) == 1) {
+        ctx->outcome =
+            mc_db_bool(res, 0, 0) ? STORE_BOOTSTRAP_EXISTS : STORE_BOOTSTRAP_EXISTS_UNUSABLE;
+        rc = MC_OK;
+    }
+    PQclear(res);
+    return rc;
+}
+
+mc_error store_bootstrap_admin(mc_db_pool *pool, const char *username, const char *full_name,
+                               const char *password_hash, enum store_bootstrap_outcome *outcome)
+{
+    struct bootstrap_ctx ctx = {username, full_name, password_hash, STORE_BOOTSTRAP_EXISTS};
+    mc_error rc = mc_db_transaction(pool, false, false, 3, bootstrap_tx, &ctx);
+    *outcome = ctx.outcome;
+    return rc;
+}
