@@ -22,6 +22,8 @@
 #                           ("https://app.example.vn"); empty: echo any origin  []
 #   MOTCUA_PG_DURABLE       0: fsync/synchronous_commit off (throw-away test stacks) [1]
 #   MOTCUA_LOG_LEVEL        passed to the services                          [info]
+#   MOTCUA_ADMIN_USERNAME   the identity service's bootstrap system_admin (its password:
+#                           secrets/identity-admin.password, generated)     [admin]
 #   MOTCUA_PG_BIN           PostgreSQL server binaries   [/usr/lib/postgresql/15/bin]
 
 # ---------------------------------------------------------------------------
@@ -92,6 +94,7 @@ motcua_config() {
     MOTCUA_DEMO=${MOTCUA_DEMO:-1}
     MOTCUA_PG_DURABLE=${MOTCUA_PG_DURABLE:-1}
     MOTCUA_LOG_LEVEL=${MOTCUA_LOG_LEVEL:-info}
+    MOTCUA_ADMIN_USERNAME=${MOTCUA_ADMIN_USERNAME:-admin}
     MOTCUA_PG_BIN=${MOTCUA_PG_BIN:-/usr/lib/postgresql/15/bin}
     MOTCUA_GATEWAY_TRUSTED_CIDR=${MOTCUA_GATEWAY_TRUSTED_CIDR:-}
     MOTCUA_GATEWAY_CORS_ORIGINS=${MOTCUA_GATEWAY_CORS_ORIGINS:-}
@@ -107,6 +110,8 @@ motcua_config() {
     # Paths end up in nginx.conf, postgresql.conf and libpq strings: keep them plain.
     [[ $MOTCUA_LOCAL_DIR =~ ^[A-Za-z0-9_./+@:-]+$ ]] ||
         motcua_die "MOTCUA_LOCAL_DIR may contain only letters, digits and _./+@:- ('$MOTCUA_LOCAL_DIR')"
+    [[ $MOTCUA_ADMIN_USERNAME =~ ^[a-z][a-z0-9._-]{2,63}$ ]] ||
+        motcua_die "MOTCUA_ADMIN_USERNAME must be a staff username (^[a-z][a-z0-9._-]{2,63}\$)"
 
     read -r -a MOTCUA_SERVICES_LIST <<<"${MOTCUA_SERVICES:-$MOTCUA_SERVICES_DEFAULT}"
     ((${#MOTCUA_SERVICES_LIST[@]})) || motcua_die "MOTCUA_SERVICES is empty"
@@ -125,6 +130,10 @@ motcua_config() {
     MOTCUA_PRIVATE_KEY=$MOTCUA_KEY_DIR/dev-private.pem
     MOTCUA_PUBLIC_KEY=$MOTCUA_KEY_DIR/dev-public.pem
     MOTCUA_TOKEN_BIN=$MOTCUA_BUILD_DIR/common/motcua-token
+    # Passwords of the bootstrap administrator and of the demo accounts (one line, no
+    # newline; made by motcua_secret_file).
+    MOTCUA_ADMIN_PASSWORD_FILE=$MOTCUA_SECRET_DIR/identity-admin.password
+    MOTCUA_DEMO_PASSWORD_FILE=$MOTCUA_SECRET_DIR/demo-accounts.password
     MOTCUA_GATEWAY_URL=http://127.0.0.1:$MOTCUA_GATEWAY_PORT
     # Used when the postgres user cannot reach MOTCUA_LOCAL_DIR (e.g. a repo under /root).
     MOTCUA_PG_FALLBACK_DIR=/var/lib/motcua/$(printf '%s' "$MOTCUA_LOCAL_DIR" | sha1sum | cut -c1-40)
@@ -392,6 +401,18 @@ motcua_service_password() {
     tr -d '\n' <"$f"
 }
 
+# motcua_secret_file FILE: make FILE (mode 600) holding a random password of 32
+# characters on one line without a newline, unless it exists. Used for the identity
+# service's bootstrap administrator and the demo accounts (sign-in passwords: the
+# password policy refuses all-digit ones, base64 never is).
+motcua_secret_file() {
+    local f=$1
+    if [[ ! -s $f ]]; then
+        (umask 077 && openssl rand -base64 24 | tr -d '\n' >"$f")
+    fi
+    chmod 600 -- "$f"
+}
+
 # Database, extensions, and per service: role, password, schema, search_path. Idempotent.
 motcua_bootstrap() {
     local svc pw
@@ -423,7 +444,33 @@ motcua_make_keys() {
     fi
 }
 
-# motcua_token SUB ROLES TTL [--agency CODE ...]: a dev token, on stdout.
+# motcua_identity_token USERNAME PASSWORD_FILE: an access token (15 minutes) of an
+# account of the identity service, from its password grant through the gateway, on
+# stdout. The password is read by curl from the file, never passed on a command line.
+motcua_identity_token() {
+    local user=$1 file=$2 out
+    if ! out=$(curl -sS --max-time 15 --retry 5 --retry-delay 1 -X POST \
+        "$MOTCUA_GATEWAY_URL/api/v1/auth/token" --data-urlencode grant_type=password \
+        --data-urlencode "username=$user" --data-urlencode "password@$file" \
+        -w '\n%{http_code}'); then
+        motcua_warn "sign-in as $user failed: no answer from $MOTCUA_GATEWAY_URL"
+        return 1
+    fi
+    if [[ ${out##*$'\n'} != 200 ]]; then
+        motcua_warn "sign-in as $user failed: ${out%$'\n'*}"
+        return 1
+    fi
+    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' \
+        <<<"${out%$'\n'*}"
+}
+
+# motcua_has_identity: is the identity service part of this stack?
+motcua_has_identity() {
+    [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" identity "* ]]
+}
+
+# motcua_token SUB ROLES TTL [--agency CODE ...]: a token minted with the dev private
+# key by the operators' tool motcua-token (stacks without identity; forged-token tests).
 motcua_token() {
     local sub=$1 roles=$2 ttl=$3
     shift 3
@@ -464,6 +511,11 @@ motcua_export_service_env() {
             # MOTCUA_IDENTITY_JWT_PREVIOUS_PUBLIC_KEY_FILE and _PREVIOUS_KEY_ID too.
             export MOTCUA_IDENTITY_JWT_PRIVATE_KEY_FILE=$MOTCUA_PRIVATE_KEY
             export MOTCUA_IDENTITY_JWT_KEY_ID=dev-1
+            # The bootstrap system_admin, created at start unless it exists (the
+            # password goes through a file, never the environment).
+            motcua_secret_file "$MOTCUA_ADMIN_PASSWORD_FILE"
+            export MOTCUA_IDENTITY_BOOTSTRAP_ADMIN_USERNAME=$MOTCUA_ADMIN_USERNAME
+            export MOTCUA_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD_FILE=$MOTCUA_ADMIN_PASSWORD_FILE
             ;;
         *)
             # With the identity service in the stack, the others take its keys from

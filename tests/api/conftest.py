@@ -4,9 +4,14 @@ Environment (set by tests/run):
   MOTCUA_TEST_BASE_URL               the gateway, e.g. http://127.0.0.1:18080
   MOTCUA_TEST_SERVICE_URL_CATALOGUE  the catalogue service's own port (ops endpoints,
                                      checks the gateway would mask)
+  MOTCUA_TEST_ADMIN_USERNAME         the identity service's bootstrap system_admin
+                                     (default: admin)
+  MOTCUA_TEST_ADMIN_PASSWORD_FILE    its password (default: secrets/identity-admin.password
+                                     under MOTCUA_TEST_LOCAL_DIR)
   MOTCUA_TOKEN_BIN                   the motcua-token CLI (optional: openssl signs instead)
   MOTCUA_TEST_PRIVATE_KEY            the dev RSA private key the stack trusts; its public
-                                     key is dev-public.pem in the same directory
+                                     key is dev-public.pem in the same directory (only for
+                                     tests that forge tokens on purpose)
   MOTCUA_TEST_CORS_ORIGIN            optional: a web origin the gateway allows
                                      (default http://localhost:3000)
   MOTCUA_TEST_GATEWAY_RATE           optional: requests per second the gateway client
@@ -20,13 +25,15 @@ Tests that need the live stack are skipped when MOTCUA_TEST_BASE_URL is not set.
 from __future__ import annotations
 
 import os
+import random
+import threading
 import time
 
 import pytest
 import requests
 
 from catalogue_data import API, ROOT_AGENCY
-from motcua_api import ApiClient, SpecSet, TokenMinter
+from motcua_api import ApiClient, SpecSet, TokenMinter, unique_suffix
 
 
 _CLIENTS: list[ApiClient] = []
@@ -125,27 +132,118 @@ def minter(private_key_path) -> TokenMinter:
     return TokenMinter(os.environ.get('MOTCUA_TOKEN_BIN', '').strip() or None, private_key_path)
 
 
-class Tokens:
-    """Trusted tokens for the usual principals."""
+class Account:
+    """One account of the identity service and its access token, obtained through the
+    gateway's token endpoint (password grant) and renewed (refresh grant, else a new
+    sign-in) when less than MARGIN seconds of its 15 minutes are left. A token handed
+    out is thus valid for at least MARGIN seconds: enough for one test module."""
 
-    def __init__(self, minter: TokenMinter, departments: list[str]):
-        self.minter = minter
+    MARGIN = 300
+
+    def __init__(self, api: ApiClient, username: str, password: str):
+        self.api = api
+        self.username = username
+        self.password = password
+        self.access: str | None = None
+        self.refresh: str | None = None
+        self.expires = 0.0
+        self.lock = threading.Lock()
+
+    def _grant(self, form: dict) -> bool:
+        started = time.monotonic()
+        r = self.api.post(f'{API}/auth/token', data=form)
+        if r.status_code != 200:
+            return False
+        self.access, self.refresh = r.doc['access_token'], r.doc.get('refresh_token')
+        self.expires = started + r.doc['expires_in']
+        return True
+
+    @property
+    def token(self) -> str:
+        with self.lock:
+            if self.access is None or time.monotonic() > self.expires - self.MARGIN:
+                if not (self.refresh and self._grant({'grant_type': 'refresh_token',
+                                                      'refresh_token': self.refresh})):
+                    assert self._grant({'grant_type': 'password', 'username': self.username,
+                                        'password': self.password}), \
+                        f'signing in as {self.username} failed'
+            assert self.access is not None
+            return self.access
+
+
+class Tokens:
+    """Tokens of the usual principals, issued by the identity service.
+
+    system_admin is the bootstrap administrator (MOTCUA_TEST_ADMIN_USERNAME). The other
+    accounts are made on first use, through the API like a real administrator would, with
+    names unique to this test session (the suite also runs against a reused dev stack):
+    an agency_admin per agency (POST /staff as system_admin), an officer and approver of
+    the first demo department (POST /staff as that department's agency_admin) and a
+    citizen (POST /accounts)."""
+
+    def __init__(self, api: ApiClient, admin_username: str, admin_password: str,
+                 departments: list[str]):
+        self.api = api
         self.departments = departments
+        self.run = unique_suffix(6)
+        self.password = f'thu-nghiem-{unique_suffix(12)}'
+        self._admin = Account(api, admin_username, admin_password)
+        self._agency_admins: dict[str, Account] = {}
+        self._officer: Account | None = None
+        self._citizen: Account | None = None
+        self.citizen_id: str | None = None
+        self.lock = threading.RLock()
+
+    def _create_staff(self, token: str, agency: str, roles: list[str], name: str) -> Account:
+        username = f't.{self.run}.{name}'
+        r = self.api.post(f'{API}/staff', token=token, expect=(201, 409),
+                          json={'username': username, 'full_name': 'Cán Bộ Kiểm Thử', 'agency': agency,
+                                'roles': roles, 'password': self.password})
+        assert r.status_code == 201 or r.doc['code'] == 'identity.username_taken', r.text
+        return Account(self.api, username, self.password)
 
     @property
     def system_admin(self) -> str:
-        return self.minter.mint('test-system-admin', ['system_admin'])
+        return self._admin.token
 
-    @property
-    def citizen(self) -> str:
-        return self.minter.mint('test-citizen-001', ['citizen'])
+    def agency_admin(self, agency: str) -> str:
+        with self.lock:
+            account = self._agency_admins.get(agency)
+            if account is None:
+                n = len(self._agency_admins) + 1
+                account = self._create_staff(self.system_admin, agency, ['agency_admin'], f'aa{n}')
+                self._agency_admins[agency] = account
+        return account.token
 
     @property
     def officer(self) -> str:
-        return self.minter.mint('test-officer-001', ['officer', 'approver'], agency=self.departments[0])
+        with self.lock:
+            if self._officer is None:
+                # made by the department's own agency_admin, as the scope rules intend
+                self._officer = self._create_staff(self.agency_admin(self.departments[0]),
+                                                   self.departments[0], ['officer', 'approver'],
+                                                   'officer')
+        return self._officer.token
 
-    def agency_admin(self, agency: str) -> str:
-        return self.minter.mint(f'test-agency-admin-{agency}', ['agency_admin'], agency=agency)
+    @property
+    def citizen(self) -> str:
+        with self.lock:
+            if self._citizen is None:
+                for _ in range(10):
+                    # a structurally valid CCCD: Hà Nội (001), a man born in 1990
+                    person = {'full_name': 'Công Dân Kiểm Thử', 'date_of_birth': '1990-05-17',
+                              'personal_id': f'001090{random.randint(0, 999999):06d}',
+                              'phone': f'09{random.randint(0, 99999999):08d}',
+                              'password': self.password}
+                    r = self.api.post(f'{API}/accounts', json=person, expect=(201, 409))
+                    if r.status_code == 201:
+                        self.citizen_id = r.doc['id']
+                        self._citizen = Account(self.api, person['personal_id'], self.password)
+                        break
+                else:
+                    pytest.fail('could not register a test citizen (ten collisions)')
+        assert self._citizen is not None
+        return self._citizen.token
 
 
 @pytest.fixture(scope='session')
@@ -161,11 +259,26 @@ def departments(api) -> list[str]:
 
 
 @pytest.fixture(scope='session')
-def tokens(minter, departments) -> Tokens:
-    return Tokens(minter, departments)
+def admin_credentials() -> tuple[str, str]:
+    """Username and password of the identity service's bootstrap system_admin."""
+    username = os.environ.get('MOTCUA_TEST_ADMIN_USERNAME', '').strip() or 'admin'
+    path = os.environ.get('MOTCUA_TEST_ADMIN_PASSWORD_FILE', '').strip()
+    local = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '').strip()
+    if not path and local:
+        path = os.path.join(local, 'secrets', 'identity-admin.password')
+    if not path or not os.path.exists(path):
+        pytest.skip('MOTCUA_TEST_ADMIN_PASSWORD_FILE (or MOTCUA_TEST_LOCAL_DIR) is not set: '
+                    'no bootstrap administrator to sign in as')
+    with open(path, encoding='utf-8') as f:
+        return username, f.readline().rstrip('\r\n')
 
 
 @pytest.fixture(scope='session')
+def tokens(api, admin_credentials, departments) -> Tokens:
+    return Tokens(api, *admin_credentials, departments)
+
+
+@pytest.fixture(scope='module')
 def admin(tokens) -> str:
-    """A system_admin token."""
+    """A system_admin token, valid for at least Account.MARGIN seconds (one per module)."""
     return tokens.system_admin

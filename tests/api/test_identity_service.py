@@ -432,8 +432,8 @@ def create_staff(ident, tok: str, agency: str, roles: list[str], expect=201):
     return body, r
 
 
-def test_staff_scoping(ident, minter):
-    sysadmin = trusted(minter, 'test-system-admin', ['system_admin'])
+def test_staff_scoping(ident, tokens):
+    sysadmin = tokens.system_admin
     a, b = _agency(), _agency()
     admin_body, r = create_staff(ident, sysadmin, a, ['agency_admin'])
     assert r.doc['kind'] == 'staff' and r.doc['agency'] == a and r.doc['roles'] == ['agency_admin']
@@ -488,8 +488,8 @@ def test_staff_scoping(ident, minter):
     assert [s['id'] for s in listed] == [b_officer]
 
 
-def test_staff_validation_and_conflicts(ident, minter):
-    sysadmin = trusted(minter, 'test-system-admin', ['system_admin'])
+def test_staff_validation_and_conflicts(ident, tokens):
+    sysadmin = tokens.system_admin
     a = _agency()
     body, _ = create_staff(ident, sysadmin, a, ['officer'])
     r = ident.post(f'{API}/staff', token=sysadmin, json=dict(body, full_name='Khác'))
@@ -506,10 +506,10 @@ def test_staff_validation_and_conflicts(ident, minter):
                    404, 'identity.staff_not_found')
 
 
-def test_citizen_and_officer_cannot_manage_staff(ident, minter):
+def test_citizen_and_officer_cannot_manage_staff(ident, tokens):
     person = register(ident)
     citizen = sign_in(ident, person['personal_id'], PASSWORD)['access_token']
-    for tok in (citizen, trusted(minter, 'test-officer', ['officer', 'approver'], agency='T1.01')):
+    for tok in (citizen, tokens.officer):
         assert_problem(ident.get(f'{API}/staff', token=tok), 403, 'auth.forbidden')
         assert_problem(create_staff(ident, tok, 'T1.01', ['officer'], expect=None)[1], 403,
                        'auth.forbidden')
@@ -520,8 +520,8 @@ def test_citizen_and_officer_cannot_manage_staff(ident, minter):
 # ---------------------------------------------------------------------------
 # Machine clients
 
-def test_client_credentials(ident, minter):
-    sysadmin = trusted(minter, 'test-system-admin', ['system_admin'])
+def test_client_credentials(ident, tokens):
+    sysadmin = tokens.system_admin
     r = ident.post(f'{API}/clients', token=sysadmin, expect=201,
                    json={'name': 'Hệ thống thử', 'scopes': ['dossier.read', 'dossier.write'],
                          'agency': 'T9.01'})
