@@ -195,6 +195,20 @@ void mc_reply_error(mc_request *req, mc_error err, const char *detail_fmt, ...)
     send_problem(req, err, body);
 }
 
+void mc_reply_problem(mc_request *req, mc_error err, const char *detail, json_t *members)
+{
+    json_t *body = problem(req, err, detail);
+    const char *key;
+    json_t *value;
+    json_object_foreach(members, key, value)
+    {
+        if (json_object_get(body, key) == NULL)
+            json_object_set(body, key, value);
+    }
+    json_decref(members);
+    send_problem(req, err, body);
+}
+
 void mc_reply_errors(mc_request *req, mc_error err, json_t *errors)
 {
     size_t n = json_array_size(errors);

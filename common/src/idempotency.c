@@ -116,6 +116,26 @@ void mc_idem_finish(mc_db_pool *db, const char *principal, const char *key, unsi
     mc_db_release(db, c);
 }
 
+mc_error mc_idempotency_record(const mc_request *req, mc_db_conn *conn, unsigned status,
+                               const json_t *body, const char *location, const char *etag)
+{
+    if (req->idempotency_key == NULL)
+        return MC_OK;
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL)
+        return MC_ERR_INTERNAL;
+    char status_text[8];
+    snprintf(status_text, sizeof status_text, "%u", status);
+    const char *principal = req->authenticated ? req->principal.sub : "";
+    const char *params[6] = {principal, req->idempotency_key, status_text, text, location, etag};
+    PGresult *res = mc_db_exec(conn, &finish, params);
+    free(text);
+    if (res == NULL)
+        return mc_db_last_error(conn);
+    PQclear(res);
+    return MC_OK;
+}
+
 void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key)
 {
     mc_db_conn *c;

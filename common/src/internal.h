@@ -19,6 +19,7 @@ struct mc_app {
     mc_auth_verifier *auth;
     void *ctx;
     size_t max_body_bytes;
+    size_t max_upload_bytes;
     size_t expected_migrations;
     struct mc_metrics *metrics;
     struct mc_response_cache *cache; /* NULL when off */
@@ -62,6 +63,13 @@ void mc_idem_finish(mc_db_pool *db, const char *principal, const char *key, unsi
                     const char *body, const char *location, const char *etag);
 void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key);
 void mc_idem_replay_free(struct mc_idem_replay *replay);
+
+/* ---- Events (events.c) ---- */
+/* The event source and NOTIFY channel are named after the service. */
+void mc_events_init_service(const char *service_name);
+/* Start / stop the outbox relay thread (one per process). */
+mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms);
+void mc_events_relay_stop(void);
 
 /* ---- Router (router.c) ---- */
 /* Match `path` against the service's routes. Returns the matched route index

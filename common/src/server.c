@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "motcua/http_client.h"
 #include "motcua/config.h"
 #include "motcua/json_spec.h"
 #include "motcua/log.h"
@@ -157,19 +158,26 @@ static bool content_type_is_json(const char *ct)
            (rest[13] == '\0' || rest[13] == ' ' || rest[13] == ';');
 }
 
+static size_t body_limit(const mc_request *req)
+{
+    return (req->route->flags & MC_ROUTE_UPLOAD) != 0 ? req->app->max_upload_bytes
+                                                     : req->app->max_body_bytes;
+}
+
 static bool body_too_large(const mc_request *req)
 {
+    size_t limit = body_limit(req);
     const char *cl = mc_header(req, "Content-Length");
     if (cl != NULL) {
         errno = 0;
         char *end = NULL;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno == 0 && end != cl && n > req->app->max_body_bytes)
+        if (errno == 0 && end != cl && n > limit)
             return true;
     }
     /* ulfius stops reading at max_post_body_size (set to the limit + 1)
        without saying so: a body that reached it was cut short. */
-    return req->u->binary_body_length > req->app->max_body_bytes;
+    return req->u->binary_body_length > limit;
 }
 
 static char *fetch_url(const char *url);
@@ -324,6 +332,7 @@ static void run_idempotent(mc_request *req, const char *key)
     case MC_IDEM_PROCEED:
         break;
     }
+    req->idempotency_key = key;
     req->route->handler(req);
     if (req->status == 0 || req->status >= 500) {
         mc_idem_abandon(req->app->db, principal, key);
@@ -465,7 +474,7 @@ static int dispatch(const struct _u_request *u, struct _u_response *response, vo
 
     if (body_too_large(&req)) {
         mc_reply_error(&req, MC_ERR_PAYLOAD_TOO_LARGE, "the body limit is %zu bytes",
-                       req.app->max_body_bytes);
+                       body_limit(&req));
         goto done;
     }
     if (!authenticate(&req))
@@ -532,25 +541,16 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* The body of a 200 answer to GET url (malloc'd, caller frees), or NULL. */
 static char *fetch_url(const char *url)
 {
-    struct _u_request request;
-    struct _u_response response;
+    struct mc_http_result r;
     char *body = NULL;
-    ulfius_init_request(&request);
-    ulfius_init_response(&response);
-    ulfius_set_request_properties(&request, U_OPT_HTTP_VERB, "GET", U_OPT_HTTP_URL, url,
-                                  U_OPT_TIMEOUT, 5ul, U_OPT_NONE);
-    if (ulfius_send_http_request(&request, &response) == U_OK && response.status == 200 &&
-        response.binary_body_length < 1024 * 1024) {
-        body = malloc(response.binary_body_length + 1);
-        if (body != NULL) {
-            memcpy(body, response.binary_body, response.binary_body_length);
-            body[response.binary_body_length] = '\0';
-        }
+    if (mc_http_get(url, NULL, NULL, 5, 1024 * 1024, &r) == MC_OK && r.status == 200) {
+        body = r.body;
+        r.body = NULL;
     }
-    ulfius_clean_request(&request);
-    ulfius_clean_response(&response);
+    mc_http_result_free(&r);
     return body;
 }
 
@@ -612,6 +612,8 @@ struct server_config {
     unsigned cache_ttl_ms;
     unsigned cache_entries;
     const char *database_url;
+    unsigned events_poll_ms;
+    unsigned max_upload_bytes;
 };
 
 static bool read_server_config(const struct mc_service *svc, struct server_config *c)
@@ -632,6 +634,9 @@ static bool read_server_config(const struct mc_service *svc, struct server_confi
     ok &= mc_config_uint(name, "DB_STATEMENT_TIMEOUT_MS", 5000, 1, 600000,
                          &c->db_statement_timeout_ms);
     ok &= mc_config_uint(name, "RESPONSE_CACHE_TTL_MS", 2000, 0, 3600000, &c->cache_ttl_ms);
+    ok &= mc_config_uint(name, "HTTP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 1024u * 1024 * 1024,
+                         &c->max_upload_bytes);
+    ok &= mc_config_uint(name, "EVENTS_POLL_MS", 500, 10, 60000, &c->events_poll_ms);
     ok &= mc_config_uint(name, "RESPONSE_CACHE_ENTRIES", 4096, 1, 1000000, &c->cache_entries);
     const char *model = mc_config_str(name, "HTTP_THREAD_MODEL", "pool");
     if (strcmp(model, "pool") != 0 && strcmp(model, "per_connection") != 0) {
@@ -654,10 +659,12 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
         mc_log(MC_LOG_ERROR, NULL, "server.migrate_failed", "migrations failed; not starting");
         return 1;
     }
+    mc_events_init_service(svc->name);
     mc_app app;
     memset(&app, 0, sizeof app);
     app.svc = svc;
     app.max_body_bytes = cfg->max_body_bytes;
+    app.max_upload_bytes = cfg->max_upload_bytes;
     app.expected_migrations = mc_db_migration_count(svc->n_migrations);
     mc_db_pool_config pc = {cfg->database_url, svc->name, cfg->db_pool_size,
                             cfg->db_checkout_timeout_ms, cfg->db_statement_timeout_ms};
@@ -675,6 +682,11 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
         mc_db_pool_free(app.db);
         mc_auth_verifier_free(app.auth);
         mc_metrics_free(app.metrics);
+        return 1;
+    }
+    if (svc->publishes_events &&
+        mc_events_relay_start(app.db, cfg->database_url, cfg->events_poll_ms) != MC_OK) {
+        mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not start the event relay");
         return 1;
     }
 
@@ -700,7 +712,11 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
     if (ulfius_init_instance(&instance, cfg->port, &addr, NULL) != U_OK)
         return 1;
     /* One byte over the limit lets body_too_large() see that ulfius cut it. */
-    instance.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
+    size_t largest_body = cfg->max_body_bytes;
+    for (size_t i = 0; i < svc->n_routes; i++)
+        if ((svc->routes[i].flags & MC_ROUTE_UPLOAD) != 0 && cfg->max_upload_bytes > largest_body)
+            largest_body = cfg->max_upload_bytes;
+    instance.max_post_body_size = largest_body + 1;
     instance.allowed_post_processor = U_POST_PROCESS_NONE;
     /* ulfius would drop query values that are not UTF-8, hiding bad input
        as "absent"; keep them so the handlers answer 400 naming the parameter. */
@@ -749,6 +765,7 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
         usleep(10000);
     ulfius_stop_framework(&instance);
     ulfius_clean_instance(&instance);
+    mc_events_relay_stop();
     if (svc->stop != NULL)
         svc->stop(&app);
     mc_metrics_free(app.metrics);

@@ -320,20 +320,6 @@ size_t catalogue_procedure_check(const json_t *doc, json_t *errors)
     return count;
 }
 
-int catalogue_minutes_of_day(const char *s)
-{
-    if (s == NULL || strlen(s) != 5 || s[2] != ':')
-        return -1;
-    for (int i = 0; i < 5; i++)
-        if (i != 2 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    int h = (s[0] - '0') * 10 + (s[1] - '0');
-    int m = (s[3] - '0') * 10 + (s[4] - '0');
-    if (h > 23 || m > 59)
-        return -1;
-    return h * 60 + m;
-}
-
 size_t catalogue_office_hours_check(const json_t *sessions, const char *base_pointer,
                                     json_t *errors)
 {
@@ -345,8 +331,8 @@ size_t catalogue_office_hours_check(const json_t *sessions, const char *base_poi
     const json_t *s;
     json_array_foreach(sessions, i, s)
     {
-        int start = catalogue_minutes_of_day(mc_json_str(s, "start", NULL));
-        int end = catalogue_minutes_of_day(mc_json_str(s, "end", NULL));
+        int start = mc_minutes_of_day(mc_json_str(s, "start", NULL));
+        int end = mc_minutes_of_day(mc_json_str(s, "end", NULL));
         if (start < 0 || end < 0) {
             prev_start = prev_end = -1; /* the field table reports the format */
             continue;
@@ -449,65 +435,3 @@ json_t *catalogue_sector_normalize(const json_t *body, const char *code)
 
 /* ---- Reading stored documents ------------------------------------------ */
 
-mc_error catalogue_procedure_time_limit(const json_t *doc, const char *case_code,
-                                        const char *channel, double *value, mc_time_unit *unit)
-{
-    const json_t *cases = json_object_get(doc, "cases");
-    if (!json_is_array(cases) || json_array_size(cases) == 0)
-        return MC_ERR_INTERNAL;
-    const json_t *found = NULL;
-    if (case_code == NULL) {
-        found = json_array_get(cases, 0);
-    } else {
-        size_t i;
-        const json_t *c;
-        json_array_foreach(cases, i, c)
-        {
-            const char *code = mc_json_str(c, "code", NULL);
-            if (code != NULL && strcmp(code, case_code) == 0) {
-                found = c;
-                break;
-            }
-        }
-    }
-    if (found == NULL)
-        return MC_ERR_CASE_NOT_FOUND;
-    size_t j;
-    const json_t *ch;
-    json_array_foreach(json_object_get(found, "channels"), j, ch)
-    {
-        const char *name = mc_json_str(ch, "channel", NULL);
-        if (name == NULL || strcmp(name, channel) != 0)
-            continue;
-        const json_t *limit = json_object_get(ch, "time_limit");
-        const json_t *v = json_object_get(limit, "value");
-        if (!json_is_number(v) || mc_time_unit_parse(mc_json_str(limit, "unit", NULL), unit) != 0)
-            return MC_ERR_INTERNAL;
-        *value = json_number_value(v);
-        return MC_OK;
-    }
-    return MC_ERR_CHANNEL_NOT_OFFERED;
-}
-
-bool catalogue_calendar_set_hours(mc_calendar *cal, const json_t *office_hours,
-                                  const char *same_day_cutoff)
-{
-    size_t n = json_array_size(office_hours);
-    int cutoff = catalogue_minutes_of_day(same_day_cutoff);
-    if (!json_is_array(office_hours) || n == 0 || n > MC_CALENDAR_MAX_SESSIONS || cutoff < 0)
-        return false;
-    mc_office_session sessions[MC_CALENDAR_MAX_SESSIONS];
-    for (size_t i = 0; i < n; i++) {
-        const json_t *s = json_array_get(office_hours, i);
-        sessions[i].start_min = catalogue_minutes_of_day(mc_json_str(s, "start", NULL));
-        sessions[i].end_min = catalogue_minutes_of_day(mc_json_str(s, "end", NULL));
-        if (sessions[i].start_min < 0 || sessions[i].end_min <= sessions[i].start_min)
-            return false;
-        if (i > 0 && sessions[i].start_min < sessions[i - 1].end_min)
-            return false;
-    }
-    memcpy(cal->sessions, sessions, n * sizeof sessions[0]);
-    cal->n_sessions = n;
-    cal->same_day_cutoff_min = cutoff;
-    return true;
-}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "motcua/calendar.h"
+#include "motcua/procedure_json.h"
 #include "motcua/error.h"
 
 /* Error codes added by these rules (besides those of mc_form_schema_check). */
@@ -67,25 +68,7 @@ json_t *catalogue_agency_normalize(const json_t *body, const char *code);
 /* The same for a sector body: description defaults to null. */
 json_t *catalogue_sector_normalize(const json_t *body, const char *code);
 
-/*
- * The time limit of one case and channel of a stored procedure document.
- * case_code NULL means the first case. Returns MC_OK and fills *value and
- * *unit; MC_ERR_CASE_NOT_FOUND when no case has that code;
- * MC_ERR_CHANNEL_NOT_OFFERED when the case lacks the channel; MC_ERR_INTERNAL
- * when the document is malformed.
- */
-mc_error catalogue_procedure_time_limit(const json_t *doc, const char *case_code,
-                                        const char *channel, double *value, mc_time_unit *unit);
-
-/* Minutes since midnight of "HH:MM" (00:00..23:59), or -1. */
-int catalogue_minutes_of_day(const char *hhmm);
-
-/*
- * Put an agency's office hours ([{start, end}], 1-4 sessions) and same-day
- * cutoff ("HH:MM") into a calendar that mc_calendar_init_default prepared.
- * Returns false, leaving *cal unchanged, when either is malformed.
- */
-bool catalogue_calendar_set_hours(mc_calendar *cal, const json_t *office_hours,
-                                  const char *same_day_cutoff);
+/* mc_procedure_time_limit, mc_minutes_of_day and mc_calendar_set_hours_json
+   moved to common (motcua/procedure_json.h): the dossier service needs them too. */
 
 #endif

@@ -23,6 +23,8 @@
 
 struct _u_request;
 struct _u_response;
+struct mc_db_conn;
+struct mc_db_pool;
 typedef struct mc_app mc_app;
 typedef struct mc_request mc_request;
 
@@ -41,6 +43,8 @@ enum mc_route_flags {
     MC_ROUTE_OWN_AUTH = 1u << 3,    /* the handler reads Authorization itself (e.g. HTTP
                                        Basic client authentication on an OAuth2 token
                                        endpoint); only with MC_AUTH_NONE */
+    MC_ROUTE_UPLOAD = 1u << 4,      /* a file upload: the body limit is the service's
+                                       HTTP_MAX_UPLOAD_BYTES instead of HTTP_MAX_BODY_BYTES */
 };
 
 struct mc_route {
@@ -66,6 +70,7 @@ struct mc_request {
     json_t *body;       /* parsed body for MC_ROUTE_JSON_BODY routes; owned by the dispatcher */
     size_t n_nul_params;
     char *nul_params[MC_MAX_PATH_PARAMS]; /* query parameters whose value held %00 */
+    const char *idempotency_key; /* the Idempotency-Key being honoured, else NULL */
     unsigned status;    /* status answered; 0 until a reply */
     const char *error_code; /* machine code of an error answer, for the access log */
 };
@@ -93,10 +98,21 @@ void mc_reply_no_content(mc_request *req);
 /* problem+json for `err`; detail is printf-style (may be NULL). */
 void mc_reply_error(mc_request *req, mc_error err, const char *detail_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* problem+json with extension members (an object, stolen; standard members
+   are never overwritten), e.g. the allowed actions of a refused transition. */
+void mc_reply_problem(mc_request *req, mc_error err, const char *detail, json_t *members);
 /* problem+json with an `errors` list (stolen): 422 for body validation
    (MC_ERR_VALIDATION) or 400 for query parameters (MC_ERR_BAD_QUERY). */
 void mc_reply_errors(mc_request *req, mc_error err, json_t *errors);
 void mc_set_header(mc_request *req, const char *name, const char *value);
+
+/* Store the answer to an Idempotency-Key request inside the handler's own
+   transaction on `conn`, so that a crash after the commit cannot leave a
+   retried request to run again (the dispatcher stores it after the handler
+   too, which is then a no-op rewrite). `body` is borrowed and must be what
+   the handler then answers. A no-op when the request has no key. */
+mc_error mc_idempotency_record(const mc_request *req, struct mc_db_conn *conn, unsigned status,
+                               const json_t *body, const char *location, const char *etag);
 
 /* Optimistic concurrency for writes to an existing resource: answers 428 when
    If-Match is missing and 412 when it does not match `current_etag`, and

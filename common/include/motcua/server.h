@@ -13,6 +13,7 @@
 #ifndef MOTCUA_SERVER_H
 #define MOTCUA_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "motcua/db.h"
@@ -26,6 +27,9 @@ struct mc_service {
     const mc_migration *migrations;
     size_t n_migrations;
     const char *openapi_json;   /* the bundled OpenAPI document served at /openapi.json */
+    /* True when the service records events (motcua/events.h): the outbox
+       relay thread runs (MOTCUA_<SVC>_EVENTS_POLL_MS, default 500). */
+    bool publishes_events;
     /* Called once after the pool exists; may set a context with mc_app_set_ctx. */
     mc_error (*start)(mc_app *app);
     void (*stop)(mc_app *app);
