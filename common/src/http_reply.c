@@ -131,6 +131,23 @@ void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const c
     mc_reply_raw(req, 200, "application/json", body, len);
 }
 
+void mc_reply_bytes(mc_request *req, unsigned status, const char *content_type, const void *body,
+                    size_t len)
+{
+    mc_reply_raw(req, status, content_type, body != NULL ? body : "", body != NULL ? len : 0);
+}
+
+bool mc_reply_not_modified(mc_request *req, const char *etag)
+{
+    mc_set_header(req, "ETag", etag);
+    const char *inm = mc_header(req, "If-None-Match");
+    if (inm == NULL || !etag_list_has(inm, etag, true))
+        return false;
+    req->response->status = 304;
+    req->status = 304;
+    return true;
+}
+
 void mc_reply_created(mc_request *req, json_t *body, const char *location, const char *etag)
 {
     if (location != NULL)

@@ -313,6 +313,19 @@ static void run_idempotent(mc_request *req, const char *key)
         if (replay.etag != NULL)
             mc_set_header(req, "ETag", replay.etag);
         mc_set_header(req, "Idempotent-Replayed", "true");
+        if (replay.status >= 400 && replay.body != NULL) {
+            /* A replayed problem names this request, not the first one. */
+            json_t *problem = json_loads(replay.body, 0, NULL);
+            if (json_is_object(problem)) {
+                json_object_set_new(problem, "request_id", json_string(req->request_id));
+                char *text = json_dumps(problem, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (text != NULL) {
+                    free(replay.body);
+                    replay.body = text;
+                }
+            }
+            json_decref(problem);
+        }
         mc_reply_raw(req, replay.status,
                      replay.status >= 400 ? "application/problem+json" : "application/json",
                      replay.body != NULL ? replay.body : "", replay.body != NULL ? strlen(replay.body) : 0);
