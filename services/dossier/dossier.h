@@ -1,0 +1,132 @@
+/*
+ * The dossier service: filing, documents, the legal workflow, deadlines,
+ * the audit trail and events (docs/services/dossier.md).
+ *
+ * Where things are:
+ *   routes.c              the route table
+ *   handle_dossiers.c     POST/GET/PATCH /dossiers, GET /dossiers/{id}
+ *   handle_actions.c      POST /dossiers/{id}/submit, /actions/{action}; GET .../actions
+ *   handle_history.c      GET /dossiers/{id}/history
+ *   handle_documents.c    /dossiers/{id}/documents...
+ *   handle_evaluation.c   /dossiers/{id}/evaluation
+ *   workflow.c            the transition table (pure)
+ *   deadlines.c           due dates, pauses, supplement deadlines (pure)
+ *   dossier_view.c        a dossier's JSON and who may see it
+ *   catalogue_client.c    procedures, agencies and the calendar over REST
+ *   store_*.c             every SQL statement
+ *   watch.c               the deadline watcher thread
+ */
+#ifndef DOSSIER_H
+#define DOSSIER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalogue_client.h"
+#include "dossier_code.h"
+#include "motcua/http.h"
+#include "motcua/server.h"
+#include "workflow.h"
+
+extern const struct mc_route dossier_routes[];
+extern const size_t dossier_routes_count;
+
+/* What the handlers share, set up at start (main.c). */
+struct dossier_ctx {
+    struct catalogue_client *catalogue;
+    char storage_dir[512];          /* DOCUMENT_DIR: the filesystem document store */
+    unsigned supplement_working_days; /* SUPPLEMENT_WORKING_DAYS: default deadline to supplement */
+    unsigned due_soon_working_hours;  /* DUE_SOON_WORKING_HOURS: when the watcher flags "about to be overdue" */
+    unsigned watch_interval_s;        /* WATCH_INTERVAL_SECONDS: 0 disables the watcher */
+};
+
+#define DOSSIER_UTC_OFFSET_MIN 420 /* Asia/Ho_Chi_Minh */
+#define DOSSIER_PAGE_DEFAULT 20
+#define DOSSIER_PAGE_MAX 100
+#define DOSSIER_SUB_MAX 129
+#define DOSSIER_AGENCY_MAX 33
+
+/* A dossier as the handlers work on it: loaded from one row, changed in C by
+   the workflow, written back whole (store_dossier_save). Times are epoch
+   seconds, 0 when not set. The json_t members are owned by the struct. */
+struct dossier {
+    char id[37];
+    char code[DOSSIER_CODE_MAX];     /* "" until submitted */
+    int status;
+    long long revision;
+    char procedure_code[65];
+    int procedure_version;
+    char procedure_name[512];
+    char sector_code[65];
+    char case_code[65];
+    char channel[16];
+    double limit_value;
+    char limit_unit[16];
+    char supplement_clock[8];
+    char agency_code[DOSSIER_AGENCY_MAX];
+    char handling_agency[DOSSIER_AGENCY_MAX];
+    json_t *transfer_chain;          /* array of agency codes it went through, oldest first */
+    char owner_sub[DOSSIER_SUB_MAX]; /* "" when filed at the counter for someone without an account */
+    char filed_by_sub[DOSSIER_SUB_MAX];
+    char filed_by_role[32];
+    json_t *applicant, *representative, *form_data, *delivery;
+    int step_index;                  /* -1 when none */
+    char assignee_sub[DOSSIER_SUB_MAX];
+    int previous_status;             /* -1 when none */
+    char outcome[16];
+    json_t *result, *missing_items;
+    long long fee_amount;            /* -1 when none */
+    int64_t created_at, updated_at, submitted_at, received_at, clock_start_at, due_at,
+        appointment_at, paused_since, supplement_due_at, decided_at, returned_at, finished_at,
+        overdue_flagged_at;
+    json_t *pauses;                  /* [[from, to], ...] closed pauses, epoch seconds */
+    int64_t sort_micros;             /* lists only: the exact keyset sort key */
+};
+void dossier_clear(struct dossier *d);
+
+/* ---- dossier_view.c ---- */
+
+/* How the caller relates to a dossier: enum workflow_actor bits, 0 when the
+   caller may not see it at all. `read_only_agency` is set for staff of an
+   agency that transferred the dossier away (they may read, not act). */
+unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *read_only_agency);
+/* The public JSON of a dossier (new reference). */
+json_t *dossier_to_json(const struct dossier *d);
+/* A list item (new reference). */
+json_t *dossier_summary_json(const struct dossier *d);
+/* "\"r<revision>\"" */
+void dossier_etag(const struct dossier *d, char *out, size_t len);
+/* RFC 3339 at +07:00, or JSON null for 0 (new reference). */
+json_t *dossier_time_json(int64_t t);
+
+/* ---- handlers ---- */
+void handle_dossier_create(mc_request *req);
+void handle_dossiers_list(mc_request *req);
+void handle_dossier_get(mc_request *req);
+void handle_dossier_update(mc_request *req);
+void handle_dossier_submit(mc_request *req);
+void handle_dossier_action(mc_request *req);
+void handle_dossier_actions_list(mc_request *req);
+void handle_dossier_history(mc_request *req);
+void handle_documents_list(mc_request *req);
+void handle_document_upload(mc_request *req);
+void handle_document_content(mc_request *req);
+void handle_evaluation_put(mc_request *req);
+void handle_evaluation_get(mc_request *req);
+
+/* ---- shared request helpers (handle_dossiers.c) ---- */
+
+/* Load the dossier of path parameter {id} (a UUID or a dossier code) for the
+   caller: answers 404 (also when the caller may not see it, so ids and codes
+   cannot be probed) and returns false; else fills *d and *actors. */
+bool dossier_load_for_request(mc_request *req, struct dossier *d, unsigned *actors,
+                              bool *read_only_agency);
+
+struct dossier_ctx *dossier_ctx(const mc_request *req);
+
+/* ---- watch.c ---- */
+int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx);
+void dossier_watch_stop(void);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * Who may see and act on a dossier, and its JSON (dossier.h).
+ *
+ * Authorisation is decided here, at the data (ARCHITECTURE.md §3): a citizen
+ * sees their own dossiers; staff see the dossiers their agency handles (also
+ * those transferred to it) and may read, not act on, those their agency
+ * transferred away; auditors and system administrators read everything;
+ * a machine client with the scope `dossier:payments` may confirm payments.
+ * Anyone else gets a 404 from the handlers, the same as for a dossier that
+ * does not exist.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dossier.h"
+#include "workflow.h"
+
+#define PAYMENT_SCOPE "dossier:payments"
+
+static bool has_scope(const char *scopes, const char *want)
+{
+    size_t n = strlen(want);
+    for (const char *p = scopes; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, want, n) == 0)
+            return true;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static bool chain_has(const json_t *chain, const char *agency)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(chain, i, a)
+    {
+        if (json_is_string(a) && strcmp(json_string_value(a), agency) == 0)
+            return true;
+    }
+    return false;
+}
+
+unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *read_only)
+{
+    *read_only = false;
+    if (!req->authenticated)
+        return 0;
+    const mc_principal *p = &req->principal;
+    unsigned actors = 0;
+    if ((p->roles & MC_ROLE_CITIZEN) != 0 && d->owner_sub[0] != '\0' &&
+        strcmp(d->owner_sub, p->sub) == 0)
+        actors |= ACTOR_OWNER;
+
+    bool citizen_draft = d->status == DS_DRAFT && strcmp(d->filed_by_role, "citizen") == 0;
+    unsigned staff = p->roles & (MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN);
+    if (staff != 0 && p->agency[0] != '\0' && !citizen_draft) {
+        if (strcmp(p->agency, d->handling_agency) == 0) {
+            if ((p->roles & MC_ROLE_OFFICER) != 0)
+                actors |= ACTOR_OFFICER;
+            if ((p->roles & MC_ROLE_APPROVER) != 0)
+                actors |= ACTOR_APPROVER;
+            if ((p->roles & MC_ROLE_AGENCY_ADMIN) != 0)
+                actors |= ACTOR_AGENCY_ADMIN;
+            if (strcmp(d->filed_by_role, "citizen") != 0)
+                actors |= ACTOR_COUNTER;
+        } else if (chain_has(d->transfer_chain, p->agency)) {
+            *read_only = true;
+        }
+    }
+    if ((p->roles & MC_ROLE_SERVICE) != 0 && has_scope(p->scope, PAYMENT_SCOPE) && !citizen_draft)
+        actors |= ACTOR_SERVICE;
+    if ((p->roles & (MC_ROLE_AUDITOR | MC_ROLE_SYSTEM_ADMIN)) != 0 && !citizen_draft && actors == 0)
+        *read_only = true;
+    return actors;
+}
+
+json_t *dossier_time_json(int64_t t)
+{
+    if (t == 0)
+        return json_null();
+    char buf[32];
+    mc_rfc3339_format(t, DOSSIER_UTC_OFFSET_MIN, buf);
+    return json_string(buf);
+}
+
+void dossier_etag(const struct dossier *d, char *out, size_t len)
+{
+    mc_etag_for_revision(out, len, "r", d->revision);
+}
+
+static json_t *or_null(json_t *v)
+{
+    return v != NULL ? json_incref(v) : json_null();
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *number_json(double v)
+{
+    if ((double)(long long)v == v)
+        return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
+static bool is_overdue(const struct dossier *d)
+{
+    if (d->due_at == 0)
+        return false;
+    int64_t end = d->decided_at != 0 ? d->decided_at : (int64_t)time(NULL);
+    if (!workflow_status_is_open(d->status) && d->decided_at == 0)
+        return false;
+    return end > d->due_at;
+}
+
+static json_t *dates_json(const struct dossier *d)
+{
+    return json_pack("{so so so so so so so so so so so so}", "created_at",
+                     dossier_time_json(d->created_at), "updated_at", dossier_time_json(d->updated_at),
+                     "submitted_at", dossier_time_json(d->submitted_at), "received_at",
+                     dossier_time_json(d->received_at), "clock_start_at",
+                     dossier_time_json(d->clock_start_at), "due_at", dossier_time_json(d->due_at),
+                     "appointment_at", dossier_time_json(d->appointment_at), "paused_since",
+                     dossier_time_json(d->paused_since), "supplement_due_at",
+                     dossier_time_json(d->supplement_due_at), "decided_at",
+                     dossier_time_json(d->decided_at), "returned_at", dossier_time_json(d->returned_at),
+                     "finished_at", dossier_time_json(d->finished_at));
+}
+
+static json_t *procedure_json(const struct dossier *d)
+{
+    return json_pack("{ss si ss ss ss}", "code", d->procedure_code, "version", d->procedure_version,
+                     "name", d->procedure_name, "sector_code", d->sector_code, "case_code",
+                     d->case_code);
+}
+
+json_t *dossier_to_json(const struct dossier *d)
+{
+    json_t *j = json_pack(
+        "{ss so si ss sI so ss ss ss so s{so ss} ss so so so so s{so so} so so so so so so sb}",
+        "id", d->id, "code", text_or_null(d->code), "status", d->status, "status_name",
+        workflow_status_name(d->status), "revision", (json_int_t)d->revision, "procedure",
+        procedure_json(d), "channel", d->channel, "agency_code", d->agency_code, "handling_agency",
+        d->handling_agency, "transfer_chain", or_null(d->transfer_chain), "time_limit", "value",
+        number_json(d->limit_value), "unit", d->limit_unit, "supplement_clock",
+        d->supplement_clock, "applicant", or_null(d->applicant), "representative",
+        or_null(d->representative), "form_data", or_null(d->form_data), "delivery",
+        or_null(d->delivery), "processing", "step_index",
+        d->step_index >= 0 ? json_integer(d->step_index) : json_null(), "assignee",
+        text_or_null(d->assignee_sub), "outcome", text_or_null(d->outcome), "result",
+        or_null(d->result), "missing_items", or_null(d->missing_items), "fee_amount",
+        d->fee_amount >= 0 ? json_integer((json_int_t)d->fee_amount) : json_null(), "filed_by_role",
+        json_string(d->filed_by_role), "dates", dates_json(d), "overdue", is_overdue(d));
+    return j;
+}
+
+json_t *dossier_summary_json(const struct dossier *d)
+{
+    return json_pack("{ss so si ss sI s{ss si ss} ss ss ss so so so so sb}", "id", d->id, "code",
+                     text_or_null(d->code), "status", d->status, "status_name",
+                     workflow_status_name(d->status), "revision", (json_int_t)d->revision,
+                     "procedure", "code", d->procedure_code, "version", d->procedure_version,
+                     "name", d->procedure_name, "channel", d->channel, "agency_code",
+                     d->agency_code, "handling_agency", d->handling_agency, "applicant_name",
+                     json_incref(json_object_get(d->applicant, "full_name") != NULL
+                                     ? json_object_get(d->applicant, "full_name")
+                                     : json_null()),
+                     "assignee", text_or_null(d->assignee_sub), "submitted_at",
+                     dossier_time_json(d->submitted_at), "due_at", dossier_time_json(d->due_at),
+                     "overdue", is_overdue(d));
+}

@@ -1,0 +1,403 @@
+/*
+ * The workflow endpoints: every change of a dossier's status.
+ *
+ *   POST /dossiers/{id}/submit             the applicant (or the counter) submits a draft
+ *   POST /dossiers/{id}/actions/{action}   any other transition of workflow.c's table
+ *   GET  /dossiers/{id}/actions            what the caller may do now
+ *
+ * Each takes If-Match with the dossier's ETag. Inside one transaction the row
+ * is locked, its revision checked again, the change applied (here, in C), the
+ * row saved, the history row and the event written: they commit together or
+ * not at all. Submit also takes Idempotency-Key, whose answer is stored in the
+ * same transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "deadlines.h"
+#include "dossier.h"
+#include "motcua/form_schema.h"
+#include "motcua/json_spec.h"
+#include "request.h"
+#include "store.h"
+#include "transition.h"
+
+/* ------------------------------------------------------------------ */
+/* the action body                                                     */
+
+static const struct mc_field reason_item = {.type = MC_F_STRING, .min_len = 1, .max_len = 1000,
+                                             .check = dossier_check_not_blank};
+static const struct mc_field missing_item = {.type = MC_F_STRING, .min_len = 1, .max_len = 1000,
+                                              .check = dossier_check_not_blank};
+static const struct mc_field document_item = {
+    .type = MC_F_STRING,
+    .pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"};
+static const struct mc_field result_fields[] = {
+    {.name = "summary", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 2000,
+     .check = dossier_check_not_blank},
+    {.name = "number", .type = MC_F_STRING, .nullable = true, .max_len = 100},
+    {.name = "document_id", .type = MC_F_STRING, .nullable = true,
+     .pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+    {0}};
+
+static const struct mc_field action_fields[] = {
+    {.name = "reasons", .type = MC_F_ARRAY, .min_len = 1, .max_len = 20, .item = &reason_item},
+    {.name = "note", .type = MC_F_STRING, .nullable = true, .max_len = 2000},
+    {.name = "missing_items", .type = MC_F_ARRAY, .min_len = 1, .max_len = 50, .item = &missing_item},
+    {.name = "deadline_working_days", .type = MC_F_INTEGER, .has_range = true, .min = 1, .max = 60},
+    {.name = "assignee", .type = MC_F_STRING, .min_len = 1, .max_len = 128},
+    {.name = "to_step", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 49},
+    {.name = "to_agency", .type = MC_F_STRING,
+     .pattern = "^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$"},
+    {.name = "amount", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 1e12},
+    {.name = "result", .type = MC_F_OBJECT, .fields = result_fields},
+    {.name = "new_appointment_at", .type = MC_F_STRING, .max_len = 40},
+    {.name = "documents", .type = MC_F_ARRAY, .max_len = 50, .item = &document_item},
+    {0}};
+
+/* What each `needs` bit asks of the body, and where. */
+static void check_needs(const struct workflow_transition *row, const json_t *body, json_t *errors)
+{
+    static const struct {
+        unsigned need;
+        const char *field;
+        const char *message;
+    } needs[] = {
+        {NEED_REASONS, "reasons", "give the reasons (a list of sentences)"},
+        {NEED_MISSING_ITEMS, "missing_items", "list everything that is missing, at once"},
+        {NEED_AGENCY, "to_agency", "name the agency the dossier is transferred to"},
+        {NEED_APPOINTMENT, "new_appointment_at", "give the new appointment date"},
+        {NEED_AMOUNT, "amount", "give the amount to pay (VND)"},
+        {NEED_RESULT, "result", "give the result (summary, optional number and document)"},
+        {NEED_ASSIGNEE, "assignee", "name the officer the dossier is assigned to"},
+    };
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++) {
+        if ((row->needs & needs[i].need) == 0 || json_object_get(body, needs[i].field) != NULL)
+            continue;
+        char pointer[64];
+        snprintf(pointer, sizeof pointer, "/%s", needs[i].field);
+        mc_errors_add(errors, pointer, "required", needs[i].message);
+    }
+    const char *appointment = mc_json_str(body, "new_appointment_at", NULL);
+    int64_t t;
+    if (appointment != NULL && mc_rfc3339_parse(appointment, &t) != 0)
+        mc_errors_add(errors, "/new_appointment_at", "format",
+                      "must be an RFC 3339 date-time, e.g. 2025-03-10T17:00:00+07:00");
+}
+
+/* ------------------------------------------------------------------ */
+/* what an action needs from outside the database                     */
+
+
+static bool moves_clock(const char *action)
+{
+    static const char *const names[] = {"receive", "request_supplement", "supplement",
+                                        "confirm_payment", NULL};
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (strcmp(names[i], action) == 0)
+            return true;
+    return false;
+}
+
+static mc_error gather_inputs(mc_request *req, const struct dossier *d, const char *action,
+                              const json_t *body, struct action_inputs *in, json_t *errors)
+{
+    struct dossier_ctx *ctx = dossier_ctx(req);
+    memset(in, 0, sizeof *in);
+    mc_error rc = catalogue_procedure_version(ctx->catalogue, d->procedure_code, d->procedure_version,
+                                              &in->procedure);
+    if (rc != MC_OK)
+        return rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
+    const json_t *the_case = dossier_find_case(in->procedure, d->case_code);
+    in->n_steps = (int)json_array_size(json_object_get(the_case, "processing_steps"));
+    if (moves_clock(action)) {
+        int first, last, start_year, unused;
+        deadline_years((int64_t)time(NULL), &first, &last);
+        /* extending a due date walks again from the clock start, maybe last year */
+        if (d->clock_start_at != 0) {
+            deadline_years(d->clock_start_at, &start_year, &unused);
+            if (start_year < first)
+                first = start_year;
+        }
+        rc = catalogue_calendar(ctx->catalogue, d->handling_agency, first, last, &in->calendar);
+        if (rc != MC_OK)
+            return rc == MC_ERR_AGENCY_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
+        in->has_calendar = true;
+    }
+    if (strcmp(action, "transfer") == 0) {
+        const char *to = mc_json_str(body, "to_agency", "");
+        json_t *agency = NULL;
+        rc = catalogue_agency(ctx->catalogue, to, &agency);
+        json_decref(agency);
+        if (rc == MC_ERR_AGENCY_NOT_FOUND)
+            mc_errors_add(errors, "/to_agency", "not_found", "no agency has this code");
+        else if (rc != MC_OK)
+            return rc;
+        if (strcmp(to, d->handling_agency) == 0)
+            mc_errors_add(errors, "/to_agency", "same_agency", "the dossier is already handled there");
+    }
+    return MC_OK;
+}
+
+static void inputs_clear(struct action_inputs *in)
+{
+    if (in->has_calendar)
+        catalogue_calendar_free(&in->calendar);
+    json_decref(in->procedure);
+    memset(in, 0, sizeof *in);
+}
+
+/* ------------------------------------------------------------------ */
+/* applying a transition                                               */
+
+/* ------------------------------------------------------------------ */
+/* the transaction                                                     */
+
+struct action_tx {
+    mc_request *req;
+    const struct workflow_transition *row;
+    const json_t *body;
+    const struct action_inputs *in;
+    unsigned actors;
+    long long expected_revision;
+    unsigned supplement_days;
+    /* out */
+    struct dossier d;
+    json_t *errors;     /* 422 problems found against the locked row */
+    json_t *answer;     /* 200 body */
+    char etag[48];
+};
+
+/* Submit's own checks and the dossier code: under the row lock. */
+static mc_error submit_checks(mc_db_conn *conn, struct action_tx *t, int64_t now)
+{
+    struct dossier *d = &t->d;
+    const json_t *the_case = dossier_find_case(t->in->procedure, d->case_code);
+    mc_form_schema_validate(json_object_get(the_case, "form_schema"), d->form_data, "/form_data",
+                            t->errors);
+    json_t *slots = NULL;
+    mc_error rc = store_document_slots(conn, d->id, &slots);
+    if (rc != MC_OK)
+        return rc;
+    size_t i;
+    const json_t *doc;
+    json_array_foreach(json_object_get(the_case, "documents"), i, doc)
+    {
+        if (!mc_json_bool(doc, "mandatory", false))
+            continue;
+        const char *code = mc_json_str(doc, "code", "");
+        bool present = false;
+        size_t j;
+        const json_t *s;
+        json_array_foreach(slots, j, s)
+        {
+            if (strcmp(json_string_value(s), code) == 0)
+                present = true;
+        }
+        if (!present) {
+            char pointer[160], message[700];
+            snprintf(pointer, sizeof pointer, "/documents/%s", code);
+            snprintf(message, sizeof message, "missing mandatory document: %s",
+                     mc_json_str(doc, "name", code));
+            mc_errors_add(t->errors, pointer, "missing", message);
+        }
+    }
+    json_decref(slots);
+    if (json_array_size(t->errors) > 0)
+        return MC_OK;
+    /* The code: the receiving agency, the local date, the next number. */
+    char day[11];
+    mc_date_format(mc_date_from_days((now + DOSSIER_UTC_OFFSET_MIN * 60) / 86400), day);
+    long sequence = 0;
+    rc = store_next_code_sequence(conn, d->agency_code, day, &sequence);
+    if (rc != MC_OK)
+        return rc;
+    mc_date local;
+    mc_date_parse(day, &local);
+    if (!dossier_code_format(d->code, sizeof d->code, d->agency_code, local, sequence))
+        return MC_ERR_INTERNAL;
+    d->submitted_at = now;
+    return MC_OK;
+}
+
+static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
+{
+    struct action_tx *t = arg;
+    dossier_clear(&t->d);
+    json_array_clear(t->errors);
+    mc_error rc = store_dossier_load(conn, mc_path_param(t->req, "id"), true, &t->d);
+    if (rc != MC_OK)
+        return rc;
+    if (t->d.revision != t->expected_revision)
+        return MC_ERR_PRECONDITION_FAILED;
+    int64_t now = (int64_t)time(NULL);
+    if (strcmp(t->row->action, "submit") == 0) {
+        rc = submit_checks(conn, t, now);
+        if (rc == MC_OK && json_array_size(t->errors) > 0)
+            rc = MC_ERR_VALIDATION;
+        if (rc != MC_OK)
+            return rc;
+    }
+    const mc_principal *p = &t->req->principal;
+    struct transition_actor actor = {p->sub, transition_acting_role(t->row->actors & t->actors),
+                                     p->agency[0] != '\0' ? p->agency : NULL};
+    rc = transition_commit(conn, &t->d, t->row, t->body, t->in, now, t->supplement_days, &actor,
+                           t->errors);
+    if (rc != MC_OK)
+        return rc;
+    json_decref(t->answer);
+    t->answer = dossier_to_json(&t->d);
+    /* what the caller may do now: a transfer takes the dossier out of their hands */
+    bool read_only;
+    dossier_add_allowed_actions(t->answer, &t->d, dossier_actors(t->req, &t->d, &read_only));
+    dossier_etag(&t->d, t->etag, sizeof t->etag);
+    return mc_idempotency_record(t->req, conn, 200, t->answer, NULL, t->etag);
+}
+
+/* ------------------------------------------------------------------ */
+/* handlers                                                            */
+
+static void reply_not_allowed(mc_request *req, const struct dossier *d, unsigned actors,
+                              const char *action)
+{
+    json_t *members = json_object();
+    json_object_set_new(members, "status_name", json_string(workflow_status_name(d->status)));
+    json_t *probe = json_object();
+    dossier_add_allowed_actions(probe, d, actors);
+    json_object_set(members, "allowed_actions", json_object_get(probe, "allowed_actions"));
+    json_decref(probe);
+    char detail[200];
+    snprintf(detail, sizeof detail, "'%s' is not allowed while the dossier is %s", action,
+             workflow_status_name(d->status));
+    mc_reply_problem(req, MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED, detail, members);
+}
+
+static void run_action(mc_request *req, const char *action)
+{
+    const struct workflow_transition *row = workflow_find(action);
+    if (row == NULL) {
+        mc_reply_error(req, MC_ERR_DOSSIER_UNKNOWN_ACTION, "see GET /dossiers/{id}/actions");
+        return;
+    }
+    json_t *errors = mc_errors_new();
+    mc_json_check(req->body, action_fields, "", errors);
+    if (json_array_size(errors) > 0) {
+        mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        return;
+    }
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only)) {
+        json_decref(errors);
+        return;
+    }
+    switch (workflow_check(action, d.status, actors, NULL)) {
+    case WF_OK:
+        break;
+    case WF_NOT_FROM_STATUS:
+        json_decref(errors);
+        reply_not_allowed(req, &d, actors, action);
+        dossier_clear(&d);
+        return;
+    case WF_UNKNOWN_ACTION:
+    case WF_ACTOR_FORBIDDEN:
+        json_decref(errors);
+        dossier_clear(&d);
+        mc_reply_error(req, MC_ERR_FORBIDDEN, "your role may not '%s' this dossier", action);
+        return;
+    }
+    char etag[48];
+    dossier_etag(&d, etag, sizeof etag);
+    if (!mc_require_if_match(req, etag)) {
+        json_decref(errors);
+        dossier_clear(&d);
+        return;
+    }
+    check_needs(row, req->body, errors);
+    struct action_inputs in;
+    memset(&in, 0, sizeof in);
+    mc_error rc = MC_OK;
+    if (json_array_size(errors) == 0)
+        rc = gather_inputs(req, &d, action, req->body, &in, errors);
+    if (rc != MC_OK || json_array_size(errors) > 0) {
+        inputs_clear(&in);
+        dossier_clear(&d);
+        if (rc != MC_OK) {
+            json_decref(errors);
+            mc_reply_error(req, rc, NULL);
+        } else {
+            mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        }
+        return;
+    }
+    struct action_tx t = {.req = req,
+                          .row = row,
+                          .body = req->body,
+                          .in = &in,
+                          .actors = actors,
+                          .expected_revision = d.revision,
+                          .supplement_days = dossier_ctx(req)->supplement_working_days,
+                          .errors = errors};
+    dossier_clear(&d);
+    rc = mc_db_transaction(mc_request_db(req), false, false, 5, action_tx_fn, &t);
+    inputs_clear(&in);
+    if (rc == MC_ERR_VALIDATION) {
+        dossier_clear(&t.d);
+        json_decref(t.answer);
+        mc_reply_errors(req, strcmp(action, "submit") == 0 ? MC_ERR_DOSSIER_INCOMPLETE : MC_ERR_VALIDATION,
+                        t.errors);
+        return;
+    }
+    json_decref(t.errors);
+    if (rc == MC_ERR_PRECONDITION_FAILED) {
+        char current[48];
+        dossier_etag(&t.d, current, sizeof current);
+        if (t.d.revision > 0)
+            mc_set_header(req, "ETag", current);
+        dossier_clear(&t.d);
+        json_decref(t.answer);
+        mc_reply_error(req, rc, "the dossier changed since you read it: read it again");
+        return;
+    }
+    dossier_clear(&t.d);
+    if (rc != MC_OK) {
+        json_decref(t.answer);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    mc_set_header(req, "Cache-Control", "no-store");
+    mc_reply_json_etag(req, 200, t.answer, t.etag);
+}
+
+void handle_dossier_submit(mc_request *req)
+{
+    run_action(req, "submit");
+}
+
+void handle_dossier_action(mc_request *req)
+{
+    const char *action = mc_path_param(req, "action");
+    if (action != NULL && strcmp(action, "submit") == 0) {
+        mc_reply_error(req, MC_ERR_DOSSIER_UNKNOWN_ACTION, "submit with POST /dossiers/{id}/submit");
+        return;
+    }
+    run_action(req, action != NULL ? action : "");
+}
+
+void handle_dossier_actions_list(mc_request *req)
+{
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only))
+        return;
+    json_t *body = json_pack("{ss si ss}", "dossier_id", d.id, "status", d.status, "status_name",
+                             workflow_status_name(d.status));
+    dossier_add_allowed_actions(body, &d, actors);
+    dossier_clear(&d);
+    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_reply_json(req, 200, body);
+}

@@ -1,0 +1,623 @@
+/*
+ * /dossiers/{id}/documents: the files of a dossier.
+ *
+ *   PUT /dossiers/{id}/documents/{slot}?file_name=NAME   upload (201) or replace (200)
+ *   GET /dossiers/{id}/documents[?all=true]              current files (all: + replaced)
+ *   GET /dossiers/{id}/documents/{slot}/content          the bytes of a current file
+ *
+ * A slot is a required-document code of the dossier's case ("TK"), an extra
+ * slot "extra-1" .. "extra-20", or "result" for the result document. Who may
+ * upload, when, and what kind of document it becomes is the table below.
+ *
+ * An upload is the raw file as the request body (no multipart), at most the
+ * service's HTTP_MAX_UPLOAD_BYTES (common answers 413 above it). Its type is
+ * checked twice: the Content-Type must be PDF, JPEG or PNG and the bytes must
+ * start as that type does, so a renamed executable or HTML page is refused.
+ * The bytes go to the document storage (storage.h) first; then, in one
+ * transaction under the dossier's row lock, the slot's previous file is marked
+ * replaced (it stays, for the record), the new row and a history row are
+ * written. If the transaction fails the stored file is removed again. The
+ * same file sent again to the same slot (a PUT retried after a lost answer)
+ * changes nothing and answers 200 with the document as it is.
+ *
+ * Uploads do not change the dossier's revision: its JSON and ETag do not
+ * include the documents, and the row lock already orders an upload against a
+ * concurrent submit or supplement (the status is checked again under it, so a
+ * file can never be added as 'application' to a dossier that was submitted
+ * meanwhile). Documents have their own validator: the ETag of the content is
+ * its SHA-256.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dossier.h"
+#include "motcua/json_spec.h"
+#include "motcua/log.h"
+#include "request.h"
+#include "storage.h"
+#include "store.h"
+#include "transition.h"
+
+#define EXTRA_SLOTS 20
+#define FILE_NAME_MAX 255 /* code points */
+
+/* Who may upload in which status, and the kind of document it becomes. A
+   caller whose kinds may upload in none of these statuses gets 403; one that
+   may, but not in the dossier's current status, gets 409. */
+static const struct upload_rule {
+    int status;
+    unsigned actors;
+    const char *kind;
+    bool result_slot; /* only the "result" slot; else the case's and extra slots */
+} upload_rules[] = {
+    {DS_DRAFT, ACTOR_OWNER | ACTOR_COUNTER, "application", false},
+    {DS_SUPPLEMENT_REQUESTED, ACTOR_OWNER | ACTOR_COUNTER, "supplement", false},
+    {DS_PROCESSING, ACTOR_OFFICER | ACTOR_APPROVER, "result", true},
+};
+#define N_RULES (sizeof upload_rules / sizeof upload_rules[0])
+
+/* The rule that lets `actors` upload to a dossier in `status`, or NULL; in
+   both cases `ever` tells whether they may upload in some status at all. */
+static const struct upload_rule *upload_rule_for(int status, unsigned actors, bool *ever)
+{
+    *ever = false;
+    for (size_t i = 0; i < N_RULES; i++) {
+        if ((upload_rules[i].actors & actors) == 0)
+            continue;
+        *ever = true;
+        if (upload_rules[i].status == status)
+            return &upload_rules[i];
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* checking what was sent                                              */
+
+/* Slot names as the catalogue writes document codes (ItemCode); the first
+   character is alphanumeric, so "." and ".." are never slots. */
+static bool slot_syntax_ok(const char *slot)
+{
+    size_t n = strlen(slot);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = slot[i];
+        bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+            return false;
+    }
+    return true;
+}
+
+/* "extra-1" .. "extra-20", without leading zeros. */
+static bool is_extra_slot(const char *slot)
+{
+    if (strncmp(slot, "extra-", 6) != 0)
+        return false;
+    const char *n = slot + 6;
+    if (n[0] < '1' || n[0] > '9')
+        return false;
+    int value = 0;
+    for (const char *c = n; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9' || c - n >= 2)
+            return false;
+        value = value * 10 + (*c - '0');
+    }
+    return value <= EXTRA_SLOTS;
+}
+
+/* The media type of a Content-Type header in lowercase, without parameters,
+   if it is one we take; else NULL. */
+static const char *accepted_media_type(const char *content_type)
+{
+    static const char *const types[] = {"application/pdf", "image/jpeg", "image/png"};
+    if (content_type == NULL)
+        return NULL;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t n = strcspn(content_type, "; \t");
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strlen(types[i]) == n && strncasecmp(content_type, types[i], n) == 0)
+            return types[i];
+    return NULL;
+}
+
+/* Do the bytes start as files of media_type do? (PDF "%PDF-", JPEG SOI and a
+   marker FF D8 FF, the 8-byte PNG signature.) */
+static bool content_matches(const char *media_type, const unsigned char *p, size_t len)
+{
+    static const unsigned char pdf[] = {'%', 'P', 'D', 'F', '-'};
+    static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF};
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    const unsigned char *magic;
+    size_t n;
+    if (strcmp(media_type, "application/pdf") == 0) {
+        magic = pdf;
+        n = sizeof pdf;
+    } else if (strcmp(media_type, "image/jpeg") == 0) {
+        magic = jpeg;
+        n = sizeof jpeg;
+    } else {
+        magic = png;
+        n = sizeof png;
+    }
+    return len >= n && memcmp(p, magic, n) == 0;
+}
+
+/* Code points that make a file name lie about itself when shown: C1
+   controls, and the bidirectional overrides and isolates (U+202A..U+202E,
+   U+2066..U+2069) that turn "gpj.exe" around. s is valid UTF-8. */
+static bool has_deceptive_code_points(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+            return true;
+        if (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
+            return true;
+        if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+            return true;
+        p++;
+    }
+    return false;
+}
+
+/* The file_name query parameter, checked: required, valid UTF-8, 1..255
+   code points once surrounding spaces are trimmed, no control characters,
+   no path separators, not "." or "..". Writes the trimmed name into out;
+   false after adding a parameter error. */
+static bool read_file_name(const mc_request *req, char *out, size_t out_len, json_t *errors)
+{
+    const char *raw = mc_query_str(req, "file_name", 4 * FILE_NAME_MAX, errors);
+    if (raw == NULL) {
+        if (json_array_size(errors) == 0)
+            mc_errors_add_param(errors, "file_name", "required",
+                                "give the file's name: ?file_name=giay-khai-sinh.pdf");
+        return false;
+    }
+    while (*raw == ' ')
+        raw++;
+    size_t n = strlen(raw);
+    while (n > 0 && raw[n - 1] == ' ')
+        n--;
+    if (n == 0) {
+        mc_errors_add_param(errors, "file_name", "required", "the file name is empty");
+        return false;
+    }
+    if (n >= out_len) {
+        mc_errors_add_param(errors, "file_name", "max_length", "must be at most 255 characters");
+        return false;
+    }
+    memcpy(out, raw, n);
+    out[n] = '\0';
+    if (mc_utf8_length(out) > FILE_NAME_MAX) {
+        mc_errors_add_param(errors, "file_name", "max_length", "must be at most 255 characters");
+        return false;
+    }
+    if (strpbrk(out, "/\\") != NULL || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
+        mc_errors_add_param(errors, "file_name", "path",
+                            "a file name only, without folders (no / or \\)");
+        return false;
+    }
+    if (has_deceptive_code_points(out)) {
+        mc_errors_add_param(errors, "file_name", "control_characters",
+                            "must not contain control or text-direction characters");
+        return false;
+    }
+    return true;
+}
+
+/* The case's document codes, "TK, UQ" (at most len - 1 bytes). */
+static void case_codes(const json_t *the_case, char *out, size_t len)
+{
+    size_t o = 0, i;
+    const json_t *doc;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(the_case, "documents"), i, doc)
+    {
+        int n = snprintf(out + o, len - o, "%s%s", o > 0 ? ", " : "", mc_json_str(doc, "code", ""));
+        if (n < 0 || (size_t)n >= len - o) {
+            out[o] = '\0';
+            return;
+        }
+        o += (size_t)n;
+    }
+}
+
+static bool case_has_document(const json_t *the_case, const char *slot)
+{
+    size_t i;
+    const json_t *doc;
+    json_array_foreach(json_object_get(the_case, "documents"), i, doc)
+    {
+        if (strcmp(mc_json_str(doc, "code", ""), slot) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* The public JSON of a document (new reference); replaced_at only when
+   with_replaced (the ?all=true list). */
+static json_t *document_json(const struct store_document *doc, bool with_replaced)
+{
+    json_t *o = json_pack("{ss ss ss ss ss sI ss so}", "id", doc->id, "slot", doc->slot, "kind",
+                          doc->kind, "file_name", doc->file_name, "media_type", doc->media_type,
+                          "size_bytes", (json_int_t)doc->size_bytes, "sha256", doc->sha256,
+                          "uploaded_at", dossier_time_json(doc->uploaded_at));
+    if (o != NULL && with_replaced)
+        json_object_set_new(o, "replaced_at", dossier_time_json(doc->replaced_at));
+    return o;
+}
+
+/* May these actors see a document of this kind now? A result document is
+   prepared by the agency while processing; the applicant sees it once the
+   result is ready (status 9 or 10), not a draft of it. */
+static bool may_see(const struct store_document *doc, const struct dossier *d, unsigned actors)
+{
+    if (strcmp(doc->kind, "result") != 0)
+        return true;
+    if ((actors & ~(unsigned)ACTOR_OWNER) != 0)
+        return true; /* staff of the handling agency */
+    if ((actors & ACTOR_OWNER) == 0)
+        return true; /* read-only staff: earlier agencies, auditors */
+    return d->status == DS_RESULT_READY || d->status == DS_RESULT_RETURNED;
+}
+
+/* ------------------------------------------------------------------ */
+/* PUT /dossiers/{id}/documents/{slot}                                 */
+
+struct upload_tx {
+    mc_request *req;
+    struct store_document doc;
+    char replaced_id[37];
+    int status;         /* the status the checks were made for */
+    bool state_changed; /* the dossier moved on meanwhile: 409 */
+    bool unchanged;     /* the slot already had this very file: 200, nothing written */
+    char new_key[DOSSIER_STORAGE_KEY_MAX]; /* where this request's bytes were stored */
+};
+
+static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
+{
+    struct upload_tx *t = arg;
+    t->state_changed = false;
+    struct dossier locked;
+    mc_error rc = store_dossier_load(conn, t->doc.dossier_id, true, &locked);
+    if (rc != MC_OK)
+        return rc;
+    /* Again, under the row lock: the dossier may have been submitted,
+       supplemented or transferred since it was read. */
+    bool read_only, ever;
+    unsigned actors = dossier_actors(t->req, &locked, &read_only);
+    const struct upload_rule *rule = upload_rule_for(locked.status, actors, &ever);
+    if (locked.status != t->status || rule == NULL || strcmp(rule->kind, t->doc.kind) != 0) {
+        dossier_clear(&locked);
+        t->state_changed = true;
+        return MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED;
+    }
+    rc = store_document_put(conn, &t->doc, t->replaced_id, sizeof t->replaced_id, &t->unchanged);
+    if (rc == MC_OK && !t->unchanged) {
+        bool replaced = t->replaced_id[0] != '\0';
+        json_t *details =
+            json_pack("{ss ss sI ss}", "slot", t->doc.slot, "sha256", t->doc.sha256, "size_bytes",
+                      (json_int_t)t->doc.size_bytes, "document_id", t->doc.id);
+        if (replaced)
+            json_object_set_new(details, "replaced_document_id", json_string(t->replaced_id));
+        json_object_set_new(details, "kind", json_string(t->doc.kind));
+        json_t *documents = json_pack("[s]", t->doc.id);
+        const mc_principal *p = &t->req->principal;
+        struct history_entry e = {
+            .dossier_id = locked.id,
+            .actor_sub = p->sub,
+            .actor_role = transition_acting_role(rule->actors & actors),
+            .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+            .action = replaced ? "document_replaced" : "document_uploaded",
+            .from_status = locked.status,
+            .to_status = locked.status,
+            .documents = documents,
+            .details = details,
+        };
+        rc = store_history_add(conn, &e);
+        json_decref(details);
+        json_decref(documents);
+    }
+    dossier_clear(&locked);
+    return rc;
+}
+
+/* Refuse an upload that the rules do not allow (403 / 409); true when
+   allowed, with *rule set. */
+static bool check_rule(mc_request *req, const struct dossier *d, unsigned actors,
+                       const struct upload_rule **rule)
+{
+    bool ever;
+    *rule = upload_rule_for(d->status, actors, &ever);
+    if (*rule != NULL)
+        return true;
+    if (!ever) {
+        mc_reply_error(req, MC_ERR_FORBIDDEN,
+                       "files are uploaded by the applicant (or the counter that filed the "
+                       "dossier) and, for the result, by the handling agency's officers");
+        return false;
+    }
+    json_t *members = json_pack("{ss}", "status_name", workflow_status_name(d->status));
+    mc_reply_problem(req, MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED,
+                     "files can be added or replaced while the dossier is a draft or a "
+                     "supplement is requested, and the result while it is processed",
+                     members);
+    return false;
+}
+
+/* Is `slot` one the rule accepts for the dossier's case? Answers 404 (with
+   the slots that exist) or 503 (catalogue) and returns false otherwise. */
+static bool check_slot(mc_request *req, const struct dossier *d, const struct upload_rule *rule,
+                       const char *slot)
+{
+    bool ok;
+    json_t *procedure = NULL;
+    const json_t *the_case = NULL;
+    if (rule->result_slot) {
+        ok = strcmp(slot, "result") == 0;
+    } else {
+        mc_error rc = catalogue_procedure_version(dossier_ctx(req)->catalogue, d->procedure_code,
+                                                  d->procedure_version, &procedure);
+        if (rc != MC_OK) {
+            mc_reply_error(
+                req, rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc,
+                NULL);
+            return false;
+        }
+        the_case = dossier_find_case(procedure, d->case_code);
+        ok = case_has_document(the_case, slot) || is_extra_slot(slot);
+    }
+    if (!ok && rule->result_slot) {
+        mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND,
+                       "while the dossier is processed only the \"result\" slot takes files");
+    } else if (!ok) {
+        char codes[400];
+        case_codes(the_case, codes, sizeof codes);
+        mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND,
+                       "no such document slot: use a document code of the dossier's case (%s) or "
+                       "extra-1 to extra-20 for other papers",
+                       codes[0] != '\0' ? codes : "it has none");
+    }
+    json_decref(procedure);
+    return ok;
+}
+
+void handle_document_upload(mc_request *req)
+{
+    const char *slot = mc_path_param(req, "slot");
+    if (slot == NULL || !slot_syntax_ok(slot)) {
+        mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND,
+                       "a slot is a document code of the dossier's case, extra-1 to extra-20, or "
+                       "result");
+        return;
+    }
+    struct upload_tx t = {.req = req};
+    json_t *errors = mc_errors_new();
+    if (!read_file_name(req, t.doc.file_name, sizeof t.doc.file_name, errors)) {
+        mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
+        return;
+    }
+    json_decref(errors);
+    const char *media_type = accepted_media_type(mc_header(req, "Content-Type"));
+    if (media_type == NULL) {
+        mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
+                       "send the file as the body with Content-Type application/pdf, image/jpeg "
+                       "or image/png");
+        return;
+    }
+    size_t len = 0;
+    const unsigned char *body = mc_request_body(req, &len);
+    if (body == NULL || len == 0) {
+        errors = mc_errors_new();
+        mc_errors_add(errors, "", "required", "the file is empty: send its bytes as the body");
+        mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        return;
+    }
+    if (!content_matches(media_type, body, len)) {
+        mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
+                       "the content is not a %s file (checked by its first bytes)",
+                       strcmp(media_type, "application/pdf") == 0 ? "PDF"
+                       : strcmp(media_type, "image/png") == 0     ? "PNG"
+                                                                  : "JPEG");
+        return;
+    }
+
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only))
+        return;
+    const struct upload_rule *rule;
+    if (!check_rule(req, &d, actors, &rule) || !check_slot(req, &d, rule, slot)) {
+        dossier_clear(&d);
+        return;
+    }
+
+    snprintf(t.doc.dossier_id, sizeof t.doc.dossier_id, "%s", d.id);
+    snprintf(t.doc.slot, sizeof t.doc.slot, "%s", slot);
+    snprintf(t.doc.kind, sizeof t.doc.kind, "%s", rule->kind);
+    snprintf(t.doc.media_type, sizeof t.doc.media_type, "%s", media_type);
+    snprintf(t.doc.uploaded_by, sizeof t.doc.uploaded_by, "%s", req->principal.sub);
+    t.doc.size_bytes = (long long)len;
+    t.status = d.status;
+    dossier_clear(&d);
+    sha256_hex(body, len, t.doc.sha256);
+
+    /* The bytes first: a row must never name a file that is not there. */
+    struct dossier_storage storage = dossier_storage_of(dossier_ctx(req));
+    mc_error rc = storage.put(storage.impl, body, len, t.new_key);
+    if (rc != MC_OK) {
+        mc_reply_error(req, MC_ERR_INTERNAL, "the file could not be stored; try again");
+        return;
+    }
+    snprintf(t.doc.storage_key, sizeof t.doc.storage_key, "%s", t.new_key);
+    rc = mc_db_transaction(mc_request_db(req), false, false, 3, upload_tx_fn, &t);
+    if (rc != MC_OK || t.unchanged)
+        storage.remove(storage.impl, t.new_key); /* no row names these bytes */
+    if (rc != MC_OK) {
+        if (t.state_changed) {
+            mc_reply_error(req, MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED,
+                           "the dossier changed while the file was uploaded; read it again");
+            return;
+        }
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    char location[256];
+    snprintf(location, sizeof location, "/api/v1/dossiers/%s/documents/%s/content",
+             t.doc.dossier_id, t.doc.slot);
+    json_t *answer = document_json(&t.doc, false);
+    if (t.replaced_id[0] == '\0' && !t.unchanged) {
+        mc_reply_created(req, answer, location, NULL);
+    } else {
+        mc_set_header(req, "Location", location);
+        mc_reply_json(req, 200, answer);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* GET /dossiers/{id}/documents                                        */
+
+void handle_documents_list(mc_request *req)
+{
+    json_t *errors = mc_errors_new();
+    const char *all_text = mc_query_str(req, "all", 5, errors);
+    bool all = false;
+    if (all_text != NULL) {
+        if (strcmp(all_text, "true") == 0)
+            all = true;
+        else if (strcmp(all_text, "false") != 0)
+            mc_errors_add_param(errors, "all", "enum", "must be true or false");
+    }
+    if (json_array_size(errors) > 0) {
+        mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
+        return;
+    }
+    json_decref(errors);
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only))
+        return;
+    struct store_document *docs = NULL;
+    size_t n = 0;
+    mc_error rc = store_document_list(mc_request_db(req), d.id, all, &docs, &n);
+    if (rc != MC_OK) {
+        dossier_clear(&d);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (may_see(&docs[i], &d, actors))
+            json_array_append_new(items, document_json(&docs[i], all));
+    free(docs);
+    dossier_clear(&d);
+    mc_set_header(req, "Cache-Control", "private, no-cache");
+    /* Bounded by the case (its document codes, 20 extras and the result) and
+       the replacements kept: one list, no pages. */
+    mc_reply_json_etag(req, 200, json_pack("{so}", "items", items), NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* GET /dossiers/{id}/documents/{slot}/content                         */
+
+/* attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>
+   (RFC 6266 / RFC 8187). The name was checked at upload (no controls). */
+static void content_disposition(const char *name, char *out, size_t len)
+{
+    char ascii[FILE_NAME_MAX + 1];
+    size_t a = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0' && a < FILE_NAME_MAX;) {
+        if (*p >= 0x80) {
+            /* one '_' per non-ASCII character */
+            ascii[a++] = '_';
+            p++;
+            while ((*p & 0xC0) == 0x80)
+                p++;
+            continue;
+        }
+        ascii[a++] = (*p < 0x20 || *p == '"' || *p == '\\' || *p == '%') ? '_' : (char)*p;
+        p++;
+    }
+    ascii[a] = '\0';
+    int n = snprintf(out, len, "attachment; filename=\"%s\"; filename*=UTF-8''", ascii);
+    size_t o = n > 0 ? (size_t)n : 0;
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0' && o + 4 < len; p++) {
+        bool attr_char = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                         (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p) != NULL;
+        if (attr_char) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 0x0F];
+        }
+    }
+    out[o < len ? o : len - 1] = '\0';
+}
+
+void handle_document_content(mc_request *req)
+{
+    const char *slot = mc_path_param(req, "slot");
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (slot == NULL || !slot_syntax_ok(slot)) {
+        mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND, NULL);
+        return;
+    }
+    if (!dossier_load_for_request(req, &d, &actors, &read_only))
+        return;
+    struct store_document doc;
+    mc_error rc = store_document_current(mc_request_db(req), d.id, slot, &doc);
+    if (rc == MC_OK && !may_see(&doc, &d, actors))
+        rc = MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND;
+    dossier_clear(&d);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    char etag[72];
+    snprintf(etag, sizeof etag, "\"%s\"", doc.sha256);
+    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "X-Content-Type-Options", "nosniff");
+    if (mc_reply_not_modified(req, etag))
+        return;
+    struct dossier_storage storage = dossier_storage_of(dossier_ctx(req));
+    void *bytes = NULL;
+    size_t len = 0;
+    rc = storage.read(storage.impl, doc.storage_key, &bytes, &len);
+    if (rc == MC_OK && (long long)len != doc.size_bytes) {
+        free(bytes);
+        rc = MC_ERR_INTERNAL;
+    }
+    if (rc != MC_OK) {
+        mc_log(MC_LOG_ERROR, req->request_id, "document.unreadable",
+               "the stored file of document %s cannot be read", doc.id);
+        mc_reply_error(req, MC_ERR_INTERNAL, "the file cannot be read now");
+        return;
+    }
+    char disposition[4096];
+    content_disposition(doc.file_name, disposition, sizeof disposition);
+    mc_set_header(req, "Content-Disposition", disposition);
+    /* Opened in a browser tab anyway: no scripts, no plugins, no requests. */
+    mc_set_header(req, "Content-Security-Policy", "default-src 'none'; sandbox");
+    mc_reply_bytes(req, 200, doc.media_type, bytes, len);
+    free(bytes);
+}

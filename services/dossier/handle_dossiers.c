@@ -1,0 +1,484 @@
+/*
+ * /dossiers: file a draft, list, read, and edit a draft.
+ *
+ *   POST  /dossiers        a citizen (online, postal) or an officer at the counter
+ *   GET   /dossiers        a citizen's own; staff: their agency's inbox with filters
+ *   GET   /dossiers/{id}   by id or code, with ETag and the caller's allowed actions
+ *   PATCH /dossiers/{id}   applicant, representative, form data, delivery; If-Match;
+ *                          while a draft, or while a supplement is requested
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dossier.h"
+#include "motcua/db.h"
+#include "motcua/form_schema.h"
+#include "motcua/json_spec.h"
+#include "request.h"
+#include "store.h"
+
+/* ------------------------------------------------------------------ */
+/* body specs                                                          */
+
+static const char *const applicant_types[] = {"citizen", "business", "organisation", NULL};
+static const char *const channels[] = {"online", "in_person", "postal", NULL};
+static const char *const delivery_methods[] = {"counter", "post", "online", NULL};
+
+static const struct mc_field applicant_fields[] = {
+    {.name = "type", .type = MC_F_STRING, .required = true, .enum_values = applicant_types},
+    {.name = "full_name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200,
+     .check = dossier_check_not_blank},
+    {.name = "personal_id", .type = MC_F_STRING, .nullable = true, .pattern = "^[0-9]{12}$"},
+    {.name = "tax_code", .type = MC_F_STRING, .nullable = true, .pattern = "^[0-9]{10}(-[0-9]{3})?$"},
+    {.name = "date_of_birth", .type = MC_F_DATE, .nullable = true},
+    {.name = "phone", .type = MC_F_STRING, .nullable = true, .max_len = 20,
+     .pattern = "^\\+?[0-9 .-]{8,20}$"},
+    {.name = "email", .type = MC_F_STRING, .nullable = true, .max_len = 254,
+     .pattern = "^[^@ ]+@[^@ ]+\\.[^@ ]+$"},
+    {.name = "address", .type = MC_F_STRING, .nullable = true, .max_len = 500},
+    {0}};
+
+static const struct mc_field representative_fields[] = {
+    {.name = "full_name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200,
+     .check = dossier_check_not_blank},
+    {.name = "personal_id", .type = MC_F_STRING, .required = true, .pattern = "^[0-9]{12}$"},
+    {.name = "phone", .type = MC_F_STRING, .nullable = true, .max_len = 20,
+     .pattern = "^\\+?[0-9 .-]{8,20}$"},
+    {.name = "authorisation", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 500,
+     .check = dossier_check_not_blank},
+    {0}};
+
+static const struct mc_field delivery_fields[] = {
+    {.name = "method", .type = MC_F_STRING, .required = true, .enum_values = delivery_methods},
+    {.name = "address", .type = MC_F_STRING, .nullable = true, .max_len = 500},
+    {0}};
+
+static const struct mc_field create_fields[] = {
+    {.name = "procedure_code", .type = MC_F_STRING, .required = true, .max_len = 64,
+     .pattern = "^[0-9]\\.[0-9]{6}(\\.[0-9A-Za-z]+)*$"},
+    {.name = "case_code", .type = MC_F_STRING, .nullable = true, .max_len = 64,
+     .pattern = "^[a-z0-9][a-z0-9_-]{0,63}$"},
+    {.name = "channel", .type = MC_F_STRING, .required = true, .enum_values = channels},
+    {.name = "agency_code", .type = MC_F_STRING, .required = true,
+     .pattern = "^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$"},
+    {.name = "applicant", .type = MC_F_OBJECT, .required = true, .fields = applicant_fields},
+    {.name = "representative", .type = MC_F_OBJECT, .nullable = true, .fields = representative_fields},
+    {.name = "form_data", .type = MC_F_OBJECT, .required = true},
+    {.name = "delivery", .type = MC_F_OBJECT, .required = true, .fields = delivery_fields},
+    {0}};
+
+static const struct mc_field update_fields[] = {
+    {.name = "applicant", .type = MC_F_OBJECT, .fields = applicant_fields},
+    {.name = "representative", .type = MC_F_OBJECT, .nullable = true, .fields = representative_fields},
+    {.name = "form_data", .type = MC_F_OBJECT},
+    {.name = "delivery", .type = MC_F_OBJECT, .fields = delivery_fields},
+    {0}};
+
+/* A postal delivery needs an address; an online delivery needs an online
+   channel or an account to deliver to. */
+static void check_delivery(const json_t *delivery, const char *channel, bool has_owner,
+                           json_t *errors)
+{
+    const char *method = mc_json_str(delivery, "method", "");
+    const char *address = mc_json_str(delivery, "address", NULL);
+    if (strcmp(method, "post") == 0 && (address == NULL || address[0] == '\0'))
+        mc_errors_add(errors, "/delivery/address", "required",
+                      "a postal delivery needs the address to send the result to");
+    if (strcmp(method, "online") == 0 && !has_owner)
+        mc_errors_add(errors, "/delivery/method", "no_account",
+                      "an online delivery needs the applicant's account (file online)");
+    (void)channel;
+}
+
+/* ------------------------------------------------------------------ */
+/* create                                                              */
+
+struct create_tx {
+    mc_request *req;
+    struct dossier *d;
+    json_t *body;   /* the 201 answer, built inside the transaction */
+    char location[128];
+    char etag[48];
+};
+
+static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
+{
+    struct create_tx *t = arg;
+    mc_error rc = store_dossier_insert(conn, t->d);
+    if (rc != MC_OK)
+        return rc;
+    const mc_principal *p = &t->req->principal;
+    struct history_entry h = {
+        .dossier_id = t->d->id,
+        .actor_sub = p->sub,
+        .actor_role = t->d->filed_by_role,
+        .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+        .action = "create",
+        .from_status = DS_DRAFT,
+        .to_status = DS_DRAFT,
+    };
+    rc = store_history_add(conn, &h);
+    if (rc != MC_OK)
+        return rc;
+    json_decref(t->body);
+    t->body = dossier_to_json(t->d);
+    dossier_add_allowed_actions(t->body, t->d, ACTOR_OWNER | ACTOR_COUNTER);
+    snprintf(t->location, sizeof t->location, "/api/v1/dossiers/%s", t->d->id);
+    dossier_etag(t->d, t->etag, sizeof t->etag);
+    return mc_idempotency_record(t->req, conn, 201, t->body, t->location, t->etag);
+}
+
+void handle_dossier_create(mc_request *req)
+{
+    json_t *errors = mc_errors_new();
+    mc_json_check(req->body, create_fields, "", errors);
+    if (json_array_size(errors) > 0) {
+        mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        return;
+    }
+    const mc_principal *p = &req->principal;
+    bool citizen = (p->roles & MC_ROLE_CITIZEN) != 0;
+    const char *channel = mc_json_str(req->body, "channel", "");
+    const char *agency = mc_json_str(req->body, "agency_code", "");
+    if (citizen) {
+        if (strcmp(channel, "in_person") == 0)
+            mc_errors_add(errors, "/channel", "counter_only",
+                          "an in-person filing is made by an officer at the counter");
+    } else if (strcmp(agency, p->agency) != 0) {
+        mc_errors_add(errors, "/agency_code", "not_your_agency",
+                      "staff file dossiers for their own agency only");
+    }
+    check_delivery(json_object_get(req->body, "delivery"), channel, citizen, errors);
+
+    json_t *procedure = NULL;
+    mc_error rc = catalogue_procedure_current(dossier_ctx(req)->catalogue,
+                                              mc_json_str(req->body, "procedure_code", ""), &procedure);
+    if (rc == MC_ERR_PROCEDURE_NOT_FOUND) {
+        mc_errors_add(errors, "/procedure_code", "not_found", "no published procedure has this code");
+    } else if (rc != MC_OK) {
+        json_decref(errors);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    const json_t *the_case = NULL;
+    double limit_value = 0;
+    const char *limit_unit = NULL;
+    if (procedure != NULL)
+        the_case = dossier_check_procedure_choice(procedure, agency,
+                                                  mc_json_str(req->body, "case_code", NULL),
+                                                  channel, &limit_value, &limit_unit, errors);
+    if (the_case != NULL)
+        mc_form_schema_validate(json_object_get(the_case, "form_schema"),
+                                json_object_get(req->body, "form_data"), "/form_data", errors);
+    if (json_array_size(errors) > 0) {
+        json_decref(procedure);
+        mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        return;
+    }
+    json_decref(errors);
+
+    struct dossier d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.procedure_code, sizeof d.procedure_code, "%s", mc_json_str(procedure, "code", ""));
+    d.procedure_version = (int)mc_json_int(procedure, "version", 0);
+    snprintf(d.procedure_name, sizeof d.procedure_name, "%s", mc_json_str(procedure, "name", ""));
+    snprintf(d.sector_code, sizeof d.sector_code, "%s", mc_json_str(procedure, "sector_code", ""));
+    snprintf(d.case_code, sizeof d.case_code, "%s", mc_json_str(the_case, "code", ""));
+    snprintf(d.channel, sizeof d.channel, "%s", channel);
+    d.limit_value = limit_value;
+    snprintf(d.limit_unit, sizeof d.limit_unit, "%s", limit_unit);
+    snprintf(d.supplement_clock, sizeof d.supplement_clock, "%s",
+             mc_json_str(procedure, "supplement_clock", "restart"));
+    snprintf(d.agency_code, sizeof d.agency_code, "%s", agency);
+    if (citizen)
+        snprintf(d.owner_sub, sizeof d.owner_sub, "%s", p->sub);
+    snprintf(d.filed_by_sub, sizeof d.filed_by_sub, "%s", p->sub);
+    snprintf(d.filed_by_role, sizeof d.filed_by_role, "%s", dossier_primary_role(p));
+    d.applicant = json_incref(json_object_get(req->body, "applicant"));
+    d.representative = json_incref(json_object_get(req->body, "representative"));
+    d.form_data = json_incref(json_object_get(req->body, "form_data"));
+    d.delivery = json_incref(json_object_get(req->body, "delivery"));
+    json_decref(procedure);
+
+    struct create_tx t = {.req = req, .d = &d};
+    rc = mc_db_transaction(mc_request_db(req), false, false, 3, create_tx_fn, &t);
+    if (rc != MC_OK) {
+        json_decref(t.body);
+        dossier_clear(&d);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    dossier_clear(&d);
+    mc_reply_created(req, t.body, t.location, t.etag);
+}
+
+/* ------------------------------------------------------------------ */
+/* read                                                                */
+
+struct load_ctx {
+    const char *id;
+    struct dossier *d;
+};
+
+static mc_error load_fn(mc_db_conn *conn, void *arg)
+{
+    struct load_ctx *l = arg;
+    return store_dossier_load(conn, l->id, false, l->d);
+}
+
+bool dossier_load_for_request(mc_request *req, struct dossier *d, unsigned *actors,
+                              bool *read_only_agency)
+{
+    struct load_ctx l = {mc_path_param(req, "id"), d};
+    memset(d, 0, sizeof *d);
+    mc_error rc = l.id != NULL ? mc_db_with_conn(mc_request_db(req), load_fn, &l)
+                               : MC_ERR_DOSSIER_NOT_FOUND;
+    if (rc != MC_OK) {
+        dossier_clear(d);
+        mc_reply_error(req, rc, NULL);
+        return false;
+    }
+    *actors = dossier_actors(req, d, read_only_agency);
+    if (*actors == 0 && !*read_only_agency) {
+        dossier_clear(d);
+        mc_reply_error(req, MC_ERR_DOSSIER_NOT_FOUND, NULL);
+        return false;
+    }
+    return true;
+}
+
+void handle_dossier_get(mc_request *req)
+{
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only))
+        return;
+    json_t *body = dossier_to_json(&d);
+    dossier_add_allowed_actions(body, &d, actors);
+    char etag[48];
+    dossier_etag(&d, etag, sizeof etag);
+    dossier_clear(&d);
+    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_reply_json_etag(req, 200, body, etag);
+}
+
+/* ------------------------------------------------------------------ */
+/* list                                                                */
+
+void handle_dossiers_list(mc_request *req)
+{
+    json_t *errors = mc_errors_new();
+    const mc_principal *p = &req->principal;
+    struct dossier_filter f;
+    memset(&f, 0, sizeof f);
+    f.status = -1;
+    f.step_index = -1;
+    f.now = (int64_t)time(NULL);
+
+    unsigned status = 0, step = 0;
+    bool has_status = false, has_step = false;
+    mc_query_uint(req, "status", 0, 10, &status, &has_status, errors);
+    mc_query_uint(req, "step", 0, 1000, &step, &has_step, errors);
+    if (has_status)
+        f.status = (int)status;
+    if (has_step)
+        f.step_index = (int)step;
+    f.procedure_code = mc_query_str(req, "procedure", 64, errors);
+    f.channel = mc_query_str(req, "channel", 16, errors);
+    if (f.channel != NULL && strcmp(f.channel, "online") != 0 && strcmp(f.channel, "in_person") != 0 &&
+        strcmp(f.channel, "postal") != 0)
+        mc_errors_add_param(errors, "channel", "enum", "must be one of: online in_person postal");
+    const char *assignee = mc_query_str(req, "assignee", 128, errors);
+    f.assignee_sub = assignee != NULL && strcmp(assignee, "me") == 0 ? p->sub : assignee;
+    const char *due_before = mc_query_str(req, "due_before", 40, errors);
+    if (due_before != NULL && mc_rfc3339_parse(due_before, &f.due_before) != 0)
+        mc_errors_add_param(errors, "due_before", "format",
+                            "must be an RFC 3339 date-time, e.g. 2025-03-01T17:00:00+07:00");
+    const char *overdue = mc_query_str(req, "overdue", 5, errors);
+    if (overdue != NULL && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0)
+        mc_errors_add_param(errors, "overdue", "enum", "must be true or false");
+    f.overdue_only = overdue != NULL && strcmp(overdue, "true") == 0;
+    const char *agency = mc_query_str(req, "agency", 32, errors);
+
+    json_t *cursor = NULL;
+    mc_page_parse(req, DOSSIER_PAGE_DEFAULT, DOSSIER_PAGE_MAX, 2, &f.limit, &cursor, errors);
+    if (cursor != NULL) {
+        const json_t *k0 = json_array_get(cursor, 0), *k1 = json_array_get(cursor, 1);
+        if (!json_is_integer(k0) || !json_is_string(k1) || json_string_length(k1) != 36)
+            mc_errors_add_param(errors, "cursor", "invalid", "is not a cursor this server produced");
+        else {
+            f.after_time = (int64_t)json_integer_value(k0);
+            f.after_id = json_string_value(k1);
+        }
+    }
+
+    unsigned staff = p->roles & (MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN);
+    if ((p->roles & MC_ROLE_CITIZEN) != 0 && staff == 0) {
+        f.owner_sub = p->sub;
+        if (agency != NULL)
+            mc_errors_add_param(errors, "agency", "not_allowed", "citizens list their own dossiers");
+    } else if (staff != 0) {
+        if (agency != NULL && strcmp(agency, p->agency) != 0)
+            mc_errors_add_param(errors, "agency", "not_your_agency",
+                                "staff list their own agency's dossiers");
+        f.agency = p->agency;
+    } else {
+        /* auditors and system administrators name the agency */
+        if (agency == NULL)
+            mc_errors_add_param(errors, "agency", "required", "name the agency to list");
+        f.agency = agency;
+    }
+    if (json_array_size(errors) > 0) {
+        json_decref(cursor);
+        mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
+        return;
+    }
+    json_decref(errors);
+
+    struct dossier *items = NULL;
+    size_t n = 0;
+    mc_error rc = store_dossier_list(mc_request_db(req), &f, &items, &n);
+    json_decref(cursor); /* f.after_id pointed into it */
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    json_t *list = json_array();
+    json_t *next = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (i < f.limit)
+            json_array_append_new(list, dossier_summary_json(&items[i]));
+        if (i + 1 == f.limit && n > f.limit) /* the last item shown, before it is cleared */
+            next = json_pack("[Is]", (json_int_t)items[i].sort_micros, items[i].id);
+        dossier_clear(&items[i]);
+    }
+    free(items);
+    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_reply_json(req, 200, mc_page_body(list, next));
+}
+
+/* ------------------------------------------------------------------ */
+/* update                                                              */
+
+struct update_tx {
+    mc_request *req;
+    struct dossier *d;
+    long long expected;
+    json_t *body;
+    char etag[48];
+};
+
+static mc_error update_tx_fn(mc_db_conn *conn, void *arg)
+{
+    struct update_tx *t = arg;
+    json_t *changed = json_array();
+    const char *keys[] = {"applicant", "representative", "form_data", "delivery"};
+    json_t **fields[] = {&t->d->applicant, &t->d->representative, &t->d->form_data,
+                         &t->d->delivery};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(t->req->body, keys[i]);
+        if (v == NULL)
+            continue;
+        json_decref(*fields[i]);
+        *fields[i] = json_is_null(v) ? NULL : json_incref(v);
+        json_array_append_new(changed, json_string(keys[i]));
+    }
+    json_t *changes = json_pack("{so}", "fields", changed);
+    mc_error rc = store_dossier_save(conn, t->d, t->expected);
+    if (rc != MC_OK) {
+        json_decref(changes);
+        return rc;
+    }
+    const mc_principal *p = &t->req->principal;
+    struct history_entry h = {
+        .dossier_id = t->d->id,
+        .actor_sub = p->sub,
+        .actor_role = dossier_primary_role(p),
+        .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+        .action = "update",
+        .from_status = t->d->status,
+        .to_status = t->d->status,
+        .details = changes,
+    };
+    rc = store_history_add(conn, &h);
+    json_decref(changes);
+    return rc;
+}
+
+void handle_dossier_update(mc_request *req)
+{
+    json_t *errors = mc_errors_new();
+    mc_json_check(req->body, update_fields, "", errors);
+    if (json_array_size(errors) > 0) {
+        mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        return;
+    }
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only)) {
+        json_decref(errors);
+        return;
+    }
+    bool editable = d.status == DS_DRAFT || d.status == DS_SUPPLEMENT_REQUESTED;
+    if ((actors & (ACTOR_OWNER | ACTOR_COUNTER)) == 0) {
+        json_decref(errors);
+        dossier_clear(&d);
+        mc_reply_error(req, MC_ERR_FORBIDDEN, "only the applicant (or the counter that filed it) edits a dossier");
+        return;
+    }
+    char etag[48];
+    dossier_etag(&d, etag, sizeof etag);
+    if (!mc_require_if_match(req, etag)) {
+        json_decref(errors);
+        dossier_clear(&d);
+        return;
+    }
+    if (!editable) {
+        json_decref(errors);
+        dossier_clear(&d);
+        mc_reply_error(req, MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED,
+                       "a dossier can be edited while a draft or while a supplement is requested");
+        return;
+    }
+    const json_t *form = json_object_get(req->body, "form_data");
+    json_t *procedure = NULL;
+    if (form != NULL) {
+        mc_error rc = catalogue_procedure_version(dossier_ctx(req)->catalogue, d.procedure_code,
+                                                  d.procedure_version, &procedure);
+        if (rc != MC_OK) {
+            json_decref(errors);
+            dossier_clear(&d);
+            mc_reply_error(req, rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc,
+                           NULL);
+            return;
+        }
+        mc_form_schema_validate(json_object_get(dossier_find_case(procedure, d.case_code), "form_schema"),
+                                form, "/form_data", errors);
+        json_decref(procedure);
+    }
+    const json_t *delivery = json_object_get(req->body, "delivery");
+    if (delivery != NULL)
+        check_delivery(delivery, d.channel, d.owner_sub[0] != '\0', errors);
+    if (json_array_size(errors) > 0) {
+        dossier_clear(&d);
+        mc_reply_errors(req, MC_ERR_VALIDATION, errors);
+        return;
+    }
+    json_decref(errors);
+    struct update_tx t = {.req = req, .d = &d, .expected = d.revision};
+    mc_error rc = mc_db_transaction(mc_request_db(req), false, false, 3, update_tx_fn, &t);
+    if (rc != MC_OK) {
+        dossier_clear(&d);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    json_t *body = dossier_to_json(&d);
+    dossier_add_allowed_actions(body, &d, actors);
+    dossier_etag(&d, etag, sizeof etag);
+    dossier_clear(&d);
+    mc_reply_json_etag(req, 200, body, etag);
+}

@@ -1,0 +1,28 @@
+/*
+ * GET /dossiers/{id}/history: the audit trail, oldest first. Whoever may see
+ * the dossier may read its trail (the applicant sees who handled it and why).
+ */
+#include "dossier.h"
+#include "store.h"
+
+void handle_dossier_history(mc_request *req)
+{
+    struct dossier d;
+    unsigned actors;
+    bool read_only;
+    if (!dossier_load_for_request(req, &d, &actors, &read_only))
+        return;
+    json_t *items = NULL;
+    mc_error rc = store_history_list(mc_request_db(req), d.id, &items);
+    json_t *body = rc == MC_OK ? json_pack("{ss so so}", "dossier_id", d.id, "code",
+                                           d.code[0] != '\0' ? json_string(d.code) : json_null(),
+                                           "items", items)
+                               : NULL;
+    dossier_clear(&d);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_reply_json(req, 200, body);
+}

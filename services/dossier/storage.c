@@ -1,0 +1,240 @@
+/*
+ * The filesystem document storage (storage.h), rooted at
+ * MOTCUA_DOSSIER_DOCUMENT_DIR.
+ *
+ * A file's key is a random UUID under two levels of shard directories named
+ * after its first four hex digits: "3f/a2/3fa2c0de-....". Two levels of 256
+ * keep each directory small (a million documents are ~15 per leaf). Keys are
+ * never derived from the upload (name, slot, dossier): a client cannot choose
+ * where its bytes land, and equal files uploaded twice get two keys, so
+ * undoing one upload can never delete bytes another document row refers to.
+ *
+ * A put is crash-safe: the bytes go to a temporary file in the final
+ * directory, are fsync'd, renamed to the key's name, and the directory is
+ * fsync'd. A crash leaves at worst a ".tmp-*" file (or an unreferenced file
+ * whose database transaction never committed), never a key that names a
+ * half-written file. A periodic sweep of files older than a day that no row
+ * names would reclaim those; it is not written yet.
+ *
+ * An object store replaces this by implementing the three functions of
+ * struct dossier_storage (put = PUT of an object under a new random name,
+ * read = GET, remove = DELETE) and returning them from dossier_storage_of().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "motcua/log.h"
+#include "storage.h"
+
+#define FILE_MODE 0640
+#define DIR_MODE 0750
+
+/* A fresh random (version 4) UUID as 36 lowercase characters + NUL. */
+static bool random_uuid(char out[37])
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        got += (size_t)n;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return true;
+}
+
+/* Is key exactly "hh/hh/<uuid>" with the shards matching the uuid? Only
+   such keys are opened, so even a corrupted database row cannot point the
+   storage outside its root. */
+static bool valid_key(const char *key)
+{
+    if (strlen(key) != 6 + 36 || key[2] != '/' || key[5] != '/')
+        return false;
+    const char *uuid = key + 6;
+    if (memcmp(key, uuid, 2) != 0 || memcmp(key + 3, uuid + 2, 2) != 0)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char c = uuid[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static bool path_of(char *out, size_t len, const char *root, const char *rel)
+{
+    int n = snprintf(out, len, "%s/%s", root, rel);
+    return n > 0 && (size_t)n < len;
+}
+
+/* mkdir that accepts an existing directory. */
+static bool ensure_dir(const char *path)
+{
+    if (mkdir(path, DIR_MODE) == 0 || errno == EEXIST)
+        return true;
+    return false;
+}
+
+static bool fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+static bool write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len > (1u << 20) ? (1u << 20) : len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static mc_error fs_put(void *impl, const void *data, size_t len, char *key)
+{
+    const char *root = impl;
+    char uuid[37], tmp_uuid[37];
+    if (!random_uuid(uuid) || !random_uuid(tmp_uuid)) {
+        mc_log(MC_LOG_ERROR, NULL, "storage.put", "no random bytes: %s", strerror(errno));
+        return MC_ERR_INTERNAL;
+    }
+    char rel[DOSSIER_STORAGE_KEY_MAX];
+    snprintf(rel, sizeof rel, "%.2s/%.2s/%s", uuid, uuid + 2, uuid);
+    char dir1[1024], dir2[1024], tmp[1024], final[1024];
+    char shard1[3] = {uuid[0], uuid[1], '\0'};
+    char shard2[6] = {uuid[0], uuid[1], '/', uuid[2], uuid[3], '\0'};
+    char tmp_rel[64];
+    snprintf(tmp_rel, sizeof tmp_rel, "%s/.tmp-%s", shard2, tmp_uuid);
+    if (!path_of(dir1, sizeof dir1, root, shard1) || !path_of(dir2, sizeof dir2, root, shard2) ||
+        !path_of(tmp, sizeof tmp, root, tmp_rel) || !path_of(final, sizeof final, root, rel))
+        return MC_ERR_INTERNAL;
+    /* A new shard directory is made durable in its parent before it is
+       used (fsync of the parent); an existing one already is. */
+    bool new_dirs = false;
+    struct stat st;
+    if (stat(dir2, &st) != 0) {
+        if (!ensure_dir(dir1) || !ensure_dir(dir2)) {
+            mc_log(MC_LOG_ERROR, NULL, "storage.put", "cannot create a shard directory: %s",
+                   strerror(errno));
+            return MC_ERR_INTERNAL;
+        }
+        new_dirs = true;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
+    if (fd < 0) {
+        mc_log(MC_LOG_ERROR, NULL, "storage.put", "cannot create a file: %s", strerror(errno));
+        return MC_ERR_INTERNAL;
+    }
+    bool ok = write_all(fd, data, len) && fsync(fd) == 0;
+    int saved = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, final) != 0) {
+        saved = errno;
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+        mc_log(MC_LOG_ERROR, NULL, "storage.put", "cannot write a file: %s", strerror(saved));
+        return MC_ERR_INTERNAL;
+    }
+    if (!fsync_dir(dir2) || (new_dirs && (!fsync_dir(dir1) || !fsync_dir(root)))) {
+        saved = errno;
+        unlink(final);
+        mc_log(MC_LOG_ERROR, NULL, "storage.put", "cannot sync a directory: %s", strerror(saved));
+        return MC_ERR_INTERNAL;
+    }
+    memcpy(key, rel, strlen(rel) + 1);
+    return MC_OK;
+}
+
+static mc_error fs_read(void *impl, const char *key, void **data, size_t *len)
+{
+    const char *root = impl;
+    *data = NULL;
+    *len = 0;
+    char path[1024];
+    if (!valid_key(key) || !path_of(path, sizeof path, root, key))
+        return MC_ERR_NOT_FOUND;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return MC_ERR_NOT_FOUND;
+        mc_log(MC_LOG_ERROR, NULL, "storage.read", "cannot open a file: %s", strerror(errno));
+        return MC_ERR_INTERNAL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (uint64_t)st.st_size > SIZE_MAX - 1) {
+        close(fd);
+        return MC_ERR_INTERNAL;
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *buf = malloc(size > 0 ? size : 1);
+    if (buf == NULL) {
+        close(fd);
+        return MC_ERR_INTERNAL;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got != size) {
+        free(buf);
+        mc_log(MC_LOG_ERROR, NULL, "storage.read", "short read of a stored file");
+        return MC_ERR_INTERNAL;
+    }
+    *data = buf;
+    *len = size;
+    return MC_OK;
+}
+
+static mc_error fs_remove(void *impl, const char *key)
+{
+    const char *root = impl;
+    char path[1024];
+    if (!valid_key(key) || !path_of(path, sizeof path, root, key))
+        return MC_ERR_NOT_FOUND;
+    if (unlink(path) != 0 && errno != ENOENT) {
+        mc_log(MC_LOG_ERROR, NULL, "storage.remove", "cannot remove a file: %s", strerror(errno));
+        return MC_ERR_INTERNAL;
+    }
+    return MC_OK;
+}
+
+struct dossier_storage dossier_storage_of(struct dossier_ctx *ctx)
+{
+    struct dossier_storage s = {ctx->storage_dir, fs_put, fs_read, fs_remove};
+    return s;
+}

@@ -1,0 +1,47 @@
+/*
+ * Where the bytes of uploaded documents live. The database keeps only their
+ * metadata (dossier_documents) and an opaque storage key; the bytes go
+ * through this interface, so the filesystem default (storage.c) can be
+ * replaced by an object store (S3-compatible, a national document store ...)
+ * without touching the handlers: write another set of functions with the same
+ * contract and return it from dossier_storage_of().
+ *
+ * The contract:
+ *   - put stores a complete file and only then returns its key: a key handed
+ *     out always names whole, durable bytes (no half-written files).
+ *   - Keys are made by the storage itself, never from user input (file names,
+ *     slots, dossier ids), are at most DOSSIER_STORAGE_KEY_MAX - 1 bytes of
+ *     [0-9a-f/-], and are never reused: every put gets a new key, so removing
+ *     one never touches another document's bytes.
+ *   - Files are immutable: a replaced document keeps its own key and bytes.
+ */
+#ifndef DOSSIER_STORAGE_H
+#define DOSSIER_STORAGE_H
+
+#include <stddef.h>
+
+#include "dossier.h"
+#include "motcua/error.h"
+
+#define DOSSIER_STORAGE_KEY_MAX 64
+
+struct dossier_storage {
+    void *impl; /* the backend's state (filesystem: the root directory, borrowed) */
+    /* Store len bytes; writes the new key into key (DOSSIER_STORAGE_KEY_MAX
+       bytes). MC_ERR_INTERNAL when the bytes could not be made durable (then
+       nothing is left behind). */
+    mc_error (*put)(void *impl, const void *data, size_t len, char *key);
+    /* The whole file of `key` into *data (malloc'd, owned by the caller) and
+       *len. MC_ERR_NOT_FOUND when there is no such file (or the key is not
+       one this storage makes); MC_ERR_INTERNAL on I/O errors. */
+    mc_error (*read)(void *impl, const char *key, void **data, size_t *len);
+    /* Delete the file of `key` (used to undo a put whose database transaction
+       failed). Removing a missing file is MC_OK. */
+    mc_error (*remove)(void *impl, const char *key);
+};
+
+/* The storage the service uses: the filesystem under ctx->storage_dir
+   (MOTCUA_DOSSIER_DOCUMENT_DIR). The returned struct borrows ctx. */
+struct dossier_storage dossier_storage_of(struct dossier_ctx *ctx);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * The dossier service's store: every SQL statement of the service lives in a
+ * store_*.c file, behind these functions. Functions taking a mc_db_conn run
+ * inside the caller's transaction (mc_db_transaction in the handler), so a
+ * transition, its history row and its event commit together.
+ */
+#ifndef DOSSIER_STORE_H
+#define DOSSIER_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dossier.h"
+#include "motcua/db.h"
+
+/* ---- store_dossiers.c ---- */
+
+/* Insert a new draft from d (id, code, revision and timestamps are set by the
+   database and written back into d). */
+mc_error store_dossier_insert(mc_db_conn *conn, struct dossier *d);
+
+/* Load by id (a UUID) or by code into *d (owned by the caller; dossier_clear).
+   for_update locks the row until the transaction ends.
+   MC_ERR_DOSSIER_NOT_FOUND when there is none. */
+mc_error store_dossier_load(mc_db_conn *conn, const char *id_or_code, bool for_update,
+                            struct dossier *d);
+
+/* Write every mutable column of d back, with revision + 1 and updated_at =
+   now (written back into d). Only when the row still has `expected_revision`:
+   else MC_ERR_PRECONDITION_FAILED. */
+mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expected_revision);
+
+/* The next sequence number of agency's dossier codes on local day `day`
+   (YYYY-MM-DD). Unique under concurrency: the counter row is locked until
+   the transaction ends. */
+mc_error store_next_code_sequence(mc_db_conn *conn, const char *agency, const char *day,
+                                  long *sequence);
+
+/* The list filters of GET /dossiers (NULL / -1 = not filtered). */
+struct dossier_filter {
+    const char *owner_sub;       /* a citizen's own dossiers; else the agency inbox below */
+    const char *agency;          /* handling agency */
+    int status;
+    const char *procedure_code;
+    int step_index;
+    const char *assignee_sub;
+    const char *channel;
+    int64_t due_before;          /* 0 = none */
+    bool overdue_only;
+    int64_t now;
+    /* keyset: (sort key, id) of the last item of the previous page; the sort
+       key is struct dossier's sort_micros */
+    int64_t after_time;          /* 0 = first page */
+    const char *after_id;
+    unsigned limit;
+};
+
+/* Up to f->limit + 1 dossiers (one more than a page tells whether there is a
+   next page), newest first, as an array of struct dossier (malloc'd, *n of
+   them; the caller clears each and frees the array). */
+mc_error store_dossier_list(mc_db_pool *pool, const struct dossier_filter *f, struct dossier **out,
+                            size_t *n);
+
+/* ---- store_history.c ---- */
+
+/* One history row: who did what, from which status to which, and why. */
+struct history_entry {
+    const char *dossier_id;
+    const char *actor_sub;
+    const char *actor_role;
+    const char *actor_agency;    /* NULL for citizens and the system */
+    const char *action;
+    int from_status, to_status;
+    const json_t *reasons;       /* NULL or an array of strings */
+    const char *note;
+    const json_t *documents;     /* NULL or an array of document ids */
+    const json_t *details;       /* NULL or an object (due dates, assignee, agency ...) */
+};
+mc_error store_history_add(mc_db_conn *conn, const struct history_entry *e);
+
+/* The whole trail of a dossier, oldest first (new reference, an array). */
+mc_error store_history_list(mc_db_pool *pool, const char *dossier_id, json_t **out);
+
+/* ---- store_documents.c ---- */
+
+/* The slots (required-document codes, extra-N) that have a current file,
+   as an array of strings (new reference). */
+mc_error store_document_slots(mc_db_conn *conn, const char *dossier_id, json_t **slots);
+
+/* One row of dossier_documents. Times are epoch seconds (replaced_at 0 for
+   the current file of its slot). */
+struct store_document {
+    char dossier_id[37];
+    char id[37];
+    char slot[65];
+    char kind[16];             /* application, supplement, result */
+    char file_name[1024];      /* up to 255 code points of UTF-8 */
+    char media_type[32];
+    long long size_bytes;
+    char sha256[65];           /* lowercase hex */
+    char storage_key[64];      /* storage.h's key; never shown to clients */
+    char uploaded_by[DOSSIER_SUB_MAX];
+    int64_t uploaded_at, replaced_at;
+};
+
+/* Make doc (dossier_id, slot, kind, file_name, media_type, size_bytes,
+   sha256, storage_key, uploaded_by filled in) the current file of its slot:
+   the previous current row, if any, gets replaced_at = now and its id is
+   written to replaced_id ("" when the slot was empty); the new row's id and
+   uploaded_at are written back into doc. When the slot's current file is
+   the same one (sha256, kind, file_name and media type: a retried PUT),
+   nothing is written, *unchanged is set and doc becomes that row. The caller
+   holds the dossier's row lock, so two uploads to one slot cannot race. */
+mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *replaced_id,
+                            size_t replaced_id_len, bool *unchanged);
+
+/* The documents of a dossier, current ones only or (include_replaced) every
+   row, by slot then newest first: *out is a malloc'd array of *n rows owned
+   by the caller (free). */
+mc_error store_document_list(mc_db_pool *pool, const char *dossier_id, bool include_replaced,
+                             struct store_document **out, size_t *n);
+
+/* The current file of a slot into *doc (caller's storage);
+   MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND when the slot has none. */
+mc_error store_document_current(mc_db_pool *pool, const char *dossier_id, const char *slot,
+                                struct store_document *doc);
+
+/* ---- store_evaluation.c ---- */
+
+struct store_evaluation {
+    const char *dossier_id;
+    int scores[9];          /* DOMAIN.md §7's order, 0..2 each */
+    int total;              /* set by store_evaluation_insert */
+    const char *satisfaction;
+    const char *comment;
+    const char *agency_code;
+    const char *procedure_code;
+    const char *evaluated_by;
+};
+/* Insert the dossier's one evaluation; MC_ERR_DOSSIER_ALREADY_EVALUATED when
+   it has one. *out: the stored evaluation (new reference). */
+mc_error store_evaluation_insert(mc_db_conn *conn, struct store_evaluation *e, json_t **out);
+/* The evaluation of a dossier (new reference); MC_ERR_NOT_FOUND when none. */
+mc_error store_evaluation_get(mc_db_pool *pool, const char *dossier_id, json_t **out);
+
+/* ---- store_watch.c (the deadline watcher) ---- */
+
+/* Ids of up to `limit` dossiers whose supplement deadline passed (status 5). */
+mc_error store_watch_supplement_expired(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids);
+/* Ids of up to `limit` open dossiers past their due date not yet flagged overdue. */
+mc_error store_watch_overdue(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids);
+/* Ids of up to `limit` open dossiers due before `soon` not yet flagged due-soon. */
+mc_error store_watch_due_soon(mc_db_pool *pool, int64_t now, int64_t soon, unsigned limit,
+                              json_t **ids);
+/* Mark a dossier flagged (overdue or due soon), without touching its revision. */
+mc_error store_watch_flag(mc_db_conn *conn, const char *id, bool overdue);
+
+#endif

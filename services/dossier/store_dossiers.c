@@ -1,0 +1,431 @@
+/*
+ * Store: the dossiers table and its code counters.
+ *
+ * A dossier is read as one row into struct dossier (row_to_dossier) and
+ * written back whole by store_dossier_save, guarded by its revision; the
+ * workflow logic in between is C, not SQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_util.h"
+
+/* clang-format off */
+#define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
+#define AT(n) "CASE WHEN $" #n "::bigint IS NULL THEN NULL ELSE to_timestamp($" #n "::bigint) END"
+
+#define DOSSIER_COLUMNS                                                                          \
+    "id::text, code, status, revision, procedure_code, procedure_version, procedure_name,"      \
+    " sector_code, case_code, channel, time_limit_value, time_limit_unit, supplement_clock,"   \
+    " agency_code, handling_agency, array_to_json(transfer_chain)::text, owner_sub,"           \
+    " filed_by_sub, filed_by_role, applicant::text, representative::text, form_data::text,"    \
+    " delivery::text, step_index, assignee_sub, previous_status, outcome, result::text,"       \
+    " missing_items::text, fee_amount, "                                                        \
+    EPOCH("created_at") ", " EPOCH("updated_at") ", " EPOCH("submitted_at") ", "                \
+    EPOCH("received_at") ", " EPOCH("clock_start_at") ", " EPOCH("due_at") ", "                 \
+    EPOCH("appointment_at") ", " EPOCH("paused_since") ", " EPOCH("supplement_due_at") ", "     \
+    EPOCH("decided_at") ", " EPOCH("returned_at") ", " EPOCH("finished_at") ", "                \
+    EPOCH("overdue_flagged_at") ", pauses::text"
+#define N_DOSSIER_COLUMNS 44
+/* The same columns for lists: what a summary shows, without the form data,
+   the applicant's details and the other large documents (NULL in their place). */
+#define SUMMARY_COLUMNS                                                                          \
+    "id::text, code, status, revision, procedure_code, procedure_version, procedure_name,"      \
+    " sector_code, case_code, channel, time_limit_value, time_limit_unit, supplement_clock,"   \
+    " agency_code, handling_agency, NULL, owner_sub, filed_by_sub, filed_by_role,"             \
+    " json_build_object('full_name', applicant->'full_name')::text, NULL, NULL, NULL,"         \
+    " step_index, assignee_sub, previous_status, outcome, NULL, NULL, fee_amount, "             \
+    EPOCH("created_at") ", " EPOCH("updated_at") ", " EPOCH("submitted_at") ", "                \
+    EPOCH("received_at") ", " EPOCH("clock_start_at") ", " EPOCH("due_at") ", "                 \
+    EPOCH("appointment_at") ", " EPOCH("paused_since") ", " EPOCH("supplement_due_at") ", "     \
+    EPOCH("decided_at") ", " EPOCH("returned_at") ", " EPOCH("finished_at") ", "                \
+    EPOCH("overdue_flagged_at") ", NULL"
+#define MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+#define BEFORE_MICROS(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
+
+static const mc_db_statement dossier_insert = {
+    "dossier_insert",
+    "INSERT INTO dossiers (procedure_code, procedure_version, procedure_name, sector_code,"
+    " case_code, channel, time_limit_value, time_limit_unit, supplement_clock, agency_code,"
+    " handling_agency, owner_sub, filed_by_sub, filed_by_role, applicant, representative,"
+    " form_data, delivery)"
+    " VALUES ($1, $2::integer, $3, $4, $5, $6, $7::double precision, $8, $9, $10, $10, $11, $12,"
+    " $13, $14::jsonb, $15::jsonb, $16::jsonb, $17::jsonb)"
+    " RETURNING " DOSSIER_COLUMNS,
+    17};
+
+static const mc_db_statement dossier_by_id = {
+    "dossier_by_id", "SELECT " DOSSIER_COLUMNS " FROM dossiers WHERE id = $1::uuid", 1};
+static const mc_db_statement dossier_by_id_locked = {
+    "dossier_by_id_locked", "SELECT " DOSSIER_COLUMNS " FROM dossiers WHERE id = $1::uuid FOR UPDATE",
+    1};
+static const mc_db_statement dossier_by_code = {
+    "dossier_by_code", "SELECT " DOSSIER_COLUMNS " FROM dossiers WHERE code = $1", 1};
+static const mc_db_statement dossier_by_code_locked = {
+    "dossier_by_code_locked", "SELECT " DOSSIER_COLUMNS " FROM dossiers WHERE code = $1 FOR UPDATE",
+    1};
+
+static const mc_db_statement dossier_save = {
+    "dossier_save",
+    "UPDATE dossiers SET code = $3, status = $4::smallint, handling_agency = $5,"
+    " transfer_chain = ARRAY(SELECT json_array_elements_text($6::json)),"
+    " applicant = $7::jsonb, representative = $8::jsonb, form_data = $9::jsonb,"
+    " delivery = $10::jsonb, step_index = $11::integer, assignee_sub = $12,"
+    " previous_status = $13::smallint, outcome = $14, result = $15::jsonb,"
+    " missing_items = $16::jsonb, fee_amount = $17::bigint,"
+    " submitted_at = " AT(18) ", received_at = " AT(19) ", clock_start_at = " AT(20) ","
+    " due_at = " AT(21) ", appointment_at = " AT(22) ", paused_since = " AT(23) ","
+    " supplement_due_at = " AT(24) ", decided_at = " AT(25) ", returned_at = " AT(26) ","
+    " finished_at = " AT(27) ", pauses = $28::jsonb,"
+    " overdue_flagged_at = CASE WHEN $21::bigint IS DISTINCT FROM " EPOCH("due_at")
+    "   THEN NULL ELSE overdue_flagged_at END,"
+    " due_soon_flagged_at = CASE WHEN $21::bigint IS DISTINCT FROM " EPOCH("due_at")
+    "   THEN NULL ELSE due_soon_flagged_at END,"
+    " revision = revision + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND revision = $2::bigint"
+    " RETURNING revision, " EPOCH("updated_at"),
+    28};
+
+static const mc_db_statement code_sequence = {
+    "dossier_code_sequence",
+    "INSERT INTO dossier_code_counters (agency_code, day, last_value) VALUES ($1, $2::date, 1)"
+    " ON CONFLICT (agency_code, day) DO UPDATE SET last_value = dossier_code_counters.last_value + 1"
+    " RETURNING last_value",
+    2};
+
+static const mc_db_statement custom_plans = {
+    "dossier_custom_plans", "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", 0};
+
+#define LIST_FILTERS                                                                             \
+    " AND ($2::smallint IS NULL OR status = $2::smallint)"                                      \
+    " AND ($3::text IS NULL OR procedure_code = $3)"                                            \
+    " AND ($4::integer IS NULL OR step_index = $4::integer)"                                    \
+    " AND ($5::text IS NULL OR assignee_sub = $5)"                                              \
+    " AND ($6::text IS NULL OR channel = $6)"                                                   \
+    " AND ($7::bigint IS NULL OR due_at < to_timestamp($7::bigint))"                            \
+    " AND ($8::bigint IS NULL OR (status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)))"
+
+static const mc_db_statement list_inbox = {
+    "dossier_list_inbox",
+    "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
+    " WHERE status > 0 AND handling_agency = $1" LIST_FILTERS
+    " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
+    " ORDER BY submitted_at DESC, id DESC LIMIT $11::integer",
+    11};
+
+static const mc_db_statement list_owner = {
+    "dossier_list_owner",
+    "SELECT " SUMMARY_COLUMNS ", " MICROS("created_at") " FROM dossiers"
+    " WHERE owner_sub = $1" LIST_FILTERS
+    " AND ($9::bigint IS NULL OR (created_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
+    " ORDER BY created_at DESC, id DESC LIMIT $11::integer",
+    11};
+/* clang-format on */
+
+void dossier_clear(struct dossier *d)
+{
+    json_decref(d->transfer_chain);
+    json_decref(d->applicant);
+    json_decref(d->representative);
+    json_decref(d->form_data);
+    json_decref(d->delivery);
+    json_decref(d->result);
+    json_decref(d->missing_items);
+    json_decref(d->pauses);
+    memset(d, 0, sizeof *d);
+}
+
+static int64_t epoch_col(const PGresult *res, int r, int c)
+{
+    return mc_db_is_null(res, r, c) ? 0 : (int64_t)mc_db_int(res, r, c);
+}
+
+/* Fill *d from row r of a DOSSIER_COLUMNS result. */
+static void row_to_dossier(const PGresult *res, int r, struct dossier *d)
+{
+    memset(d, 0, sizeof *d);
+    int c = 0;
+    store_copy(d->id, sizeof d->id, res, r, c++);
+    store_copy(d->code, sizeof d->code, res, r, c++);
+    d->status = (int)mc_db_int(res, r, c++);
+    d->revision = mc_db_int(res, r, c++);
+    store_copy(d->procedure_code, sizeof d->procedure_code, res, r, c++);
+    d->procedure_version = (int)mc_db_int(res, r, c++);
+    store_copy(d->procedure_name, sizeof d->procedure_name, res, r, c++);
+    store_copy(d->sector_code, sizeof d->sector_code, res, r, c++);
+    store_copy(d->case_code, sizeof d->case_code, res, r, c++);
+    store_copy(d->channel, sizeof d->channel, res, r, c++);
+    d->limit_value = strtod(mc_db_text(res, r, c++), NULL);
+    store_copy(d->limit_unit, sizeof d->limit_unit, res, r, c++);
+    store_copy(d->supplement_clock, sizeof d->supplement_clock, res, r, c++);
+    store_copy(d->agency_code, sizeof d->agency_code, res, r, c++);
+    store_copy(d->handling_agency, sizeof d->handling_agency, res, r, c++);
+    d->transfer_chain = store_json_column(res, r, c++);
+    store_copy(d->owner_sub, sizeof d->owner_sub, res, r, c++);
+    store_copy(d->filed_by_sub, sizeof d->filed_by_sub, res, r, c++);
+    store_copy(d->filed_by_role, sizeof d->filed_by_role, res, r, c++);
+    d->applicant = store_json_column(res, r, c++);
+    d->representative = store_json_column(res, r, c++);
+    d->form_data = store_json_column(res, r, c++);
+    d->delivery = store_json_column(res, r, c++);
+    d->step_index = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
+    c++;
+    store_copy(d->assignee_sub, sizeof d->assignee_sub, res, r, c++);
+    d->previous_status = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
+    c++;
+    store_copy(d->outcome, sizeof d->outcome, res, r, c++);
+    d->result = store_json_column(res, r, c++);
+    d->missing_items = store_json_column(res, r, c++);
+    d->fee_amount = mc_db_is_null(res, r, c) ? -1 : mc_db_int(res, r, c);
+    c++;
+    int64_t *times[] = {&d->created_at,     &d->updated_at,        &d->submitted_at,
+                        &d->received_at,    &d->clock_start_at,    &d->due_at,
+                        &d->appointment_at, &d->paused_since,      &d->supplement_due_at,
+                        &d->decided_at,     &d->returned_at,       &d->finished_at,
+                        &d->overdue_flagged_at};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+        *times[i] = epoch_col(res, r, c++);
+    d->pauses = store_json_column(res, r, c++);
+    if (d->transfer_chain == NULL)
+        d->transfer_chain = json_array();
+    if (d->pauses == NULL)
+        d->pauses = json_array();
+}
+
+/* JSON text of v, or NULL for NULL / JSON null (malloc'd). */
+static char *json_text_or_null(const json_t *v)
+{
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+mc_error store_dossier_insert(mc_db_conn *conn, struct dossier *d)
+{
+    char version[16], limit[40];
+    snprintf(version, sizeof version, "%d", d->procedure_version);
+    snprintf(limit, sizeof limit, "%.17g", d->limit_value);
+    char *applicant = json_text_or_null(d->applicant);
+    char *representative = json_text_or_null(d->representative);
+    char *form = json_text_or_null(d->form_data);
+    char *delivery = json_text_or_null(d->delivery);
+    const char *params[17] = {d->procedure_code, version,  d->procedure_name,
+                              d->sector_code,    d->case_code, d->channel,
+                              limit,             d->limit_unit, d->supplement_clock,
+                              d->agency_code,    d->owner_sub[0] != '\0' ? d->owner_sub : NULL,
+                              d->filed_by_sub,   d->filed_by_role, applicant,
+                              representative,    form != NULL ? form : "{}",
+                              delivery};
+    PGresult *res = mc_db_exec(conn, &dossier_insert, params);
+    free(applicant);
+    free(representative);
+    free(form);
+    free(delivery);
+    if (res == NULL)
+        return store_failure(conn);
+    dossier_clear(d);
+    row_to_dossier(res, 0, d);
+    PQclear(res);
+    return MC_OK;
+}
+
+static bool looks_like_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+mc_error store_dossier_load(mc_db_conn *conn, const char *id_or_code, bool for_update,
+                            struct dossier *d)
+{
+    memset(d, 0, sizeof *d);
+    const mc_db_statement *stmt;
+    if (looks_like_uuid(id_or_code))
+        stmt = for_update ? &dossier_by_id_locked : &dossier_by_id;
+    else if (dossier_code_is_valid(id_or_code))
+        stmt = for_update ? &dossier_by_code_locked : &dossier_by_code;
+    else
+        return MC_ERR_DOSSIER_NOT_FOUND;
+    const char *params[1] = {id_or_code};
+    PGresult *res = mc_db_exec(conn, stmt, params);
+    if (res == NULL)
+        return store_failure(conn);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return MC_ERR_DOSSIER_NOT_FOUND;
+    }
+    row_to_dossier(res, 0, d);
+    PQclear(res);
+    return MC_OK;
+}
+
+/* Decimal text of a time, or NULL for 0. */
+static const char *time_param(char *buf, size_t len, int64_t t)
+{
+    if (t == 0)
+        return NULL;
+    snprintf(buf, len, "%lld", (long long)t);
+    return buf;
+}
+
+mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expected_revision)
+{
+    char revision[24], status[8], step[16], previous[8], fee[24];
+    char times[10][24];
+    snprintf(revision, sizeof revision, "%lld", expected_revision);
+    snprintf(status, sizeof status, "%d", d->status);
+    snprintf(step, sizeof step, "%d", d->step_index);
+    snprintf(previous, sizeof previous, "%d", d->previous_status);
+    snprintf(fee, sizeof fee, "%lld", d->fee_amount);
+    char *chain = json_text_or_null(d->transfer_chain);
+    char *applicant = json_text_or_null(d->applicant);
+    char *representative = json_text_or_null(d->representative);
+    char *form = json_text_or_null(d->form_data);
+    char *delivery = json_text_or_null(d->delivery);
+    char *result = json_text_or_null(d->result);
+    char *missing = json_text_or_null(d->missing_items);
+    char *pauses = json_text_or_null(d->pauses);
+    const char *params[28] = {
+        d->id,
+        revision,
+        d->code[0] != '\0' ? d->code : NULL,
+        status,
+        d->handling_agency,
+        chain != NULL ? chain : "[]",
+        applicant,
+        representative,
+        form != NULL ? form : "{}",
+        delivery,
+        d->step_index >= 0 ? step : NULL,
+        d->assignee_sub[0] != '\0' ? d->assignee_sub : NULL,
+        d->previous_status >= 0 ? previous : NULL,
+        d->outcome[0] != '\0' ? d->outcome : NULL,
+        result,
+        missing,
+        d->fee_amount >= 0 ? fee : NULL,
+        time_param(times[0], sizeof times[0], d->submitted_at),
+        time_param(times[1], sizeof times[1], d->received_at),
+        time_param(times[2], sizeof times[2], d->clock_start_at),
+        time_param(times[3], sizeof times[3], d->due_at),
+        time_param(times[4], sizeof times[4], d->appointment_at),
+        time_param(times[5], sizeof times[5], d->paused_since),
+        time_param(times[6], sizeof times[6], d->supplement_due_at),
+        time_param(times[7], sizeof times[7], d->decided_at),
+        time_param(times[8], sizeof times[8], d->returned_at),
+        time_param(times[9], sizeof times[9], d->finished_at),
+        pauses != NULL ? pauses : "[]",
+    };
+    PGresult *res = mc_db_exec(conn, &dossier_save, params);
+    free(chain);
+    free(applicant);
+    free(representative);
+    free(form);
+    free(delivery);
+    free(result);
+    free(missing);
+    free(pauses);
+    if (res == NULL)
+        return store_failure(conn);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return MC_ERR_PRECONDITION_FAILED;
+    }
+    d->revision = mc_db_int(res, 0, 0);
+    d->updated_at = mc_db_int(res, 0, 1);
+    PQclear(res);
+    return MC_OK;
+}
+
+mc_error store_next_code_sequence(mc_db_conn *conn, const char *agency, const char *day,
+                                  long *sequence)
+{
+    const char *params[2] = {agency, day};
+    PGresult *res = mc_db_exec(conn, &code_sequence, params);
+    if (res == NULL)
+        return store_failure(conn);
+    *sequence = (long)mc_db_int(res, 0, 0);
+    PQclear(res);
+    return MC_OK;
+}
+
+struct list_ctx {
+    const struct dossier_filter *f;
+    struct dossier *items;
+    size_t n;
+};
+
+static mc_error list_tx(mc_db_conn *conn, void *arg)
+{
+    struct list_ctx *ctx = arg;
+    const struct dossier_filter *f = ctx->f;
+    /* The filters are optional ("$n IS NULL OR ..."): a generic plan would
+       not use the index that fits this request's filters. */
+    PGresult *res = mc_db_exec(conn, &custom_plans, NULL);
+    if (res == NULL)
+        return store_failure(conn);
+    PQclear(res);
+    char status[8], step[16], due_before[24], overdue_now[24], after[24], limit[12];
+    snprintf(status, sizeof status, "%d", f->status);
+    snprintf(step, sizeof step, "%d", f->step_index);
+    snprintf(due_before, sizeof due_before, "%lld", (long long)f->due_before);
+    snprintf(overdue_now, sizeof overdue_now, "%lld", (long long)f->now);
+    snprintf(after, sizeof after, "%lld", (long long)f->after_time);
+    snprintf(limit, sizeof limit, "%u", f->limit + 1);
+    const char *params[11] = {
+        f->owner_sub != NULL ? f->owner_sub : f->agency,
+        f->status >= 0 ? status : NULL,
+        f->procedure_code,
+        f->step_index >= 0 ? step : NULL,
+        f->assignee_sub,
+        f->channel,
+        f->due_before != 0 ? due_before : NULL,
+        f->overdue_only ? overdue_now : NULL,
+        f->after_time != 0 ? after : NULL,
+        f->after_time != 0 ? f->after_id : NULL,
+        limit,
+    };
+    res = mc_db_exec(conn, f->owner_sub != NULL ? &list_owner : &list_inbox, params);
+    if (res == NULL)
+        return store_failure(conn);
+    int rows = PQntuples(res);
+    ctx->items = calloc((size_t)rows + 1, sizeof *ctx->items);
+    if (ctx->items == NULL) {
+        PQclear(res);
+        return MC_ERR_INTERNAL;
+    }
+    for (int r = 0; r < rows; r++) {
+        row_to_dossier(res, r, &ctx->items[r]);
+        ctx->items[r].sort_micros = (int64_t)mc_db_int(res, r, N_DOSSIER_COLUMNS);
+    }
+    ctx->n = (size_t)rows;
+    PQclear(res);
+    return MC_OK;
+}
+
+mc_error store_dossier_list(mc_db_pool *pool, const struct dossier_filter *f, struct dossier **out,
+                            size_t *n)
+{
+    struct list_ctx ctx = {f, NULL, 0};
+    *out = NULL;
+    *n = 0;
+    mc_error rc = mc_db_transaction(pool, false, true, 3, list_tx, &ctx);
+    if (rc != MC_OK) {
+        if (ctx.items != NULL)
+            for (size_t i = 0; i < ctx.n; i++)
+                dossier_clear(&ctx.items[i]);
+        free(ctx.items);
+        return rc;
+    }
+    *out = ctx.items;
+    *n = ctx.n;
+    return MC_OK;
+}

@@ -1,0 +1,56 @@
+/*
+ * Applying one transition of workflow.c's table to a locked dossier: the
+ * change itself (status, clock, step, agency, outcome ...), then the row,
+ * its history entry and its event, all on the caller's transaction. Used by
+ * the action endpoints (handle_actions.c) and by the deadline watcher
+ * (watch.c), so a change made by the system is recorded exactly like one
+ * made by a person.
+ */
+#ifndef DOSSIER_TRANSITION_H
+#define DOSSIER_TRANSITION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "dossier.h"
+#include "motcua/calendar.h"
+#include "motcua/db.h"
+#include "workflow.h"
+
+/* What an action needs from outside the database, gathered before the
+   transaction (the catalogue is a network call). */
+struct action_inputs {
+    mc_calendar calendar;      /* the handling agency's, when the action moves the clock */
+    bool has_calendar;
+    int n_steps;               /* processing steps of the case */
+    json_t *procedure;         /* the filed version (submit, forward) */
+};
+
+/* Who acts: recorded in the history and the event. */
+struct transition_actor {
+    const char *sub;     /* account id, client id, or "system" */
+    const char *role;    /* citizen, officer, approver, agency_admin, service, system */
+    const char *agency;  /* NULL for citizens and the system */
+};
+
+/* The role that allowed an action (row->actors & caller's actors). */
+const char *transition_acting_role(unsigned allowed);
+
+/*
+ * Apply `row` to d (locked by the caller, revision as read) with the
+ * action's body, save it, append the history row and the event. Problems
+ * that only the current dossier reveals go to `errors` and the result is
+ * MC_ERR_VALIDATION (nothing written). MC_ERR_PRECONDITION_FAILED when the
+ * row changed meanwhile.
+ */
+mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct workflow_transition *row,
+                           const json_t *body, const struct action_inputs *in, int64_t now,
+                           unsigned supplement_days, const struct transition_actor *actor,
+                           json_t *errors);
+
+/* Record an event about d that is not a transition (overdue, due soon,
+   evaluated), with the same payload shape. */
+mc_error transition_event(mc_db_conn *conn, const struct dossier *d, const char *type,
+                          const char *action, const char *role, const json_t *details, int64_t now);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * The deadline watcher: a thread that, every WATCH_INTERVAL_SECONDS,
+ *   - stops the dossiers whose supplement deadline passed (status 5 -> 8,
+ *     through the same transition as an officer's stop, by actor "system");
+ *   - flags open dossiers about to be overdue (DUE_SOON_WORKING_HOURS of
+ *     working time left: the agency should issue an apology with a new
+ *     appointment) and those overdue, each once, with an event.
+ * Every instance may run it: each dossier is handled in its own transaction
+ * under its row lock, and a dossier another instance already handled no
+ * longer matches.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "deadlines.h"
+#include "dossier.h"
+#include "store.h"
+#include "transition.h"
+#include "motcua/log.h"
+
+#define WATCH_BATCH 200
+
+static struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, running;
+    mc_app *app;
+    struct dossier_ctx *ctx;
+} watcher = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+struct watch_tx {
+    const char *id;
+    const char *kind; /* "supplement_expired", "overdue", "due_soon" */
+    int64_t now;
+    int64_t soon;
+    struct action_inputs *in;
+    unsigned supplement_days;
+};
+
+static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
+{
+    struct watch_tx *t = arg;
+    struct dossier d;
+    mc_error rc = store_dossier_load(conn, t->id, true, &d);
+    if (rc != MC_OK)
+        return rc;
+    if (strcmp(t->kind, "supplement_expired") == 0) {
+        if (d.status != DS_SUPPLEMENT_REQUESTED || d.supplement_due_at == 0 ||
+            d.supplement_due_at >= t->now) {
+            dossier_clear(&d);
+            return MC_OK; /* supplemented meanwhile */
+        }
+        json_t *body = json_pack("{s[s]}", "reasons",
+                                 "the deadline to supplement the dossier passed");
+        json_t *errors = json_array();
+        struct transition_actor system = {"system", "system", NULL};
+        rc = transition_commit(conn, &d, workflow_find("stop"), body, t->in, t->now,
+                               t->supplement_days, &system, errors);
+        json_decref(body);
+        json_decref(errors);
+    } else {
+        bool overdue = strcmp(t->kind, "overdue") == 0;
+        bool still = workflow_status_is_open(d.status) && d.due_at != 0 &&
+                     (overdue ? d.due_at < t->now : d.due_at >= t->now && d.due_at < t->soon);
+        if (still) {
+            rc = store_watch_flag(conn, d.id, overdue);
+            if (rc == MC_OK) {
+                json_t *details = json_pack("{so}", "due_at", dossier_time_json(d.due_at));
+                rc = transition_event(conn, &d, overdue ? "dossier.dossier.overdue"
+                                                        : "dossier.dossier.due_soon",
+                                      t->kind, "system", details, t->now);
+                json_decref(details);
+            }
+        }
+    }
+    dossier_clear(&d);
+    return rc;
+}
+
+static void handle_ids(const json_t *ids, const char *kind, int64_t now, int64_t soon)
+{
+    struct action_inputs in;
+    memset(&in, 0, sizeof in);
+    size_t i;
+    const json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        struct watch_tx t = {json_string_value(id), kind, now, soon, &in,
+                             watcher.ctx->supplement_working_days};
+        mc_error rc = mc_db_transaction(mc_app_db(watcher.app), false, false, 3, watch_tx_fn, &t);
+        if (rc != MC_OK)
+            mc_log(MC_LOG_WARNING, NULL, "watch.failed", "%s: dossier %s not handled (%d)", kind,
+                   json_string_value(id), (int)rc);
+    }
+}
+
+/* One pass. Due soon is measured in calendar time (working hours x 3): the
+   flag is an early warning, not a legal deadline. */
+static void watch_once(void)
+{
+    mc_db_pool *db = mc_app_db(watcher.app);
+    int64_t now = (int64_t)time(NULL);
+    int64_t soon = now + (int64_t)watcher.ctx->due_soon_working_hours * 3 * 3600;
+    json_t *ids = NULL;
+    if (store_watch_supplement_expired(db, now, WATCH_BATCH, &ids) == MC_OK)
+        handle_ids(ids, "supplement_expired", now, soon);
+    json_decref(ids);
+    ids = NULL;
+    if (store_watch_overdue(db, now, WATCH_BATCH, &ids) == MC_OK)
+        handle_ids(ids, "overdue", now, soon);
+    json_decref(ids);
+    ids = NULL;
+    if (store_watch_due_soon(db, now, soon, WATCH_BATCH, &ids) == MC_OK)
+        handle_ids(ids, "due_soon", now, soon);
+    json_decref(ids);
+}
+
+static void *watch_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&watcher.mu);
+    while (!watcher.stop) {
+        pthread_mutex_unlock(&watcher.mu);
+        watch_once();
+        pthread_mutex_lock(&watcher.mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += watcher.ctx->watch_interval_s;
+        while (!watcher.stop &&
+               pthread_cond_timedwait(&watcher.cv, &watcher.mu, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&watcher.mu);
+    return NULL;
+}
+
+int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx)
+{
+    watcher.app = app;
+    watcher.ctx = ctx;
+    watcher.stop = false;
+    if (pthread_create(&watcher.thread, NULL, watch_main, NULL) != 0)
+        return -1;
+    watcher.running = true;
+    return 0;
+}
+
+void dossier_watch_stop(void)
+{
+    if (!watcher.running)
+        return;
+    pthread_mutex_lock(&watcher.mu);
+    watcher.stop = true;
+    pthread_cond_broadcast(&watcher.cv);
+    pthread_mutex_unlock(&watcher.mu);
+    pthread_join(watcher.thread, NULL);
+    watcher.running = false;
+}

@@ -1,0 +1,99 @@
+/*
+ * The legal lifecycle of a dossier (DOMAIN.md §3) as one transition table:
+ * from which statuses an action may be taken, the status it leads to, who may
+ * take it, what it requires and the event it emits. Every change of a
+ * dossier's status goes through workflow_check(); anything not in the table
+ * is refused with the actions that are allowed. Pure: no I/O, no state.
+ */
+#ifndef DOSSIER_WORKFLOW_H
+#define DOSSIER_WORKFLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum dossier_status {
+    DS_DRAFT = 0,                 /* ours: not yet submitted */
+    DS_SUBMITTED = 1,             /* mới đăng ký */
+    DS_RECEIVED = 2,              /* được tiếp nhận */
+    DS_REFUSED = 3,               /* không được tiếp nhận */
+    DS_PROCESSING = 4,            /* đang xử lý */
+    DS_SUPPLEMENT_REQUESTED = 5,  /* yêu cầu bổ sung giấy tờ */
+    DS_AWAITING_PAYMENT = 6,      /* yêu cầu thực hiện nghĩa vụ tài chính */
+    DS_WITHDRAWAL_REQUESTED = 7,  /* công dân yêu cầu rút hồ sơ */
+    DS_STOPPED = 8,               /* dừng xử lý */
+    DS_RESULT_READY = 9,          /* đã xử lý xong */
+    DS_RESULT_RETURNED = 10,      /* đã trả kết quả */
+};
+#define DS_COUNT 11
+
+/* Who is acting, relative to the dossier (computed by the handler from the
+   token and the dossier; several bits may be set). */
+enum workflow_actor {
+    ACTOR_OWNER = 1u << 0,        /* the citizen it belongs to */
+    ACTOR_COUNTER = 1u << 1,      /* staff of the handling agency, for a dossier filed at the counter */
+    ACTOR_OFFICER = 1u << 2,      /* officer of the handling agency */
+    ACTOR_APPROVER = 1u << 3,     /* approver of the handling agency */
+    ACTOR_AGENCY_ADMIN = 1u << 4, /* agency_admin of the handling agency */
+    ACTOR_SYSTEM = 1u << 5,       /* the deadline watcher */
+    ACTOR_SERVICE = 1u << 6,      /* a machine client with the dossier:payments scope */
+};
+
+/* Where a transition leads when it is not a fixed status. */
+#define WF_TO_SAME (-1)     /* status unchanged (apology, internal steps) */
+#define WF_TO_PREVIOUS (-2) /* back to the status the dossier had before (supplement, declined withdrawal) */
+
+/* What an action's body must carry. */
+enum workflow_needs {
+    NEED_REASONS = 1u << 0,       /* reasons: non-empty list */
+    NEED_MISSING_ITEMS = 1u << 1, /* missing_items: everything missing, listed once */
+    NEED_AGENCY = 1u << 2,        /* to_agency */
+    NEED_APPOINTMENT = 1u << 3,   /* new_appointment_at */
+    NEED_AMOUNT = 1u << 4,        /* amount (VND) */
+    NEED_RESULT = 1u << 5,        /* result {summary, document_id?} */
+    NEED_ASSIGNEE = 1u << 6,      /* assignee */
+};
+
+struct workflow_transition {
+    const char *action;    /* "receive" */
+    unsigned from;         /* bit per status (1u << status) */
+    int to;                /* a status, WF_TO_SAME or WF_TO_PREVIOUS */
+    unsigned actors;       /* enum workflow_actor bits allowed */
+    unsigned needs;        /* enum workflow_needs */
+    const char *event;     /* "dossier.dossier.received" */
+};
+
+enum workflow_verdict {
+    WF_OK = 0,
+    WF_UNKNOWN_ACTION,     /* 404 */
+    WF_NOT_FROM_STATUS,    /* 409 with the allowed actions */
+    WF_ACTOR_FORBIDDEN,    /* 403 */
+};
+
+/* The table, for documentation and tests. */
+extern const struct workflow_transition workflow_table[];
+extern const size_t workflow_table_count;
+
+/* The row of `action`, or NULL. */
+const struct workflow_transition *workflow_find(const char *action);
+
+/* May `actors` take `action` on a dossier in `status`? *row is set when the
+   action exists. An action none of the caller's kinds may ever take is
+   forbidden whatever the status; otherwise a wrong status is reported. */
+enum workflow_verdict workflow_check(const char *action, int status, unsigned actors,
+                                     const struct workflow_transition **row);
+
+/* The status an allowed transition leads to, given the status before and the
+   remembered previous status. */
+int workflow_target(const struct workflow_transition *row, int status, int previous_status);
+
+/* The actions `actors` may take now, written to out (at most cap); returns
+   how many. */
+size_t workflow_allowed(int status, unsigned actors, const char **out, size_t cap);
+
+/* "received", ... for a status; NULL when out of range. */
+const char *workflow_status_name(int status);
+
+/* Statuses with the legal clock running or paused (received and not finished). */
+bool workflow_status_is_open(int status);
+
+#endif

@@ -1,0 +1,630 @@
+/*
+ * Unit tests of the dossier service's pure logic: the transition table
+ * (services/dossier/workflow.c), dossier codes (dossier_code.c) and the
+ * clock of a dossier (deadlines.c).
+ *
+ * The transition table is checked exhaustively against an expected table
+ * written out here from DOMAIN.md §3: every action x every status x every
+ * actor kind is allowed exactly when the expected table says so. Deadlines
+ * are checked against dates computed by hand on a calendar with the
+ * 30 April / 1 May 2025 holidays.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "deadlines.h"
+#include "dossier.h"
+#include "dossier_code.h"
+#include "motcua/calendar.h"
+#include "workflow.h"
+
+/* ---- the expected transition table ---- */
+
+#define BIT(s) (1u << (s))
+#define ALL_ACTORS                                                                                 \
+    (ACTOR_OWNER | ACTOR_COUNTER | ACTOR_OFFICER | ACTOR_APPROVER | ACTOR_AGENCY_ADMIN |           \
+     ACTOR_SYSTEM | ACTOR_SERVICE)
+#define N_ACTOR_KINDS 7
+#define STAFF (ACTOR_OFFICER | ACTOR_APPROVER | ACTOR_AGENCY_ADMIN)
+#define CITIZEN (ACTOR_OWNER | ACTOR_COUNTER)
+#define INTAKE (ACTOR_OFFICER | ACTOR_AGENCY_ADMIN)
+
+struct expected_row {
+    const char *action;
+    unsigned from; /* status bits */
+    int to;
+    unsigned actors;
+    const char *event;
+};
+
+static const struct expected_row expected[] = {
+    {"submit", BIT(DS_DRAFT), DS_SUBMITTED, CITIZEN, "dossier.dossier.submitted"},
+    {"receive", BIT(DS_SUBMITTED), DS_RECEIVED, INTAKE, "dossier.dossier.received"},
+    {"refuse", BIT(DS_SUBMITTED), DS_REFUSED, INTAKE, "dossier.dossier.refused"},
+    {"request_supplement", BIT(DS_SUBMITTED) | BIT(DS_RECEIVED) | BIT(DS_PROCESSING),
+     DS_SUPPLEMENT_REQUESTED, STAFF, "dossier.dossier.supplement_requested"},
+    {"supplement", BIT(DS_SUPPLEMENT_REQUESTED), WF_TO_PREVIOUS, CITIZEN,
+     "dossier.dossier.supplement_provided"},
+    {"assign", BIT(DS_RECEIVED) | BIT(DS_PROCESSING), DS_PROCESSING, STAFF,
+     "dossier.dossier.step_changed"},
+    {"forward", BIT(DS_RECEIVED) | BIT(DS_PROCESSING), DS_PROCESSING, STAFF,
+     "dossier.dossier.step_changed"},
+    {"return_step", BIT(DS_PROCESSING), DS_PROCESSING, STAFF, "dossier.dossier.step_changed"},
+    {"transfer", BIT(DS_RECEIVED) | BIT(DS_PROCESSING), DS_PROCESSING, STAFF,
+     "dossier.dossier.transferred"},
+    {"request_payment", BIT(DS_RECEIVED) | BIT(DS_PROCESSING), DS_AWAITING_PAYMENT, STAFF,
+     "dossier.dossier.payment_requested"},
+    {"confirm_payment", BIT(DS_AWAITING_PAYMENT), DS_PROCESSING, INTAKE | ACTOR_SERVICE,
+     "dossier.dossier.payment_confirmed"},
+    {"approve", BIT(DS_PROCESSING), DS_RESULT_READY, ACTOR_APPROVER, "dossier.dossier.approved"},
+    {"reject", BIT(DS_PROCESSING), DS_RESULT_READY, ACTOR_APPROVER, "dossier.dossier.rejected"},
+    {"return_result", BIT(DS_RESULT_READY), DS_RESULT_RETURNED, INTAKE,
+     "dossier.dossier.result_returned"},
+    {"request_withdrawal",
+     BIT(DS_SUBMITTED) | BIT(DS_RECEIVED) | BIT(DS_PROCESSING) | BIT(DS_SUPPLEMENT_REQUESTED) |
+         BIT(DS_AWAITING_PAYMENT),
+     DS_WITHDRAWAL_REQUESTED, CITIZEN, "dossier.dossier.withdrawal_requested"},
+    {"confirm_withdrawal", BIT(DS_WITHDRAWAL_REQUESTED), DS_STOPPED, INTAKE,
+     "dossier.dossier.withdrawn"},
+    {"decline_withdrawal", BIT(DS_WITHDRAWAL_REQUESTED), WF_TO_PREVIOUS, INTAKE,
+     "dossier.dossier.withdrawal_declined"},
+    {"stop",
+     BIT(DS_RECEIVED) | BIT(DS_PROCESSING) | BIT(DS_SUPPLEMENT_REQUESTED) |
+         BIT(DS_AWAITING_PAYMENT),
+     DS_STOPPED, INTAKE | ACTOR_SYSTEM, "dossier.dossier.stopped"},
+    {"apologize",
+     BIT(DS_RECEIVED) | BIT(DS_PROCESSING) | BIT(DS_SUPPLEMENT_REQUESTED) |
+         BIT(DS_AWAITING_PAYMENT),
+     WF_TO_SAME, STAFF, "dossier.dossier.apology_issued"},
+};
+#define N_EXPECTED (sizeof expected / sizeof expected[0])
+
+static const struct expected_row *expected_find(const char *action)
+{
+    for (size_t i = 0; i < N_EXPECTED; i++)
+        if (strcmp(expected[i].action, action) == 0)
+            return &expected[i];
+    return NULL;
+}
+
+static bool expected_allows(const struct expected_row *e, int status, unsigned actors)
+{
+    return (e->from & BIT(status)) != 0 && (e->actors & actors) != 0;
+}
+
+/* ---- the transition table ---- */
+
+static void test_table_matches_expected(void **state)
+{
+    (void)state;
+    assert_int_equal(workflow_table_count, N_EXPECTED);
+    for (size_t i = 0; i < workflow_table_count; i++) {
+        const struct workflow_transition *t = &workflow_table[i];
+        const struct expected_row *e = expected_find(t->action);
+        if (e == NULL)
+            fail_msg("unexpected action in the table: %s", t->action);
+        assert_int_equal(t->from, e->from);
+        assert_int_equal(t->to, e->to);
+        assert_int_equal(t->actors, e->actors);
+        assert_string_equal(t->event, e->event);
+        assert_ptr_equal(workflow_find(t->action), t);
+        /* each action appears once */
+        for (size_t j = i + 1; j < workflow_table_count; j++)
+            assert_string_not_equal(t->action, workflow_table[j].action);
+        /* nothing leads to draft, and nothing starts from a final status */
+        assert_int_not_equal(t->to, DS_DRAFT);
+        assert_int_equal(t->from & (BIT(DS_REFUSED) | BIT(DS_STOPPED) | BIT(DS_RESULT_RETURNED)),
+                         0);
+    }
+}
+
+/* Every action x status x single actor kind, plus every combination of kinds. */
+static void test_check_exhaustive(void **state)
+{
+    (void)state;
+    size_t checked = 0;
+    for (size_t i = 0; i < N_EXPECTED; i++) {
+        const struct expected_row *e = &expected[i];
+        for (int status = -1; status <= DS_COUNT; status++) {
+            for (unsigned actors = 0; actors <= ALL_ACTORS; actors++) {
+                const struct workflow_transition *row = (const void *)&row;
+                enum workflow_verdict v = workflow_check(e->action, status, actors, &row);
+                assert_non_null(row);
+                assert_string_equal(row->action, e->action);
+                bool in_range = status >= 0 && status < DS_COUNT;
+                enum workflow_verdict want;
+                if ((e->actors & actors) == 0)
+                    want = WF_ACTOR_FORBIDDEN;
+                else if (!in_range || (e->from & BIT(status)) == 0)
+                    want = WF_NOT_FROM_STATUS;
+                else
+                    want = WF_OK;
+                if (v != want)
+                    fail_msg("%s from %d by actors 0x%x: verdict %d, expected %d", e->action,
+                             status, actors, (int)v, (int)want);
+                if (in_range)
+                    assert_int_equal(v == WF_OK, expected_allows(e, status, actors));
+                checked++;
+            }
+        }
+    }
+    assert_int_equal(checked, N_EXPECTED * (DS_COUNT + 2) * (ALL_ACTORS + 1));
+}
+
+static void test_check_unknown_action(void **state)
+{
+    (void)state;
+    const char *unknown[] = {"",       "Receive",  "receive ",  "delete", "create",
+                             "update", "approve2", "submitted", "overdue"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const struct workflow_transition *row = (const void *)&row;
+        assert_int_equal(workflow_check(unknown[i], DS_SUBMITTED, ALL_ACTORS, &row),
+                         WF_UNKNOWN_ACTION);
+        assert_null(row);
+        assert_null(workflow_find(unknown[i]));
+    }
+    assert_null(workflow_find(NULL));
+    assert_int_equal(workflow_check(NULL, DS_SUBMITTED, ALL_ACTORS, NULL), WF_UNKNOWN_ACTION);
+    /* row may be NULL */
+    assert_int_equal(workflow_check("receive", DS_SUBMITTED, ACTOR_OFFICER, NULL), WF_OK);
+}
+
+/* An actor kind that may never take an action is forbidden whatever the status
+   (403), even from a status the action does not leave (not 409). */
+static void test_check_forbidden_before_status(void **state)
+{
+    (void)state;
+    assert_int_equal(workflow_check("approve", DS_DRAFT, ACTOR_OFFICER, NULL), WF_ACTOR_FORBIDDEN);
+    assert_int_equal(workflow_check("approve", DS_DRAFT, ACTOR_APPROVER, NULL), WF_NOT_FROM_STATUS);
+    assert_int_equal(workflow_check("receive", DS_SUBMITTED, ACTOR_OWNER, NULL),
+                     WF_ACTOR_FORBIDDEN);
+    assert_int_equal(workflow_check("receive", DS_SUBMITTED, 0, NULL), WF_ACTOR_FORBIDDEN);
+    assert_int_equal(workflow_check("submit", DS_SUBMITTED, ACTOR_OWNER, NULL), WF_NOT_FROM_STATUS);
+    assert_int_equal(workflow_check("stop", DS_SUPPLEMENT_REQUESTED, ACTOR_SYSTEM, NULL), WF_OK);
+    assert_int_equal(workflow_check("stop", DS_SUBMITTED, ACTOR_SYSTEM, NULL), WF_NOT_FROM_STATUS);
+    assert_int_equal(workflow_check("confirm_payment", DS_AWAITING_PAYMENT, ACTOR_SERVICE, NULL),
+                     WF_OK);
+    assert_int_equal(workflow_check("confirm_payment", DS_PROCESSING, ACTOR_SERVICE, NULL),
+                     WF_NOT_FROM_STATUS);
+    /* the payment service can do nothing else */
+    for (size_t i = 0; i < workflow_table_count; i++)
+        if (strcmp(workflow_table[i].action, "confirm_payment") != 0)
+            assert_int_equal(
+                workflow_check(workflow_table[i].action, DS_PROCESSING, ACTOR_SERVICE, NULL),
+                WF_ACTOR_FORBIDDEN);
+}
+
+static void test_target(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_EXPECTED; i++) {
+        const struct workflow_transition *row = workflow_find(expected[i].action);
+        assert_non_null(row);
+        for (int status = 0; status < DS_COUNT; status++) {
+            if ((row->from & BIT(status)) == 0)
+                continue;
+            for (int prev = -1; prev < DS_COUNT; prev++) {
+                int want = expected[i].to == WF_TO_SAME       ? status
+                           : expected[i].to == WF_TO_PREVIOUS ? prev
+                                                              : expected[i].to;
+                assert_int_equal(workflow_target(row, status, prev), want);
+            }
+        }
+    }
+    /* the cases that matter in the lifecycle */
+    const struct workflow_transition *supplement = workflow_find("supplement");
+    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_SUBMITTED),
+                     DS_SUBMITTED);
+    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_PROCESSING),
+                     DS_PROCESSING);
+    const struct workflow_transition *decline = workflow_find("decline_withdrawal");
+    assert_int_equal(workflow_target(decline, DS_WITHDRAWAL_REQUESTED, DS_AWAITING_PAYMENT),
+                     DS_AWAITING_PAYMENT);
+    const struct workflow_transition *apologize = workflow_find("apologize");
+    assert_int_equal(workflow_target(apologize, DS_SUPPLEMENT_REQUESTED, DS_PROCESSING),
+                     DS_SUPPLEMENT_REQUESTED);
+    assert_int_equal(workflow_target(workflow_find("receive"), DS_SUBMITTED, -1), DS_RECEIVED);
+}
+
+static void test_allowed_lists(void **state)
+{
+    (void)state;
+    const char *out[64];
+    for (int status = -2; status <= DS_COUNT + 1; status++) {
+        for (unsigned actors = 0; actors <= ALL_ACTORS; actors++) {
+            size_t n = workflow_allowed(status, actors, out, 64);
+            size_t want = 0;
+            for (size_t i = 0; i < workflow_table_count; i++) {
+                const struct expected_row *e = expected_find(workflow_table[i].action);
+                if (status >= 0 && status < DS_COUNT && expected_allows(e, status, actors)) {
+                    /* in table order */
+                    assert_true(want < n);
+                    assert_string_equal(out[want], e->action);
+                    want++;
+                }
+            }
+            assert_int_equal(n, want);
+        }
+    }
+    /* the cap is respected */
+    const char *small[2] = {NULL, NULL};
+    size_t n = workflow_allowed(DS_PROCESSING, STAFF, small, 1);
+    assert_int_equal(n, 1);
+    assert_null(small[1]);
+    assert_int_equal(workflow_allowed(DS_PROCESSING, STAFF, small, 0), 0);
+
+    /* spot checks a reader can follow */
+    n = workflow_allowed(DS_DRAFT, ACTOR_OWNER, out, 64);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0], "submit");
+    n = workflow_allowed(DS_SUBMITTED, ACTOR_OFFICER, out, 64);
+    assert_int_equal(n, 3);
+    assert_string_equal(out[0], "receive");
+    assert_string_equal(out[1], "refuse");
+    assert_string_equal(out[2], "request_supplement");
+    n = workflow_allowed(DS_PROCESSING, ACTOR_APPROVER, out, 64);
+    /* request_supplement assign forward return_step transfer request_payment approve reject
+     * apologize */
+    assert_int_equal(n, 9);
+    assert_int_equal(workflow_allowed(DS_RESULT_RETURNED, ALL_ACTORS, out, 64), 0);
+    assert_int_equal(workflow_allowed(DS_REFUSED, ALL_ACTORS, out, 64), 0);
+    assert_int_equal(workflow_allowed(DS_STOPPED, ALL_ACTORS, out, 64), 0);
+}
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    const char *names[DS_COUNT] = {"draft",
+                                   "submitted",
+                                   "received",
+                                   "refused",
+                                   "processing",
+                                   "supplement_requested",
+                                   "awaiting_payment",
+                                   "withdrawal_requested",
+                                   "stopped",
+                                   "result_ready",
+                                   "result_returned"};
+    for (int s = 0; s < DS_COUNT; s++)
+        assert_string_equal(workflow_status_name(s), names[s]);
+    assert_null(workflow_status_name(-1));
+    assert_null(workflow_status_name(DS_COUNT));
+    for (int s = -1; s <= DS_COUNT; s++) {
+        bool open = s == DS_RECEIVED || s == DS_PROCESSING || s == DS_SUPPLEMENT_REQUESTED ||
+                    s == DS_AWAITING_PAYMENT || s == DS_WITHDRAWAL_REQUESTED;
+        assert_int_equal(workflow_status_is_open(s), open);
+    }
+}
+
+/* ---- dossier codes ---- */
+
+static void test_code_format(void **state)
+{
+    (void)state;
+    char out[DOSSIER_CODE_MAX];
+    assert_true(
+        dossier_code_format(out, sizeof out, "000.00.06.H56", (mc_date){2023, 10, 27}, 361));
+    assert_string_equal(out, "000.00.06.H56-231027-0361");
+    assert_true(dossier_code_is_valid(out));
+    assert_true(dossier_code_format(out, sizeof out, "000.00.06.H56", (mc_date){2025, 1, 5}, 1));
+    assert_string_equal(out, "000.00.06.H56-250105-0001");
+    assert_true(dossier_code_format(out, sizeof out, "000.00.06.H56", (mc_date){2025, 1, 5}, 9999));
+    assert_string_equal(out, "000.00.06.H56-250105-9999");
+    assert_true(
+        dossier_code_format(out, sizeof out, "000.00.06.H56", (mc_date){2025, 1, 5}, 10000));
+    assert_string_equal(out, "000.00.06.H56-250105-10000");
+    assert_true(dossier_code_is_valid(out));
+    assert_true(
+        dossier_code_format(out, sizeof out, "000.00.06.H56", (mc_date){2000, 12, 31}, 99999999L));
+    assert_string_equal(out, "000.00.06.H56-001231-99999999");
+    assert_true(dossier_code_is_valid(out));
+
+    /* bad inputs */
+    mc_date ok = {2025, 4, 25};
+    assert_false(dossier_code_format(out, sizeof out, "", ok, 1));
+    assert_false(dossier_code_format(out, sizeof out, NULL, ok, 1));
+    assert_false(dossier_code_format(NULL, sizeof out, "A", ok, 1));
+    assert_false(dossier_code_format(out, sizeof out, "000.00.06 H56", ok, 1));
+    assert_false(dossier_code_format(out, sizeof out, "A", (mc_date){2025, 2, 29}, 1));
+    assert_false(dossier_code_format(out, sizeof out, "A", (mc_date){2025, 13, 1}, 1));
+    assert_false(dossier_code_format(out, sizeof out, "A", (mc_date){0, 1, 1}, 1));
+    assert_false(dossier_code_format(out, sizeof out, "A", ok, 0));
+    assert_false(dossier_code_format(out, sizeof out, "A", ok, -1));
+    assert_false(dossier_code_format(out, sizeof out, "A", ok, 100000000L));
+    /* too small a buffer: "000.00.06.H56-250425-0001" is 25 characters */
+    assert_false(dossier_code_format(out, 25, "000.00.06.H56", ok, 1));
+    assert_true(dossier_code_format(out, 26, "000.00.06.H56", ok, 1));
+    assert_string_equal(out, "000.00.06.H56-250425-0001");
+}
+
+static void test_code_is_valid(void **state)
+{
+    (void)state;
+    const char *good[] = {
+        "000.00.06.H56-231027-0361", "000.00.06.H56-250425-10000", "A-250101-0001",
+        "H56_x.1-991231-12345678",   "000.00.06.H56-240229-0001",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!dossier_code_is_valid(good[i]))
+            fail_msg("should be valid: %s", good[i]);
+    const char *bad[] = {
+        NULL,
+        "",
+        "000.00.06.H56",
+        "000.00.06.H56-231027",
+        "000.00.06.H56-231027-",
+        "000.00.06.H56-231027-036",       /* 3 digits */
+        "000.00.06.H56-231027-123456789", /* 9 digits */
+        "000.00.06.H56-231027-03a1",
+        "000.00.06.H56-231027-+361",
+        "000.00.06.H56-231327-0361", /* month 13 */
+        "000.00.06.H56-231000-0361", /* day 0 */
+        "000.00.06.H56-231032-0361", /* day 32 */
+        "000.00.06.H56-2310270-0361",
+        "000.00.06.H56-23102-0361",
+        "000.00.06.H56 231027-0361",
+        "-231027-0361",
+        "000/00.06.H56-231027-0361",
+        "000.00.06.H56--231027-0361",
+        "a b-231027-0361",
+        "Hà-231027-0361",
+        "123e4567-e89b-12d3-a456-426614174000", /* a UUID */
+        "12345678-1234-1234-1234-123456789012", /* a UUID of digits */
+        "000.00.06.H56-231027-0361\n",
+        "000.00.06.H56.000.00.06.H56.000.00.06.H56.000.00.06.H56-231027-0361", /* too long */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (dossier_code_is_valid(bad[i]))
+            fail_msg("should be invalid: %s", bad[i]);
+}
+
+/* ---- deadlines ---- */
+
+/* Epoch seconds of a local (+07:00) date and time. */
+static int64_t local(int y, int mo, int d, int h, int mi)
+{
+    return mc_date_to_days((mc_date){y, mo, d}) * 86400 + h * 3600 + mi * 60 -
+           DOSSIER_UTC_OFFSET_MIN * 60;
+}
+
+/* 30 April and 1 May 2025 (Wednesday, Thursday) off. */
+static const mc_date holidays_2025[] = {{2025, 4, 30}, {2025, 5, 1}};
+
+static mc_calendar calendar(void)
+{
+    mc_calendar cal;
+    mc_calendar_init_default(&cal);
+    cal.days_off = holidays_2025;
+    cal.n_days_off = 2;
+    return cal;
+}
+
+static void dossier_init(struct dossier *d, double value, const char *unit)
+{
+    memset(d, 0, sizeof *d);
+    d->limit_value = value;
+    snprintf(d->limit_unit, sizeof d->limit_unit, "%s", unit);
+    d->pauses = json_array();
+}
+
+static void dossier_fini(struct dossier *d)
+{
+    json_decref(d->pauses);
+    d->pauses = NULL;
+}
+
+static void assert_time(int64_t got, int64_t want)
+{
+    if (got != want) {
+        char a[32], b[32];
+        mc_rfc3339_format(got, DOSSIER_UTC_OFFSET_MIN, a);
+        mc_rfc3339_format(want, DOSSIER_UTC_OFFSET_MIN, b);
+        fail_msg("got %s, expected %s", a, b);
+    }
+}
+
+static void test_deadline_start(void **state)
+{
+    (void)state;
+    mc_calendar cal = calendar();
+    struct dossier d;
+
+    /* Received Friday 25 April 2025 16:00, 3 working days (24 working hours):
+       Fri 16:00-17:00 1 h, Mon 28 8 h, Tue 29 8 h, Wed 30 and Thu 1 May off,
+       Fri 2 May 07:00-11:30 4.5 h, 13:30-16:00 2.5 h -> Fri 2 May 16:00. */
+    dossier_init(&d, 3, "working_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    assert_time(d.clock_start_at, local(2025, 4, 25, 16, 0));
+    assert_time(d.due_at, local(2025, 5, 2, 16, 0));
+    assert_time(d.appointment_at, local(2025, 5, 2, 16, 0));
+    assert_int_equal(d.paused_since, 0);
+    assert_int_equal(json_array_size(d.pauses), 0);
+    dossier_fini(&d);
+
+    /* Same-day procedure received at 16:00 (after the 15:00 cutoff): due at the
+       close of the next working day, Monday 28 April 17:00. */
+    dossier_init(&d, 0, "working_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    assert_time(d.due_at, local(2025, 4, 28, 17, 0));
+    dossier_fini(&d);
+
+    /* 5 calendar days from Fri 25 April 16:00 is Wed 30 April (off), then
+       Thu 1 May (off): due Friday 2 May 16:00. */
+    dossier_init(&d, 5, "calendar_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    assert_time(d.due_at, local(2025, 5, 2, 16, 0));
+    dossier_fini(&d);
+
+    /* 4 working hours from Tuesday 29 April 15:00: 2 h that day, then the
+       holidays, Fri 2 May 07:00 + 2 h -> 09:00. */
+    dossier_init(&d, 4, "working_hours");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 29, 15, 0)));
+    assert_time(d.due_at, local(2025, 5, 2, 9, 0));
+    dossier_fini(&d);
+
+    /* Received on Saturday 26 April: the clock starts Monday 07:00; 1 working
+       day -> Monday 17:00. */
+    dossier_init(&d, 1, "working_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 26, 10, 0)));
+    assert_time(d.due_at, local(2025, 4, 28, 17, 0));
+    dossier_fini(&d);
+
+    /* An unusable limit fails and leaves the due date unset. */
+    dossier_init(&d, 3, "fortnights");
+    assert_false(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    assert_int_equal(d.due_at, 0);
+    dossier_fini(&d);
+    dossier_init(&d, -1, "working_days");
+    assert_false(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    dossier_fini(&d);
+    dossier_init(&d, 1.5, "calendar_days");
+    assert_false(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    dossier_fini(&d);
+    /* an invalid calendar too */
+    mc_calendar broken = cal;
+    broken.n_sessions = 0;
+    dossier_init(&d, 3, "working_days");
+    assert_false(deadline_start(&d, &broken, local(2025, 4, 25, 16, 0)));
+    dossier_fini(&d);
+}
+
+static void test_deadline_pause_resume_extend(void **state)
+{
+    (void)state;
+    mc_calendar cal = calendar();
+    struct dossier d;
+    dossier_init(&d, 3, "working_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+
+    /* Paused Monday 28 April 09:00 to Tuesday 29 April 09:00: 2.5 + 3.5 + 2 = 8
+       working hours, one working day. The due date moves from Fri 2 May 16:00
+       by one working day: Fri 16:00-17:00 1 h, Mon 5 May 07:00 + 7 h -> 16:00. */
+    deadline_pause(&d, local(2025, 4, 28, 9, 0));
+    assert_time(d.paused_since, local(2025, 4, 28, 9, 0));
+    deadline_pause(&d, local(2025, 4, 28, 10, 0)); /* already paused: unchanged */
+    assert_time(d.paused_since, local(2025, 4, 28, 9, 0));
+
+    assert_true(deadline_resume(&d, &cal, local(2025, 4, 29, 9, 0), false));
+    assert_int_equal(d.paused_since, 0);
+    assert_time(d.clock_start_at, local(2025, 4, 25, 16, 0)); /* the clock keeps its start */
+    assert_int_equal(json_array_size(d.pauses), 1);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(d.pauses, 0), 0)),
+                     local(2025, 4, 28, 9, 0));
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(d.pauses, 0), 1)),
+                     local(2025, 4, 29, 9, 0));
+    assert_time(d.due_at, local(2025, 5, 5, 16, 0));
+    assert_time(d.appointment_at, local(2025, 5, 5, 16, 0)); /* the slip moves with it */
+
+    /* A second pause over the holidays only: Tue 29 April 17:00 to Fri 2 May
+       07:00 holds no working time, so nothing moves. */
+    deadline_pause(&d, local(2025, 4, 29, 17, 0));
+    assert_true(deadline_resume(&d, &cal, local(2025, 5, 2, 7, 0), false));
+    assert_int_equal(json_array_size(d.pauses), 2);
+    assert_time(d.due_at, local(2025, 5, 5, 16, 0));
+
+    /* An apology set a later appointment: extending keeps the later one. */
+    d.appointment_at = local(2025, 5, 9, 17, 0);
+    deadline_pause(&d, local(2025, 5, 2, 7, 0));
+    assert_true(deadline_resume(&d, &cal, local(2025, 5, 2, 11, 30), false)); /* 4.5 h */
+    /* 5 May 16:00 + 4.5 h: 1 h that day, Tue 6 May 07:00 + 3.5 h -> 10:30 */
+    assert_time(d.due_at, local(2025, 5, 6, 10, 30));
+    assert_time(d.appointment_at, local(2025, 5, 9, 17, 0));
+
+    /* Resuming without a pause changes nothing. */
+    assert_true(deadline_resume(&d, &cal, local(2025, 5, 2, 14, 0), false));
+    assert_int_equal(json_array_size(d.pauses), 3);
+    assert_time(d.due_at, local(2025, 5, 6, 10, 30));
+    dossier_fini(&d);
+}
+
+static void test_deadline_pause_resume_restart(void **state)
+{
+    (void)state;
+    mc_calendar cal = calendar();
+    struct dossier d;
+    dossier_init(&d, 3, "working_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    deadline_pause(&d, local(2025, 4, 28, 9, 0));
+
+    /* Restart on Tuesday 29 April 09:00: the full 3 working days again. Tue
+       09:00-17:00 6 h, (holidays), Fri 2 May 8 h, Mon 5 May 8 h, Tue 6 May
+       07:00 + 2 h -> 09:00. */
+    assert_true(deadline_resume(&d, &cal, local(2025, 4, 29, 9, 0), true));
+    assert_time(d.clock_start_at, local(2025, 4, 29, 9, 0));
+    assert_time(d.due_at, local(2025, 5, 6, 9, 0));
+    assert_time(d.appointment_at, local(2025, 5, 6, 9, 0));
+    assert_int_equal(d.paused_since, 0);
+    assert_int_equal(json_array_size(d.pauses), 0);
+    dossier_fini(&d);
+
+    /* Before reception there is no clock: pause and resume are no-ops. */
+    dossier_init(&d, 3, "working_days");
+    deadline_pause(&d, local(2025, 4, 28, 9, 0));
+    assert_int_equal(d.paused_since, 0);
+    assert_true(deadline_resume(&d, &cal, local(2025, 4, 29, 9, 0), true));
+    assert_true(deadline_resume(&d, &cal, local(2025, 4, 29, 9, 0), false));
+    assert_int_equal(d.clock_start_at, 0);
+    assert_int_equal(d.due_at, 0);
+    dossier_fini(&d);
+}
+
+static void test_supplement_due(void **state)
+{
+    (void)state;
+    mc_calendar cal = calendar();
+    /* 7 working days (56 h) from Fri 25 April 16:00: Fri 1 h, Mon 28 and Tue 29
+       (17 h), Fri 2 May (25), Mon 5 (33), Tue 6 (41), Wed 7 (49), Thu 8 May
+       07:00-11:30 (53.5), 13:30 + 2.5 h -> Thursday 8 May 16:00. */
+    assert_time(deadline_supplement_due(&cal, local(2025, 4, 25, 16, 0), 7),
+                local(2025, 5, 8, 16, 0));
+    /* 1 working day from Tuesday 29 April 10:00 -> Friday 2 May 10:00 */
+    assert_time(deadline_supplement_due(&cal, local(2025, 4, 29, 10, 0), 1),
+                local(2025, 5, 2, 10, 0));
+    mc_calendar broken = cal;
+    broken.n_sessions = 0;
+    assert_int_equal(deadline_supplement_due(&broken, local(2025, 4, 25, 16, 0), 7), 0);
+}
+
+static void test_deadline_years(void **state)
+{
+    (void)state;
+    int first = 0, last = 0;
+    deadline_years(local(2025, 4, 25, 16, 0), &first, &last);
+    assert_int_equal(first, 2025);
+    assert_int_equal(last, 2027);
+    /* the local date counts: 31 December 23:59:59 +07 is still 2025 ... */
+    deadline_years(local(2025, 12, 31, 23, 59) + 59, &first, &last);
+    assert_int_equal(first, 2025);
+    /* ... and 1 January 00:00 +07 (31 December 17:00 UTC) is 2026 */
+    deadline_years(local(2026, 1, 1, 0, 0), &first, &last);
+    assert_int_equal(first, 2026);
+    assert_int_equal(last, 2028);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_matches_expected),
+        cmocka_unit_test(test_check_exhaustive),
+        cmocka_unit_test(test_check_unknown_action),
+        cmocka_unit_test(test_check_forbidden_before_status),
+        cmocka_unit_test(test_target),
+        cmocka_unit_test(test_allowed_lists),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_code_format),
+        cmocka_unit_test(test_code_is_valid),
+        cmocka_unit_test(test_deadline_start),
+        cmocka_unit_test(test_deadline_pause_resume_extend),
+        cmocka_unit_test(test_deadline_pause_resume_restart),
+        cmocka_unit_test(test_supplement_due),
+        cmocka_unit_test(test_deadline_years),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
