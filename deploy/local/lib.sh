@@ -28,7 +28,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="identity catalogue"
+MOTCUA_SERVICES_DEFAULT="identity catalogue dossier"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -517,6 +517,13 @@ motcua_export_service_env() {
             export MOTCUA_IDENTITY_BOOTSTRAP_ADMIN_USERNAME=$MOTCUA_ADMIN_USERNAME
             export MOTCUA_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD_FILE=$MOTCUA_ADMIN_PASSWORD_FILE
             ;;
+        dossier)
+            # The catalogue over its REST API; uploaded files on the local disk.
+            export "MOTCUA_DOSSIER_CATALOGUE_URL=http://127.0.0.1:$(motcua_service_port catalogue)"
+            export MOTCUA_DOSSIER_DOCUMENT_DIR=$MOTCUA_LOCAL_DIR/documents
+            mkdir -p -- "$MOTCUA_DOSSIER_DOCUMENT_DIR"
+            export "MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS=${MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS:-5}"
+            ;;&
         *)
             # With the identity service in the stack, the others take its keys from
             # its JWKS (fetched at start, refetched on an unknown kid) instead of a

@@ -282,3 +282,6 @@ def tokens(api, admin_credentials, departments) -> Tokens:
 def admin(tokens) -> str:
     """A system_admin token, valid for at least Account.MARGIN seconds (one per module)."""
     return tokens.system_admin
+
+# The dossier tests' shared world (tests/api/dossier_support.py).
+from dossier_support import world  # noqa: E402,F401

@@ -1,0 +1,388 @@
+"""The dossier service killed with SIGKILL in the middle of a burst of writes.
+
+A burst of creations (each with an Idempotency-Key), submissions and receptions
+runs on 16 threads straight against the dossier service; part-way through, the
+service is killed with `kill -9` and then started again the way deploy/local
+starts it (same binary, arguments and environment, its pid file updated, ready
+when /readyz answers 200). Then:
+
+  - every request whose answer was lost is retried with the same Idempotency-Key:
+    it is either answered (a replay of what committed, or a first run of what did
+    not) or refused with 409 idempotency.in_progress, when the killed request
+    left its key pending (the key frees itself after a minute; waiting for that is
+    not worth the test's time, so such keys are checked to have changed nothing);
+  - in the database (read with psql as the dossier service's role): every
+    committed transition of the run's dossiers has its outbox event and every
+    event has its committed transition (history rows and outbox events match
+    one to one, per dossier, action and statuses); no event of the burst
+    describes a dossier that does not exist; each dossier's status and revision
+    agree with its history; each Idempotency-Key made at most one dossier; and
+    the day's dossier codes of the agency are exactly 1..counter (a rolled-back
+    submission gave its number back).
+
+Needs the local test stack (tests/run or deploy/local/up): MOTCUA_TEST_LOCAL_DIR
+with run/dossier.pid naming the running service, MOTCUA_TEST_PG_PORT, the
+dossier role's password in secrets/dossier.password, psql, and
+MOTCUA_TEST_SERVICE_URL_DOSSIER. Skipped otherwise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from dossier_support import API, create, submit
+from motcua_api import ApiClient, unique_suffix
+
+WORKERS = 16
+N_CREATE = 120        # creations during the burst
+N_SUBMIT = 40         # drafts made beforehand, submitted during the burst
+N_ACT = 40            # submitted dossiers made beforehand, received (or sent back) during the burst
+KILL_AFTER = 70       # answered requests before the kill
+READY_TIMEOUT = 90    # seconds; an ASan build starts slowly
+
+# outbox event types that are not transitions (no history row): the watcher's flags
+# and the evaluation
+NON_TRANSITION_EVENTS = ('dossier.dossier.overdue', 'dossier.dossier.due_soon',
+                         'dossier.dossier.evaluated')
+NON_TRANSITION_ACTIONS = ('create', 'update')
+# the event type of the burst's actions
+EVENT_OF = {'submit': 'dossier.dossier.submitted', 'receive': 'dossier.dossier.received',
+            'request_supplement': 'dossier.dossier.supplement_requested'}
+
+
+# ---------------------------------------------------------------------------
+# the service process
+
+class DossierProcess:
+    """The running dossier service of the local stack: kill it, start it again."""
+
+    def __init__(self, local_dir: str, url: str):
+        self.local_dir = local_dir
+        self.url = url
+        self.pidfile = os.path.join(local_dir, 'run', 'dossier.pid')
+        self.log = os.path.join(local_dir, 'log', 'dossier.log')
+        try:
+            with open(self.pidfile, encoding='ascii') as f:
+                self.pid = int(f.read().strip())
+            with open(f'/proc/{self.pid}/cmdline', 'rb') as f:
+                self.argv = [a.decode() for a in f.read().split(b'\0') if a]
+            with open(f'/proc/{self.pid}/environ', 'rb') as f:
+                self.env = dict(e.decode(errors='surrogateescape').split('=', 1)
+                                for e in f.read().split(b'\0') if b'=' in e)
+            self.exe = os.readlink(f'/proc/{self.pid}/exe')
+            self.cwd = os.readlink(f'/proc/{self.pid}/cwd')
+        except (OSError, ValueError) as e:
+            pytest.skip(f'cannot inspect the dossier service from {self.pidfile}: {e}')
+        if not self.argv or 'motcua-dossier' not in os.path.basename(self.argv[0]) \
+                or 'serve' not in self.argv:
+            pytest.skip(f'pid {self.pid} is not a running motcua-dossier serve: {self.argv}')
+        if self.exe.endswith(' (deleted)'):
+            pytest.skip(f'the running service binary was replaced on disk: {self.exe}')
+
+    def alive(self) -> bool:
+        try:
+            with open(f'/proc/{self.pid}/stat', encoding='ascii') as f:
+                return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not self.alive(), f'pid {self.pid} survived SIGKILL'
+
+    def start(self) -> None:
+        """Start it as deploy/local/lib.sh's motcua_service_start does (nohup setsid
+        BIN serve, output appended to the log), record the pid, wait for /readyz."""
+        with open(self.log, 'ab') as log, open(os.devnull, 'rb') as devnull:
+            p = subprocess.Popen([self.exe] + self.argv[1:], cwd=self.cwd, env=self.env,
+                                 stdin=devnull, stdout=log, stderr=log, start_new_session=True)
+        self.pid = p.pid
+        tmp = self.pidfile + '.tmp'
+        with open(tmp, 'w', encoding='ascii') as f:
+            f.write(f'{p.pid}\n')
+        os.replace(tmp, self.pidfile)
+        deadline = time.monotonic() + READY_TIMEOUT
+        last = ''
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                pytest.fail(f'the restarted dossier service exited with {p.returncode}: '
+                            f'{self._log_tail()}')
+            try:
+                r = requests.get(f'{self.url}/readyz', timeout=2)
+                if r.status_code == 200:
+                    return
+                last = f'status {r.status_code}'
+            except requests.RequestException as e:
+                last = repr(e)
+            time.sleep(0.2)
+        pytest.fail(f'the restarted dossier service is not ready after {READY_TIMEOUT} s '
+                    f'({last}): {self._log_tail()}')
+
+    def _log_tail(self) -> str:
+        try:
+            with open(self.log, 'rb') as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 3000))
+                return f.read().decode(errors='replace')
+        except OSError:
+            return '(no log)'
+
+
+def psql_json(local_dir: str, port: str, sql: str):
+    """Run one query returning a single json value as the dossier service's role."""
+    with open(os.path.join(local_dir, 'secrets', 'dossier.password'), encoding='utf-8') as f:
+        password = f.readline().rstrip('\r\n')
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='10')
+    out = subprocess.run(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-A', '-t', '-h', '127.0.0.1',
+                          '-p', port, '-U', 'motcua_dossier', '-d', 'motcua', '-c', sql],
+                         env=env, check=True, capture_output=True, text=True, timeout=60)
+    return json.loads(out.stdout.strip() or 'null')
+
+
+@pytest.fixture
+def dossier_process():
+    local_dir = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '').strip()
+    url = os.environ.get('MOTCUA_TEST_SERVICE_URL_DOSSIER', '').strip().rstrip('/')
+    port = os.environ.get('MOTCUA_TEST_PG_PORT', '').strip()
+    if not local_dir or not url or not port:
+        pytest.skip('MOTCUA_TEST_LOCAL_DIR, MOTCUA_TEST_SERVICE_URL_DOSSIER and MOTCUA_TEST_PG_PORT '
+                    'are set by tests/run (the local stack)')
+    if not os.path.exists(os.path.join(local_dir, 'secrets', 'dossier.password')):
+        pytest.skip('no secrets/dossier.password in MOTCUA_TEST_LOCAL_DIR')
+    if shutil.which('psql') is None:
+        pytest.skip('psql is not installed')
+    proc = DossierProcess(local_dir, url)
+    if not proc.alive():
+        pytest.skip(f'the dossier service (pid {proc.pid}) is not running')
+    proc.port = port  # type: ignore[attr-defined]
+    yield proc
+    if not proc.alive():  # whatever happened, leave the service running
+        proc.start()
+
+
+# ---------------------------------------------------------------------------
+# the burst
+
+class Outcome:
+    """What a request of the burst got: a response, or nothing (lost)."""
+
+    def __init__(self, kind: str, key: str, target: dict | None, body_marker: str | None = None):
+        self.kind = kind            # create | submit | receive | request_supplement
+        self.key = key              # its Idempotency-Key
+        self.target = target        # the dossier acted on (None for a creation)
+        self.marker = body_marker   # creations: the applicant address that names the key
+        self.status: int | None = None
+        self.doc: dict | None = None
+        self.sent = False
+        self.replayed = False       # answered from the stored response of an earlier attempt
+
+
+def test_kill_during_burst_loses_nothing_and_duplicates_nothing(world, spec, dossier_process):
+    proc = dossier_process
+    procedure = world.procedure(mandatory=())
+    citizen, officer = world.citizen(), world.officer
+    agency = world.agency
+    run = unique_suffix(8)
+    local = threading.local()
+
+    def client() -> ApiClient:
+        c = getattr(local, 'client', None)
+        if c is None:
+            c = local.client = ApiClient(proc.url, spec, via='service', timeout=30)
+        return c
+
+    def marked(i: str) -> dict:
+        return {'type': 'citizen', 'full_name': 'Nguyễn Văn An', 'personal_id': '001090012345',
+                'address': f'crash-test {run} {i}'}
+
+    # ---- beforehand: drafts to submit and submitted dossiers to act on
+    with ThreadPoolExecutor(WORKERS) as pool:
+        drafts = list(pool.map(
+            lambda i: create(client(), citizen, procedure, agency, applicant=marked(f'pre{i}')).doc,
+            range(N_SUBMIT + N_ACT)))
+        submitted = list(pool.map(lambda d: submit(client(), citizen, d).doc, drafts[N_SUBMIT:]))
+    drafts = drafts[:N_SUBMIT]
+    outbox_before = psql_json(proc.local_dir, proc.port, 'SELECT coalesce(max(seq), 0) FROM outbox')
+
+    tasks: list[Outcome] = []
+    for i in range(N_CREATE):
+        key = f'crash-{run}-c{i}'
+        tasks.append(Outcome('create', key, None, f'crash-test {run} {key}'))
+    for i, d in enumerate(drafts):
+        tasks.append(Outcome('submit', f'crash-{run}-s{i}', d))
+    for i, d in enumerate(submitted):
+        tasks.append(Outcome('receive' if i % 4 else 'request_supplement', f'crash-{run}-a{i}', d))
+    random.Random(run).shuffle(tasks)
+
+    def send(o: Outcome) -> None:
+        c = client()
+        h = {'Idempotency-Key': o.key}
+        try:
+            if o.kind == 'create':
+                r = create(c, citizen, procedure, agency, headers=h, expect=None,
+                           applicant=marked(o.key))
+            elif o.kind == 'submit':
+                r = submit(c, citizen, o.target, headers=h, expect=None)
+            else:
+                body = {'missing_items': ['Bản sao giấy chứng sinh']} \
+                    if o.kind == 'request_supplement' else {}
+                r = c.post(f'{API}/dossiers/{o.target["id"]}/actions/{o.kind}', token=officer,
+                           json=body, headers={**h, 'If-Match': f'"r{o.target["revision"]}"'})
+        except requests.RequestException:
+            return  # lost: the connection broke or was refused
+        o.status, o.doc = r.status_code, r.doc
+        o.replayed = r.headers.get('Idempotent-Replayed') == 'true'
+
+    killed = threading.Event()
+    answered = threading.Semaphore(0)
+
+    def worker(batch: list[Outcome]) -> None:
+        for o in batch:
+            if killed.is_set():
+                return
+            o.sent = True
+            send(o)
+            if o.status is not None:
+                answered.release()
+
+    batches = [tasks[i::WORKERS] for i in range(WORKERS)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = [pool.submit(worker, b) for b in batches]
+        for _ in range(KILL_AFTER):
+            if not answered.acquire(timeout=60):
+                break
+        killed.set()
+        proc.kill()
+        for f in futures:
+            f.result()
+
+    sent = [o for o in tasks if o.sent]
+    lost = [o for o in sent if o.status is None]
+    answered_ok = [o for o in sent if o.status is not None]
+    wrong = [(o.kind, o.status, o.doc) for o in answered_ok if o.status not in (200, 201)]
+    assert not wrong, f'requests before the kill failed: {wrong[:3]}'
+    assert len(answered_ok) >= KILL_AFTER // 2, 'the burst hardly ran before the kill'
+
+    # ---- restart, then retry what was lost with the same key
+    proc.start()
+    in_progress: list[Outcome] = []
+    for o in lost:
+        send(o)
+        assert o.status is not None, f'{o.kind} retried after the restart got no answer'
+        if o.status == 409 and (o.doc or {}).get('code') == 'idempotency.in_progress':
+            in_progress.append(o)
+            continue
+        assert o.status in (200, 201), (o.kind, o.status, o.doc)
+
+    # the service works normally after its restart
+    d = create(client(), citizen, procedure, agency, applicant=marked('after')).doc
+    submit(client(), citizen, d)
+
+    # ---- the database
+    rows = psql_json(proc.local_dir, proc.port, f"""
+        SELECT coalesce(json_agg(json_build_object(
+            'id', d.id, 'marker', d.applicant->>'address', 'status', d.status,
+            'revision', d.revision, 'code', d.code,
+            'history', (SELECT coalesce(json_agg(json_build_array(h.action, h.from_status, h.to_status)
+                                                 ORDER BY h.seq), '[]')
+                        FROM dossier_history h WHERE h.dossier_id = d.id),
+            'events', (SELECT coalesce(json_agg(json_build_array(o.data->>'action',
+                                                                 (o.data->>'from_status')::int,
+                                                                 (o.data->>'to_status')::int, o.type)
+                                                ORDER BY o.seq), '[]')
+                       FROM outbox o WHERE o.subject = 'dossiers/' || d.id::text
+                        AND o.type NOT IN {NON_TRANSITION_EVENTS!r}))), '[]')
+        FROM dossiers d WHERE d.applicant->>'address' LIKE 'crash-test {run} %'""")
+    by_id = {r['id']: r for r in rows}
+    assert len(by_id) >= N_SUBMIT + N_ACT + 1
+
+    # every committed transition has its event, every event its transition
+    for r in rows:
+        transitions = [tuple(h) for h in r['history'] if h[0] not in NON_TRANSITION_ACTIONS]
+        events = [tuple(e[:3]) for e in r['events']]
+        assert sorted(transitions) == sorted(events), \
+            f'dossier {r["id"]}: transitions {transitions} but events {r["events"]}'
+        for e in r['events']:
+            assert e[3] == EVENT_OF.get(e[0], e[3]), e
+        # the row and its history were written together
+        assert r['history'] and r['history'][0][0] == 'create'
+        assert r['status'] == r['history'][-1][2], r
+        assert r['revision'] == len(r['history']), r
+        assert (r['code'] is None) == (r['status'] == 0), r
+
+    # no event of the burst describes a change that did not commit
+    orphans = psql_json(proc.local_dir, proc.port, f"""
+        SELECT coalesce(json_agg(json_build_array(o.seq, o.type, o.subject)), '[]')
+        FROM outbox o WHERE o.seq > {int(outbox_before)} AND NOT EXISTS (
+            SELECT 1 FROM dossiers d WHERE 'dossiers/' || d.id::text = o.subject)""")
+    assert orphans == [], f'events of dossiers that do not exist: {orphans[:5]}'
+    unmatched = psql_json(proc.local_dir, proc.port, f"""
+        SELECT coalesce(json_agg(json_build_array(o.seq, o.type, o.subject)), '[]')
+        FROM outbox o WHERE o.seq > {int(outbox_before)}
+         AND o.type NOT IN {NON_TRANSITION_EVENTS!r} AND NOT EXISTS (
+            SELECT 1 FROM dossier_history h
+            WHERE 'dossiers/' || h.dossier_id::text = o.subject AND h.action = o.data->>'action'
+              AND h.from_status = (o.data->>'from_status')::int
+              AND h.to_status = (o.data->>'to_status')::int)""")
+    assert unmatched == [], f'events without their transition: {unmatched[:5]}'
+
+    # each Idempotency-Key made at most one dossier; an answered one exactly the one it named
+    per_marker: dict[str, list[str]] = {}
+    for r in rows:
+        per_marker.setdefault(r['marker'], []).append(r['id'])
+    for o in tasks:
+        if o.kind != 'create':
+            continue
+        made = per_marker.get(o.marker, [])
+        assert len(made) <= 1, f'key {o.key} made {len(made)} dossiers'
+        if o in in_progress or not o.sent:
+            assert made == [], f'key {o.key} is pending but made a dossier'
+        else:
+            assert o.status == 201 and made == [o.doc['id']], (o.key, o.status, made)
+
+    # actions: what was answered happened, what is still pending did not
+    for o in tasks:
+        if o.kind == 'create' or not o.sent:
+            continue
+        r = by_id[o.target['id']]
+        done = [h for h in r['history'] if h[0] == o.kind]
+        if o in in_progress:
+            assert done == [] and r['status'] == o.target['status'], (o.kind, r)
+        else:
+            assert o.status == 200 and len(done) == 1, (o.kind, o.status, r)
+            assert r['status'] == o.doc['status']
+    for o in tasks:
+        if o.kind == 'create' and o.status == 201:
+            assert by_id[o.doc['id']]['status'] == 0
+
+    # the day's codes of the agency: exactly 1..counter, none skipped or repeated
+    counters = psql_json(proc.local_dir, proc.port, f"""
+        SELECT coalesce(json_agg(json_build_object(
+            'day', to_char(c.day, 'YYMMDD'), 'last', c.last_value,
+            'seqs', (SELECT coalesce(json_agg(split_part(d.code, '-', 3)::int ORDER BY 1), '[]')
+                     FROM dossiers d
+                     WHERE d.code LIKE c.agency_code || '-' || to_char(c.day, 'YYMMDD') || '-%'))), '[]')
+        FROM dossier_code_counters c
+        WHERE c.agency_code = '{agency}' AND c.day >= (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - 1""")
+    assert counters, 'no code counter for the agency'
+    for c in counters:
+        assert sorted(c['seqs']) == list(range(1, c['last'] + 1)), \
+            f'codes of {c["day"]}: {len(c["seqs"])} for a counter at {c["last"]}'
+
+    replayed = sum(1 for o in lost if o.replayed)
+    print(f'crash test: {len(sent)} sent, {len(lost)} answers lost ({replayed} of them committed: '
+          f'replayed on retry; {len(in_progress)} keys still pending), {len(rows)} dossiers checked')
+
