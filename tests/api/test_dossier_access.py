@@ -1,0 +1,373 @@
+"""Who may see and do what with a dossier: every transition refused outside the
+transition table (409 with the allowed actions), actions by the wrong role (403) or by
+someone who may not see the dossier (404, as for a dossier that does not exist),
+If-Match (428, 412, and two officers at once), and the lists: a citizen's own dossiers,
+an agency's inbox with its filters and keyset pagination.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from dossier_support import API, act, create, etag_of, filed, submit, token_sub
+from motcua_api import assert_problem, error_parameters
+
+RESULT = {'summary': 'Cấp giấy khai sinh'}
+OWNER_ACTIONS = {'supplement', 'request_withdrawal'}
+APPROVER_ACTIONS = {'approve', 'reject'}
+ACTIONS = ['receive', 'refuse', 'request_supplement', 'supplement', 'assign', 'forward', 'return_step',
+           'transfer', 'request_payment', 'confirm_payment', 'approve', 'reject', 'return_result',
+           'request_withdrawal', 'confirm_withdrawal', 'decline_withdrawal', 'stop', 'apologize']
+
+# DOMAIN.md §3, written out independently of workflow.c: what may happen from each status.
+ALLOWED = {
+    1: {'receive', 'refuse', 'request_supplement', 'request_withdrawal'},
+    2: {'request_supplement', 'assign', 'forward', 'transfer', 'request_payment', 'request_withdrawal',
+        'stop', 'apologize'},
+    3: set(),
+    4: {'request_supplement', 'assign', 'forward', 'return_step', 'transfer', 'request_payment',
+        'approve', 'reject', 'request_withdrawal', 'stop', 'apologize'},
+    5: {'supplement', 'request_withdrawal', 'stop', 'apologize'},
+    6: {'confirm_payment', 'request_withdrawal', 'stop', 'apologize'},
+    7: {'confirm_withdrawal', 'decline_withdrawal'},
+    8: set(),
+    9: {'return_result'},
+    10: set(),
+}
+
+
+@pytest.fixture(scope='module')
+def code(world) -> str:
+    return world.procedure(value=2, mandatory=())
+
+
+@pytest.fixture(scope='module')
+def staff(world) -> str:
+    """An officer who is also an approver: may take every staff action of the table."""
+    return world.staff(('officer', 'approver'))
+
+
+def dossier_in(world, code: str, status: int) -> dict:
+    """A citizen's dossier brought to `status` through the API."""
+    api, officer, approver, citizen = world.api, world.officer, world.approver, world.citizen()
+    if status == 0:
+        return create(api, citizen, code, world.agency).doc
+    d = filed(world, code, documents=())
+    if status == 1:
+        return d
+    if status == 3:
+        return act(api, officer, d, 'refuse', {'reasons': ['Không thuộc thẩm quyền']}).doc
+    if status == 7:
+        return act(api, citizen, d, 'request_withdrawal', {'reasons': ['Nộp nhầm']}).doc
+    d = act(api, officer, d, 'receive').doc
+    steps = {2: [], 4: [('forward', officer, {})],
+             5: [('request_supplement', officer, {'missing_items': ['Tờ khai']})],
+             6: [('request_payment', officer, {'amount': 10000})],
+             8: [('stop', officer, {'reasons': ['Dừng']})],
+             9: [('forward', officer, {}), ('approve', approver, {'result': RESULT})],
+             10: [('forward', officer, {}), ('approve', approver, {'result': RESULT}),
+                  ('return_result', officer, {})]}[status]
+    for action, token, body in steps:
+        d = act(api, token, d, action, body).doc
+    assert d['status'] == status
+    return d
+
+
+def allowed_for(world, d: dict, token: str) -> list[str]:
+    return world.api.get(f'{API}/dossiers/{d["id"]}/actions', token=token, expect=200).doc['allowed_actions']
+
+
+# ---------------------------------------------------------------------------
+# the transition table
+
+@pytest.mark.parametrize('status', sorted(ALLOWED))
+def test_every_action_outside_the_table_is_refused(world, code, staff, status):
+    api, citizen = world.api, world.citizen()
+    d = dossier_in(world, code, status)
+    staff_allowed = allowed_for(world, d, staff)
+    owner_allowed = allowed_for(world, d, citizen)
+    before = api.get(f'{API}/dossiers/{d["id"]}/history', token=citizen, expect=200).doc['items']
+    assert set(staff_allowed) == ALLOWED[status] - OWNER_ACTIONS, staff_allowed
+    assert set(owner_allowed) == ALLOWED[status] & OWNER_ACTIONS, owner_allowed
+    for action in ACTIONS:
+        if action in ALLOWED[status]:
+            continue
+        token, expected = (citizen, owner_allowed) if action in OWNER_ACTIONS else (staff, staff_allowed)
+        doc = assert_problem(act(api, token, d, action, expect=409), 409, 'dossier.transition_not_allowed')
+        assert doc['allowed_actions'] == expected, (action, doc)
+        assert doc['status_name'] == d['status_name']
+    after = api.get(f'{API}/dossiers/{d["id"]}', token=citizen, expect=200).doc
+    assert after['revision'] == d['revision'] and after['status'] == status
+    trail = api.get(f'{API}/dossiers/{d["id"]}/history', token=citizen, expect=200).doc['items']
+    assert len(trail) == len(before)
+
+
+def test_a_draft_has_no_action_but_submit(world, code, staff):
+    api, citizen = world.api, world.citizen()
+    d = dossier_in(world, code, 0)
+    assert allowed_for(world, d, citizen) == ['submit']
+    for action in sorted(OWNER_ACTIONS):
+        doc = assert_problem(act(api, citizen, d, action, expect=409), 409, 'dossier.transition_not_allowed')
+        assert doc['allowed_actions'] == ['submit']
+    # staff do not see a citizen's draft at all
+    for action in ('receive', 'refuse', 'stop'):
+        assert_problem(act(api, staff, d, action, expect=404), 404, 'dossier.not_found')
+
+
+def test_unknown_action(world, code):
+    api, citizen = world.api, world.citizen()
+    d = dossier_in(world, code, 1)
+    for action in ('fly', 'submit', 'RECEIVE', 'evaluate'):
+        assert_problem(act(api, citizen, d, action, expect=404), 404, 'dossier.unknown_action')
+
+
+# ---------------------------------------------------------------------------
+# roles
+
+def test_actions_by_the_wrong_role(world, code, minter):
+    api = world.api
+    citizen, officer, approver = world.citizen(), world.officer, world.approver
+    agency_admin = world.agency_admin
+    processing = dossier_in(world, code, 4)
+    submitted = dossier_in(world, code, 1)
+    body = {'result': RESULT}
+    assert_problem(act(api, citizen, processing, 'approve', body, expect=403), 403, 'auth.forbidden')
+    assert_problem(act(api, officer, processing, 'approve', body, expect=403), 403, 'auth.forbidden')
+    assert_problem(act(api, agency_admin, processing, 'approve', body, expect=403), 403, 'auth.forbidden')
+    assert_problem(act(api, approver, submitted, 'receive', expect=403), 403, 'auth.forbidden')
+    assert_problem(act(api, citizen, submitted, 'receive', expect=403), 403, 'auth.forbidden')
+    assert_problem(act(api, officer, submitted, 'request_withdrawal', {'reasons': ['x']}, expect=403), 403)
+    assert 'receive' in allowed_for(world, submitted, agency_admin)
+    assert allowed_for(world, processing, approver) == ['request_supplement', 'assign', 'forward',
+                                                        'return_step', 'transfer', 'request_payment',
+                                                        'approve', 'reject', 'apologize']
+    # readers who may not act
+    for reader in (world.tokens.system_admin, minter.mint(f'kiem-toan-{uuid.uuid4()}', ['auditor'])):
+        assert api.get(f'{API}/dossiers/{processing["id"]}', token=reader, expect=200).doc['allowed_actions'] == []
+        assert_problem(act(api, reader, processing, 'stop', {'reasons': ['x']}, expect=403), 403)
+    # those who may not see it: as if it did not exist
+    other_staff = world.staff(('officer', 'approver'), world.other_agency)
+    for stranger in (world.citizen(1), other_staff):
+        assert_problem(act(api, stranger, processing, 'approve', body, expect=404), 404, 'dossier.not_found')
+        assert_problem(act(api, stranger, submitted, 'request_withdrawal', {'reasons': ['x']}, expect=404),
+                       404, 'dossier.not_found')
+    assert_problem(act(api, world.citizen(1), submitted, 'receive', expect=404), 404)
+    # nothing changed
+    for d in (processing, submitted):
+        assert api.get(f'{API}/dossiers/{d["id"]}', token=citizen, expect=200).doc['revision'] == d['revision']
+
+
+# ---------------------------------------------------------------------------
+# If-Match
+
+def test_if_match_is_required_and_checked(world, code):
+    api, officer = world.api, world.officer
+    d = dossier_in(world, code, 1)
+    url = f'{API}/dossiers/{d["id"]}/actions/receive'
+    assert_problem(api.post(url, token=officer, json={}, expect=428), 428, 'http.precondition_required')
+    r = api.post(url, token=officer, json={}, headers={'If-Match': f'"r{d["revision"] - 1}"'}, expect=412)
+    assert_problem(r, 412, 'http.precondition_failed')
+    assert r.headers.get('ETag') in (None, etag_of(d))
+    assert_problem(api.post(url, token=officer, json={}, headers={'If-Match': 'r1'}, expect=412), 412)
+    d2 = act(api, officer, d, 'receive').doc
+    assert d2['revision'] == d['revision'] + 1
+    # the ETag of the reception is now stale for the next action
+    assert_problem(act(api, officer, d2, 'forward', etag=etag_of(d), expect=412), 412)
+
+
+def test_a_retried_action_is_not_applied_twice(world, code):
+    """Idempotency-Key on an action: the retry (with the now stale If-Match) gets the
+    stored answer, the dossier changes once."""
+    api, officer = world.api, world.officer
+    d = dossier_in(world, code, 1)
+    url = f'{API}/dossiers/{d["id"]}/actions/receive'
+    headers = {'If-Match': etag_of(d), 'Idempotency-Key': str(uuid.uuid4())}
+    first = api.post(url, token=officer, json={}, headers=headers, expect=200)
+    again = api.post(url, token=officer, json={}, headers=headers, expect=200)
+    assert again.headers.get('Idempotent-Replayed') == 'true'
+    assert again.doc['revision'] == first.doc['revision'] == d['revision'] + 1
+    assert again.doc['dates']['due_at'] == first.doc['dates']['due_at']
+    items = api.get(f'{API}/dossiers/{d["id"]}/history', token=officer, expect=200).doc['items']
+    assert [h['action'] for h in items].count('receive') == 1
+    other = api.post(url, token=officer, json={'note': 'khác'}, headers=headers, expect=409)
+    assert_problem(other, 409, 'idempotency.key_reused')
+
+
+def test_only_readers_of_the_feed_read_events(world):
+    for token in (world.citizen(), world.officer, world.agency_admin):
+        assert_problem(world.api.get(f'{API}/events/dossier', token=token, params={'after': 0},
+                                     expect=403), 403)
+    assert_problem(world.api.get(f'{API}/events/dossier', expect=401), 401)
+
+
+def test_two_officers_at_once_one_wins(world, code, staff):
+    api, officer = world.api, world.officer
+    for _ in range(3):
+        d = dossier_in(world, code, 2)
+        barrier = threading.Barrier(2)
+        results: list = [None, None]
+
+        def run(i: int, token: str, assignee: str) -> None:
+            barrier.wait()
+            results[i] = act(api, token, d, 'assign', {'assignee': assignee}, expect=(200, 412))
+
+        threads = [threading.Thread(target=run, args=(0, officer, token_sub(officer))),
+                   threading.Thread(target=run, args=(1, staff, token_sub(staff)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        statuses = sorted(r.status_code for r in results)
+        assert statuses == [200, 412], statuses
+        winner = next(r for r in results if r.status_code == 200).doc
+        now = api.get(f'{API}/dossiers/{d["id"]}', token=officer, expect=200).doc
+        assert now['revision'] == d['revision'] + 1 == winner['revision']
+        assert now['processing']['assignee'] == winner['processing']['assignee']
+        items = api.get(f'{API}/dossiers/{d["id"]}/history', token=officer, expect=200).doc['items']
+        assert [h['action'] for h in items].count('assign') == 1
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+def test_no_one_reads_a_dossier_that_is_not_theirs(world, code, minter):
+    api, citizen = world.api, world.citizen()
+    d = dossier_in(world, code, 2)
+    other_citizen = world.citizen(1)
+    other_staff = world.staff(('officer',), world.other_agency)
+    for stranger in (other_citizen, other_staff):
+        for ref in (d['id'], d['code']):
+            for sub in ('', '/history', '/actions', '/evaluation', '/documents'):
+                r = api.get(f'{API}/dossiers/{ref}{sub}', token=stranger, expect=404, known_path=False)
+                assert_problem(r, 404)
+    assert api.get(f'{API}/dossiers/{d["code"]}', token=citizen, expect=200).doc['id'] == d['id']
+    assert api.get(f'{API}/dossiers/{d["code"]}', token=world.officer, expect=200).doc['id'] == d['id']
+    # made-up ids and codes are the same 404
+    for ref in (str(uuid.uuid4()), f'{world.agency}-250101-0001', 'khong-co'):
+        assert_problem(api.get(f'{API}/dossiers/{ref}', token=citizen, expect=404), 404, 'dossier.not_found')
+    assert_problem(api.get(f'{API}/dossiers/{d["id"]}', expect=401), 401)
+    # a citizen's draft is theirs alone, even for auditors
+    draft = dossier_in(world, code, 0)
+    for token in (world.officer, world.agency_admin, world.tokens.system_admin,
+                  minter.mint(f'kiem-toan-{uuid.uuid4()}', ['auditor']), other_citizen):
+        assert_problem(api.get(f'{API}/dossiers/{draft["id"]}', token=token, expect=404), 404)
+    api.get(f'{API}/dossiers/{draft["id"]}', token=citizen, expect=200)
+
+
+# ---------------------------------------------------------------------------
+# lists
+
+def walk(api, token: str, params: dict, limit: int) -> list[dict]:
+    items, cursor = [], None
+    for _ in range(200):
+        p = dict(params, limit=limit)
+        if cursor:
+            p['cursor'] = cursor
+        page = api.get(f'{API}/dossiers', token=token, params=p, expect=200).doc
+        assert len(page['items']) <= limit
+        items += page['items']
+        cursor = page['next_cursor']
+        if not cursor:
+            return items
+        assert page['items']
+    raise AssertionError('the cursor does not advance')
+
+
+@pytest.fixture(scope='module')
+def inbox(world):
+    """A procedure of its own with dossiers in known states, for exact list counts."""
+    api, officer, citizen, other = world.api, world.officer, world.citizen(), world.citizen(1)
+    code = world.procedure(value=2, mandatory=(), optional=('DS',))
+    mine = [filed(world, code, documents=()) for _ in range(5)]
+    draft = create(api, citizen, code, world.agency).doc
+    theirs = [filed(world, code, citizen=1, documents=()) for _ in range(2)]
+    counter = [submit(api, officer, create(api, officer, code, world.agency, channel='in_person').doc).doc
+               for _ in range(2)]
+    counter_draft = create(api, officer, code, world.agency, channel='in_person').doc
+    received = [act(api, officer, d, 'receive').doc for d in mine[:3]]
+    assigned = act(api, officer, received[0], 'assign', {'assignee': token_sub(officer)}).doc
+    stepped = act(api, officer, act(api, officer, received[1], 'forward').doc, 'forward').doc
+    assert stepped['processing']['step_index'] == 1
+    return {'code': code, 'mine': mine, 'draft': draft, 'theirs': theirs, 'counter': counter,
+            'counter_draft': counter_draft, 'received': received, 'assigned': assigned,
+            'stepped': stepped, 'citizen': citizen, 'other': other}
+
+
+def ids(items) -> list[str]:
+    return [i['id'] for i in items]
+
+
+def test_a_citizen_lists_only_their_own(world, inbox):
+    api = world.api
+    own = walk(api, inbox['citizen'], {'procedure': inbox['code']}, 2)
+    assert len(ids(own)) == len(set(ids(own)))
+    assert set(ids(own)) == set(ids(inbox['mine'])) | {inbox['draft']['id']}
+    everything = walk(api, inbox['citizen'], {}, 50)
+    strangers = set(ids(inbox['theirs'])) | set(ids(inbox['counter'])) | {inbox['counter_draft']['id']}
+    assert not strangers & set(ids(everything))
+    assert set(ids(walk(api, inbox['other'], {'procedure': inbox['code']}, 10))) == set(ids(inbox['theirs']))
+    r = api.get(f'{API}/dossiers', token=inbox['citizen'], params={'agency': world.agency}, expect=400)
+    assert 'agency' in error_parameters(assert_problem(r, 400))
+
+
+def test_the_agency_inbox_and_its_filters(world, inbox):
+    api, officer = world.api, world.officer
+    code = inbox['code']
+    submitted = set(ids(inbox['mine'])) | set(ids(inbox['theirs'])) | set(ids(inbox['counter']))
+
+    def listed(**params) -> set[str]:
+        found = walk(api, officer, dict(params, procedure=code), 100)
+        assert len(found) == len(set(ids(found)))
+        return set(ids(found))
+
+    everything = listed()
+    assert submitted <= everything
+    assert inbox['draft']['id'] not in everything            # a citizen's draft is not the agency's
+    assert everything - submitted <= {inbox['counter_draft']['id']}
+    assert listed(status=1) == submitted - set(ids(inbox['received']))
+    assert listed(status=2) == {inbox['received'][2]['id']}
+    assert listed(status=4) == {inbox['assigned']['id'], inbox['stepped']['id']}
+    assert listed(step=1) == {inbox['stepped']['id']}
+    assert listed(assignee='me') == {inbox['assigned']['id']}
+    assert listed(assignee=token_sub(officer)) == {inbox['assigned']['id']}
+    assert listed(channel='in_person') == set(ids(inbox['counter'])) | \
+        ({inbox['counter_draft']['id']} & everything)
+    assert listed(channel='postal') == set()
+    due = max(d['dates']['due_at'] for d in inbox['received'])
+    with_due = set(ids(inbox['received']))
+    assert listed(due_before='2100-01-01T00:00:00+07:00') == with_due
+    assert listed(due_before='2000-01-01T00:00:00+07:00') == set()
+    assert listed(due_before=due) <= with_due
+    assert listed(overdue='true') == set()
+    assert submitted <= listed(overdue='false')
+    # the other agency's inbox does not have them
+    other = world.staff(('officer',), world.other_agency)
+    assert not set(ids(walk(api, other, {'procedure': code}, 100))) & everything
+    # keyset pagination: pages of 1, 2 and 3 give the same dossiers in the same order
+    full = ids(walk(api, officer, {'procedure': code}, 100))
+    for size in (1, 2, 3):
+        assert ids(walk(api, officer, {'procedure': code}, size)) == full
+    # the summary
+    item = next(i for i in walk(api, officer, {'procedure': code, 'status': 2}, 10))
+    assert item['code'] == inbox['received'][2]['code'] and item['due_at'] == inbox['received'][2]['dates']['due_at']
+
+
+def test_list_parameters_are_checked(world, inbox):
+    api, officer = world.api, world.officer
+    for params, name in (({'status': 11}, 'status'), ({'channel': 'fax'}, 'channel'),
+                         ({'due_before': 'mai'}, 'due_before'), ({'overdue': 'yes'}, 'overdue'),
+                         ({'cursor': 'WyJ4Il0'}, 'cursor'), ({'limit': 0}, 'limit'),
+                         ({'agency': world.other_agency}, 'agency')):
+        doc = assert_problem(api.get(f'{API}/dossiers', token=officer, params=params, expect=400), 400)
+        assert name in error_parameters(doc), (params, doc)
+
+
+def test_auditors_and_administrators_name_the_agency(world, inbox, minter):
+    api = world.api
+    for token in (world.tokens.system_admin, minter.mint(f'kiem-toan-{uuid.uuid4()}', ['auditor'])):
+        doc = assert_problem(api.get(f'{API}/dossiers', token=token, expect=400), 400)
+        assert 'agency' in error_parameters(doc)
+        found = set(ids(walk(api, token, {'agency': world.agency, 'procedure': inbox['code']}, 100)))
+        assert set(ids(inbox['mine'])) <= found and inbox['draft']['id'] not in found
