@@ -30,7 +30,10 @@
 #define FEED_MAX_LIMIT 1000
 
 static char event_source[96] = "/motcua";
-static char notify_channel[80] = "outbox";
+/* Every service NOTIFYs one fixed channel with its name as the payload (the
+   channel is then a literal in LISTEN: no SQL is built from a name). A wake-up
+   meant for another service only costs a relay pass that finds nothing. */
+static char notify_payload[80] = "";
 static const mc_event_transport *transport;
 
 /* ------------------------------------------------------------------ */
@@ -39,7 +42,7 @@ static const mc_event_transport *transport;
 static const mc_db_statement insert_event = {
     "common_outbox_insert",
     "INSERT INTO outbox (type, source, subject, data) VALUES ($1, $2, $3, $4::jsonb)"
-    " RETURNING id, pg_notify($5, '')",
+    " RETURNING id, pg_notify('motcua_outbox', $5)",
     5};
 static const mc_db_statement relay_lock = {
     "common_outbox_relay_lock",
@@ -68,7 +71,7 @@ static const mc_db_statement feed_select = {
 void mc_events_init_service(const char *service_name)
 {
     snprintf(event_source, sizeof event_source, "/motcua/%s", service_name);
-    snprintf(notify_channel, sizeof notify_channel, "%s_outbox", service_name);
+    snprintf(notify_payload, sizeof notify_payload, "%s", service_name);
 }
 
 void mc_events_set_transport(const mc_event_transport *t)
@@ -82,7 +85,7 @@ mc_error mc_event_add(mc_db_conn *conn, const char *type, const char *subject, c
     char *text = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text == NULL)
         return MC_ERR_INTERNAL;
-    const char *params[5] = {type, event_source, subject, text, notify_channel};
+    const char *params[5] = {type, event_source, subject, text, notify_payload};
     PGresult *res = mc_db_exec(conn, &insert_event, params);
     free(text);
     if (res == NULL)
@@ -180,13 +183,7 @@ static PGconn *listen_connect(const char *conninfo)
         PQfinish(pg);
         return NULL;
     }
-    char *ident = PQescapeIdentifier(pg, notify_channel, strlen(notify_channel));
-    char sql[160];
-    /* The channel name is the service's own name, quoted as an identifier
-       by libpq; LISTEN takes no parameters. */
-    snprintf(sql, sizeof sql, "LISTEN %s", ident != NULL ? ident : "outbox");
-    PQfreemem(ident);
-    PGresult *res = PQexec(pg, sql);
+    PGresult *res = PQexec(pg, "LISTEN motcua_outbox");
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
