@@ -264,7 +264,8 @@ static bool prepare(mc_db_conn *c, const mc_db_statement *stmt)
     return true;
 }
 
-PGresult *mc_db_exec(mc_db_conn *c, const mc_db_statement *stmt, const char *const *params)
+static PGresult *exec_statement(mc_db_conn *c, const mc_db_statement *stmt, const char *const *params,
+                                bool plan_each_call)
 {
     c->last_error = MC_OK;
     c->sqlstate[0] = '\0';
@@ -273,12 +274,14 @@ PGresult *mc_db_exec(mc_db_conn *c, const mc_db_statement *stmt, const char *con
        and the statement retried once: nothing can have half-happened. */
     for (int attempt = 0; attempt < 2; attempt++) {
         bool idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-        if (!is_prepared(c, stmt) && !prepare(c, stmt)) {
+        if (!plan_each_call && !is_prepared(c, stmt) && !prepare(c, stmt)) {
             if (attempt == 0 && idle && PQstatus(c->pg) != CONNECTION_OK && conn_open(c->pool, c))
                 continue;
             return NULL;
         }
-        PGresult *res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+        PGresult *res = plan_each_call
+                            ? PQexecParams(c->pg, stmt->sql, stmt->nparams, NULL, params, NULL, NULL, 0)
+                            : PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
             return res;
@@ -289,6 +292,16 @@ PGresult *mc_db_exec(mc_db_conn *c, const mc_db_statement *stmt, const char *con
         return NULL;
     }
     return NULL;
+}
+
+PGresult *mc_db_exec(mc_db_conn *c, const mc_db_statement *stmt, const char *const *params)
+{
+    return exec_statement(c, stmt, params, false);
+}
+
+PGresult *mc_db_exec_planned(mc_db_conn *c, const mc_db_statement *stmt, const char *const *params)
+{
+    return exec_statement(c, stmt, params, true);
 }
 
 mc_error mc_db_last_error(const mc_db_conn *conn)

@@ -95,9 +95,6 @@ static const mc_db_statement code_sequence = {
     " RETURNING last_value",
     2};
 
-static const mc_db_statement custom_plans = {
-    "dossier_custom_plans", "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", 0};
-
 #define LIST_FILTERS                                                                             \
     " AND ($2::smallint IS NULL OR status = $2::smallint)"                                      \
     " AND ($3::text IS NULL OR procedure_code = $3)"                                            \
@@ -107,12 +104,31 @@ static const mc_db_statement custom_plans = {
     " AND ($7::bigint IS NULL OR due_at < to_timestamp($7::bigint))"                            \
     " AND ($8::bigint IS NULL OR (status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)))"
 
+/* The lists' filters are optional ("$n IS NULL OR ..."), so they are planned
+   with each call's values (mc_db_exec_planned): a cached generic plan would not
+   use the index that fits this request's filters. ORDER BY names
+   "dossiers.id": a bare "id" there would be the text output column. */
 static const mc_db_statement list_inbox = {
     "dossier_list_inbox",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
     " WHERE status > 0 AND handling_agency = $1" LIST_FILTERS
     " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
-    " ORDER BY submitted_at DESC, id DESC LIMIT $11::integer",
+    " ORDER BY submitted_at DESC, dossiers.id DESC LIMIT $11::integer",
+    11};
+
+/* The overdue filter. Overdue dossiers are the older open ones, so walking the
+   inbox from the newest (what the planner picks for LIMIT 20) would pass over
+   every recent dossier first. Here the agency's overdue dossiers are taken
+   from their own index (dossiers_inbox_open_due), then filtered and sorted:
+   the cost follows the number overdue (thousands), not the agency's size. */
+static const mc_db_statement list_inbox_overdue = {
+    "dossier_list_inbox_overdue",
+    "WITH overdue AS MATERIALIZED (SELECT id, submitted_at FROM dossiers"
+    "   WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)"
+    LIST_FILTERS " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
+    " SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
+    " (SELECT id FROM overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
+    " ORDER BY submitted_at DESC, dossiers.id DESC",
     11};
 
 static const mc_db_statement list_owner = {
@@ -120,7 +136,7 @@ static const mc_db_statement list_owner = {
     "SELECT " SUMMARY_COLUMNS ", " MICROS("created_at") " FROM dossiers"
     " WHERE owner_sub = $1" LIST_FILTERS
     " AND ($9::bigint IS NULL OR (created_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
-    " ORDER BY created_at DESC, id DESC LIMIT $11::integer",
+    " ORDER BY created_at DESC, dossiers.id DESC LIMIT $11::integer",
     11};
 /* clang-format on */
 
@@ -367,12 +383,6 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
 {
     struct list_ctx *ctx = arg;
     const struct dossier_filter *f = ctx->f;
-    /* The filters are optional ("$n IS NULL OR ..."): a generic plan would
-       not use the index that fits this request's filters. */
-    PGresult *res = mc_db_exec(conn, &custom_plans, NULL);
-    if (res == NULL)
-        return store_failure(conn);
-    PQclear(res);
     char status[8], step[16], due_before[24], overdue_now[24], after[24], limit[12];
     snprintf(status, sizeof status, "%d", f->status);
     snprintf(step, sizeof step, "%d", f->step_index);
@@ -393,7 +403,10 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
         f->after_time != 0 ? f->after_id : NULL,
         limit,
     };
-    res = mc_db_exec(conn, f->owner_sub != NULL ? &list_owner : &list_inbox, params);
+    const mc_db_statement *list = f->owner_sub != NULL ? &list_owner
+                                  : f->overdue_only      ? &list_inbox_overdue
+                                                         : &list_inbox;
+    PGresult *res = mc_db_exec_planned(conn, list, params);
     if (res == NULL)
         return store_failure(conn);
     int rows = PQntuples(res);
@@ -417,7 +430,8 @@ mc_error store_dossier_list(mc_db_pool *pool, const struct dossier_filter *f, st
     struct list_ctx ctx = {f, NULL, 0};
     *out = NULL;
     *n = 0;
-    mc_error rc = mc_db_transaction(pool, false, true, 3, list_tx, &ctx);
+    /* One statement: no transaction of its own to begin and commit. */
+    mc_error rc = mc_db_with_conn(pool, list_tx, &ctx);
     if (rc != MC_OK) {
         if (ctx.items != NULL)
             for (size_t i = 0; i < ctx.n; i++)

@@ -55,6 +55,12 @@ void mc_db_pool_stats(mc_db_pool *pool, unsigned *size, unsigned *in_use, unsign
    MC_ERR_DB_UNAVAILABLE for a broken connection, MC_ERR_CONFLICT for unique
    violations, MC_ERR_INTERNAL otherwise) and mc_db_sqlstate() gives the code. */
 PGresult *mc_db_exec(mc_db_conn *conn, const mc_db_statement *stmt, const char *const *params);
+/* The same, for a query whose best plan depends on which of its optional
+   filters ("$n IS NULL OR ...") are given: mc_db_exec prepares a statement
+   once per connection and PostgreSQL may then settle on one generic plan for
+   every call. This sends it as the unnamed statement, planned with this
+   call's values; still out-of-line parameters and one round trip. */
+PGresult *mc_db_exec_planned(mc_db_conn *conn, const mc_db_statement *stmt, const char *const *params);
 mc_error mc_db_last_error(const mc_db_conn *conn);
 const char *mc_db_sqlstate(const mc_db_conn *conn); /* "" when none */
 /* The constraint name of the last unique/foreign-key violation, or "". */
