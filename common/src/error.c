@@ -38,6 +38,8 @@ static const struct mc_error_info error_table[] = {
     {MC_ERR_DB_RETRY, 503, "server.busy", "Service busy, retry"},
     {MC_ERR_DB_TIMEOUT, 503, "server.timeout", "The operation took too long"},
     {MC_ERR_NOT_READY, 503, "server.not_ready", "Service not ready"},
+    {MC_ERR_EVENTS_POSITION_EXPIRED, 410, "events.position_expired",
+     "The events after this position are past their retention"},
     {MC_ERR_PROCEDURE_NOT_FOUND, 404, "catalogue.procedure_not_found", "Procedure not found"},
     {MC_ERR_PROCEDURE_EXISTS, 409, "catalogue.procedure_exists",
      "A procedure with this code already exists"},

@@ -49,7 +49,8 @@ static const mc_db_statement relay_lock = {
     "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.outbox_relay'))", 0};
 static const mc_db_statement relay_number = {
     "common_outbox_relay_number",
-    "WITH base AS (SELECT coalesce(max(published_seq), 0) AS b FROM outbox),"
+    "WITH base AS (SELECT greatest(coalesce(max(published_seq), 0),"
+    "                      (SELECT pruned_through FROM outbox_horizon)) AS b FROM outbox),"
     " batch AS (SELECT seq, row_number() OVER (ORDER BY seq) AS rn FROM outbox"
     "           WHERE published_seq IS NULL ORDER BY seq LIMIT " RELAY_BATCH ")"
     " UPDATE outbox o SET published_seq = base.b + batch.rn, published_at = clock_timestamp()"
@@ -64,6 +65,28 @@ static const mc_db_statement feed_select = {
     " FROM outbox WHERE published_seq > $1::bigint AND ($3::text IS NULL OR type = $3)"
     " ORDER BY published_seq LIMIT $2::integer",
     3};
+
+/* Retention: delete up to PRUNE_BATCH published events older than $1 days,
+   oldest first (by published_seq, which follows published_at), and move the
+   horizon to the last one deleted. With nothing old enough, `cut` has no row
+   and nothing is deleted (least() would ignore a NULL bound). Runs under the
+   relay lock. */
+#define PRUNE_BATCH "5000"
+static const mc_db_statement prune = {
+    "common_outbox_prune",
+    "WITH cut AS (SELECT least(o.published_seq, h.pruned_through + " PRUNE_BATCH ") AS upto"
+    "             FROM (SELECT published_seq FROM outbox"
+    "                   WHERE published_seq IS NOT NULL"
+    "                     AND published_at < now() - make_interval(days => $1::integer)"
+    "                   ORDER BY published_at DESC LIMIT 1) o, outbox_horizon h),"
+    " gone AS (DELETE FROM outbox o USING cut WHERE o.published_seq <= cut.upto"
+    "          RETURNING o.published_seq)"
+    " UPDATE outbox_horizon SET pruned_through = greatest(pruned_through, g.last)"
+    " FROM (SELECT max(published_seq) AS last, count(*) AS n FROM gone) g"
+    " WHERE g.n > 0 RETURNING g.n",
+    1};
+static const mc_db_statement horizon_select = {
+    "common_outbox_horizon", "SELECT pruned_through FROM outbox_horizon", 0};
 
 /* ------------------------------------------------------------------ */
 /* producing                                                           */
@@ -162,11 +185,52 @@ long mc_events_relay_once(mc_db_pool *db)
     return rc == MC_OK ? pass.published : -1;
 }
 
+struct prune_pass {
+    unsigned retention_days;
+    long deleted;
+};
+
+static mc_error prune_tx(mc_db_conn *conn, void *ctx)
+{
+    struct prune_pass *pass = ctx;
+    PGresult *res = mc_db_exec(conn, &relay_lock, NULL);
+    if (res == NULL)
+        return mc_db_last_error(conn);
+    PQclear(res);
+    char days[12];
+    snprintf(days, sizeof days, "%u", pass->retention_days);
+    const char *params[1] = {days};
+    res = mc_db_exec(conn, &prune, params);
+    if (res == NULL)
+        return mc_db_last_error(conn);
+    pass->deleted = PQntuples(res) > 0 ? (long)mc_db_int(res, 0, 0) : 0;
+    PQclear(res);
+    return MC_OK;
+}
+
+long mc_events_prune_once(mc_db_pool *db, unsigned retention_days)
+{
+    if (retention_days == 0)
+        return 0;
+    long total = 0;
+    for (;;) {
+        struct prune_pass pass = {retention_days, 0};
+        if (mc_db_transaction(db, false, false, 3, prune_tx, &pass) != MC_OK)
+            return -1;
+        total += pass.deleted;
+        /* Short transactions: the relay lock is not held across batches. */
+        if (pass.deleted < atol(PRUNE_BATCH))
+            return total;
+    }
+}
+
 struct relay {
     pthread_t thread;
     mc_db_pool *db;
     char *conninfo;
     unsigned poll_ms;
+    unsigned retention_days;
+    unsigned prune_interval_s;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
@@ -206,7 +270,21 @@ static void *relay_main(void *arg)
     struct relay *r = arg;
     PGconn *listen = NULL;
     long failures = 0;
+    struct timespec last_prune = {0, 0};
     while (!relay_should_stop(r)) {
+        struct timespec now_mono;
+        clock_gettime(CLOCK_MONOTONIC, &now_mono);
+        if (r->retention_days > 0 &&
+            (last_prune.tv_sec == 0 || now_mono.tv_sec - last_prune.tv_sec >= (time_t)r->prune_interval_s)) {
+            last_prune = now_mono;
+            long pruned = mc_events_prune_once(r->db, r->retention_days);
+            if (pruned > 0)
+                mc_log(MC_LOG_INFO, NULL, "events.pruned", "deleted %ld published events older than %u days",
+                       pruned, r->retention_days);
+            else if (pruned < 0)
+                mc_log(MC_LOG_WARNING, NULL, "events.prune_failed",
+                       "could not delete expired outbox events; will retry");
+        }
         long n;
         /* Drain: full batches mean more is waiting. */
         do {
@@ -250,12 +328,15 @@ static void *relay_main(void *arg)
     return NULL;
 }
 
-mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms)
+mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms,
+                               unsigned retention_days, unsigned prune_interval_s)
 {
     struct relay *r = &relay_state;
     r->db = db;
     r->conninfo = strdup(conninfo);
     r->poll_ms = poll_ms;
+    r->retention_days = retention_days;
+    r->prune_interval_s = prune_interval_s;
     r->stop = false;
     if (r->conninfo == NULL || pthread_create(&r->thread, NULL, relay_main, r) != 0) {
         free(r->conninfo);
@@ -290,13 +371,22 @@ struct feed_query {
     const char *type;
     json_t *items;
     long long last;
+    long long horizon;
 };
 
+/* One read-only snapshot: the horizon and the page agree. */
 static mc_error feed_tx(mc_db_conn *conn, void *ctx)
 {
     struct feed_query *q = ctx;
+    PGresult *res = mc_db_exec(conn, &horizon_select, NULL);
+    if (res == NULL)
+        return mc_db_last_error(conn);
+    q->horizon = PQntuples(res) > 0 ? mc_db_int(res, 0, 0) : 0;
+    PQclear(res);
+    if (q->last < q->horizon)
+        return MC_ERR_EVENTS_POSITION_EXPIRED;
     const char *params[3] = {q->after, q->limit, q->type};
-    PGresult *res = mc_db_exec(conn, &feed_select, params);
+    res = mc_db_exec(conn, &feed_select, params);
     if (res == NULL)
         return mc_db_last_error(conn);
     for (int r = 0; r < PQntuples(res); r++) {
@@ -335,8 +425,17 @@ void mc_handle_event_feed(mc_request *req)
     char after_buf[24], limit_buf[12];
     snprintf(after_buf, sizeof after_buf, "%lld", after);
     snprintf(limit_buf, sizeof limit_buf, "%u", limit);
-    struct feed_query q = {after_buf, limit_buf, type, json_array(), after};
-    mc_error rc = mc_db_with_conn(mc_request_db(req), feed_tx, &q);
+    struct feed_query q = {after_buf, limit_buf, type, json_array(), after, 0};
+    mc_error rc = mc_db_transaction(mc_request_db(req), false, true, 3, feed_tx, &q);
+    if (rc == MC_ERR_EVENTS_POSITION_EXPIRED) {
+        json_decref(q.items);
+        char detail[160];
+        snprintf(detail, sizeof detail,
+                 "events up to %lld are past their retention; resynchronise, then read from after=%lld",
+                 q.horizon, q.horizon);
+        mc_reply_problem(req, rc, detail, json_pack("{sI}", "oldest_after", (json_int_t)q.horizon));
+        return;
+    }
     if (rc != MC_OK) {
         json_decref(q.items);
         mc_reply_error(req, rc, NULL);

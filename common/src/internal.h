@@ -68,7 +68,8 @@ void mc_idem_replay_free(struct mc_idem_replay *replay);
 /* The event source and NOTIFY channel are named after the service. */
 void mc_events_init_service(const char *service_name);
 /* Start / stop the outbox relay thread (one per process). */
-mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms);
+mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms,
+                               unsigned retention_days, unsigned prune_interval_s);
 void mc_events_relay_stop(void);
 
 /* ---- Router (router.c) ---- */

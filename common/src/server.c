@@ -626,6 +626,8 @@ struct server_config {
     unsigned cache_entries;
     const char *database_url;
     unsigned events_poll_ms;
+    unsigned events_retention_days;
+    unsigned events_prune_interval_s;
     unsigned max_upload_bytes;
 };
 
@@ -650,6 +652,9 @@ static bool read_server_config(const struct mc_service *svc, struct server_confi
     ok &= mc_config_uint(name, "HTTP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 1024u * 1024 * 1024,
                          &c->max_upload_bytes);
     ok &= mc_config_uint(name, "EVENTS_POLL_MS", 500, 10, 60000, &c->events_poll_ms);
+    ok &= mc_config_uint(name, "EVENTS_RETENTION_DAYS", 90, 0, 36500, &c->events_retention_days);
+    ok &= mc_config_uint(name, "EVENTS_PRUNE_INTERVAL_SECONDS", 3600, 1, 86400,
+                         &c->events_prune_interval_s);
     ok &= mc_config_uint(name, "RESPONSE_CACHE_ENTRIES", 4096, 1, 1000000, &c->cache_entries);
     const char *model = mc_config_str(name, "HTTP_THREAD_MODEL", "pool");
     if (strcmp(model, "pool") != 0 && strcmp(model, "per_connection") != 0) {
@@ -698,7 +703,8 @@ static int serve(const struct mc_service *svc, const struct server_config *cfg, 
         return 1;
     }
     if (svc->publishes_events &&
-        mc_events_relay_start(app.db, cfg->database_url, cfg->events_poll_ms) != MC_OK) {
+        mc_events_relay_start(app.db, cfg->database_url, cfg->events_poll_ms,
+                              cfg->events_retention_days, cfg->events_prune_interval_s) != MC_OK) {
         mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not start the event relay");
         return 1;
     }

@@ -523,6 +523,9 @@ motcua_export_service_env() {
             export MOTCUA_DOSSIER_DOCUMENT_DIR=$MOTCUA_LOCAL_DIR/documents
             mkdir -p -- "$MOTCUA_DOSSIER_DOCUMENT_DIR"
             export "MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS=${MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS:-5}"
+            # Outbox retention is checked every few seconds here (hourly by default),
+            # so the retention API test does not wait.
+            export "MOTCUA_DOSSIER_EVENTS_PRUNE_INTERVAL_SECONDS=${MOTCUA_DOSSIER_EVENTS_PRUNE_INTERVAL_SECONDS:-2}"
             ;;&
         *)
             # With the identity service in the stack, the others take its keys from

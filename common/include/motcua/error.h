@@ -37,6 +37,7 @@ typedef enum mc_error {
     MC_ERR_DB_RETRY, /* serialisation failure / deadlock: the transaction runner retries */
     MC_ERR_DB_TIMEOUT,
     MC_ERR_NOT_READY,
+    MC_ERR_EVENTS_POSITION_EXPIRED,
     /* catalogue */
     MC_ERR_PROCEDURE_NOT_FOUND,
     MC_ERR_PROCEDURE_EXISTS,

@@ -62,5 +62,11 @@ void mc_handle_event_feed(mc_request *req);
    from tests or before a benchmark reads the feed. Returns the number of
    events published, or -1 on a database error. */
 long mc_events_relay_once(mc_db_pool *db);
+/* Delete published events older than `retention_days` (0 keeps everything),
+   in short batches; the relay thread does this every
+   MOTCUA_<SVC>_EVENTS_PRUNE_INTERVAL_SECONDS. A feed position behind the
+   deleted events then gets 410 events.position_expired with `oldest_after`.
+   Returns the number deleted, or -1 on a database error. */
+long mc_events_prune_once(mc_db_pool *db, unsigned retention_days);
 
 #endif
