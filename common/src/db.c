@@ -410,6 +410,33 @@ bool mc_db_bool(const PGresult *res, int r, int c)
     return !PQgetisnull(res, r, c) && PQgetvalue(res, r, c)[0] == 't';
 }
 
+json_t *mc_db_json(const PGresult *res, int r, int c)
+{
+    if (PQgetisnull(res, r, c))
+        return NULL;
+    return json_loads(PQgetvalue(res, r, c), JSON_DECODE_ANY, NULL);
+}
+
+void mc_db_copy(char *out, size_t len, const PGresult *res, int r, int c)
+{
+    const char *v = mc_db_text(res, r, c);
+    size_t n = strlen(v);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+}
+
+mc_error mc_db_failure(const mc_db_conn *conn)
+{
+    return conn->last_error != MC_OK ? conn->last_error : MC_ERR_INTERNAL;
+}
+
+bool mc_db_unique_violation(const mc_db_conn *conn)
+{
+    return strcmp(conn->sqlstate, "23505") == 0;
+}
+
 static const mc_db_statement count_migrations = {
     "common_count_migrations", "SELECT count(*) FROM schema_migrations", 0};
 

@@ -241,6 +241,27 @@ void mc_etag_for_revision(char *out, size_t out_len, const char *prefix, long lo
     snprintf(out, out_len, "\"%s%lld\"", prefix != NULL ? prefix : "", revision);
 }
 
+long long mc_if_match_revision(const mc_request *req, const char *prefix)
+{
+    const char *h = mc_header(req, "If-Match");
+    if (h == NULL)
+        return -2;
+    while (*h == ' ')
+        h++;
+    if (strcmp(h, "*") == 0)
+        return -1;
+    size_t plen = strlen(prefix);
+    if (h[0] != '"' || strncmp(h + 1, prefix, plen) != 0)
+        return -3;
+    const char *digits = h + 1 + plen;
+    char *end = NULL;
+    long long rev = strtoll(digits, &end, 10);
+    return (end != digits && end != NULL && end[0] == '"' && end[1] == '\0' && rev >= 0 &&
+            digits[0] >= '0' && digits[0] <= '9')
+               ? rev
+               : -3;
+}
+
 bool mc_require_if_match(mc_request *req, const char *current_etag)
 {
     const char *if_match = mc_header(req, "If-Match");

@@ -175,12 +175,6 @@ mc_error store_calendar_range(mc_db_pool *pool, const char *from, const char *to
 mc_error store_agencies_in_subtree_conn(mc_db_conn *conn, const char *root, const char *codes_json,
                                         bool *inside);
 
-/* Parse a JSON text column; new reference or NULL. */
-json_t *store_json_column(const PGresult *res, int row, int col);
-/* Was the last failure on conn a unique violation (23505)? */
-bool store_unique_violation(const mc_db_conn *conn);
-/* The mc_error of the last failed mc_db_exec on conn (never MC_OK). */
-mc_error store_failure(const mc_db_conn *conn);
 /* The rows of res as a JSON array of the objects in column col (each a JSON
    text), at most `limit` of them; when res has more rows, *next_keys is set by
    the caller. NULL when out of memory or a column is not valid JSON. */

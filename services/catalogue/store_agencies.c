@@ -112,7 +112,7 @@ mc_error store_agency_list(mc_db_pool *pool, const struct store_agency_filter *f
         return rc;
     PGresult *res = mc_db_exec(conn, &agency_list, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         *items = store_json_rows(res, 0, limit);
         if (*items == NULL)
@@ -127,7 +127,7 @@ mc_error store_agency_list(mc_db_pool *pool, const struct store_agency_filter *f
 
 static mc_error one_agency(const PGresult *res, json_t **out, long long *revision)
 {
-    *out = store_json_column(res, 0, 0);
+    *out = mc_db_json(res, 0, 0);
     *revision = mc_db_int(res, 0, 1);
     return *out != NULL ? MC_OK : MC_ERR_INTERNAL;
 }
@@ -142,7 +142,7 @@ mc_error store_agency_get(mc_db_pool *pool, const char *code, json_t **agency, l
         return rc;
     PGresult *res = mc_db_exec(conn, &agency_get, params);
     if (res == NULL)
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     else if (PQntuples(res) == 0)
         rc = MC_ERR_AGENCY_NOT_FOUND;
     else
@@ -158,7 +158,7 @@ static mc_error exists(mc_db_conn *conn, const char *code, bool *found)
     const char *params[] = {code};
     PGresult *res = mc_db_exec(conn, &agency_exists, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     *found = PQntuples(res) > 0;
     PQclear(res);
     return MC_OK;
@@ -170,7 +170,7 @@ mc_error store_agencies_in_subtree_conn(mc_db_conn *conn, const char *root, cons
     const char *params[] = {root, codes_json};
     PGresult *res = mc_db_exec(conn, &agencies_outside_subtree, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     *inside = mc_db_int(res, 0, 0) == 0;
     PQclear(res);
     return MC_OK;
@@ -289,7 +289,7 @@ static mc_error agency_create_tx(mc_db_conn *conn, void *p)
     PGresult *res = mc_db_exec(conn, &agency_insert, params);
     free(hours);
     if (res == NULL)
-        return store_unique_violation(conn) ? MC_ERR_AGENCY_EXISTS : store_failure(conn);
+        return mc_db_unique_violation(conn) ? MC_ERR_AGENCY_EXISTS : mc_db_failure(conn);
     rc = one_agency(res, &ctx->out, &ctx->revision);
     PQclear(res);
     return rc;
@@ -323,13 +323,13 @@ static mc_error agency_update_tx(mc_db_conn *conn, void *p)
     const char *parent = mc_json_str(ctx->agency, "parent_code", NULL);
     PGresult *res = mc_db_exec(conn, &agency_tree_lock, NULL);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
 
     const char *code_param[] = {code};
     res = mc_db_exec(conn, &agency_lock_for_update, code_param);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_ERR_AGENCY_NOT_FOUND;
@@ -361,7 +361,7 @@ static mc_error agency_update_tx(mc_db_conn *conn, void *p)
         const char *cycle_params[] = {code, parent};
         res = mc_db_exec(conn, &agency_would_cycle, cycle_params);
         if (res == NULL)
-            return store_failure(conn);
+            return mc_db_failure(conn);
         bool cycle = mc_db_bool(res, 0, 0);
         PQclear(res);
         if (cycle) {
@@ -391,7 +391,7 @@ static mc_error agency_update_tx(mc_db_conn *conn, void *p)
     res = mc_db_exec(conn, &agency_update, params);
     free(hours);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_ERR_PRECONDITION_FAILED;

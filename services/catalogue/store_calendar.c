@@ -52,9 +52,9 @@ mc_error store_calendar_year(mc_db_pool *pool, int year, json_t **out)
         return rc;
     PGresult *res = mc_db_exec(conn, &calendar_year, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
-        *out = store_json_column(res, 0, 0);
+        *out = mc_db_json(res, 0, 0);
         if (*out == NULL)
             rc = MC_ERR_INTERNAL;
     }
@@ -75,9 +75,9 @@ mc_error store_calendar_put(mc_db_pool *pool, const char *date, const char *kind
         return rc;
     PGresult *res = mc_db_exec(conn, &calendar_put, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
-        *out = store_json_column(res, 0, 0);
+        *out = mc_db_json(res, 0, 0);
         *created = mc_db_bool(res, 0, 1);
         if (*out == NULL)
             rc = MC_ERR_INTERNAL;
@@ -96,7 +96,7 @@ mc_error store_calendar_delete(mc_db_pool *pool, const char *date)
         return rc;
     PGresult *res = mc_db_exec(conn, &calendar_delete, params);
     if (res == NULL)
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     else if (strcmp(PQcmdTuples(res), "0") == 0)
         rc = MC_ERR_NOT_FOUND;
     PQclear(res);
@@ -117,7 +117,7 @@ mc_error store_calendar_range(mc_db_pool *pool, const char *from, const char *to
         return rc;
     PGresult *res = mc_db_exec(conn, &calendar_range, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         size_t n = (size_t)PQntuples(res);
         /* calloc(n + 1) so an empty range still gives valid pointers. */

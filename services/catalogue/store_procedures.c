@@ -182,7 +182,7 @@ mc_error store_procedure_search(mc_db_pool *pool, const struct store_procedure_f
         return rc;
     PGresult *res = mc_db_exec(conn, search ? &procedure_search : &procedure_browse, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         *items = store_json_rows(res, 0, limit);
         if (*items == NULL) {
@@ -269,7 +269,7 @@ void store_version_clear(struct store_version *v)
 static mc_error version_from_row(const PGresult *res, int row, struct store_version *out)
 {
     store_version_clear(out);
-    json_t *body = store_json_column(res, row, 0);
+    json_t *body = mc_db_json(res, row, 0);
     if (!json_is_object(body)) {
         json_decref(body);
         return MC_ERR_INTERNAL;
@@ -299,7 +299,7 @@ static mc_error read_version(mc_db_conn *conn, const mc_db_statement *stmt,
 {
     PGresult *res = mc_db_exec(conn, stmt, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     mc_error rc = PQntuples(res) == 0 ? missing : version_from_row(res, 0, out);
     PQclear(res);
     return rc;
@@ -345,7 +345,7 @@ mc_error store_procedure_draft(mc_db_pool *pool, const char *code, struct store_
         return rc;
     PGresult *res = mc_db_exec(conn, &procedure_draft_get, params);
     if (res == NULL)
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     else if (PQntuples(res) == 0)
         rc = MC_ERR_PROCEDURE_NOT_FOUND;
     else if (mc_db_is_null(res, 0, 0))
@@ -374,7 +374,7 @@ mc_error store_procedure_versions(mc_db_pool *pool, const char *code, bool with_
         return rc;
     PGresult *res = mc_db_exec(conn, &procedure_published, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         *exists = PQntuples(res) > 0 && (with_draft || mc_db_bool(res, 0, 0));
         PQclear(res);
@@ -382,7 +382,7 @@ mc_error store_procedure_versions(mc_db_pool *pool, const char *code, bool with_
         if (*exists) {
             res = mc_db_exec(conn, &procedure_version_list, params);
             if (res == NULL) {
-                rc = store_failure(conn);
+                rc = mc_db_failure(conn);
             } else {
                 *items = store_json_rows(res, 0, limit);
                 if (*items == NULL)
@@ -406,7 +406,7 @@ static mc_error latest_writable(mc_db_conn *conn, const char *code, const char *
     const char *params[] = {code};
     PGresult *res = mc_db_exec(conn, &procedure_latest_agencies, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     mc_error rc = MC_OK;
     if (PQntuples(res) == 0 || mc_db_is_null(res, 0, 0))
         rc = MC_ERR_PROCEDURE_NOT_FOUND;
@@ -565,7 +565,7 @@ static mc_error exec_simple(mc_db_conn *conn, const mc_db_statement *stmt,
 {
     PGresult *res = mc_db_exec(conn, stmt, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (affected != NULL)
         *affected = atoi(PQcmdTuples(res));
     PQclear(res);
@@ -580,7 +580,7 @@ static mc_error missing_refs(mc_db_conn *conn, const char *sector, const char *a
     const char *params[] = {sector, agencies_json};
     PGresult *res = mc_db_exec(conn, &procedure_missing_refs, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     int n = PQntuples(res);
     for (int r = 0; r < n; r++) {
         if (mc_db_is_null(res, r, 0)) {
@@ -671,7 +671,7 @@ static mc_error create_tx(mc_db_conn *conn, void *p)
     const char *code_param[] = {ctx->code};
     PGresult *res = mc_db_exec(conn, &procedure_insert, code_param);
     if (res == NULL)
-        return store_unique_violation(conn) ? MC_ERR_PROCEDURE_EXISTS : store_failure(conn);
+        return mc_db_unique_violation(conn) ? MC_ERR_PROCEDURE_EXISTS : mc_db_failure(conn);
     PQclear(res);
     const char *params[] = {ctx->code, "1", ctx->doc_text, ctx->created_by};
     if ((rc = exec_simple(conn, &version_insert_draft, params, NULL)) != MC_OK)
@@ -694,7 +694,7 @@ static mc_error lock_procedure(mc_db_conn *conn, const char *code, struct proc_s
     const char *params[] = {code};
     PGresult *res = mc_db_exec(conn, &procedure_lock, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_ERR_PROCEDURE_NOT_FOUND;

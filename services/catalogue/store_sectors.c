@@ -71,7 +71,7 @@ mc_error store_sector_list(mc_db_pool *pool, const char *after_code, unsigned li
     if (rc != MC_OK)
         return rc;
     PGresult *res = mc_db_exec(conn, &sector_list, params);
-    rc = res == NULL ? store_failure(conn) : page_from(res, limit, items, next_keys);
+    rc = res == NULL ? mc_db_failure(conn) : page_from(res, limit, items, next_keys);
     PQclear(res);
     mc_db_release(pool, conn);
     return rc;
@@ -80,7 +80,7 @@ mc_error store_sector_list(mc_db_pool *pool, const char *after_code, unsigned li
 /* One-row result (json, revision) into *out / *revision. */
 static mc_error one_sector(const PGresult *res, json_t **out, long long *revision)
 {
-    *out = store_json_column(res, 0, 0);
+    *out = mc_db_json(res, 0, 0);
     *revision = mc_db_int(res, 0, 1);
     return *out != NULL ? MC_OK : MC_ERR_INTERNAL;
 }
@@ -95,7 +95,7 @@ mc_error store_sector_get(mc_db_pool *pool, const char *code, json_t **sector, l
         return rc;
     PGresult *res = mc_db_exec(conn, &sector_get, params);
     if (res == NULL)
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     else if (PQntuples(res) == 0)
         rc = MC_ERR_SECTOR_NOT_FOUND;
     else
@@ -117,7 +117,7 @@ mc_error store_sector_create(mc_db_pool *pool, const json_t *sector, json_t **ou
         return rc;
     PGresult *res = mc_db_exec(conn, &sector_insert, params);
     if (res == NULL)
-        rc = store_unique_violation(conn) ? MC_ERR_SECTOR_EXISTS : store_failure(conn);
+        rc = mc_db_unique_violation(conn) ? MC_ERR_SECTOR_EXISTS : mc_db_failure(conn);
     else
         rc = one_sector(res, out, revision);
     PQclear(res);
@@ -143,13 +143,13 @@ static mc_error sector_update_tx(mc_db_conn *conn, void *p)
                             ctx->expected};
     PGresult *res = mc_db_exec(conn, &sector_update, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     mc_error rc = MC_OK;
     if (PQntuples(res) == 0) {
         PQclear(res);
         res = mc_db_exec(conn, &sector_exists, params);
         if (res == NULL)
-            return store_failure(conn);
+            return mc_db_failure(conn);
         rc = PQntuples(res) == 0 ? MC_ERR_SECTOR_NOT_FOUND : MC_ERR_PRECONDITION_FAILED;
         PQclear(res);
         return rc;
@@ -161,7 +161,7 @@ static mc_error sector_update_tx(mc_db_conn *conn, void *p)
     const char *refresh[] = {code, name};
     res = mc_db_exec(conn, &sector_refresh_search, refresh);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     return MC_OK;
 }

@@ -73,25 +73,6 @@ static void client_etag(char *out, size_t len, long long revision)
     mc_etag_for_revision(out, len, "c", revision);
 }
 
-/* The revision an If-Match header names: -1 for "*", -2 when the header is
-   missing, -3 when it names no revision this service produced (a 412).
-   As handle_staff.c reads it, with the clients' ETag prefix. */
-static long long if_match_revision(const mc_request *req)
-{
-    const char *h = mc_header(req, "If-Match");
-    if (h == NULL)
-        return -2;
-    while (*h == ' ')
-        h++;
-    if (strcmp(h, "*") == 0)
-        return -1;
-    if (strncmp(h, "\"c", 2) != 0)
-        return -3;
-    char *end = NULL;
-    long long rev = strtoll(h + 2, &end, 10);
-    return (end != h + 2 && end != NULL && end[0] == '"' && end[1] == '\0' && rev >= 0) ? rev : -3;
-}
-
 /* The {client_id} of the path, or NULL after answering 404 (a value that
    is no client id names no client). Borrowed from the request. */
 static const char *path_client_id(mc_request *req)
@@ -251,7 +232,7 @@ void handle_client_update(mc_request *req)
     struct store_who who;
     who_of(req, actor, address, &who);
     json_t *out = NULL;
-    long long expected = if_match_revision(req), revision = 0;
+    long long expected = mc_if_match_revision(req, "c"), revision = 0;
     /* A header naming no revision of ours can never match: 412 (after the
        existence check, which the store performs first). */
     mc_error rc = store_client_update(mc_request_db(req), id, expected == -3 ? LLONG_MAX : expected,
@@ -286,7 +267,7 @@ void handle_client_rotate_secret(mc_request *req)
     struct store_who who;
     who_of(req, actor, address, &who);
     json_t *out = NULL;
-    long long expected = if_match_revision(req), revision = 0;
+    long long expected = mc_if_match_revision(req, "c"), revision = 0;
     if (expected == -2)
         expected = -1;
     mc_error rc = store_client_update(mc_request_db(req), id, expected == -3 ? LLONG_MAX : expected,

@@ -122,24 +122,6 @@ void handle_staff_create(mc_request *req)
     mc_reply_created(req, out, NULL, NULL);
 }
 
-/* The revision an If-Match header names: -1 for "*", -2 when the header is
-   missing, -3 when it names no revision this service produced (a 412). */
-static long long if_match_revision(const mc_request *req)
-{
-    const char *h = mc_header(req, "If-Match");
-    if (h == NULL)
-        return -2;
-    while (*h == ' ')
-        h++;
-    if (strcmp(h, "*") == 0)
-        return -1;
-    if (strncmp(h, "\"s", 2) != 0)
-        return -3;
-    char *end = NULL;
-    long long rev = strtoll(h + 2, &end, 10);
-    return (end != h + 2 && end != NULL && end[0] == '"' && end[1] == '\0' && rev >= 0) ? rev : -3;
-}
-
 static void staff_etag(char *out, size_t len, long long revision)
 {
     mc_etag_for_revision(out, len, "s", revision);
@@ -196,7 +178,7 @@ void handle_staff_update(mc_request *req)
     struct store_who who;
     who_of(req, actor, address, &who);
     json_t *out = NULL;
-    long long expected = if_match_revision(req), revision = 0;
+    long long expected = mc_if_match_revision(req, "s"), revision = 0;
     /* A header naming no revision of ours can never match: 412 (after the
        scope checks, which the store performs first). */
     mc_error rc = store_staff_update(mc_request_db(req), id, own, expected == -3 ? LLONG_MAX : expected,

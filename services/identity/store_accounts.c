@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_util.h"
+#include "store.h"
 
 /* clang-format off */
 #define ACCOUNT_JSON                                                                             \
@@ -65,10 +65,10 @@ static mc_error citizen_tx(mc_db_conn *conn, void *p)
                             ctx->c->date_of_birth, ctx->c->email, ctx->c->password_hash};
     PGresult *res = mc_db_exec(conn, &citizen_insert, params);
     if (res == NULL)
-        return store_unique_violation(conn) ? MC_ERR_IDENTITY_ACCOUNT_EXISTS : store_failure(conn);
-    ctx->out = store_json_column(res, 0, 0);
+        return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_ACCOUNT_EXISTS : mc_db_failure(conn);
+    ctx->out = mc_db_json(res, 0, 0);
     char id[40];
-    store_copy(id, sizeof id, res, 0, 1);
+    mc_db_copy(id, sizeof id, res, 0, 1);
     PQclear(res);
     if (ctx->out == NULL)
         return MC_ERR_INTERNAL;
@@ -98,10 +98,10 @@ mc_error store_account_get(mc_db_pool *pool, const char *id, json_t **out)
         return rc;
     PGresult *res = mc_db_exec(conn, &account_get, params);
     if (res == NULL)
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     else if (PQntuples(res) == 0)
         rc = MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
-    else if ((*out = store_json_column(res, 0, 0)) == NULL)
+    else if ((*out = mc_db_json(res, 0, 0)) == NULL)
         rc = MC_ERR_INTERNAL;
     PQclear(res);
     mc_db_release(pool, conn);
@@ -117,11 +117,11 @@ mc_error store_account_password_hash(mc_db_pool *pool, const char *id, char *has
         return rc;
     PGresult *res = mc_db_exec(conn, &account_hash, params);
     if (res == NULL)
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     else if (PQntuples(res) == 0)
         rc = MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
     else
-        store_copy(hash, len, res, 0, 0);
+        mc_db_copy(hash, len, res, 0, 0);
     PQclear(res);
     mc_db_release(pool, conn);
     return rc;
@@ -138,14 +138,14 @@ static mc_error password_tx(mc_db_conn *conn, void *p)
     const char *params[] = {ctx->id, ctx->hash};
     PGresult *res = mc_db_exec(conn, &account_set_password, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     bool updated = strcmp(PQcmdTuples(res), "1") == 0;
     PQclear(res);
     if (!updated)
         return MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
     res = mc_db_exec(conn, &account_revoke_tokens, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     return store_audit_conn(conn, ctx->who, "password_changed", ctx->id, NULL);
 }
@@ -176,13 +176,13 @@ mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, con
         return rc;
     PGresult *res = mc_db_exec(conn, &login_lookup, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else if (PQntuples(res) == 1) {
         out->found = true;
-        store_copy(out->id, sizeof out->id, res, 0, 0);
-        store_copy(out->hash, sizeof out->hash, res, 0, 1);
-        store_copy(out->roles_json, sizeof out->roles_json, res, 0, 2);
-        store_copy(out->agency, sizeof out->agency, res, 0, 3);
+        mc_db_copy(out->id, sizeof out->id, res, 0, 0);
+        mc_db_copy(out->hash, sizeof out->hash, res, 0, 1);
+        mc_db_copy(out->roles_json, sizeof out->roles_json, res, 0, 2);
+        mc_db_copy(out->agency, sizeof out->agency, res, 0, 3);
     }
     PQclear(res);
     mc_db_release(pool, conn);

@@ -2,7 +2,7 @@
  * Store: the audit trail. Written inside the transaction of the change it
  * records, so an audited change cannot commit without its event.
  */
-#include "store_util.h"
+#include "store.h"
 
 static const mc_db_statement audit_insert = {
     "identity_audit_insert",
@@ -16,7 +16,7 @@ mc_error store_audit_conn(mc_db_conn *conn, const struct store_who *who, const c
     const char *params[] = {who->actor, action, subject, who->address, detail_json};
     PGresult *res = mc_db_exec(conn, &audit_insert, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     return MC_OK;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_util.h"
+#include "store.h"
 
 /* clang-format off */
 /* The read shape: never the secret hash. */
@@ -76,12 +76,12 @@ mc_error store_client_lookup(mc_db_pool *pool, const char *client_id,
         return rc;
     PGresult *res = mc_db_exec(conn, &client_lookup, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else if (PQntuples(res) == 1) {
         out->found = true;
-        store_copy(out->hash, sizeof out->hash, res, 0, 0);
-        store_copy(out->scopes, sizeof out->scopes, res, 0, 1);
-        store_copy(out->agency, sizeof out->agency, res, 0, 2);
+        mc_db_copy(out->hash, sizeof out->hash, res, 0, 0);
+        mc_db_copy(out->scopes, sizeof out->scopes, res, 0, 1);
+        mc_db_copy(out->agency, sizeof out->agency, res, 0, 2);
     }
     PQclear(res);
     mc_db_release(pool, conn);
@@ -117,8 +117,8 @@ static mc_error client_tx(mc_db_conn *conn, void *p)
     ctx->out = NULL;
     PGresult *res = mc_db_exec(conn, &client_insert, ctx->params);
     if (res == NULL)
-        return store_failure(conn);
-    ctx->out = store_json_column(res, 0, 0);
+        return mc_db_failure(conn);
+    ctx->out = mc_db_json(res, 0, 0);
     ctx->revision = mc_db_int(res, 0, 1);
     PQclear(res);
     if (ctx->out == NULL)
@@ -154,11 +154,11 @@ mc_error store_client_get(mc_db_pool *pool, const char *client_id, json_t **out,
     const char *params[] = {client_id};
     PGresult *res = mc_db_exec(conn, &client_get, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else if (PQntuples(res) == 0) {
         rc = MC_ERR_IDENTITY_CLIENT_NOT_FOUND;
     } else {
-        *out = store_json_column(res, 0, 0);
+        *out = mc_db_json(res, 0, 0);
         *revision = mc_db_int(res, 0, 1);
         rc = *out != NULL ? MC_OK : MC_ERR_INTERNAL;
     }
@@ -181,12 +181,12 @@ mc_error store_client_list(mc_db_pool *pool, const char *agency, const char *aft
         return rc;
     PGresult *res = mc_db_exec(conn, &client_list, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         json_t *list = json_array();
         int n = PQntuples(res);
         for (int r = 0; list != NULL && r < n && (unsigned)r < limit; r++)
-            json_array_append_new(list, store_json_column(res, r, 0));
+            json_array_append_new(list, mc_db_json(res, r, 0));
         if (list == NULL)
             rc = MC_ERR_INTERNAL;
         else if ((unsigned)n > limit)
@@ -246,13 +246,13 @@ static mc_error client_update_tx(mc_db_conn *conn, void *p)
     const char *id_param[] = {ctx->client_id};
     PGresult *res = mc_db_exec(conn, &client_lock, id_param);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_ERR_IDENTITY_CLIENT_NOT_FOUND;
     }
     char *old_name = strdup(mc_db_text(res, 0, 0));
-    json_t *old_scopes = store_json_column(res, 0, 1);
+    json_t *old_scopes = mc_db_json(res, 0, 1);
     bool was_disabled = mc_db_bool(res, 0, 2);
     long long revision = mc_db_int(res, 0, 3);
     PQclear(res);
@@ -271,9 +271,9 @@ static mc_error client_update_tx(mc_db_conn *conn, void *p)
     if (res == NULL) {
         free(old_name);
         json_decref(old_scopes);
-        return store_failure(conn);
+        return mc_db_failure(conn);
     }
-    ctx->out = store_json_column(res, 0, 0);
+    ctx->out = mc_db_json(res, 0, 0);
     ctx->new_revision = mc_db_int(res, 0, 1);
     PQclear(res);
     mc_error rc = ctx->out != NULL && old_name != NULL

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_util.h"
+#include "store.h"
 
 /* clang-format off */
 #define STAFF_JSON                                                                               \
@@ -70,10 +70,10 @@ static mc_error staff_create_tx(mc_db_conn *conn, void *p)
                             s->roles_json, s->email,     s->password_hash};
     PGresult *res = mc_db_exec(conn, &staff_insert, params);
     if (res == NULL)
-        return store_unique_violation(conn) ? MC_ERR_IDENTITY_USERNAME_TAKEN : store_failure(conn);
-    ctx->out = store_json_column(res, 0, 0);
+        return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_USERNAME_TAKEN : mc_db_failure(conn);
+    ctx->out = mc_db_json(res, 0, 0);
     char id[40];
-    store_copy(id, sizeof id, res, 0, 1);
+    mc_db_copy(id, sizeof id, res, 0, 1);
     PQclear(res);
     if (ctx->out == NULL)
         return MC_ERR_INTERNAL;
@@ -116,14 +116,14 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
     const char *id_param[] = {ctx->id};
     PGresult *res = mc_db_exec(conn, &staff_lock, id_param);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_ERR_IDENTITY_STAFF_NOT_FOUND;
     }
     bool outside = ctx->admin_agency != NULL &&
                    strcmp(mc_db_text(res, 0, 0), ctx->admin_agency) != 0;
-    json_t *old_roles = store_json_column(res, 0, 1);
+    json_t *old_roles = mc_db_json(res, 0, 1);
     bool was_disabled = mc_db_bool(res, 0, 2);
     long long revision = mc_db_int(res, 0, 3);
     PQclear(res);
@@ -141,9 +141,9 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
     res = mc_db_exec(conn, &staff_update, params);
     if (res == NULL) {
         json_decref(old_roles);
-        return store_failure(conn);
+        return mc_db_failure(conn);
     }
-    ctx->out = store_json_column(res, 0, 0);
+    ctx->out = mc_db_json(res, 0, 0);
     ctx->new_revision = mc_db_int(res, 0, 1);
     PQclear(res);
     if (ctx->out == NULL) {
@@ -166,7 +166,7 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
     if (rc == MC_OK && ctx->disabled == 1 && !was_disabled) {
         res = mc_db_exec(conn, &staff_revoke_tokens, id_param);
         if (res == NULL)
-            return store_failure(conn);
+            return mc_db_failure(conn);
         PQclear(res);
         rc = store_audit_conn(conn, ctx->who, "revoked", ctx->id, "{\"reason\":\"disabled\"}");
     }
@@ -200,13 +200,13 @@ mc_error store_staff_get(mc_db_pool *pool, const char *id, const char *admin_age
     const char *params[] = {id};
     PGresult *res = mc_db_exec(conn, &staff_get, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else if (PQntuples(res) == 0) {
         rc = MC_ERR_IDENTITY_STAFF_NOT_FOUND;
     } else if (admin_agency != NULL && strcmp(mc_db_text(res, 0, 2), admin_agency) != 0) {
         rc = MC_ERR_FORBIDDEN;
     } else {
-        *out = store_json_column(res, 0, 0);
+        *out = mc_db_json(res, 0, 0);
         *revision = mc_db_int(res, 0, 1);
         rc = *out != NULL ? MC_OK : MC_ERR_INTERNAL;
     }
@@ -229,12 +229,12 @@ mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *afte
         return rc;
     PGresult *res = mc_db_exec(conn, &staff_list, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         json_t *list = json_array();
         int n = PQntuples(res);
         for (int r = 0; list != NULL && r < n && (unsigned)r < limit; r++)
-            json_array_append_new(list, store_json_column(res, r, 0));
+            json_array_append_new(list, mc_db_json(res, r, 0));
         if (list == NULL)
             rc = MC_ERR_INTERNAL;
         else if ((unsigned)n > limit)
@@ -276,10 +276,10 @@ static mc_error bootstrap_tx(mc_db_conn *conn, void *p)
     const char *params[] = {ctx->username, ctx->full_name, ctx->password_hash};
     PGresult *res = mc_db_exec(conn, &bootstrap_insert, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 1) {
         char id[40];
-        store_copy(id, sizeof id, res, 0, 0);
+        mc_db_copy(id, sizeof id, res, 0, 0);
         PQclear(res);
         ctx->outcome = STORE_BOOTSTRAP_CREATED;
         const struct store_who who = {"system:bootstrap", NULL};
@@ -289,7 +289,7 @@ static mc_error bootstrap_tx(mc_db_conn *conn, void *p)
     PQclear(res);
     res = mc_db_exec(conn, &bootstrap_existing, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     /* No row: the conflicting insert rolled back meanwhile; try again. */
     mc_error rc = MC_ERR_DB_RETRY;
     if (PQntuples(res) == 1) {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_util.h"
+#include "store.h"
 
 /* clang-format off */
 static const mc_db_statement throttle_wait = {
@@ -42,7 +42,7 @@ mc_error store_throttle_wait(mc_db_pool *pool, const char *account_key, const ch
         return rc;
     PGresult *res = mc_db_exec(conn, &throttle_wait, params);
     if (res == NULL) {
-        rc = store_failure(conn);
+        rc = mc_db_failure(conn);
     } else {
         long long s = mc_db_int(res, 0, 0);
         *retry_after = s > 0 ? (unsigned)s : 0;
@@ -58,7 +58,7 @@ static mc_error fail_key(mc_db_conn *conn, const char *key, unsigned threshold, 
     const char *params[] = {key};
     PGresult *res = mc_db_exec(conn, &throttle_fail, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     long long failures = mc_db_int(res, 0, 0);
     PQclear(res);
     unsigned wait = identity_backoff_seconds(failures > 0 ? (unsigned)failures : 0, threshold,
@@ -70,7 +70,7 @@ static mc_error fail_key(mc_db_conn *conn, const char *key, unsigned threshold, 
     const char *block[] = {key, secs};
     res = mc_db_exec(conn, &throttle_block, block);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     return MC_OK;
 }

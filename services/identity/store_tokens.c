@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "identity.h"
-#include "store_util.h"
+#include "store.h"
 
 /* clang-format off */
 static const mc_db_statement throttle_reset = {
@@ -73,20 +73,20 @@ static mc_error success_tx(mc_db_conn *conn, void *p)
     const char *keys[] = {ctx->account_key, ctx->address_key};
     PGresult *res = mc_db_exec(conn, &throttle_reset, keys);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     if (ctx->refresh_hash != NULL) {
         const char *params[] = {ctx->refresh_hash, ctx->account_id, REFRESH_TTL_TEXT};
         res = mc_db_exec(conn, &refresh_insert_family, params);
         if (res == NULL)
-            return store_failure(conn);
+            return mc_db_failure(conn);
         PQclear(res);
     }
     if (ctx->new_password_hash != NULL && ctx->account_id != NULL) {
         const char *params[] = {ctx->account_id, ctx->new_password_hash};
         res = mc_db_exec(conn, &account_rehash, params);
         if (res == NULL)
-            return store_failure(conn);
+            return mc_db_failure(conn);
         PQclear(res);
     }
     /* Clients have no account row: their id is in the actor. */
@@ -116,7 +116,7 @@ static mc_error revoke_family_conn(mc_db_conn *conn, const char *family, const c
     const char *params[] = {family};
     PGresult *res = mc_db_exec(conn, &refresh_revoke_family, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     char detail[96];
     snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
@@ -132,18 +132,18 @@ static mc_error rotate_tx(mc_db_conn *conn, void *p)
     const char *params[] = {ctx->old_hash};
     PGresult *res = mc_db_exec(conn, &refresh_lookup, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_OK;
     }
     char family[40];
-    store_copy(family, sizeof family, res, 0, 0);
-    store_copy(out->account_id, sizeof out->account_id, res, 0, 1);
+    mc_db_copy(family, sizeof family, res, 0, 0);
+    mc_db_copy(out->account_id, sizeof out->account_id, res, 0, 1);
     bool rotated = mc_db_bool(res, 0, 2);
     bool usable = mc_db_bool(res, 0, 3);
-    store_copy(out->roles_json, sizeof out->roles_json, res, 0, 4);
-    store_copy(out->agency, sizeof out->agency, res, 0, 5);
+    mc_db_copy(out->roles_json, sizeof out->roles_json, res, 0, 4);
+    mc_db_copy(out->agency, sizeof out->agency, res, 0, 5);
     PQclear(res);
     if (rotated) {
         /* Reuse of a rotated token: whoever holds the family may be a thief. */
@@ -154,12 +154,12 @@ static mc_error rotate_tx(mc_db_conn *conn, void *p)
         return MC_OK;
     res = mc_db_exec(conn, &refresh_mark_rotated, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     const char *child[] = {ctx->new_hash, family, out->account_id, REFRESH_TTL_TEXT};
     res = mc_db_exec(conn, &refresh_insert_child, child);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     out->outcome = STORE_REFRESH_OK;
     return MC_OK;
@@ -183,14 +183,14 @@ static mc_error logout_tx(mc_db_conn *conn, void *p)
     const char *params[] = {ctx->hash};
     PGresult *res = mc_db_exec(conn, &refresh_family_of, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_OK;
     }
     char family[40], account[40];
-    store_copy(family, sizeof family, res, 0, 0);
-    store_copy(account, sizeof account, res, 0, 1);
+    mc_db_copy(family, sizeof family, res, 0, 0);
+    mc_db_copy(account, sizeof account, res, 0, 1);
     PQclear(res);
     return revoke_family_conn(conn, family, account, ctx->who, "logout");
 }

@@ -9,6 +9,7 @@
 #ifndef MOTCUA_DB_H
 #define MOTCUA_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -82,6 +83,16 @@ const char *mc_db_text(const PGresult *res, int r, int c);
 bool mc_db_is_null(const PGresult *res, int r, int c);
 long long mc_db_int(const PGresult *res, int r, int c);
 bool mc_db_bool(const PGresult *res, int r, int c);
+/* A JSON text column parsed (a new reference), or NULL for SQL NULL. */
+json_t *mc_db_json(const PGresult *res, int r, int c);
+/* Copy a text value into out, truncated to len - 1 bytes ("" for NULL). */
+void mc_db_copy(char *out, size_t len, const PGresult *res, int r, int c);
+
+/* For a store function after mc_db_exec returned NULL: the mc_error to return
+   (mc_db_last_error, never MC_OK). */
+mc_error mc_db_failure(const mc_db_conn *conn);
+/* Was the last failure on conn a unique violation (SQLSTATE 23505)? */
+bool mc_db_unique_violation(const mc_db_conn *conn);
 
 /* Is the database reachable and are all migrations applied? For /readyz. */
 mc_error mc_db_ready(mc_db_pool *pool, size_t expected_migrations);

@@ -128,6 +128,10 @@ mc_error mc_idempotency_record(const mc_request *req, struct mc_db_conn *conn, u
 bool mc_require_if_match(mc_request *req, const char *current_etag);
 /* Strong ETag for a resource revision: writes "\"<prefix><revision>\"". */
 void mc_etag_for_revision(char *out, size_t out_len, const char *prefix, long long revision);
+/* The revision an If-Match header names, for a store that compares it in its
+   own transaction: -1 for "*", -2 when the header is missing, -3 when it is no
+   ETag of mc_etag_for_revision with this prefix (it can never match: 412). */
+long long mc_if_match_revision(const mc_request *req, const char *prefix);
 
 /* Query-parameter errors: {parameter, code, message} into `errors`. */
 void mc_errors_add_param(json_t *errors, const char *parameter, const char *code, const char *message);
