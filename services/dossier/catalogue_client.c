@@ -207,6 +207,18 @@ mc_error catalogue_procedure_version(struct catalogue_client *c, const char *cod
     return cached_get(c, path, true, MC_ERR_PROCEDURE_VERSION_NOT_FOUND, out);
 }
 
+bool catalogue_procedure_has_agency(const json_t *procedure, const char *agency)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(procedure, "agency_codes"), i, a)
+    {
+        if (json_is_string(a) && strcmp(json_string_value(a), agency) == 0)
+            return true;
+    }
+    return false;
+}
+
 mc_error catalogue_agency(struct catalogue_client *c, const char *code, json_t **out)
 {
     *out = NULL;

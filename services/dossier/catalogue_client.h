@@ -11,6 +11,7 @@
 #define DOSSIER_CATALOGUE_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "motcua/calendar.h"
 #include "motcua/error.h"
@@ -29,6 +30,10 @@ mc_error catalogue_procedure_current(struct catalogue_client *c, const char *cod
 /* One published version (new reference); cached until evicted. */
 mc_error catalogue_procedure_version(struct catalogue_client *c, const char *code, int version,
                                      json_t **out);
+
+/* Is `agency` one of the agency_codes (the agencies that implement it) of
+   this procedure document? */
+bool catalogue_procedure_has_agency(const json_t *procedure, const char *agency);
 
 /* An agency (new reference). MC_ERR_AGENCY_NOT_FOUND when unknown. */
 mc_error catalogue_agency(struct catalogue_client *c, const char *code, json_t **out);

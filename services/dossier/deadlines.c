@@ -87,3 +87,21 @@ void deadline_years(int64_t from, int *first_year, int *last_year)
     *first_year = d.year;
     *last_year = d.year + 2;
 }
+
+int64_t deadline_due_soon_window(unsigned due_soon_working_hours)
+{
+    return (int64_t)due_soon_working_hours * 3 * 3600;
+}
+
+unsigned deadline_flags_to_clear(const struct dossier *d, int64_t before, int64_t now, int64_t soon)
+{
+    int64_t after = d->appointment_at;
+    if (after == before || after == 0)
+        return 0;
+    unsigned clear = 0;
+    if (d->overdue_flagged_at != 0 && after >= now)
+        clear |= DEADLINE_FLAG_OVERDUE;
+    if (d->due_soon_flagged_at != 0 && (after >= soon || (clear & DEADLINE_FLAG_OVERDUE) != 0))
+        clear |= DEADLINE_FLAG_DUE_SOON;
+    return clear;
+}

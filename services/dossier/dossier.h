@@ -73,13 +73,15 @@ struct dossier {
     json_t *applicant, *representative, *form_data, *delivery;
     int step_index;                  /* -1 when none */
     char assignee_sub[DOSSIER_SUB_MAX];
-    int previous_status;             /* -1 when none */
+    int previous_status;             /* where a supplement returns to; -1 when none */
+    int withdrawal_from_status;      /* status 7: where a declined withdrawal returns to; -1 when none */
     char outcome[16];
     json_t *result, *missing_items;
     long long fee_amount;            /* -1 when none */
     int64_t created_at, updated_at, submitted_at, received_at, clock_start_at, due_at,
         appointment_at, paused_since, supplement_due_at, decided_at, returned_at, finished_at,
-        overdue_flagged_at;
+        overdue_flagged_at, due_soon_flagged_at; /* the watcher's flags (watch.c) */
+    unsigned clear_flags;            /* DEADLINE_FLAG_* bits the next save clears (deadlines.h) */
     json_t *pauses;                  /* [[from, to], ...] closed pauses, epoch seconds */
     int64_t sort_micros;             /* lists only: the exact keyset sort key */
 };

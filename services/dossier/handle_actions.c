@@ -101,6 +101,45 @@ static bool moves_clock(const char *action)
     return false;
 }
 
+/*
+ * May the dossier be transferred to agency `to`? It must exist (/to_agency
+ * not_found), not be the handling agency already (same_agency) and implement
+ * the procedure (not_offering): be one of the agency_codes of the
+ * procedure's current published version. Competence is a fact of today (an
+ * agency merged away or newly given the procedure since the filing), so the
+ * current version decides, not the one the dossier was filed under; the
+ * dossier is still processed under its filed version (time limit, steps).
+ * Should the catalogue no longer publish the procedure, the filed version
+ * (`filed`) is the reference. The current version is the catalogue client's
+ * copy, renewed every CATALOGUE_CACHE_SECONDS.
+ */
+static mc_error check_transfer_target(struct catalogue_client *catalogue, const struct dossier *d,
+                                      const json_t *filed, const char *to, json_t *errors)
+{
+    json_t *agency = NULL;
+    mc_error rc = catalogue_agency(catalogue, to, &agency);
+    json_decref(agency);
+    if (rc == MC_ERR_AGENCY_NOT_FOUND) {
+        mc_errors_add(errors, "/to_agency", "not_found", "no agency has this code");
+        return MC_OK;
+    }
+    if (rc != MC_OK)
+        return rc;
+    if (strcmp(to, d->handling_agency) == 0) {
+        mc_errors_add(errors, "/to_agency", "same_agency", "the dossier is already handled there");
+        return MC_OK;
+    }
+    json_t *current = NULL;
+    rc = catalogue_procedure_current(catalogue, d->procedure_code, &current);
+    if (rc != MC_OK && rc != MC_ERR_PROCEDURE_NOT_FOUND)
+        return rc;
+    if (!catalogue_procedure_has_agency(current != NULL ? current : filed, to))
+        mc_errors_add(errors, "/to_agency", "not_offering",
+                      "this agency does not handle the dossier's procedure");
+    json_decref(current);
+    return MC_OK;
+}
+
 static mc_error gather_inputs(mc_request *req, const struct dossier *d, const char *action,
                               const json_t *body, struct action_inputs *in, json_t *errors)
 {
@@ -126,18 +165,9 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d, const ch
             return rc == MC_ERR_AGENCY_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
         in->has_calendar = true;
     }
-    if (strcmp(action, "transfer") == 0) {
-        const char *to = mc_json_str(body, "to_agency", "");
-        json_t *agency = NULL;
-        rc = catalogue_agency(ctx->catalogue, to, &agency);
-        json_decref(agency);
-        if (rc == MC_ERR_AGENCY_NOT_FOUND)
-            mc_errors_add(errors, "/to_agency", "not_found", "no agency has this code");
-        else if (rc != MC_OK)
-            return rc;
-        if (strcmp(to, d->handling_agency) == 0)
-            mc_errors_add(errors, "/to_agency", "same_agency", "the dossier is already handled there");
-    }
+    if (strcmp(action, "transfer") == 0)
+        return check_transfer_target(ctx->catalogue, d, in->procedure,
+                                     mc_json_str(body, "to_agency", ""), errors);
     return MC_OK;
 }
 
@@ -162,7 +192,7 @@ struct action_tx {
     const struct action_inputs *in;
     unsigned actors;
     long long expected_revision;
-    unsigned supplement_days;
+    struct transition_settings settings;
     /* out */
     struct dossier d;
     json_t *errors;     /* 422 problems found against the locked row */
@@ -222,6 +252,38 @@ static mc_error submit_checks(mc_db_conn *conn, struct action_tx *t, int64_t now
     return MC_OK;
 }
 
+/*
+ * The file a decision cites (approve, reject: result.document_id), under the
+ * row lock (uploads take it too): a current file of this dossier's "result"
+ * slot, the agency's result. Another dossier's file or an unknown id is
+ * /result/document_id not_found (the same answer, so ids of other dossiers
+ * cannot be probed); a replaced file is `replaced` (cite the current one); an
+ * applicant's file is `not_result`. No document_id (or null) cites no file.
+ */
+static mc_error result_checks(mc_db_conn *conn, struct action_tx *t)
+{
+    const char *id = mc_json_str(json_object_get(t->body, "result"), "document_id", NULL);
+    if (id == NULL)
+        return MC_OK;
+    struct store_document doc;
+    mc_error rc = store_document_of_dossier(conn, t->d.id, id, &doc);
+    if (rc == MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND) {
+        mc_errors_add(t->errors, "/result/document_id", "not_found",
+                      "this dossier has no file with this id: upload the result file to the "
+                      "\"result\" slot and cite its id");
+        return MC_OK;
+    }
+    if (rc != MC_OK)
+        return rc;
+    if (strcmp(doc.kind, "result") != 0)
+        mc_errors_add(t->errors, "/result/document_id", "not_result",
+                      "this file is one of the applicant's: cite the agency's result file");
+    else if (doc.replaced_at != 0)
+        mc_errors_add(t->errors, "/result/document_id", "replaced",
+                      "this result file was replaced: cite the current one");
+    return MC_OK;
+}
+
 static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
 {
     struct action_tx *t = arg;
@@ -233,17 +295,18 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
     if (t->d.revision != t->expected_revision)
         return MC_ERR_PRECONDITION_FAILED;
     int64_t now = (int64_t)time(NULL);
-    if (strcmp(t->row->action, "submit") == 0) {
+    if (strcmp(t->row->action, "submit") == 0)
         rc = submit_checks(conn, t, now);
-        if (rc == MC_OK && json_array_size(t->errors) > 0)
-            rc = MC_ERR_VALIDATION;
-        if (rc != MC_OK)
-            return rc;
-    }
+    else if ((t->row->needs & NEED_RESULT) != 0)
+        rc = result_checks(conn, t);
+    if (rc == MC_OK && json_array_size(t->errors) > 0)
+        rc = MC_ERR_VALIDATION;
+    if (rc != MC_OK)
+        return rc;
     const mc_principal *p = &t->req->principal;
     struct transition_actor actor = {p->sub, transition_acting_role(t->row->actors & t->actors),
                                      p->agency[0] != '\0' ? p->agency : NULL};
-    rc = transition_commit(conn, &t->d, t->row, t->body, t->in, now, t->supplement_days, &actor,
+    rc = transition_commit(conn, &t->d, t->row, t->body, t->in, now, &t->settings, &actor,
                            t->errors);
     if (rc != MC_OK)
         return rc;
@@ -339,7 +402,7 @@ static void run_action(mc_request *req, const char *action)
                           .in = &in,
                           .actors = actors,
                           .expected_revision = d.revision,
-                          .supplement_days = dossier_ctx(req)->supplement_working_days,
+                          .settings = transition_settings_of(dossier_ctx(req)),
                           .errors = errors};
     dossier_clear(&d);
     rc = mc_db_transaction(mc_request_db(req), false, false, 5, action_tx_fn, &t);

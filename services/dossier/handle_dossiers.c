@@ -367,26 +367,63 @@ struct update_tx {
     mc_request *req;
     struct dossier *d;
     long long expected;
+    const json_t *changed; /* the names of the members that change */
     json_t *body;
     char etag[48];
 };
 
+#define N_EDITABLE 4
+static const char *const editable_members[N_EDITABLE] = {"applicant", "representative", "form_data",
+                                                         "delivery"};
+
+/* The member of d an edit replaces (editable_members[i]). */
+static json_t **editable_member(struct dossier *d, size_t i)
+{
+    json_t **members[N_EDITABLE] = {&d->applicant, &d->representative, &d->form_data,
+                                    &d->delivery};
+    return members[i];
+}
+
+/* The names of the members the body sends with another value than d has
+   (new reference, an array; empty when the edit changes nothing). JSON
+   equality: the order of object members does not count; null and an absent
+   representative are the same. */
+static json_t *changed_members(const json_t *body, struct dossier *d)
+{
+    json_t *changed = json_array();
+    for (size_t i = 0; i < N_EDITABLE; i++) {
+        const json_t *v = json_object_get(body, editable_members[i]);
+        if (v == NULL)
+            continue;
+        const json_t *now = *editable_member(d, i);
+        bool same = json_is_null(v) ? now == NULL || json_is_null(now)
+                                    : now != NULL && json_equal(now, v);
+        if (!same)
+            json_array_append_new(changed, json_string(editable_members[i]));
+    }
+    return changed;
+}
+
 static mc_error update_tx_fn(mc_db_conn *conn, void *arg)
 {
     struct update_tx *t = arg;
-    json_t *changed = json_array();
-    const char *keys[] = {"applicant", "representative", "form_data", "delivery"};
-    json_t **fields[] = {&t->d->applicant, &t->d->representative, &t->d->form_data,
-                         &t->d->delivery};
-    for (size_t i = 0; i < 4; i++) {
-        json_t *v = json_object_get(t->req->body, keys[i]);
-        if (v == NULL)
+    for (size_t i = 0; i < N_EDITABLE; i++) {
+        bool listed = false;
+        size_t j;
+        const json_t *name;
+        json_array_foreach(t->changed, j, name)
+        {
+            if (strcmp(json_string_value(name), editable_members[i]) == 0)
+                listed = true;
+        }
+        if (!listed)
             continue;
-        json_decref(*fields[i]);
-        *fields[i] = json_is_null(v) ? NULL : json_incref(v);
-        json_array_append_new(changed, json_string(keys[i]));
+        json_t *v = json_object_get(t->req->body, editable_members[i]);
+        json_t **member = editable_member(t->d, i);
+        json_decref(*member);
+        *member = json_is_null(v) ? NULL : json_incref(v);
     }
-    json_t *changes = json_pack("{so}", "fields", changed);
+    json_t *changes = json_pack("{sO}", "fields", t->changed);
     mc_error rc = store_dossier_save(conn, t->d, t->expected);
     if (rc != MC_OK) {
         json_decref(changes);
@@ -469,13 +506,21 @@ void handle_dossier_update(mc_request *req)
         return;
     }
     json_decref(errors);
-    struct update_tx t = {.req = req, .d = &d, .expected = d.revision};
-    mc_error rc = mc_db_transaction(mc_request_db(req), false, false, 3, update_tx_fn, &t);
-    if (rc != MC_OK) {
-        dossier_clear(&d);
-        mc_reply_error(req, rc, NULL);
-        return;
+    /* An edit that changes nothing ({} or the values the dossier has) writes
+       nothing: no revision, no history row; the answer is the dossier as it
+       is, with its ETag (checked above). */
+    json_t *changed = changed_members(req->body, &d);
+    if (json_array_size(changed) > 0) {
+        struct update_tx t = {.req = req, .d = &d, .expected = d.revision, .changed = changed};
+        mc_error rc = mc_db_transaction(mc_request_db(req), false, false, 3, update_tx_fn, &t);
+        if (rc != MC_OK) {
+            json_decref(changed);
+            dossier_clear(&d);
+            mc_reply_error(req, rc, NULL);
+            return;
+        }
     }
+    json_decref(changed);
     json_t *body = dossier_to_json(&d);
     dossier_add_allowed_actions(body, &d, actors);
     dossier_etag(&d, etag, sizeof etag);

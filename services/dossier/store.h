@@ -28,7 +28,9 @@ mc_error store_dossier_load(mc_db_conn *conn, const char *id_or_code, bool for_u
 
 /* Write every mutable column of d back, with revision + 1 and updated_at =
    now (written back into d). Only when the row still has `expected_revision`:
-   else MC_ERR_PRECONDITION_FAILED. */
+   else MC_ERR_PRECONDITION_FAILED. The watcher's flags are not written from
+   d: they are kept, except those named in d->clear_flags, which are cleared
+   (then d->clear_flags is reset). */
 mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expected_revision);
 
 /* The next sequence number of agency's dossier codes on local day `day`
@@ -126,6 +128,13 @@ mc_error store_document_list(mc_db_pool *pool, const char *dossier_id, bool incl
 mc_error store_document_current(mc_db_pool *pool, const char *dossier_id, const char *slot,
                                 struct store_document *doc);
 
+/* The document `document_id` of dossier `dossier_id` (current or replaced)
+   into *doc (caller's storage), on the caller's transaction;
+   MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND when this dossier has no document with
+   this id (also when another dossier has). */
+mc_error store_document_of_dossier(mc_db_conn *conn, const char *dossier_id,
+                                   const char *document_id, struct store_document *doc);
+
 /* ---- store_evaluation.c ---- */
 
 struct store_evaluation {
@@ -148,9 +157,11 @@ mc_error store_evaluation_get(mc_db_pool *pool, const char *dossier_id, json_t *
 
 /* Ids of up to `limit` dossiers whose supplement deadline passed (status 5). */
 mc_error store_watch_supplement_expired(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids);
-/* Ids of up to `limit` open dossiers past their due date not yet flagged overdue. */
+/* Ids of up to `limit` open dossiers (2, 4, 6) past their appointment, not
+   yet flagged overdue. */
 mc_error store_watch_overdue(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids);
-/* Ids of up to `limit` open dossiers due before `soon` not yet flagged due-soon. */
+/* Ids of up to `limit` open dossiers whose appointment is between now and
+   `soon`, flagged neither overdue nor due soon. */
 mc_error store_watch_due_soon(mc_db_pool *pool, int64_t now, int64_t soon, unsigned limit,
                               json_t **ids);
 /* Mark a dossier flagged (overdue or due soon), without touching its revision. */

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "store.h"
-#include "store_util.h"
 
 #define DOCUMENT_COLUMNS                                                                           \
     "id::text, slot, kind, file_name, media_type, size_bytes, sha256, storage_key, uploaded_by,"   \
@@ -43,6 +42,11 @@ static const mc_db_statement document_list = {
     " ORDER BY slot, uploaded_at DESC, id",
     2};
 
+static const mc_db_statement document_of_dossier = {
+    "dossier_document_of_dossier",
+    "SELECT " DOCUMENT_COLUMNS " FROM dossier_documents WHERE id = $1::uuid AND dossier_id = $2::uuid",
+    2};
+
 static const mc_db_statement document_current = {
     "dossier_document_current",
     "SELECT " DOCUMENT_COLUMNS " FROM dossier_documents"
@@ -55,7 +59,7 @@ mc_error store_document_slots(mc_db_conn *conn, const char *dossier_id, json_t *
     const char *params[1] = {dossier_id};
     PGresult *res = mc_db_exec(conn, &document_slots, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     *slots = json_array();
     for (int r = 0; r < PQntuples(res); r++)
         json_array_append_new(*slots, json_string(mc_db_text(res, r, 0)));
@@ -67,15 +71,15 @@ mc_error store_document_slots(mc_db_conn *conn, const char *dossier_id, json_t *
 static void document_from_row(const PGresult *res, int r, struct store_document *doc)
 {
     memset(doc, 0, sizeof *doc);
-    store_copy(doc->id, sizeof doc->id, res, r, 0);
-    store_copy(doc->slot, sizeof doc->slot, res, r, 1);
-    store_copy(doc->kind, sizeof doc->kind, res, r, 2);
-    store_copy(doc->file_name, sizeof doc->file_name, res, r, 3);
-    store_copy(doc->media_type, sizeof doc->media_type, res, r, 4);
+    mc_db_copy(doc->id, sizeof doc->id, res, r, 0);
+    mc_db_copy(doc->slot, sizeof doc->slot, res, r, 1);
+    mc_db_copy(doc->kind, sizeof doc->kind, res, r, 2);
+    mc_db_copy(doc->file_name, sizeof doc->file_name, res, r, 3);
+    mc_db_copy(doc->media_type, sizeof doc->media_type, res, r, 4);
     doc->size_bytes = mc_db_int(res, r, 5);
-    store_copy(doc->sha256, sizeof doc->sha256, res, r, 6);
-    store_copy(doc->storage_key, sizeof doc->storage_key, res, r, 7);
-    store_copy(doc->uploaded_by, sizeof doc->uploaded_by, res, r, 8);
+    mc_db_copy(doc->sha256, sizeof doc->sha256, res, r, 6);
+    mc_db_copy(doc->storage_key, sizeof doc->storage_key, res, r, 7);
+    mc_db_copy(doc->uploaded_by, sizeof doc->uploaded_by, res, r, 8);
     doc->uploaded_at = mc_db_int(res, r, 9);
     doc->replaced_at = mc_db_int(res, r, 10);
 }
@@ -89,7 +93,7 @@ mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *
     /* The same file again (a retried PUT): nothing to record. */
     PGresult *res = mc_db_exec(conn, &document_current, key);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 1) {
         struct store_document current;
         document_from_row(res, 0, &current);
@@ -106,9 +110,9 @@ mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *
         return MC_OK;
     res = mc_db_exec(conn, &document_replace_current, key);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) > 0)
-        store_copy(replaced_id, replaced_id_len, res, 0, 0);
+        mc_db_copy(replaced_id, replaced_id_len, res, 0, 0);
     PQclear(res);
 
     char size[24];
@@ -118,7 +122,7 @@ mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *
                              doc->sha256,     doc->storage_key, doc->uploaded_by};
     res = mc_db_exec(conn, &document_insert, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) != 1) {
         PQclear(res);
         return MC_ERR_INTERNAL;
@@ -151,7 +155,7 @@ static mc_error list_fn(mc_db_conn *conn, void *arg)
         res = mc_db_exec(conn, &document_list, params);
     }
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     int rows = PQntuples(res);
     free(l->items);
     l->items = calloc(rows > 0 ? (size_t)rows : 1, sizeof *l->items);
@@ -195,5 +199,22 @@ mc_error store_document_current(mc_db_pool *pool, const char *dossier_id, const 
     if (rc == MC_OK)
         *doc = l.items[0];
     free(l.items);
+    return rc;
+}
+
+mc_error store_document_of_dossier(mc_db_conn *conn, const char *dossier_id,
+                                   const char *document_id, struct store_document *doc)
+{
+    const char *params[2] = {document_id, dossier_id};
+    PGresult *res = mc_db_exec(conn, &document_of_dossier, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND;
+    if (PQntuples(res) == 1) {
+        document_from_row(res, 0, doc);
+        snprintf(doc->dossier_id, sizeof doc->dossier_id, "%s", dossier_id);
+        rc = MC_OK;
+    }
+    PQclear(res);
     return rc;
 }

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadlines.h"
 #include "store.h"
-#include "store_util.h"
 
 /* clang-format off */
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
@@ -27,8 +27,9 @@
     EPOCH("received_at") ", " EPOCH("clock_start_at") ", " EPOCH("due_at") ", "                 \
     EPOCH("appointment_at") ", " EPOCH("paused_since") ", " EPOCH("supplement_due_at") ", "     \
     EPOCH("decided_at") ", " EPOCH("returned_at") ", " EPOCH("finished_at") ", "                \
-    EPOCH("overdue_flagged_at") ", pauses::text"
-#define N_DOSSIER_COLUMNS 44
+    EPOCH("overdue_flagged_at") ", pauses::text, withdrawal_from_status, "                    \
+    EPOCH("due_soon_flagged_at")
+#define N_DOSSIER_COLUMNS 46
 /* The same columns for lists: what a summary shows, without the form data,
    the applicant's details and the other large documents (NULL in their place). */
 #define SUMMARY_COLUMNS                                                                          \
@@ -41,7 +42,7 @@
     EPOCH("received_at") ", " EPOCH("clock_start_at") ", " EPOCH("due_at") ", "                 \
     EPOCH("appointment_at") ", " EPOCH("paused_since") ", " EPOCH("supplement_due_at") ", "     \
     EPOCH("decided_at") ", " EPOCH("returned_at") ", " EPOCH("finished_at") ", "                \
-    EPOCH("overdue_flagged_at") ", NULL"
+    EPOCH("overdue_flagged_at") ", NULL, withdrawal_from_status, " EPOCH("due_soon_flagged_at")
 #define MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 #define BEFORE_MICROS(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
 
@@ -78,15 +79,13 @@ static const mc_db_statement dossier_save = {
     " submitted_at = " AT(18) ", received_at = " AT(19) ", clock_start_at = " AT(20) ","
     " due_at = " AT(21) ", appointment_at = " AT(22) ", paused_since = " AT(23) ","
     " supplement_due_at = " AT(24) ", decided_at = " AT(25) ", returned_at = " AT(26) ","
-    " finished_at = " AT(27) ", pauses = $28::jsonb,"
-    " overdue_flagged_at = CASE WHEN $21::bigint IS DISTINCT FROM " EPOCH("due_at")
-    "   THEN NULL ELSE overdue_flagged_at END,"
-    " due_soon_flagged_at = CASE WHEN $21::bigint IS DISTINCT FROM " EPOCH("due_at")
-    "   THEN NULL ELSE due_soon_flagged_at END,"
+    " finished_at = " AT(27) ", pauses = $28::jsonb, withdrawal_from_status = $29::smallint,"
+    " overdue_flagged_at = CASE WHEN $30::boolean THEN NULL ELSE overdue_flagged_at END,"
+    " due_soon_flagged_at = CASE WHEN $31::boolean THEN NULL ELSE due_soon_flagged_at END,"
     " revision = revision + 1, updated_at = now()"
     " WHERE id = $1::uuid AND revision = $2::bigint"
     " RETURNING revision, " EPOCH("updated_at"),
-    28};
+    31};
 
 static const mc_db_statement code_sequence = {
     "dossier_code_sequence",
@@ -163,37 +162,37 @@ static void row_to_dossier(const PGresult *res, int r, struct dossier *d)
 {
     memset(d, 0, sizeof *d);
     int c = 0;
-    store_copy(d->id, sizeof d->id, res, r, c++);
-    store_copy(d->code, sizeof d->code, res, r, c++);
+    mc_db_copy(d->id, sizeof d->id, res, r, c++);
+    mc_db_copy(d->code, sizeof d->code, res, r, c++);
     d->status = (int)mc_db_int(res, r, c++);
     d->revision = mc_db_int(res, r, c++);
-    store_copy(d->procedure_code, sizeof d->procedure_code, res, r, c++);
+    mc_db_copy(d->procedure_code, sizeof d->procedure_code, res, r, c++);
     d->procedure_version = (int)mc_db_int(res, r, c++);
-    store_copy(d->procedure_name, sizeof d->procedure_name, res, r, c++);
-    store_copy(d->sector_code, sizeof d->sector_code, res, r, c++);
-    store_copy(d->case_code, sizeof d->case_code, res, r, c++);
-    store_copy(d->channel, sizeof d->channel, res, r, c++);
+    mc_db_copy(d->procedure_name, sizeof d->procedure_name, res, r, c++);
+    mc_db_copy(d->sector_code, sizeof d->sector_code, res, r, c++);
+    mc_db_copy(d->case_code, sizeof d->case_code, res, r, c++);
+    mc_db_copy(d->channel, sizeof d->channel, res, r, c++);
     d->limit_value = strtod(mc_db_text(res, r, c++), NULL);
-    store_copy(d->limit_unit, sizeof d->limit_unit, res, r, c++);
-    store_copy(d->supplement_clock, sizeof d->supplement_clock, res, r, c++);
-    store_copy(d->agency_code, sizeof d->agency_code, res, r, c++);
-    store_copy(d->handling_agency, sizeof d->handling_agency, res, r, c++);
-    d->transfer_chain = store_json_column(res, r, c++);
-    store_copy(d->owner_sub, sizeof d->owner_sub, res, r, c++);
-    store_copy(d->filed_by_sub, sizeof d->filed_by_sub, res, r, c++);
-    store_copy(d->filed_by_role, sizeof d->filed_by_role, res, r, c++);
-    d->applicant = store_json_column(res, r, c++);
-    d->representative = store_json_column(res, r, c++);
-    d->form_data = store_json_column(res, r, c++);
-    d->delivery = store_json_column(res, r, c++);
+    mc_db_copy(d->limit_unit, sizeof d->limit_unit, res, r, c++);
+    mc_db_copy(d->supplement_clock, sizeof d->supplement_clock, res, r, c++);
+    mc_db_copy(d->agency_code, sizeof d->agency_code, res, r, c++);
+    mc_db_copy(d->handling_agency, sizeof d->handling_agency, res, r, c++);
+    d->transfer_chain = mc_db_json(res, r, c++);
+    mc_db_copy(d->owner_sub, sizeof d->owner_sub, res, r, c++);
+    mc_db_copy(d->filed_by_sub, sizeof d->filed_by_sub, res, r, c++);
+    mc_db_copy(d->filed_by_role, sizeof d->filed_by_role, res, r, c++);
+    d->applicant = mc_db_json(res, r, c++);
+    d->representative = mc_db_json(res, r, c++);
+    d->form_data = mc_db_json(res, r, c++);
+    d->delivery = mc_db_json(res, r, c++);
     d->step_index = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
     c++;
-    store_copy(d->assignee_sub, sizeof d->assignee_sub, res, r, c++);
+    mc_db_copy(d->assignee_sub, sizeof d->assignee_sub, res, r, c++);
     d->previous_status = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
     c++;
-    store_copy(d->outcome, sizeof d->outcome, res, r, c++);
-    d->result = store_json_column(res, r, c++);
-    d->missing_items = store_json_column(res, r, c++);
+    mc_db_copy(d->outcome, sizeof d->outcome, res, r, c++);
+    d->result = mc_db_json(res, r, c++);
+    d->missing_items = mc_db_json(res, r, c++);
     d->fee_amount = mc_db_is_null(res, r, c) ? -1 : mc_db_int(res, r, c);
     c++;
     int64_t *times[] = {&d->created_at,     &d->updated_at,        &d->submitted_at,
@@ -203,7 +202,10 @@ static void row_to_dossier(const PGresult *res, int r, struct dossier *d)
                         &d->overdue_flagged_at};
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
         *times[i] = epoch_col(res, r, c++);
-    d->pauses = store_json_column(res, r, c++);
+    d->pauses = mc_db_json(res, r, c++);
+    d->withdrawal_from_status = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
+    c++;
+    d->due_soon_flagged_at = epoch_col(res, r, c++);
     if (d->transfer_chain == NULL)
         d->transfer_chain = json_array();
     if (d->pauses == NULL)
@@ -240,7 +242,7 @@ mc_error store_dossier_insert(mc_db_conn *conn, struct dossier *d)
     free(form);
     free(delivery);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     dossier_clear(d);
     row_to_dossier(res, 0, d);
     PQclear(res);
@@ -274,7 +276,7 @@ mc_error store_dossier_load(mc_db_conn *conn, const char *id_or_code, bool for_u
     const char *params[1] = {id_or_code};
     PGresult *res = mc_db_exec(conn, stmt, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) != 1) {
         PQclear(res);
         return MC_ERR_DOSSIER_NOT_FOUND;
@@ -295,12 +297,13 @@ static const char *time_param(char *buf, size_t len, int64_t t)
 
 mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expected_revision)
 {
-    char revision[24], status[8], step[16], previous[8], fee[24];
+    char revision[24], status[8], step[16], previous[8], withdrawal[8], fee[24];
     char times[10][24];
     snprintf(revision, sizeof revision, "%lld", expected_revision);
     snprintf(status, sizeof status, "%d", d->status);
     snprintf(step, sizeof step, "%d", d->step_index);
     snprintf(previous, sizeof previous, "%d", d->previous_status);
+    snprintf(withdrawal, sizeof withdrawal, "%d", d->withdrawal_from_status);
     snprintf(fee, sizeof fee, "%lld", d->fee_amount);
     char *chain = json_text_or_null(d->transfer_chain);
     char *applicant = json_text_or_null(d->applicant);
@@ -310,7 +313,7 @@ mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expec
     char *result = json_text_or_null(d->result);
     char *missing = json_text_or_null(d->missing_items);
     char *pauses = json_text_or_null(d->pauses);
-    const char *params[28] = {
+    const char *params[31] = {
         d->id,
         revision,
         d->code[0] != '\0' ? d->code : NULL,
@@ -339,6 +342,9 @@ mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expec
         time_param(times[8], sizeof times[8], d->returned_at),
         time_param(times[9], sizeof times[9], d->finished_at),
         pauses != NULL ? pauses : "[]",
+        d->withdrawal_from_status >= 0 ? withdrawal : NULL,
+        (d->clear_flags & DEADLINE_FLAG_OVERDUE) != 0 ? "true" : "false",
+        (d->clear_flags & DEADLINE_FLAG_DUE_SOON) != 0 ? "true" : "false",
     };
     PGresult *res = mc_db_exec(conn, &dossier_save, params);
     free(chain);
@@ -350,13 +356,14 @@ mc_error store_dossier_save(mc_db_conn *conn, struct dossier *d, long long expec
     free(missing);
     free(pauses);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) != 1) {
         PQclear(res);
         return MC_ERR_PRECONDITION_FAILED;
     }
     d->revision = mc_db_int(res, 0, 0);
     d->updated_at = mc_db_int(res, 0, 1);
+    d->clear_flags = 0;
     PQclear(res);
     return MC_OK;
 }
@@ -367,7 +374,7 @@ mc_error store_next_code_sequence(mc_db_conn *conn, const char *agency, const ch
     const char *params[2] = {agency, day};
     PGresult *res = mc_db_exec(conn, &code_sequence, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     *sequence = (long)mc_db_int(res, 0, 0);
     PQclear(res);
     return MC_OK;
@@ -408,7 +415,7 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
                                                          : &list_inbox;
     PGresult *res = mc_db_exec_planned(conn, list, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     int rows = PQntuples(res);
     ctx->items = calloc((size_t)rows + 1, sizeof *ctx->items);
     if (ctx->items == NULL) {

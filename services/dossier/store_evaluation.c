@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "store.h"
-#include "store_util.h"
 
 /* clang-format off */
 #define EVALUATION_JSON                                                                          \
@@ -43,12 +42,12 @@ mc_error store_evaluation_insert(mc_db_conn *conn, struct store_evaluation *e, j
                               e->procedure_code, e->evaluated_by};
     PGresult *res = mc_db_exec(conn, &evaluation_insert, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) != 1) {
         PQclear(res);
         return MC_ERR_DOSSIER_ALREADY_EVALUATED;
     }
-    *out = store_json_column(res, 0, 0);
+    *out = mc_db_json(res, 0, 0);
     PQclear(res);
     return *out != NULL ? MC_OK : MC_ERR_INTERNAL;
 }
@@ -64,9 +63,9 @@ static mc_error get_tx(mc_db_conn *conn, void *arg)
     const char *params[1] = {g->id};
     PGresult *res = mc_db_exec(conn, &evaluation_get, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     if (PQntuples(res) == 1)
-        g->out = store_json_column(res, 0, 0);
+        g->out = mc_db_json(res, 0, 0);
     PQclear(res);
     return g->out != NULL ? MC_OK : MC_ERR_NOT_FOUND;
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "store.h"
-#include "store_util.h"
 
 /* clang-format off */
 static const mc_db_statement history_insert = {
@@ -52,7 +51,7 @@ mc_error store_history_add(mc_db_conn *conn, const struct history_entry *e)
     free(documents);
     free(details);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     return MC_OK;
 }
@@ -68,9 +67,9 @@ static mc_error history_tx(mc_db_conn *conn, void *arg)
     const char *params[1] = {ctx->id};
     PGresult *res = mc_db_exec(conn, &history_list, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     for (int r = 0; r < PQntuples(res); r++) {
-        json_t *item = store_json_column(res, r, 0);
+        json_t *item = mc_db_json(res, r, 0);
         if (item != NULL)
             json_array_append_new(ctx->items, item);
     }

@@ -1,11 +1,12 @@
 /*
  * Store: what the deadline watcher (watch.c) looks for. Each query is bounded
- * and served by a partial index of the migration.
+ * and served by a partial index of the migrations (dossiers_supplement_due;
+ * dossiers_open_due, on the appointment since 0003). The watcher warns about
+ * the appointment, which is the legal due date until an apology moves it.
  */
 #include <stdio.h>
 
 #include "store.h"
-#include "store_util.h"
 
 /* clang-format off */
 static const mc_db_statement supplement_expired = {
@@ -16,13 +17,13 @@ static const mc_db_statement supplement_expired = {
 static const mc_db_statement overdue = {
     "dossier_watch_overdue",
     "SELECT id::text FROM dossiers WHERE status IN (2, 4, 6) AND overdue_flagged_at IS NULL"
-    " AND due_at < to_timestamp($1::bigint) ORDER BY due_at LIMIT $2::integer",
+    " AND appointment_at < to_timestamp($1::bigint) ORDER BY appointment_at LIMIT $2::integer",
     2};
 static const mc_db_statement due_soon = {
     "dossier_watch_due_soon",
     "SELECT id::text FROM dossiers WHERE status IN (2, 4, 6) AND overdue_flagged_at IS NULL"
-    " AND due_soon_flagged_at IS NULL AND due_at >= to_timestamp($1::bigint)"
-    " AND due_at < to_timestamp($2::bigint) ORDER BY due_at LIMIT $3::integer",
+    " AND due_soon_flagged_at IS NULL AND appointment_at >= to_timestamp($1::bigint)"
+    " AND appointment_at < to_timestamp($2::bigint) ORDER BY appointment_at LIMIT $3::integer",
     3};
 static const mc_db_statement flag_overdue = {
     "dossier_watch_flag_overdue",
@@ -43,7 +44,7 @@ static mc_error ids_tx(mc_db_conn *conn, void *arg)
     struct ids_ctx *ctx = arg;
     PGresult *res = mc_db_exec(conn, ctx->stmt, ctx->params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     for (int r = 0; r < PQntuples(res); r++)
         json_array_append_new(ctx->ids, json_string(mc_db_text(res, r, 0)));
     PQclear(res);
@@ -97,7 +98,7 @@ mc_error store_watch_flag(mc_db_conn *conn, const char *id, bool is_overdue)
     const char *params[1] = {id};
     PGresult *res = mc_db_exec(conn, is_overdue ? &flag_overdue : &flag_due_soon, params);
     if (res == NULL)
-        return store_failure(conn);
+        return mc_db_failure(conn);
     PQclear(res);
     return MC_OK;
 }

@@ -25,12 +25,37 @@ const char *transition_acting_role(unsigned allowed)
     return "unknown";
 }
 
-/* Where a supplement or a declined withdrawal returns to. */
+struct transition_settings transition_settings_of(const struct dossier_ctx *ctx)
+{
+    struct transition_settings s = {ctx->supplement_working_days,
+                                    deadline_due_soon_window(ctx->due_soon_working_hours)};
+    return s;
+}
+
+/* Where a supplement returns to: where the supplement request came from
+   (when a dossier does not know, processing once received, else submitted). */
 static int resume_status(const struct dossier *d)
 {
     if (d->previous_status >= 0)
         return d->previous_status;
     return d->received_at != 0 ? DS_PROCESSING : DS_SUBMITTED;
+}
+
+/* Where a declined withdrawal returns to: where the withdrawal was requested
+   (a dossier from before migration 0003 may lack it: as for a supplement). */
+static int withdrawal_origin(const struct dossier *d)
+{
+    if (d->withdrawal_from_status >= 0)
+        return d->withdrawal_from_status;
+    return resume_status(d);
+}
+
+/* The supplement request is no longer pending: nothing is missing any more
+   (the list stays in the request_supplement history row). */
+static void clear_missing_items(struct dossier *d)
+{
+    json_decref(d->missing_items);
+    d->missing_items = NULL;
 }
 
 /*
@@ -45,7 +70,7 @@ static mc_error apply(struct dossier *d, const struct workflow_transition *row, 
 {
     const char *action = row->action;
     int from = d->status;
-    int to = workflow_target(row, from, resume_status(d));
+    int to = workflow_target(row, from, resume_status(d), withdrawal_origin(d));
 
     if (strcmp(action, "receive") == 0) {
         d->received_at = now;
@@ -57,8 +82,9 @@ static mc_error apply(struct dossier *d, const struct workflow_transition *row, 
         d->finished_at = now;
     } else if (strcmp(action, "request_supplement") == 0) {
         json_decref(d->missing_items);
-        d->missing_items = json_incref(json_object_get(body, "missing_items"));
+        d->missing_items = json_deep_copy(json_object_get(body, "missing_items"));
         d->previous_status = from;
+        json_object_set(details, "missing_items", d->missing_items);
         unsigned days = (unsigned)mc_json_int(body, "deadline_working_days", supplement_days);
         d->supplement_due_at = deadline_supplement_due(&in->calendar, now, days);
         if (d->supplement_due_at == 0)
@@ -68,6 +94,7 @@ static mc_error apply(struct dossier *d, const struct workflow_transition *row, 
     } else if (strcmp(action, "supplement") == 0) {
         d->previous_status = -1;
         d->supplement_due_at = 0;
+        clear_missing_items(d);
         if (!deadline_resume(d, &in->calendar, now, strcmp(d->supplement_clock, "restart") == 0))
             return MC_ERR_CATALOGUE_UNAVAILABLE;
         json_object_set_new(details, "supplement_clock", json_string(d->supplement_clock));
@@ -126,17 +153,23 @@ static mc_error apply(struct dossier *d, const struct workflow_transition *row, 
         d->returned_at = now;
         d->finished_at = now;
     } else if (strcmp(action, "request_withdrawal") == 0) {
-        d->previous_status = from;
+        /* previous_status stays: a supplement request may be pending (from 5) */
+        d->withdrawal_from_status = from;
     } else if (strcmp(action, "confirm_withdrawal") == 0) {
         snprintf(d->outcome, sizeof d->outcome, "withdrawn");
         d->finished_at = now;
         d->previous_status = -1;
+        d->withdrawal_from_status = -1;
+        clear_missing_items(d);
     } else if (strcmp(action, "decline_withdrawal") == 0) {
-        d->previous_status = -1;
+        /* back where it was; from 5 the supplement request (and its clock
+           pause, its deadline, its missing items) is pending again */
+        d->withdrawal_from_status = -1;
     } else if (strcmp(action, "stop") == 0) {
         snprintf(d->outcome, sizeof d->outcome, "stopped");
         d->finished_at = now;
         d->previous_status = -1;
+        clear_missing_items(d);
     } else if (strcmp(action, "apologize") == 0) {
         int64_t when = 0;
         mc_rfc3339_parse(mc_json_str(body, "new_appointment_at", ""), &when);
@@ -185,17 +218,26 @@ static json_t *event_data(const struct dossier *d, const char *action, int from,
 
 mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct workflow_transition *row,
                            const json_t *body, const struct action_inputs *in, int64_t now,
-                           unsigned supplement_days, const struct transition_actor *actor,
-                           json_t *errors)
+                           const struct transition_settings *settings,
+                           const struct transition_actor *actor, json_t *errors)
 {
     int from = d->status;
     long long expected = d->revision;
+    int64_t appointment_before = d->appointment_at;
     json_t *details = json_object();
-    mc_error rc = apply(d, row, body, in, now, supplement_days, details, errors);
+    mc_error rc = apply(d, row, body, in, now, settings->supplement_days, details, errors);
     if (rc == MC_OK && json_array_size(errors) > 0)
         rc = MC_ERR_VALIDATION;
-    if (rc == MC_OK)
+    if (rc == MC_OK) {
+        /* the watcher's flags about the old appointment that no longer hold */
+        d->clear_flags =
+            deadline_flags_to_clear(d, appointment_before, now, now + settings->due_soon_window);
+        if ((d->clear_flags & DEADLINE_FLAG_OVERDUE) != 0)
+            d->overdue_flagged_at = 0;
+        if ((d->clear_flags & DEADLINE_FLAG_DUE_SOON) != 0)
+            d->due_soon_flagged_at = 0;
         rc = store_dossier_save(conn, d, expected);
+    }
     if (rc == MC_OK) {
         struct history_entry h = {
             .dossier_id = d->id,

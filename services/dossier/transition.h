@@ -33,6 +33,15 @@ struct transition_actor {
     const char *agency;  /* NULL for citizens and the system */
 };
 
+/* The service's settings a transition uses (from struct dossier_ctx). */
+struct transition_settings {
+    unsigned supplement_days;   /* SUPPLEMENT_WORKING_DAYS: default time to supplement */
+    int64_t due_soon_window;    /* the watcher's warning window, seconds (deadline_due_soon_window) */
+};
+
+/* The settings of the service's context. */
+struct transition_settings transition_settings_of(const struct dossier_ctx *ctx);
+
 /* The role that allowed an action (row->actors & caller's actors). */
 const char *transition_acting_role(unsigned allowed);
 
@@ -41,12 +50,13 @@ const char *transition_acting_role(unsigned allowed);
  * action's body, save it, append the history row and the event. Problems
  * that only the current dossier reveals go to `errors` and the result is
  * MC_ERR_VALIDATION (nothing written). MC_ERR_PRECONDITION_FAILED when the
- * row changed meanwhile.
+ * row changed meanwhile. When the appointment moves, the watcher's flags
+ * that no longer hold are cleared in the same save (deadlines.h).
  */
 mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct workflow_transition *row,
                            const json_t *body, const struct action_inputs *in, int64_t now,
-                           unsigned supplement_days, const struct transition_actor *actor,
-                           json_t *errors);
+                           const struct transition_settings *settings,
+                           const struct transition_actor *actor, json_t *errors);
 
 /* Record an event about d that is not a transition (overdue, due soon,
    evaluated), with the same payload shape. */

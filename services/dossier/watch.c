@@ -2,9 +2,11 @@
  * The deadline watcher: a thread that, every WATCH_INTERVAL_SECONDS,
  *   - stops the dossiers whose supplement deadline passed (status 5 -> 8,
  *     through the same transition as an officer's stop, by actor "system");
- *   - flags open dossiers about to be overdue (DUE_SOON_WORKING_HOURS of
- *     working time left: the agency should issue an apology with a new
- *     appointment) and those overdue, each once, with an event.
+ *   - flags open dossiers whose appointment is near (within the warning
+ *     window of DUE_SOON_WORKING_HOURS: the agency should finish, or issue an
+ *     apology with a new appointment) and those whose appointment has passed,
+ *     each once per appointment, with an event (deadlines.h: the flags are
+ *     cleared when the appointment moves out of reach).
  * Every instance may run it: each dossier is handled in its own transaction
  * under its row lock, and a dossier another instance already handled no
  * longer matches.
@@ -37,7 +39,7 @@ struct watch_tx {
     int64_t now;
     int64_t soon;
     struct action_inputs *in;
-    unsigned supplement_days;
+    const struct transition_settings *settings;
 };
 
 static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
@@ -57,18 +59,25 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
                                  "the deadline to supplement the dossier passed");
         json_t *errors = json_array();
         struct transition_actor system = {"system", "system", NULL};
-        rc = transition_commit(conn, &d, workflow_find("stop"), body, t->in, t->now,
-                               t->supplement_days, &system, errors);
+        rc = transition_commit(conn, &d, workflow_find("stop"), body, t->in, t->now, t->settings,
+                               &system, errors);
         json_decref(body);
         json_decref(errors);
     } else {
+        /* again under the row lock: the appointment may have moved meanwhile */
         bool overdue = strcmp(t->kind, "overdue") == 0;
-        bool still = workflow_status_is_open(d.status) && d.due_at != 0 &&
-                     (overdue ? d.due_at < t->now : d.due_at >= t->now && d.due_at < t->soon);
+        int64_t at = d.appointment_at;
+        bool still = (d.status == DS_RECEIVED || d.status == DS_PROCESSING ||
+                      d.status == DS_AWAITING_PAYMENT) &&
+                     at != 0 &&
+                     (overdue ? at < t->now && d.overdue_flagged_at == 0
+                              : at >= t->now && at < t->soon && d.overdue_flagged_at == 0 &&
+                                    d.due_soon_flagged_at == 0);
         if (still) {
             rc = store_watch_flag(conn, d.id, overdue);
             if (rc == MC_OK) {
-                json_t *details = json_pack("{so}", "due_at", dossier_time_json(d.due_at));
+                json_t *details = json_pack("{so so}", "due_at", dossier_time_json(d.due_at),
+                                            "appointment_at", dossier_time_json(at));
                 rc = transition_event(conn, &d, overdue ? "dossier.dossier.overdue"
                                                         : "dossier.dossier.due_soon",
                                       t->kind, "system", details, t->now);
@@ -84,12 +93,12 @@ static void handle_ids(const json_t *ids, const char *kind, int64_t now, int64_t
 {
     struct action_inputs in;
     memset(&in, 0, sizeof in);
+    struct transition_settings settings = transition_settings_of(watcher.ctx);
     size_t i;
     const json_t *id;
     json_array_foreach(ids, i, id)
     {
-        struct watch_tx t = {json_string_value(id), kind, now, soon, &in,
-                             watcher.ctx->supplement_working_days};
+        struct watch_tx t = {json_string_value(id), kind, now, soon, &in, &settings};
         mc_error rc = mc_db_transaction(mc_app_db(watcher.app), false, false, 3, watch_tx_fn, &t);
         if (rc != MC_OK)
             mc_log(MC_LOG_WARNING, NULL, "watch.failed", "%s: dossier %s not handled (%d)", kind,
@@ -103,7 +112,7 @@ static void watch_once(void)
 {
     mc_db_pool *db = mc_app_db(watcher.app);
     int64_t now = (int64_t)time(NULL);
-    int64_t soon = now + (int64_t)watcher.ctx->due_soon_working_hours * 3 * 3600;
+    int64_t soon = now + deadline_due_soon_window(watcher.ctx->due_soon_working_hours);
     json_t *ids = NULL;
     if (store_watch_supplement_expired(db, now, WATCH_BATCH, &ids) == MC_OK)
         handle_ids(ids, "supplement_expired", now, soon);

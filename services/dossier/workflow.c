@@ -50,7 +50,7 @@ const struct workflow_transition workflow_table[] = {
      DS_WITHDRAWAL_REQUESTED, ACTOR_OWNER | ACTOR_COUNTER, NEED_REASONS, EV("withdrawal_requested")},
     {"confirm_withdrawal", S(DS_WITHDRAWAL_REQUESTED), DS_STOPPED,
      ACTOR_OFFICER | ACTOR_AGENCY_ADMIN, 0, EV("withdrawn")},
-    {"decline_withdrawal", S(DS_WITHDRAWAL_REQUESTED), WF_TO_PREVIOUS,
+    {"decline_withdrawal", S(DS_WITHDRAWAL_REQUESTED), WF_TO_WITHDRAWAL_ORIGIN,
      ACTOR_OFFICER | ACTOR_AGENCY_ADMIN, NEED_REASONS, EV("withdrawal_declined")},
     {"stop", S(DS_RECEIVED) | S(DS_PROCESSING) | S(DS_SUPPLEMENT_REQUESTED) | S(DS_AWAITING_PAYMENT),
      DS_STOPPED, ACTOR_OFFICER | ACTOR_AGENCY_ADMIN | ACTOR_SYSTEM, NEED_REASONS, EV("stopped")},
@@ -103,12 +103,15 @@ enum workflow_verdict workflow_check(const char *action, int status, unsigned ac
     return WF_OK;
 }
 
-int workflow_target(const struct workflow_transition *row, int status, int previous_status)
+int workflow_target(const struct workflow_transition *row, int status, int previous_status,
+                    int withdrawal_from_status)
 {
     if (row->to == WF_TO_SAME)
         return status;
     if (row->to == WF_TO_PREVIOUS)
         return previous_status;
+    if (row->to == WF_TO_WITHDRAWAL_ORIGIN)
+        return withdrawal_from_status;
     return row->to;
 }
 

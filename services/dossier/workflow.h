@@ -38,9 +38,13 @@ enum workflow_actor {
     ACTOR_SERVICE = 1u << 6,      /* a machine client with the dossier:payments scope */
 };
 
-/* Where a transition leads when it is not a fixed status. */
-#define WF_TO_SAME (-1)     /* status unchanged (apology, internal steps) */
-#define WF_TO_PREVIOUS (-2) /* back to the status the dossier had before (supplement, declined withdrawal) */
+/* Where a transition leads when it is not a fixed status. A supplement and a
+   declined withdrawal each go back to where their own request came from: a
+   withdrawal may be requested while a supplement request is pending (5 -> 7),
+   so the dossier remembers both (previous_status, withdrawal_from_status). */
+#define WF_TO_SAME (-1)              /* status unchanged (apology, internal steps) */
+#define WF_TO_PREVIOUS (-2)          /* back to where the supplement request came from (supplement) */
+#define WF_TO_WITHDRAWAL_ORIGIN (-3) /* back to where the withdrawal was requested (declined withdrawal) */
 
 /* What an action's body must carry. */
 enum workflow_needs {
@@ -83,8 +87,11 @@ enum workflow_verdict workflow_check(const char *action, int status, unsigned ac
                                      const struct workflow_transition **row);
 
 /* The status an allowed transition leads to, given the status before and the
-   remembered previous status. */
-int workflow_target(const struct workflow_transition *row, int status, int previous_status);
+   statuses the dossier remembers: where its supplement request came from
+   (previous_status) and where its withdrawal request came from
+   (withdrawal_from_status). */
+int workflow_target(const struct workflow_transition *row, int status, int previous_status,
+                    int withdrawal_from_status);
 
 /* The actions `actors` may take now, written to out (at most cap); returns
    how many. */

@@ -43,9 +43,9 @@ def test_expired_events_are_deleted_and_a_consumer_behind_them_is_told(world):
     dossier_sql('SELECT 1')  # skips without the database
     start = feed_end(world)
     old = filed(world, world.procedure(value=2, mandatory=()), documents=())
-    assert dossier_events(world, old['id'], start, 1)
+    assert dossier_events(world, old['id'], start, 1), 'the submission was not published'
     end = feed_end(world)
-    assert end > 0
+    assert end > start
     kept_before = int(dossier_sql(f'SELECT count(*) FROM outbox WHERE published_seq <= {end}'))
     assert kept_before > 0
 
@@ -61,7 +61,7 @@ def test_expired_events_are_deleted_and_a_consumer_behind_them_is_told(world):
         time.sleep(0.5)
 
     doc = assert_problem(r, 410, 'events.position_expired')
-    assert doc['oldest_after'] == end
+    assert doc['oldest_after'] == end, (doc, end)
     assert f'after={end}' in doc['detail']
     # Behind the horizon by one: still expired. At the horizon: readable, nothing lost after it.
     assert_problem(feed(world, end - 1, expect=410), 410, 'events.position_expired')
@@ -73,8 +73,8 @@ def test_expired_events_are_deleted_and_a_consumer_behind_them_is_told(world):
     # New events continue after the horizon: positions are never reused.
     new = filed(world, world.procedure(value=2, mandatory=()), documents=())
     events = dossier_events(world, new['id'], end, 1)
-    assert events and all(int(e['sequence']) > end for e in events)
-    assert [e['type'] for e in events][0] == 'dossier.dossier.submitted'
+    assert events and all(int(e['sequence']) > end for e in events), (events, end)
+    assert events[0]['type'] == 'dossier.dossier.submitted', events
 
 
 def test_recent_events_are_kept(world):

@@ -73,7 +73,7 @@ static const struct expected_row expected[] = {
      DS_WITHDRAWAL_REQUESTED, CITIZEN, "dossier.dossier.withdrawal_requested"},
     {"confirm_withdrawal", BIT(DS_WITHDRAWAL_REQUESTED), DS_STOPPED, INTAKE,
      "dossier.dossier.withdrawn"},
-    {"decline_withdrawal", BIT(DS_WITHDRAWAL_REQUESTED), WF_TO_PREVIOUS, INTAKE,
+    {"decline_withdrawal", BIT(DS_WITHDRAWAL_REQUESTED), WF_TO_WITHDRAWAL_ORIGIN, INTAKE,
      "dossier.dossier.withdrawal_declined"},
     {"stop",
      BIT(DS_RECEIVED) | BIT(DS_PROCESSING) | BIT(DS_SUPPLEMENT_REQUESTED) |
@@ -211,26 +211,38 @@ static void test_target(void **state)
             if ((row->from & BIT(status)) == 0)
                 continue;
             for (int prev = -1; prev < DS_COUNT; prev++) {
-                int want = expected[i].to == WF_TO_SAME       ? status
-                           : expected[i].to == WF_TO_PREVIOUS ? prev
-                                                              : expected[i].to;
-                assert_int_equal(workflow_target(row, status, prev), want);
+                for (int origin = -1; origin < DS_COUNT; origin++) {
+                    int want = expected[i].to == WF_TO_SAME                ? status
+                               : expected[i].to == WF_TO_PREVIOUS          ? prev
+                               : expected[i].to == WF_TO_WITHDRAWAL_ORIGIN ? origin
+                                                                           : expected[i].to;
+                    assert_int_equal(workflow_target(row, status, prev, origin), want);
+                }
             }
         }
     }
     /* the cases that matter in the lifecycle */
     const struct workflow_transition *supplement = workflow_find("supplement");
-    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_SUBMITTED),
+    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_SUBMITTED, -1),
                      DS_SUBMITTED);
-    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_PROCESSING),
+    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_PROCESSING, -1),
                      DS_PROCESSING);
     const struct workflow_transition *decline = workflow_find("decline_withdrawal");
-    assert_int_equal(workflow_target(decline, DS_WITHDRAWAL_REQUESTED, DS_AWAITING_PAYMENT),
+    assert_int_equal(workflow_target(decline, DS_WITHDRAWAL_REQUESTED, -1, DS_AWAITING_PAYMENT),
                      DS_AWAITING_PAYMENT);
-    const struct workflow_transition *apologize = workflow_find("apologize");
-    assert_int_equal(workflow_target(apologize, DS_SUPPLEMENT_REQUESTED, DS_PROCESSING),
+    /* a withdrawal requested during a supplement request (received -> 5 -> 7):
+       declined, back to the supplement request; the supplement then goes back
+       to where the supplement request came from, not to where the withdrawal
+       came from */
+    assert_int_equal(workflow_target(decline, DS_WITHDRAWAL_REQUESTED, DS_RECEIVED,
+                                     DS_SUPPLEMENT_REQUESTED),
                      DS_SUPPLEMENT_REQUESTED);
-    assert_int_equal(workflow_target(workflow_find("receive"), DS_SUBMITTED, -1), DS_RECEIVED);
+    assert_int_equal(workflow_target(supplement, DS_SUPPLEMENT_REQUESTED, DS_RECEIVED, -1),
+                     DS_RECEIVED);
+    const struct workflow_transition *apologize = workflow_find("apologize");
+    assert_int_equal(workflow_target(apologize, DS_SUPPLEMENT_REQUESTED, DS_PROCESSING, -1),
+                     DS_SUPPLEMENT_REQUESTED);
+    assert_int_equal(workflow_target(workflow_find("receive"), DS_SUBMITTED, -1, -1), DS_RECEIVED);
 }
 
 static void test_allowed_lists(void **state)
@@ -608,6 +620,80 @@ static void test_deadline_years(void **state)
     assert_int_equal(last, 2028);
 }
 
+/* The watcher's flags when the appointment moves (deadlines.h). */
+static void test_flags_to_clear(void **state)
+{
+    (void)state;
+    assert_int_equal(deadline_due_soon_window(8), 24 * 3600);
+    assert_int_equal(deadline_due_soon_window(1), 3 * 3600);
+    int64_t now = local(2025, 5, 5, 10, 0), soon = now + deadline_due_soon_window(8);
+    int64_t past = now - 3600, near = now + 3600, far = now + 3 * 86400;
+    struct dossier d;
+    memset(&d, 0, sizeof d);
+
+    /* overdue (and warned before): an apology far ahead clears both */
+    d.overdue_flagged_at = past;
+    d.due_soon_flagged_at = past - 86400;
+    d.appointment_at = far;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon),
+                     DEADLINE_FLAG_OVERDUE | DEADLINE_FLAG_DUE_SOON);
+    /* ... to a date near: no longer overdue, and the near date gets its own warning */
+    d.appointment_at = near;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon),
+                     DEADLINE_FLAG_OVERDUE | DEADLINE_FLAG_DUE_SOON);
+    /* an appointment exactly now is not past */
+    d.appointment_at = now;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon) & DEADLINE_FLAG_OVERDUE,
+                     DEADLINE_FLAG_OVERDUE);
+    /* moved, still in the past (a due date extended by a pause): both kept */
+    d.appointment_at = past + 600;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon), 0);
+    /* not moved: nothing to do, whatever the flags */
+    d.appointment_at = past;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon), 0);
+    /* no appointment (no clock): nothing */
+    d.appointment_at = 0;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon), 0);
+
+    /* warned "due soon", not overdue */
+    d.overdue_flagged_at = 0;
+    d.due_soon_flagged_at = now - 600;
+    d.appointment_at = far; /* beyond the window */
+    assert_int_equal(deadline_flags_to_clear(&d, near, now, soon), DEADLINE_FLAG_DUE_SOON);
+    d.appointment_at = soon; /* the window's end is outside it */
+    assert_int_equal(deadline_flags_to_clear(&d, near, now, soon), DEADLINE_FLAG_DUE_SOON);
+    d.appointment_at = soon - 1; /* still due soon: kept, one warning per situation */
+    assert_int_equal(deadline_flags_to_clear(&d, near, now, soon), 0);
+    d.appointment_at = near + 600;
+    assert_int_equal(deadline_flags_to_clear(&d, near, now, soon), 0);
+
+    /* nothing flagged: nothing to clear */
+    d.due_soon_flagged_at = 0;
+    d.appointment_at = far;
+    assert_int_equal(deadline_flags_to_clear(&d, past, now, soon), 0);
+}
+
+/* The clock through request_supplement -> request_withdrawal -> declined ->
+   supplement: paused from the supplement request to the supplement (the
+   withdrawal changes nothing of the clock), then extended by that pause. */
+static void test_pause_through_a_declined_withdrawal(void **state)
+{
+    (void)state;
+    mc_calendar cal = calendar();
+    struct dossier d;
+    dossier_init(&d, 3, "working_days");
+    assert_true(deadline_start(&d, &cal, local(2025, 4, 25, 16, 0)));
+    deadline_pause(&d, local(2025, 4, 28, 9, 0));       /* request_supplement */
+    deadline_pause(&d, local(2025, 4, 28, 11, 0));      /* nothing the withdrawal does ... */
+    assert_time(d.paused_since, local(2025, 4, 28, 9, 0));
+    /* supplement on Tuesday 29 April 09:00: 8 working hours paused, as in
+       test_deadline_pause_resume_extend */
+    assert_true(deadline_resume(&d, &cal, local(2025, 4, 29, 9, 0), false));
+    assert_int_equal(json_array_size(d.pauses), 1);
+    assert_time(d.due_at, local(2025, 5, 5, 16, 0));
+    dossier_fini(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +711,8 @@ int main(void)
         cmocka_unit_test(test_deadline_pause_resume_restart),
         cmocka_unit_test(test_supplement_due),
         cmocka_unit_test(test_deadline_years),
+        cmocka_unit_test(test_flags_to_clear),
+        cmocka_unit_test(test_pause_through_a_declined_withdrawal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
