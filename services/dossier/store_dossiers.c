@@ -94,13 +94,15 @@ static const mc_db_statement code_sequence = {
     " RETURNING last_value",
     2};
 
-#define LIST_FILTERS                                                                             \
+#define LIST_FILTERS_BUT_OVERDUE                                                                 \
     " AND ($2::smallint IS NULL OR status = $2::smallint)"                                      \
     " AND ($3::text IS NULL OR procedure_code = $3)"                                            \
     " AND ($4::integer IS NULL OR step_index = $4::integer)"                                    \
     " AND ($5::text IS NULL OR assignee_sub = $5)"                                              \
     " AND ($6::text IS NULL OR channel = $6)"                                                   \
-    " AND ($7::bigint IS NULL OR due_at < to_timestamp($7::bigint))"                            \
+    " AND ($7::bigint IS NULL OR due_at < to_timestamp($7::bigint))"
+#define LIST_FILTERS                                                                             \
+    LIST_FILTERS_BUT_OVERDUE                                                                     \
     " AND ($8::bigint IS NULL OR (status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)))"
 
 /* The lists' filters are optional ("$n IS NULL OR ..."), so they are planned
@@ -148,13 +150,16 @@ static const mc_db_statement list_owner_all = {
 /* The overdue filter. Overdue dossiers are the older open ones, so walking the
    inbox from the newest (what the planner picks for LIMIT 20) would pass over
    every recent dossier first. Here the agency's overdue dossiers are taken
-   from their own index (dossiers_inbox_open_due), then filtered and sorted:
-   the cost follows the number overdue (thousands), not the agency's size. */
+   from their own index (dossiers_inbox_open_due, index-only: it holds the sort
+   key and id), then filtered and sorted, and only the page's rows are read:
+   the cost follows the number overdue (thousands), not the agency's size.
+   The overdue condition is not repeated from LIST_FILTERS: counted twice, it
+   made the planner expect a handful of rows and pick another index. */
 static const mc_db_statement list_inbox_overdue = {
     "dossier_list_inbox_overdue",
     "WITH overdue AS MATERIALIZED (SELECT id, submitted_at FROM dossiers"
     "   WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)"
-    LIST_FILTERS " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
+    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
     " SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
     " (SELECT id FROM overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
     " ORDER BY submitted_at DESC, dossiers.id DESC",
