@@ -374,19 +374,16 @@ struct feed_query {
     long long horizon;
 };
 
-/* One read-only snapshot: the horizon and the page agree. */
+/* The page, then the horizon, each in its own snapshot: the horizon only
+   grows, so if it is not past `after` when read after the page, it was not
+   when the page was read, and the page misses nothing. If it is, the answer is
+   410 (the page may have been complete; telling is the safe side). */
 static mc_error feed_tx(mc_db_conn *conn, void *ctx)
 {
     struct feed_query *q = ctx;
-    PGresult *res = mc_db_exec(conn, &horizon_select, NULL);
-    if (res == NULL)
-        return mc_db_last_error(conn);
-    q->horizon = PQntuples(res) > 0 ? mc_db_int(res, 0, 0) : 0;
-    PQclear(res);
-    if (q->last < q->horizon)
-        return MC_ERR_EVENTS_POSITION_EXPIRED;
+    long long after = q->last;
     const char *params[3] = {q->after, q->limit, q->type};
-    res = mc_db_exec(conn, &feed_select, params);
+    PGresult *res = mc_db_exec(conn, &feed_select, params);
     if (res == NULL)
         return mc_db_last_error(conn);
     for (int r = 0; r < PQntuples(res); r++) {
@@ -396,7 +393,12 @@ static mc_error feed_tx(mc_db_conn *conn, void *ctx)
         q->last = mc_db_int(res, r, 0);
     }
     PQclear(res);
-    return MC_OK;
+    res = mc_db_exec(conn, &horizon_select, NULL);
+    if (res == NULL)
+        return mc_db_last_error(conn);
+    q->horizon = PQntuples(res) > 0 ? mc_db_int(res, 0, 0) : 0;
+    PQclear(res);
+    return after < q->horizon ? MC_ERR_EVENTS_POSITION_EXPIRED : MC_OK;
 }
 
 void mc_handle_event_feed(mc_request *req)
@@ -426,7 +428,7 @@ void mc_handle_event_feed(mc_request *req)
     snprintf(after_buf, sizeof after_buf, "%lld", after);
     snprintf(limit_buf, sizeof limit_buf, "%u", limit);
     struct feed_query q = {after_buf, limit_buf, type, json_array(), after, 0};
-    mc_error rc = mc_db_transaction(mc_request_db(req), false, true, 3, feed_tx, &q);
+    mc_error rc = mc_db_with_conn(mc_request_db(req), feed_tx, &q);
     if (rc == MC_ERR_EVENTS_POSITION_EXPIRED) {
         json_decref(q.items);
         char detail[160];
