@@ -131,10 +131,52 @@ void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const c
     mc_reply_raw(req, 200, "application/json", body, len);
 }
 
-void mc_reply_bytes(mc_request *req, unsigned status, const char *content_type, const void *body,
-                    size_t len)
+struct reply_stream {
+    mc_stream_read_fn read;
+    void (*done)(void *ctx);
+    void *ctx;
+};
+
+#define STREAM_BLOCK_BYTES (64 * 1024)
+
+static ssize_t stream_block(void *arg, uint64_t offset, char *buf, size_t max)
 {
-    mc_reply_raw(req, status, content_type, body != NULL ? body : "", body != NULL ? len : 0);
+    struct reply_stream *st = arg;
+    long n = st->read(st->ctx, (unsigned long long)offset, buf, max);
+    if (n < 0)
+        return U_STREAM_ERROR;
+    return n == 0 ? U_STREAM_END : (ssize_t)n;
+}
+
+static void stream_done(void *arg)
+{
+    struct reply_stream *st = arg;
+    if (st->done != NULL)
+        st->done(st->ctx);
+    free(st);
+}
+
+void mc_reply_stream(mc_request *req, unsigned status, const char *content_type,
+                     unsigned long long size, mc_stream_read_fn read, void (*done)(void *ctx),
+                     void *ctx)
+{
+    struct reply_stream *st = malloc(sizeof *st);
+    if (st == NULL) {
+        if (done != NULL)
+            done(ctx);
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+        return;
+    }
+    *st = (struct reply_stream){read, done, ctx};
+    if (ulfius_set_stream_response(req->response, status, stream_block, stream_done, (uint64_t)size,
+                                   STREAM_BLOCK_BYTES, st) != U_OK) {
+        stream_done(st);
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+        return;
+    }
+    req->status = status;
+    if (content_type != NULL)
+        u_map_put(req->response->map_header, "Content-Type", content_type);
 }
 
 bool mc_reply_not_modified(mc_request *req, const char *etag)

@@ -600,11 +600,11 @@ void handle_document_content(mc_request *req)
     if (mc_reply_not_modified(req, etag))
         return;
     struct dossier_storage storage = dossier_storage_of(dossier_ctx(req));
-    void *bytes = NULL;
+    struct dossier_file *file = NULL;
     size_t len = 0;
-    rc = storage.read(storage.impl, doc.storage_key, &bytes, &len);
+    rc = storage.open(storage.impl, doc.storage_key, &file, &len);
     if (rc == MC_OK && (long long)len != doc.size_bytes) {
-        free(bytes);
+        dossier_file_close(file);
         rc = MC_ERR_INTERNAL;
     }
     if (rc != MC_OK) {
@@ -618,6 +618,6 @@ void handle_document_content(mc_request *req)
     mc_set_header(req, "Content-Disposition", disposition);
     /* Opened in a browser tab anyway: no scripts, no plugins, no requests. */
     mc_set_header(req, "Content-Security-Policy", "default-src 'none'; sandbox");
-    mc_reply_bytes(req, 200, doc.media_type, bytes, len);
-    free(bytes);
+    /* Sent in blocks as the client takes them: memory stays at one block. */
+    mc_reply_stream(req, 200, doc.media_type, len, dossier_file_read, dossier_file_close, file);
 }

@@ -18,7 +18,8 @@
  *
  * An object store replaces this by implementing the three functions of
  * struct dossier_storage (put = PUT of an object under a new random name,
- * read = GET, remove = DELETE) and returning them from dossier_storage_of().
+ * open = a ranged GET per block, remove = DELETE) and returning them from
+ * dossier_storage_of().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -173,10 +174,36 @@ static mc_error fs_put(void *impl, const void *data, size_t len, char *key)
     return MC_OK;
 }
 
-static mc_error fs_read(void *impl, const char *key, void **data, size_t *len)
+struct fs_file {
+    struct dossier_file base; /* first: a struct dossier_file * is a struct fs_file * */
+    int fd;
+};
+
+static long fs_file_read(struct dossier_file *f, unsigned long long offset, char *buf, size_t max)
+{
+    struct fs_file *file = (struct fs_file *)f;
+    for (;;) {
+        ssize_t n = pread(file->fd, buf, max, (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            mc_log(MC_LOG_ERROR, NULL, "storage.read", "cannot read a stored file: %s",
+                   strerror(errno));
+        return (long)n;
+    }
+}
+
+static void fs_file_close(struct dossier_file *f)
+{
+    struct fs_file *file = (struct fs_file *)f;
+    close(file->fd);
+    free(file);
+}
+
+static mc_error fs_open(void *impl, const char *key, struct dossier_file **out, size_t *len)
 {
     const char *root = impl;
-    *data = NULL;
+    *out = NULL;
     *len = 0;
     char path[1024];
     if (!valid_key(key) || !path_of(path, sizeof path, root, key))
@@ -189,35 +216,29 @@ static mc_error fs_read(void *impl, const char *key, void **data, size_t *len)
         return MC_ERR_INTERNAL;
     }
     struct stat st;
+    struct fs_file *file = NULL;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (uint64_t)st.st_size > SIZE_MAX - 1) {
+        (uint64_t)st.st_size > SIZE_MAX || (file = malloc(sizeof *file)) == NULL) {
         close(fd);
         return MC_ERR_INTERNAL;
     }
-    size_t size = (size_t)st.st_size;
-    unsigned char *buf = malloc(size > 0 ? size : 1);
-    if (buf == NULL) {
-        close(fd);
-        return MC_ERR_INTERNAL;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (got != size) {
-        free(buf);
-        mc_log(MC_LOG_ERROR, NULL, "storage.read", "short read of a stored file");
-        return MC_ERR_INTERNAL;
-    }
-    *data = buf;
-    *len = size;
+    *file = (struct fs_file){{fs_file_read, fs_file_close}, fd};
+    *out = &file->base;
+    *len = (size_t)st.st_size;
     return MC_OK;
+}
+
+long dossier_file_read(void *file, unsigned long long offset, char *buf, size_t max)
+{
+    struct dossier_file *f = file;
+    return f->read(f, offset, buf, max);
+}
+
+void dossier_file_close(void *file)
+{
+    struct dossier_file *f = file;
+    if (f != NULL)
+        f->close(f);
 }
 
 static mc_error fs_remove(void *impl, const char *key)
@@ -235,6 +256,6 @@ static mc_error fs_remove(void *impl, const char *key)
 
 struct dossier_storage dossier_storage_of(struct dossier_ctx *ctx)
 {
-    struct dossier_storage s = {ctx->storage_dir, fs_put, fs_read, fs_remove};
+    struct dossier_storage s = {ctx->storage_dir, fs_put, fs_open, fs_remove};
     return s;
 }

@@ -25,20 +25,35 @@
 
 #define DOSSIER_STORAGE_KEY_MAX 64
 
+/* An open stored file. A backend fills in the two functions and keeps its
+   own state after this header (the filesystem: a file descriptor). */
+struct dossier_file {
+    /* Up to max bytes from offset into buf: the count, 0 at the end, -1 on
+       an I/O error. */
+    long (*read)(struct dossier_file *f, unsigned long long offset, char *buf, size_t max);
+    void (*close)(struct dossier_file *f);
+};
+
 struct dossier_storage {
     void *impl; /* the backend's state (filesystem: the root directory, borrowed) */
     /* Store len bytes; writes the new key into key (DOSSIER_STORAGE_KEY_MAX
        bytes). MC_ERR_INTERNAL when the bytes could not be made durable (then
        nothing is left behind). */
     mc_error (*put)(void *impl, const void *data, size_t len, char *key);
-    /* The whole file of `key` into *data (malloc'd, owned by the caller) and
-       *len. MC_ERR_NOT_FOUND when there is no such file (or the key is not
-       one this storage makes); MC_ERR_INTERNAL on I/O errors. */
-    mc_error (*read)(void *impl, const char *key, void **data, size_t *len);
+    /* Open the file of `key` for reading: *file (closed with
+       dossier_file_close) and its size *len. Files are read in blocks while
+       they are sent (dossier_file_read), never whole into memory.
+       MC_ERR_NOT_FOUND when there is no such file (or the key is not one this
+       storage makes); MC_ERR_INTERNAL on I/O errors. */
+    mc_error (*open)(void *impl, const char *key, struct dossier_file **file, size_t *len);
     /* Delete the file of `key` (used to undo a put whose database transaction
        failed). Removing a missing file is MC_OK. */
     mc_error (*remove)(void *impl, const char *key);
 };
+
+/* The two as plain functions of a void pointer (mc_reply_stream's callbacks). */
+long dossier_file_read(void *file, unsigned long long offset, char *buf, size_t max);
+void dossier_file_close(void *file);
 
 /* The storage the service uses: the filesystem under ctx->storage_dir
    (MOTCUA_DOSSIER_DOCUMENT_DIR). The returned struct borrows ctx. */

@@ -95,14 +95,21 @@ void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const ch
 /* 201 Created with Location and (optional) ETag. */
 void mc_reply_created(mc_request *req, json_t *body, const char *location, const char *etag);
 void mc_reply_no_content(mc_request *req);
-/* Raw bytes, e.g. a downloaded file, with their Content-Type (the body is
-   copied; Content-Length follows from len). For JSON use mc_reply_json. */
-void mc_reply_bytes(mc_request *req, unsigned status, const char *content_type, const void *body,
-                    size_t len);
-/* Conditional GET for an answer the handler builds itself (mc_reply_bytes):
+/* Conditional GET for an answer the handler builds itself (mc_reply_stream):
    sets ETag and, when If-None-Match matches it, answers 304 and returns true,
    so the handler returns before reading what it would have sent. */
 bool mc_reply_not_modified(mc_request *req, const char *etag);
+/* Answer with a body of `size` bytes produced while it is sent, so a large
+   file never sits in memory: `read` fills up to `max` bytes of buf from
+   `offset` and returns how many (0 at the end, -1 on an error: the connection
+   is then closed short of its Content-Length, which the client sees as a
+   failed download). `done` releases ctx once the response is over (sent,
+   failed, or the client went away), also when this function fails to set
+   the response (then it answers 500). */
+typedef long (*mc_stream_read_fn)(void *ctx, unsigned long long offset, char *buf, size_t max);
+void mc_reply_stream(mc_request *req, unsigned status, const char *content_type,
+                     unsigned long long size, mc_stream_read_fn read, void (*done)(void *ctx),
+                     void *ctx);
 /* problem+json for `err`; detail is printf-style (may be NULL). */
 void mc_reply_error(mc_request *req, mc_error err, const char *detail_fmt, ...)
     __attribute__((format(printf, 3, 4)));
