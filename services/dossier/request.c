@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "catalogue_client.h"
 #include "motcua/json_spec.h"
 #include "motcua/procedure_json.h"
 
@@ -36,24 +37,12 @@ const json_t *dossier_find_case(const json_t *procedure, const char *case_code)
     return NULL;
 }
 
-static bool agency_offers(const json_t *procedure, const char *agency)
-{
-    size_t i;
-    const json_t *a;
-    json_array_foreach(json_object_get(procedure, "agency_codes"), i, a)
-    {
-        if (json_is_string(a) && strcmp(json_string_value(a), agency) == 0)
-            return true;
-    }
-    return false;
-}
-
 const json_t *dossier_check_procedure_choice(const json_t *procedure, const char *agency,
                                              const char *case_code, const char *channel,
                                              double *limit_value, const char **limit_unit,
                                              json_t *errors)
 {
-    if (!agency_offers(procedure, agency))
+    if (!catalogue_procedure_has_agency(procedure, agency))
         mc_errors_add(errors, "/agency_code", "not_offering",
                       "this agency does not handle this procedure");
     const json_t *the_case = dossier_find_case(procedure, case_code);
