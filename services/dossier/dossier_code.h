@@ -24,4 +24,7 @@ bool dossier_code_format(char *out, size_t out_len, const char *agency, mc_date 
    code from a UUID in GET /dossiers/{id_or_code}. */
 bool dossier_code_is_valid(const char *code);
 
+/* Is s a dossier id (a UUID in its 36-character text form)? */
+bool dossier_id_is_valid(const char *s);
+
 #endif

@@ -302,12 +302,21 @@ void handle_dossiers_list(mc_request *req)
         mc_errors_add_param(errors, "overdue", "enum", "must be true or false");
     f.overdue_only = overdue != NULL && strcmp(overdue, "true") == 0;
     const char *agency = mc_query_str(req, "agency", 32, errors);
+    const char *sort = mc_query_str(req, "sort", 16, errors);
+    if (sort != NULL && strcmp(sort, "due_at") != 0 && strcmp(sort, "-submitted_at") != 0)
+        mc_errors_add_param(errors, "sort", "enum", "must be one of: -submitted_at due_at");
+    f.by_due = sort != NULL && strcmp(sort, "due_at") == 0;
 
+    /* A cursor of the deadline queue carries a third key naming it, so a
+       cursor is never read under the other order. */
     json_t *cursor = NULL;
-    mc_page_parse(req, DOSSIER_PAGE_DEFAULT, DOSSIER_PAGE_MAX, 2, &f.limit, &cursor, errors);
+    mc_page_parse(req, DOSSIER_PAGE_DEFAULT, DOSSIER_PAGE_MAX, f.by_due ? 3 : 2, &f.limit, &cursor,
+                  errors);
     if (cursor != NULL) {
-        const json_t *k0 = json_array_get(cursor, 0), *k1 = json_array_get(cursor, 1);
-        if (!json_is_integer(k0) || !json_is_string(k1) || json_string_length(k1) != 36)
+        const json_t *k0 = json_array_get(cursor, 0), *k1 = json_array_get(cursor, 1),
+                     *k2 = json_array_get(cursor, 2);
+        if (!json_is_integer(k0) || !json_is_string(k1) || !dossier_id_is_valid(json_string_value(k1)) ||
+            (f.by_due && (!json_is_string(k2) || strcmp(json_string_value(k2), "due_at") != 0)))
             mc_errors_add_param(errors, "cursor", "invalid", "is not a cursor this server produced");
         else {
             f.after_time = (int64_t)json_integer_value(k0);
@@ -320,6 +329,9 @@ void handle_dossiers_list(mc_request *req)
         f.owner_sub = p->sub;
         if (agency != NULL)
             mc_errors_add_param(errors, "agency", "not_allowed", "citizens list their own dossiers");
+        if (f.by_due)
+            mc_errors_add_param(errors, "sort", "not_allowed",
+                                "the deadline queue is an agency's; citizens' lists are newest first");
     } else if (staff != 0) {
         if (agency != NULL && strcmp(agency, p->agency) != 0)
             mc_errors_add_param(errors, "agency", "not_your_agency",
@@ -352,7 +364,8 @@ void handle_dossiers_list(mc_request *req)
         if (i < f.limit)
             json_array_append_new(list, dossier_summary_json(&items[i]));
         if (i + 1 == f.limit && n > f.limit) /* the last item shown, before it is cleared */
-            next = json_pack("[Is]", (json_int_t)items[i].sort_micros, items[i].id);
+            next = f.by_due ? json_pack("[Iss]", (json_int_t)items[i].sort_micros, items[i].id, "due_at")
+                            : json_pack("[Is]", (json_int_t)items[i].sort_micros, items[i].id);
         dossier_clear(&items[i]);
     }
     free(items);

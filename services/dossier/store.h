@@ -50,6 +50,9 @@ struct dossier_filter {
     const char *channel;
     int64_t due_before;          /* 0 = none */
     bool overdue_only;
+    /* The deadline queue (?sort=due_at): the agency's open dossiers (2, 4, 5,
+       6, 7), earliest due date first; the keyset is then (due_at, id). */
+    bool by_due;
     int64_t now;
     /* keyset: (sort key, id) of the last item of the previous page; the sort
        key is struct dossier's sort_micros */

@@ -165,6 +165,19 @@ static const mc_db_statement list_inbox_overdue = {
     " ORDER BY submitted_at DESC, dossiers.id DESC",
     11};
 
+/* The deadline queue: open dossiers by due date, then id (every open status
+   has a due date: it is set at reception). Overdue is only "due_at < $8"
+   here: the open statuses are already the statement's (repeated, the
+   planner would count them twice, as in list_inbox_overdue). */
+static const mc_db_statement list_inbox_by_due = {
+    "dossier_list_inbox_by_due",
+    "SELECT " SUMMARY_COLUMNS ", " MICROS("due_at") " FROM dossiers"
+    " WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at IS NOT NULL"
+    LIST_FILTERS_BUT_OVERDUE " AND ($8::bigint IS NULL OR due_at < to_timestamp($8::bigint))"
+    " AND ($9::bigint IS NULL OR (due_at, id) > (" BEFORE_MICROS(9) ", $10::uuid))"
+    " ORDER BY due_at, dossiers.id LIMIT $11::integer",
+    11};
+
 static const mc_db_statement list_owner = {
     "dossier_list_owner",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("created_at") " FROM dossiers"
@@ -284,25 +297,12 @@ mc_error store_dossier_insert(mc_db_conn *conn, struct dossier *d)
     return MC_OK;
 }
 
-static bool looks_like_uuid(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char c = s[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 mc_error store_dossier_load(mc_db_conn *conn, const char *id_or_code, bool for_update,
                             struct dossier *d)
 {
     memset(d, 0, sizeof *d);
     const mc_db_statement *stmt;
-    if (looks_like_uuid(id_or_code))
+    if (dossier_id_is_valid(id_or_code))
         stmt = for_update ? &dossier_by_id_locked : &dossier_by_id;
     else if (dossier_code_is_valid(id_or_code))
         stmt = for_update ? &dossier_by_code_locked : &dossier_by_code;
@@ -448,7 +448,7 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
     PGresult *res;
     bool only_status = f->procedure_code == NULL && f->step_index < 0 && f->assignee_sub == NULL &&
                        f->channel == NULL && f->due_before == 0 && !f->overdue_only;
-    if (only_status && (f->owner_sub == NULL || f->status < 0)) {
+    if (only_status && !f->by_due && (f->owner_sub == NULL || f->status < 0)) {
         const char *keyset[5] = {
             f->owner_sub != NULL ? f->owner_sub : f->agency,
             f->after_time != 0 ? after : INBOX_FIRST_PAGE_MICROS,
@@ -463,6 +463,7 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
                          keyset);
     } else {
         const mc_db_statement *list = f->owner_sub != NULL ? &list_owner
+                                      : f->by_due            ? &list_inbox_by_due
                                       : f->overdue_only      ? &list_inbox_overdue
                                                              : &list_inbox;
         res = mc_db_exec_planned(conn, list, params);

@@ -354,12 +354,44 @@ def test_the_agency_inbox_and_its_filters(world, inbox):
     assert item['code'] == inbox['received'][2]['code'] and item['due_at'] == inbox['received'][2]['dates']['due_at']
 
 
+def test_the_deadline_queue_lists_open_dossiers_earliest_due_first(world, inbox):
+    api, officer, code = world.api, world.officer, inbox['code']
+    queue = walk(api, officer, {'procedure': code, 'sort': 'due_at'}, 100)
+    # open dossiers only (received onwards); the submitted ones have no due date yet
+    assert set(ids(queue)) == set(ids(inbox['received']))
+    keys = [(i['due_at'], i['id']) for i in queue]
+    assert all(i['due_at'] for i in queue) and keys == sorted(keys)
+    for size in (1, 2):
+        assert ids(walk(api, officer, {'procedure': code, 'sort': 'due_at'}, size)) == ids(queue)
+    assert walk(api, officer, {'procedure': code, 'sort': 'due_at', 'status': 1}, 10) == []
+    assert ids(walk(api, officer, {'procedure': code, 'sort': 'due_at', 'status': 4}, 10)) == \
+        [i for i in ids(queue) if i in {inbox['assigned']['id'], inbox['stepped']['id']}]
+    assert walk(api, officer, {'procedure': code, 'sort': 'due_at', 'overdue': 'true'}, 10) == []
+    assert ids(walk(api, officer, {'procedure': code, 'sort': '-submitted_at'}, 100)) == \
+        ids(walk(api, officer, {'procedure': code}, 100))
+    # a cursor belongs to its order
+    by_due = api.get(f'{API}/dossiers', token=officer, expect=200,
+                     params={'procedure': code, 'sort': 'due_at', 'limit': 1}).doc['next_cursor']
+    newest = api.get(f'{API}/dossiers', token=officer, expect=200,
+                     params={'procedure': code, 'limit': 1}).doc['next_cursor']
+    assert by_due and newest
+    for params in ({'procedure': code, 'cursor': by_due},
+                   {'procedure': code, 'sort': 'due_at', 'cursor': newest}):
+        doc = assert_problem(api.get(f'{API}/dossiers', token=officer, params=params, expect=400), 400)
+        assert 'cursor' in error_parameters(doc), (params, doc)
+    # the queue is an agency's
+    doc = assert_problem(api.get(f'{API}/dossiers', token=inbox['citizen'], params={'sort': 'due_at'},
+                                 expect=400), 400)
+    assert 'sort' in error_parameters(doc)
+
+
 def test_list_parameters_are_checked(world, inbox):
     api, officer = world.api, world.officer
     for params, name in (({'status': 11}, 'status'), ({'channel': 'fax'}, 'channel'),
                          ({'due_before': 'mai'}, 'due_before'), ({'overdue': 'yes'}, 'overdue'),
                          ({'cursor': 'WyJ4Il0'}, 'cursor'), ({'limit': 0}, 'limit'),
-                         ({'agency': world.other_agency}, 'agency')):
+                         ({'agency': world.other_agency}, 'agency'), ({'sort': 'newest'}, 'sort'),
+                         ({'sort': 'due_at', 'cursor': 'WyJ4Il0'}, 'cursor')):
         doc = assert_problem(api.get(f'{API}/dossiers', token=officer, params=params, expect=400), 400)
         assert name in error_parameters(doc), (params, doc)
 
