@@ -124,28 +124,19 @@ static const mc_db_statement list_inbox = {
    (INBOX_FIRST_PAGE_*), so the keyset is always an index condition. */
 #define INBOX_FIRST_PAGE_MICROS "253402300799000000" /* 9999-12-31T23:59:59Z */
 #define INBOX_FIRST_PAGE_ID "ffffffff-ffff-ffff-ffff-ffffffffffff"
+/* A prepared list: its rows after the cursor ($2 micros, $3 id) by `col`,
+   newest first, $4 rows. */
+#define NEWEST_FIRST(col, where)                                                                 \
+    "SELECT " SUMMARY_COLUMNS ", " MICROS(col) " FROM dossiers WHERE " where                     \
+    " AND (" col ", id) < (" BEFORE_MICROS(2) ", $3::uuid)"                                      \
+    " ORDER BY " col " DESC, dossiers.id DESC LIMIT $4::integer"
 static const mc_db_statement list_inbox_all = {
-    "dossier_list_inbox_all",
-    "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
-    " WHERE status > 0 AND handling_agency = $1"
-    " AND (submitted_at, id) < (" BEFORE_MICROS(2) ", $3::uuid)"
-    " ORDER BY submitted_at DESC, dossiers.id DESC LIMIT $4::integer",
-    4};
+    "dossier_list_inbox_all", NEWEST_FIRST("submitted_at", "status > 0 AND handling_agency = $1"), 4};
 static const mc_db_statement list_inbox_status = {
     "dossier_list_inbox_status",
-    "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
-    " WHERE status > 0 AND handling_agency = $1 AND status = $5::smallint"
-    " AND (submitted_at, id) < (" BEFORE_MICROS(2) ", $3::uuid)"
-    " ORDER BY submitted_at DESC, dossiers.id DESC LIMIT $4::integer",
-    5};
-
+    NEWEST_FIRST("submitted_at", "status > 0 AND handling_agency = $1 AND status = $5::smallint"), 5};
 static const mc_db_statement list_owner_all = {
-    "dossier_list_owner_all",
-    "SELECT " SUMMARY_COLUMNS ", " MICROS("created_at") " FROM dossiers"
-    " WHERE owner_sub = $1"
-    " AND (created_at, id) < (" BEFORE_MICROS(2) ", $3::uuid)"
-    " ORDER BY created_at DESC, dossiers.id DESC LIMIT $4::integer",
-    4};
+    "dossier_list_owner_all", NEWEST_FIRST("created_at", "owner_sub = $1"), 4};
 
 /* The overdue filter. Overdue dossiers are the older open ones, so walking the
    inbox from the newest (what the planner picks for LIMIT 20) would pass over
