@@ -23,7 +23,6 @@ struct mc_db_conn {
     size_t n_prepared, cap_prepared;
     mc_error last_error;
     char sqlstate[6];
-    char constraint[64];
     bool in_use;
     struct mc_db_pool *pool;
 };
@@ -175,7 +174,6 @@ mc_error mc_db_acquire(mc_db_pool *pool, mc_db_conn **out)
     }
     c->last_error = MC_OK;
     c->sqlstate[0] = '\0';
-    c->constraint[0] = '\0';
     *out = c;
     return MC_OK;
 }
@@ -219,9 +217,7 @@ static mc_error map_sqlstate(const char *state)
 static void record_error(mc_db_conn *c, const PGresult *res, const mc_db_statement *stmt)
 {
     const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *constraint = res != NULL ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state != NULL ? state : "");
-    snprintf(c->constraint, sizeof c->constraint, "%s", constraint != NULL ? constraint : "");
     if (PQstatus(c->pg) != CONNECTION_OK)
         c->last_error = MC_ERR_DB_UNAVAILABLE;
     else
@@ -269,7 +265,6 @@ static PGresult *exec_statement(mc_db_conn *c, const mc_db_statement *stmt, cons
 {
     c->last_error = MC_OK;
     c->sqlstate[0] = '\0';
-    c->constraint[0] = '\0';
     /* Outside a transaction a dropped session (server restart) is reopened
        and the statement retried once: nothing can have half-happened. */
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -304,6 +299,102 @@ PGresult *mc_db_exec_planned(mc_db_conn *c, const mc_db_statement *stmt, const c
     return exec_statement(c, stmt, params, true);
 }
 
+/* ---- typed parameters ---- */
+
+static const char *params_slot(mc_db_params *p)
+{
+    if (p->n >= MC_DB_MAX_PARAMS) {
+        p->failed = true;
+        return NULL;
+    }
+    return p->numbers[p->n];
+}
+
+void mc_db_add_text(mc_db_params *p, const char *value)
+{
+    if (params_slot(p) != NULL)
+        p->values[p->n++] = value;
+}
+
+void mc_db_add_null(mc_db_params *p)
+{
+    mc_db_add_text(p, NULL);
+}
+
+void mc_db_add_int64(mc_db_params *p, long long value)
+{
+    if (params_slot(p) == NULL)
+        return;
+    snprintf(p->numbers[p->n], sizeof p->numbers[p->n], "%lld", value);
+    p->values[p->n] = p->numbers[p->n];
+    p->n++;
+}
+
+void mc_db_add_bool(mc_db_params *p, bool value)
+{
+    mc_db_add_text(p, value ? "true" : "false");
+}
+
+void mc_db_add_bool_or_null(mc_db_params *p, int value)
+{
+    if (value < 0)
+        mc_db_add_null(p);
+    else
+        mc_db_add_bool(p, value != 0);
+}
+
+void mc_db_add_json(mc_db_params *p, const json_t *value)
+{
+    if (value == NULL || json_is_null(value)) {
+        mc_db_add_null(p);
+        return;
+    }
+    if (params_slot(p) == NULL)
+        return;
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text == NULL) {
+        p->failed = true;
+        return;
+    }
+    p->owned[p->n] = text;
+    p->values[p->n++] = text;
+}
+
+void mc_db_params_clear(mc_db_params *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        free(p->owned[i]);
+        p->owned[i] = NULL;
+    }
+    p->n = 0;
+    p->failed = false;
+}
+
+static PGresult *exec_typed(mc_db_conn *c, const mc_db_statement *stmt, const mc_db_params *p,
+                            bool plan_each_call)
+{
+    int n = p != NULL ? p->n : 0;
+    if ((p != NULL && p->failed) || n != stmt->nparams) {
+        /* A programming error, caught before anything reaches the server. */
+        c->last_error = MC_ERR_INTERNAL;
+        mc_log(MC_LOG_ERROR, NULL, "db.bad_parameters", "%s: %d parameters for %d%s", stmt->name, n,
+               stmt->nparams, p != NULL && p->failed ? " (too many or out of memory)" : "");
+        return NULL;
+    }
+    return exec_statement(c, stmt, p != NULL ? p->values : NULL, plan_each_call);
+}
+
+PGresult *mc_db_exec_params(mc_db_conn *c, const mc_db_statement *stmt, const mc_db_params *params)
+{
+    return exec_typed(c, stmt, params, false);
+}
+
+PGresult *mc_db_exec_planned_params(mc_db_conn *c, const mc_db_statement *stmt,
+                                    const mc_db_params *params)
+{
+    return exec_typed(c, stmt, params, true);
+}
+
 mc_error mc_db_last_error(const mc_db_conn *conn)
 {
     return conn->last_error;
@@ -312,11 +403,6 @@ mc_error mc_db_last_error(const mc_db_conn *conn)
 const char *mc_db_sqlstate(const mc_db_conn *conn)
 {
     return conn->sqlstate;
-}
-
-const char *mc_db_constraint(const mc_db_conn *conn)
-{
-    return conn->constraint;
 }
 
 /* Transaction control statements are constant literals. */
@@ -340,14 +426,17 @@ static void backoff(unsigned attempt)
     nanosleep(&ts, NULL);
 }
 
-mc_error mc_db_transaction(mc_db_pool *pool, bool serializable, bool read_only, unsigned max_attempts,
-                           mc_db_tx_fn fn, void *ctx)
+mc_error mc_db_transaction(mc_db_pool *pool, const mc_db_tx_options *opts, mc_db_tx_fn fn,
+                           void *ctx)
 {
-    const char *begin = serializable ? (read_only ? "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
-                                                  : "BEGIN ISOLATION LEVEL SERIALIZABLE")
-                                     : (read_only ? "BEGIN READ ONLY" : "BEGIN");
-    if (max_attempts == 0)
-        max_attempts = 1;
+    static const mc_db_tx_options defaults = {MC_DB_READ_COMMITTED, false, MC_DB_TX_ATTEMPTS};
+    if (opts == NULL)
+        opts = &defaults;
+    bool serializable = opts->isolation == MC_DB_SERIALIZABLE;
+    const char *begin = serializable ? (opts->read_only ? "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
+                                                        : "BEGIN ISOLATION LEVEL SERIALIZABLE")
+                                     : (opts->read_only ? "BEGIN READ ONLY" : "BEGIN");
+    unsigned max_attempts = opts->max_attempts > 0 ? opts->max_attempts : MC_DB_TX_ATTEMPTS;
     mc_error rc = MC_ERR_INTERNAL;
     for (unsigned attempt = 1; attempt <= max_attempts; attempt++) {
         mc_db_conn *c;
@@ -435,6 +524,82 @@ mc_error mc_db_failure(const mc_db_conn *conn)
 bool mc_db_unique_violation(const mc_db_conn *conn)
 {
     return strcmp(conn->sqlstate, "23505") == 0;
+}
+
+/* ---- results as JSON ---- */
+
+mc_error mc_db_fetch_json(mc_db_conn *conn, const mc_db_statement *stmt, const mc_db_params *params,
+                          mc_error not_found, json_t **out, long long *revision)
+{
+    *out = NULL;
+    PGresult *res = mc_db_exec_params(conn, stmt, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = not_found;
+    if (PQntuples(res) > 0) {
+        *out = mc_db_json(res, 0, 0);
+        if (revision != NULL)
+            *revision = mc_db_int(res, 0, 1);
+        rc = *out != NULL ? MC_OK : MC_ERR_INTERNAL;
+    }
+    PQclear(res);
+    return rc;
+}
+
+json_t *mc_db_json_rows(const PGresult *res, int col, unsigned limit)
+{
+    json_t *items = json_array();
+    int n = PQntuples(res);
+    for (int r = 0; items != NULL && r < n && (unsigned)r < limit; r++) {
+        json_t *item = mc_db_json(res, r, col);
+        if (item == NULL || json_array_append_new(items, item) != 0) {
+            json_decref(items);
+            return NULL;
+        }
+    }
+    return items;
+}
+
+mc_error mc_db_page_from(const PGresult *res, unsigned limit, const char *key_types,
+                         json_t **items, json_t **next_keys)
+{
+    *next_keys = NULL;
+    *items = mc_db_json_rows(res, 0, limit);
+    if (*items == NULL)
+        return MC_ERR_INTERNAL;
+    if (limit == 0 || (unsigned)PQntuples(res) <= limit)
+        return MC_OK;
+    int last = (int)limit - 1;
+    json_t *keys = json_array();
+    for (int k = 0; keys != NULL && key_types[k] != '\0'; k++) {
+        json_t *key = key_types[k] == 'i' ? json_integer(mc_db_int(res, last, k + 1))
+                                          : json_string(mc_db_text(res, last, k + 1));
+        if (json_array_append_new(keys, key) != 0) {
+            json_decref(keys);
+            keys = NULL;
+        }
+    }
+    if (keys == NULL) {
+        json_decref(*items);
+        *items = NULL;
+        return MC_ERR_INTERNAL;
+    }
+    *next_keys = keys;
+    return MC_OK;
+}
+
+mc_error mc_db_fetch_page(mc_db_conn *conn, const mc_db_statement *stmt, const mc_db_params *params,
+                          unsigned limit, const char *key_types, json_t **items,
+                          json_t **next_keys)
+{
+    *items = NULL;
+    *next_keys = NULL;
+    PGresult *res = mc_db_exec_params(conn, stmt, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = mc_db_page_from(res, limit, key_types, items, next_keys);
+    PQclear(res);
+    return rc;
 }
 
 static const mc_db_statement count_migrations = {

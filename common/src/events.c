@@ -181,7 +181,7 @@ static mc_error relay_pass_tx(mc_db_conn *conn, void *ctx)
 long mc_events_relay_once(mc_db_pool *db)
 {
     struct relay_pass pass = {0};
-    mc_error rc = mc_db_transaction(db, false, false, 3, relay_pass_tx, &pass);
+    mc_error rc = mc_db_transaction(db, NULL, relay_pass_tx, &pass);
     return rc == MC_OK ? pass.published : -1;
 }
 
@@ -215,7 +215,7 @@ long mc_events_prune_once(mc_db_pool *db, unsigned retention_days)
     long total = 0;
     for (;;) {
         struct prune_pass pass = {retention_days, 0};
-        if (mc_db_transaction(db, false, false, 3, prune_tx, &pass) != MC_OK)
+        if (mc_db_transaction(db, NULL, prune_tx, &pass) != MC_OK)
             return -1;
         total += pass.deleted;
         /* Short transactions: the relay lock is not held across batches. */

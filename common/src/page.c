@@ -63,6 +63,12 @@ static long b64url_decode(const char *in, unsigned char *out, size_t cap)
     return (long)o;
 }
 
+static void add_invalid_cursor(json_t *errors)
+{
+    mc_errors_add_param(errors, "cursor", "invalid_cursor",
+                        "is not a cursor this endpoint produced; start again without it");
+}
+
 bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_limit,
                    size_t cursor_arity, unsigned *limit, json_t **cursor_keys, json_t *errors)
 {
@@ -87,8 +93,7 @@ bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_l
     }
     if (!shape_ok) {
         json_decref(keys);
-        mc_errors_add_param(errors, "cursor", "invalid_cursor",
-                            "is not a cursor this endpoint produced; start again without it");
+        add_invalid_cursor(errors);
         return false;
     }
     *cursor_keys = keys;
@@ -108,4 +113,37 @@ json_t *mc_page_body(json_t *items, json_t *next_cursor_keys)
         json_decref(next_cursor_keys);
     }
     return json_pack("{so so}", "items", items, "next_cursor", cursor);
+}
+
+const char *mc_page_cursor_string(const json_t *keys, size_t i, bool (*valid)(const char *),
+                                  json_t *errors)
+{
+    const char *s = json_string_value(json_array_get(keys, i));
+    if (s == NULL || (valid != NULL && !valid(s))) {
+        add_invalid_cursor(errors);
+        return NULL;
+    }
+    return s;
+}
+
+void mc_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys)
+{
+    if (rc != MC_OK) {
+        json_decref(items);
+        json_decref(next_keys);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    /* A page is cacheable too: its ETag is a hash of the body. */
+    mc_reply_json_etag(req, 200, mc_page_body(items, next_keys), NULL);
+}
+
+bool mc_query_ok(mc_request *req, json_t *errors)
+{
+    if (json_array_size(errors) == 0) {
+        json_decref(errors);
+        return true;
+    }
+    mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
+    return false;
 }

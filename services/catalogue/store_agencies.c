@@ -298,7 +298,7 @@ static mc_error agency_create_tx(mc_db_conn *conn, void *p)
 static mc_error run_write(mc_db_pool *pool, mc_db_tx_fn fn, struct agency_write_ctx *ctx,
                           json_t **out, long long *revision)
 {
-    mc_error rc = mc_db_transaction(pool, false, false, 3, fn, ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, fn, ctx);
     if (rc != MC_OK) {
         json_decref(ctx->out);
         ctx->out = NULL;

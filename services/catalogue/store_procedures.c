@@ -815,7 +815,7 @@ static mc_error run_write(mc_db_pool *pool, mc_db_tx_fn fn, struct write_ctx *ct
             return MC_ERR_INTERNAL;
         }
     }
-    mc_error rc = mc_db_transaction(pool, false, false, 3, fn, ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, fn, ctx);
     free(ctx->doc_text);
     free(ctx->agencies_text);
     if (rc != MC_OK)

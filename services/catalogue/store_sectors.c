@@ -172,7 +172,7 @@ mc_error store_sector_update(mc_db_pool *pool, const json_t *sector, long long e
     char expected[24];
     snprintf(expected, sizeof expected, "%lld", expected_revision);
     struct sector_update_ctx ctx = {sector, expected, NULL, 0};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, sector_update_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, sector_update_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;

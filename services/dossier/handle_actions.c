@@ -405,7 +405,8 @@ static void run_action(mc_request *req, const char *action)
                           .settings = transition_settings_of(dossier_ctx(req)),
                           .errors = errors};
     dossier_clear(&d);
-    rc = mc_db_transaction(mc_request_db(req), false, false, 5, action_tx_fn, &t);
+    rc = mc_db_transaction(mc_request_db(req), &(mc_db_tx_options){.max_attempts = 5},
+                           action_tx_fn, &t);
     inputs_clear(&in);
     if (rc == MC_ERR_VALIDATION) {
         dossier_clear(&t.d);

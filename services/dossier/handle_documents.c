@@ -465,7 +465,7 @@ void handle_document_upload(mc_request *req)
         return;
     }
     snprintf(t.doc.storage_key, sizeof t.doc.storage_key, "%s", t.new_key);
-    rc = mc_db_transaction(mc_request_db(req), false, false, 3, upload_tx_fn, &t);
+    rc = mc_db_transaction(mc_request_db(req), NULL, upload_tx_fn, &t);
     if (rc != MC_OK || t.unchanged)
         storage.remove(storage.impl, t.new_key); /* no row names these bytes */
     if (rc != MC_OK) {

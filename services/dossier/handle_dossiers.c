@@ -203,7 +203,7 @@ void handle_dossier_create(mc_request *req)
     json_decref(procedure);
 
     struct create_tx t = {.req = req, .d = &d};
-    rc = mc_db_transaction(mc_request_db(req), false, false, 3, create_tx_fn, &t);
+    rc = mc_db_transaction(mc_request_db(req), NULL, create_tx_fn, &t);
     if (rc != MC_OK) {
         json_decref(t.body);
         dossier_clear(&d);
@@ -525,7 +525,7 @@ void handle_dossier_update(mc_request *req)
     json_t *changed = changed_members(req->body, &d);
     if (json_array_size(changed) > 0) {
         struct update_tx t = {.req = req, .d = &d, .expected = d.revision, .changed = changed};
-        mc_error rc = mc_db_transaction(mc_request_db(req), false, false, 3, update_tx_fn, &t);
+        mc_error rc = mc_db_transaction(mc_request_db(req), NULL, update_tx_fn, &t);
         if (rc != MC_OK) {
             json_decref(changed);
             dossier_clear(&d);

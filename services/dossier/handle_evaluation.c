@@ -111,7 +111,7 @@ void handle_evaluation_put(mc_request *req)
     const json_t *scores = json_object_get(req->body, "scores");
     for (size_t i = 0; i < 9; i++)
         t.scores[i] = (int)json_integer_value(json_object_get(scores, criteria[i]));
-    mc_error rc = mc_db_transaction(mc_request_db(req), false, false, 3, evaluation_tx_fn, &t);
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, evaluation_tx_fn, &t);
     dossier_clear(&t.d);
     if (rc != MC_OK) {
         json_decref(t.answer);

@@ -99,7 +99,7 @@ static void handle_ids(const json_t *ids, const char *kind, int64_t now, int64_t
     json_array_foreach(ids, i, id)
     {
         struct watch_tx t = {json_string_value(id), kind, now, soon, &in, &settings};
-        mc_error rc = mc_db_transaction(mc_app_db(watcher.app), false, false, 3, watch_tx_fn, &t);
+        mc_error rc = mc_db_transaction(mc_app_db(watcher.app), NULL, watch_tx_fn, &t);
         if (rc != MC_OK)
             mc_log(MC_LOG_WARNING, NULL, "watch.failed", "%s: dossier %s not handled (%d)", kind,
                    json_string_value(id), (int)rc);

@@ -79,7 +79,7 @@ mc_error store_citizen_create(mc_db_pool *pool, const struct store_citizen *c,
                               const struct store_who *who, json_t **out)
 {
     struct citizen_ctx ctx = {c, who, NULL};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, citizen_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, citizen_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;
@@ -154,7 +154,7 @@ mc_error store_account_set_password(mc_db_pool *pool, const char *id, const char
                                     const struct store_who *who)
 {
     struct password_ctx ctx = {id, hash, who};
-    return mc_db_transaction(pool, false, false, 3, password_tx, &ctx);
+    return mc_db_transaction(pool, NULL, password_tx, &ctx);
 }
 
 mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, const char *login,

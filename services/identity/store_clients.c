@@ -132,7 +132,7 @@ mc_error store_client_create(mc_db_pool *pool, const char *client_id, const char
 {
     const char *params[] = {client_id, name, scopes_json, agency, secret_hash};
     struct client_ctx ctx = {params, who, NULL, 0};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, client_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, client_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;
@@ -289,7 +289,7 @@ mc_error store_client_update(mc_db_pool *pool, const char *client_id, long long 
                              json_t **out, long long *revision)
 {
     struct client_update_ctx ctx = {client_id, change, expected_revision, who, NULL, 0};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, client_update_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, client_update_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;

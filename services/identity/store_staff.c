@@ -90,7 +90,7 @@ mc_error store_staff_create(mc_db_pool *pool, const struct store_staff *s,
                             const struct store_who *who, json_t **out)
 {
     struct staff_create_ctx ctx = {s, who, NULL};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, staff_create_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, staff_create_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;
@@ -179,7 +179,7 @@ mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_
 {
     struct staff_update_ctx ctx = {id, admin_agency, roles_json, disabled, who, NULL,
                                    expected_revision, 0};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, staff_update_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, staff_update_tx, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.out);
         ctx.out = NULL;
@@ -305,7 +305,7 @@ mc_error store_bootstrap_admin(mc_db_pool *pool, const char *username, const cha
                                const char *password_hash, enum store_bootstrap_outcome *outcome)
 {
     struct bootstrap_ctx ctx = {username, full_name, password_hash, STORE_BOOTSTRAP_EXISTS};
-    mc_error rc = mc_db_transaction(pool, false, false, 3, bootstrap_tx, &ctx);
+    mc_error rc = mc_db_transaction(pool, NULL, bootstrap_tx, &ctx);
     *outcome = ctx.outcome;
     return rc;
 }

@@ -106,5 +106,5 @@ mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const c
                               const struct store_who *who, const char *reason)
 {
     struct failed_ctx ctx = {account_key, address_key, policy, subject, who, reason};
-    return mc_db_transaction(pool, false, false, 5, failed_tx, &ctx);
+    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, failed_tx, &ctx);
 }

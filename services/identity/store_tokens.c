@@ -101,7 +101,7 @@ mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
 {
     struct success_ctx ctx = {account_key, address_key, account_id, refresh_hash,
                               new_password_hash, who};
-    return mc_db_transaction(pool, false, false, 5, success_tx, &ctx);
+    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, success_tx, &ctx);
 }
 
 struct rotate_ctx {
@@ -169,7 +169,7 @@ mc_error store_refresh_rotate(mc_db_pool *pool, const char *old_hash, const char
                               const struct store_who *who, struct store_refreshed *out)
 {
     struct rotate_ctx ctx = {old_hash, new_hash, who, out};
-    return mc_db_transaction(pool, false, false, 5, rotate_tx, &ctx);
+    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, rotate_tx, &ctx);
 }
 
 struct logout_ctx {
@@ -199,5 +199,5 @@ mc_error store_refresh_revoke_family(mc_db_pool *pool, const char *hash,
                                      const struct store_who *who)
 {
     struct logout_ctx ctx = {hash, who};
-    return mc_db_transaction(pool, false, false, 5, logout_tx, &ctx);
+    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, logout_tx, &ctx);
 }

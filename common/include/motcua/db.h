@@ -55,6 +55,35 @@ void mc_db_pool_stats(mc_db_pool *pool, unsigned *size, unsigned *in_use, unsign
    serialisation failures/deadlocks, MC_ERR_DB_TIMEOUT for statement timeouts,
    MC_ERR_DB_UNAVAILABLE for a broken connection, MC_ERR_CONFLICT for unique
    violations, MC_ERR_INTERNAL otherwise) and mc_db_sqlstate() gives the code. */
+/* Typed query parameters, so a store does not format numbers into text one
+   by one: declare `mc_db_params p = MC_DB_PARAMS_INIT;`, add one value per
+   $n in order, run with mc_db_exec_params and free with mc_db_params_clear.
+   Text is borrowed (it must outlive the call); numbers and JSON are kept in
+   p. Adding past MC_DB_MAX_PARAMS or running out of memory marks p failed,
+   and mc_db_exec_params then refuses it (MC_ERR_INTERNAL), as it refuses a
+   count that differs from the statement's nparams. */
+#define MC_DB_MAX_PARAMS 16
+
+typedef struct mc_db_params {
+    const char *values[MC_DB_MAX_PARAMS];
+    char numbers[MC_DB_MAX_PARAMS][24]; /* text of integer and boolean values */
+    char *owned[MC_DB_MAX_PARAMS];      /* text of JSON values, freed by clear */
+    int n;
+    bool failed;
+} mc_db_params;
+
+#define MC_DB_PARAMS_INIT {.n = 0}
+
+void mc_db_add_text(mc_db_params *p, const char *value); /* NULL: SQL NULL */
+void mc_db_add_int64(mc_db_params *p, long long value);
+void mc_db_add_bool(mc_db_params *p, bool value);
+void mc_db_add_null(mc_db_params *p);
+/* A tri-state boolean: < 0 is SQL NULL ("leave unchanged"), 0 false, else true. */
+void mc_db_add_bool_or_null(mc_db_params *p, int value);
+/* A JSON value as compact text (NULL or JSON null: SQL NULL). */
+void mc_db_add_json(mc_db_params *p, const json_t *value);
+void mc_db_params_clear(mc_db_params *p);
+
 PGresult *mc_db_exec(mc_db_conn *conn, const mc_db_statement *stmt, const char *const *params);
 /* The same, for a query whose best plan depends on which of its optional
    filters ("$n IS NULL OR ...") are given: mc_db_exec prepares a statement
@@ -62,19 +91,37 @@ PGresult *mc_db_exec(mc_db_conn *conn, const mc_db_statement *stmt, const char *
    every call. This sends it as the unnamed statement, planned with this
    call's values; still out-of-line parameters and one round trip. */
 PGresult *mc_db_exec_planned(mc_db_conn *conn, const mc_db_statement *stmt, const char *const *params);
+/* mc_db_exec and mc_db_exec_planned with typed parameters (NULL: none). */
+PGresult *mc_db_exec_params(mc_db_conn *conn, const mc_db_statement *stmt, const mc_db_params *params);
+PGresult *mc_db_exec_planned_params(mc_db_conn *conn, const mc_db_statement *stmt,
+                                    const mc_db_params *params);
 mc_error mc_db_last_error(const mc_db_conn *conn);
 const char *mc_db_sqlstate(const mc_db_conn *conn); /* "" when none */
-/* The constraint name of the last unique/foreign-key violation, or "". */
-const char *mc_db_constraint(const mc_db_conn *conn);
+
+/* How mc_db_transaction runs its callback. Pass NULL for the defaults
+   (READ COMMITTED, read-write, MC_DB_TX_ATTEMPTS attempts), or name only what
+   differs: &(mc_db_tx_options){.max_attempts = 5}. */
+typedef enum mc_db_isolation {
+    MC_DB_READ_COMMITTED = 0,
+    MC_DB_SERIALIZABLE,
+} mc_db_isolation;
+
+typedef struct mc_db_tx_options {
+    mc_db_isolation isolation;
+    bool read_only;        /* BEGIN ... READ ONLY */
+    unsigned max_attempts; /* 0: MC_DB_TX_ATTEMPTS */
+} mc_db_tx_options;
+
+#define MC_DB_TX_ATTEMPTS 3
 
 /* Run `fn` inside BEGIN ... COMMIT. fn returns MC_OK to commit; any other
    value rolls back and is returned, except MC_ERR_DB_RETRY (or a commit that
    fails with a serialisation failure/deadlock), which is retried with
-   jittered back-off up to `max_attempts` times. `read_only` opens a READ ONLY
-   transaction. `serializable` uses SERIALIZABLE isolation (else READ COMMITTED). */
+   jittered back-off up to opts->max_attempts times, so fn must start afresh
+   each time it is called (free what an earlier attempt left in ctx). */
 typedef mc_error (*mc_db_tx_fn)(mc_db_conn *conn, void *ctx);
-mc_error mc_db_transaction(mc_db_pool *pool, bool serializable, bool read_only, unsigned max_attempts,
-                           mc_db_tx_fn fn, void *ctx);
+mc_error mc_db_transaction(mc_db_pool *pool, const mc_db_tx_options *opts, mc_db_tx_fn fn,
+                           void *ctx);
 /* Run fn on a borrowed connection outside an explicit transaction (single statements). */
 mc_error mc_db_with_conn(mc_db_pool *pool, mc_db_tx_fn fn, void *ctx);
 
@@ -93,6 +140,32 @@ void mc_db_copy(char *out, size_t len, const PGresult *res, int r, int c);
 mc_error mc_db_failure(const mc_db_conn *conn);
 /* Was the last failure on conn a unique violation (SQLSTATE 23505)? */
 bool mc_db_unique_violation(const mc_db_conn *conn);
+
+/* Results as JSON. The statements return, per row, a JSON text in column 0
+   (json_build_object(...)::text) and then what the caller asks for.
+
+   mc_db_fetch_json: the first row's JSON into *out (a new reference the
+   caller owns) and, when revision is not NULL, column 1 into *revision.
+   No row: `not_found` (and *out NULL). */
+mc_error mc_db_fetch_json(mc_db_conn *conn, const mc_db_statement *stmt, const mc_db_params *params,
+                          mc_error not_found, json_t **out, long long *revision);
+
+/* Column `col` of at most `limit` rows as a JSON array (new reference), or
+   NULL when out of memory or a value is not JSON. */
+json_t *mc_db_json_rows(const PGresult *res, int col, unsigned limit);
+
+/* One keyset page. The statement fetches up to limit + 1 rows (pass
+   limit + 1 as its LIMIT parameter), each the item's JSON in column 0 and
+   its sort keys in columns 1, 2, ...: `key_types` has one letter per key,
+   's' for text and 'i' for an integer. *items (new) holds the first `limit`
+   items; *next_keys (new, for mc_page_body) the last item's keys when a
+   further row exists, else NULL. */
+mc_error mc_db_fetch_page(mc_db_conn *conn, const mc_db_statement *stmt, const mc_db_params *params,
+                          unsigned limit, const char *key_types, json_t **items,
+                          json_t **next_keys);
+/* The same from a result the caller already has (e.g. of mc_db_exec_planned). */
+mc_error mc_db_page_from(const PGresult *res, unsigned limit, const char *key_types,
+                         json_t **items, json_t **next_keys);
 
 /* Is the database reachable and are all migrations applied? For /readyz. */
 mc_error mc_db_ready(mc_db_pool *pool, size_t expected_migrations);

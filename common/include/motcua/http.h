@@ -152,6 +152,20 @@ bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_l
                    size_t cursor_arity, unsigned *limit, json_t **cursor_keys, json_t *errors);
 /* {"items": items, "next_cursor": <token or null>}; steals both arguments. */
 json_t *mc_page_body(json_t *items, json_t *next_cursor_keys);
+/* Sort key i of a decoded cursor as a string that valid() accepts (valid
+   may be NULL), or NULL after adding the parameter problem "cursor"
+   invalid_cursor to `errors`. Borrowed from keys. */
+const char *mc_page_cursor_string(const json_t *keys, size_t i, bool (*valid)(const char *),
+                                  json_t *errors);
+/* Answer a list: rc's problem when it is not MC_OK, else 200 with
+   mc_page_body(items, next_keys) and an ETag that hashes the body
+   (If-None-Match gives 304). Steals items and next_keys either way. */
+void mc_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys);
+
+/* After the query parameters were checked into `errors`: true when there
+   are none; else answers 400 with every problem and returns false. Steals
+   errors either way. */
+bool mc_query_ok(mc_request *req, json_t *errors);
 
 /* Query parameters: parse helpers that add a parameter error when invalid. */
 bool mc_query_uint(const mc_request *req, const char *name, unsigned min, unsigned max,
