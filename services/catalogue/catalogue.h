@@ -91,9 +91,6 @@ const char *catalogue_path_date(mc_request *req);
    Steals `errors`. */
 bool catalogue_no_errors(mc_request *req, json_t *errors);
 
-/* The same for query-parameter problems: 400. Steals `errors`. */
-bool catalogue_query_ok(mc_request *req, json_t *errors);
-
 /* Answer a write's result with its new ETag (no If-None-Match handling,
    unlike mc_reply_json_etag, which is for reads). Steals body. */
 void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const char *etag);
@@ -104,17 +101,6 @@ void catalogue_code_matches_path(const json_t *body, const char *code, json_t *e
 /* Answer a store failure: 422/other with the store's `errors` when it added
    any, else the plain problem for `err`. Borrows `errors`. */
 void catalogue_reply_failure(mc_request *req, mc_error err, json_t *errors);
-
-/* Answer a list page {items, next_cursor} with an ETag (If-None-Match gives
-   304); steals both. */
-/* The answer of a list: the store's error, or the page (items and next_keys
-   are stolen either way). */
-void catalogue_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys);
-
-/* A string cursor key (index i of keys) that `valid` accepts, or NULL after
-   adding a "cursor" parameter error. */
-const char *catalogue_cursor_string(const json_t *keys, size_t i, bool (*valid)(const char *),
-                                    json_t *errors);
 
 /* ETag of a procedure version: "v<version>-<revision>" when published,
    "d<version>-<revision>" for a draft (revisions come from one sequence, so a

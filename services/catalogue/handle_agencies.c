@@ -91,15 +91,101 @@ void handle_agencies_list(mc_request *req)
     if (mc_page_parse(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, 1, &limit, &cursor,
                       errors) &&
         cursor != NULL)
-        after = catalogue_cursor_string(cursor, 0, catalogue_is_agency_code, errors);
-    if (!catalogue_query_ok(req, errors)) {
+        after = mc_page_cursor_string(cursor, 0, catalogue_is_agency_code, errors);
+    if (!mc_query_ok(req, errors)) {
         json_decref(cursor);
         return;
     }
     json_t *items = NULL, *next = NULL;
-    mc_error rc = store_agency_list(mc_request_db(req), &filter, after, limit, &items, &next);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_agency_list(conn, &filter, after, limit, &items, &next);
+        mc_db_release(mc_request_db(req), conn);
+    }
     json_decref(cursor);
-    catalogue_reply_page(req, rc, items, next);
+    mc_reply_page(req, rc, items, next);
+}
+
+/* The agency `code` and its revision, on a connection of its own. */
+static mc_error read_agency(mc_request *req, const char *code, json_t **agency,
+                            long long *revision)
+{
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc != MC_OK)
+        return rc;
+    rc = store_agency_get(conn, code, agency, revision);
+    mc_db_release(mc_request_db(req), conn);
+    return rc;
+}
+
+/* A body's parent_code must name an agency: a 422 problem otherwise, answered
+   with the body's other problems. False after answering a store failure. */
+static bool check_parent_exists(mc_request *req, json_t *errors)
+{
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_agency_check_exists(conn, mc_json_str(req->body, "parent_code", NULL),
+                                       "/parent_code", errors);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    if (rc != MC_OK) {
+        json_decref(errors);
+        mc_reply_error(req, rc, NULL);
+        return false;
+    }
+    return true;
+}
+
+/* A create or an update, in one transaction of the handler's. */
+struct agency_write {
+    json_t *agency; /* normalised body, owned by the handler */
+    const char *admin_root;
+    long long expected_revision; /* update only */
+    json_t *errors;
+    json_t *out;
+    long long revision;
+};
+
+static void agency_write_reset(struct agency_write *w)
+{
+    json_decref(w->out); /* a retried transaction starts afresh */
+    w->out = NULL;
+    json_array_clear(w->errors);
+}
+
+static mc_error agency_create_tx(mc_db_conn *conn, void *p)
+{
+    struct agency_write *w = p;
+    agency_write_reset(w);
+    return store_agency_create(conn, w->agency, w->admin_root, w->errors, &w->out, &w->revision);
+}
+
+static mc_error agency_update_tx(mc_db_conn *conn, void *p)
+{
+    struct agency_write *w = p;
+    agency_write_reset(w);
+    return store_agency_update(conn, w->agency, w->expected_revision, w->admin_root, w->errors,
+                               &w->out, &w->revision);
+}
+
+/* Run the write; on failure answer it (with the store's problems) and
+   return false. */
+static bool run_agency_write(mc_request *req, mc_db_tx_fn fn, struct agency_write *w)
+{
+    w->errors = mc_errors_new();
+    mc_error rc = w->agency != NULL && w->errors != NULL
+                      ? mc_db_transaction(mc_request_db(req), NULL, fn, w)
+                      : MC_ERR_INTERNAL;
+    if (rc != MC_OK) {
+        json_decref(w->out);
+        w->out = NULL;
+        catalogue_reply_failure(req, rc, w->errors);
+    }
+    json_decref(w->errors);
+    return rc == MC_OK;
 }
 
 void handle_agency_get(mc_request *req)
@@ -109,7 +195,7 @@ void handle_agency_get(mc_request *req)
         return;
     json_t *agency = NULL;
     long long revision = 0;
-    mc_error rc = store_agency_get(mc_request_db(req), code, &agency, &revision);
+    mc_error rc = read_agency(req, code, &agency, &revision);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -130,35 +216,20 @@ void handle_agency_create(mc_request *req)
     mc_json_check(req->body, agency_create_fields, "", errors);
     catalogue_office_hours_check(json_object_get(req->body, "office_hours"), "/office_hours",
                                  errors);
-    mc_error rc = store_agency_check_exists(
-        mc_request_db(req), mc_json_str(req->body, "parent_code", NULL), "/parent_code", errors);
-    if (rc != MC_OK) {
-        json_decref(errors);
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    if (!catalogue_no_errors(req, errors))
+    if (!check_parent_exists(req, errors) || !catalogue_no_errors(req, errors))
         return;
 
     const char *code = mc_json_str(req->body, "code", "");
-    json_t *agency = catalogue_agency_normalize(req->body, code);
-    json_t *out = NULL;
-    long long revision = 0;
-    errors = mc_errors_new();
-    rc = agency != NULL
-             ? store_agency_create(mc_request_db(req), agency, root, errors, &out, &revision)
-             : MC_ERR_INTERNAL;
-    json_decref(agency);
-    if (rc != MC_OK) {
-        catalogue_reply_failure(req, rc, errors);
-        json_decref(errors);
+    struct agency_write w = {.agency = catalogue_agency_normalize(req->body, code),
+                             .admin_root = root};
+    bool ok = run_agency_write(req, agency_create_tx, &w);
+    json_decref(w.agency);
+    if (!ok)
         return;
-    }
-    json_decref(errors);
     char etag[40], location[128];
-    agency_etag(etag, sizeof etag, revision);
+    agency_etag(etag, sizeof etag, w.revision);
     snprintf(location, sizeof location, CATALOGUE_API_PREFIX "/agencies/%s", code);
-    mc_reply_created(req, out, location, etag);
+    mc_reply_created(req, w.out, location, etag);
 }
 
 void handle_agency_update(mc_request *req)
@@ -176,19 +247,12 @@ void handle_agency_update(mc_request *req)
     catalogue_code_matches_path(req->body, code, errors);
     catalogue_office_hours_check(json_object_get(req->body, "office_hours"), "/office_hours",
                                  errors);
-    mc_error rc = store_agency_check_exists(
-        mc_request_db(req), mc_json_str(req->body, "parent_code", NULL), "/parent_code", errors);
-    if (rc != MC_OK) {
-        json_decref(errors);
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    if (!catalogue_no_errors(req, errors))
+    if (!check_parent_exists(req, errors) || !catalogue_no_errors(req, errors))
         return;
 
     json_t *current = NULL;
     long long revision = 0;
-    rc = store_agency_get(mc_request_db(req), code, &current, &revision);
+    mc_error rc = read_agency(req, code, &current, &revision);
     json_decref(current);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
@@ -199,19 +263,13 @@ void handle_agency_update(mc_request *req)
     if (!mc_require_if_match(req, etag))
         return;
 
-    json_t *agency = catalogue_agency_normalize(req->body, code);
-    json_t *out = NULL;
-    errors = mc_errors_new();
-    rc = agency != NULL ? store_agency_update(mc_request_db(req), agency, revision, root, errors,
-                                              &out, &revision)
-                        : MC_ERR_INTERNAL;
-    json_decref(agency);
-    if (rc != MC_OK) {
-        catalogue_reply_failure(req, rc, errors);
-        json_decref(errors);
+    struct agency_write w = {.agency = catalogue_agency_normalize(req->body, code),
+                             .admin_root = root,
+                             .expected_revision = revision};
+    bool ok = run_agency_write(req, agency_update_tx, &w);
+    json_decref(w.agency);
+    if (!ok)
         return;
-    }
-    json_decref(errors);
-    agency_etag(etag, sizeof etag, revision);
-    catalogue_reply_etag(req, 200, out, etag);
+    agency_etag(etag, sizeof etag, w.revision);
+    catalogue_reply_etag(req, 200, w.out, etag);
 }

@@ -35,7 +35,12 @@ void handle_calendar_year_get(mc_request *req)
     if (!catalogue_path_year(req, &year))
         return;
     json_t *body = NULL;
-    mc_error rc = store_calendar_year(mc_request_db(req), year, &body);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_calendar_year(conn, year, &body);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -69,8 +74,13 @@ void handle_calendar_day_put(mc_request *req)
 
     json_t *day = NULL;
     bool created = false;
-    mc_error rc = store_calendar_put(mc_request_db(req), date, kind,
-                                     mc_json_str(req->body, "name", NULL), &day, &created);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_calendar_put(conn, date, kind, mc_json_str(req->body, "name", NULL), &day,
+                                &created);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -89,7 +99,12 @@ void handle_calendar_day_delete(mc_request *req)
     const char *date = catalogue_path_date(req);
     if (date == NULL)
         return;
-    mc_error rc = store_calendar_delete(mc_request_db(req), date);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_calendar_delete(conn, date);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, "%s is not listed in the calendar", date);
         return;
@@ -214,10 +229,10 @@ static void parse_due_query(mc_request *req, struct due_query *q, json_t *errors
 }
 
 /* The time limit of the procedure's current version (case, channel). */
-static mc_error procedure_limit(mc_request *req, struct due_query *q)
+static mc_error procedure_limit(mc_db_conn *conn, struct due_query *q)
 {
     struct store_version v;
-    mc_error rc = store_procedure_current(mc_request_db(req), q->procedure, &v);
+    mc_error rc = store_procedure_current(conn, q->procedure, &v);
     if (rc != MC_OK)
         return rc;
     rc = mc_procedure_time_limit(v.body, q->case_code, q->channel, &q->value, &q->unit);
@@ -226,13 +241,13 @@ static mc_error procedure_limit(mc_request *req, struct due_query *q)
 }
 
 /* Office hours and cutoff of the agency, if one was named. */
-static mc_error agency_hours(mc_request *req, const char *agency, mc_calendar *cal)
+static mc_error agency_hours(mc_db_conn *conn, const char *agency, mc_calendar *cal)
 {
     if (agency == NULL)
         return MC_OK;
     json_t *a = NULL;
     long long revision = 0;
-    mc_error rc = store_agency_get(mc_request_db(req), agency, &a, &revision);
+    mc_error rc = store_agency_get(conn, agency, &a, &revision);
     if (rc != MC_OK)
         return rc;
     bool ok = mc_calendar_set_hours_json(cal, json_object_get(a, "office_hours"),
@@ -253,15 +268,24 @@ void handle_calendar_due_date(mc_request *req)
     json_t *errors = mc_errors_new();
     struct due_query q;
     parse_due_query(req, &q, errors);
-    if (!catalogue_query_ok(req, errors))
+    if (!mc_query_ok(req, errors))
         return;
 
-    mc_error rc = q.has_limit ? MC_OK : procedure_limit(req, &q);
+    /* One connection for the three reads. */
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    if (!q.has_limit)
+        rc = procedure_limit(conn, &q);
     mc_calendar cal;
     mc_calendar_init_default(&cal);
     if (rc == MC_OK)
-        rc = agency_hours(req, q.agency, &cal);
+        rc = agency_hours(conn, q.agency, &cal);
     if (rc != MC_OK) {
+        mc_db_release(mc_request_db(req), conn);
         mc_reply_error(req, rc, NULL);
         return;
     }
@@ -277,8 +301,8 @@ void handle_calendar_due_date(mc_request *req)
     snprintf(to, sizeof to, "%04d-12-31", last_year > 9999 ? 9999 : last_year);
     mc_date *days_off = NULL, *working = NULL;
     size_t n_off = 0, n_working = 0;
-    rc =
-        store_calendar_range(mc_request_db(req), from, to, &days_off, &n_off, &working, &n_working);
+    rc = store_calendar_range(conn, from, to, &days_off, &n_off, &working, &n_working);
+    mc_db_release(mc_request_db(req), conn);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;

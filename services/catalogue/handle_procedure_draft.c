@@ -10,6 +10,7 @@
  * still answered 412.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "catalogue.h"
 #include "procedure_rules.h"
@@ -23,9 +24,12 @@ static bool writer_for(mc_request *req, const char *code, const char **root)
     if (w == CATALOGUE_WRITER_SYSTEM)
         return true;
     bool writable = false;
-    mc_error rc = w == CATALOGUE_WRITER_AGENCY
-                      ? store_procedure_writable(mc_request_db(req), code, *root, &writable)
-                      : MC_OK;
+    mc_db_conn *conn;
+    mc_error rc = w == CATALOGUE_WRITER_AGENCY ? mc_db_acquire(mc_request_db(req), &conn) : MC_OK;
+    if (rc == MC_OK && w == CATALOGUE_WRITER_AGENCY) {
+        rc = store_procedure_writable(conn, code, *root, &writable);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return false;
@@ -38,12 +42,70 @@ static bool writer_for(mc_request *req, const char *code, const char **root)
     return true;
 }
 
+/* The draft of `code`, on a connection of its own. */
+static mc_error read_draft(mc_request *req, const char *code, struct store_version *v)
+{
+    memset(v, 0, sizeof *v);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc != MC_OK)
+        return rc;
+    rc = store_procedure_draft(conn, code, v);
+    mc_db_release(mc_request_db(req), conn);
+    return rc;
+}
+
+/* A write to the draft, in one transaction of the handler's. */
+struct draft_write {
+    const char *code;
+    json_t *doc; /* put: the normalised body, owned by the handler */
+    long long expected_revision;
+    const char *admin_root, *created_by;
+    json_t *errors; /* put: the store's problems */
+    struct store_version out;
+    bool created;
+};
+
+static mc_error draft_put_tx(mc_db_conn *conn, void *p)
+{
+    struct draft_write *t = p;
+    store_version_clear(&t->out); /* a retried transaction starts afresh */
+    json_array_clear(t->errors);
+    return store_procedure_put_draft(conn, t->doc, t->expected_revision, t->admin_root,
+                                     t->created_by, t->errors, &t->out, &t->created);
+}
+
+static mc_error draft_delete_tx(mc_db_conn *conn, void *p)
+{
+    struct draft_write *t = p;
+    return store_procedure_delete_draft(conn, t->code, t->expected_revision, t->admin_root);
+}
+
+static mc_error publish_tx(mc_db_conn *conn, void *p)
+{
+    struct draft_write *t = p;
+    store_version_clear(&t->out);
+    return store_procedure_publish(conn, t->code, t->expected_revision, t->admin_root, &t->out);
+}
+
+/* Run one of the draft writes; on failure answer it, free its result and
+   return false. */
+static bool run_draft_write(mc_request *req, mc_db_tx_fn fn, struct draft_write *t)
+{
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, t);
+    if (rc == MC_OK)
+        return true;
+    store_version_clear(&t->out);
+    catalogue_reply_failure(req, rc, t->errors);
+    return false;
+}
+
 /* Read the draft and check If-Match against its ETag; *revision is the
    draft's revision. Answers and returns false on any failure. */
 static bool draft_precondition(mc_request *req, const char *code, long long *revision)
 {
     struct store_version v;
-    mc_error rc = store_procedure_draft(mc_request_db(req), code, &v);
+    mc_error rc = read_draft(req, code, &v);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return false;
@@ -62,7 +124,7 @@ void handle_procedure_draft_get(mc_request *req)
     if (code == NULL || !writer_for(req, code, &root))
         return;
     struct store_version v;
-    mc_error rc = store_procedure_draft(mc_request_db(req), code, &v);
+    mc_error rc = read_draft(req, code, &v);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -81,7 +143,12 @@ void handle_procedure_draft_put(mc_request *req)
     mc_json_check(req->body, catalogue_procedure_draft_fields, "", errors);
     catalogue_code_matches_path(req->body, code, errors);
     catalogue_procedure_check(req->body, errors);
-    mc_error rc = store_procedure_check_refs(mc_request_db(req), req->body, errors);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_procedure_check_refs(conn, req->body, errors);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         json_decref(errors);
         mc_reply_error(req, rc, NULL);
@@ -97,7 +164,7 @@ void handle_procedure_draft_put(mc_request *req)
        If-Match (an ETag of a draft that is gone) cannot match. */
     long long expected = 0;
     struct store_version current;
-    rc = store_procedure_draft(mc_request_db(req), code, &current);
+    rc = read_draft(req, code, &current);
     if (rc == MC_OK) {
         char etag[48];
         catalogue_version_etag(etag, sizeof etag, &current);
@@ -115,20 +182,23 @@ void handle_procedure_draft_put(mc_request *req)
         return;
     }
 
-    json_t *doc = catalogue_procedure_normalize(req->body, code);
-    struct store_version v = {0};
-    bool created = false;
-    errors = mc_errors_new();
-    rc = doc != NULL ? store_procedure_put_draft(mc_request_db(req), doc, expected, root,
-                                                 req->principal.sub, errors, &v, &created)
-                     : MC_ERR_INTERNAL;
-    json_decref(doc);
-    if (rc != MC_OK) {
-        catalogue_reply_failure(req, rc, errors);
-        json_decref(errors);
+    struct draft_write t = {.code = code,
+                            .doc = catalogue_procedure_normalize(req->body, code),
+                            .expected_revision = expected,
+                            .admin_root = root,
+                            .created_by = req->principal.sub,
+                            .errors = mc_errors_new()};
+    bool ok = t.doc != NULL && t.errors != NULL;
+    if (!ok)
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+    else
+        ok = run_draft_write(req, draft_put_tx, &t);
+    json_decref(t.doc);
+    json_decref(t.errors);
+    if (!ok)
         return;
-    }
-    json_decref(errors);
+    struct store_version v = t.out;
+    bool created = t.created;
     char etag[48];
     catalogue_version_etag(etag, sizeof etag, &v);
     if (created) {
@@ -147,12 +217,9 @@ void handle_procedure_draft_delete(mc_request *req)
     long long revision = 0;
     if (code == NULL || !writer_for(req, code, &root) || !draft_precondition(req, code, &revision))
         return;
-    mc_error rc = store_procedure_delete_draft(mc_request_db(req), code, revision, root);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    mc_reply_no_content(req);
+    struct draft_write t = {.code = code, .expected_revision = revision, .admin_root = root};
+    if (run_draft_write(req, draft_delete_tx, &t))
+        mc_reply_no_content(req);
 }
 
 void handle_procedure_publish(mc_request *req)
@@ -162,13 +229,10 @@ void handle_procedure_publish(mc_request *req)
     long long revision = 0;
     if (code == NULL || !writer_for(req, code, &root) || !draft_precondition(req, code, &revision))
         return;
-    struct store_version v;
-    mc_error rc = store_procedure_publish(mc_request_db(req), code, revision, root, &v);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
+    struct draft_write t = {.code = code, .expected_revision = revision, .admin_root = root};
+    if (!run_draft_write(req, publish_tx, &t))
         return;
-    }
     char etag[48];
-    catalogue_version_etag(etag, sizeof etag, &v);
-    catalogue_reply_etag(req, 200, v.body, etag);
+    catalogue_version_etag(etag, sizeof etag, &t.out);
+    catalogue_reply_etag(req, 200, t.out.body, etag);
 }

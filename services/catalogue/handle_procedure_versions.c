@@ -14,7 +14,7 @@
 
 /* May the caller see this procedure's draft? A system_admin always; an
    agency_admin when the procedure's agencies lie in their subtree. */
-static mc_error sees_drafts(mc_request *req, const char *code, bool *sees)
+static mc_error sees_drafts(mc_request *req, mc_db_conn *conn, const char *code, bool *sees)
 {
     const char *root = NULL;
     *sees = false;
@@ -23,7 +23,7 @@ static mc_error sees_drafts(mc_request *req, const char *code, bool *sees)
         *sees = true;
         return MC_OK;
     case CATALOGUE_WRITER_AGENCY:
-        return store_procedure_writable(mc_request_db(req), code, root, sees);
+        return store_procedure_writable(conn, code, root, sees);
     case CATALOGUE_WRITER_NONE:
     default:
         return MC_OK;
@@ -50,22 +50,23 @@ void handle_procedure_versions_list(mc_request *req)
             after = (int)json_integer_value(key);
     }
     json_decref(cursor);
-    if (!catalogue_query_ok(req, errors))
+    if (!mc_query_ok(req, errors))
         return;
 
-    bool with_draft = false;
-    mc_error rc = sees_drafts(req, code, &with_draft);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
+    bool with_draft = false, exists = false;
     json_t *items = NULL, *next = NULL;
-    bool exists = false;
-    rc = store_procedure_versions(mc_request_db(req), code, with_draft, after, limit, &items, &next,
-                                  &exists);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = sees_drafts(req, conn, code, &with_draft);
+        if (rc == MC_OK)
+            rc = store_procedure_versions(conn, code, with_draft, after, limit, &items, &next,
+                                          &exists);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc == MC_OK && !exists)
-        rc = MC_ERR_PROCEDURE_NOT_FOUND; /* catalogue_reply_page frees the lists */
-    catalogue_reply_page(req, rc, items, next);
+        rc = MC_ERR_PROCEDURE_NOT_FOUND; /* mc_reply_page frees the lists */
+    mc_reply_page(req, rc, items, next);
 }
 
 void handle_procedure_version_get(mc_request *req)
@@ -74,13 +75,18 @@ void handle_procedure_version_get(mc_request *req)
     int version = 0;
     if (code == NULL || !catalogue_path_version(req, &version))
         return;
-    struct store_version v;
-    mc_error rc = store_procedure_version(mc_request_db(req), code, version, &v);
-    if (rc == MC_OK && !v.published) {
-        bool sees = false;
-        rc = sees_drafts(req, code, &sees);
-        if (rc == MC_OK && !sees)
-            rc = MC_ERR_PROCEDURE_VERSION_NOT_FOUND;
+    struct store_version v = {0};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_procedure_version(conn, code, version, &v);
+        if (rc == MC_OK && !v.published) {
+            bool sees = false;
+            rc = sees_drafts(req, conn, code, &sees);
+            if (rc == MC_OK && !sees)
+                rc = MC_ERR_PROCEDURE_VERSION_NOT_FOUND;
+        }
+        mc_db_release(mc_request_db(req), conn);
     }
     if (rc != MC_OK) {
         store_version_clear(&v);

@@ -333,20 +333,25 @@ void handle_procedures_search(mc_request *req)
                       &cursor, errors) &&
         cursor != NULL) {
         if (f.q != NULL) {
-            if (catalogue_cursor_string(cursor, 0, is_rank, errors) != NULL)
-                catalogue_cursor_string(cursor, 1, catalogue_is_procedure_code, errors);
+            if (mc_page_cursor_string(cursor, 0, is_rank, errors) != NULL)
+                mc_page_cursor_string(cursor, 1, catalogue_is_procedure_code, errors);
         } else {
-            catalogue_cursor_string(cursor, 0, catalogue_is_procedure_code, errors);
+            mc_page_cursor_string(cursor, 0, catalogue_is_procedure_code, errors);
         }
     }
-    if (!catalogue_query_ok(req, errors)) {
+    if (!mc_query_ok(req, errors)) {
         json_decref(cursor);
         return;
     }
     json_t *items = NULL, *next = NULL;
-    mc_error rc = store_procedure_search(mc_request_db(req), &f, cursor, limit, &items, &next);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_procedure_search(conn, &f, cursor, limit, &items, &next);
+        mc_db_release(mc_request_db(req), conn);
+    }
     json_decref(cursor);
-    catalogue_reply_page(req, rc, items, next);
+    mc_reply_page(req, rc, items, next);
 }
 
 void handle_procedure_get(mc_request *req)
@@ -354,8 +359,13 @@ void handle_procedure_get(mc_request *req)
     const char *code = catalogue_path_procedure(req);
     if (code == NULL)
         return;
-    struct store_version v;
-    mc_error rc = store_procedure_current(mc_request_db(req), code, &v);
+    struct store_version v = {0};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_procedure_current(conn, code, &v);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -363,6 +373,21 @@ void handle_procedure_get(mc_request *req)
     char etag[48];
     catalogue_version_etag(etag, sizeof etag, &v);
     mc_reply_json_etag(req, 200, v.body, etag);
+}
+
+struct procedure_create {
+    json_t *doc; /* normalised body, owned by the handler */
+    const char *admin_root, *created_by;
+    json_t *errors;
+    struct store_version out;
+};
+
+static mc_error procedure_create_tx(mc_db_conn *conn, void *p)
+{
+    struct procedure_create *t = p;
+    store_version_clear(&t->out); /* a retried transaction starts afresh */
+    json_array_clear(t->errors);
+    return store_procedure_create(conn, t->doc, t->admin_root, t->created_by, t->errors, &t->out);
 }
 
 void handle_procedure_create(mc_request *req)
@@ -375,7 +400,12 @@ void handle_procedure_create(mc_request *req)
     json_t *errors = mc_errors_new();
     mc_json_check(req->body, procedure_create_fields, "", errors);
     catalogue_procedure_check(req->body, errors);
-    mc_error rc = store_procedure_check_refs(mc_request_db(req), req->body, errors);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_procedure_check_refs(conn, req->body, errors);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         json_decref(errors);
         mc_reply_error(req, rc, NULL);
@@ -385,19 +415,20 @@ void handle_procedure_create(mc_request *req)
         return;
 
     const char *code = mc_json_str(req->body, "code", "");
-    json_t *doc = catalogue_procedure_normalize(req->body, code);
-    struct store_version v = {0};
-    errors = mc_errors_new();
-    rc = doc != NULL
-             ? store_procedure_create(mc_request_db(req), doc, root, req->principal.sub, errors, &v)
+    struct procedure_create t = {catalogue_procedure_normalize(req->body, code), root,
+                                 req->principal.sub, mc_errors_new(), {0}};
+    rc = t.doc != NULL && t.errors != NULL
+             ? mc_db_transaction(mc_request_db(req), NULL, procedure_create_tx, &t)
              : MC_ERR_INTERNAL;
-    json_decref(doc);
+    json_decref(t.doc);
+    struct store_version v = t.out;
     if (rc != MC_OK) {
-        catalogue_reply_failure(req, rc, errors);
-        json_decref(errors);
+        store_version_clear(&v);
+        catalogue_reply_failure(req, rc, t.errors);
+        json_decref(t.errors);
         return;
     }
-    json_decref(errors);
+    json_decref(t.errors);
     char etag[48], location[160];
     catalogue_version_etag(etag, sizeof etag, &v);
     snprintf(location, sizeof location, CATALOGUE_API_PREFIX "/procedures/%s/versions/%d", code,

@@ -46,15 +46,33 @@ void handle_sectors_list(mc_request *req)
     if (mc_page_parse(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, 1, &limit, &cursor,
                       errors) &&
         cursor != NULL)
-        after = catalogue_cursor_string(cursor, 0, catalogue_is_sector_code, errors);
-    if (!catalogue_query_ok(req, errors)) {
+        after = mc_page_cursor_string(cursor, 0, catalogue_is_sector_code, errors);
+    if (!mc_query_ok(req, errors)) {
         json_decref(cursor);
         return;
     }
     json_t *items = NULL, *next = NULL;
-    mc_error rc = store_sector_list(mc_request_db(req), after, limit, &items, &next);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_sector_list(conn, after, limit, &items, &next);
+        mc_db_release(mc_request_db(req), conn);
+    }
     json_decref(cursor);
-    catalogue_reply_page(req, rc, items, next);
+    mc_reply_page(req, rc, items, next);
+}
+
+/* The sector `code` and its revision, on a connection of its own. */
+static mc_error read_sector(mc_request *req, const char *code, json_t **sector,
+                            long long *revision)
+{
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc != MC_OK)
+        return rc;
+    rc = store_sector_get(conn, code, sector, revision);
+    mc_db_release(mc_request_db(req), conn);
+    return rc;
 }
 
 void handle_sector_get(mc_request *req)
@@ -64,7 +82,7 @@ void handle_sector_get(mc_request *req)
         return;
     json_t *sector = NULL;
     long long revision = 0;
-    mc_error rc = store_sector_get(mc_request_db(req), code, &sector, &revision);
+    mc_error rc = read_sector(req, code, &sector, &revision);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -84,8 +102,12 @@ void handle_sector_create(mc_request *req)
     json_t *sector = catalogue_sector_normalize(req->body, code);
     json_t *out = NULL;
     long long revision = 0;
-    mc_error rc = sector != NULL ? store_sector_create(mc_request_db(req), sector, &out, &revision)
-                                 : MC_ERR_INTERNAL;
+    mc_db_conn *conn = NULL;
+    mc_error rc = sector != NULL ? mc_db_acquire(mc_request_db(req), &conn) : MC_ERR_INTERNAL;
+    if (rc == MC_OK) {
+        rc = store_sector_create(conn, sector, &out, &revision);
+        mc_db_release(mc_request_db(req), conn);
+    }
     json_decref(sector);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
@@ -95,6 +117,22 @@ void handle_sector_create(mc_request *req)
     sector_etag(etag, sizeof etag, revision);
     snprintf(location, sizeof location, CATALOGUE_API_PREFIX "/sectors/%s", code);
     mc_reply_created(req, out, location, etag);
+}
+
+/* The update and the search refresh it implies, in one transaction. */
+struct sector_update {
+    const json_t *sector;
+    long long expected_revision;
+    json_t *out;
+    long long revision;
+};
+
+static mc_error sector_update_tx(mc_db_conn *conn, void *p)
+{
+    struct sector_update *t = p;
+    json_decref(t->out); /* a retried transaction starts afresh */
+    t->out = NULL;
+    return store_sector_update(conn, t->sector, t->expected_revision, &t->out, &t->revision);
 }
 
 void handle_sector_update(mc_request *req)
@@ -110,7 +148,7 @@ void handle_sector_update(mc_request *req)
 
     json_t *current = NULL;
     long long revision = 0;
-    mc_error rc = store_sector_get(mc_request_db(req), code, &current, &revision);
+    mc_error rc = read_sector(req, code, &current, &revision);
     json_decref(current);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
@@ -122,14 +160,15 @@ void handle_sector_update(mc_request *req)
         return;
 
     json_t *sector = catalogue_sector_normalize(req->body, code);
-    json_t *out = NULL;
-    rc = sector != NULL ? store_sector_update(mc_request_db(req), sector, revision, &out, &revision)
+    struct sector_update t = {sector, revision, NULL, 0};
+    rc = sector != NULL ? mc_db_transaction(mc_request_db(req), NULL, sector_update_tx, &t)
                         : MC_ERR_INTERNAL;
     json_decref(sector);
     if (rc != MC_OK) {
+        json_decref(t.out); /* set by an attempt whose commit failed */
         mc_reply_error(req, rc, NULL);
         return;
     }
-    sector_etag(etag, sizeof etag, revision);
-    catalogue_reply_etag(req, 200, out, etag);
+    sector_etag(etag, sizeof etag, t.revision);
+    catalogue_reply_etag(req, 200, t.out, etag);
 }

@@ -117,16 +117,6 @@ bool catalogue_no_errors(mc_request *req, json_t *errors)
     return false;
 }
 
-bool catalogue_query_ok(mc_request *req, json_t *errors)
-{
-    if (json_array_size(errors) == 0) {
-        json_decref(errors);
-        return true;
-    }
-    mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
-    return false;
-}
-
 void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const char *etag)
 {
     mc_set_header(req, "ETag", etag);
@@ -147,30 +137,6 @@ void catalogue_reply_failure(mc_request *req, mc_error err, json_t *errors)
         mc_reply_errors(req, err, json_incref(errors));
     else
         mc_reply_error(req, err, NULL);
-}
-
-void catalogue_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys)
-{
-    if (rc != MC_OK) {
-        json_decref(items);
-        json_decref(next_keys);
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    /* A page is cacheable too: its ETag is a hash of the body. */
-    mc_reply_json_etag(req, 200, mc_page_body(items, next_keys), NULL);
-}
-
-const char *catalogue_cursor_string(const json_t *keys, size_t i, bool (*valid)(const char *),
-                                    json_t *errors)
-{
-    const char *s = json_string_value(json_array_get(keys, i));
-    if (s == NULL || !valid(s)) {
-        mc_errors_add_param(errors, "cursor", "invalid_cursor",
-                            "is not a cursor this endpoint produced; start again without it");
-        return NULL;
-    }
-    return s;
 }
 
 void catalogue_version_etag(char *out, size_t len, const struct store_version *v)

@@ -8,8 +8,6 @@
  * tree is shallow: central, province, commune), which costs the same whatever
  * the size of the subtree.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "codes.h"
@@ -97,66 +95,32 @@ static const mc_db_statement agencies_outside_subtree = {
     2};
 /* clang-format on */
 
-mc_error store_agency_list(mc_db_pool *pool, const struct store_agency_filter *filter,
+mc_error store_agency_list(mc_db_conn *conn, const struct store_agency_filter *filter,
                            const char *after_code, unsigned limit, json_t **items,
                            json_t **next_keys)
 {
-    *items = NULL;
-    *next_keys = NULL;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%u", limit + 1);
-    const char *params[] = {after_code, filter->parent, filter->admin_level, filter->q, lim};
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
-    PGresult *res = mc_db_exec(conn, &agency_list, params);
-    if (res == NULL) {
-        rc = mc_db_failure(conn);
-    } else {
-        *items = store_json_rows(res, 0, limit);
-        if (*items == NULL)
-            rc = MC_ERR_INTERNAL;
-        else if ((unsigned)PQntuples(res) > limit)
-            *next_keys = json_pack("[s]", mc_db_text(res, (int)limit - 1, 1));
-    }
-    PQclear(res);
-    mc_db_release(pool, conn);
-    return rc;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, after_code);
+    mc_db_add_text(&p, filter->parent);
+    mc_db_add_text(&p, filter->admin_level);
+    mc_db_add_text(&p, filter->q);
+    mc_db_add_int64(&p, (long long)limit + 1);
+    return mc_db_fetch_page(conn, &agency_list, &p, limit, "s", items, next_keys);
 }
 
-static mc_error one_agency(const PGresult *res, json_t **out, long long *revision)
+mc_error store_agency_get(mc_db_conn *conn, const char *code, json_t **agency, long long *revision)
 {
-    *out = mc_db_json(res, 0, 0);
-    *revision = mc_db_int(res, 0, 1);
-    return *out != NULL ? MC_OK : MC_ERR_INTERNAL;
-}
-
-mc_error store_agency_get(mc_db_pool *pool, const char *code, json_t **agency, long long *revision)
-{
-    *agency = NULL;
-    const char *params[] = {code};
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
-    PGresult *res = mc_db_exec(conn, &agency_get, params);
-    if (res == NULL)
-        rc = mc_db_failure(conn);
-    else if (PQntuples(res) == 0)
-        rc = MC_ERR_AGENCY_NOT_FOUND;
-    else
-        rc = one_agency(res, agency, revision);
-    PQclear(res);
-    mc_db_release(pool, conn);
-    return rc;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, code);
+    return mc_db_fetch_json(conn, &agency_get, &p, MC_ERR_AGENCY_NOT_FOUND, agency, revision);
 }
 
 /* Is there an agency `code`? */
 static mc_error exists(mc_db_conn *conn, const char *code, bool *found)
 {
-    const char *params[] = {code};
-    PGresult *res = mc_db_exec(conn, &agency_exists, params);
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, code);
+    PGresult *res = mc_db_exec_params(conn, &agency_exists, &p);
     if (res == NULL)
         return mc_db_failure(conn);
     *found = PQntuples(res) > 0;
@@ -164,11 +128,15 @@ static mc_error exists(mc_db_conn *conn, const char *code, bool *found)
     return MC_OK;
 }
 
-mc_error store_agencies_in_subtree_conn(mc_db_conn *conn, const char *root, const char *codes_json,
-                                        bool *inside)
+mc_error store_agencies_in_subtree(mc_db_conn *conn, const char *root, const json_t *codes,
+                                   bool *inside)
 {
-    const char *params[] = {root, codes_json};
-    PGresult *res = mc_db_exec(conn, &agencies_outside_subtree, params);
+    *inside = false;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, root);
+    mc_db_add_json(&p, codes);
+    PGresult *res = mc_db_exec_params(conn, &agencies_outside_subtree, &p);
+    mc_db_params_clear(&p);
     if (res == NULL)
         return mc_db_failure(conn);
     *inside = mc_db_int(res, 0, 0) == 0;
@@ -176,165 +144,100 @@ mc_error store_agencies_in_subtree_conn(mc_db_conn *conn, const char *root, cons
     return MC_OK;
 }
 
-/* One code as a JSON array text, for in_subtree. */
+/* Does the agency `code` lie in root's subtree? */
 static mc_error one_in_subtree(mc_db_conn *conn, const char *root, const char *code, bool *inside)
 {
-    json_t *arr = json_pack("[s]", code);
-    char *text = arr != NULL ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    if (text == NULL)
-        return MC_ERR_INTERNAL;
-    mc_error rc = store_agencies_in_subtree_conn(conn, root, text, inside);
-    free(text);
+    json_t *codes = json_pack("[s]", code);
+    mc_error rc = codes != NULL ? store_agencies_in_subtree(conn, root, codes, inside)
+                                : MC_ERR_INTERNAL;
+    json_decref(codes);
     return rc;
 }
 
-mc_error store_agency_check_exists(mc_db_pool *pool, const char *code, const char *pointer,
+mc_error store_agency_check_exists(mc_db_conn *conn, const char *code, const char *pointer,
                                    json_t *errors)
 {
     if (!catalogue_is_agency_code(code))
         return MC_OK;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
     bool found = false;
-    rc = exists(conn, code, &found);
-    mc_db_release(pool, conn);
+    mc_error rc = exists(conn, code, &found);
     if (rc == MC_OK && !found)
         mc_errors_add(errors, pointer, "not_found", "no agency has this code");
     return rc;
 }
 
-mc_error store_agencies_in_subtree(mc_db_pool *pool, const char *root, const json_t *codes,
-                                   bool *inside)
+/* The nine column parameters of an agency (normalised body), in insert
+   order. The caller clears p (office_hours is JSON). */
+static void agency_params(const json_t *a, mc_db_params *p)
 {
-    *inside = false;
-    char *text = json_dumps(codes, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (text == NULL)
-        return MC_ERR_INTERNAL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc == MC_OK) {
-        rc = store_agencies_in_subtree_conn(conn, root, text, inside);
-        mc_db_release(pool, conn);
+    mc_db_add_text(p, mc_json_str(a, "code", NULL));
+    mc_db_add_text(p, mc_json_str(a, "name", NULL));
+    mc_db_add_text(p, mc_json_str(a, "admin_level", NULL));
+    mc_db_add_text(p, mc_json_str(a, "parent_code", NULL));
+    mc_db_add_text(p, mc_json_str(a, "address", NULL));
+    mc_db_add_text(p, mc_json_str(a, "phone", NULL));
+    mc_db_add_text(p, mc_json_str(a, "email", NULL));
+    mc_db_add_json(p, json_object_get(a, "office_hours"));
+    mc_db_add_text(p, mc_json_str(a, "same_day_cutoff", NULL));
+}
+
+/* An unknown parent is a problem at "/parent_code" (MC_ERR_VALIDATION). */
+static mc_error parent_must_exist(mc_db_conn *conn, const char *parent, json_t *errors)
+{
+    bool found = false;
+    mc_error rc = exists(conn, parent, &found);
+    if (rc == MC_OK && !found) {
+        mc_errors_add(errors, "/parent_code", "not_found", "no agency has this code");
+        rc = MC_ERR_VALIDATION;
     }
-    free(text);
     return rc;
 }
 
-/* The nine column parameters of an agency (normalised body), in insert
-   order; office_hours is dumped into *hours_text, which the caller frees. */
-static bool agency_params(const json_t *a, const char *params[9], char **hours_text)
+mc_error store_agency_create(mc_db_conn *conn, const json_t *agency, const char *admin_root,
+                             json_t *errors, json_t **out, long long *revision)
 {
-    *hours_text = json_dumps(json_object_get(a, "office_hours"), JSON_COMPACT | JSON_ENCODE_ANY);
-    params[0] = mc_json_str(a, "code", NULL);
-    params[1] = mc_json_str(a, "name", NULL);
-    params[2] = mc_json_str(a, "admin_level", NULL);
-    params[3] = mc_json_str(a, "parent_code", NULL);
-    params[4] = mc_json_str(a, "address", NULL);
-    params[5] = mc_json_str(a, "phone", NULL);
-    params[6] = mc_json_str(a, "email", NULL);
-    params[7] = *hours_text;
-    params[8] = mc_json_str(a, "same_day_cutoff", NULL);
-    return *hours_text != NULL;
-}
-
-struct agency_write_ctx {
-    const json_t *agency;
-    const char *admin_root;
-    const char *expected; /* update only */
-    json_t *errors;
-    json_t *out;
-    long long revision;
-};
-
-static void reset(struct agency_write_ctx *ctx)
-{
-    json_decref(ctx->out);
-    ctx->out = NULL;
-    json_array_clear(ctx->errors);
-}
-
-static mc_error agency_create_tx(mc_db_conn *conn, void *p)
-{
-    struct agency_write_ctx *ctx = p;
-    reset(ctx);
-    const char *parent = mc_json_str(ctx->agency, "parent_code", NULL);
+    *out = NULL;
+    const char *parent = mc_json_str(agency, "parent_code", NULL);
     mc_error rc;
-    if (parent != NULL) {
-        bool found = false;
-        if ((rc = exists(conn, parent, &found)) != MC_OK)
-            return rc;
-        if (!found) {
-            mc_errors_add(ctx->errors, "/parent_code", "not_found", "no agency has this code");
-            return MC_ERR_VALIDATION;
-        }
-    }
+    if (parent != NULL && (rc = parent_must_exist(conn, parent, errors)) != MC_OK)
+        return rc;
     /* An agency_admin creates children inside their own subtree only. */
-    if (ctx->admin_root != NULL) {
+    if (admin_root != NULL) {
         bool inside = false;
-        if (parent != NULL &&
-            (rc = one_in_subtree(conn, ctx->admin_root, parent, &inside)) != MC_OK)
+        if (parent != NULL && (rc = one_in_subtree(conn, admin_root, parent, &inside)) != MC_OK)
             return rc;
         if (!inside)
             return MC_ERR_FORBIDDEN;
     }
-    const char *params[9];
-    char *hours;
-    if (!agency_params(ctx->agency, params, &hours)) {
-        free(hours);
-        return MC_ERR_INTERNAL;
-    }
-    PGresult *res = mc_db_exec(conn, &agency_insert, params);
-    free(hours);
-    if (res == NULL)
-        return mc_db_unique_violation(conn) ? MC_ERR_AGENCY_EXISTS : mc_db_failure(conn);
-    rc = one_agency(res, &ctx->out, &ctx->revision);
-    PQclear(res);
-    return rc;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    agency_params(agency, &p);
+    rc = mc_db_fetch_json(conn, &agency_insert, &p, MC_ERR_INTERNAL, out, revision);
+    mc_db_params_clear(&p);
+    return rc != MC_OK && mc_db_unique_violation(conn) ? MC_ERR_AGENCY_EXISTS : rc;
 }
 
-static mc_error run_write(mc_db_pool *pool, mc_db_tx_fn fn, struct agency_write_ctx *ctx,
-                          json_t **out, long long *revision)
+mc_error store_agency_update(mc_db_conn *conn, const json_t *agency, long long expected_revision,
+                             const char *admin_root, json_t *errors, json_t **out,
+                             long long *revision)
 {
-    mc_error rc = mc_db_transaction(pool, NULL, fn, ctx);
-    if (rc != MC_OK) {
-        json_decref(ctx->out);
-        ctx->out = NULL;
-    }
-    *out = ctx->out;
-    *revision = ctx->revision;
-    return rc;
-}
-
-mc_error store_agency_create(mc_db_pool *pool, const json_t *agency, const char *admin_root,
-                             json_t *errors, json_t **out, long long *revision)
-{
-    struct agency_write_ctx ctx = {agency, admin_root, NULL, errors, NULL, 0};
-    return run_write(pool, agency_create_tx, &ctx, out, revision);
-}
-
-static mc_error agency_update_tx(mc_db_conn *conn, void *p)
-{
-    struct agency_write_ctx *ctx = p;
-    reset(ctx);
-    const char *code = mc_json_str(ctx->agency, "code", NULL);
-    const char *parent = mc_json_str(ctx->agency, "parent_code", NULL);
-    PGresult *res = mc_db_exec(conn, &agency_tree_lock, NULL);
+    *out = NULL;
+    const char *code = mc_json_str(agency, "code", NULL);
+    const char *parent = mc_json_str(agency, "parent_code", NULL);
+    PGresult *res = mc_db_exec_params(conn, &agency_tree_lock, NULL);
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
 
-    const char *code_param[] = {code};
-    res = mc_db_exec(conn, &agency_lock_for_update, code_param);
+    mc_db_params key = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&key, code);
+    res = mc_db_exec_params(conn, &agency_lock_for_update, &key);
     if (res == NULL)
         return mc_db_failure(conn);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return MC_ERR_AGENCY_NOT_FOUND;
     }
-    bool same_revision = strcmp(mc_db_text(res, 0, 1), ctx->expected) == 0;
+    bool same_revision = mc_db_int(res, 0, 1) == expected_revision;
     bool parent_changed = mc_db_is_null(res, 0, 0)
                               ? parent != NULL
                               : parent == NULL || strcmp(parent, mc_db_text(res, 0, 0)) != 0;
@@ -344,69 +247,43 @@ static mc_error agency_update_tx(mc_db_conn *conn, void *p)
 
     mc_error rc;
     bool inside = true;
-    if (ctx->admin_root != NULL) {
-        if ((rc = one_in_subtree(conn, ctx->admin_root, code, &inside)) != MC_OK)
+    if (admin_root != NULL) {
+        if ((rc = one_in_subtree(conn, admin_root, code, &inside)) != MC_OK)
             return rc;
         if (!inside)
             return MC_ERR_FORBIDDEN;
     }
     if (parent != NULL && parent_changed) {
-        bool found = false;
-        if ((rc = exists(conn, parent, &found)) != MC_OK)
+        if ((rc = parent_must_exist(conn, parent, errors)) != MC_OK)
             return rc;
-        if (!found) {
-            mc_errors_add(ctx->errors, "/parent_code", "not_found", "no agency has this code");
-            return MC_ERR_VALIDATION;
-        }
-        const char *cycle_params[] = {code, parent};
-        res = mc_db_exec(conn, &agency_would_cycle, cycle_params);
+        mc_db_params cycle_params = MC_DB_PARAMS_INIT;
+        mc_db_add_text(&cycle_params, code);
+        mc_db_add_text(&cycle_params, parent);
+        res = mc_db_exec_params(conn, &agency_would_cycle, &cycle_params);
         if (res == NULL)
             return mc_db_failure(conn);
         bool cycle = mc_db_bool(res, 0, 0);
         PQclear(res);
         if (cycle) {
-            mc_errors_add(ctx->errors, "/parent_code", "cycle",
+            mc_errors_add(errors, "/parent_code", "cycle",
                           "is this agency itself or one of its descendants");
             return MC_ERR_AGENCY_PARENT_CYCLE;
         }
     }
     /* An agency_admin may move an agency only to a parent inside their own
        subtree (so never their root agency, nor anything out of reach). */
-    if (ctx->admin_root != NULL && parent_changed) {
+    if (admin_root != NULL && parent_changed) {
         inside = false;
-        if (parent != NULL &&
-            (rc = one_in_subtree(conn, ctx->admin_root, parent, &inside)) != MC_OK)
+        if (parent != NULL && (rc = one_in_subtree(conn, admin_root, parent, &inside)) != MC_OK)
             return rc;
         if (!inside)
             return MC_ERR_FORBIDDEN;
     }
 
-    const char *params[10];
-    char *hours;
-    if (!agency_params(ctx->agency, params, &hours)) {
-        free(hours);
-        return MC_ERR_INTERNAL;
-    }
-    params[9] = ctx->expected;
-    res = mc_db_exec(conn, &agency_update, params);
-    free(hours);
-    if (res == NULL)
-        return mc_db_failure(conn);
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return MC_ERR_PRECONDITION_FAILED;
-    }
-    rc = one_agency(res, &ctx->out, &ctx->revision);
-    PQclear(res);
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    agency_params(agency, &p);
+    mc_db_add_int64(&p, expected_revision);
+    rc = mc_db_fetch_json(conn, &agency_update, &p, MC_ERR_PRECONDITION_FAILED, out, revision);
+    mc_db_params_clear(&p);
     return rc;
-}
-
-mc_error store_agency_update(mc_db_pool *pool, const json_t *agency, long long expected_revision,
-                             const char *admin_root, json_t *errors, json_t **out,
-                             long long *revision)
-{
-    char expected[24];
-    snprintf(expected, sizeof expected, "%lld", expected_revision);
-    struct agency_write_ctx ctx = {agency, admin_root, expected, errors, NULL, 0};
-    return run_write(pool, agency_update_tx, &ctx, out, revision);
 }
