@@ -304,6 +304,15 @@ long long mc_if_match_revision(const mc_request *req, const char *prefix)
                : -3;
 }
 
+mc_error mc_revision_precondition(long long if_match, long long current)
+{
+    if (if_match == -2)
+        return MC_ERR_PRECONDITION_REQUIRED;
+    if (if_match == -1 || if_match == current)
+        return MC_OK;
+    return MC_ERR_PRECONDITION_FAILED; /* -3 included: it names no revision of ours */
+}
+
 bool mc_require_if_match(mc_request *req, const char *current_etag)
 {
     const char *if_match = mc_header(req, "If-Match");

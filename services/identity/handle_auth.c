@@ -288,9 +288,12 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
         return;
     }
     struct store_client_login client;
-    rc = strlen(client_id) <= 64 ? store_client_lookup(db, client_id, &client) : MC_OK;
-    if (strlen(client_id) > 64)
-        memset(&client, 0, sizeof client);
+    memset(&client, 0, sizeof client);
+    mc_db_conn *conn;
+    if (strlen(client_id) <= 64 && (rc = mc_db_acquire(db, &conn)) == MC_OK) {
+        rc = store_client_lookup(conn, client_id, &client);
+        mc_db_release(db, conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;

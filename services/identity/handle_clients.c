@@ -11,7 +11,6 @@
  * PATCH /staff/{id}. A disabled client's grant fails with the same 401
  * identity.invalid_client as a wrong secret (the login lookup skips it).
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,25 +48,6 @@ static const struct mc_field update_fields[] = {
     {.name = "disabled", .type = MC_F_BOOLEAN},
     {0}};
 
-static void duplicate_scopes(const json_t *scopes, json_t *errors)
-{
-    for (size_t i = 0; json_is_array(scopes) && i < json_array_size(scopes); i++)
-        for (size_t j = 0; j < i; j++)
-            if (json_equal(json_array_get(scopes, i), json_array_get(scopes, j))) {
-                char ptr[32];
-                snprintf(ptr, sizeof ptr, "/scopes/%zu", i);
-                mc_errors_add(errors, ptr, "duplicate", "is listed twice");
-            }
-}
-
-static void who_of(mc_request *req, char *actor, char *address, struct store_who *who)
-{
-    identity_actor(req, actor, 160);
-    identity_client_address(req, address, 64);
-    who->actor = actor;
-    who->address = address;
-}
-
 static void client_etag(char *out, size_t len, long long revision)
 {
     mc_etag_for_revision(out, len, "c", revision);
@@ -85,17 +65,6 @@ static const char *path_client_id(mc_request *req)
     return id;
 }
 
-static void reply_write_error(mc_request *req, mc_error rc)
-{
-    mc_reply_error(req, rc,
-                   rc == MC_ERR_IDENTITY_CLIENT_NOT_FOUND ? "no such client"
-                   : rc == MC_ERR_PRECONDITION_REQUIRED
-                       ? "send If-Match with the ETag from GET /api/v1/clients/{client_id}"
-                   : rc == MC_ERR_PRECONDITION_FAILED
-                       ? "the client changed since you read it; read it again"
-                       : NULL);
-}
-
 /* A new secret (base64url of 32 random bytes) into secret (>= 64 bytes) and
    its argon2id hash into hash; false when hashing failed (both wiped). */
 static bool new_secret(char *secret, size_t secret_len, char *hash)
@@ -108,12 +77,55 @@ static bool new_secret(char *secret, size_t secret_len, char *hash)
     return false;
 }
 
+/* The writes, each in one transaction with its audit events. */
+struct client_write {
+    const char *client_id, *name, *scopes_json, *agency, *secret_hash; /* create */
+    const struct store_client_change *change;                          /* update */
+    long long if_match;
+    struct store_who who;
+    json_t *out;
+    long long revision;
+};
+
+static mc_error client_create_tx(mc_db_conn *conn, void *p)
+{
+    struct client_write *t = p;
+    json_decref(t->out); /* a retried transaction starts afresh */
+    t->out = NULL;
+    return store_client_create(conn, t->client_id, t->name, t->scopes_json, t->agency,
+                               t->secret_hash, &t->who, &t->out, &t->revision);
+}
+
+static mc_error client_update_tx(mc_db_conn *conn, void *p)
+{
+    struct client_write *t = p;
+    json_decref(t->out);
+    t->out = NULL;
+    return store_client_update(conn, t->client_id, t->if_match, t->change, &t->who, &t->out,
+                               &t->revision);
+}
+
+/* Run a write; the result is t->out (NULL on failure). */
+static mc_error run_client_write(mc_request *req, mc_db_tx_fn fn, struct client_write *t)
+{
+    struct identity_who who;
+    identity_who_of(req, &who);
+    t->who = (struct store_who){who.actor, who.address};
+    t->out = NULL;
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, t);
+    if (rc != MC_OK) {
+        json_decref(t->out); /* from an attempt whose commit failed */
+        t->out = NULL;
+    }
+    return rc;
+}
+
 void handle_client_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
     mc_json_check(req->body, client_fields, "", errors);
     json_t *scopes = json_object_get(req->body, "scopes");
-    duplicate_scopes(scopes, errors);
+    identity_unique_items(scopes, "/scopes", errors);
     if (!identity_no_errors(req, errors))
         return;
 
@@ -126,17 +138,13 @@ void handle_client_create(mc_request *req)
         return;
     }
     char *scopes_json = json_dumps(scopes, JSON_COMPACT);
-    char address[64], actor[160];
-    struct store_who who;
-    who_of(req, actor, address, &who);
-    json_t *out = NULL;
-    long long revision = 0;
+    struct client_write t = {.client_id = client_id,
+                             .name = mc_json_str(req->body, "name", ""),
+                             .scopes_json = scopes_json,
+                             .agency = mc_json_str(req->body, "agency", NULL),
+                             .secret_hash = hash};
     mc_error rc =
-        scopes_json != NULL
-            ? store_client_create(mc_request_db(req), client_id, mc_json_str(req->body, "name", ""),
-                                  scopes_json, mc_json_str(req->body, "agency", NULL), hash, &who,
-                                  &out, &revision)
-            : MC_ERR_INTERNAL;
+        scopes_json != NULL ? run_client_write(req, client_create_tx, &t) : MC_ERR_INTERNAL;
     free(scopes_json);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
@@ -144,6 +152,8 @@ void handle_client_create(mc_request *req)
         mc_reply_error(req, rc, NULL);
         return;
     }
+    json_t *out = t.out;
+    long long revision = t.revision;
     json_object_set_new(out, "client_secret", json_string(secret));
     sodium_memzero(secret, sizeof secret);
     char etag[40], location[128];
@@ -163,27 +173,21 @@ void handle_client_list(mc_request *req)
     if (agency != NULL && agency[0] == '\0')
         agency = NULL;
     if (mc_page_parse(req, IDENTITY_PAGE_DEFAULT, IDENTITY_PAGE_MAX, 1, &limit, &cursor, errors) &&
-        cursor != NULL) {
-        after = json_string_value(json_array_get(cursor, 0));
-        if (after == NULL || !identity_is_client_id(after))
-            mc_errors_add_param(errors, "cursor", "invalid", "is not a cursor of this list");
-    }
-    if (json_array_size(errors) > 0) {
+        cursor != NULL)
+        after = mc_page_cursor_string(cursor, 0, identity_is_client_id, errors);
+    if (!mc_query_ok(req, errors)) {
         json_decref(cursor);
-        mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
         return;
     }
-    json_decref(errors);
     json_t *items = NULL, *next = NULL;
-    mc_error rc = store_client_list(mc_request_db(req), agency, after, limit, &items, &next);
-    json_decref(cursor);
-    if (rc != MC_OK) {
-        json_decref(items);
-        json_decref(next);
-        mc_reply_error(req, rc, NULL);
-        return;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_client_list(conn, agency, after, limit, &items, &next);
+        mc_db_release(mc_request_db(req), conn);
     }
-    mc_reply_json(req, 200, mc_page_body(items, next));
+    json_decref(cursor);
+    mc_reply_page(req, rc, items, next);
 }
 
 void handle_client_get(mc_request *req)
@@ -193,7 +197,12 @@ void handle_client_get(mc_request *req)
         return;
     json_t *out = NULL;
     long long revision = 0;
-    mc_error rc = store_client_get(mc_request_db(req), id, &out, &revision);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_client_get(conn, id, &out, &revision);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, rc == MC_ERR_IDENTITY_CLIENT_NOT_FOUND ? "no such client" : NULL);
         return;
@@ -211,7 +220,7 @@ void handle_client_update(mc_request *req)
     json_t *errors = mc_errors_new();
     mc_json_check(req->body, update_fields, "", errors);
     json_t *scopes = json_object_get(req->body, "scopes");
-    duplicate_scopes(scopes, errors);
+    identity_unique_items(scopes, "/scopes", errors);
     if (json_is_object(req->body) && json_object_size(req->body) == 0)
         mc_errors_add(errors, "", "required", "change name, scopes, disabled or several");
     if (!identity_no_errors(req, errors))
@@ -228,20 +237,17 @@ void handle_client_update(mc_request *req)
         .disabled = disabled == NULL ? -1 : (json_is_true(disabled) ? 1 : 0),
         .secret_hash = NULL,
     };
-    char actor[160], address[64];
-    struct store_who who;
-    who_of(req, actor, address, &who);
-    json_t *out = NULL;
-    long long expected = mc_if_match_revision(req, "c"), revision = 0;
-    /* A header naming no revision of ours can never match: 412 (after the
-       existence check, which the store performs first). */
-    mc_error rc = store_client_update(mc_request_db(req), id, expected == -3 ? LLONG_MAX : expected,
-                                      &change, &who, &out, &revision);
+    /* The store checks If-Match after the existence check. */
+    struct client_write t = {
+        .client_id = id, .change = &change, .if_match = mc_if_match_revision(req, "c")};
+    mc_error rc = run_client_write(req, client_update_tx, &t);
     free(scopes_json);
     if (rc != MC_OK) {
-        reply_write_error(req, rc);
+        identity_reply_write_error(req, rc, "client", API_CLIENTS "/{client_id}");
         return;
     }
+    json_t *out = t.out;
+    long long revision = t.revision;
     char etag[40];
     client_etag(etag, sizeof etag, revision);
     mc_set_header(req, "ETag", etag);
@@ -263,21 +269,19 @@ void handle_client_rotate_secret(mc_request *req)
         return;
     }
     struct store_client_change change = {.disabled = -1, .secret_hash = hash};
-    char actor[160], address[64];
-    struct store_who who;
-    who_of(req, actor, address, &who);
-    json_t *out = NULL;
-    long long expected = mc_if_match_revision(req, "c"), revision = 0;
-    if (expected == -2)
-        expected = -1;
-    mc_error rc = store_client_update(mc_request_db(req), id, expected == -3 ? LLONG_MAX : expected,
-                                      &change, &who, &out, &revision);
+    struct client_write t = {
+        .client_id = id, .change = &change, .if_match = mc_if_match_revision(req, "c")};
+    if (t.if_match == -2)
+        t.if_match = -1; /* optional here */
+    mc_error rc = run_client_write(req, client_update_tx, &t);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
         sodium_memzero(secret, sizeof secret);
-        reply_write_error(req, rc);
+        identity_reply_write_error(req, rc, "client", API_CLIENTS "/{client_id}");
         return;
     }
+    json_t *out = t.out;
+    long long revision = t.revision;
     json_object_set_new(out, "client_secret", json_string(secret));
     sodium_memzero(secret, sizeof secret);
     char etag[40];

@@ -8,7 +8,6 @@
  * auth.forbidden. Staff sign in through the password grant with their
  * username.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,23 +54,47 @@ static bool admin_scope(mc_request *req, const char **agency)
     return false;
 }
 
-static void duplicate_roles(const json_t *roles, json_t *errors)
+/* The writes, each in one transaction with its audit events. */
+struct staff_write {
+    const struct store_staff *create;
+    const char *id, *admin_agency, *roles_json; /* update */
+    int disabled;
+    long long if_match;
+    struct store_who who;
+    json_t *out;
+    long long revision;
+};
+
+static mc_error staff_create_tx(mc_db_conn *conn, void *p)
 {
-    for (size_t i = 0; json_is_array(roles) && i < json_array_size(roles); i++)
-        for (size_t j = 0; j < i; j++)
-            if (json_equal(json_array_get(roles, i), json_array_get(roles, j))) {
-                char ptr[32];
-                snprintf(ptr, sizeof ptr, "/roles/%zu", i);
-                mc_errors_add(errors, ptr, "duplicate", "is listed twice");
-            }
+    struct staff_write *t = p;
+    json_decref(t->out); /* a retried transaction starts afresh */
+    t->out = NULL;
+    return store_staff_create(conn, t->create, &t->who, &t->out);
 }
 
-static void who_of(mc_request *req, char *actor, char *address, struct store_who *who)
+static mc_error staff_update_tx(mc_db_conn *conn, void *p)
 {
-    identity_actor(req, actor, 160);
-    identity_client_address(req, address, 64);
-    who->actor = actor;
-    who->address = address;
+    struct staff_write *t = p;
+    json_decref(t->out);
+    t->out = NULL;
+    return store_staff_update(conn, t->id, t->admin_agency, t->if_match, t->roles_json,
+                              t->disabled, &t->who, &t->out, &t->revision);
+}
+
+/* Run a write; the result is t->out (NULL on failure). */
+static mc_error run_staff_write(mc_request *req, mc_db_tx_fn fn, struct staff_write *t)
+{
+    struct identity_who who;
+    identity_who_of(req, &who);
+    t->who = (struct store_who){who.actor, who.address};
+    t->out = NULL;
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, t);
+    if (rc != MC_OK) {
+        json_decref(t->out); /* from an attempt whose commit failed */
+        t->out = NULL;
+    }
+    return rc;
 }
 
 void handle_staff_create(mc_request *req)
@@ -82,7 +105,7 @@ void handle_staff_create(mc_request *req)
     json_t *errors = mc_errors_new();
     mc_json_check(req->body, create_fields, "", errors);
     json_t *roles = json_object_get(req->body, "roles");
-    duplicate_roles(roles, errors);
+    identity_unique_items(roles, "/roles", errors);
     const char *username = mc_json_str(req->body, "username", NULL);
     const char *email = mc_json_str(req->body, "email", NULL);
     const char *password = mc_json_str(req->body, "password", NULL);
@@ -106,20 +129,17 @@ void handle_staff_create(mc_request *req)
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
-    char actor[160], address[64];
-    struct store_who who;
-    who_of(req, actor, address, &who);
     struct store_staff s = {username, mc_json_str(req->body, "full_name", ""), agency, roles_json,
                             email, hash};
-    json_t *out = NULL;
-    mc_error rc = store_staff_create(mc_request_db(req), &s, &who, &out);
+    struct staff_write t = {.create = &s};
+    mc_error rc = run_staff_write(req, staff_create_tx, &t);
     free(roles_json);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
     }
-    mc_reply_created(req, out, NULL, NULL);
+    mc_reply_created(req, t.out, NULL, NULL);
 }
 
 static void staff_etag(char *out, size_t len, long long revision)
@@ -139,7 +159,12 @@ void handle_staff_get(mc_request *req)
     }
     json_t *out = NULL;
     long long revision = 0;
-    mc_error rc = store_staff_get(mc_request_db(req), id, own, &out, &revision);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_staff_get(conn, id, own, &out, &revision);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, rc == MC_ERR_FORBIDDEN ? "this staff member is of another agency"
                                                        : NULL);
@@ -163,7 +188,7 @@ void handle_staff_update(mc_request *req)
     json_t *errors = mc_errors_new();
     mc_json_check(req->body, update_fields, "", errors);
     json_t *roles = json_object_get(req->body, "roles");
-    duplicate_roles(roles, errors);
+    identity_unique_items(roles, "/roles", errors);
     if (json_is_object(req->body) && json_object_size(req->body) == 0)
         mc_errors_add(errors, "", "required", "change roles, disabled or both");
     if (!identity_no_errors(req, errors))
@@ -174,27 +199,20 @@ void handle_staff_update(mc_request *req)
     }
     json_t *disabled = json_object_get(req->body, "disabled");
     char *roles_json = roles != NULL ? json_dumps(roles, JSON_COMPACT) : NULL;
-    char actor[160], address[64];
-    struct store_who who;
-    who_of(req, actor, address, &who);
-    json_t *out = NULL;
-    long long expected = mc_if_match_revision(req, "s"), revision = 0;
-    /* A header naming no revision of ours can never match: 412 (after the
-       scope checks, which the store performs first). */
-    mc_error rc = store_staff_update(mc_request_db(req), id, own, expected == -3 ? LLONG_MAX : expected,
-                                     roles_json, disabled == NULL ? -1 : json_is_true(disabled) ? 1 : 0,
-                                     &who, &out, &revision);
+    /* The store checks If-Match after the scope and existence checks. */
+    struct staff_write t = {.id = id,
+                            .admin_agency = own,
+                            .roles_json = roles_json,
+                            .disabled = disabled == NULL ? -1 : json_is_true(disabled) ? 1 : 0,
+                            .if_match = mc_if_match_revision(req, "s")};
+    mc_error rc = run_staff_write(req, staff_update_tx, &t);
     free(roles_json);
     if (rc != MC_OK) {
-        mc_reply_error(req, rc,
-                       rc == MC_ERR_FORBIDDEN ? "this staff member is of another agency"
-                       : rc == MC_ERR_PRECONDITION_REQUIRED
-                           ? "send If-Match with the ETag from GET /api/v1/staff/{id}"
-                       : rc == MC_ERR_PRECONDITION_FAILED
-                           ? "the account changed since you read it; read it again"
-                           : NULL);
+        identity_reply_write_error(req, rc, "account", "/api/v1/staff/{id}");
         return;
     }
+    json_t *out = t.out;
+    long long revision = t.revision;
     char etag[40];
     staff_etag(etag, sizeof etag, revision);
     mc_set_header(req, "ETag", etag);
@@ -214,31 +232,24 @@ void handle_staff_list(mc_request *req)
     if (agency != NULL && agency[0] == '\0')
         agency = NULL;
     if (mc_page_parse(req, IDENTITY_PAGE_DEFAULT, IDENTITY_PAGE_MAX, 1, &limit, &cursor, errors) &&
-        cursor != NULL) {
-        after = json_string_value(json_array_get(cursor, 0));
-        if (after == NULL || !identity_is_username(after))
-            mc_errors_add_param(errors, "cursor", "invalid", "is not a cursor of this list");
-    }
-    if (json_array_size(errors) > 0) {
+        cursor != NULL)
+        after = mc_page_cursor_string(cursor, 0, identity_is_username, errors);
+    if (!mc_query_ok(req, errors)) {
         json_decref(cursor);
-        mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
         return;
     }
-    json_decref(errors);
     if (own != NULL && agency != NULL && strcmp(agency, own) != 0) {
         json_decref(cursor);
         mc_reply_error(req, MC_ERR_FORBIDDEN, "an agency_admin lists their own agency only");
         return;
     }
     json_t *items = NULL, *next = NULL;
-    mc_error rc = store_staff_list(mc_request_db(req), own != NULL ? own : agency, after, limit,
-                                   &items, &next);
-    json_decref(cursor);
-    if (rc != MC_OK) {
-        json_decref(items);
-        json_decref(next);
-        mc_reply_error(req, rc, NULL);
-        return;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_staff_list(conn, own != NULL ? own : agency, after, limit, &items, &next);
+        mc_db_release(mc_request_db(req), conn);
     }
-    mc_reply_json(req, 200, mc_page_body(items, next));
+    json_decref(cursor);
+    mc_reply_page(req, rc, items, next);
 }

@@ -89,6 +89,20 @@ void identity_client_address(const mc_request *req, char *out, size_t out_len);
 bool identity_no_errors(mc_request *req, json_t *errors);
 /* The actor of an audit event: "account:<sub>" or "client:<id>" (out >= 160). */
 void identity_actor(const mc_request *req, char *out, size_t out_len);
+/* Who is acting, for the audit trail of an administrator's write: the
+   actor (identity_actor) and the client address, kept in the struct. */
+struct identity_who {
+    char actor[160];
+    char address[64];
+};
+void identity_who_of(const mc_request *req, struct identity_who *who);
+/* Problems "<pointer>/<i>" duplicate for every member of the array `items`
+   equal to an earlier one. */
+void identity_unique_items(const json_t *items, const char *pointer, json_t *errors);
+/* Answer a failed If-Match write to a `what` ("client", "account") read at
+   `read_path` (for the 428 hint), with the detail each error deserves. */
+void identity_reply_write_error(mc_request *req, mc_error rc, const char *what,
+                                const char *read_path);
 /* n random bytes as base64url (out >= 4n/3 + 4); for tokens and secrets. */
 void identity_random_token(size_t n, char *out);
 /* Lowercase hex SHA-256 of text into out (65 bytes). */

@@ -20,10 +20,7 @@
 #include "motcua/log.h"
 #include "store.h"
 
-/* Generated at build time (services/identity/meson.build). */
-extern const mc_migration identity_migrations[];
-extern const size_t identity_migrations_count;
-extern const char identity_openapi_json[];
+MC_SERVICE_EMBEDDED(identity); /* services/identity/meson.build */
 
 /* ------------------------------------------------------------------------
  * The bootstrap administrator.
@@ -130,6 +127,12 @@ static bool bootstrap_configure(const char *svc, bool *enabled)
     return ok;
 }
 
+static mc_error bootstrap_tx(mc_db_conn *conn, void *outcome)
+{
+    return store_bootstrap_admin(conn, bootstrap.username, BOOTSTRAP_FULL_NAME, bootstrap.hash,
+                                 outcome);
+}
+
 /* One attempt. MC_OK when the account exists now; MC_ERR_NOT_READY or
    MC_ERR_DB_UNAVAILABLE to try later; another error is a real failure. */
 static mc_error bootstrap_try(void)
@@ -137,9 +140,8 @@ static mc_error bootstrap_try(void)
     mc_error rc = mc_db_ready(bootstrap.pool, bootstrap.expected_migrations);
     if (rc != MC_OK)
         return rc;
-    enum store_bootstrap_outcome outcome;
-    rc = store_bootstrap_admin(bootstrap.pool, bootstrap.username, BOOTSTRAP_FULL_NAME,
-                               bootstrap.hash, &outcome);
+    enum store_bootstrap_outcome outcome = STORE_BOOTSTRAP_EXISTS;
+    rc = mc_db_transaction(bootstrap.pool, NULL, bootstrap_tx, &outcome);
     if (rc != MC_OK)
         return rc;
     /* One line, without the username (it may be a person's name). */
@@ -282,17 +284,16 @@ static void identity_stop(mc_app *app)
 
 int main(int argc, char **argv)
 {
-    static const struct mc_service service = {
+    /* Port: MOTCUA_IDENTITY_PORT, else mc_service_default_port (8102). */
+    const struct mc_service svc = {
         .name = "identity",
-        .default_port = 8102, /* deploy sets MOTCUA_IDENTITY_PORT */
         .routes = identity_routes,
+        .n_routes = identity_routes_count,
+        .migrations = identity_migrations,
+        .n_migrations = identity_migrations_count,
         .openapi_json = identity_openapi_json,
         .start = identity_start,
         .stop = identity_stop,
     };
-    struct mc_service svc = service;
-    svc.n_routes = identity_routes_count;
-    svc.migrations = identity_migrations;
-    svc.n_migrations = identity_migrations_count;
     return mc_service_main(&svc, argc, argv);
 }

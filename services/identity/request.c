@@ -46,6 +46,39 @@ void identity_actor(const mc_request *req, char *out, size_t out_len)
         snprintf(out, out_len, "account:%s", req->principal.sub);
 }
 
+void identity_who_of(const mc_request *req, struct identity_who *who)
+{
+    identity_actor(req, who->actor, sizeof who->actor);
+    identity_client_address(req, who->address, sizeof who->address);
+}
+
+void identity_unique_items(const json_t *items, const char *pointer, json_t *errors)
+{
+    for (size_t i = 0; json_is_array(items) && i < json_array_size(items); i++)
+        for (size_t j = 0; j < i; j++)
+            if (json_equal(json_array_get(items, i), json_array_get(items, j))) {
+                char ptr[64];
+                snprintf(ptr, sizeof ptr, "%s/%zu", pointer, i);
+                mc_errors_add(errors, ptr, "duplicate", "is listed twice");
+                break;
+            }
+}
+
+void identity_reply_write_error(mc_request *req, mc_error rc, const char *what,
+                                const char *read_path)
+{
+    if (rc == MC_ERR_PRECONDITION_REQUIRED)
+        mc_reply_error(req, rc, "send If-Match with the ETag from GET %s", read_path);
+    else if (rc == MC_ERR_PRECONDITION_FAILED)
+        mc_reply_error(req, rc, "the %s changed since you read it; read it again", what);
+    else if (rc == MC_ERR_FORBIDDEN)
+        mc_reply_error(req, rc, "this %s is of another agency", what);
+    else if (rc == MC_ERR_IDENTITY_CLIENT_NOT_FOUND || rc == MC_ERR_IDENTITY_STAFF_NOT_FOUND)
+        mc_reply_error(req, rc, "no such %s", what);
+    else
+        mc_reply_error(req, rc, NULL);
+}
+
 void identity_random_token(size_t n, char *out)
 {
     unsigned char bytes[64];

@@ -3,11 +3,18 @@
  * only place with SQL (each statement a static mc_db_statement named
  * "identity_<op>", executed with parameters through mc_db_exec).
  *
- * Conventions (as in the catalogue): every function takes the pool and
- * borrows a connection itself or runs a transaction; returns MC_OK or an
+ * Conventions (docs/architecture.md, "Stores and transactions"): a function
+ * takes a connection and runs one statement or one logical read or write on
+ * it; the handler borrows the connection, or opens the transaction
+ * (mc_db_transaction with a callback) for a write, and the write's function
+ * runs inside it (and may be called again on a retry). Returns MC_OK or an
  * mc_error the handler answers as is; json_t results are new references
- * owned by the caller. Every change is audited (audit_events) in the same
- * transaction as the change itself.
+ * owned by the caller (NULL on error). Every change is audited
+ * (audit_events) in the same transaction as the change itself.
+ *
+ * Not yet converted: accounts, throttle and tokens still take the pool and
+ * open their own connection or transaction (their handlers are being
+ * reworked separately; see docs/architecture.md).
  */
 #ifndef IDENTITY_STORE_H
 #define IDENTITY_STORE_H
@@ -28,6 +35,26 @@ struct store_who {
 /* ---- audit (store_audit.c), inside a store transaction ---- */
 mc_error store_audit_conn(mc_db_conn *conn, const struct store_who *who, const char *action,
                           const char *subject, const char *detail_json);
+/* The same with the detail as JSON (borrowed). */
+mc_error store_audit_json(mc_db_conn *conn, const struct store_who *who, const char *action,
+                          const char *subject, const json_t *detail);
+
+/* ---- the If-Match update staff and clients share (store_locked_update.c) ---- */
+
+struct store_locked_update {
+    const mc_db_statement *lock; /* SELECT <state as JSON>, revision ... FOR UPDATE */
+    const mc_db_params *key;     /* its parameters */
+    mc_error not_found;          /* when lock finds no row */
+    const char *scope_agency;    /* if not NULL, the state's "agency" must equal it (else 403) */
+    long long if_match;          /* mc_if_match_revision: checked by mc_revision_precondition */
+    const mc_db_statement *update; /* UPDATE ... RETURNING <read shape as JSON>, revision */
+    const mc_db_params *update_params;
+};
+/* Inside a transaction: lock, answer 404, 403, 428 and 412 in that order,
+   update. *before (the locked state) and *after (the read shape) are new,
+   *revision the new revision; the caller audits what changed. */
+mc_error store_locked_update(mc_db_conn *conn, const struct store_locked_update *u,
+                             json_t **before, json_t **after, long long *revision);
 
 /* ---- accounts (store_accounts.c) ---- */
 
@@ -117,27 +144,26 @@ struct store_staff {
 };
 /* Insert a staff account and audit "staff_created". *out is the account.
    MC_ERR_IDENTITY_USERNAME_TAKEN. */
-mc_error store_staff_create(mc_db_pool *pool, const struct store_staff *s,
+mc_error store_staff_create(mc_db_conn *conn, const struct store_staff *s,
                             const struct store_who *who, json_t **out);
 /* Change roles (JSON array text, or NULL) and/or disabled (-1: unchanged)
    of staff account `id`. admin_agency: the agency an agency_admin may act
    on (MC_ERR_FORBIDDEN for staff of another agency), NULL for a
    system_admin. Audits "role_changed", "disabled", "enabled"; disabling
    revokes every refresh token (audited "revoked"). MC_ERR_IDENTITY_STAFF_NOT_FOUND. */
-mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_agency,
-                            long long expected_revision, const char *roles_json, int disabled,
+mc_error store_staff_update(mc_db_conn *conn, const char *id, const char *admin_agency,
+                            long long if_match, const char *roles_json, int disabled,
                             const struct store_who *who, json_t **out, long long *revision);
-/* expected_revision: the revision the caller's If-Match named (-1 for
-   "*", -2 when If-Match was missing: MC_ERR_PRECONDITION_REQUIRED after the
-   scope and existence checks); another revision is MC_ERR_PRECONDITION_FAILED.
-   *revision: the new one. */
+/* if_match: what mc_if_match_revision says of the caller's If-Match,
+   checked after scope and existence (store_locked_update). A write: run it
+   inside a transaction. *revision: the new one. */
 /* One staff account, scoped like store_staff_update; *out is new (caller
    frees), *revision its revision for the ETag. */
-mc_error store_staff_get(mc_db_pool *pool, const char *id, const char *admin_agency, json_t **out,
+mc_error store_staff_get(mc_db_conn *conn, const char *id, const char *admin_agency, json_t **out,
                          long long *revision);
 /* Staff ordered by username after `after` (NULL: from the start), of one
    agency or all (agency NULL). */
-mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
+mc_error store_staff_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
                           json_t **items, json_t **next_keys);
 
 /* ---- machine clients (store_clients.c) ---- */
@@ -149,22 +175,22 @@ struct store_client_login {
     char agency[40];
 };
 /* A usable (not disabled) client's secret hash, scopes and agency. */
-mc_error store_client_lookup(mc_db_pool *pool, const char *client_id, struct store_client_login *out);
+mc_error store_client_lookup(mc_db_conn *conn, const char *client_id, struct store_client_login *out);
 /* Insert a client (scopes: JSON array text, agency may be NULL) and audit
    "client_created". *out (new, caller frees): the read shape {client_id,
    name, scopes, agency?, disabled, created_at, updated_at, revision}, never
    the secret hash; *revision for the ETag. */
-mc_error store_client_create(mc_db_pool *pool, const char *client_id, const char *name,
+mc_error store_client_create(mc_db_conn *conn, const char *client_id, const char *name,
                              const char *scopes_json, const char *agency, const char *secret_hash,
                              const struct store_who *who, json_t **out, long long *revision);
 /* One client in the read shape (also secret_rotated_at once rotated); *out
    new (caller frees), *revision for the ETag. MC_ERR_IDENTITY_CLIENT_NOT_FOUND. */
-mc_error store_client_get(mc_db_pool *pool, const char *client_id, json_t **out,
+mc_error store_client_get(mc_db_conn *conn, const char *client_id, json_t **out,
                           long long *revision);
 /* Clients ordered by client_id after `after` (NULL: from the start), of one
    agency or all (agency NULL). *items and *next_keys (a [client_id] array,
    NULL on the last page) are new references the caller owns. */
-mc_error store_client_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
+mc_error store_client_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
                            json_t **items, json_t **next_keys);
 
 /* A change to a client; NULL / -1 members are left as they are. */
@@ -177,13 +203,12 @@ struct store_client_change {
 /* Apply `change` to client_id and audit it in the same transaction:
    "client_scopes_changed" (detail from, to), "client_renamed",
    "client_disabled", "client_enabled", "client_secret_rotated" (every
-   detail names the client_id). expected_revision as for
-   store_staff_update: -1 any, -2 If-Match missing (MC_ERR_PRECONDITION_REQUIRED
-   after the existence check), another revision MC_ERR_PRECONDITION_FAILED.
+   detail names the client_id). if_match as for store_staff_update (a
+   write, inside a transaction).
    *out (new, caller frees) the client after the change, *revision the new
    revision. MC_ERR_IDENTITY_CLIENT_NOT_FOUND. A disabled client fails the
    client-credentials grant exactly like an unknown one (store_client_lookup). */
-mc_error store_client_update(mc_db_pool *pool, const char *client_id, long long expected_revision,
+mc_error store_client_update(mc_db_conn *conn, const char *client_id, long long if_match,
                              const struct store_client_change *change,
                              const struct store_who *who, json_t **out, long long *revision);
 
@@ -199,7 +224,7 @@ enum store_bootstrap_outcome {
    exists, which is then left exactly as it is (never a password reset).
    Creating audits "staff_created" (actor "system:bootstrap", detail reason
    "bootstrap") in the same transaction. Nothing is returned to free. */
-mc_error store_bootstrap_admin(mc_db_pool *pool, const char *username, const char *full_name,
+mc_error store_bootstrap_admin(mc_db_conn *conn, const char *username, const char *full_name,
                                const char *password_hash, enum store_bootstrap_outcome *outcome);
 
 #endif

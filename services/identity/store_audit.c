@@ -2,6 +2,8 @@
  * Store: the audit trail. Written inside the transaction of the change it
  * records, so an audited change cannot commit without its event.
  */
+#include <stdlib.h>
+
 #include "store.h"
 
 static const mc_db_statement audit_insert = {
@@ -19,4 +21,14 @@ mc_error store_audit_conn(mc_db_conn *conn, const struct store_who *who, const c
         return mc_db_failure(conn);
     PQclear(res);
     return MC_OK;
+}
+
+mc_error store_audit_json(mc_db_conn *conn, const struct store_who *who, const char *action,
+                          const char *subject, const json_t *detail)
+{
+    char *text = json_dumps(detail, JSON_COMPACT);
+    mc_error rc = text != NULL ? store_audit_conn(conn, who, action, subject, text)
+                               : MC_ERR_INTERNAL;
+    free(text);
+    return rc;
 }

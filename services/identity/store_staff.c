@@ -1,8 +1,6 @@
 /*
  * Store: staff accounts (officers, approvers, agency administrators).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
@@ -21,15 +19,16 @@ static const mc_db_statement staff_insert = {
     " RETURNING " STAFF_JSON ", id::text",
     6};
 
+/* The state an update checks (agency) and compares with (roles, disabled). */
 static const mc_db_statement staff_lock = {
     "identity_staff_lock",
-    "SELECT agency, array_to_json(roles)::text, disabled, revision FROM accounts"
-    " WHERE id = $1::uuid AND kind = 'staff' FOR UPDATE",
+    "SELECT json_build_object('agency', agency, 'roles', roles, 'disabled', disabled)::text,"
+    " revision FROM accounts WHERE id = $1::uuid AND kind = 'staff' FOR UPDATE",
     1};
 
 static const mc_db_statement staff_get = {
     "identity_staff_get",
-    "SELECT " STAFF_JSON ", revision, agency FROM accounts WHERE id = $1::uuid AND kind = 'staff'",
+    "SELECT " STAFF_JSON ", revision FROM accounts WHERE id = $1::uuid AND kind = 'staff'",
     1};
 
 static const mc_db_statement staff_update = {
@@ -54,196 +53,117 @@ static const mc_db_statement staff_list = {
     3};
 /* clang-format on */
 
-struct staff_create_ctx {
-    const struct store_staff *s;
-    const struct store_who *who;
-    json_t *out;
-};
-
-static mc_error staff_create_tx(mc_db_conn *conn, void *p)
+mc_error store_staff_create(mc_db_conn *conn, const struct store_staff *s,
+                            const struct store_who *who, json_t **out)
 {
-    struct staff_create_ctx *ctx = p;
-    json_decref(ctx->out);
-    ctx->out = NULL;
-    const struct store_staff *s = ctx->s;
-    const char *params[] = {s->username,   s->full_name, s->agency,
-                            s->roles_json, s->email,     s->password_hash};
-    PGresult *res = mc_db_exec(conn, &staff_insert, params);
+    *out = NULL;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, s->username);
+    mc_db_add_text(&p, s->full_name);
+    mc_db_add_text(&p, s->agency);
+    mc_db_add_text(&p, s->roles_json);
+    mc_db_add_text(&p, s->email);
+    mc_db_add_text(&p, s->password_hash);
+    PGresult *res = mc_db_exec_params(conn, &staff_insert, &p);
     if (res == NULL)
         return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_USERNAME_TAKEN : mc_db_failure(conn);
-    ctx->out = mc_db_json(res, 0, 0);
+    *out = mc_db_json(res, 0, 0);
     char id[40];
     mc_db_copy(id, sizeof id, res, 0, 1);
     PQclear(res);
-    if (ctx->out == NULL)
-        return MC_ERR_INTERNAL;
-    json_t *detail = json_pack("{s:s, s:O}", "agency", s->agency, "roles",
-                               json_object_get(ctx->out, "roles"));
-    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_t *detail = *out != NULL ? json_pack("{s:s, s:O}", "agency", s->agency, "roles",
+                                              json_object_get(*out, "roles"))
+                                  : NULL;
+    mc_error rc = detail != NULL ? store_audit_json(conn, who, "staff_created", id, detail)
+                                 : MC_ERR_INTERNAL;
     json_decref(detail);
-    mc_error rc = store_audit_conn(conn, ctx->who, "staff_created", id, text);
-    free(text);
-    return rc;
-}
-
-mc_error store_staff_create(mc_db_pool *pool, const struct store_staff *s,
-                            const struct store_who *who, json_t **out)
-{
-    struct staff_create_ctx ctx = {s, who, NULL};
-    mc_error rc = mc_db_transaction(pool, NULL, staff_create_tx, &ctx);
     if (rc != MC_OK) {
-        json_decref(ctx.out);
-        ctx.out = NULL;
+        json_decref(*out);
+        *out = NULL;
     }
-    *out = ctx.out;
     return rc;
 }
 
-struct staff_update_ctx {
-    const char *id, *admin_agency, *roles_json;
-    int disabled;
-    const struct store_who *who;
-    json_t *out;
-    long long expected_revision; /* -1: any, -2: If-Match missing */
-    long long new_revision;
-};
-
-static mc_error staff_update_tx(mc_db_conn *conn, void *p)
+/* The audit events of one change (before: the locked row, after: the
+   updated account), and the revocation that disabling implies. */
+static mc_error audit_staff_change(mc_db_conn *conn, const char *id, int disabled,
+                                   const struct store_who *who, const json_t *before,
+                                   const json_t *after)
 {
-    struct staff_update_ctx *ctx = p;
-    json_decref(ctx->out);
-    ctx->out = NULL;
-    const char *id_param[] = {ctx->id};
-    PGresult *res = mc_db_exec(conn, &staff_lock, id_param);
-    if (res == NULL)
-        return mc_db_failure(conn);
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return MC_ERR_IDENTITY_STAFF_NOT_FOUND;
-    }
-    bool outside = ctx->admin_agency != NULL &&
-                   strcmp(mc_db_text(res, 0, 0), ctx->admin_agency) != 0;
-    json_t *old_roles = mc_db_json(res, 0, 1);
-    bool was_disabled = mc_db_bool(res, 0, 2);
-    long long revision = mc_db_int(res, 0, 3);
-    PQclear(res);
-    /* Scope and existence are answered before the precondition, so an
-       administrator of another agency learns nothing from a 412. */
-    if (outside || ctx->expected_revision == -2 ||
-        (ctx->expected_revision >= 0 && ctx->expected_revision != revision)) {
-        json_decref(old_roles);
-        return outside ? MC_ERR_FORBIDDEN
-                       : ctx->expected_revision == -2 ? MC_ERR_PRECONDITION_REQUIRED
-                                                      : MC_ERR_PRECONDITION_FAILED;
-    }
-    const char *disabled = ctx->disabled < 0 ? NULL : ctx->disabled ? "true" : "false";
-    const char *params[] = {ctx->id, ctx->roles_json, disabled};
-    res = mc_db_exec(conn, &staff_update, params);
-    if (res == NULL) {
-        json_decref(old_roles);
-        return mc_db_failure(conn);
-    }
-    ctx->out = mc_db_json(res, 0, 0);
-    ctx->new_revision = mc_db_int(res, 0, 1);
-    PQclear(res);
-    if (ctx->out == NULL) {
-        json_decref(old_roles);
-        return MC_ERR_INTERNAL;
-    }
     mc_error rc = MC_OK;
-    json_t *new_roles = json_object_get(ctx->out, "roles");
+    json_t *old_roles = json_object_get(before, "roles");
+    json_t *new_roles = json_object_get(after, "roles");
     if (!json_equal(old_roles, new_roles)) {
         json_t *detail = json_pack("{s:O, s:O}", "from", old_roles, "to", new_roles);
-        char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+        rc = detail != NULL ? store_audit_json(conn, who, "role_changed", id, detail)
+                            : MC_ERR_INTERNAL;
         json_decref(detail);
-        rc = store_audit_conn(conn, ctx->who, "role_changed", ctx->id, text);
-        free(text);
     }
-    json_decref(old_roles);
-    if (rc == MC_OK && ctx->disabled >= 0 && (ctx->disabled != 0) != was_disabled)
-        rc = store_audit_conn(conn, ctx->who, ctx->disabled ? "disabled" : "enabled", ctx->id,
-                              NULL);
-    if (rc == MC_OK && ctx->disabled == 1 && !was_disabled) {
-        res = mc_db_exec(conn, &staff_revoke_tokens, id_param);
+    bool was_disabled = json_is_true(json_object_get(before, "disabled"));
+    if (rc == MC_OK && disabled >= 0 && (disabled != 0) != was_disabled)
+        rc = store_audit_conn(conn, who, disabled ? "disabled" : "enabled", id, NULL);
+    if (rc == MC_OK && disabled == 1 && !was_disabled) {
+        mc_db_params key = MC_DB_PARAMS_INIT;
+        mc_db_add_text(&key, id);
+        PGresult *res = mc_db_exec_params(conn, &staff_revoke_tokens, &key);
         if (res == NULL)
             return mc_db_failure(conn);
         PQclear(res);
-        rc = store_audit_conn(conn, ctx->who, "revoked", ctx->id, "{\"reason\":\"disabled\"}");
+        rc = store_audit_conn(conn, who, "revoked", id, "{\"reason\":\"disabled\"}");
     }
     return rc;
 }
 
-mc_error store_staff_update(mc_db_pool *pool, const char *id, const char *admin_agency,
-                            long long expected_revision, const char *roles_json, int disabled,
+mc_error store_staff_update(mc_db_conn *conn, const char *id, const char *admin_agency,
+                            long long if_match, const char *roles_json, int disabled,
                             const struct store_who *who, json_t **out, long long *revision)
 {
-    struct staff_update_ctx ctx = {id, admin_agency, roles_json, disabled, who, NULL,
-                                   expected_revision, 0};
-    mc_error rc = mc_db_transaction(pool, NULL, staff_update_tx, &ctx);
+    mc_db_params key = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&key, id);
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, id);
+    mc_db_add_text(&p, roles_json);
+    mc_db_add_bool_or_null(&p, disabled);
+    const struct store_locked_update u = {&staff_lock, &key, MC_ERR_IDENTITY_STAFF_NOT_FOUND,
+                                          admin_agency, if_match, &staff_update, &p};
+    json_t *before = NULL;
+    mc_error rc = store_locked_update(conn, &u, &before, out, revision);
+    if (rc == MC_OK)
+        rc = audit_staff_change(conn, id, disabled, who, before, *out);
+    json_decref(before);
     if (rc != MC_OK) {
-        json_decref(ctx.out);
-        ctx.out = NULL;
+        json_decref(*out);
+        *out = NULL;
     }
-    *out = ctx.out;
-    *revision = ctx.new_revision;
     return rc;
 }
 
-mc_error store_staff_get(mc_db_pool *pool, const char *id, const char *admin_agency, json_t **out,
+mc_error store_staff_get(mc_db_conn *conn, const char *id, const char *admin_agency, json_t **out,
                          long long *revision)
 {
-    *out = NULL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
-    const char *params[] = {id};
-    PGresult *res = mc_db_exec(conn, &staff_get, params);
-    if (res == NULL) {
-        rc = mc_db_failure(conn);
-    } else if (PQntuples(res) == 0) {
-        rc = MC_ERR_IDENTITY_STAFF_NOT_FOUND;
-    } else if (admin_agency != NULL && strcmp(mc_db_text(res, 0, 2), admin_agency) != 0) {
-        rc = MC_ERR_FORBIDDEN;
-    } else {
-        *out = mc_db_json(res, 0, 0);
-        *revision = mc_db_int(res, 0, 1);
-        rc = *out != NULL ? MC_OK : MC_ERR_INTERNAL;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, id);
+    mc_error rc =
+        mc_db_fetch_json(conn, &staff_get, &p, MC_ERR_IDENTITY_STAFF_NOT_FOUND, out, revision);
+    if (rc == MC_OK && admin_agency != NULL) {
+        const char *agency = json_string_value(json_object_get(*out, "agency"));
+        if (agency == NULL || strcmp(agency, admin_agency) != 0) {
+            json_decref(*out);
+            *out = NULL;
+            rc = MC_ERR_FORBIDDEN;
+        }
     }
-    PQclear(res);
-    mc_db_release(pool, conn);
     return rc;
 }
 
-mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
+mc_error store_staff_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
                           json_t **items, json_t **next_keys)
 {
-    *items = NULL;
-    *next_keys = NULL;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%u", limit + 1);
-    const char *params[] = {agency, after, lim};
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
-    PGresult *res = mc_db_exec(conn, &staff_list, params);
-    if (res == NULL) {
-        rc = mc_db_failure(conn);
-    } else {
-        json_t *list = json_array();
-        int n = PQntuples(res);
-        for (int r = 0; list != NULL && r < n && (unsigned)r < limit; r++)
-            json_array_append_new(list, mc_db_json(res, r, 0));
-        if (list == NULL)
-            rc = MC_ERR_INTERNAL;
-        else if ((unsigned)n > limit)
-            *next_keys = json_pack("[s]", mc_db_text(res, (int)limit - 1, 1));
-        *items = list;
-    }
-    PQclear(res);
-    mc_db_release(pool, conn);
-    return rc;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, agency);
+    mc_db_add_text(&p, after);
+    mc_db_add_int64(&p, (long long)limit + 1);
+    return mc_db_fetch_page(conn, &staff_list, &p, limit, "s", items, next_keys);
 }
 
 /* ---- the bootstrap administrator ---- */
@@ -265,47 +185,37 @@ static const mc_db_statement bootstrap_existing = {
     1};
 /* clang-format on */
 
-struct bootstrap_ctx {
-    const char *username, *full_name, *password_hash;
-    enum store_bootstrap_outcome outcome;
-};
-
-static mc_error bootstrap_tx(mc_db_conn *conn, void *p)
+mc_error store_bootstrap_admin(mc_db_conn *conn, const char *username, const char *full_name,
+                               const char *password_hash, enum store_bootstrap_outcome *outcome)
 {
-    struct bootstrap_ctx *ctx = p;
-    const char *params[] = {ctx->username, ctx->full_name, ctx->password_hash};
-    PGresult *res = mc_db_exec(conn, &bootstrap_insert, params);
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, username);
+    mc_db_add_text(&p, full_name);
+    mc_db_add_text(&p, password_hash);
+    PGresult *res = mc_db_exec_params(conn, &bootstrap_insert, &p);
     if (res == NULL)
         return mc_db_failure(conn);
     if (PQntuples(res) == 1) {
         char id[40];
         mc_db_copy(id, sizeof id, res, 0, 0);
         PQclear(res);
-        ctx->outcome = STORE_BOOTSTRAP_CREATED;
+        *outcome = STORE_BOOTSTRAP_CREATED;
         const struct store_who who = {"system:bootstrap", NULL};
         return store_audit_conn(conn, &who, "staff_created", id,
                                 "{\"roles\":[\"system_admin\"],\"reason\":\"bootstrap\"}");
     }
     PQclear(res);
-    res = mc_db_exec(conn, &bootstrap_existing, params);
+    mc_db_params name = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&name, username);
+    res = mc_db_exec_params(conn, &bootstrap_existing, &name);
     if (res == NULL)
         return mc_db_failure(conn);
     /* No row: the conflicting insert rolled back meanwhile; try again. */
     mc_error rc = MC_ERR_DB_RETRY;
     if (PQntuples(res) == 1) {
-        ctx->outcome =
-            mc_db_bool(res, 0, 0) ? STORE_BOOTSTRAP_EXISTS : STORE_BOOTSTRAP_EXISTS_UNUSABLE;
+        *outcome = mc_db_bool(res, 0, 0) ? STORE_BOOTSTRAP_EXISTS : STORE_BOOTSTRAP_EXISTS_UNUSABLE;
         rc = MC_OK;
     }
     PQclear(res);
-    return rc;
-}
-
-mc_error store_bootstrap_admin(mc_db_pool *pool, const char *username, const char *full_name,
-                               const char *password_hash, enum store_bootstrap_outcome *outcome)
-{
-    struct bootstrap_ctx ctx = {username, full_name, password_hash, STORE_BOOTSTRAP_EXISTS};
-    mc_error rc = mc_db_transaction(pool, NULL, bootstrap_tx, &ctx);
-    *outcome = ctx.outcome;
     return rc;
 }

@@ -139,6 +139,12 @@ void mc_etag_for_revision(char *out, size_t out_len, const char *prefix, long lo
    own transaction: -1 for "*", -2 when the header is missing, -3 when it is no
    ETag of mc_etag_for_revision with this prefix (it can never match: 412). */
 long long mc_if_match_revision(const mc_request *req, const char *prefix);
+/* For a store that locked the row and read its `current` revision: MC_OK when
+   `if_match` (from mc_if_match_revision) allows the write, else
+   MC_ERR_PRECONDITION_REQUIRED (header missing) or MC_ERR_PRECONDITION_FAILED
+   (another revision, or no ETag of ours). Check existence and scope first,
+   so a 412 tells nothing about a resource the caller may not see. */
+mc_error mc_revision_precondition(long long if_match, long long current);
 
 /* Query-parameter errors: {parameter, code, message} into `errors`. */
 void mc_errors_add_param(json_t *errors, const char *parameter, const char *code, const char *message);
