@@ -60,3 +60,27 @@ bool mc_config_uint(const char *service, const char *key, unsigned fallback, uns
     *out = (unsigned)v;
     return true;
 }
+
+/* One table for every default port (deploy/local/lib.sh: MOTCUA_PORT_OFFSET). */
+static const char *const service_order[] = {"catalogue", "identity", "dossier",
+                                            "tracking",  "payment",  "statistics"};
+
+unsigned mc_service_default_port(const char *service)
+{
+    for (size_t i = 0; service != NULL && i < sizeof service_order / sizeof *service_order; i++)
+        if (strcmp(service, service_order[i]) == 0)
+            return MC_SERVICE_PORT_BASE + (unsigned)i + 1;
+    return 0;
+}
+
+bool mc_service_default_url(const char *service, char *out, size_t len)
+{
+    unsigned port = mc_service_default_port(service);
+    int n = port != 0 ? snprintf(out, len, "http://127.0.0.1:%u", port) : -1;
+    if (n < 0 || (size_t)n >= len) {
+        if (len > 0)
+            out[0] = '\0';
+        return false;
+    }
+    return true;
+}

@@ -642,7 +642,9 @@ static bool read_server_config(const struct mc_service *svc, struct server_confi
     unsigned default_threads = (unsigned)(cores > 0 ? cores : 2) * 2;
     bool ok = true;
     c->listen_address = mc_config_str(name, "LISTEN_ADDRESS", "127.0.0.1");
-    ok &= mc_config_uint(name, "PORT", svc->default_port, 1, 65535, &c->port);
+    unsigned default_port =
+        svc->default_port != 0 ? svc->default_port : mc_service_default_port(name);
+    ok &= mc_config_uint(name, "PORT", default_port, 1, 65535, &c->port);
     ok &= mc_config_uint(name, "HTTP_THREADS", default_threads, 1, 1024, &c->threads);
     ok &= mc_config_uint(name, "HTTP_MAX_CONNECTIONS", 1000, 1, 100000, &c->max_connections);
     ok &= mc_config_uint(name, "HTTP_IDLE_TIMEOUT_SECONDS", 60, 1, 3600, &c->idle_timeout_s);

@@ -8,24 +8,18 @@
  */
 #include "catalogue.h"
 
-/* Generated at build time (services/catalogue/meson.build). */
-extern const mc_migration catalogue_migrations[];
-extern const size_t catalogue_migrations_count;
-extern const char catalogue_openapi_json[];
+MC_SERVICE_EMBEDDED(catalogue); /* services/catalogue/meson.build */
 
 int main(int argc, char **argv)
 {
-    static const struct mc_service service = {
+    /* Port: MOTCUA_CATALOGUE_PORT, else mc_service_default_port (8101). */
+    const struct mc_service svc = {
         .name = "catalogue",
-        .default_port = 8080, /* deploy sets MOTCUA_CATALOGUE_PORT */
         .routes = catalogue_routes,
+        .n_routes = catalogue_routes_count,
+        .migrations = catalogue_migrations,
+        .n_migrations = catalogue_migrations_count,
         .openapi_json = catalogue_openapi_json,
-        .start = NULL,
-        .stop = NULL,
     };
-    struct mc_service svc = service;
-    svc.n_routes = catalogue_routes_count;
-    svc.migrations = catalogue_migrations;
-    svc.n_migrations = catalogue_migrations_count;
     return mc_service_main(&svc, argc, argv);
 }

@@ -15,10 +15,7 @@
 #include "motcua/config.h"
 #include "motcua/log.h"
 
-/* Generated at build time (services/dossier/meson.build). */
-extern const mc_migration dossier_migrations[];
-extern const size_t dossier_migrations_count;
-extern const char dossier_openapi_json[];
+MC_SERVICE_EMBEDDED(dossier); /* services/dossier/meson.build */
 
 static mc_error dossier_start(mc_app *app)
 {
@@ -44,9 +41,11 @@ static mc_error dossier_start(mc_app *app)
             ok = false;
         }
     }
-    ctx->catalogue = ok ? catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", "http://127.0.0.1:8101"),
-                                               cache_seconds)
-                        : NULL;
+    char catalogue_url[64];
+    mc_service_default_url("catalogue", catalogue_url, sizeof catalogue_url);
+    ctx->catalogue =
+        ok ? catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url), cache_seconds)
+           : NULL;
     if (ctx->catalogue == NULL) {
         free(ctx);
         return MC_ERR_INTERNAL;
@@ -74,18 +73,17 @@ static void dossier_stop(mc_app *app)
 
 int main(int argc, char **argv)
 {
-    static const struct mc_service service = {
+    /* Port: MOTCUA_DOSSIER_PORT, else mc_service_default_port (8103). */
+    const struct mc_service svc = {
         .name = "dossier",
-        .default_port = 8103, /* deploy sets MOTCUA_DOSSIER_PORT */
         .routes = dossier_routes,
+        .n_routes = dossier_routes_count,
+        .migrations = dossier_migrations,
+        .n_migrations = dossier_migrations_count,
         .openapi_json = dossier_openapi_json,
         .publishes_events = true,
         .start = dossier_start,
         .stop = dossier_stop,
     };
-    struct mc_service svc = service;
-    svc.n_routes = dossier_routes_count;
-    svc.migrations = dossier_migrations;
-    svc.n_migrations = dossier_migrations_count;
     return mc_service_main(&svc, argc, argv);
 }
