@@ -161,6 +161,29 @@ def test_list_paginates_and_filters_by_agency(ident, sysadmin, api):  # noqa: F8
     assert [c['client_id'] for c in r.doc['items']] == ids[:1]
 
 
+def test_list_has_an_etag_and_refuses_a_foreign_cursor(ident, sysadmin):  # noqa: F811
+    """Lists answer like every list (common's mc_reply_page): an ETag of the
+    page, 304 for If-None-Match with it, and a cursor that decodes but names
+    no client id is the documented invalid_cursor problem."""
+    agency = _agency()
+    new_client(ident, sysadmin, agency=agency)
+    params = {'agency': agency}
+    first = ident.get(f'{API}/clients', token=sysadmin, params=params, expect=200)
+    etag = first.headers['ETag']
+    again = ident.get(f'{API}/clients', token=sysadmin, params=params,
+                      headers={'If-None-Match': etag}, expect=304)
+    assert again.content == b''
+    new_client(ident, sysadmin, agency=agency)
+    changed = ident.get(f'{API}/clients', token=sysadmin, params=params,
+                        headers={'If-None-Match': etag}, expect=200)
+    assert changed.headers['ETag'] != etag and len(changed.doc['items']) == 2
+    foreign = base64.urlsafe_b64encode(json.dumps(['no such id!']).encode()).decode().rstrip('=')
+    doc = assert_problem(ident.get(f'{API}/clients', token=sysadmin, params={'cursor': foreign}),
+                         400, 'request.bad_query')
+    assert [e['code'] for e in doc['errors'] if e.get('parameter') == 'cursor'] == \
+        ['invalid_cursor'], doc
+
+
 def test_unknown_client_is_404(ident, sysadmin):  # noqa: F811
     for cid in ('cl_doesnotexist0000', 'a%20b', 'x' * 65, 'cl%2Fx'):
         assert_problem(ident.get(f'{API}/clients/{cid}', token=sysadmin), 404,
