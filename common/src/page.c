@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "motcua/db.h"
 
 static const char b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -146,4 +147,22 @@ bool mc_query_ok(mc_request *req, json_t *errors)
     }
     mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
     return false;
+}
+
+void mc_reply_list(mc_request *req, json_t *errors, json_t *cursor, mc_list_fn list,
+                   const void *query, unsigned limit)
+{
+    if (errors != NULL && !mc_query_ok(req, errors)) {
+        json_decref(cursor);
+        return;
+    }
+    json_t *items = NULL, *next_keys = NULL;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = list(conn, query, limit, &items, &next_keys);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    json_decref(cursor);
+    mc_reply_page(req, rc, items, next_keys);
 }

@@ -91,6 +91,13 @@ const char *catalogue_path_date(mc_request *req);
    Steals `errors`. */
 bool catalogue_no_errors(mc_request *req, json_t *errors);
 
+/* After a body's own checks appended their problems to `errors`: add what
+   only the database knows (an unknown parent agency, an unknown sector or
+   agency of a procedure), then answer like catalogue_no_errors. False after
+   answering (422, or the store's failure). Steals errors. */
+bool catalogue_agency_refs_ok(mc_request *req, json_t *errors);
+bool catalogue_procedure_refs_ok(mc_request *req, json_t *errors);
+
 /* Answer a write's result with its new ETag (no If-None-Match handling,
    unlike mc_reply_json_etag, which is for reads). Steals body. */
 void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const char *etag);

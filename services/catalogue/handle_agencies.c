@@ -70,6 +70,12 @@ static void agency_etag(char *out, size_t len, long long revision)
     mc_etag_for_revision(out, len, "a", revision);
 }
 
+static mc_error agency_page(mc_db_conn *conn, const void *filter, unsigned limit, json_t **items,
+                            json_t **next_keys)
+{
+    return store_agency_list(conn, filter, limit, items, next_keys);
+}
+
 void handle_agencies_list(mc_request *req)
 {
     json_t *errors = mc_errors_new();
@@ -87,24 +93,11 @@ void handle_agencies_list(mc_request *req)
 
     unsigned limit = 0;
     json_t *cursor = NULL;
-    const char *after = NULL;
     if (mc_page_parse(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, 1, &limit, &cursor,
                       errors) &&
         cursor != NULL)
-        after = mc_page_cursor_string(cursor, 0, catalogue_is_agency_code, errors);
-    if (!mc_query_ok(req, errors)) {
-        json_decref(cursor);
-        return;
-    }
-    json_t *items = NULL, *next = NULL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_agency_list(conn, &filter, after, limit, &items, &next);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    json_decref(cursor);
-    mc_reply_page(req, rc, items, next);
+        filter.after_code = mc_page_cursor_string(cursor, 0, catalogue_is_agency_code, errors);
+    mc_reply_list(req, errors, cursor, agency_page, &filter, limit);
 }
 
 /* The agency `code` and its revision, on a connection of its own. */
@@ -118,25 +111,6 @@ static mc_error read_agency(mc_request *req, const char *code, json_t **agency,
     rc = store_agency_get(conn, code, agency, revision);
     mc_db_release(mc_request_db(req), conn);
     return rc;
-}
-
-/* A body's parent_code must name an agency: a 422 problem otherwise, answered
-   with the body's other problems. False after answering a store failure. */
-static bool check_parent_exists(mc_request *req, json_t *errors)
-{
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_agency_check_exists(conn, mc_json_str(req->body, "parent_code", NULL),
-                                       "/parent_code", errors);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    if (rc != MC_OK) {
-        json_decref(errors);
-        mc_reply_error(req, rc, NULL);
-        return false;
-    }
-    return true;
 }
 
 /* A create or an update, in one transaction of the handler's. */
@@ -216,7 +190,7 @@ void handle_agency_create(mc_request *req)
     mc_json_check(req->body, agency_create_fields, "", errors);
     catalogue_office_hours_check(json_object_get(req->body, "office_hours"), "/office_hours",
                                  errors);
-    if (!check_parent_exists(req, errors) || !catalogue_no_errors(req, errors))
+    if (!catalogue_agency_refs_ok(req, errors))
         return;
 
     const char *code = mc_json_str(req->body, "code", "");
@@ -247,7 +221,7 @@ void handle_agency_update(mc_request *req)
     catalogue_code_matches_path(req->body, code, errors);
     catalogue_office_hours_check(json_object_get(req->body, "office_hours"), "/office_hours",
                                  errors);
-    if (!check_parent_exists(req, errors) || !catalogue_no_errors(req, errors))
+    if (!catalogue_agency_refs_ok(req, errors))
         return;
 
     json_t *current = NULL;

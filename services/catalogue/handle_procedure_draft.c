@@ -143,18 +143,7 @@ void handle_procedure_draft_put(mc_request *req)
     mc_json_check(req->body, catalogue_procedure_draft_fields, "", errors);
     catalogue_code_matches_path(req->body, code, errors);
     catalogue_procedure_check(req->body, errors);
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_procedure_check_refs(conn, req->body, errors);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    if (rc != MC_OK) {
-        json_decref(errors);
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    if (!catalogue_no_errors(req, errors))
+    if (!catalogue_procedure_refs_ok(req, errors))
         return;
     const char *root = NULL;
     if (!writer_for(req, code, &root))
@@ -164,7 +153,7 @@ void handle_procedure_draft_put(mc_request *req)
        If-Match (an ETag of a draft that is gone) cannot match. */
     long long expected = 0;
     struct store_version current;
-    rc = read_draft(req, code, &current);
+    mc_error rc = read_draft(req, code, &current);
     if (rc == MC_OK) {
         char etag[48];
         catalogue_version_etag(etag, sizeof etag, &current);

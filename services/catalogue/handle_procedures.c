@@ -304,6 +304,12 @@ static bool is_channel(const char *s)
     return catalogue_in_list(catalogue_channels, s);
 }
 
+static mc_error procedure_page(mc_db_conn *conn, const void *filter, unsigned limit,
+                               json_t **items, json_t **next_keys)
+{
+    return store_procedure_search(conn, filter, limit, items, next_keys);
+}
+
 void handle_procedures_search(mc_request *req)
 {
     json_t *errors = mc_errors_new();
@@ -339,19 +345,8 @@ void handle_procedures_search(mc_request *req)
             mc_page_cursor_string(cursor, 0, catalogue_is_procedure_code, errors);
         }
     }
-    if (!mc_query_ok(req, errors)) {
-        json_decref(cursor);
-        return;
-    }
-    json_t *items = NULL, *next = NULL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_procedure_search(conn, &f, cursor, limit, &items, &next);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    json_decref(cursor);
-    mc_reply_page(req, rc, items, next);
+    f.cursor = cursor;
+    mc_reply_list(req, errors, cursor, procedure_page, &f, limit);
 }
 
 void handle_procedure_get(mc_request *req)
@@ -400,24 +395,13 @@ void handle_procedure_create(mc_request *req)
     json_t *errors = mc_errors_new();
     mc_json_check(req->body, procedure_create_fields, "", errors);
     catalogue_procedure_check(req->body, errors);
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_procedure_check_refs(conn, req->body, errors);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    if (rc != MC_OK) {
-        json_decref(errors);
-        mc_reply_error(req, rc, NULL);
-        return;
-    }
-    if (!catalogue_no_errors(req, errors))
+    if (!catalogue_procedure_refs_ok(req, errors))
         return;
 
     const char *code = mc_json_str(req->body, "code", "");
     struct procedure_create t = {catalogue_procedure_normalize(req->body, code), root,
                                  req->principal.sub, mc_errors_new(), {0}};
-    rc = t.doc != NULL && t.errors != NULL
+    mc_error rc = t.doc != NULL && t.errors != NULL
              ? mc_db_transaction(mc_request_db(req), NULL, procedure_create_tx, &t)
              : MC_ERR_INTERNAL;
     json_decref(t.doc);

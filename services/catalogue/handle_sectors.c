@@ -37,6 +37,12 @@ static void sector_etag(char *out, size_t len, long long revision)
     mc_etag_for_revision(out, len, "s", revision);
 }
 
+static mc_error sector_page(mc_db_conn *conn, const void *after, unsigned limit, json_t **items,
+                            json_t **next_keys)
+{
+    return store_sector_list(conn, after, limit, items, next_keys);
+}
+
 void handle_sectors_list(mc_request *req)
 {
     json_t *errors = mc_errors_new();
@@ -47,19 +53,7 @@ void handle_sectors_list(mc_request *req)
                       errors) &&
         cursor != NULL)
         after = mc_page_cursor_string(cursor, 0, catalogue_is_sector_code, errors);
-    if (!mc_query_ok(req, errors)) {
-        json_decref(cursor);
-        return;
-    }
-    json_t *items = NULL, *next = NULL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_sector_list(conn, after, limit, &items, &next);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    json_decref(cursor);
-    mc_reply_page(req, rc, items, next);
+    mc_reply_list(req, errors, cursor, sector_page, after, limit);
 }
 
 /* The sector `code` and its revision, on a connection of its own. */

@@ -13,13 +13,6 @@ MC_SERVICE_EMBEDDED(catalogue); /* services/catalogue/meson.build */
 int main(int argc, char **argv)
 {
     /* Port: MOTCUA_CATALOGUE_PORT, else mc_service_default_port (8101). */
-    const struct mc_service svc = {
-        .name = "catalogue",
-        .routes = catalogue_routes,
-        .n_routes = catalogue_routes_count,
-        .migrations = catalogue_migrations,
-        .n_migrations = catalogue_migrations_count,
-        .openapi_json = catalogue_openapi_json,
-    };
+    const struct mc_service svc = {MC_SERVICE_PARTS(catalogue)};
     return mc_service_main(&svc, argc, argv);
 }

@@ -117,6 +117,40 @@ bool catalogue_no_errors(mc_request *req, json_t *errors)
     return false;
 }
 
+/* Run `check` on a connection of its own, then catalogue_no_errors. */
+static bool refs_ok(mc_request *req, json_t *errors,
+                    mc_error (*check)(mc_db_conn *conn, const json_t *body, json_t *errors))
+{
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = check(conn, req->body, errors);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    if (rc != MC_OK) {
+        json_decref(errors);
+        mc_reply_error(req, rc, NULL);
+        return false;
+    }
+    return catalogue_no_errors(req, errors);
+}
+
+static mc_error check_parent(mc_db_conn *conn, const json_t *body, json_t *errors)
+{
+    return store_agency_check_exists(conn, mc_json_str(body, "parent_code", NULL), "/parent_code",
+                                     errors);
+}
+
+bool catalogue_agency_refs_ok(mc_request *req, json_t *errors)
+{
+    return refs_ok(req, errors, check_parent);
+}
+
+bool catalogue_procedure_refs_ok(mc_request *req, json_t *errors)
+{
+    return refs_ok(req, errors, store_procedure_check_refs);
+}
+
 void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const char *etag)
 {
     mc_set_header(req, "ETag", etag);

@@ -49,14 +49,15 @@ mc_error store_sector_update(mc_db_conn *conn, const json_t *sector, long long e
 
 /* ---- agencies (store_agencies.c) ---- */
 
+/* Agencies ordered by code, after `after_code` (NULL: from the start). */
 struct store_agency_filter {
     const char *parent;      /* children of this agency, or NULL */
     const char *admin_level; /* or NULL */
     const char *q;           /* name contains, accent/case-insensitive, or NULL */
+    const char *after_code;  /* the cursor, or NULL */
 };
 mc_error store_agency_list(mc_db_conn *conn, const struct store_agency_filter *filter,
-                           const char *after_code, unsigned limit, json_t **items,
-                           json_t **next_keys);
+                           unsigned limit, json_t **items, json_t **next_keys);
 /* One agency (the read shape); MC_ERR_AGENCY_NOT_FOUND. */
 mc_error store_agency_get(mc_db_conn *conn, const char *code, json_t **agency, long long *revision);
 /* Insert a normalised agency. Unknown parent: MC_ERR_VALIDATION at
@@ -100,13 +101,12 @@ struct store_procedure_filter {
     const char *admin_level;
     const char *online_level; /* "1".."4" or NULL */
     const char *channel;
+    const json_t *cursor; /* the decoded cursor keys (checked by the caller), or NULL */
 };
 /* Search (ranked, cursor [rank, code]) or browse (by code, cursor [code])
-   the current published versions; items are summaries. `cursor` is the
-   decoded cursor array (already checked by the caller) or NULL. */
+   the current published versions; items are summaries. */
 mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_filter *filter,
-                                const json_t *cursor, unsigned limit, json_t **items,
-                                json_t **next_keys);
+                                unsigned limit, json_t **items, json_t **next_keys);
 /* The current published version; MC_ERR_PROCEDURE_NOT_FOUND when the
    procedure does not exist or was never published. */
 mc_error store_procedure_current(mc_db_conn *conn, const char *code, struct store_version *out);

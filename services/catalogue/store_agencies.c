@@ -96,11 +96,10 @@ static const mc_db_statement agencies_outside_subtree = {
 /* clang-format on */
 
 mc_error store_agency_list(mc_db_conn *conn, const struct store_agency_filter *filter,
-                           const char *after_code, unsigned limit, json_t **items,
-                           json_t **next_keys)
+                           unsigned limit, json_t **items, json_t **next_keys)
 {
     mc_db_params p = MC_DB_PARAMS_INIT;
-    mc_db_add_text(&p, after_code);
+    mc_db_add_text(&p, filter->after_code);
     mc_db_add_text(&p, filter->parent);
     mc_db_add_text(&p, filter->admin_level);
     mc_db_add_text(&p, filter->q);
@@ -144,14 +143,18 @@ mc_error store_agencies_in_subtree(mc_db_conn *conn, const char *root, const jso
     return MC_OK;
 }
 
-/* Does the agency `code` lie in root's subtree? */
-static mc_error one_in_subtree(mc_db_conn *conn, const char *root, const char *code, bool *inside)
+/* MC_OK when the agency `code` lies in root's subtree, else (also for no
+   code) MC_ERR_FORBIDDEN. */
+static mc_error must_be_in_subtree(mc_db_conn *conn, const char *root, const char *code)
 {
+    if (code == NULL)
+        return MC_ERR_FORBIDDEN;
     json_t *codes = json_pack("[s]", code);
-    mc_error rc = codes != NULL ? store_agencies_in_subtree(conn, root, codes, inside)
+    bool inside = false;
+    mc_error rc = codes != NULL ? store_agencies_in_subtree(conn, root, codes, &inside)
                                 : MC_ERR_INTERNAL;
     json_decref(codes);
-    return rc;
+    return rc == MC_OK && !inside ? MC_ERR_FORBIDDEN : rc;
 }
 
 mc_error store_agency_check_exists(mc_db_conn *conn, const char *code, const char *pointer,
@@ -202,13 +205,8 @@ mc_error store_agency_create(mc_db_conn *conn, const json_t *agency, const char 
     if (parent != NULL && (rc = parent_must_exist(conn, parent, errors)) != MC_OK)
         return rc;
     /* An agency_admin creates children inside their own subtree only. */
-    if (admin_root != NULL) {
-        bool inside = false;
-        if (parent != NULL && (rc = one_in_subtree(conn, admin_root, parent, &inside)) != MC_OK)
-            return rc;
-        if (!inside)
-            return MC_ERR_FORBIDDEN;
-    }
+    if (admin_root != NULL && (rc = must_be_in_subtree(conn, admin_root, parent)) != MC_OK)
+        return rc;
     mc_db_params p = MC_DB_PARAMS_INIT;
     agency_params(agency, &p);
     rc = mc_db_fetch_json(conn, &agency_insert, &p, MC_ERR_INTERNAL, out, revision);
@@ -246,13 +244,8 @@ mc_error store_agency_update(mc_db_conn *conn, const json_t *agency, long long e
         return MC_ERR_PRECONDITION_FAILED;
 
     mc_error rc;
-    bool inside = true;
-    if (admin_root != NULL) {
-        if ((rc = one_in_subtree(conn, admin_root, code, &inside)) != MC_OK)
-            return rc;
-        if (!inside)
-            return MC_ERR_FORBIDDEN;
-    }
+    if (admin_root != NULL && (rc = must_be_in_subtree(conn, admin_root, code)) != MC_OK)
+        return rc;
     if (parent != NULL && parent_changed) {
         if ((rc = parent_must_exist(conn, parent, errors)) != MC_OK)
             return rc;
@@ -272,13 +265,9 @@ mc_error store_agency_update(mc_db_conn *conn, const json_t *agency, long long e
     }
     /* An agency_admin may move an agency only to a parent inside their own
        subtree (so never their root agency, nor anything out of reach). */
-    if (admin_root != NULL && parent_changed) {
-        inside = false;
-        if (parent != NULL && (rc = one_in_subtree(conn, admin_root, parent, &inside)) != MC_OK)
-            return rc;
-        if (!inside)
-            return MC_ERR_FORBIDDEN;
-    }
+    if (admin_root != NULL && parent_changed &&
+        (rc = must_be_in_subtree(conn, admin_root, parent)) != MC_OK)
+        return rc;
 
     mc_db_params p = MC_DB_PARAMS_INIT;
     agency_params(agency, &p);

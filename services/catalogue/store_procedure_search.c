@@ -144,9 +144,9 @@ static const mc_db_statement procedure_search = {
 /* clang-format on */
 
 mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_filter *f,
-                                const json_t *cursor, unsigned limit, json_t **items,
-                                json_t **next_keys)
+                                unsigned limit, json_t **items, json_t **next_keys)
 {
+    const json_t *cursor = f->cursor;
     bool search = f->q != NULL;
     mc_db_params p = MC_DB_PARAMS_INIT;
     mc_db_add_text(&p, search ? f->q : json_string_value(json_array_get(cursor, 0)));

@@ -339,19 +339,28 @@ mc_error store_procedure_put_draft(mc_db_conn *conn, const json_t *doc, long lon
     return read_back(conn, w.code, version, out);
 }
 
+/* Lock the procedure of an existing draft: the draft must exist, have the
+   expected revision and be the writer's to change. */
+static mc_error lock_draft(mc_db_conn *conn, const char *code, long long expected_revision,
+                           const char *admin_root, struct proc_state *st)
+{
+    mc_error rc = lock_procedure(conn, code, st);
+    if (rc != MC_OK)
+        return rc;
+    if (!st->has_draft)
+        return MC_ERR_PROCEDURE_NO_DRAFT;
+    if (!draft_matches(st, expected_revision))
+        return MC_ERR_PRECONDITION_FAILED;
+    const struct write w = {code, NULL, NULL, admin_root, NULL};
+    return check_existing(conn, &w);
+}
+
 mc_error store_procedure_delete_draft(mc_db_conn *conn, const char *code,
                                       long long expected_revision, const char *admin_root)
 {
-    struct write w = {code, NULL, NULL, admin_root, NULL};
     struct proc_state st;
-    mc_error rc = lock_procedure(conn, code, &st);
+    mc_error rc = lock_draft(conn, code, expected_revision, admin_root, &st);
     if (rc != MC_OK)
-        return rc;
-    if (!st.has_draft)
-        return MC_ERR_PROCEDURE_NO_DRAFT;
-    if (!draft_matches(&st, expected_revision))
-        return MC_ERR_PRECONDITION_FAILED;
-    if ((rc = check_existing(conn, &w)) != MC_OK)
         return rc;
     mc_db_params key = MC_DB_PARAMS_INIT;
     mc_db_add_text(&key, code);
@@ -369,16 +378,9 @@ mc_error store_procedure_publish(mc_db_conn *conn, const char *code, long long e
                                  const char *admin_root, struct store_version *out)
 {
     memset(out, 0, sizeof *out);
-    struct write w = {code, NULL, NULL, admin_root, NULL};
     struct proc_state st;
-    mc_error rc = lock_procedure(conn, code, &st);
+    mc_error rc = lock_draft(conn, code, expected_revision, admin_root, &st);
     if (rc != MC_OK)
-        return rc;
-    if (!st.has_draft)
-        return MC_ERR_PROCEDURE_NO_DRAFT;
-    if (!draft_matches(&st, expected_revision))
-        return MC_ERR_PRECONDITION_FAILED;
-    if ((rc = check_existing(conn, &w)) != MC_OK)
         return rc;
     mc_db_params p = MC_DB_PARAMS_INIT;
     code_version(&p, code, st.draft_version);

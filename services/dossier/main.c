@@ -75,12 +75,7 @@ int main(int argc, char **argv)
 {
     /* Port: MOTCUA_DOSSIER_PORT, else mc_service_default_port (8103). */
     const struct mc_service svc = {
-        .name = "dossier",
-        .routes = dossier_routes,
-        .n_routes = dossier_routes_count,
-        .migrations = dossier_migrations,
-        .n_migrations = dossier_migrations_count,
-        .openapi_json = dossier_openapi_json,
+        MC_SERVICE_PARTS(dossier),
         .publishes_events = true,
         .start = dossier_start,
         .stop = dossier_stop,

@@ -105,21 +105,6 @@ static mc_error client_update_tx(mc_db_conn *conn, void *p)
                                &t->revision);
 }
 
-/* Run a write; the result is t->out (NULL on failure). */
-static mc_error run_client_write(mc_request *req, mc_db_tx_fn fn, struct client_write *t)
-{
-    struct identity_who who;
-    identity_who_of(req, &who);
-    t->who = (struct store_who){who.actor, who.address};
-    t->out = NULL;
-    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, t);
-    if (rc != MC_OK) {
-        json_decref(t->out); /* from an attempt whose commit failed */
-        t->out = NULL;
-    }
-    return rc;
-}
-
 void handle_client_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
@@ -143,8 +128,9 @@ void handle_client_create(mc_request *req)
                              .scopes_json = scopes_json,
                              .agency = mc_json_str(req->body, "agency", NULL),
                              .secret_hash = hash};
-    mc_error rc =
-        scopes_json != NULL ? run_client_write(req, client_create_tx, &t) : MC_ERR_INTERNAL;
+    mc_error rc = scopes_json != NULL
+                      ? identity_run_audited_write(req, client_create_tx, &t, &t.who, &t.out)
+                      : MC_ERR_INTERNAL;
     free(scopes_json);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
@@ -163,31 +149,15 @@ void handle_client_create(mc_request *req)
     mc_reply_created(req, out, location, etag);
 }
 
+static mc_error client_page(mc_db_conn *conn, const void *query, unsigned limit, json_t **items,
+                            json_t **next_keys)
+{
+    return store_client_list(conn, query, limit, items, next_keys);
+}
+
 void handle_client_list(mc_request *req)
 {
-    json_t *errors = mc_errors_new();
-    unsigned limit = 0;
-    json_t *cursor = NULL;
-    const char *after = NULL;
-    const char *agency = mc_query_str(req, "agency", 32, errors);
-    if (agency != NULL && agency[0] == '\0')
-        agency = NULL;
-    if (mc_page_parse(req, IDENTITY_PAGE_DEFAULT, IDENTITY_PAGE_MAX, 1, &limit, &cursor, errors) &&
-        cursor != NULL)
-        after = mc_page_cursor_string(cursor, 0, identity_is_client_id, errors);
-    if (!mc_query_ok(req, errors)) {
-        json_decref(cursor);
-        return;
-    }
-    json_t *items = NULL, *next = NULL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_client_list(conn, agency, after, limit, &items, &next);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    json_decref(cursor);
-    mc_reply_page(req, rc, items, next);
+    identity_reply_agency_list(req, NULL, identity_is_client_id, client_page);
 }
 
 void handle_client_get(mc_request *req)
@@ -240,7 +210,7 @@ void handle_client_update(mc_request *req)
     /* The store checks If-Match after the existence check. */
     struct client_write t = {
         .client_id = id, .change = &change, .if_match = mc_if_match_revision(req, "c")};
-    mc_error rc = run_client_write(req, client_update_tx, &t);
+    mc_error rc = identity_run_audited_write(req, client_update_tx, &t, &t.who, &t.out);
     free(scopes_json);
     if (rc != MC_OK) {
         identity_reply_write_error(req, rc, "client", API_CLIENTS "/{client_id}");
@@ -273,7 +243,7 @@ void handle_client_rotate_secret(mc_request *req)
         .client_id = id, .change = &change, .if_match = mc_if_match_revision(req, "c")};
     if (t.if_match == -2)
         t.if_match = -1; /* optional here */
-    mc_error rc = run_client_write(req, client_update_tx, &t);
+    mc_error rc = identity_run_audited_write(req, client_update_tx, &t, &t.who, &t.out);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
         sodium_memzero(secret, sizeof secret);

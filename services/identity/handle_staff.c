@@ -82,21 +82,6 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
                               t->disabled, &t->who, &t->out, &t->revision);
 }
 
-/* Run a write; the result is t->out (NULL on failure). */
-static mc_error run_staff_write(mc_request *req, mc_db_tx_fn fn, struct staff_write *t)
-{
-    struct identity_who who;
-    identity_who_of(req, &who);
-    t->who = (struct store_who){who.actor, who.address};
-    t->out = NULL;
-    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, t);
-    if (rc != MC_OK) {
-        json_decref(t->out); /* from an attempt whose commit failed */
-        t->out = NULL;
-    }
-    return rc;
-}
-
 void handle_staff_create(mc_request *req)
 {
     const char *own = NULL;
@@ -132,7 +117,7 @@ void handle_staff_create(mc_request *req)
     struct store_staff s = {username, mc_json_str(req->body, "full_name", ""), agency, roles_json,
                             email, hash};
     struct staff_write t = {.create = &s};
-    mc_error rc = run_staff_write(req, staff_create_tx, &t);
+    mc_error rc = identity_run_audited_write(req, staff_create_tx, &t, &t.who, &t.out);
     free(roles_json);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
@@ -205,7 +190,7 @@ void handle_staff_update(mc_request *req)
                             .roles_json = roles_json,
                             .disabled = disabled == NULL ? -1 : json_is_true(disabled) ? 1 : 0,
                             .if_match = mc_if_match_revision(req, "s")};
-    mc_error rc = run_staff_write(req, staff_update_tx, &t);
+    mc_error rc = identity_run_audited_write(req, staff_update_tx, &t, &t.who, &t.out);
     free(roles_json);
     if (rc != MC_OK) {
         identity_reply_write_error(req, rc, "account", "/api/v1/staff/{id}");
@@ -219,37 +204,15 @@ void handle_staff_update(mc_request *req)
     mc_reply_json(req, 200, out);
 }
 
+static mc_error staff_page(mc_db_conn *conn, const void *query, unsigned limit, json_t **items,
+                           json_t **next_keys)
+{
+    return store_staff_list(conn, query, limit, items, next_keys);
+}
+
 void handle_staff_list(mc_request *req)
 {
     const char *own = NULL;
-    if (!admin_scope(req, &own))
-        return;
-    json_t *errors = mc_errors_new();
-    unsigned limit = 0;
-    json_t *cursor = NULL;
-    const char *after = NULL;
-    const char *agency = mc_query_str(req, "agency", 32, errors);
-    if (agency != NULL && agency[0] == '\0')
-        agency = NULL;
-    if (mc_page_parse(req, IDENTITY_PAGE_DEFAULT, IDENTITY_PAGE_MAX, 1, &limit, &cursor, errors) &&
-        cursor != NULL)
-        after = mc_page_cursor_string(cursor, 0, identity_is_username, errors);
-    if (!mc_query_ok(req, errors)) {
-        json_decref(cursor);
-        return;
-    }
-    if (own != NULL && agency != NULL && strcmp(agency, own) != 0) {
-        json_decref(cursor);
-        mc_reply_error(req, MC_ERR_FORBIDDEN, "an agency_admin lists their own agency only");
-        return;
-    }
-    json_t *items = NULL, *next = NULL;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
-        rc = store_staff_list(conn, own != NULL ? own : agency, after, limit, &items, &next);
-        mc_db_release(mc_request_db(req), conn);
-    }
-    json_decref(cursor);
-    mc_reply_page(req, rc, items, next);
+    if (admin_scope(req, &own))
+        identity_reply_agency_list(req, own, identity_is_username, staff_page);
 }

@@ -101,6 +101,18 @@ void identity_who_of(const mc_request *req, struct identity_who *who);
 void identity_unique_items(const json_t *items, const char *pointer, json_t *errors);
 /* Answer a failed If-Match write to a `what` ("client", "account") read at
    `read_path` (for the 428 hint), with the detail each error deserves. */
+/* GET of a list filtered by ?agency= and paged by a one-key cursor that
+   `valid` accepts: 400 for bad parameters, 403 when `own` (an
+   agency_admin's agency, else NULL) is not the agency asked for, else the
+   page of list(conn, &(struct store_list_query){agency, after}, ...). */
+void identity_reply_agency_list(mc_request *req, const char *own, bool (*valid)(const char *),
+                                mc_list_fn list);
+/* Run an administrator's write in one transaction: fills *who with the
+   caller (identity_who_of) for fn's audit events, and on failure frees
+   what an attempt left in *out. fn must start afresh on a retry. */
+struct store_who;
+mc_error identity_run_audited_write(mc_request *req, mc_db_tx_fn fn, void *ctx,
+                                    struct store_who *who, json_t **out);
 void identity_reply_write_error(mc_request *req, mc_error rc, const char *what,
                                 const char *read_path);
 /* n random bytes as base64url (out >= 4n/3 + 4); for tokens and secrets. */

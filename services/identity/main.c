@@ -286,12 +286,7 @@ int main(int argc, char **argv)
 {
     /* Port: MOTCUA_IDENTITY_PORT, else mc_service_default_port (8102). */
     const struct mc_service svc = {
-        .name = "identity",
-        .routes = identity_routes,
-        .n_routes = identity_routes_count,
-        .migrations = identity_migrations,
-        .n_migrations = identity_migrations_count,
-        .openapi_json = identity_openapi_json,
+        MC_SERVICE_PARTS(identity),
         .start = identity_start,
         .stop = identity_stop,
     };

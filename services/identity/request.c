@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "identity.h"
+#include "store.h"
 
 const struct identity_ctx *identity_ctx(const mc_request *req)
 {
@@ -62,6 +63,48 @@ void identity_unique_items(const json_t *items, const char *pointer, json_t *err
                 mc_errors_add(errors, ptr, "duplicate", "is listed twice");
                 break;
             }
+}
+
+void identity_reply_agency_list(mc_request *req, const char *own, bool (*valid)(const char *),
+                                mc_list_fn list)
+{
+    json_t *errors = mc_errors_new();
+    unsigned limit = 0;
+    json_t *cursor = NULL;
+    struct store_list_query q = {mc_query_str(req, "agency", 32, errors), NULL};
+    if (q.agency != NULL && q.agency[0] == '\0')
+        q.agency = NULL;
+    if (mc_page_parse(req, IDENTITY_PAGE_DEFAULT, IDENTITY_PAGE_MAX, 1, &limit, &cursor, errors) &&
+        cursor != NULL)
+        q.after = mc_page_cursor_string(cursor, 0, valid, errors);
+    if (!mc_query_ok(req, errors)) {
+        json_decref(cursor);
+        return;
+    }
+    if (own != NULL && q.agency != NULL && strcmp(q.agency, own) != 0) {
+        json_decref(cursor);
+        mc_reply_error(req, MC_ERR_FORBIDDEN, "an agency_admin lists their own agency only");
+        return;
+    }
+    if (own != NULL)
+        q.agency = own;
+    mc_reply_list(req, NULL, cursor, list, &q, limit);
+}
+
+mc_error identity_run_audited_write(mc_request *req, mc_db_tx_fn fn, void *ctx,
+                                    struct store_who *who, json_t **out)
+{
+    struct identity_who caller;
+    identity_who_of(req, &caller);
+    *who = (struct store_who){caller.actor, caller.address};
+    *out = NULL;
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, ctx);
+    if (rc != MC_OK) {
+        json_decref(*out); /* from an attempt whose commit failed */
+        *out = NULL;
+    }
+    *who = (struct store_who){NULL, NULL}; /* caller's strings end here */
+    return rc;
 }
 
 void identity_reply_write_error(mc_request *req, mc_error rc, const char *what,

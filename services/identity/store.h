@@ -49,12 +49,16 @@ struct store_locked_update {
     long long if_match;          /* mc_if_match_revision: checked by mc_revision_precondition */
     const mc_db_statement *update; /* UPDATE ... RETURNING <read shape as JSON>, revision */
     const mc_db_params *update_params;
+    /* Audits what changed between the locked state and the updated row. */
+    mc_error (*audit)(mc_db_conn *conn, const json_t *before, const json_t *after,
+                      const void *arg);
+    const void *audit_arg;
 };
 /* Inside a transaction: lock, answer 404, 403, 428 and 412 in that order,
-   update. *before (the locked state) and *after (the read shape) are new,
-   *revision the new revision; the caller audits what changed. */
-mc_error store_locked_update(mc_db_conn *conn, const struct store_locked_update *u,
-                             json_t **before, json_t **after, long long *revision);
+   update, audit. *after (the read shape, new; NULL on failure) and
+   *revision the new revision. */
+mc_error store_locked_update(mc_db_conn *conn, const struct store_locked_update *u, json_t **after,
+                             long long *revision);
 
 /* ---- accounts (store_accounts.c) ---- */
 
@@ -161,9 +165,14 @@ mc_error store_staff_update(mc_db_conn *conn, const char *id, const char *admin_
    frees), *revision its revision for the ETag. */
 mc_error store_staff_get(mc_db_conn *conn, const char *id, const char *admin_agency, json_t **out,
                          long long *revision);
-/* Staff ordered by username after `after` (NULL: from the start), of one
-   agency or all (agency NULL). */
-mc_error store_staff_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
+/* What the staff and client lists take: one agency or all (agency NULL),
+   after the cursor's key (NULL: from the start). */
+struct store_list_query {
+    const char *agency;
+    const char *after;
+};
+/* Staff ordered by username. */
+mc_error store_staff_list(mc_db_conn *conn, const struct store_list_query *q, unsigned limit,
                           json_t **items, json_t **next_keys);
 
 /* ---- machine clients (store_clients.c) ---- */
@@ -187,10 +196,9 @@ mc_error store_client_create(mc_db_conn *conn, const char *client_id, const char
    new (caller frees), *revision for the ETag. MC_ERR_IDENTITY_CLIENT_NOT_FOUND. */
 mc_error store_client_get(mc_db_conn *conn, const char *client_id, json_t **out,
                           long long *revision);
-/* Clients ordered by client_id after `after` (NULL: from the start), of one
-   agency or all (agency NULL). *items and *next_keys (a [client_id] array,
-   NULL on the last page) are new references the caller owns. */
-mc_error store_client_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
+/* Clients ordered by client_id. *items and *next_keys (a [client_id]
+   array, NULL on the last page) are new references the caller owns. */
+mc_error store_client_list(mc_db_conn *conn, const struct store_list_query *q, unsigned limit,
                            json_t **items, json_t **next_keys);
 
 /* A change to a client; NULL / -1 members are left as they are. */

@@ -127,28 +127,35 @@ mc_error store_client_get(mc_db_conn *conn, const char *client_id, json_t **out,
                             revision);
 }
 
-mc_error store_client_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
+mc_error store_client_list(mc_db_conn *conn, const struct store_list_query *q, unsigned limit,
                            json_t **items, json_t **next_keys)
 {
     mc_db_params p = MC_DB_PARAMS_INIT;
-    mc_db_add_text(&p, agency);
-    mc_db_add_text(&p, after);
+    mc_db_add_text(&p, q->agency);
+    mc_db_add_text(&p, q->after);
     mc_db_add_int64(&p, (long long)limit + 1);
     return mc_db_fetch_page(conn, &client_list, &p, limit, "s", items, next_keys);
 }
 
+/* What an update's audit needs besides the rows. */
+struct client_change_audit {
+    const char *client_id;
+    const struct store_client_change *change;
+    const struct store_who *who;
+};
+
 /* The audit events of one change: what differs between the locked row
    (before) and the updated one (after). */
-static mc_error audit_client_change(mc_db_conn *conn, const struct store_who *who,
-                                    const char *client_id, const struct store_client_change *c,
-                                    const json_t *before, const json_t *after)
+static mc_error audit_client_change(mc_db_conn *conn, const json_t *before, const json_t *after,
+                                    const void *arg)
 {
+    const struct client_change_audit *a = arg;
     mc_error rc = MC_OK;
     json_t *old_scopes = json_object_get(before, "scopes");
     json_t *new_scopes = json_object_get(after, "scopes");
     if (!json_equal(old_scopes, new_scopes)) {
         json_t *extra = json_pack("{s:O, s:O}", "from", old_scopes, "to", new_scopes);
-        rc = extra != NULL ? audit_client(conn, who, "client_scopes_changed", client_id, extra)
+        rc = extra != NULL ? audit_client(conn, a->who, "client_scopes_changed", a->client_id, extra)
                            : MC_ERR_INTERNAL;
         json_decref(extra);
     }
@@ -157,16 +164,17 @@ static mc_error audit_client_change(mc_db_conn *conn, const struct store_who *wh
     const char *new_name = json_string_value(json_object_get(after, "name"));
     if (rc == MC_OK && old_name != NULL && new_name != NULL && strcmp(old_name, new_name) != 0) {
         json_t *extra = json_pack("{s:s, s:s}", "from", old_name, "to", new_name);
-        rc = extra != NULL ? audit_client(conn, who, "client_renamed", client_id, extra)
+        rc = extra != NULL ? audit_client(conn, a->who, "client_renamed", a->client_id, extra)
                            : MC_ERR_INTERNAL;
         json_decref(extra);
     }
+    int disabled = a->change->disabled;
     bool was_disabled = json_is_true(json_object_get(before, "disabled"));
-    if (rc == MC_OK && c->disabled >= 0 && (c->disabled != 0) != was_disabled)
-        rc = audit_client(conn, who, c->disabled ? "client_disabled" : "client_enabled",
-                          client_id, NULL);
-    if (rc == MC_OK && c->secret_hash != NULL)
-        rc = audit_client(conn, who, "client_secret_rotated", client_id, NULL);
+    if (rc == MC_OK && disabled >= 0 && (disabled != 0) != was_disabled)
+        rc = audit_client(conn, a->who, disabled ? "client_disabled" : "client_enabled",
+                          a->client_id, NULL);
+    if (rc == MC_OK && a->change->secret_hash != NULL)
+        rc = audit_client(conn, a->who, "client_secret_rotated", a->client_id, NULL);
     return rc;
 }
 
@@ -182,16 +190,16 @@ mc_error store_client_update(mc_db_conn *conn, const char *client_id, long long 
     mc_db_add_text(&p, change->scopes_json);
     mc_db_add_bool_or_null(&p, change->disabled);
     mc_db_add_text(&p, change->secret_hash);
-    const struct store_locked_update u = {&client_lock, &key, MC_ERR_IDENTITY_CLIENT_NOT_FOUND,
-                                          NULL, if_match, &client_update, &p};
-    json_t *before = NULL;
-    mc_error rc = store_locked_update(conn, &u, &before, out, revision);
-    if (rc == MC_OK)
-        rc = audit_client_change(conn, who, client_id, change, before, *out);
-    json_decref(before);
-    if (rc != MC_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    const struct client_change_audit audit = {client_id, change, who};
+    const struct store_locked_update u = {
+        .lock = &client_lock,
+        .key = &key,
+        .not_found = MC_ERR_IDENTITY_CLIENT_NOT_FOUND,
+        .if_match = if_match,
+        .update = &client_update,
+        .update_params = &p,
+        .audit = audit_client_change,
+        .audit_arg = &audit,
+    };
+    return store_locked_update(conn, &u, out, revision);
 }

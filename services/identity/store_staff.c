@@ -84,32 +84,39 @@ mc_error store_staff_create(mc_db_conn *conn, const struct store_staff *s,
     return rc;
 }
 
+/* What an update's audit needs besides the rows. */
+struct staff_change_audit {
+    const char *id;
+    int disabled;
+    const struct store_who *who;
+};
+
 /* The audit events of one change (before: the locked row, after: the
    updated account), and the revocation that disabling implies. */
-static mc_error audit_staff_change(mc_db_conn *conn, const char *id, int disabled,
-                                   const struct store_who *who, const json_t *before,
-                                   const json_t *after)
+static mc_error audit_staff_change(mc_db_conn *conn, const json_t *before, const json_t *after,
+                                   const void *arg)
 {
+    const struct staff_change_audit *a = arg;
     mc_error rc = MC_OK;
     json_t *old_roles = json_object_get(before, "roles");
     json_t *new_roles = json_object_get(after, "roles");
     if (!json_equal(old_roles, new_roles)) {
         json_t *detail = json_pack("{s:O, s:O}", "from", old_roles, "to", new_roles);
-        rc = detail != NULL ? store_audit_json(conn, who, "role_changed", id, detail)
+        rc = detail != NULL ? store_audit_json(conn, a->who, "role_changed", a->id, detail)
                             : MC_ERR_INTERNAL;
         json_decref(detail);
     }
     bool was_disabled = json_is_true(json_object_get(before, "disabled"));
-    if (rc == MC_OK && disabled >= 0 && (disabled != 0) != was_disabled)
-        rc = store_audit_conn(conn, who, disabled ? "disabled" : "enabled", id, NULL);
-    if (rc == MC_OK && disabled == 1 && !was_disabled) {
+    if (rc == MC_OK && a->disabled >= 0 && (a->disabled != 0) != was_disabled)
+        rc = store_audit_conn(conn, a->who, a->disabled ? "disabled" : "enabled", a->id, NULL);
+    if (rc == MC_OK && a->disabled == 1 && !was_disabled) {
         mc_db_params key = MC_DB_PARAMS_INIT;
-        mc_db_add_text(&key, id);
+        mc_db_add_text(&key, a->id);
         PGresult *res = mc_db_exec_params(conn, &staff_revoke_tokens, &key);
         if (res == NULL)
             return mc_db_failure(conn);
         PQclear(res);
-        rc = store_audit_conn(conn, who, "revoked", id, "{\"reason\":\"disabled\"}");
+        rc = store_audit_conn(conn, a->who, "revoked", a->id, "{\"reason\":\"disabled\"}");
     }
     return rc;
 }
@@ -124,18 +131,19 @@ mc_error store_staff_update(mc_db_conn *conn, const char *id, const char *admin_
     mc_db_add_text(&p, id);
     mc_db_add_text(&p, roles_json);
     mc_db_add_bool_or_null(&p, disabled);
-    const struct store_locked_update u = {&staff_lock, &key, MC_ERR_IDENTITY_STAFF_NOT_FOUND,
-                                          admin_agency, if_match, &staff_update, &p};
-    json_t *before = NULL;
-    mc_error rc = store_locked_update(conn, &u, &before, out, revision);
-    if (rc == MC_OK)
-        rc = audit_staff_change(conn, id, disabled, who, before, *out);
-    json_decref(before);
-    if (rc != MC_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    const struct staff_change_audit audit = {id, disabled, who};
+    const struct store_locked_update u = {
+        .lock = &staff_lock,
+        .key = &key,
+        .not_found = MC_ERR_IDENTITY_STAFF_NOT_FOUND,
+        .scope_agency = admin_agency,
+        .if_match = if_match,
+        .update = &staff_update,
+        .update_params = &p,
+        .audit = audit_staff_change,
+        .audit_arg = &audit,
+    };
+    return store_locked_update(conn, &u, out, revision);
 }
 
 mc_error store_staff_get(mc_db_conn *conn, const char *id, const char *admin_agency, json_t **out,
@@ -156,12 +164,12 @@ mc_error store_staff_get(mc_db_conn *conn, const char *id, const char *admin_age
     return rc;
 }
 
-mc_error store_staff_list(mc_db_conn *conn, const char *agency, const char *after, unsigned limit,
+mc_error store_staff_list(mc_db_conn *conn, const struct store_list_query *q, unsigned limit,
                           json_t **items, json_t **next_keys)
 {
     mc_db_params p = MC_DB_PARAMS_INIT;
-    mc_db_add_text(&p, agency);
-    mc_db_add_text(&p, after);
+    mc_db_add_text(&p, q->agency);
+    mc_db_add_text(&p, q->after);
     mc_db_add_int64(&p, (long long)limit + 1);
     return mc_db_fetch_page(conn, &staff_list, &p, limit, "s", items, next_keys);
 }

@@ -168,6 +168,16 @@ const char *mc_page_cursor_string(const json_t *keys, size_t i, bool (*valid)(co
    (If-None-Match gives 304). Steals items and next_keys either way. */
 void mc_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_keys);
 
+/* The tail every list handler shares. When `errors` (may be NULL) holds
+   query problems, answers 400 with all of them; else borrows a connection,
+   runs list(conn, query, limit, &items, &next_keys) and answers
+   mc_reply_page. Steals errors and cursor (the decoded cursor keys, which
+   query may point into). */
+typedef mc_error (*mc_list_fn)(struct mc_db_conn *conn, const void *query, unsigned limit,
+                               json_t **items, json_t **next_keys);
+void mc_reply_list(mc_request *req, json_t *errors, json_t *cursor, mc_list_fn list,
+                   const void *query, unsigned limit);
+
 /* After the query parameters were checked into `errors`: true when there
    are none; else answers 400 with every problem and returns false. Steals
    errors either way. */

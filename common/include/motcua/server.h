@@ -45,6 +45,16 @@ struct mc_service {
     extern const size_t name##_migrations_count;                                                 \
     extern const char name##_openapi_json[]
 
+/* What every service has, by naming convention: MC_SERVICE_PARTS(catalogue)
+   fills .name "catalogue", .routes / .n_routes from catalogue_routes and
+   catalogue_routes_count (its routes.c) and .migrations / .n_migrations /
+   .openapi_json from what MC_SERVICE_EMBEDDED(catalogue) declares. A
+   service's main.c then adds only what is its own (hooks, events). */
+#define MC_SERVICE_PARTS(service)                                                                \
+    .name = #service, .routes = service##_routes, .n_routes = service##_routes_count,            \
+    .migrations = service##_migrations, .n_migrations = service##_migrations_count,              \
+    .openapi_json = service##_openapi_json
+
 void mc_app_set_ctx(mc_app *app, void *ctx);
 void *mc_app_ctx(const mc_app *app);
 mc_db_pool *mc_app_db(const mc_app *app);
