@@ -47,6 +47,21 @@ static bool is_blank(const char *s)
     return true;
 }
 
+/* Registration and its audit event, in one transaction. */
+struct registration {
+    const struct store_citizen *citizen;
+    const struct store_who *who;
+    json_t *out;
+};
+
+static mc_error registration_tx(mc_db_conn *conn, void *p)
+{
+    struct registration *t = p;
+    json_decref(t->out); /* a retried transaction starts afresh */
+    t->out = NULL;
+    return store_citizen_create(conn, t->citizen, t->who, &t->out);
+}
+
 void handle_account_register(mc_request *req)
 {
     json_t *errors = mc_errors_new();
@@ -89,10 +104,12 @@ void handle_account_register(mc_request *req)
     identity_client_address(req, address, sizeof address);
     struct store_who who = {"anonymous", address};
     struct store_citizen c = {pid, e164, full_name, dob, email, hash};
-    json_t *out = NULL;
-    mc_error rc = store_citizen_create(mc_request_db(req), &c, &who, &out);
+    struct registration t = {&c, &who, NULL};
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, registration_tx, &t);
+    json_t *out = t.out;
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
+        json_decref(out); /* from an attempt whose commit failed */
         mc_reply_error(req, rc, NULL);
         return;
     }
@@ -118,7 +135,12 @@ void handle_account_me(mc_request *req)
     if (id == NULL)
         return;
     json_t *account = NULL;
-    mc_error rc = store_account_get(mc_request_db(req), id, &account);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_account_get(conn, id, &account);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -126,6 +148,19 @@ void handle_account_me(mc_request *req)
     mask_account(account);
     mc_set_header(req, "Cache-Control", "private, no-cache");
     mc_reply_json_etag(req, 200, account, NULL);
+}
+
+/* The new password, the revocation of every session and the audit event,
+   in one transaction. */
+struct password_change {
+    const char *id, *hash;
+    const struct store_who *who;
+};
+
+static mc_error password_change_tx(mc_db_conn *conn, void *p)
+{
+    const struct password_change *t = p;
+    return store_account_set_password(conn, t->id, t->hash, t->who);
 }
 
 void handle_account_change_password(mc_request *req)
@@ -143,9 +178,14 @@ void handle_account_change_password(mc_request *req)
     mc_db_pool *db = mc_request_db(req);
     char hash[crypto_pwhash_STRBYTES];
     json_t *account = NULL;
-    mc_error rc = store_account_password_hash(db, id, hash, sizeof hash);
-    if (rc == MC_OK)
-        rc = store_account_get(db, id, &account);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(db, &conn);
+    if (rc == MC_OK) {
+        rc = store_account_password_hash(conn, id, hash, sizeof hash);
+        if (rc == MC_OK)
+            rc = store_account_get(conn, id, &account);
+        mc_db_release(db, conn);
+    }
     if (rc != MC_OK) {
         json_decref(account);
         mc_reply_error(req, rc, NULL);
@@ -171,7 +211,8 @@ void handle_account_change_password(mc_request *req)
     identity_client_address(req, address, sizeof address);
     identity_actor(req, actor, sizeof actor);
     struct store_who who = {actor, address};
-    rc = store_account_set_password(db, id, hash, &who);
+    struct password_change t = {id, hash, &who};
+    rc = mc_db_transaction(db, NULL, password_change_tx, &t);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;

@@ -138,6 +138,77 @@ static void throttle_keys(const char *prefix, const char *login, const char *add
     snprintf(address_key, 80, "ip:%s", address);
 }
 
+/* ---- the sign-in writes: each one transaction, retried a few more times
+   than usual because concurrent sign-ins contend on the same throttle and
+   token rows (docs/architecture.md, "Stores and transactions") ---- */
+
+static const mc_db_tx_options sign_in_tx = {.max_attempts = 5};
+
+struct sign_in_failed_args {
+    const char *account_key, *address_key;
+    const struct store_throttle_policy *policy;
+    const char *subject;
+    const struct store_who *who;
+    const char *reason;
+};
+
+static mc_error sign_in_failed_tx(mc_db_conn *conn, void *p)
+{
+    const struct sign_in_failed_args *a = p;
+    return store_sign_in_failed(conn, a->account_key, a->address_key, a->policy, a->subject,
+                                a->who, a->reason);
+}
+
+static mc_error record_sign_in_failed(mc_db_pool *db, const char *account_key,
+                                      const char *address_key,
+                                      const struct store_throttle_policy *policy,
+                                      const char *subject, const struct store_who *who,
+                                      const char *reason)
+{
+    struct sign_in_failed_args a = {account_key, address_key, policy, subject, who, reason};
+    return mc_db_transaction(db, &sign_in_tx, sign_in_failed_tx, &a);
+}
+
+struct sign_in_succeeded_args {
+    const char *account_key, *address_key, *account_id, *refresh_hash, *new_password_hash;
+    const struct store_who *who;
+};
+
+static mc_error sign_in_succeeded_tx(mc_db_conn *conn, void *p)
+{
+    const struct sign_in_succeeded_args *a = p;
+    return store_sign_in_succeeded(conn, a->account_key, a->address_key, a->account_id,
+                                   a->refresh_hash, a->new_password_hash, a->who);
+}
+
+static mc_error record_sign_in_succeeded(mc_db_pool *db, const char *account_key,
+                                         const char *address_key, const char *account_id,
+                                         const char *refresh_hash, const char *new_password_hash,
+                                         const struct store_who *who)
+{
+    struct sign_in_succeeded_args a = {account_key,  address_key,       account_id,
+                                       refresh_hash, new_password_hash, who};
+    return mc_db_transaction(db, &sign_in_tx, sign_in_succeeded_tx, &a);
+}
+
+struct refresh_args {
+    const char *old_hash, *new_hash;
+    const struct store_who *who;
+    struct store_refreshed *out;
+};
+
+static mc_error refresh_rotate_tx(mc_db_conn *conn, void *p)
+{
+    struct refresh_args *a = p;
+    return store_refresh_rotate(conn, a->old_hash, a->new_hash, a->who, a->out);
+}
+
+static mc_error refresh_revoke_tx(mc_db_conn *conn, void *p)
+{
+    struct refresh_args *a = p;
+    return store_refresh_revoke_family(conn, a->old_hash, a->who);
+}
+
 static void grant_password(mc_request *req, const json_t *params)
 {
     const char *username = need(req, params, "username");
@@ -157,19 +228,23 @@ static void grant_password(mc_request *req, const json_t *params)
     identity_client_address(req, address, sizeof address);
     throttle_keys("a", login, address, account_key, address_key);
 
+    /* The sign-in's reads, on one connection. */
     unsigned retry_after = 0;
-    mc_error rc = store_throttle_wait(db, account_key, address_key, &retry_after);
+    struct store_login account;
+    memset(&account, 0, sizeof account);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(db, &conn);
+    if (rc == MC_OK) {
+        rc = store_throttle_wait(conn, account_key, address_key, &retry_after);
+        if (rc == MC_OK && retry_after == 0)
+            rc = store_login_lookup(conn, kind, login, &account);
+        mc_db_release(db, conn);
+    }
     if (rc != MC_OK || retry_after > 0) {
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
             reply_throttled(req, retry_after);
-        return;
-    }
-    struct store_login account;
-    rc = store_login_lookup(db, kind, login, &account);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
         return;
     }
     /* Always one argon2id verification, so an unknown account costs the same. */
@@ -184,9 +259,9 @@ static void grant_password(mc_request *req, const json_t *params)
     struct store_who who = {actor, address};
     if (!ok) {
         struct store_throttle_policy policy = policy_of(ctx);
-        rc = store_sign_in_failed(db, account_key, address_key, &policy,
-                                  account.found ? account.id : NULL, &who,
-                                  account.found ? "wrong_password" : "unknown_account");
+        rc = record_sign_in_failed(db, account_key, address_key, &policy,
+                                   account.found ? account.id : NULL, &who,
+                                   account.found ? "wrong_password" : "unknown_account");
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
@@ -198,8 +273,8 @@ static void grant_password(mc_request *req, const json_t *params)
     identity_random_token(32, refresh);
     identity_sha256_hex(refresh, refresh_hash);
     char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL);
-    rc = access != NULL ? store_sign_in_succeeded(db, account_key, address_key, account.id,
-                                                  refresh_hash, rehash ? new_hash : NULL, &who)
+    rc = access != NULL ? record_sign_in_succeeded(db, account_key, address_key, account.id,
+                                                   refresh_hash, rehash ? new_hash : NULL, &who)
                         : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, refresh, "");
@@ -230,7 +305,8 @@ static void grant_refresh(mc_request *req, const json_t *params)
     identity_client_address(req, address, sizeof address);
     struct store_who who = {"anonymous", address};
     struct store_refreshed out;
-    mc_error rc = store_refresh_rotate(mc_request_db(req), old_hash, new_hash, &who, &out);
+    struct refresh_args a = {old_hash, new_hash, &who, &out};
+    mc_error rc = mc_db_transaction(mc_request_db(req), &sign_in_tx, refresh_rotate_tx, &a);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -278,24 +354,23 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     char address[64], account_key[80], address_key[80];
     identity_client_address(req, address, sizeof address);
     throttle_keys("c", client_id, address, account_key, address_key);
+    /* The sign-in's reads, on one connection. */
     unsigned retry_after = 0;
-    mc_error rc = store_throttle_wait(db, account_key, address_key, &retry_after);
+    struct store_client_login client;
+    memset(&client, 0, sizeof client);
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(db, &conn);
+    if (rc == MC_OK) {
+        rc = store_throttle_wait(conn, account_key, address_key, &retry_after);
+        if (rc == MC_OK && retry_after == 0 && strlen(client_id) <= 64)
+            rc = store_client_lookup(conn, client_id, &client);
+        mc_db_release(db, conn);
+    }
     if (rc != MC_OK || retry_after > 0) {
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
             reply_throttled(req, retry_after);
-        return;
-    }
-    struct store_client_login client;
-    memset(&client, 0, sizeof client);
-    mc_db_conn *conn;
-    if (strlen(client_id) <= 64 && (rc = mc_db_acquire(db, &conn)) == MC_OK) {
-        rc = store_client_lookup(conn, client_id, &client);
-        mc_db_release(db, conn);
-    }
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
         return;
     }
     bool ok = identity_password_verify(client.found ? client.hash : ctx->dummy_hash, secret);
@@ -305,8 +380,8 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     struct store_who who = {actor, address};
     if (!ok) {
         struct store_throttle_policy policy = policy_of(ctx);
-        rc = store_sign_in_failed(db, account_key, address_key, &policy, NULL, &who,
-                                  client.found ? "wrong_client_secret" : "unknown_client");
+        rc = record_sign_in_failed(db, account_key, address_key, &policy, NULL, &who,
+                                   client.found ? "wrong_client_secret" : "unknown_client");
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
@@ -320,7 +395,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     const char *granted = scope != NULL ? scope : client.scopes;
     char *access = identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted);
     rc = access != NULL
-             ? store_sign_in_succeeded(db, account_key, address_key, NULL, NULL, NULL, &who)
+             ? record_sign_in_succeeded(db, account_key, address_key, NULL, NULL, NULL, &who)
              : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, NULL, granted);
@@ -388,7 +463,8 @@ void handle_auth_logout(mc_request *req)
             identity_sha256_hex(token, hash);
             identity_client_address(req, address, sizeof address);
             struct store_who who = {"anonymous", address};
-            rc = store_refresh_revoke_family(mc_request_db(req), hash, &who);
+            struct refresh_args a = {hash, NULL, &who, NULL};
+            rc = mc_db_transaction(mc_request_db(req), &sign_in_tx, refresh_revoke_tx, &a);
         }
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);

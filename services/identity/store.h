@@ -11,10 +11,7 @@
  * mc_error the handler answers as is; json_t results are new references
  * owned by the caller (NULL on error). Every change is audited
  * (audit_events) in the same transaction as the change itself.
- *
- * Not yet converted: accounts, throttle and tokens still take the pool and
- * open their own connection or transaction (their handlers are being
- * reworked separately; see docs/architecture.md).
+
  */
 #ifndef IDENTITY_STORE_H
 #define IDENTITY_STORE_H
@@ -68,18 +65,18 @@ struct store_citizen {
 /* Insert a citizen (roles ["citizen"]) and audit "registered". *out is the
    account (read shape, personal_id unmasked). MC_ERR_IDENTITY_ACCOUNT_EXISTS
    when the personal id or phone is taken. */
-mc_error store_citizen_create(mc_db_pool *pool, const struct store_citizen *c,
+mc_error store_citizen_create(mc_db_conn *conn, const struct store_citizen *c,
                               const struct store_who *who, json_t **out);
 /* The account `id` (read shape: id, kind, full_name, personal_id, phone,
    date_of_birth, email, username, agency, roles, disabled, created_at; absent
    members omitted). MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND. */
-mc_error store_account_get(mc_db_pool *pool, const char *id, json_t **out);
+mc_error store_account_get(mc_db_conn *conn, const char *id, json_t **out);
 /* The password hash of a usable (not disabled) account, into hash
    (crypto_pwhash_STRBYTES); MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND. */
-mc_error store_account_password_hash(mc_db_pool *pool, const char *id, char *hash, size_t len);
+mc_error store_account_password_hash(mc_db_conn *conn, const char *id, char *hash, size_t len);
 /* Replace the password hash, revoke every refresh token of the account
    (other sessions end) and audit "password_changed". */
-mc_error store_account_set_password(mc_db_pool *pool, const char *id, const char *hash,
+mc_error store_account_set_password(mc_db_conn *conn, const char *id, const char *hash,
                                     const struct store_who *who);
 
 /* A sign-in candidate. found=false when no usable account matches. */
@@ -90,13 +87,13 @@ struct store_login {
     char roles_json[256];
     char agency[40];
 };
-mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, const char *login,
+mc_error store_login_lookup(mc_db_conn *conn, enum identity_login_kind kind, const char *login,
                             struct store_login *out);
 
 /* ---- sign-in throttling (store_throttle.c) ---- */
 
 /* Seconds until both keys may try again (0: now). */
-mc_error store_throttle_wait(mc_db_pool *pool, const char *account_key, const char *address_key,
+mc_error store_throttle_wait(mc_db_conn *conn, const char *account_key, const char *address_key,
                              unsigned *retry_after);
 
 struct store_throttle_policy {
@@ -105,7 +102,7 @@ struct store_throttle_policy {
 /* A failed sign-in: count it against both keys (blocking them per the
    policy's back-off) and audit "sign_in_failed" (subject may be NULL), in
    one transaction. */
-mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const char *address_key,
+mc_error store_sign_in_failed(mc_db_conn *conn, const char *account_key, const char *address_key,
                               const struct store_throttle_policy *policy, const char *subject,
                               const struct store_who *who, const char *reason);
 
@@ -116,7 +113,7 @@ mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const c
    (NULL for clients: no refresh token), replace the account's password hash
    by new_password_hash when not NULL (a rehash to today's limits), and
    audit "sign_in", all in one transaction. */
-mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
+mc_error store_sign_in_succeeded(mc_db_conn *conn, const char *account_key,
                                  const char *address_key, const char *account_id,
                                  const char *refresh_hash, const char *new_password_hash,
                                  const struct store_who *who);
@@ -134,11 +131,11 @@ struct store_refreshed {
 };
 /* Rotate refresh token old_hash into new_hash (same family, 30 days), or
    detect reuse and revoke the family (committed, audited "revoked"). */
-mc_error store_refresh_rotate(mc_db_pool *pool, const char *old_hash, const char *new_hash,
+mc_error store_refresh_rotate(mc_db_conn *conn, const char *old_hash, const char *new_hash,
                               const struct store_who *who, struct store_refreshed *out);
 /* Revoke the family of refresh token `hash` (logout); unknown tokens are
    ignored. Audited "revoked". */
-mc_error store_refresh_revoke_family(mc_db_pool *pool, const char *hash,
+mc_error store_refresh_revoke_family(mc_db_conn *conn, const char *hash,
                                      const struct store_who *who);
 
 /* ---- staff (store_staff.c) ---- */

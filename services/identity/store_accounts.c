@@ -3,7 +3,6 @@
  * lookups and password changes. Every SQL text of accounts lives here and
  * in store_staff.c.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "store.h"
@@ -50,92 +49,54 @@ static const mc_db_statement login_lookup = {
     3};
 /* clang-format on */
 
-struct citizen_ctx {
-    const struct store_citizen *c;
-    const struct store_who *who;
-    json_t *out;
-};
-
-static mc_error citizen_tx(mc_db_conn *conn, void *p)
+mc_error store_citizen_create(mc_db_conn *conn, const struct store_citizen *c,
+                              const struct store_who *who, json_t **out)
 {
-    struct citizen_ctx *ctx = p;
-    json_decref(ctx->out);
-    ctx->out = NULL;
-    const char *params[] = {ctx->c->personal_id,   ctx->c->phone, ctx->c->full_name,
-                            ctx->c->date_of_birth, ctx->c->email, ctx->c->password_hash};
+    *out = NULL;
+    const char *params[] = {c->personal_id,   c->phone, c->full_name,
+                            c->date_of_birth, c->email, c->password_hash};
     PGresult *res = mc_db_exec(conn, &citizen_insert, params);
     if (res == NULL)
         return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_ACCOUNT_EXISTS : mc_db_failure(conn);
-    ctx->out = mc_db_json(res, 0, 0);
+    *out = mc_db_json(res, 0, 0);
     char id[40];
     mc_db_copy(id, sizeof id, res, 0, 1);
     PQclear(res);
-    if (ctx->out == NULL)
-        return MC_ERR_INTERNAL;
-    return store_audit_conn(conn, ctx->who, "registered", id, NULL);
-}
-
-mc_error store_citizen_create(mc_db_pool *pool, const struct store_citizen *c,
-                              const struct store_who *who, json_t **out)
-{
-    struct citizen_ctx ctx = {c, who, NULL};
-    mc_error rc = mc_db_transaction(pool, NULL, citizen_tx, &ctx);
+    mc_error rc = *out != NULL ? store_audit_conn(conn, who, "registered", id, NULL)
+                               : MC_ERR_INTERNAL;
     if (rc != MC_OK) {
-        json_decref(ctx.out);
-        ctx.out = NULL;
+        json_decref(*out);
+        *out = NULL;
     }
-    *out = ctx.out;
     return rc;
 }
 
-mc_error store_account_get(mc_db_pool *pool, const char *id, json_t **out)
+mc_error store_account_get(mc_db_conn *conn, const char *id, json_t **out)
 {
-    *out = NULL;
-    const char *params[] = {id};
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
-    PGresult *res = mc_db_exec(conn, &account_get, params);
-    if (res == NULL)
-        rc = mc_db_failure(conn);
-    else if (PQntuples(res) == 0)
-        rc = MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
-    else if ((*out = mc_db_json(res, 0, 0)) == NULL)
-        rc = MC_ERR_INTERNAL;
-    PQclear(res);
-    mc_db_release(pool, conn);
-    return rc;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, id);
+    return mc_db_fetch_json(conn, &account_get, &p, MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND, out, NULL);
 }
 
-mc_error store_account_password_hash(mc_db_pool *pool, const char *id, char *hash, size_t len)
+mc_error store_account_password_hash(mc_db_conn *conn, const char *id, char *hash, size_t len)
 {
     const char *params[] = {id};
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
     PGresult *res = mc_db_exec(conn, &account_hash, params);
     if (res == NULL)
-        rc = mc_db_failure(conn);
-    else if (PQntuples(res) == 0)
+        return mc_db_failure(conn);
+    mc_error rc = MC_OK;
+    if (PQntuples(res) == 0)
         rc = MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
     else
         mc_db_copy(hash, len, res, 0, 0);
     PQclear(res);
-    mc_db_release(pool, conn);
     return rc;
 }
 
-struct password_ctx {
-    const char *id, *hash;
-    const struct store_who *who;
-};
-
-static mc_error password_tx(mc_db_conn *conn, void *p)
+mc_error store_account_set_password(mc_db_conn *conn, const char *id, const char *hash,
+                                    const struct store_who *who)
 {
-    struct password_ctx *ctx = p;
-    const char *params[] = {ctx->id, ctx->hash};
+    const char *params[] = {id, hash};
     PGresult *res = mc_db_exec(conn, &account_set_password, params);
     if (res == NULL)
         return mc_db_failure(conn);
@@ -147,17 +108,10 @@ static mc_error password_tx(mc_db_conn *conn, void *p)
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
-    return store_audit_conn(conn, ctx->who, "password_changed", ctx->id, NULL);
+    return store_audit_conn(conn, who, "password_changed", id, NULL);
 }
 
-mc_error store_account_set_password(mc_db_pool *pool, const char *id, const char *hash,
-                                    const struct store_who *who)
-{
-    struct password_ctx ctx = {id, hash, who};
-    return mc_db_transaction(pool, NULL, password_tx, &ctx);
-}
-
-mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, const char *login,
+mc_error store_login_lookup(mc_db_conn *conn, enum identity_login_kind kind, const char *login,
                             struct store_login *out)
 {
     memset(out, 0, sizeof *out);
@@ -170,14 +124,10 @@ mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, con
         params[2] = login;
     else
         return MC_OK;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
     PGresult *res = mc_db_exec(conn, &login_lookup, params);
-    if (res == NULL) {
-        rc = mc_db_failure(conn);
-    } else if (PQntuples(res) == 1) {
+    if (res == NULL)
+        return mc_db_failure(conn);
+    if (PQntuples(res) == 1) {
         out->found = true;
         mc_db_copy(out->id, sizeof out->id, res, 0, 0);
         mc_db_copy(out->hash, sizeof out->hash, res, 0, 1);
@@ -185,6 +135,5 @@ mc_error store_login_lookup(mc_db_pool *pool, enum identity_login_kind kind, con
         mc_db_copy(out->agency, sizeof out->agency, res, 0, 3);
     }
     PQclear(res);
-    mc_db_release(pool, conn);
-    return rc;
+    return MC_OK;
 }

@@ -31,25 +31,18 @@ static const mc_db_statement throttle_block = {
     2};
 /* clang-format on */
 
-mc_error store_throttle_wait(mc_db_pool *pool, const char *account_key, const char *address_key,
+mc_error store_throttle_wait(mc_db_conn *conn, const char *account_key, const char *address_key,
                              unsigned *retry_after)
 {
     *retry_after = 0;
     const char *params[] = {account_key, address_key};
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(pool, &conn);
-    if (rc != MC_OK)
-        return rc;
     PGresult *res = mc_db_exec(conn, &throttle_wait, params);
-    if (res == NULL) {
-        rc = mc_db_failure(conn);
-    } else {
-        long long s = mc_db_int(res, 0, 0);
-        *retry_after = s > 0 ? (unsigned)s : 0;
-    }
+    if (res == NULL)
+        return mc_db_failure(conn);
+    long long s = mc_db_int(res, 0, 0);
+    *retry_after = s > 0 ? (unsigned)s : 0;
     PQclear(res);
-    mc_db_release(pool, conn);
-    return rc;
+    return MC_OK;
 }
 
 /* Count one failure against key and block it when over threshold. */
@@ -75,36 +68,19 @@ static mc_error fail_key(mc_db_conn *conn, const char *key, unsigned threshold, 
     return MC_OK;
 }
 
-struct failed_ctx {
-    const char *account_key, *address_key;
-    const struct store_throttle_policy *policy;
-    const char *subject;
-    const struct store_who *who;
-    const char *reason;
-};
-
-static mc_error failed_tx(mc_db_conn *conn, void *p)
-{
-    struct failed_ctx *ctx = p;
-    mc_error rc = fail_key(conn, ctx->account_key, ctx->policy->account_failures,
-                           ctx->policy->max_backoff_s);
-    if (rc == MC_OK)
-        rc = fail_key(conn, ctx->address_key, ctx->policy->address_failures,
-                      ctx->policy->max_backoff_s);
-    if (rc != MC_OK)
-        return rc;
-    json_t *detail = json_pack("{s:s}", "reason", ctx->reason);
-    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
-    json_decref(detail);
-    rc = store_audit_conn(conn, ctx->who, "sign_in_failed", ctx->subject, text);
-    free(text);
-    return rc;
-}
-
-mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const char *address_key,
+mc_error store_sign_in_failed(mc_db_conn *conn, const char *account_key, const char *address_key,
                               const struct store_throttle_policy *policy, const char *subject,
                               const struct store_who *who, const char *reason)
 {
-    struct failed_ctx ctx = {account_key, address_key, policy, subject, who, reason};
-    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, failed_tx, &ctx);
+    mc_error rc = fail_key(conn, account_key, policy->account_failures, policy->max_backoff_s);
+    if (rc == MC_OK)
+        rc = fail_key(conn, address_key, policy->address_failures, policy->max_backoff_s);
+    if (rc != MC_OK)
+        return rc;
+    json_t *detail = json_pack("{s:s}", "reason", reason);
+    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    rc = store_audit_conn(conn, who, "sign_in_failed", subject, text);
+    free(text);
+    return rc;
 }

@@ -62,53 +62,34 @@ static const mc_db_statement refresh_family_of = {
 #define REFRESH_TTL_TEXT "2592000" /* IDENTITY_REFRESH_TTL_SECONDS */
 _Static_assert(IDENTITY_REFRESH_TTL_SECONDS == 2592000, "REFRESH_TTL_TEXT");
 
-struct success_ctx {
-    const char *account_key, *address_key, *account_id, *refresh_hash, *new_password_hash;
-    const struct store_who *who;
-};
-
-static mc_error success_tx(mc_db_conn *conn, void *p)
+mc_error store_sign_in_succeeded(mc_db_conn *conn, const char *account_key,
+                                 const char *address_key, const char *account_id,
+                                 const char *refresh_hash, const char *new_password_hash,
+                                 const struct store_who *who)
 {
-    struct success_ctx *ctx = p;
-    const char *keys[] = {ctx->account_key, ctx->address_key};
+    const char *keys[] = {account_key, address_key};
     PGresult *res = mc_db_exec(conn, &throttle_reset, keys);
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
-    if (ctx->refresh_hash != NULL) {
-        const char *params[] = {ctx->refresh_hash, ctx->account_id, REFRESH_TTL_TEXT};
+    if (refresh_hash != NULL) {
+        const char *params[] = {refresh_hash, account_id, REFRESH_TTL_TEXT};
         res = mc_db_exec(conn, &refresh_insert_family, params);
         if (res == NULL)
             return mc_db_failure(conn);
         PQclear(res);
     }
-    if (ctx->new_password_hash != NULL && ctx->account_id != NULL) {
-        const char *params[] = {ctx->account_id, ctx->new_password_hash};
+    if (new_password_hash != NULL && account_id != NULL) {
+        const char *params[] = {account_id, new_password_hash};
         res = mc_db_exec(conn, &account_rehash, params);
         if (res == NULL)
             return mc_db_failure(conn);
         PQclear(res);
     }
     /* Clients have no account row: their id is in the actor. */
-    const char *subject = ctx->refresh_hash != NULL ? ctx->account_id : NULL;
-    return store_audit_conn(conn, ctx->who, "sign_in", subject, NULL);
+    const char *subject = refresh_hash != NULL ? account_id : NULL;
+    return store_audit_conn(conn, who, "sign_in", subject, NULL);
 }
-
-mc_error store_sign_in_succeeded(mc_db_pool *pool, const char *account_key,
-                                 const char *address_key, const char *account_id,
-                                 const char *refresh_hash, const char *new_password_hash,
-                                 const struct store_who *who)
-{
-    struct success_ctx ctx = {account_key, address_key, account_id, refresh_hash,
-                              new_password_hash, who};
-    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, success_tx, &ctx);
-}
-
-struct rotate_ctx {
-    const char *old_hash, *new_hash;
-    const struct store_who *who;
-    struct store_refreshed *out;
-};
 
 static mc_error revoke_family_conn(mc_db_conn *conn, const char *family, const char *account,
                                    const struct store_who *who, const char *reason)
@@ -123,13 +104,12 @@ static mc_error revoke_family_conn(mc_db_conn *conn, const char *family, const c
     return store_audit_conn(conn, who, "revoked", account, detail);
 }
 
-static mc_error rotate_tx(mc_db_conn *conn, void *p)
+mc_error store_refresh_rotate(mc_db_conn *conn, const char *old_hash, const char *new_hash,
+                              const struct store_who *who, struct store_refreshed *out)
 {
-    struct rotate_ctx *ctx = p;
-    struct store_refreshed *out = ctx->out;
     memset(out, 0, sizeof *out);
     out->outcome = STORE_REFRESH_INVALID;
-    const char *params[] = {ctx->old_hash};
+    const char *params[] = {old_hash};
     PGresult *res = mc_db_exec(conn, &refresh_lookup, params);
     if (res == NULL)
         return mc_db_failure(conn);
@@ -148,7 +128,7 @@ static mc_error rotate_tx(mc_db_conn *conn, void *p)
     if (rotated) {
         /* Reuse of a rotated token: whoever holds the family may be a thief. */
         out->outcome = STORE_REFRESH_REUSED;
-        return revoke_family_conn(conn, family, out->account_id, ctx->who, "refresh_token_reused");
+        return revoke_family_conn(conn, family, out->account_id, who, "refresh_token_reused");
     }
     if (!usable)
         return MC_OK;
@@ -156,7 +136,7 @@ static mc_error rotate_tx(mc_db_conn *conn, void *p)
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
-    const char *child[] = {ctx->new_hash, family, out->account_id, REFRESH_TTL_TEXT};
+    const char *child[] = {new_hash, family, out->account_id, REFRESH_TTL_TEXT};
     res = mc_db_exec(conn, &refresh_insert_child, child);
     if (res == NULL)
         return mc_db_failure(conn);
@@ -165,22 +145,10 @@ static mc_error rotate_tx(mc_db_conn *conn, void *p)
     return MC_OK;
 }
 
-mc_error store_refresh_rotate(mc_db_pool *pool, const char *old_hash, const char *new_hash,
-                              const struct store_who *who, struct store_refreshed *out)
+mc_error store_refresh_revoke_family(mc_db_conn *conn, const char *hash,
+                                     const struct store_who *who)
 {
-    struct rotate_ctx ctx = {old_hash, new_hash, who, out};
-    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, rotate_tx, &ctx);
-}
-
-struct logout_ctx {
-    const char *hash;
-    const struct store_who *who;
-};
-
-static mc_error logout_tx(mc_db_conn *conn, void *p)
-{
-    struct logout_ctx *ctx = p;
-    const char *params[] = {ctx->hash};
+    const char *params[] = {hash};
     PGresult *res = mc_db_exec(conn, &refresh_family_of, params);
     if (res == NULL)
         return mc_db_failure(conn);
@@ -192,12 +160,5 @@ static mc_error logout_tx(mc_db_conn *conn, void *p)
     mc_db_copy(family, sizeof family, res, 0, 0);
     mc_db_copy(account, sizeof account, res, 0, 1);
     PQclear(res);
-    return revoke_family_conn(conn, family, account, ctx->who, "logout");
-}
-
-mc_error store_refresh_revoke_family(mc_db_pool *pool, const char *hash,
-                                     const struct store_who *who)
-{
-    struct logout_ctx ctx = {hash, who};
-    return mc_db_transaction(pool, &(mc_db_tx_options){.max_attempts = 5}, logout_tx, &ctx);
+    return revoke_family_conn(conn, family, account, who, "logout");
 }
