@@ -59,8 +59,6 @@ static const mc_db_statement refresh_family_of = {
     1};
 /* clang-format on */
 
-#define REFRESH_TTL_TEXT "2592000" /* IDENTITY_REFRESH_TTL_SECONDS */
-_Static_assert(IDENTITY_REFRESH_TTL_SECONDS == 2592000, "REFRESH_TTL_TEXT");
 
 mc_error store_sign_in_succeeded(mc_db_conn *conn, const char *account_key,
                                  const char *address_key, const char *account_id,
@@ -73,8 +71,11 @@ mc_error store_sign_in_succeeded(mc_db_conn *conn, const char *account_key,
         return mc_db_failure(conn);
     PQclear(res);
     if (refresh_hash != NULL) {
-        const char *params[] = {refresh_hash, account_id, REFRESH_TTL_TEXT};
-        res = mc_db_exec(conn, &refresh_insert_family, params);
+        mc_db_params p = MC_DB_PARAMS_INIT;
+        mc_db_add_text(&p, refresh_hash);
+        mc_db_add_text(&p, account_id);
+        mc_db_add_int64(&p, IDENTITY_REFRESH_TTL_SECONDS);
+        res = mc_db_exec_params(conn, &refresh_insert_family, &p);
         if (res == NULL)
             return mc_db_failure(conn);
         PQclear(res);
@@ -136,8 +137,12 @@ mc_error store_refresh_rotate(mc_db_conn *conn, const char *old_hash, const char
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
-    const char *child[] = {new_hash, family, out->account_id, REFRESH_TTL_TEXT};
-    res = mc_db_exec(conn, &refresh_insert_child, child);
+    mc_db_params child = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&child, new_hash);
+    mc_db_add_text(&child, family);
+    mc_db_add_text(&child, out->account_id);
+    mc_db_add_int64(&child, IDENTITY_REFRESH_TTL_SECONDS);
+    res = mc_db_exec_params(conn, &refresh_insert_child, &child);
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
