@@ -139,14 +139,19 @@ void mc_reply_page(mc_request *req, mc_error rc, json_t *items, json_t *next_key
     mc_reply_json_etag(req, 200, mc_page_body(items, next_keys), NULL);
 }
 
-bool mc_query_ok(mc_request *req, json_t *errors)
+bool mc_no_errors(mc_request *req, mc_error err, json_t *errors)
 {
     if (json_array_size(errors) == 0) {
         json_decref(errors);
         return true;
     }
-    mc_reply_errors(req, MC_ERR_BAD_QUERY, errors);
+    mc_reply_errors(req, err, errors);
     return false;
+}
+
+bool mc_query_ok(mc_request *req, json_t *errors)
+{
+    return mc_no_errors(req, MC_ERR_BAD_QUERY, errors);
 }
 
 void mc_reply_list(mc_request *req, json_t *errors, json_t *cursor, mc_list_fn list,

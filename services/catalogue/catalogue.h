@@ -91,6 +91,13 @@ const char *catalogue_path_date(mc_request *req);
    Steals `errors`. */
 bool catalogue_no_errors(mc_request *req, json_t *errors);
 
+/* Run get(conn, code, &out, &revision) on a connection of its own
+   (store_sector_get, store_agency_get). */
+typedef mc_error (*catalogue_get_fn)(struct mc_db_conn *conn, const char *code, json_t **out,
+                                     long long *revision);
+mc_error catalogue_read(mc_request *req, catalogue_get_fn get, const char *code, json_t **out,
+                        long long *revision);
+
 /* After a body's own checks appended their problems to `errors`: add what
    only the database knows (an unknown parent agency, an unknown sector or
    agency of a procedure), then answer like catalogue_no_errors. False after

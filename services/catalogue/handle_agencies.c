@@ -100,19 +100,6 @@ void handle_agencies_list(mc_request *req)
     mc_reply_list(req, errors, cursor, agency_page, &filter, limit);
 }
 
-/* The agency `code` and its revision, on a connection of its own. */
-static mc_error read_agency(mc_request *req, const char *code, json_t **agency,
-                            long long *revision)
-{
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc != MC_OK)
-        return rc;
-    rc = store_agency_get(conn, code, agency, revision);
-    mc_db_release(mc_request_db(req), conn);
-    return rc;
-}
-
 /* A create or an update, in one transaction of the handler's. */
 struct agency_write {
     json_t *agency; /* normalised body, owned by the handler */
@@ -169,7 +156,7 @@ void handle_agency_get(mc_request *req)
         return;
     json_t *agency = NULL;
     long long revision = 0;
-    mc_error rc = read_agency(req, code, &agency, &revision);
+    mc_error rc = catalogue_read(req, store_agency_get, code, &agency, &revision);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -226,7 +213,7 @@ void handle_agency_update(mc_request *req)
 
     json_t *current = NULL;
     long long revision = 0;
-    mc_error rc = read_agency(req, code, &current, &revision);
+    mc_error rc = catalogue_read(req, store_agency_get, code, &current, &revision);
     json_decref(current);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);

@@ -402,8 +402,8 @@ void handle_procedure_create(mc_request *req)
     struct procedure_create t = {catalogue_procedure_normalize(req->body, code), root,
                                  req->principal.sub, mc_errors_new(), {0}};
     mc_error rc = t.doc != NULL && t.errors != NULL
-             ? mc_db_transaction(mc_request_db(req), NULL, procedure_create_tx, &t)
-             : MC_ERR_INTERNAL;
+                      ? mc_db_transaction(mc_request_db(req), NULL, procedure_create_tx, &t)
+                      : MC_ERR_INTERNAL;
     json_decref(t.doc);
     struct store_version v = t.out;
     if (rc != MC_OK) {

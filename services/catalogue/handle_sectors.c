@@ -56,19 +56,6 @@ void handle_sectors_list(mc_request *req)
     mc_reply_list(req, errors, cursor, sector_page, after, limit);
 }
 
-/* The sector `code` and its revision, on a connection of its own. */
-static mc_error read_sector(mc_request *req, const char *code, json_t **sector,
-                            long long *revision)
-{
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc != MC_OK)
-        return rc;
-    rc = store_sector_get(conn, code, sector, revision);
-    mc_db_release(mc_request_db(req), conn);
-    return rc;
-}
-
 void handle_sector_get(mc_request *req)
 {
     const char *code = catalogue_path_sector(req);
@@ -76,7 +63,7 @@ void handle_sector_get(mc_request *req)
         return;
     json_t *sector = NULL;
     long long revision = 0;
-    mc_error rc = read_sector(req, code, &sector, &revision);
+    mc_error rc = catalogue_read(req, store_sector_get, code, &sector, &revision);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -142,7 +129,7 @@ void handle_sector_update(mc_request *req)
 
     json_t *current = NULL;
     long long revision = 0;
-    mc_error rc = read_sector(req, code, &current, &revision);
+    mc_error rc = catalogue_read(req, store_sector_get, code, &current, &revision);
     json_decref(current);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);

@@ -109,12 +109,20 @@ const char *catalogue_path_date(mc_request *req)
 
 bool catalogue_no_errors(mc_request *req, json_t *errors)
 {
-    if (json_array_size(errors) == 0) {
-        json_decref(errors);
-        return true;
-    }
-    mc_reply_errors(req, MC_ERR_VALIDATION, errors);
-    return false;
+    return mc_no_errors(req, MC_ERR_VALIDATION, errors);
+}
+
+mc_error catalogue_read(mc_request *req, catalogue_get_fn get, const char *code, json_t **out,
+                        long long *revision)
+{
+    *out = NULL;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc != MC_OK)
+        return rc;
+    rc = get(conn, code, out, revision);
+    mc_db_release(mc_request_db(req), conn);
+    return rc;
 }
 
 /* Run `check` on a connection of its own, then catalogue_no_errors. */

@@ -29,12 +29,7 @@ void identity_client_address(const mc_request *req, char *out, size_t out_len)
 
 bool identity_no_errors(mc_request *req, json_t *errors)
 {
-    if (json_array_size(errors) == 0) {
-        json_decref(errors);
-        return true;
-    }
-    mc_reply_errors(req, MC_ERR_VALIDATION, errors);
-    return false;
+    return mc_no_errors(req, MC_ERR_VALIDATION, errors);
 }
 
 void identity_actor(const mc_request *req, char *out, size_t out_len)

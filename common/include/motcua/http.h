@@ -178,9 +178,12 @@ typedef mc_error (*mc_list_fn)(struct mc_db_conn *conn, const void *query, unsig
 void mc_reply_list(mc_request *req, json_t *errors, json_t *cursor, mc_list_fn list,
                    const void *query, unsigned limit);
 
-/* After the query parameters were checked into `errors`: true when there
-   are none; else answers 400 with every problem and returns false. Steals
-   errors either way. */
+/* After checks appended their problems to `errors`: true when there are
+   none; else answers `err` (MC_ERR_VALIDATION: 422 for a body,
+   MC_ERR_BAD_QUERY: 400 for query parameters) with every problem and
+   returns false. Steals errors either way. */
+bool mc_no_errors(mc_request *req, mc_error err, json_t *errors);
+/* mc_no_errors for query parameters (400). */
 bool mc_query_ok(mc_request *req, json_t *errors);
 
 /* Query parameters: parse helpers that add a parameter error when invalid. */
