@@ -121,6 +121,19 @@ static void reply_throttled(mc_request *req, unsigned retry_after)
     mc_reply_error(req, MC_ERR_IDENTITY_TOO_MANY_ATTEMPTS, "retry in %u s", retry_after);
 }
 
+/* After a sign-in's reads: answers a failed read or a throttled key and
+   returns true; false when the sign-in goes on. */
+static bool sign_in_stopped(mc_request *req, mc_error rc, unsigned retry_after)
+{
+    if (rc != MC_OK)
+        mc_reply_error(req, rc, NULL);
+    else if (retry_after > 0)
+        reply_throttled(req, retry_after);
+    else
+        return false;
+    return true;
+}
+
 static struct store_throttle_policy policy_of(const struct identity_ctx *ctx)
 {
     struct store_throttle_policy p = {ctx->account_failures, ctx->address_failures,
@@ -240,13 +253,8 @@ static void grant_password(mc_request *req, const json_t *params)
             rc = store_login_lookup(conn, kind, login, &account);
         mc_db_release(db, conn);
     }
-    if (rc != MC_OK || retry_after > 0) {
-        if (rc != MC_OK)
-            mc_reply_error(req, rc, NULL);
-        else
-            reply_throttled(req, retry_after);
+    if (sign_in_stopped(req, rc, retry_after))
         return;
-    }
     /* Always one argon2id verification, so an unknown account costs the same. */
     bool ok = identity_password_verify(account.found ? account.hash : ctx->dummy_hash, password);
     ok = ok && account.found;
@@ -366,13 +374,8 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
             rc = store_client_lookup(conn, client_id, &client);
         mc_db_release(db, conn);
     }
-    if (rc != MC_OK || retry_after > 0) {
-        if (rc != MC_OK)
-            mc_reply_error(req, rc, NULL);
-        else
-            reply_throttled(req, retry_after);
+    if (sign_in_stopped(req, rc, retry_after))
         return;
-    }
     bool ok = identity_password_verify(client.found ? client.hash : ctx->dummy_hash, secret);
     ok = ok && client.found;
     char actor[160];

@@ -77,7 +77,8 @@ static bool new_secret(char *secret, size_t secret_len, char *hash)
     return false;
 }
 
-/* The writes, each in one transaction with its audit events. */
+/* The writes, each in one transaction with its audit events
+   (identity_run_audited_write). */
 struct client_write {
     const char *client_id, *name, *scopes_json, *agency, *secret_hash; /* create */
     const struct store_client_change *change;                          /* update */
@@ -90,8 +91,6 @@ struct client_write {
 static mc_error client_create_tx(mc_db_conn *conn, void *p)
 {
     struct client_write *t = p;
-    json_decref(t->out); /* a retried transaction starts afresh */
-    t->out = NULL;
     return store_client_create(conn, t->client_id, t->name, t->scopes_json, t->agency,
                                t->secret_hash, &t->who, &t->out, &t->revision);
 }
@@ -99,8 +98,6 @@ static mc_error client_create_tx(mc_db_conn *conn, void *p)
 static mc_error client_update_tx(mc_db_conn *conn, void *p)
 {
     struct client_write *t = p;
-    json_decref(t->out);
-    t->out = NULL;
     return store_client_update(conn, t->client_id, t->if_match, t->change, &t->who, &t->out,
                                &t->revision);
 }

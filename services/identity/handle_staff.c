@@ -54,7 +54,8 @@ static bool admin_scope(mc_request *req, const char **agency)
     return false;
 }
 
-/* The writes, each in one transaction with its audit events. */
+/* The writes, each in one transaction with its audit events
+   (identity_run_audited_write). */
 struct staff_write {
     const struct store_staff *create;
     const char *id, *admin_agency, *roles_json; /* update */
@@ -68,16 +69,12 @@ struct staff_write {
 static mc_error staff_create_tx(mc_db_conn *conn, void *p)
 {
     struct staff_write *t = p;
-    json_decref(t->out); /* a retried transaction starts afresh */
-    t->out = NULL;
     return store_staff_create(conn, t->create, &t->who, &t->out);
 }
 
 static mc_error staff_update_tx(mc_db_conn *conn, void *p)
 {
     struct staff_write *t = p;
-    json_decref(t->out);
-    t->out = NULL;
     return store_staff_update(conn, t->id, t->admin_agency, t->if_match, t->roles_json,
                               t->disabled, &t->who, &t->out, &t->revision);
 }

@@ -108,8 +108,9 @@ void identity_unique_items(const json_t *items, const char *pointer, json_t *err
 void identity_reply_agency_list(mc_request *req, const char *own, bool (*valid)(const char *),
                                 mc_list_fn list);
 /* Run an administrator's write in one transaction: fills *who with the
-   caller (identity_who_of) for fn's audit events, and on failure frees
-   what an attempt left in *out. fn must start afresh on a retry. */
+   caller (identity_who_of) for fn's audit events, frees what an earlier
+   attempt left in *out before each attempt (and on failure), so fn only
+   calls its store. */
 struct store_who;
 mc_error identity_run_audited_write(mc_request *req, mc_db_tx_fn fn, void *ctx,
                                     struct store_who *who, json_t **out);

@@ -86,6 +86,21 @@ void identity_reply_agency_list(mc_request *req, const char *own, bool (*valid)(
     mc_reply_list(req, NULL, cursor, list, &q, limit);
 }
 
+/* One attempt of an audited write: what an earlier attempt left is freed. */
+struct audited_write {
+    mc_db_tx_fn fn;
+    void *ctx;
+    json_t **out;
+};
+
+static mc_error audited_write_tx(mc_db_conn *conn, void *p)
+{
+    struct audited_write *w = p;
+    json_decref(*w->out);
+    *w->out = NULL;
+    return w->fn(conn, w->ctx);
+}
+
 mc_error identity_run_audited_write(mc_request *req, mc_db_tx_fn fn, void *ctx,
                                     struct store_who *who, json_t **out)
 {
@@ -93,7 +108,8 @@ mc_error identity_run_audited_write(mc_request *req, mc_db_tx_fn fn, void *ctx,
     identity_who_of(req, &caller);
     *who = (struct store_who){caller.actor, caller.address};
     *out = NULL;
-    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, fn, ctx);
+    struct audited_write w = {fn, ctx, out};
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, audited_write_tx, &w);
     if (rc != MC_OK) {
         json_decref(*out); /* from an attempt whose commit failed */
         *out = NULL;
