@@ -63,6 +63,20 @@ void mc_idem_finish(mc_db_pool *db, const char *principal, const char *key, unsi
                     const char *body, const char *location, const char *etag);
 void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key);
 void mc_idem_replay_free(struct mc_idem_replay *replay);
+/* Open (or, at the first request, retry opening) this process's holder
+   session, whose advisory lock tells retries that its pending keys are
+   alive; stop closes it. */
+void mc_idem_holder_start(const char *conninfo);
+void mc_idem_holder_stop(void);
+/* SHA-256 (hex) of "method\npath\nbody", hashed incrementally. False when
+   the digest cannot be computed (out of memory): the caller answers 503
+   rather than compare a made-up hash. */
+bool mc_idem_request_hash(const char *method, const char *path, const void *body, size_t body_len,
+                          char out[65]);
+/* Whether an answer with this status is stored and replayed for its key
+   (successes and final outcomes), or the key is released so that a retry
+   with the same key runs again (4xx the client fixes, 5xx). */
+bool mc_idem_status_pins_key(unsigned status);
 
 /* ---- Events (events.c) ---- */
 /* The event source and NOTIFY channel are named after the service. */

@@ -55,6 +55,11 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     mc_db_pool_config pc = {cfg->database_url, svc->name, cfg->db_pool_size,
                             cfg->db_checkout_timeout_ms, cfg->db_statement_timeout_ms};
     app.db = mc_db_pool_new(&pc);
+    for (size_t i = 0; i < svc->n_routes; i++)
+        if ((svc->routes[i].flags & MC_ROUTE_IDEMPOTENT) != 0) {
+            mc_idem_holder_start(cfg->database_url);
+            break;
+        }
     app.auth = mc_server_load_verifier(svc->name);
     app.jwks_url = mc_config_str(svc->name, "JWKS_URL", NULL);
     pthread_mutex_init(&app.jwks_mu, NULL);
@@ -153,6 +158,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     ulfius_stop_framework(&instance);
     ulfius_clean_instance(&instance);
     mc_events_relay_stop();
+    mc_idem_holder_stop();
     if (svc->stop != NULL)
         svc->stop(&app);
     mc_metrics_free(app.metrics);

@@ -177,26 +177,6 @@ static bool valid_idempotency_key(const char *key)
     return n >= 1 && n <= 255;
 }
 
-static void request_hash(const mc_request *req, char out[65])
-{
-    size_t plen = strlen(req->u->url_path), mlen = strlen(req->u->http_verb);
-    size_t total = mlen + 1 + plen + 1 + req->u->binary_body_length;
-    char *buf = malloc(total);
-    if (buf == NULL) {
-        memset(out, '0', 64);
-        out[64] = '\0';
-        return;
-    }
-    memcpy(buf, req->u->http_verb, mlen);
-    buf[mlen] = '\n';
-    memcpy(buf + mlen + 1, req->u->url_path, plen);
-    buf[mlen + 1 + plen] = '\n';
-    if (req->u->binary_body_length > 0)
-        memcpy(buf + mlen + plen + 2, req->u->binary_body, req->u->binary_body_length);
-    mc_sha256_hex(buf, total, out);
-    free(buf);
-}
-
 /* Run the handler under Idempotency-Key protection. */
 static void run_idempotent(mc_request *req, const char *key)
 {
@@ -205,7 +185,11 @@ static void run_idempotent(mc_request *req, const char *key)
         return;
     }
     char hash[65];
-    request_hash(req, hash);
+    if (!mc_idem_request_hash(req->u->http_verb, req->u->url_path, req->u->binary_body,
+                              req->u->binary_body_length, hash)) {
+        mc_reply_error(req, MC_ERR_DB_UNAVAILABLE, "could not check the Idempotency-Key; retry");
+        return;
+    }
     const char *principal = req->authenticated ? req->principal.sub : "";
     struct mc_idem_replay replay;
     switch (mc_idem_begin(req->app->db, principal, key, req->u->http_verb, req->u->url_path, hash,
@@ -250,7 +234,7 @@ static void run_idempotent(mc_request *req, const char *key)
     }
     req->idempotency_key = key;
     req->route->handler(req);
-    if (req->status == 0 || req->status >= 500) {
+    if (req->status == 0 || !mc_idem_status_pins_key(req->status)) {
         mc_idem_abandon(req->app->db, principal, key);
         return;
     }
