@@ -15,8 +15,11 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <ulfius.h>
 #include <unistd.h>
 
@@ -37,6 +40,38 @@ void *mc_app_ctx(const mc_app *app)
 mc_db_pool *mc_app_db(const mc_app *app)
 {
     return app->db;
+}
+
+/* libmicrohttpd calls this when a connection opens and closes: admission
+   per client address (net_address.c). A refused connection is shut down at
+   once, so its client sees the close instead of a request hanging in the
+   backlog, and the capacity left stays for the trusted proxies. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct mc_conn_admission *admission = cls;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *peer = info != NULL ? info->client_addr : NULL;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+        if (*socket_context != NULL)
+            mc_conn_release(admission, peer);
+        return;
+    }
+    enum mc_admission verdict = mc_conn_admit(admission, peer);
+    *socket_context = verdict == MC_ADMIT_COUNTED ? admission : NULL;
+    if (verdict != MC_ADMIT_REFUSED)
+        return;
+    info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info != NULL)
+        shutdown(info->connect_fd, SHUT_RDWR);
+    static atomic_llong last_logged;
+    long long now = (long long)time(NULL);
+    long long before = atomic_load(&last_logged);
+    if (now - before >= 10 && atomic_compare_exchange_strong(&last_logged, &before, now))
+        mc_log(MC_LOG_WARNING, NULL, "server.connection_refused",
+               "a client address is over its connection limit (HTTP_MAX_CONNECTIONS_PER_CLIENT) or "
+               "untrusted clients hold all they may; refusing (logged at most every 10 s)");
 }
 
 static int serve(const struct mc_service *svc, const struct mc_server_config *cfg, bool migrate_first)
@@ -62,6 +97,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
         }
     app.auth = mc_server_load_verifier(svc->name);
     app.jwks_url = mc_config_str(svc->name, "JWKS_URL", NULL);
+    app.trusted_proxies = &cfg->trusted_proxies;
     pthread_mutex_init(&app.jwks_mu, NULL);
     if (app.auth != NULL)
         mc_server_refresh_jwks(&app);
@@ -100,9 +136,14 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    struct mc_conn_admission *admission =
+        mc_conn_admission_new(&cfg->trusted_proxies, cfg->max_connections_per_client,
+                              cfg->max_connections - cfg->reserved_proxy_connections);
     struct _u_instance instance;
-    if (ulfius_init_instance(&instance, cfg->port, &addr, NULL) != U_OK)
+    if (admission == NULL || ulfius_init_instance(&instance, cfg->port, &addr, NULL) != U_OK) {
+        mc_conn_admission_free(admission);
         return 1;
+    }
     /* One byte over the limit lets body_too_large() see that ulfius cut it. */
     size_t largest_body = cfg->max_body_bytes;
     for (size_t i = 0; i < svc->n_routes; i++)
@@ -122,6 +163,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->idle_timeout_s, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, admission},
         /* The pool size applies to the pool model only; for thread per
            connection this slot ends the list early. */
         {cfg->thread_per_connection ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
@@ -136,14 +178,18 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
         mc_log(MC_LOG_ERROR, NULL, "server.listen_failed", "cannot listen on %s:%u",
                cfg->listen_address, cfg->port);
         ulfius_clean_instance(&instance);
+        mc_conn_admission_free(admission);
         return 1;
     }
     mc_log_event(MC_LOG_INFO, NULL, "server.started",
-                 json_pack("{ss si ss si si si}", "address", cfg->listen_address, "port",
+                 json_pack("{ss si ss si si si si si si}", "address", cfg->listen_address, "port",
                            (int)cfg->port, "thread_model",
                            cfg->thread_per_connection ? "per_connection" : "pool", "threads",
                            (int)cfg->threads, "db_pool_size", (int)cfg->db_pool_size,
-                           "max_connections", (int)cfg->max_connections));
+                           "max_connections", (int)cfg->max_connections,
+                           "max_connections_per_client", (int)cfg->max_connections_per_client,
+                           "reserved_proxy_connections", (int)cfg->reserved_proxy_connections,
+                           "idle_timeout_seconds", (int)cfg->idle_timeout_s));
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -157,6 +203,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
         usleep(10000);
     ulfius_stop_framework(&instance);
     ulfius_clean_instance(&instance);
+    mc_conn_admission_free(admission);
     mc_events_relay_stop();
     mc_idem_holder_stop();
     if (svc->stop != NULL)

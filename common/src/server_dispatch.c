@@ -311,6 +311,19 @@ static void store_in_cache(mc_request *req, unsigned long generation)
                               r->binary_body_length, etag, generation);
 }
 
+/* An answer that is not a public read (a GET of a route without
+   authentication, asked without a token) may hold personal data: no cache,
+   private or shared, may keep it, unless the handler chose otherwise. */
+static void default_cache_control(mc_request *req)
+{
+    if (req->route == NULL || u_map_get_case(req->response->map_header, "Cache-Control") != NULL)
+        return;
+    bool public_read = req->route->auth == MC_AUTH_NONE && !req->authenticated &&
+                       (strcmp(req->u->http_verb, "GET") == 0 || strcmp(req->u->http_verb, "HEAD") == 0);
+    if (!public_read)
+        mc_set_header(req, "Cache-Control", "private, no-store");
+}
+
 static void access_log(const mc_request *req, const char *route, double seconds)
 {
     json_t *fields = json_pack("{ss ss si sf}", "method", req->u->http_verb, "route", route,
@@ -333,6 +346,8 @@ int mc_server_dispatch(const struct _u_request *u, struct _u_response *response,
     assign_request_id(&req);
     mc_set_header(&req, "X-Request-Id", req.request_id);
     mc_set_header(&req, "API-Version", API_VERSION);
+    /* Browsers must take every answer for what its Content-Type says. */
+    mc_set_header(&req, "X-Content-Type-Options", "nosniff");
 
     const struct mc_service *svc = req.app->svc;
     const char *path = u->url_path != NULL ? u->url_path : "/";
@@ -394,6 +409,7 @@ int mc_server_dispatch(const struct _u_request *u, struct _u_response *response,
     }
 
 done:;
+    default_cache_control(&req);
     double elapsed = now_seconds() - started;
     access_log(&req, route_label, elapsed);
     mc_metrics_observe(req.app->metrics, route_index, u->http_verb, req.status, elapsed);

@@ -35,6 +35,9 @@ struct mc_server_config {
     unsigned events_retention_days;
     unsigned events_prune_interval_s;
     unsigned max_upload_bytes;
+    struct mc_cidr_list trusted_proxies;  /* HTTP_TRUSTED_PROXIES */
+    unsigned max_connections_per_client;  /* addresses not in trusted_proxies */
+    unsigned reserved_proxy_connections;  /* of max_connections, never used by the others */
 };
 
 /* Reads the configuration of `svc`; false (each problem logged) when a value
