@@ -461,6 +461,6 @@ void handle_dossier_actions_list(mc_request *req)
                              workflow_status_name(d.status));
     dossier_add_allowed_actions(body, &d, actors);
     dossier_clear(&d);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json(req, 200, body);
 }
