@@ -7,7 +7,8 @@
     `X-Content-Type-Options: nosniff`;
   - idle connections from one address cannot fill a service: beyond
     HTTP_MAX_CONNECTIONS_PER_CLIENT (32) they are closed at once, while another address
-    and the gateway are served promptly.
+    and the gateway are served promptly;
+  - the gateway gives up on a stuck service within seconds (504), not nginx's 60 s.
 
 Other client addresses are other loopback addresses (127.0.0.2, 127.0.0.3: the whole
 127.0.0.0/8 is local on Linux), bound as the source of the client socket.
@@ -19,6 +20,7 @@ import json
 import os
 import random
 import select
+import signal
 import socket
 import subprocess
 import time
@@ -175,3 +177,31 @@ def test_the_trusted_proxy_is_not_limited_per_address():
     finally:
         for s in held:
             s.close()
+
+
+def test_the_gateway_gives_up_on_a_stuck_service_in_seconds(base_url):
+    """A service that accepts but never answers (stopped with SIGSTOP) costs the gateway
+    proxy_read_timeout (10 s), not nginx's default 60 s: 504 problem+json."""
+    local = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '').strip()
+    pidfile = os.path.join(local, 'run', 'dossier.pid')
+    if not local or not os.path.exists(pidfile):
+        pytest.skip('MOTCUA_TEST_LOCAL_DIR with run/dossier.pid is needed to stop the service')
+    pid = int(open(pidfile, encoding='ascii').read().strip())
+    g = urllib.parse.urlsplit(base_url)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        status, headers, body, took = _request(g.hostname, g.port, '127.0.0.1', 'GET',
+                                               f'{API}/dossiers', timeout=30)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert status == 504, (status, body[:200])
+    assert headers.get('content-type', '').startswith('application/problem+json')
+    assert took < 15, f'the gateway waited {took:.1f} s for a stuck service'
+    # and the service, running again, answers as before
+    deadline = time.monotonic() + 10
+    while True:
+        status, _, _, _ = _request(g.hostname, g.port, '127.0.0.1', 'GET', f'{API}/dossiers')
+        if status == 401 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert status == 401
