@@ -431,7 +431,7 @@ static void run_action(mc_request *req, const char *action)
         mc_reply_error(req, rc, NULL);
         return;
     }
-    mc_set_header(req, "Cache-Control", "no-store");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, t.answer, t.etag);
 }
 
