@@ -22,7 +22,6 @@ import random
 import select
 import signal
 import socket
-import subprocess
 import time
 import urllib.parse
 
@@ -30,6 +29,7 @@ import pytest
 
 from dossier_support import API
 from motcua_api import unique_suffix
+from stack_db import psql_as
 
 PER_CLIENT = 32  # HTTP_MAX_CONNECTIONS_PER_CLIENT's default (README "Connections and timeouts")
 
@@ -56,18 +56,6 @@ def _request(host: str, port: int, source: str, method: str, path: str, body: by
         conn.close()
 
 
-def _psql_identity(sql: str) -> str:
-    port = os.environ.get('MOTCUA_TEST_PG_PORT', '').strip()
-    local = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '').strip()
-    secret = os.path.join(local, 'secrets', 'identity.password')
-    if not port or not local or not os.path.exists(secret):
-        pytest.skip('MOTCUA_TEST_PG_PORT and MOTCUA_TEST_LOCAL_DIR are needed to read the audit table')
-    password = open(secret, encoding='utf-8').read().strip()
-    conninfo = f'host=127.0.0.1 port={port} dbname=motcua user=motcua_identity password={password}'
-    return subprocess.run(['psql', conninfo, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
-
-
 def _register_from(source: str, claimed: str) -> str:
     """Register a citizen from `source`, claiming to be `claimed` in X-Real-IP; the
     address the identity service audited for it."""
@@ -85,7 +73,7 @@ def _register_from(source: str, claimed: str) -> str:
                                   {'Content-Type': 'application/json', 'X-Real-IP': claimed})
     assert status == 201, (status, body[:300])
     account = json.loads(body)['id']
-    return _psql_identity("SELECT coalesce(client_address, '') FROM identity.audit_events"
+    return psql_as('identity', "SELECT coalesce(client_address, '') FROM identity.audit_events"
                           f" WHERE subject = '{account}' AND action = 'registered'")
 
 
