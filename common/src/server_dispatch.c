@@ -63,9 +63,6 @@ static void assign_request_id(mc_request *req)
 }
 
 /* ---------------------------------------------------------------- */
-/* built-in endpoints                                                */
-
-/* ---------------------------------------------------------------- */
 /* request checks                                                    */
 
 static bool content_type_is_json(const char *ct)
@@ -113,6 +110,7 @@ static bool body_too_large(const mc_request *req)
        without saying so: a body that reached it was cut short. */
     return req->u->binary_body_length > limit;
 }
+
 static bool authenticate(mc_request *req)
 {
     if ((req->route->flags & MC_ROUTE_OWN_AUTH) != 0 && req->route->auth == MC_AUTH_NONE)
@@ -420,6 +418,3 @@ done:;
     atomic_fetch_sub(&in_flight, 1);
     return U_CALLBACK_COMPLETE;
 }
-
-/* ---------------------------------------------------------------- */
-/* start-up                                                          */
