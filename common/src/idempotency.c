@@ -131,7 +131,11 @@ static bool holder_ready_locked(void)
         return true;
     if (holder.conn != NULL)
         PQfinish(holder.conn);
-    holder.conn = PQconnectdb(holder.conninfo);
+    /* A 2 s connect timeout unless the connection string sets its own (it
+       comes later, so it wins): requests with a key wait on this mutex. */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const values[] = {"2", holder.conninfo, NULL};
+    holder.conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(holder.conn) != CONNECTION_OK) {
         PQfinish(holder.conn);
         holder.conn = NULL;
