@@ -2,8 +2,10 @@
  * Reading a request: path, query and header values, and query-parameter
  * parsing that reports every bad parameter at once.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ulfius.h>
@@ -34,6 +36,22 @@ const void *mc_request_body(const mc_request *req, size_t *len)
 {
     *len = req->u->binary_body_length;
     return req->u->binary_body;
+}
+
+void mc_client_address(const mc_request *req, char *out, size_t out_len)
+{
+    const struct sockaddr *peer = req->u->client_address;
+    if (mc_cidr_list_contains(req->app->trusted_proxies, peer)) {
+        const char *forwarded = mc_header(req, "X-Real-IP");
+        unsigned char parsed[16];
+        if (forwarded != NULL && strlen(forwarded) < out_len &&
+            (inet_pton(AF_INET, forwarded, parsed) == 1 || inet_pton(AF_INET6, forwarded, parsed) == 1)) {
+            snprintf(out, out_len, "%s", forwarded);
+            return;
+        }
+    }
+    if (!mc_sockaddr_text(peer, out, out_len))
+        snprintf(out, out_len, "unknown");
 }
 
 void *mc_request_service_ctx(const mc_request *req)

@@ -13,6 +13,39 @@
 #include "motcua/http.h"
 #include "motcua/server.h"
 
+/* ---- Client addresses (net_address.c) ---- */
+struct sockaddr;
+#define MC_MAX_CIDRS 32
+struct mc_cidr {
+    unsigned char bytes[16]; /* IPv4 as ::ffff:a.b.c.d */
+    unsigned prefix_bits;    /* of the 128 */
+};
+struct mc_cidr_list {
+    size_t n;
+    struct mc_cidr items[MC_MAX_CIDRS];
+};
+/* Parse "10.0.0.0/8, 127.0.0.1 ::1" (commas or spaces; a bare address is
+   /32 or /128). False with the bad item copied into bad. */
+bool mc_cidr_list_parse(const char *text, struct mc_cidr_list *out, char *bad, size_t bad_len);
+bool mc_cidr_list_contains(const struct mc_cidr_list *list, const struct sockaddr *sa);
+/* The address as text ("127.0.0.2", "::1"); false for other families. */
+bool mc_sockaddr_text(const struct sockaddr *sa, char *out, size_t out_len);
+
+/* Connections per client address: trusted proxies (the gateway) are not
+   counted; every other address may hold per_client connections, and all of
+   them together untrusted_max, so the rest stays for the proxies. */
+enum mc_admission {
+    MC_ADMIT_TRUSTED, /* admitted, not counted */
+    MC_ADMIT_COUNTED, /* admitted: call mc_conn_release when it closes */
+    MC_ADMIT_REFUSED, /* over a limit: close it at once */
+};
+struct mc_conn_admission;
+struct mc_conn_admission *mc_conn_admission_new(const struct mc_cidr_list *trusted, unsigned per_client,
+                                                unsigned untrusted_max);
+void mc_conn_admission_free(struct mc_conn_admission *a);
+enum mc_admission mc_conn_admit(struct mc_conn_admission *a, const struct sockaddr *sa);
+void mc_conn_release(struct mc_conn_admission *a, const struct sockaddr *sa);
+
 struct mc_app {
     const struct mc_service *svc;
     mc_db_pool *db;
@@ -26,6 +59,7 @@ struct mc_app {
     const char *jwks_url;            /* NULL unless MOTCUA_JWKS_URL */
     pthread_mutex_t jwks_mu;         /* serialises refreshes */
     long long jwks_fetched_at;       /* monotonic seconds of the last attempt */
+    const struct mc_cidr_list *trusted_proxies; /* whose X-Real-IP is believed */
 };
 
 /* ---- Response cache (response_cache.c) ---- */
@@ -63,6 +97,20 @@ void mc_idem_finish(mc_db_pool *db, const char *principal, const char *key, unsi
                     const char *body, const char *location, const char *etag);
 void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key);
 void mc_idem_replay_free(struct mc_idem_replay *replay);
+/* Open (or, at the first request, retry opening) this process's holder
+   session, whose advisory lock tells retries that its pending keys are
+   alive; stop closes it. */
+void mc_idem_holder_start(const char *conninfo);
+void mc_idem_holder_stop(void);
+/* SHA-256 (hex) of "method\npath\nbody", hashed incrementally. False when
+   the digest cannot be computed (out of memory): the caller answers 503
+   rather than compare a made-up hash. */
+bool mc_idem_request_hash(const char *method, const char *path, const void *body, size_t body_len,
+                          char out[65]);
+/* Whether an answer with this status is stored and replayed for its key
+   (successes and final outcomes), or the key is released so that a retry
+   with the same key runs again (4xx the client fixes, 5xx). */
+bool mc_idem_status_pins_key(unsigned status);
 
 /* ---- Events (events.c) ---- */
 /* The event source and NOTIFY channel are named after the service. */

@@ -499,6 +499,8 @@ motcua_export_service_env() {
     pw=$(motcua_service_password "$svc")
     export "MOTCUA_${up}_PORT=$(motcua_service_port "$svc")"
     export "MOTCUA_${up}_LISTEN_ADDRESS=127.0.0.1"
+    # The gateway connects from 127.0.0.1: only its X-Real-IP is believed.
+    export "MOTCUA_${up}_HTTP_TRUSTED_PROXIES=127.0.0.1/32"
     export "MOTCUA_${up}_DATABASE_URL=host=127.0.0.1 port=$MOTCUA_PG_PORT dbname=$MOTCUA_DB_NAME user=motcua_$svc password=$pw application_name=motcua-$svc"
     export MOTCUA_JWT_PUBLIC_KEY_FILE=$MOTCUA_PUBLIC_KEY
     export MOTCUA_JWT_ISSUER=motcua-identity
@@ -640,6 +642,7 @@ motcua_gateway_config() {
         upstreams+="    upstream motcua_$svc {
         server 127.0.0.1:$(motcua_service_port "$svc");
         keepalive 64;
+        keepalive_timeout 10s;
     }
 "
         [[ -f $gw/services/$svc.conf ]] || motcua_die "no gateway routes: deploy/gateway/services/$svc.conf"

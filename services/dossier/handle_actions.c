@@ -432,7 +432,7 @@ static void run_action(mc_request *req, const char *action)
         mc_reply_error(req, rc, NULL);
         return;
     }
-    mc_set_header(req, "Cache-Control", "no-store");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, t.answer, t.etag);
 }
 
@@ -462,6 +462,6 @@ void handle_dossier_actions_list(mc_request *req)
                              workflow_status_name(d.status));
     dossier_add_allowed_actions(body, &d, actors);
     dossier_clear(&d);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json(req, 200, body);
 }

@@ -527,7 +527,7 @@ void handle_documents_list(mc_request *req)
             json_array_append_new(items, document_json(&docs[i], all));
     free(docs);
     dossier_clear(&d);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     /* Bounded by the case (its document codes, 20 extras and the result) and
        the replacements kept: one list, no pages. */
     mc_reply_json_etag(req, 200, json_pack("{so}", "items", items), NULL);
@@ -595,7 +595,7 @@ void handle_document_content(mc_request *req)
     }
     char etag[72];
     snprintf(etag, sizeof etag, "\"%s\"", doc.sha256);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_set_header(req, "X-Content-Type-Options", "nosniff");
     if (mc_reply_not_modified(req, etag))
         return;

@@ -261,7 +261,7 @@ void handle_dossier_get(mc_request *req)
     char etag[48];
     dossier_etag(&d, etag, sizeof etag);
     dossier_clear(&d);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, body, etag);
 }
 
@@ -369,7 +369,7 @@ void handle_dossiers_list(mc_request *req)
         dossier_clear(&items[i]);
     }
     free(items);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json(req, 200, mc_page_body(list, next));
 }
 

@@ -23,6 +23,6 @@ void handle_dossier_history(mc_request *req)
         mc_reply_error(req, rc, NULL);
         return;
     }
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json(req, 200, body);
 }

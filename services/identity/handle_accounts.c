@@ -146,7 +146,7 @@ void handle_account_me(mc_request *req)
         return;
     }
     mask_account(account);
-    mc_set_header(req, "Cache-Control", "private, no-cache");
+    mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, account, NULL);
 }
 

@@ -82,8 +82,8 @@ bool identity_password_needs_rehash(const char *hash);
 /* ---- request.c ---- */
 
 const struct identity_ctx *identity_ctx(const mc_request *req);
-/* The client address for throttling and audit: X-Real-IP set by the
-   gateway when it is a plausible address, else "unknown". out >= 64 bytes. */
+/* The client address for throttling and audit (mc_client_address: X-Real-IP
+   only from a trusted proxy, else the connection's address). out >= 64 bytes. */
 void identity_client_address(const mc_request *req, char *out, size_t out_len);
 /* true when `errors` is empty; else answers 422 with them. Steals errors. */
 bool identity_no_errors(mc_request *req, json_t *errors);

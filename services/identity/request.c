@@ -16,15 +16,7 @@ const struct identity_ctx *identity_ctx(const mc_request *req)
 
 void identity_client_address(const mc_request *req, char *out, size_t out_len)
 {
-    const char *ip = mc_header(req, "X-Real-IP");
-    size_t n = ip != NULL ? strlen(ip) : 0;
-    bool ok = n > 0 && n < 46; /* IPv4 or IPv6 text */
-    for (size_t i = 0; ok && i < n; i++) {
-        char c = ip[i];
-        ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-             c == '.' || c == ':';
-    }
-    snprintf(out, out_len, "%s", ok ? ip : "unknown");
+    mc_client_address(req, out, out_len);
 }
 
 bool identity_no_errors(mc_request *req, json_t *errors)

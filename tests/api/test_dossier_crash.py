@@ -6,11 +6,11 @@ service is killed with `kill -9` and then started again the way deploy/local
 starts it (same binary, arguments and environment, its pid file updated, ready
 when /readyz answers 200). Then:
 
-  - every request whose answer was lost is retried with the same Idempotency-Key:
-    it is either answered (a replay of what committed, or a first run of what did
-    not) or refused with 409 idempotency.in_progress, when the killed request
-    left its key pending (the key frees itself after a minute; waiting for that is
-    not worth the test's time, so such keys are checked to have changed nothing);
+  - every request whose answer was lost is retried with the same Idempotency-Key
+    and answered at once: a replay of what committed, or a first run of what did
+    not. A key the killed request left pending names its holder process, whose
+    advisory lock died with it, so the retry takes the key over instead of getting
+    409 idempotency.in_progress (common/src/idempotency.c);
   - in the database (read with psql as the dossier service's role): every
     committed transition of the run's dossiers has its outbox event and every
     event has its committed transition (history rows and outbox events match
@@ -20,6 +20,10 @@ when /readyz answers 200). Then:
     the day's dossier codes of the agency are exactly 1..counter (a rolled-back
     submission gave its number back).
 
+Two smaller tests pin down the holder rule without a kill: a pending key whose holder
+holds its lock (a psql session here) is still in progress (409), one whose holder is
+gone is taken over by the retry.
+
 Needs the local test stack (tests/run or deploy/local/up): MOTCUA_TEST_LOCAL_DIR
 with run/dossier.pid naming the running service, MOTCUA_TEST_PG_PORT, the
 dossier role's password in secrets/dossier.password, psql, and
@@ -27,6 +31,7 @@ MOTCUA_TEST_SERVICE_URL_DOSSIER. Skipped otherwise.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -40,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from dossier_support import API, create, submit
+from dossier_support import API, create, submit, token_sub
 from motcua_api import ApiClient, unique_suffix
 
 WORKERS = 16
@@ -286,6 +291,9 @@ def test_kill_during_burst_loses_nothing_and_duplicates_nothing(world, spec, dos
             in_progress.append(o)
             continue
         assert o.status in (200, 201), (o.kind, o.status, o.doc)
+    # the killed process held no key any more: nothing waits for a key to go stale
+    assert in_progress == [], \
+        f'{len(in_progress)} keys of the killed process still pending: {[o.key for o in in_progress][:5]}'
 
     # the service works normally after its restart
     d = create(client(), citizen, procedure, agency, applicant=marked('after')).doc
@@ -386,3 +394,78 @@ def test_kill_during_burst_loses_nothing_and_duplicates_nothing(world, spec, dos
     print(f'crash test: {len(sent)} sent, {len(lost)} answers lost ({replayed} of them committed: '
           f'replayed on retry; {len(in_progress)} keys still pending), {len(rows)} dossiers checked')
 
+
+
+# ---------------------------------------------------------------------------
+# the holder of a pending key
+
+IDEM_LOCK_CLASS = 1835223364  # common/src/idempotency.c
+
+
+def _pending_submit(proc, world, holder: int) -> tuple:
+    """A draft and an Idempotency-Key left pending for its submit by `holder`, as a
+    request still running (or killed) in that process leaves it."""
+    citizen = world.citizen()
+    procedure = world.procedure(mandatory=())
+    client = ApiClient(proc.url, world.api.spec, via='service', timeout=30)
+    draft = create(client, citizen, procedure, world.agency).doc
+    key = f'holder-{unique_suffix(8)}'
+    path = f'{API}/dossiers/{draft["id"]}/submit'
+    digest = hashlib.sha256(b'POST\n' + path.encode() + b'\n{}').hexdigest()
+    psql_json(proc.local_dir, proc.port, f"""
+        INSERT INTO idempotency_keys (principal, idem_key, method, path, request_hash, state, holder)
+        VALUES ('{token_sub(citizen)}', '{key}', 'POST', '{path}', '{digest}', 'pending', {holder})
+        RETURNING 1""")
+    return client, citizen, draft, key, path
+
+
+def _submit_raw(client, citizen, draft, key, path):
+    return client.post(path, token=citizen, data=b'{}',
+                       headers={'Content-Type': 'application/json', 'Idempotency-Key': key,
+                                'If-Match': f'"r{draft["revision"]}"'}, expect=None)
+
+
+def test_pending_key_of_a_live_holder_is_in_progress(world, dossier_process):
+    proc = dossier_process
+    holder = random.randint(1, 2**31 - 1)
+    with open(os.path.join(proc.local_dir, 'secrets', 'dossier.password'), encoding='utf-8') as f:
+        password = f.readline().rstrip('\r\n')
+    session = subprocess.Popen(
+        ['psql', '-X', '-q', '-A', '-t', '-h', '127.0.0.1', '-p', proc.port, '-U', 'motcua_dossier',
+         '-d', 'motcua'], env=dict(os.environ, PGPASSWORD=password), stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, text=True)
+    try:
+        session.stdin.write(f'SELECT pg_advisory_lock({IDEM_LOCK_CLASS}, {holder});\n')
+        session.stdin.flush()
+        deadline = time.monotonic() + 10
+        while not psql_json(proc.local_dir, proc.port, f"""
+                SELECT to_json(count(*) > 0) FROM pg_locks WHERE locktype = 'advisory' AND granted
+                AND classid = {IDEM_LOCK_CLASS} AND objid = {holder}"""):
+            assert time.monotonic() < deadline, 'the psql session did not take the lock'
+            time.sleep(0.05)
+        client, citizen, draft, key, path = _pending_submit(proc, world, holder)
+        r = _submit_raw(client, citizen, draft, key, path)
+        assert r.status_code == 409 and r.doc['code'] == 'idempotency.in_progress', (r.status_code, r.doc)
+        assert r.headers.get('Retry-After') == '1'
+        after = client.get(f'{API}/dossiers/{draft["id"]}', token=citizen, expect=200).doc
+        assert after['status'] == 0, 'a request still in progress must not run twice'
+    finally:
+        session.stdin.close()
+        session.wait(timeout=10)
+    # its holder gone (the session closed), the same retry now runs
+    r = _submit_raw(client, citizen, draft, key, path)
+    assert r.status_code == 200 and r.doc['status'] == 1, (r.status_code, r.doc)
+
+
+def test_pending_key_of_a_dead_holder_is_taken_over_at_once(world, dossier_process):
+    proc = dossier_process
+    holder = random.randint(1, 2**31 - 1)  # no session holds its lock: the process is gone
+    client, citizen, draft, key, path = _pending_submit(proc, world, holder)
+    started = time.monotonic()
+    r = _submit_raw(client, citizen, draft, key, path)
+    assert r.status_code == 200 and r.doc['status'] == 1 and r.doc['code'], (r.status_code, r.doc)
+    assert r.headers.get('Idempotent-Replayed') is None
+    assert time.monotonic() - started < 5
+    again = _submit_raw(client, citizen, draft, key, path)
+    assert again.status_code == 200 and again.headers.get('Idempotent-Replayed') == 'true'
+    assert again.doc['code'] == r.doc['code']

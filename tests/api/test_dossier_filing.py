@@ -193,6 +193,41 @@ def test_submit_gives_the_code_and_is_idempotent(world, simple):
     assert_problem(submit(api, citizen, d, expect=409), 409, 'dossier.transition_not_allowed')
 
 
+def test_submit_refused_as_incomplete_does_not_pin_its_key(world):
+    """A 422 dossier.incomplete depends on state the citizen is expected to fix: after the
+    upload, the retry with the same Idempotency-Key runs again and submits; the success
+    then pins the key (replayed)."""
+    api, citizen = world.api, world.citizen()
+    code = world.procedure(value=2, mandatory=('TK',), optional=())
+    d = create(api, citizen, code, world.agency).doc
+    key = str(uuid.uuid4())
+    first = submit(api, citizen, d, headers={'Idempotency-Key': key}, expect=422)
+    assert_problem(first, 422, 'dossier.incomplete')
+    assert first.headers.get('Idempotent-Replayed') is None
+    upload(api, citizen, d, 'TK', expect=201)
+    d = api.get(f'{API}/dossiers/{d["id"]}', token=citizen, expect=200).doc
+    done = submit(api, citizen, d, headers={'Idempotency-Key': key})
+    assert done.headers.get('Idempotent-Replayed') is None
+    assert done.doc['status'] == 1 and done.doc['code']
+    replay = submit(api, citizen, d, headers={'Idempotency-Key': key})
+    assert replay.headers.get('Idempotent-Replayed') == 'true'
+    assert replay.doc['code'] == done.doc['code']
+
+
+def test_create_refused_as_invalid_does_not_pin_its_key(world, simple):
+    """A validation failure stores nothing: the corrected body may use the same key."""
+    api, citizen = world.api, world.citizen()
+    key = str(uuid.uuid4())
+    bad = create(api, citizen, simple, world.agency, headers={'Idempotency-Key': key},
+                 form={'child_full_name': '', 'dob': 'not a date'}, expect=422)
+    assert_problem(bad, 422)
+    good = create(api, citizen, simple, world.agency, headers={'Idempotency-Key': key})
+    assert good.headers.get('Idempotent-Replayed') is None
+    again = create(api, citizen, simple, world.agency, headers={'Idempotency-Key': key})
+    assert again.headers.get('Idempotent-Replayed') == 'true'
+    assert again.doc['id'] == good.doc['id']
+
+
 def test_codes_are_sequential_per_agency_and_day(world, simple):
     api, citizen = world.api, world.citizen()
     codes = []

@@ -83,6 +83,11 @@ const char *mc_header(const mc_request *req, const char *name);
    accept other media types than JSON (e.g. an OAuth2 form-encoded grant).
    The size limit has already been enforced. */
 const void *mc_request_body(const mc_request *req, size_t *len);
+/* The address of the client, for throttling and audit (out >= 64 bytes):
+   the X-Real-IP header when the connection comes from a trusted proxy
+   (HTTP_TRUSTED_PROXIES, the gateway) and the header holds an IP address;
+   otherwise the connection's own address, whatever the headers say. */
+void mc_client_address(const mc_request *req, char *out, size_t out_len);
 /* The service-specific context set by the service's start hook. */
 void *mc_request_service_ctx(const mc_request *req);
 struct mc_db_pool *mc_request_db(const mc_request *req);

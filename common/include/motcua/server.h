@@ -58,7 +58,6 @@ struct mc_service {
 void mc_app_set_ctx(mc_app *app, void *ctx);
 void *mc_app_ctx(const mc_app *app);
 mc_db_pool *mc_app_db(const mc_app *app);
-const char *mc_app_service_name(const mc_app *app);
 
 /* Entry point: `motcua-<name> [serve|migrate|version]`. Returns the exit code. */
 int mc_service_main(const struct mc_service *svc, int argc, char **argv);
