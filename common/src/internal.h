@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "motcua/db.h"
+#include "motcua/events.h"
 #include "motcua/http.h"
 #include "motcua/server.h"
 
@@ -64,9 +65,14 @@ void mc_idem_finish(mc_db_pool *db, const char *principal, const char *key, unsi
 void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key);
 void mc_idem_replay_free(struct mc_idem_replay *replay);
 
-/* ---- Events (events.c) ---- */
+/* ---- Events (events.c, events_relay.c, events_feed.c) ---- */
 /* The event source and NOTIFY channel are named after the service. */
 void mc_events_init_service(const char *service_name);
+/* The transport set with mc_events_set_transport, NULL for the feed only. */
+const mc_event_transport *mc_events_transport(void);
+/* A CloudEvent from an outbox row (published_seq, id, type, source, subject,
+   time, data). Returns a new reference, NULL when the stored data is not JSON. */
+json_t *mc_event_from_row(const PGresult *res, int r);
 /* Start / stop the outbox relay thread (one per process). */
 mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms,
                                unsigned retention_days, unsigned prune_interval_s);
