@@ -6,11 +6,18 @@
  * committed events after the highest published_seq, in outbox order, hands
  * them to the transport and commits. An event whose producer commits late
  * (lower seq, later commit) is simply numbered by a later pass: a feed
- * position never skips a committed event. The thread sleeps on a LISTEN
- * connection (producers NOTIFY in their transaction, delivered at commit)
- * with a poll interval as the fallback.
+ * position never skips a committed event.
+ *
+ * Between passes the thread sleeps until a writer in this process wakes it
+ * after its commit (mc_events_after_commit) or the poll interval passes. It
+ * drains before sleeping, and commits that land during a pass cause exactly
+ * one more pass: wake-ups coalesce, so a busy service runs relay passes back
+ * to back, each publishing what has committed meanwhile. Events written by
+ * another instance of the service are relayed by that instance's own relay;
+ * the poll catches anything else (a writer whose relay is not running).
+ * There is no LISTEN/NOTIFY: see mc_events_after_commit (events.c).
  */
-#include <poll.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,34 +157,27 @@ long mc_events_prune_once(mc_db_pool *db, unsigned retention_days)
 struct relay {
     pthread_t thread;
     mc_db_pool *db;
-    char *conninfo;
     unsigned poll_ms;
     unsigned retention_days;
     unsigned prune_interval_s;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    bool wake;    /* a commit wrote events since the last pass began */
     bool stop;
-    bool running;
+    bool running; /* guarded by mu: writers' threads read it in mc_events_relay_wake */
 };
 
 static struct relay relay_state = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-/* A LISTEN connection, or NULL when the database is not reachable now. */
-static PGconn *listen_connect(const char *conninfo)
+void mc_events_relay_wake(void)
 {
-    PGconn *pg = PQconnectdb(conninfo);
-    if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
-        PQfinish(pg);
-        return NULL;
+    struct relay *r = &relay_state;
+    pthread_mutex_lock(&r->mu);
+    if (r->running && !r->wake) {
+        r->wake = true;
+        pthread_cond_signal(&r->cv);
     }
-    PGresult *res = PQexec(pg, "LISTEN motcua_outbox");
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    PQclear(res);
-    if (!ok) {
-        PQfinish(pg);
-        return NULL;
-    }
-    return pg;
+    pthread_mutex_unlock(&r->mu);
 }
 
 static bool relay_should_stop(struct relay *r)
@@ -188,10 +188,28 @@ static bool relay_should_stop(struct relay *r)
     return stop;
 }
 
+/* Sleep until a writer's commit wakes the relay, the poll interval passes or
+   the relay is stopped. Clears the wake-up: a commit during the coming pass
+   sets it again, so its events are never left for the poll. */
+static void relay_wait(struct relay *r)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)(r->poll_ms % 1000) * 1000000L;
+    until.tv_sec += r->poll_ms / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop && !r->wake) {
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    r->wake = false;
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void *relay_main(void *arg)
 {
     struct relay *r = arg;
-    PGconn *listen = NULL;
     long failures = 0;
     struct timespec last_prune = {0, 0};
     while (!relay_should_stop(r)) {
@@ -220,67 +238,50 @@ static void *relay_main(void *arg)
         } else {
             failures = 0;
         }
-        if (listen == NULL)
-            listen = listen_connect(r->conninfo);
-        if (listen != NULL) {
-            struct pollfd pfd = {.fd = PQsocket(listen), .events = POLLIN};
-            int ready = poll(&pfd, 1, (int)r->poll_ms);
-            if (ready > 0) {
-                if (!PQconsumeInput(listen)) {
-                    PQfinish(listen);
-                    listen = NULL;
-                    continue;
-                }
-                PGnotify *note;
-                while ((note = PQnotifies(listen)) != NULL)
-                    PQfreemem(note);
-            }
-        } else {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)(r->poll_ms % 1000) * 1000000L;
-            until.tv_sec += r->poll_ms / 1000 + until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
-            pthread_mutex_lock(&r->mu);
-            if (!r->stop)
-                pthread_cond_timedwait(&r->cv, &r->mu, &until);
-            pthread_mutex_unlock(&r->mu);
-        }
+        relay_wait(r);
     }
-    PQfinish(listen);
     return NULL;
 }
 
-mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms,
-                               unsigned retention_days, unsigned prune_interval_s)
+mc_error mc_events_relay_start(mc_db_pool *db, unsigned poll_ms, unsigned retention_days,
+                               unsigned prune_interval_s)
 {
     struct relay *r = &relay_state;
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0 || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&r->cv, &attr) != 0)
+        return MC_ERR_INTERNAL;
+    pthread_condattr_destroy(&attr);
     r->db = db;
-    r->conninfo = strdup(conninfo);
     r->poll_ms = poll_ms;
     r->retention_days = retention_days;
     r->prune_interval_s = prune_interval_s;
+    pthread_mutex_lock(&r->mu);
     r->stop = false;
-    if (r->conninfo == NULL || pthread_create(&r->thread, NULL, relay_main, r) != 0) {
-        free(r->conninfo);
-        r->conninfo = NULL;
+    r->wake = false;
+    r->running = true;
+    pthread_mutex_unlock(&r->mu);
+    if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+        pthread_mutex_lock(&r->mu);
+        r->running = false;
+        pthread_mutex_unlock(&r->mu);
         return MC_ERR_INTERNAL;
     }
-    r->running = true;
     return MC_OK;
 }
 
 void mc_events_relay_stop(void)
 {
     struct relay *r = &relay_state;
-    if (!r->running)
-        return;
     pthread_mutex_lock(&r->mu);
+    bool running = r->running;
     r->stop = true;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    if (!running)
+        return;
     pthread_join(r->thread, NULL);
-    free(r->conninfo);
-    r->conninfo = NULL;
+    pthread_mutex_lock(&r->mu);
     r->running = false;
+    pthread_mutex_unlock(&r->mu);
 }

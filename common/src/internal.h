@@ -66,16 +66,22 @@ void mc_idem_abandon(mc_db_pool *db, const char *principal, const char *key);
 void mc_idem_replay_free(struct mc_idem_replay *replay);
 
 /* ---- Events (events.c, events_relay.c, events_feed.c) ---- */
-/* The event source and NOTIFY channel are named after the service. */
+/* The event source is named after the service. */
 void mc_events_init_service(const char *service_name);
 /* The transport set with mc_events_set_transport, NULL for the feed only. */
 const mc_event_transport *mc_events_transport(void);
 /* A CloudEvent from an outbox row (published_seq, id, type, source, subject,
    time, data). Returns a new reference, NULL when the stored data is not JSON. */
 json_t *mc_event_from_row(const PGresult *res, int r);
+/* Called by mc_db_transaction after every successful COMMIT: when the
+   transaction wrote an event, wake this process's relay (events.c). */
+void mc_events_after_commit(void);
+/* Have the relay run a pass now (coalesced: commits during a pass cause one
+   more pass, not one each); a no-op when no relay runs (events_relay.c). */
+void mc_events_relay_wake(void);
 /* Start / stop the outbox relay thread (one per process). */
-mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms,
-                               unsigned retention_days, unsigned prune_interval_s);
+mc_error mc_events_relay_start(mc_db_pool *db, unsigned poll_ms, unsigned retention_days,
+                               unsigned prune_interval_s);
 void mc_events_relay_stop(void);
 
 /* ---- Router (router.c) ---- */
