@@ -15,7 +15,9 @@
  * to back, each publishing what has committed meanwhile. Events written by
  * another instance of the service are relayed by that instance's own relay;
  * the poll catches anything else (a writer whose relay is not running).
- * There is no LISTEN/NOTIFY: see mc_events_after_commit (events.c).
+ * There is no LISTEN/NOTIFY: see mc_events_after_commit (events.c). The
+ * relay has a database connection of its own, so a busy service's request
+ * threads, which keep its pool's connections taken, do not delay it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -243,14 +245,21 @@ static void *relay_main(void *arg)
     return NULL;
 }
 
-mc_error mc_events_relay_start(mc_db_pool *db, unsigned poll_ms, unsigned retention_days,
+mc_error mc_events_relay_start(const mc_db_pool_config *db_cfg, unsigned poll_ms, unsigned retention_days,
                                unsigned prune_interval_s)
 {
     struct relay *r = &relay_state;
+    mc_db_pool_config own = *db_cfg;
+    own.size = 1;
+    mc_db_pool *db = mc_db_pool_new(&own);
+    if (db == NULL)
+        return MC_ERR_INTERNAL;
     pthread_condattr_t attr;
     if (pthread_condattr_init(&attr) != 0 || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&r->cv, &attr) != 0)
+        pthread_cond_init(&r->cv, &attr) != 0) {
+        mc_db_pool_free(db);
         return MC_ERR_INTERNAL;
+    }
     pthread_condattr_destroy(&attr);
     r->db = db;
     r->poll_ms = poll_ms;
@@ -265,6 +274,8 @@ mc_error mc_events_relay_start(mc_db_pool *db, unsigned poll_ms, unsigned retent
         pthread_mutex_lock(&r->mu);
         r->running = false;
         pthread_mutex_unlock(&r->mu);
+        mc_db_pool_free(db);
+        r->db = NULL;
         return MC_ERR_INTERNAL;
     }
     return MC_OK;
@@ -284,4 +295,6 @@ void mc_events_relay_stop(void)
     pthread_mutex_lock(&r->mu);
     r->running = false;
     pthread_mutex_unlock(&r->mu);
+    mc_db_pool_free(r->db);
+    r->db = NULL;
 }

@@ -79,8 +79,11 @@ void mc_events_after_commit(void);
 /* Have the relay run a pass now (coalesced: commits during a pass cause one
    more pass, not one each); a no-op when no relay runs (events_relay.c). */
 void mc_events_relay_wake(void);
-/* Start / stop the outbox relay thread (one per process). */
-mc_error mc_events_relay_start(mc_db_pool *db, unsigned poll_ms, unsigned retention_days,
+/* Start / stop the outbox relay thread (one per process). The relay works on
+   a connection of its own (db_cfg with a pool of one), not the service's
+   pool: under load the request threads keep every pooled connection busy
+   and a relay waiting for one was published hundreds of ms late. */
+mc_error mc_events_relay_start(const mc_db_pool_config *db_cfg, unsigned poll_ms, unsigned retention_days,
                                unsigned prune_interval_s);
 void mc_events_relay_stop(void);
 
