@@ -60,7 +60,7 @@ mc_error mc_event_add(mc_db_conn *conn, const char *type, const char *subject, c
 /* No pg_notify in the writing transaction: PostgreSQL queues notifications
    under one cluster-wide lock taken at commit, which serialises every
    notifying commit (16 clients inserting outbox rows: 9,500 commits/s
-   without, 3,700 with; tests/bench/events). The writer instead wakes its own
+   without, 3,700 with; tests/bench/dossier). The writer instead wakes its own
    process's relay once the commit is done; another instance's writes are its
    own relay's business, and the relay's poll is the safety net. A flag left
    by a transaction that rolled back only costs one relay pass. */

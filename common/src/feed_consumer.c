@@ -228,7 +228,10 @@ static long consume_page(mc_feed_consumer *c)
         if (http.status == 401)
             c->renew_token = true;
         char what[80];
-        snprintf(what, sizeof what, "the feed answered %ld", http.status);
+        if (http.status == 200 || http.status == 410)
+            snprintf(what, sizeof what, "the feed's %ld answer is not what a feed sends", http.status);
+        else
+            snprintf(what, sizeof what, "the feed answered %ld", http.status);
         mc_http_result_free(&http);
         back_off(c, what);
         return -1;

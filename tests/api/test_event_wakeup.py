@@ -1,7 +1,7 @@
 """The outbox relay is woken by the writer's commit, not by NOTIFY.
 
 pg_notify in the writing transaction serialises every notifying commit of the cluster
-behind one lock (tests/bench/events measures it), so a producer now wakes its own
+behind one lock (tests/bench/dossier measures it), so a producer now wakes its own
 process's relay right after COMMIT. These tests check both halves: nothing is NOTIFYed
 on the old channel while dossiers are filed, and each event is still published well
 within the relay's poll interval (the stack's default, 500 ms), so the wake-up works.
