@@ -196,10 +196,7 @@ static bool relay_should_stop(struct relay *r)
 static void relay_wait(struct relay *r)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += (long)(r->poll_ms % 1000) * 1000000L;
-    until.tv_sec += r->poll_ms / 1000 + until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    mc_monotonic_after_ms(&until, r->poll_ms);
     pthread_mutex_lock(&r->mu);
     while (!r->stop && !r->wake) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT)
@@ -254,13 +251,10 @@ mc_error mc_events_relay_start(const mc_db_pool_config *db_cfg, unsigned poll_ms
     mc_db_pool *db = mc_db_pool_new(&own);
     if (db == NULL)
         return MC_ERR_INTERNAL;
-    pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr) != 0 || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&r->cv, &attr) != 0) {
+    if (!mc_cond_init_monotonic(&r->cv)) {
         mc_db_pool_free(db);
         return MC_ERR_INTERNAL;
     }
-    pthread_condattr_destroy(&attr);
     r->db = db;
     r->poll_ms = poll_ms;
     r->retention_days = retention_days;

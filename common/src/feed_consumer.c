@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "internal.h"
 #include "motcua/feed_consumer.h"
 #include "motcua/http_client.h"
 #include "motcua/log.h"
@@ -80,10 +81,7 @@ static bool should_stop(mc_feed_consumer *c)
 static void pause_ms(mc_feed_consumer *c, unsigned ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    mc_monotonic_after_ms(&until, ms);
     pthread_mutex_lock(&c->mu);
     while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
         ;
@@ -304,6 +302,11 @@ mc_feed_consumer *mc_feed_consumer_start(const mc_feed_consumer_config *cfg)
     mc_feed_consumer *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
+    if (!mc_cond_init_monotonic(&c->cv)) {
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->mu, NULL);
     c->cfg = *cfg;
     c->feed = strdup(cfg->feed);
     c->url = strdup(cfg->url);
@@ -318,12 +321,6 @@ mc_feed_consumer *mc_feed_consumer_start(const mc_feed_consumer_config *cfg)
         c->cfg.max_backoff_ms = 30000;
     if (c->cfg.http_timeout_s == 0)
         c->cfg.http_timeout_s = 10;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &attr);
-    pthread_condattr_destroy(&attr);
     mc_db_pool_config pool = {c->conninfo, c->schema, 1, 5000, 10000};
     if (c->feed == NULL || c->url == NULL || (cfg->type != NULL && c->type == NULL) ||
         c->conninfo == NULL || c->schema == NULL || (c->lock_db = mc_db_pool_new(&pool)) == NULL) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "motcua/db.h"
 #include "motcua/events.h"
@@ -28,6 +29,27 @@ struct mc_app {
     pthread_mutex_t jwks_mu;         /* serialises refreshes */
     long long jwks_fetched_at;       /* monotonic seconds of the last attempt */
 };
+
+/* The CLOCK_MONOTONIC time `ms` from now, for pthread_cond_timedwait on a
+   condition variable set to that clock. */
+static inline void mc_monotonic_after_ms(struct timespec *out, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, out);
+    out->tv_nsec += (long)(ms % 1000) * 1000000L;
+    out->tv_sec += (time_t)(ms / 1000) + out->tv_nsec / 1000000000L;
+    out->tv_nsec %= 1000000000L;
+}
+
+/* Initialise a condition variable whose timed waits use CLOCK_MONOTONIC. */
+static inline bool mc_cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return false;
+    bool ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 && pthread_cond_init(cv, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    return ok;
+}
 
 /* ---- Response cache (response_cache.c) ---- */
 struct mc_response_cache;
