@@ -46,19 +46,22 @@ def test_filing_notifies_nobody(world):
 
 def test_events_are_published_right_after_the_commit(world):
     """published_at - time: from the INSERT (before the commit) to the relay's numbering.
-    With only the poll, each would be uniformly 0-500 ms: five under 150 ms by chance is
-    0.3^5 = 0.2 %."""
+    With only the poll, each delay would be uniform over 0-500 ms and a median of ten under
+    100 ms would happen by chance 0.6 % of the time; with the wake-up it is a few ms. The
+    median, not the maximum, so that a busy shared machine's tail does not fail the test."""
     procedure = world.procedure(value=2, mandatory=())
     start = feed_end(world)
     ids = []
-    for _ in range(5):
-        time.sleep(random.uniform(0.05, 0.4))  # not in step with the poll
+    for _ in range(10):
+        time.sleep(random.uniform(0.05, 0.3))  # not in step with the poll
         ids.append(filed(world, procedure, documents=())['id'])
     for dossier_id in ids:
         assert dossier_events(world, dossier_id, start, 1), dossier_id
     quoted = ','.join(f"'dossiers/{i}'" for i in ids)
-    delays = dossier_sql('SELECT round(extract(epoch FROM published_at - time) * 1000)'
-                         f' FROM outbox WHERE subject IN ({quoted}) AND published_seq > {start}'
-                         ' ORDER BY 1').split()
-    assert len(delays) >= 5, delays
-    assert max(float(x) for x in delays) < 150, (delays, POLL_MS)
+    delays = sorted(float(x) for x in dossier_sql(
+        "SELECT extract(epoch FROM published_at - time) * 1000 FROM outbox"
+        f" WHERE subject IN ({quoted}) AND type = 'dossier.dossier.submitted'"
+        f' AND published_seq > {start}').split())
+    assert len(delays) == 10, delays
+    median = (delays[4] + delays[5]) / 2
+    assert median < 100, (median, delays, POLL_MS)
