@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "internal.h"
 #include "motcua/log.h"
 
 struct mc_db_conn {
@@ -450,6 +451,8 @@ mc_error mc_db_transaction(mc_db_pool *pool, const mc_db_tx_options *opts, mc_db
             if (rc == MC_OK) {
                 if (!run_literal(c, "COMMIT"))
                     rc = c->last_error != MC_OK ? c->last_error : MC_ERR_INTERNAL;
+                else
+                    mc_events_after_commit();
             } else if (PQstatus(c->pg) == CONNECTION_OK) {
                 run_literal(c, "ROLLBACK");
             }

@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "motcua/db.h"
+#include "motcua/events.h"
 #include "motcua/http.h"
 #include "motcua/server.h"
 
@@ -62,6 +64,27 @@ struct mc_app {
     const struct mc_cidr_list *trusted_proxies; /* whose X-Real-IP is believed */
 };
 
+/* The CLOCK_MONOTONIC time `ms` from now, for pthread_cond_timedwait on a
+   condition variable set to that clock. */
+static inline void mc_monotonic_after_ms(struct timespec *out, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, out);
+    out->tv_nsec += (long)(ms % 1000) * 1000000L;
+    out->tv_sec += (time_t)(ms / 1000) + out->tv_nsec / 1000000000L;
+    out->tv_nsec %= 1000000000L;
+}
+
+/* Initialise a condition variable whose timed waits use CLOCK_MONOTONIC. */
+static inline bool mc_cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return false;
+    bool ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 && pthread_cond_init(cv, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    return ok;
+}
+
 /* ---- Response cache (response_cache.c) ---- */
 struct mc_response_cache;
 struct mc_response_cache *mc_response_cache_new(unsigned ttl_ms, size_t max_entries);
@@ -112,12 +135,26 @@ bool mc_idem_request_hash(const char *method, const char *path, const void *body
    with the same key runs again (4xx the client fixes, 5xx). */
 bool mc_idem_status_pins_key(unsigned status);
 
-/* ---- Events (events.c) ---- */
-/* The event source and NOTIFY channel are named after the service. */
+/* ---- Events (events.c, events_relay.c, events_feed.c) ---- */
+/* The event source is named after the service. */
 void mc_events_init_service(const char *service_name);
-/* Start / stop the outbox relay thread (one per process). */
-mc_error mc_events_relay_start(mc_db_pool *db, const char *conninfo, unsigned poll_ms,
-                               unsigned retention_days, unsigned prune_interval_s);
+/* The transport set with mc_events_set_transport, NULL for the feed only. */
+const mc_event_transport *mc_events_transport(void);
+/* A CloudEvent from an outbox row (published_seq, id, type, source, subject,
+   time, data). Returns a new reference, NULL when the stored data is not JSON. */
+json_t *mc_event_from_row(const PGresult *res, int r);
+/* Called by mc_db_transaction after every successful COMMIT: when the
+   transaction wrote an event, wake this process's relay (events.c). */
+void mc_events_after_commit(void);
+/* Have the relay run a pass now (coalesced: commits during a pass cause one
+   more pass, not one each); a no-op when no relay runs (events_relay.c). */
+void mc_events_relay_wake(void);
+/* Start / stop the outbox relay thread (one per process). The relay works on
+   a connection of its own (db_cfg with a pool of one), not the service's
+   pool: under load the request threads keep every pooled connection busy
+   and a relay waiting for one was published hundreds of ms late. */
+mc_error mc_events_relay_start(const mc_db_pool_config *db_cfg, unsigned poll_ms, unsigned retention_days,
+                               unsigned prune_interval_s);
 void mc_events_relay_stop(void);
 
 /* ---- Router (router.c) ---- */

@@ -112,7 +112,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
         return 1;
     }
     if (svc->publishes_events &&
-        mc_events_relay_start(app.db, cfg->database_url, cfg->events_poll_ms,
+        mc_events_relay_start(&pc, cfg->events_poll_ms,
                               cfg->events_retention_days, cfg->events_prune_interval_s) != MC_OK) {
         mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not start the event relay");
         return 1;

@@ -9,7 +9,9 @@ The `world` fixture (session scope) is registered in conftest.py.
 """
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 import threading
 from typing import Any
 
@@ -248,4 +250,22 @@ def dossier_events(world: World, dossier_id: str, after: int, count: int,
         time.sleep(0.2)
 
 
-__all__ += ['token_sub', 'feed_end', 'dossier_events']
+__all__ += ['token_sub', 'feed_end', 'dossier_events', 'dossier_sql']
+
+
+def dossier_sql(sql: str) -> str:
+    """Run SQL as the dossier service's own role in the test stack's database and return
+    its unaligned output; skips the test without the database (MOTCUA_TEST_PG_PORT and
+    MOTCUA_TEST_LOCAL_DIR, set by tests/run)."""
+    port, local = os.environ.get('MOTCUA_TEST_PG_PORT'), os.environ.get('MOTCUA_TEST_LOCAL_DIR')
+    secret = os.path.join(local or '', 'secrets', 'dossier.password')
+    if not port or not local or not os.path.exists(secret):
+        pytest.skip('MOTCUA_TEST_PG_PORT and MOTCUA_TEST_LOCAL_DIR (set by tests/run) reach the database')
+    with open(secret, encoding='utf-8') as f:
+        password = f.readline().strip()
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5')
+    r = subprocess.run(['psql', f'host=127.0.0.1 port={port} dbname=motcua user=motcua_dossier',
+                        '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()

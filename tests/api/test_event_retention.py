@@ -9,29 +9,10 @@ stack's database: MOTCUA_TEST_PG_PORT and MOTCUA_TEST_LOCAL_DIR, set by tests/ru
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 
-import pytest
-
-from dossier_support import API, dossier_events, feed_end, filed
+from dossier_support import API, dossier_events, dossier_sql, feed_end, filed
 from motcua_api import assert_problem
-
-
-def dossier_sql(sql: str) -> str:
-    port, local = os.environ.get('MOTCUA_TEST_PG_PORT'), os.environ.get('MOTCUA_TEST_LOCAL_DIR')
-    secret = os.path.join(local or '', 'secrets', 'dossier.password')
-    if not port or not local or not os.path.exists(secret):
-        pytest.skip('MOTCUA_TEST_PG_PORT and MOTCUA_TEST_LOCAL_DIR (set by tests/run) reach the database')
-    with open(secret, encoding='utf-8') as f:
-        password = f.readline().strip()
-    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5')
-    r = subprocess.run(['psql', f'host=127.0.0.1 port={port} dbname=motcua user=motcua_dossier',
-                        '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], env=env, capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
 
 
 def feed(world, after: int, expect=200):
@@ -50,7 +31,7 @@ def test_expired_events_are_deleted_and_a_consumer_behind_them_is_told(world):
     assert kept_before > 0
 
     # Age everything published so far past the retention (90 days by default).
-    dossier_sql("UPDATE outbox SET published_at = now() - interval '100 days'"
+    dossier_sql("UPDATE outbox SET published_at = published_at - interval '100 days'"
                 f' WHERE published_seq <= {end}')
     deadline = time.monotonic() + 30
     while True:

@@ -15,8 +15,9 @@
  *
  * The embedded default transport is PostgreSQL itself: a published event is
  * readable at GET /api/v1/events?after=N (mc_handle_event_feed, mounted by each
- * publishing service), and a producer's commit wakes the relay through
- * LISTEN/NOTIFY (a wake-up only; the relay also polls). A broker transport
+ * publishing service). A producer's commit wakes its own process's relay
+ * in-process, after the commit (no NOTIFY in the writing transaction: it
+ * would serialise every producer's commit); the relay also polls. A broker transport
  * replaces it with mc_events_set_transport(): delivery is at-least-once
  * (a batch the broker accepted is re-sent if the relay's commit then fails),
  * and consumers are idempotent by event id.
