@@ -103,7 +103,6 @@ int main(int argc, char **argv)
     printf("mc_form_schema_validate (schema as JSON): %8.2f us/validation\n",
            (t1 - t0) * 1e6 / (double)iterations);
 
-#ifdef MC_FORM_SCHEMA_COMPILED
     mc_form_schema *compiled = mc_form_schema_compile(schema);
     if (compiled == NULL) {
         fprintf(stderr, "bench_form_schema: the sample schema does not compile\n");
@@ -116,7 +115,6 @@ int main(int argc, char **argv)
     printf("mc_form_schema_validate_compiled:          %8.2f us/validation\n",
            (t1 - t0) * 1e6 / (double)iterations);
     mc_form_schema_free(compiled);
-#endif
 
     json_t *errors = json_array();
     t0 = now_s();
