@@ -44,8 +44,8 @@ static mc_error dossier_start(mc_app *app)
             ok = false;
         }
     }
-    ctx->catalogue = ok ? catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", "http://127.0.0.1:8101"),
-                                               cache_seconds)
+    ctx->catalogue = ok ? mc_catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", "http://127.0.0.1:8101"),
+                                                  cache_seconds)
                         : NULL;
     if (ctx->catalogue == NULL) {
         free(ctx);
@@ -53,7 +53,7 @@ static mc_error dossier_start(mc_app *app)
     }
     mc_app_set_ctx(app, ctx);
     if (ctx->watch_interval_s > 0 && dossier_watch_start(app, ctx) != 0) {
-        catalogue_client_free(ctx->catalogue);
+        mc_catalogue_client_free(ctx->catalogue);
         free(ctx);
         mc_app_set_ctx(app, NULL);
         return MC_ERR_INTERNAL;
@@ -67,7 +67,7 @@ static void dossier_stop(mc_app *app)
     if (ctx == NULL)
         return;
     dossier_watch_stop();
-    catalogue_client_free(ctx->catalogue);
+    mc_catalogue_client_free(ctx->catalogue);
     free(ctx);
     mc_app_set_ctx(app, NULL);
 }
