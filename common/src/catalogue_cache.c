@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "hash.h"
 #include "motcua/catalogue_cache.h"
 
 #define STRIPES 16

@@ -28,17 +28,6 @@ struct mc_app {
     long long jwks_fetched_at;       /* monotonic seconds of the last attempt */
 };
 
-/* FNV-1a hash of a NUL-terminated string (hash tables of the caches). */
-static inline uint64_t mc_fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* ---- Response cache (response_cache.c) ---- */
 struct mc_response_cache;
 struct mc_response_cache *mc_response_cache_new(unsigned ttl_ms, size_t max_entries);

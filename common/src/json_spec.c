@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "hash.h"
 #include "motcua/calendar.h"
 #include "regex_fixed_locale.h"
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "internal.h"
 
 #define STRIPES 16
