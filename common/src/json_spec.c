@@ -4,11 +4,16 @@
 #include "motcua/json_spec.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "motcua/calendar.h"
+#include "regex_fixed_locale.h"
 
 json_t *mc_json_parse_strict(const char *buf, size_t len, char *err_buf, size_t err_buf_len)
 {
@@ -133,15 +138,82 @@ static bool type_matches(const json_t *v, enum mc_field_type type)
     }
 }
 
-/* Patterns are compiled per check. Field tables are static and the patterns
-   short, and validation runs only on writes, so a cache would be complexity
-   without a measurable gain. */
+/*
+ * Field patterns are compiled once per process, on first use, and kept: they
+ * come from the services' static field tables, so there are a few dozen at
+ * most (PATTERN_SLOTS bounds them; past it a pattern is compiled per use).
+ * Compiling one costs more than the rest of a request's field check (see
+ * tests/bench/form_schema.c). Patterns are compiled and matched under the
+ * fixed locale of regex_fixed_locale.h, never the process locale.
+ *
+ * The table is read without a lock: a slot goes from NULL to a finished,
+ * never-modified entry exactly once (a release store, read with acquire),
+ * and entries are never removed. Writers take the mutex.
+ */
+#define PATTERN_SLOTS 256
+
+struct compiled_pattern {
+    char *source;
+    bool valid; /* false: regcomp refused it, which matches nothing */
+    regex_t re;
+};
+
+static _Atomic(struct compiled_pattern *) g_patterns[PATTERN_SLOTS];
+static pthread_mutex_t g_patterns_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot holding `pattern`, or the first empty slot of its probe sequence,
+   or NULL when the table is full. *found tells which. */
+static _Atomic(struct compiled_pattern *) *pattern_slot(const char *pattern, bool *found)
+{
+    size_t start = (size_t)(mc_fnv1a(pattern) % PATTERN_SLOTS);
+    for (size_t i = 0; i < PATTERN_SLOTS; i++) {
+        _Atomic(struct compiled_pattern *) *slot = &g_patterns[(start + i) % PATTERN_SLOTS];
+        struct compiled_pattern *e = atomic_load_explicit(slot, memory_order_acquire);
+        if (e == NULL || strcmp(e->source, pattern) == 0) {
+            *found = e != NULL;
+            return slot;
+        }
+    }
+    *found = false;
+    return NULL;
+}
+
+/* The compiled pattern (compiling it on first use), or NULL when the table is
+   full or memory runs out. */
+static const struct compiled_pattern *pattern_compiled(const char *pattern)
+{
+    bool found;
+    _Atomic(struct compiled_pattern *) *slot = pattern_slot(pattern, &found);
+    if (found)
+        return atomic_load_explicit(slot, memory_order_acquire);
+    pthread_mutex_lock(&g_patterns_mu);
+    slot = pattern_slot(pattern, &found); /* another thread may have added it */
+    struct compiled_pattern *e = NULL;
+    if (found) {
+        e = atomic_load_explicit(slot, memory_order_acquire);
+    } else if (slot != NULL && (e = calloc(1, sizeof *e)) != NULL) {
+        e->source = strdup(pattern);
+        if (e->source == NULL) {
+            free(e);
+            e = NULL;
+        } else {
+            e->valid = mc_regex_compile(&e->re, pattern, NULL, 0) == 0;
+            atomic_store_explicit(slot, e, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&g_patterns_mu);
+    return e;
+}
+
 static bool pattern_matches(const char *pattern, const char *s)
 {
-    regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+    const struct compiled_pattern *e = pattern_compiled(pattern);
+    if (e != NULL)
+        return e->valid && mc_regex_matches(&e->re, s);
+    regex_t re; /* table full or out of memory: compile for this use */
+    if (mc_regex_compile(&re, pattern, NULL, 0) != 0)
         return false;
-    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    bool ok = mc_regex_matches(&re, s);
     regfree(&re);
     return ok;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "internal.h"
 
 #define STRIPES 16
@@ -61,16 +62,6 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
 }
 
 struct mc_response_cache *mc_response_cache_new(unsigned ttl_ms, size_t max_entries)
@@ -133,7 +124,7 @@ bool mc_response_cache_get(struct mc_response_cache *c, const char *key, char **
 {
     if (c == NULL)
         return false;
-    uint64_t h = fnv1a(key);
+    uint64_t h = mc_fnv1a(key);
     struct stripe *s = &c->stripes[h % STRIPES];
     unsigned long gen = atomic_load(&c->generation);
     long long now = now_ms();
@@ -169,7 +160,7 @@ void mc_response_cache_put(struct mc_response_cache *c, const char *key, const c
     struct entry *e = calloc(1, sizeof *e);
     if (e == NULL)
         return;
-    e->hash = fnv1a(key);
+    e->hash = mc_fnv1a(key);
     e->key = strdup(key);
     e->body = malloc(len > 0 ? len : 1);
     if (e->key == NULL || e->body == NULL) {

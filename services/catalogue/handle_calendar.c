@@ -235,7 +235,7 @@ static mc_error procedure_limit(mc_db_conn *conn, struct due_query *q)
     mc_error rc = store_procedure_current(conn, q->procedure, &v);
     if (rc != MC_OK)
         return rc;
-    rc = mc_procedure_time_limit(v.body, q->case_code, q->channel, &q->value, &q->unit);
+    rc = mc_catalogue_time_limit(v.body, q->case_code, q->channel, &q->value, &q->unit);
     store_version_clear(&v);
     return rc;
 }
@@ -250,8 +250,8 @@ static mc_error agency_hours(mc_db_conn *conn, const char *agency, mc_calendar *
     mc_error rc = store_agency_get(conn, agency, &a, &revision);
     if (rc != MC_OK)
         return rc;
-    bool ok = mc_calendar_set_hours_json(cal, json_object_get(a, "office_hours"),
-                                           mc_json_str(a, "same_day_cutoff", NULL));
+    bool ok = mc_catalogue_calendar_set_hours(cal, json_object_get(a, "office_hours"),
+                                              mc_json_str(a, "same_day_cutoff", NULL));
     json_decref(a);
     return ok ? MC_OK : MC_ERR_INTERNAL;
 }

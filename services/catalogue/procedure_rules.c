@@ -331,8 +331,8 @@ size_t catalogue_office_hours_check(const json_t *sessions, const char *base_poi
     const json_t *s;
     json_array_foreach(sessions, i, s)
     {
-        int start = mc_minutes_of_day(mc_json_str(s, "start", NULL));
-        int end = mc_minutes_of_day(mc_json_str(s, "end", NULL));
+        int start = mc_catalogue_minutes_of_day(mc_json_str(s, "start", NULL));
+        int end = mc_catalogue_minutes_of_day(mc_json_str(s, "end", NULL));
         if (start < 0 || end < 0) {
             prev_start = prev_end = -1; /* the field table reports the format */
             continue;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "motcua/calendar.h"
-#include "motcua/procedure_json.h"
+#include "motcua/catalogue_client.h"
 #include "motcua/error.h"
 
 /* Error codes added by these rules (besides those of mc_form_schema_check). */
@@ -68,7 +68,8 @@ json_t *catalogue_agency_normalize(const json_t *body, const char *code);
 /* The same for a sector body: description defaults to null. */
 json_t *catalogue_sector_normalize(const json_t *body, const char *code);
 
-/* mc_procedure_time_limit, mc_minutes_of_day and mc_calendar_set_hours_json
-   moved to common (motcua/procedure_json.h): the dossier service needs them too. */
+/* The readers of procedure and agency documents other services need too
+   (mc_catalogue_time_limit, mc_catalogue_minutes_of_day,
+   mc_catalogue_calendar_set_hours) are common's: motcua/catalogue_client.h. */
 
 #endif

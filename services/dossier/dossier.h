@@ -12,7 +12,7 @@
  *   workflow.c            the transition table (pure)
  *   deadlines.c           due dates, pauses, supplement deadlines (pure)
  *   dossier_view.c        a dossier's JSON and who may see it
- *   catalogue_client.c    procedures, agencies and the calendar over REST
+ *   (the catalogue, over REST: common's catalogue client, motcua/catalogue_client.h)
  *   store_*.c             every SQL statement
  *   watch.c               the deadline watcher thread
  */
@@ -23,8 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "catalogue_client.h"
 #include "dossier_code.h"
+#include "motcua/catalogue_client.h"
 #include "motcua/http.h"
 #include "motcua/server.h"
 #include "workflow.h"
@@ -34,7 +34,7 @@ extern const size_t dossier_routes_count;
 
 /* What the handlers share, set up at start (main.c). */
 struct dossier_ctx {
-    struct catalogue_client *catalogue;
+    mc_catalogue_client *catalogue;
     char storage_dir[512];          /* DOCUMENT_DIR: the filesystem document store */
     unsigned supplement_working_days; /* SUPPLEMENT_WORKING_DAYS: default deadline to supplement */
     unsigned due_soon_working_hours;  /* DUE_SOON_WORKING_HOURS: when the watcher flags "about to be overdue" */

@@ -113,12 +113,12 @@ static bool moves_clock(const char *action)
  * (`filed`) is the reference. The current version is the catalogue client's
  * copy, renewed every CATALOGUE_CACHE_SECONDS.
  */
-static mc_error check_transfer_target(struct catalogue_client *catalogue, const struct dossier *d,
+static mc_error check_transfer_target(mc_catalogue_client *catalogue, const struct dossier *d,
                                       const json_t *filed, const char *to, json_t *errors)
 {
-    json_t *agency = NULL;
-    mc_error rc = catalogue_agency(catalogue, to, &agency);
-    json_decref(agency);
+    const mc_catalogue_doc *agency = NULL;
+    mc_error rc = mc_catalogue_agency(catalogue, to, &agency);
+    mc_catalogue_doc_release(agency);
     if (rc == MC_ERR_AGENCY_NOT_FOUND) {
         mc_errors_add(errors, "/to_agency", "not_found", "no agency has this code");
         return MC_OK;
@@ -129,14 +129,15 @@ static mc_error check_transfer_target(struct catalogue_client *catalogue, const 
         mc_errors_add(errors, "/to_agency", "same_agency", "the dossier is already handled there");
         return MC_OK;
     }
-    json_t *current = NULL;
-    rc = catalogue_procedure_current(catalogue, d->procedure_code, &current);
+    const mc_catalogue_doc *current = NULL;
+    rc = mc_catalogue_procedure_current(catalogue, d->procedure_code, &current);
     if (rc != MC_OK && rc != MC_ERR_PROCEDURE_NOT_FOUND)
         return rc;
-    if (!catalogue_procedure_has_agency(current != NULL ? current : filed, to))
+    if (!mc_catalogue_procedure_has_agency(current != NULL ? mc_catalogue_doc_json(current) : filed,
+                                           to))
         mc_errors_add(errors, "/to_agency", "not_offering",
                       "this agency does not handle the dossier's procedure");
-    json_decref(current);
+    mc_catalogue_doc_release(current);
     return MC_OK;
 }
 
@@ -145,11 +146,11 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d, const ch
 {
     struct dossier_ctx *ctx = dossier_ctx(req);
     memset(in, 0, sizeof *in);
-    mc_error rc = catalogue_procedure_version(ctx->catalogue, d->procedure_code, d->procedure_version,
-                                              &in->procedure);
+    mc_error rc = mc_catalogue_procedure_version(ctx->catalogue, d->procedure_code,
+                                                 d->procedure_version, &in->procedure);
     if (rc != MC_OK)
         return rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
-    const json_t *the_case = dossier_find_case(in->procedure, d->case_code);
+    const json_t *the_case = dossier_find_case(mc_catalogue_doc_json(in->procedure), d->case_code);
     in->n_steps = (int)json_array_size(json_object_get(the_case, "processing_steps"));
     if (moves_clock(action)) {
         int first, last, start_year, unused;
@@ -160,13 +161,13 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d, const ch
             if (start_year < first)
                 first = start_year;
         }
-        rc = catalogue_calendar(ctx->catalogue, d->handling_agency, first, last, &in->calendar);
+        rc = mc_catalogue_calendar(ctx->catalogue, d->handling_agency, first, last, &in->calendar);
         if (rc != MC_OK)
             return rc == MC_ERR_AGENCY_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
         in->has_calendar = true;
     }
     if (strcmp(action, "transfer") == 0)
-        return check_transfer_target(ctx->catalogue, d, in->procedure,
+        return check_transfer_target(ctx->catalogue, d, mc_catalogue_doc_json(in->procedure),
                                      mc_json_str(body, "to_agency", ""), errors);
     return MC_OK;
 }
@@ -174,8 +175,8 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d, const ch
 static void inputs_clear(struct action_inputs *in)
 {
     if (in->has_calendar)
-        catalogue_calendar_free(&in->calendar);
-    json_decref(in->procedure);
+        mc_catalogue_calendar_free(&in->calendar);
+    mc_catalogue_doc_release(in->procedure);
     memset(in, 0, sizeof *in);
 }
 
@@ -204,9 +205,8 @@ struct action_tx {
 static mc_error submit_checks(mc_db_conn *conn, struct action_tx *t, int64_t now)
 {
     struct dossier *d = &t->d;
-    const json_t *the_case = dossier_find_case(t->in->procedure, d->case_code);
-    mc_form_schema_validate(json_object_get(the_case, "form_schema"), d->form_data, "/form_data",
-                            t->errors);
+    const json_t *the_case = dossier_find_case(mc_catalogue_doc_json(t->in->procedure), d->case_code);
+    mc_catalogue_validate_form(t->in->procedure, the_case, d->form_data, "/form_data", t->errors);
     json_t *slots = NULL;
     mc_error rc = store_document_slots(conn, d->id, &slots);
     if (rc != MC_OK)

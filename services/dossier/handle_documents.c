@@ -365,20 +365,20 @@ static bool check_slot(mc_request *req, const struct dossier *d, const struct up
                        const char *slot)
 {
     bool ok;
-    json_t *procedure = NULL;
+    const mc_catalogue_doc *procedure = NULL;
     const json_t *the_case = NULL;
     if (rule->result_slot) {
         ok = strcmp(slot, "result") == 0;
     } else {
-        mc_error rc = catalogue_procedure_version(dossier_ctx(req)->catalogue, d->procedure_code,
-                                                  d->procedure_version, &procedure);
+        mc_error rc = mc_catalogue_procedure_version(dossier_ctx(req)->catalogue, d->procedure_code,
+                                                     d->procedure_version, &procedure);
         if (rc != MC_OK) {
             mc_reply_error(
                 req, rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc,
                 NULL);
             return false;
         }
-        the_case = dossier_find_case(procedure, d->case_code);
+        the_case = dossier_find_case(mc_catalogue_doc_json(procedure), d->case_code);
         ok = case_has_document(the_case, slot) || is_extra_slot(slot);
     }
     if (!ok && rule->result_slot) {
@@ -392,7 +392,7 @@ static bool check_slot(mc_request *req, const struct dossier *d, const struct up
                        "extra-1 to extra-20 for other papers",
                        codes[0] != '\0' ? codes : "it has none");
     }
-    json_decref(procedure);
+    mc_catalogue_doc_release(procedure);
     return ok;
 }
 

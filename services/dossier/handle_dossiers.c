@@ -152,9 +152,11 @@ void handle_dossier_create(mc_request *req)
     }
     check_delivery(json_object_get(req->body, "delivery"), channel, citizen, errors);
 
-    json_t *procedure = NULL;
-    mc_error rc = catalogue_procedure_current(dossier_ctx(req)->catalogue,
-                                              mc_json_str(req->body, "procedure_code", ""), &procedure);
+    const mc_catalogue_doc *procedure_doc = NULL;
+    mc_error rc = mc_catalogue_procedure_current(dossier_ctx(req)->catalogue,
+                                                 mc_json_str(req->body, "procedure_code", ""),
+                                                 &procedure_doc);
+    const json_t *procedure = mc_catalogue_doc_json(procedure_doc);
     if (rc == MC_ERR_PROCEDURE_NOT_FOUND) {
         mc_errors_add(errors, "/procedure_code", "not_found", "no published procedure has this code");
     } else if (rc != MC_OK) {
@@ -170,10 +172,10 @@ void handle_dossier_create(mc_request *req)
                                                   mc_json_str(req->body, "case_code", NULL),
                                                   channel, &limit_value, &limit_unit, errors);
     if (the_case != NULL)
-        mc_form_schema_validate(json_object_get(the_case, "form_schema"),
-                                json_object_get(req->body, "form_data"), "/form_data", errors);
+        mc_catalogue_validate_form(procedure_doc, the_case, json_object_get(req->body, "form_data"),
+                                   "/form_data", errors);
     if (json_array_size(errors) > 0) {
-        json_decref(procedure);
+        mc_catalogue_doc_release(procedure_doc);
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
@@ -200,7 +202,7 @@ void handle_dossier_create(mc_request *req)
     d.representative = json_incref(json_object_get(req->body, "representative"));
     d.form_data = json_incref(json_object_get(req->body, "form_data"));
     d.delivery = json_incref(json_object_get(req->body, "delivery"));
-    json_decref(procedure);
+    mc_catalogue_doc_release(procedure_doc);
 
     struct create_tx t = {.req = req, .d = &d};
     rc = mc_db_transaction(mc_request_db(req), NULL, create_tx_fn, &t);
@@ -495,10 +497,10 @@ void handle_dossier_update(mc_request *req)
         return;
     }
     const json_t *form = json_object_get(req->body, "form_data");
-    json_t *procedure = NULL;
     if (form != NULL) {
-        mc_error rc = catalogue_procedure_version(dossier_ctx(req)->catalogue, d.procedure_code,
-                                                  d.procedure_version, &procedure);
+        const mc_catalogue_doc *procedure = NULL;
+        mc_error rc = mc_catalogue_procedure_version(dossier_ctx(req)->catalogue, d.procedure_code,
+                                                     d.procedure_version, &procedure);
         if (rc != MC_OK) {
             json_decref(errors);
             dossier_clear(&d);
@@ -506,9 +508,10 @@ void handle_dossier_update(mc_request *req)
                            NULL);
             return;
         }
-        mc_form_schema_validate(json_object_get(dossier_find_case(procedure, d.case_code), "form_schema"),
-                                form, "/form_data", errors);
-        json_decref(procedure);
+        mc_catalogue_validate_form(procedure,
+                                   dossier_find_case(mc_catalogue_doc_json(procedure), d.case_code),
+                                   form, "/form_data", errors);
+        mc_catalogue_doc_release(procedure);
     }
     const json_t *delivery = json_object_get(req->body, "delivery");
     if (delivery != NULL)

@@ -44,7 +44,7 @@ static mc_error dossier_start(mc_app *app)
     char catalogue_url[64];
     mc_service_default_url("catalogue", catalogue_url, sizeof catalogue_url);
     ctx->catalogue =
-        ok ? catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url), cache_seconds)
+        ok ? mc_catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url), cache_seconds)
            : NULL;
     if (ctx->catalogue == NULL) {
         free(ctx);
@@ -52,7 +52,7 @@ static mc_error dossier_start(mc_app *app)
     }
     mc_app_set_ctx(app, ctx);
     if (ctx->watch_interval_s > 0 && dossier_watch_start(app, ctx) != 0) {
-        catalogue_client_free(ctx->catalogue);
+        mc_catalogue_client_free(ctx->catalogue);
         free(ctx);
         mc_app_set_ctx(app, NULL);
         return MC_ERR_INTERNAL;
@@ -66,7 +66,7 @@ static void dossier_stop(mc_app *app)
     if (ctx == NULL)
         return;
     dossier_watch_stop();
-    catalogue_client_free(ctx->catalogue);
+    mc_catalogue_client_free(ctx->catalogue);
     free(ctx);
     mc_app_set_ctx(app, NULL);
 }

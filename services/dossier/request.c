@@ -3,9 +3,8 @@
 
 #include <string.h>
 
-#include "catalogue_client.h"
+#include "motcua/catalogue_client.h"
 #include "motcua/json_spec.h"
-#include "motcua/procedure_json.h"
 
 struct dossier_ctx *dossier_ctx(const mc_request *req)
 {
@@ -42,7 +41,7 @@ const json_t *dossier_check_procedure_choice(const json_t *procedure, const char
                                              double *limit_value, const char **limit_unit,
                                              json_t *errors)
 {
-    if (!catalogue_procedure_has_agency(procedure, agency))
+    if (!mc_catalogue_procedure_has_agency(procedure, agency))
         mc_errors_add(errors, "/agency_code", "not_offering",
                       "this agency does not handle this procedure");
     const json_t *the_case = dossier_find_case(procedure, case_code);
@@ -51,7 +50,7 @@ const json_t *dossier_check_procedure_choice(const json_t *procedure, const char
         return NULL;
     }
     mc_time_unit unit;
-    mc_error rc = mc_procedure_time_limit(procedure, mc_json_str(the_case, "code", NULL), channel,
+    mc_error rc = mc_catalogue_time_limit(procedure, mc_json_str(the_case, "code", NULL), channel,
                                           limit_value, &unit);
     if (rc == MC_ERR_CHANNEL_NOT_OFFERED) {
         mc_errors_add(errors, "/channel", "not_offered", "this case is not offered on this channel");

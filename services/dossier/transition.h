@@ -14,6 +14,7 @@
 
 #include "dossier.h"
 #include "motcua/calendar.h"
+#include "motcua/catalogue_client.h"
 #include "motcua/db.h"
 #include "workflow.h"
 
@@ -23,7 +24,7 @@ struct action_inputs {
     mc_calendar calendar;      /* the handling agency's, when the action moves the clock */
     bool has_calendar;
     int n_steps;               /* processing steps of the case */
-    json_t *procedure;         /* the filed version (submit, forward) */
+    const mc_catalogue_doc *procedure; /* the filed version (submit, forward); a reference */
 };
 
 /* Who acts: recorded in the history and the event. */

@@ -1,6 +1,6 @@
 /*
- * Fuzz target form_schema: mc_form_schema_check + mc_form_schema_validate
- * (common/src/form_schema.c).
+ * Fuzz target form_schema: mc_form_schema_check + mc_form_schema_validate, and
+ * mc_form_schema_compile + mc_form_schema_validate_compiled (common/src/form_schema*.c).
  *
  * Input: SCHEMA NUL INSTANCE. The schema part is parsed with mc_json_parse_strict (as a
  * procedure's form schema arrives in an administrator's request); the instance part with
@@ -15,7 +15,9 @@
  *  - every error is {pointer, code, message} with a valid JSON Pointer prefixed by the
  *    base pointer and a documented code;
  *  - a schema that passed mc_form_schema_check is trusted: validating against it never
- *    reports "invalid_schema" (nor "unsupported_keyword", which only the check reports).
+ *    reports "invalid_schema" (nor "unsupported_keyword", which only the check reports);
+ *  - such a schema compiles, and validating against the compiled schema gives exactly
+ *    the same errors; a schema that did not pass does not compile.
  */
 #include <jansson.h>
 
@@ -125,6 +127,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t m_null = mc_form_schema_validate(schema, instance, "", NULL);
     FUZZ_CHECK(m_null == m, "mc_form_schema_validate counted %zu without an error array, %zu with",
                m_null, m);
+
+    /* The compiled schema: made only from a checked schema, and answering the same. */
+    mc_form_schema *compiled = mc_form_schema_compile(schema);
+    FUZZ_CHECK((compiled != NULL) == schema_ok,
+               "mc_form_schema_compile and mc_form_schema_check disagree (check found %zu)", n);
+    if (compiled != NULL) {
+        json_t *compiled_errors = json_array();
+        size_t mc = mc_form_schema_validate_compiled(compiled, instance, "/form_data",
+                                                     compiled_errors);
+        FUZZ_CHECK(mc == m && json_equal(compiled_errors, errors),
+                   "the compiled schema found %zu problem(s), the JSON schema %zu", mc, m);
+        json_decref(compiled_errors);
+        mc_form_schema_free(compiled);
+    }
     json_decref(errors);
 
     json_decref(instance);

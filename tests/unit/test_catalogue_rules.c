@@ -348,14 +348,14 @@ static void test_office_hours(void **state)
 static void test_minutes_of_day(void **state)
 {
     (void)state;
-    assert_int_equal(mc_minutes_of_day("00:00"), 0);
-    assert_int_equal(mc_minutes_of_day("15:00"), 900);
-    assert_int_equal(mc_minutes_of_day("23:59"), 1439);
-    assert_int_equal(mc_minutes_of_day("24:00"), -1);
-    assert_int_equal(mc_minutes_of_day("12:60"), -1);
-    assert_int_equal(mc_minutes_of_day("7:00"), -1);
-    assert_int_equal(mc_minutes_of_day("07:000"), -1);
-    assert_int_equal(mc_minutes_of_day(NULL), -1);
+    assert_int_equal(mc_catalogue_minutes_of_day("00:00"), 0);
+    assert_int_equal(mc_catalogue_minutes_of_day("15:00"), 900);
+    assert_int_equal(mc_catalogue_minutes_of_day("23:59"), 1439);
+    assert_int_equal(mc_catalogue_minutes_of_day("24:00"), -1);
+    assert_int_equal(mc_catalogue_minutes_of_day("12:60"), -1);
+    assert_int_equal(mc_catalogue_minutes_of_day("7:00"), -1);
+    assert_int_equal(mc_catalogue_minutes_of_day("07:000"), -1);
+    assert_int_equal(mc_catalogue_minutes_of_day(NULL), -1);
 }
 
 static void test_calendar_set_hours(void **state)
@@ -365,7 +365,7 @@ static void test_calendar_set_hours(void **state)
     mc_calendar_init_default(&cal);
     json_t *hours =
         load("[{\"start\":\"07:30\",\"end\":\"11:30\"},{\"start\":\"13:00\",\"end\":\"16:30\"}]");
-    assert_true(mc_calendar_set_hours_json(&cal, hours, "14:00"));
+    assert_true(mc_catalogue_calendar_set_hours(&cal, hours, "14:00"));
     assert_int_equal(cal.n_sessions, 2);
     assert_int_equal(cal.sessions[0].start_min, 450);
     assert_int_equal(cal.sessions[1].end_min, 990);
@@ -376,14 +376,14 @@ static void test_calendar_set_hours(void **state)
     mc_calendar before = cal;
     hours =
         load("[{\"start\":\"13:00\",\"end\":\"16:30\"},{\"start\":\"07:30\",\"end\":\"11:30\"}]");
-    assert_false(mc_calendar_set_hours_json(&cal, hours, "15:00"));
+    assert_false(mc_catalogue_calendar_set_hours(&cal, hours, "15:00"));
     assert_memory_equal(&before, &cal, sizeof cal);
     json_decref(hours);
     hours = load("[]");
-    assert_false(mc_calendar_set_hours_json(&cal, hours, "15:00"));
+    assert_false(mc_catalogue_calendar_set_hours(&cal, hours, "15:00"));
     json_decref(hours);
     hours = load("[{\"start\":\"07:30\",\"end\":\"11:30\"}]");
-    assert_false(mc_calendar_set_hours_json(&cal, hours, "25:00"));
+    assert_false(mc_catalogue_calendar_set_hours(&cal, hours, "25:00"));
     json_decref(hours);
 }
 
@@ -464,21 +464,21 @@ static void test_time_limit_lookup(void **state)
     json_t *doc = load(valid_doc_text);
     double value = -1;
     mc_time_unit unit = MC_UNIT_WORKING_HOURS;
-    assert_int_equal(mc_procedure_time_limit(doc, NULL, "online", &value, &unit), MC_OK);
+    assert_int_equal(mc_catalogue_time_limit(doc, NULL, "online", &value, &unit), MC_OK);
     assert_true(value == 0.5);
     assert_int_equal(unit, MC_UNIT_WORKING_DAYS);
-    assert_int_equal(mc_procedure_time_limit(doc, "default", "in_person", &value, &unit),
+    assert_int_equal(mc_catalogue_time_limit(doc, "default", "in_person", &value, &unit),
                      MC_OK);
     assert_true(value == 3);
     assert_int_equal(unit, MC_UNIT_CALENDAR_DAYS);
-    assert_int_equal(mc_procedure_time_limit(doc, "abroad", "postal", &value, &unit), MC_OK);
+    assert_int_equal(mc_catalogue_time_limit(doc, "abroad", "postal", &value, &unit), MC_OK);
     assert_int_equal(unit, MC_UNIT_WORKING_HOURS);
-    assert_int_equal(mc_procedure_time_limit(doc, "abroad", "online", &value, &unit),
+    assert_int_equal(mc_catalogue_time_limit(doc, "abroad", "online", &value, &unit),
                      MC_ERR_CHANNEL_NOT_OFFERED);
-    assert_int_equal(mc_procedure_time_limit(doc, "nope", "online", &value, &unit),
+    assert_int_equal(mc_catalogue_time_limit(doc, "nope", "online", &value, &unit),
                      MC_ERR_CASE_NOT_FOUND);
     json_t *broken = load("{\"cases\": []}");
-    assert_int_equal(mc_procedure_time_limit(broken, NULL, "online", &value, &unit),
+    assert_int_equal(mc_catalogue_time_limit(broken, NULL, "online", &value, &unit),
                      MC_ERR_INTERNAL);
     json_decref(broken);
     json_decref(doc);

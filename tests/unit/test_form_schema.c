@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <locale.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -104,6 +105,20 @@ static size_t run(const char *schema_text, const char *instance_text, const char
     size_t n = mc_form_schema_validate(schema, instance, base, errors);
     assert_int_equal(n, json_array_size(errors));
     assert_error_shape(errors);
+
+    /* the compiled schema (patterns compiled once) gives exactly the same answer */
+    mc_form_schema *compiled = mc_form_schema_compile(schema);
+    assert_non_null(compiled);
+    assert_ptr_equal(mc_form_schema_json(compiled), schema);
+    json_t *compiled_errors = json_array();
+    assert_int_equal(mc_form_schema_validate_compiled(compiled, instance, base, compiled_errors), n);
+    if (!json_equal(errors, compiled_errors)) {
+        dump_errors(errors);
+        dump_errors(compiled_errors);
+        fail_msg("the compiled schema answers differently for %s", instance_text);
+    }
+    json_decref(compiled_errors);
+    mc_form_schema_free(compiled);
     json_decref(schema);
     json_decref(instance);
     if (errors_out)
@@ -1253,8 +1268,16 @@ static void test_hostile_pattern_input(void **state)
 
 typedef struct {
     const json_t *schema;
+    const mc_form_schema *compiled; /* NULL: validate against the JSON schema */
     size_t failures;
 } thread_arg;
+
+static size_t validate_either(const thread_arg *arg, const json_t *inst, json_t *errors)
+{
+    return arg->compiled != NULL
+               ? mc_form_schema_validate_compiled(arg->compiled, inst, "/form_data", errors)
+               : mc_form_schema_validate(arg->schema, inst, "/form_data", errors);
+}
 
 static void *validate_worker(void *p)
 {
@@ -1268,16 +1291,21 @@ static void *validate_worker(void *p)
     }
     json_t *good = json_loads(text, 0, &err);
     json_t *bad = json_loads("{\"copies\": -1}", 0, &err);
+    json_t *bad_pattern = json_deep_copy(good);
+    json_object_set_new(bad_pattern, "residence_code", json_string("1234x"));
     for (int i = 0; i < 200; i++) {
         json_t *errors = json_array();
-        if (mc_form_schema_validate(arg->schema, good, "/form_data", errors) != 0)
+        if (validate_either(arg, good, errors) != 0)
             arg->failures++;
-        if (mc_form_schema_validate(arg->schema, bad, "/form_data", errors) != 4)
+        if (validate_either(arg, bad, errors) != 4)
+            arg->failures++;
+        if (validate_either(arg, bad_pattern, errors) != 1)
             arg->failures++;
         json_decref(errors);
     }
     json_decref(good);
     json_decref(bad);
+    json_decref(bad_pattern);
     return NULL;
 }
 
@@ -1285,10 +1313,14 @@ static void test_thread_safety(void **state)
 {
     (void)state;
     json_t *schema = J(BIRTH_SCHEMA);
+    /* half the threads share one compiled schema (one regex_t per pattern) */
+    mc_form_schema *compiled = mc_form_schema_compile(schema);
+    assert_non_null(compiled);
     pthread_t threads[4];
     thread_arg args[4];
     for (int i = 0; i < 4; i++) {
         args[i].schema = schema;
+        args[i].compiled = i % 2 == 0 ? compiled : NULL;
         args[i].failures = 0;
         assert_int_equal(pthread_create(&threads[i], NULL, validate_worker, &args[i]), 0);
     }
@@ -1296,6 +1328,74 @@ static void test_thread_safety(void **state)
         assert_int_equal(pthread_join(threads[i], NULL), 0);
         assert_int_equal(args[i].failures, 0);
     }
+    mc_form_schema_free(compiled);
+    json_decref(schema);
+}
+
+/* A schema with any problem does not compile; a schema without patterns does. */
+static void test_compile_refuses_bad_schemas(void **state)
+{
+    (void)state;
+    const char *bad[] = {"{'pattern':'('}", "{'pattern':'\\\\d'}", "{'type':'text'}",
+                         "{'properties':{'a':{'minLength':-1}}}", "{'frobnicate':1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *schema = J(bad[i]);
+        assert_true(mc_form_schema_check(schema, "", NULL) > 0);
+        assert_null(mc_form_schema_compile(schema));
+        json_decref(schema);
+    }
+    assert_null(mc_form_schema_compile(NULL));
+    json_t *plain = J("{'type':'object','properties':{'n':{'type':'integer'}}}");
+    mc_form_schema *fs = mc_form_schema_compile(plain);
+    assert_non_null(fs);
+    json_t *inst = J("{'n':'x'}");
+    json_t *errors = json_array();
+    assert_int_equal(mc_form_schema_validate_compiled(fs, inst, "", errors), 1);
+    expect_error(errors, "/n", "type");
+    json_decref(errors);
+    json_decref(inst);
+    mc_form_schema_free(fs);
+    json_decref(plain);
+}
+
+/*
+ * Patterns are compiled and matched under C.UTF-8 whatever the process locale: the
+ * same schema and data give the same answer under "C" (bytes) and "C.UTF-8" (code
+ * points), with patterns compiled under one process locale and matched under another.
+ */
+static void test_process_locale_does_not_matter(void **state)
+{
+    (void)state;
+    json_t *schema = J("{'type':'object','properties':{"
+                       " 'name':{'pattern':'^.{12}$'},"
+                       " 'alpha':{'pattern':'^[[:alpha:] ]+$'},"
+                       " 'ascii':{'pattern':'^[a-z]{1,3}$'}}}");
+    json_t *good = J("{'name':'Nguyễn Văn A','alpha':'Trần Thị Bích','ascii':'abc'}");
+    json_t *bad = J("{'name':'Nguyễn Văn AB','alpha':'Trần Thị 1','ascii':'ễ'}");
+    assert_non_null(setlocale(LC_ALL, "C"));
+    mc_form_schema *compiled = mc_form_schema_compile(schema);
+    assert_non_null(compiled);
+    const char *locales[] = {"C", "C.UTF-8", "C.utf8", "POSIX"};
+    size_t tried = 0;
+    for (size_t i = 0; i < sizeof locales / sizeof locales[0]; i++) {
+        if (setlocale(LC_ALL, locales[i]) == NULL)
+            continue;
+        tried++;
+        assert_int_equal(mc_form_schema_validate(schema, good, "", NULL), 0);
+        assert_int_equal(mc_form_schema_validate_compiled(compiled, good, "", NULL), 0);
+        json_t *errors = json_array();
+        assert_int_equal(mc_form_schema_validate(schema, bad, "", errors), 3);
+        assert_int_equal(mc_form_schema_validate_compiled(compiled, bad, "", errors), 3);
+        assert_int_equal(count_error(errors, "/name", "pattern"), 2);
+        assert_int_equal(count_error(errors, "/alpha", "pattern"), 2);
+        assert_int_equal(count_error(errors, "/ascii", "pattern"), 2);
+        json_decref(errors);
+    }
+    assert_true(tried >= 2);
+    setlocale(LC_ALL, "C");
+    mc_form_schema_free(compiled);
+    json_decref(bad);
+    json_decref(good);
     json_decref(schema);
 }
 
@@ -1354,6 +1454,8 @@ int main(void)
         cmocka_unit_test(test_hostile_pattern_input),
         cmocka_unit_test(test_thread_safety),
         cmocka_unit_test(test_explosive_patterns_refused),
+        cmocka_unit_test(test_compile_refuses_bad_schemas),
+        cmocka_unit_test(test_process_locale_does_not_matter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -193,6 +195,92 @@ static void test_long_unknown_key_keeps_its_error(void **state)
     json_decref(doc);
 }
 
+/* Field patterns are compiled once and matched under C.UTF-8, whatever the
+   process locale: "." is one code point under "C" too. */
+static const struct mc_field short_name_fields[] = {
+    {.name = "name", .type = MC_F_STRING, .pattern = "^.{1,3}$"},
+    {.name = "code", .type = MC_F_STRING, .pattern = "^[A-Z][0-9]{2}$"},
+    {.name = "broken", .type = MC_F_STRING, .pattern = "^(unclosed$"},
+    {0},
+};
+
+static size_t check_text(const char *text, const struct mc_field *fields, json_t *errors)
+{
+    json_t *v = mc_json_parse_strict(text, strlen(text), NULL, 0);
+    assert_non_null(v);
+    size_t n = mc_json_check(v, fields, "", errors);
+    json_decref(v);
+    return n;
+}
+
+static void test_patterns_ignore_process_locale(void **state)
+{
+    (void)state;
+    const char *locales[] = {"C", "C.UTF-8", "C.utf8", "POSIX"};
+    size_t tried = 0;
+    for (size_t i = 0; i < sizeof locales / sizeof locales[0]; i++) {
+        if (setlocale(LC_ALL, locales[i]) == NULL)
+            continue;
+        tried++;
+        json_t *errors = mc_errors_new();
+        assert_int_equal(check_text("{\"name\": \"Ễễễ\", \"code\": \"A12\"}",
+                                    short_name_fields, errors), 0);
+        assert_int_equal(check_text("{\"name\": \"Ễễễễ\", \"code\": \"Ă12\"}",
+                                    short_name_fields, errors), 2);
+        assert_true(has_error(errors, "/name", "pattern"));
+        assert_true(has_error(errors, "/code", "pattern"));
+        json_decref(errors);
+    }
+    assert_true(tried >= 2);
+    setlocale(LC_ALL, "C");
+}
+
+/* A pattern regcomp refuses matches nothing, every time (it is remembered as such). */
+static void test_invalid_pattern_never_matches(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        json_t *errors = mc_errors_new();
+        assert_int_equal(check_text("{\"broken\": \"(unclosed\"}", short_name_fields, errors), 1);
+        assert_true(has_error(errors, "/broken", "pattern"));
+        json_decref(errors);
+    }
+}
+
+/* Threads meeting a pattern for the first time at once all get it compiled. */
+static const struct mc_field race_fields[] = {
+    {.name = "a", .type = MC_F_STRING, .pattern = "^race-[0-9]+$"},
+    {.name = "b", .type = MC_F_STRING, .pattern = "^other-race-[a-z]+$"},
+    {0},
+};
+
+static void *pattern_worker(void *arg)
+{
+    size_t *failures = arg;
+    for (int i = 0; i < 300; i++) {
+        json_t *errors = mc_errors_new();
+        if (check_text("{\"a\": \"race-1\", \"b\": \"other-race-x\"}", race_fields, errors) != 0)
+            (*failures)++;
+        if (check_text("{\"a\": \"race-x\", \"b\": \"other-race-1\"}", race_fields, errors) != 2)
+            (*failures)++;
+        json_decref(errors);
+    }
+    return NULL;
+}
+
+static void test_patterns_thread_safe(void **state)
+{
+    (void)state;
+    pthread_t threads[4];
+    size_t failures[4] = {0};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, pattern_worker, &failures[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(failures[i], 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +293,9 @@ int main(void)
         cmocka_unit_test(test_pointer_escaping),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_long_unknown_key_keeps_its_error),
+        cmocka_unit_test(test_patterns_ignore_process_locale),
+        cmocka_unit_test(test_invalid_pattern_never_matches),
+        cmocka_unit_test(test_patterns_thread_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

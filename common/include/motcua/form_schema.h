@@ -5,17 +5,24 @@
  * citizen must submit online. The schema language is a small, documented subset of
  * JSON Schema 2020-12; docs/form-schema.md is the reference shared with the frontends.
  *
- * Two entry points:
+ * Entry points:
  *   - mc_form_schema_check()    validates a schema itself (run when an administrator
  *                               saves a procedure, so broken schemas never reach citizens);
- *   - mc_form_schema_validate() validates a citizen's form data against a checked schema
- *                               and reports every violation, each with a JSON Pointer
- *                               into the submitted document so a frontend can mark the field.
+ *   - mc_form_schema_compile()  checks a schema and compiles its patterns once, into an
+ *                               mc_form_schema kept as long as the schema is used (the
+ *                               catalogue client keeps one per case of a procedure);
+ *   - mc_form_schema_validate_compiled() validates a citizen's form data against it and
+ *                               reports every violation, each with a JSON Pointer into
+ *                               the submitted document so a frontend can mark the field;
+ *   - mc_form_schema_validate() the same against a bare JSON schema, compiling its
+ *                               patterns on every call (for one-off validations).
  *
- * Both functions are reentrant and thread-safe: they keep no global or static mutable
- * state, only read the schema and instance, and write solely to the caller's `errors`
- * array. Several threads may validate against the same schema object at the same time as
- * long as nobody modifies it meanwhile (jansson reference counts are not touched).
+ * All functions are reentrant and thread-safe: they keep no global mutable state, only
+ * read the schema and instance, and write solely to the caller's `errors` array. Several
+ * threads may validate against the same schema or compiled schema at the same time as
+ * long as nobody modifies the schema meanwhile (jansson reference counts are not touched
+ * by validation). Patterns are compiled and matched under one fixed locale (C.UTF-8),
+ * never the process locale, so results do not depend on how the process was started.
  *
  * Error objects have the shape {"pointer": "...", "code": "...", "message": "..."}.
  * Codes are stable snake_case identifiers (see MC_FORM_SCHEMA_E_* below); messages are
@@ -92,6 +99,29 @@ extern "C" {
  * out while building an error object, the problem is still counted.
  */
 size_t mc_form_schema_check(const json_t *schema, const char *base_pointer, json_t *errors);
+
+/* A schema that passed mc_form_schema_check, with its patterns compiled. */
+typedef struct mc_form_schema mc_form_schema;
+
+/*
+ * Check `schema` (as mc_form_schema_check) and compile every "pattern" in it once.
+ * Returns NULL when the schema has any problem (call mc_form_schema_check for the list)
+ * or memory runs out. The result holds a reference to `schema`, which must not be
+ * modified while the result lives; free it with mc_form_schema_free. It is immutable:
+ * any number of threads may validate against it at once.
+ */
+mc_form_schema *mc_form_schema_compile(const json_t *schema);
+void mc_form_schema_free(mc_form_schema *fs);
+
+/* The JSON schema a compiled schema was made from (borrowed; NULL for NULL). */
+const json_t *mc_form_schema_json(const mc_form_schema *fs);
+
+/*
+ * mc_form_schema_validate() against a compiled schema: the same answers, without
+ * compiling any pattern. `fs` must not be NULL.
+ */
+size_t mc_form_schema_validate_compiled(const mc_form_schema *fs, const json_t *instance,
+                                        const char *base_pointer, json_t *errors);
 
 /*
  * Validate `instance` (a citizen's form data) against a schema that passed

@@ -1,10 +1,10 @@
-/* Shared readers of catalogue documents (motcua/procedure_json.h). */
+/* Readers of the catalogue's published documents (motcua/catalogue_client.h). Pure. */
 #include <string.h>
 
+#include "motcua/catalogue_client.h"
 #include "motcua/json_spec.h"
-#include "motcua/procedure_json.h"
 
-int mc_minutes_of_day(const char *s)
+int mc_catalogue_minutes_of_day(const char *s)
 {
     if (s == NULL || strlen(s) != 5 || s[2] != ':')
         return -1;
@@ -18,10 +18,10 @@ int mc_minutes_of_day(const char *s)
     return h * 60 + m;
 }
 
-mc_error mc_procedure_time_limit(const json_t *doc, const char *case_code,
-                                        const char *channel, double *value, mc_time_unit *unit)
+mc_error mc_catalogue_time_limit(const json_t *procedure, const char *case_code,
+                                 const char *channel, double *value, mc_time_unit *unit)
 {
-    const json_t *cases = json_object_get(doc, "cases");
+    const json_t *cases = json_object_get(procedure, "cases");
     if (!json_is_array(cases) || json_array_size(cases) == 0)
         return MC_ERR_INTERNAL;
     const json_t *found = NULL;
@@ -58,18 +58,18 @@ mc_error mc_procedure_time_limit(const json_t *doc, const char *case_code,
     return MC_ERR_CHANNEL_NOT_OFFERED;
 }
 
-bool mc_calendar_set_hours_json(mc_calendar *cal, const json_t *office_hours,
-                                  const char *same_day_cutoff)
+bool mc_catalogue_calendar_set_hours(mc_calendar *cal, const json_t *office_hours,
+                                     const char *same_day_cutoff)
 {
     size_t n = json_array_size(office_hours);
-    int cutoff = mc_minutes_of_day(same_day_cutoff);
+    int cutoff = mc_catalogue_minutes_of_day(same_day_cutoff);
     if (!json_is_array(office_hours) || n == 0 || n > MC_CALENDAR_MAX_SESSIONS || cutoff < 0)
         return false;
     mc_office_session sessions[MC_CALENDAR_MAX_SESSIONS];
     for (size_t i = 0; i < n; i++) {
         const json_t *s = json_array_get(office_hours, i);
-        sessions[i].start_min = mc_minutes_of_day(mc_json_str(s, "start", NULL));
-        sessions[i].end_min = mc_minutes_of_day(mc_json_str(s, "end", NULL));
+        sessions[i].start_min = mc_catalogue_minutes_of_day(mc_json_str(s, "start", NULL));
+        sessions[i].end_min = mc_catalogue_minutes_of_day(mc_json_str(s, "end", NULL));
         if (sessions[i].start_min < 0 || sessions[i].end_min <= sessions[i].start_min)
             return false;
         if (i > 0 && sessions[i].start_min < sessions[i - 1].end_min)
@@ -79,4 +79,16 @@ bool mc_calendar_set_hours_json(mc_calendar *cal, const json_t *office_hours,
     cal->n_sessions = n;
     cal->same_day_cutoff_min = cutoff;
     return true;
+}
+
+bool mc_catalogue_procedure_has_agency(const json_t *procedure, const char *agency)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(procedure, "agency_codes"), i, a)
+    {
+        if (json_is_string(a) && strcmp(json_string_value(a), agency) == 0)
+            return true;
+    }
+    return false;
 }

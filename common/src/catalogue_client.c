@@ -1,7 +1,6 @@
-/* The catalogue over REST, with a small in-memory cache (catalogue_client.h). */
-#include "catalogue_client.h"
+/* The catalogue over REST, through the shared cache (motcua/catalogue_client.h). */
+#include "motcua/catalogue_client.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,130 +9,67 @@
 #include "motcua/http_client.h"
 #include "motcua/json_spec.h"
 #include "motcua/log.h"
-#include "motcua/procedure_json.h"
 
 #define CACHE_ENTRIES 1024
 #define MAX_DOCUMENT_BYTES (4u * 1024 * 1024)
 #define TIMEOUT_SECONDS 5
+#define ETAG_MAX 160
 
-struct cache_entry {
-    char *path;       /* NULL when free */
-    json_t *doc;
-    char etag[160];
-    time_t checked_at;
-    bool immutable;
-};
-
-struct catalogue_client {
+struct mc_catalogue_client {
     char *base_url;
-    unsigned cache_seconds;
-    pthread_mutex_t mu;
-    struct cache_entry entries[CACHE_ENTRIES];
+    long long cache_ms;
+    mc_catalogue_cache *cache;
 };
 
-struct catalogue_client *catalogue_client_new(const char *base_url, unsigned cache_seconds)
+mc_catalogue_client *mc_catalogue_client_new(const char *base_url, unsigned cache_seconds)
 {
-    struct catalogue_client *c = calloc(1, sizeof *c);
+    mc_catalogue_client *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->base_url = strdup(base_url);
-    c->cache_seconds = cache_seconds;
-    pthread_mutex_init(&c->mu, NULL);
-    if (c->base_url == NULL) {
-        catalogue_client_free(c);
+    c->cache_ms = (long long)cache_seconds * 1000;
+    c->cache = mc_catalogue_cache_new(CACHE_ENTRIES);
+    if (c->base_url == NULL || c->cache == NULL) {
+        mc_catalogue_client_free(c);
         return NULL;
     }
     return c;
 }
 
-void catalogue_client_free(struct catalogue_client *c)
+void mc_catalogue_client_free(mc_catalogue_client *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
-        free(c->entries[i].path);
-        json_decref(c->entries[i].doc);
-    }
-    pthread_mutex_destroy(&c->mu);
+    mc_catalogue_cache_free(c->cache);
     free(c->base_url);
     free(c);
 }
 
-static time_t now_monotonic(void)
+static long long now_monotonic_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
-
-/* The entry for path (locked by the caller), or NULL. */
-static struct cache_entry *find(struct catalogue_client *c, const char *path)
-{
-    for (size_t i = 0; i < CACHE_ENTRIES; i++)
-        if (c->entries[i].path != NULL && strcmp(c->entries[i].path, path) == 0)
-            return &c->entries[i];
-    return NULL;
-}
-
-/* A slot for a new entry: a free one, else the least recently checked. */
-static struct cache_entry *slot(struct catalogue_client *c)
-{
-    struct cache_entry *oldest = &c->entries[0];
-    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
-        if (c->entries[i].path == NULL)
-            return &c->entries[i];
-        if (c->entries[i].checked_at < oldest->checked_at)
-            oldest = &c->entries[i];
-    }
-    free(oldest->path);
-    json_decref(oldest->doc);
-    memset(oldest, 0, sizeof *oldest);
-    return oldest;
-}
-
-static void remember(struct catalogue_client *c, const char *path, json_t *doc, const char *etag,
-                     bool immutable)
-{
-    pthread_mutex_lock(&c->mu);
-    struct cache_entry *e = find(c, path);
-    if (e == NULL) {
-        e = slot(c);
-        e->path = strdup(path);
-    }
-    if (e->path != NULL) {
-        json_decref(e->doc);
-        e->doc = json_incref(doc);
-        snprintf(e->etag, sizeof e->etag, "%s", etag);
-        e->checked_at = now_monotonic();
-        e->immutable = immutable;
-    }
-    pthread_mutex_unlock(&c->mu);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
- * GET path from the catalogue through the cache. *out is a new reference on
- * MC_OK. not_found is what a 404 means for this path. A catalogue that cannot
- * be reached is MC_ERR_NOT_READY unless a copy is held, which is then used
- * (stale is better than refusing a citizen's filing).
+ * GET path from the catalogue through the cache. *out is a reference on MC_OK.
+ * not_found is what a 404 means for this path. A catalogue that cannot be
+ * reached is MC_ERR_CATALOGUE_UNAVAILABLE unless a copy is held, which is then
+ * used (stale is better than refusing a citizen's filing).
  */
-static mc_error cached_get(struct catalogue_client *c, const char *path, bool immutable,
-                           mc_error not_found, json_t **out)
+static mc_error cached_get(mc_catalogue_client *c, const char *path, bool immutable,
+                           mc_error not_found, const mc_catalogue_doc **out)
 {
     *out = NULL;
-    char etag[160] = "";
-    json_t *held = NULL;
-    pthread_mutex_lock(&c->mu);
-    struct cache_entry *e = find(c, path);
-    if (e != NULL) {
-        if (e->immutable || now_monotonic() - e->checked_at < (time_t)c->cache_seconds) {
-            *out = json_incref(e->doc);
-            pthread_mutex_unlock(&c->mu);
-            return MC_OK;
-        }
-        held = json_incref(e->doc);
-        snprintf(etag, sizeof etag, "%s", e->etag);
+    char etag[ETAG_MAX] = "";
+    const mc_catalogue_doc *held = NULL;
+    enum mc_catalogue_lookup found = mc_catalogue_cache_get(c->cache, path, now_monotonic_ms(),
+                                                            c->cache_ms, &held, etag, sizeof etag);
+    if (found == MC_CATALOGUE_FRESH) {
+        *out = held;
+        return MC_OK;
     }
-    pthread_mutex_unlock(&c->mu);
 
     char url[1024];
     snprintf(url, sizeof url, "%s%s", c->base_url, path);
@@ -141,16 +77,16 @@ static mc_error cached_get(struct catalogue_client *c, const char *path, bool im
     mc_error rc = mc_http_get(url, held != NULL ? etag : NULL, NULL, TIMEOUT_SECONDS,
                               MAX_DOCUMENT_BYTES, &r);
     if (rc == MC_OK && r.status == 304 && held != NULL) {
-        remember(c, path, held, etag, immutable);
+        mc_catalogue_cache_put(c->cache, path, held, etag, immutable, now_monotonic_ms());
         *out = held;
         mc_http_result_free(&r);
         return MC_OK;
     }
     if (rc == MC_OK && r.status == 200) {
-        json_t *doc = json_loadb(r.body, r.body_len, 0, NULL);
+        mc_catalogue_doc *doc = mc_catalogue_doc_new(json_loadb(r.body, r.body_len, 0, NULL));
         if (doc != NULL) {
-            remember(c, path, doc, r.etag, immutable);
-            json_decref(held);
+            mc_catalogue_cache_put(c->cache, path, doc, r.etag, immutable, now_monotonic_ms());
+            mc_catalogue_doc_release(held);
             *out = doc;
             mc_http_result_free(&r);
             return MC_OK;
@@ -159,7 +95,7 @@ static mc_error cached_get(struct catalogue_client *c, const char *path, bool im
     long status = r.status;
     mc_http_result_free(&r);
     if (rc == MC_OK && status == 404) {
-        json_decref(held);
+        mc_catalogue_doc_release(held);
         return not_found;
     }
     if (held != NULL) {
@@ -186,7 +122,8 @@ static bool path_segment_ok(const char *s)
     return true;
 }
 
-mc_error catalogue_procedure_current(struct catalogue_client *c, const char *code, json_t **out)
+mc_error mc_catalogue_procedure_current(mc_catalogue_client *c, const char *code,
+                                        const mc_catalogue_doc **out)
 {
     *out = NULL;
     if (!path_segment_ok(code))
@@ -196,8 +133,8 @@ mc_error catalogue_procedure_current(struct catalogue_client *c, const char *cod
     return cached_get(c, path, false, MC_ERR_PROCEDURE_NOT_FOUND, out);
 }
 
-mc_error catalogue_procedure_version(struct catalogue_client *c, const char *code, int version,
-                                     json_t **out)
+mc_error mc_catalogue_procedure_version(mc_catalogue_client *c, const char *code, int version,
+                                        const mc_catalogue_doc **out)
 {
     *out = NULL;
     if (!path_segment_ok(code) || version < 1)
@@ -207,19 +144,8 @@ mc_error catalogue_procedure_version(struct catalogue_client *c, const char *cod
     return cached_get(c, path, true, MC_ERR_PROCEDURE_VERSION_NOT_FOUND, out);
 }
 
-bool catalogue_procedure_has_agency(const json_t *procedure, const char *agency)
-{
-    size_t i;
-    const json_t *a;
-    json_array_foreach(json_object_get(procedure, "agency_codes"), i, a)
-    {
-        if (json_is_string(a) && strcmp(json_string_value(a), agency) == 0)
-            return true;
-    }
-    return false;
-}
-
-mc_error catalogue_agency(struct catalogue_client *c, const char *code, json_t **out)
+mc_error mc_catalogue_agency(mc_catalogue_client *c, const char *code,
+                             const mc_catalogue_doc **out)
 {
     *out = NULL;
     if (!path_segment_ok(code))
@@ -235,17 +161,18 @@ static int date_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-mc_error catalogue_calendar(struct catalogue_client *c, const char *agency, int from_year,
-                            int to_year, mc_calendar *cal)
+mc_error mc_catalogue_calendar(mc_catalogue_client *c, const char *agency, int from_year,
+                               int to_year, mc_calendar *cal)
 {
     mc_calendar_init_default(cal);
-    json_t *a = NULL;
-    mc_error rc = catalogue_agency(c, agency, &a);
+    const mc_catalogue_doc *agency_doc = NULL;
+    mc_error rc = mc_catalogue_agency(c, agency, &agency_doc);
     if (rc != MC_OK)
         return rc;
-    bool hours_ok = mc_calendar_set_hours_json(cal, json_object_get(a, "office_hours"),
-                                               mc_json_str(a, "same_day_cutoff", "15:00"));
-    json_decref(a);
+    const json_t *a = mc_catalogue_doc_json(agency_doc);
+    bool hours_ok = mc_catalogue_calendar_set_hours(cal, json_object_get(a, "office_hours"),
+                                                    mc_json_str(a, "same_day_cutoff", "15:00"));
+    mc_catalogue_doc_release(agency_doc);
     if (!hours_ok)
         return MC_ERR_CATALOGUE_UNAVAILABLE;
 
@@ -259,11 +186,11 @@ mc_error catalogue_calendar(struct catalogue_client *c, const char *agency, int 
     for (int year = from_year; year <= to_year && rc == MC_OK; year++) {
         char path[64];
         snprintf(path, sizeof path, "/api/v1/calendar/%d", year);
-        json_t *doc = NULL;
+        const mc_catalogue_doc *doc = NULL;
         rc = cached_get(c, path, false, MC_ERR_CATALOGUE_UNAVAILABLE, &doc);
         size_t i;
         const json_t *day;
-        json_array_foreach(json_object_get(doc, "days"), i, day)
+        json_array_foreach(json_object_get(mc_catalogue_doc_json(doc), "days"), i, day)
         {
             mc_date d;
             if (!mc_date_parse(mc_json_str(day, "date", NULL), &d))
@@ -281,7 +208,7 @@ mc_error catalogue_calendar(struct catalogue_client *c, const char *agency, int 
             }
             (*list)[(*n)++] = d;
         }
-        json_decref(doc);
+        mc_catalogue_doc_release(doc);
     }
     if (rc != MC_OK) {
         free(off);
@@ -297,11 +224,22 @@ mc_error catalogue_calendar(struct catalogue_client *c, const char *agency, int 
     return MC_OK;
 }
 
-void catalogue_calendar_free(mc_calendar *cal)
+void mc_catalogue_calendar_free(mc_calendar *cal)
 {
     free((void *)cal->days_off);
     free((void *)cal->extra_working_days);
     cal->days_off = NULL;
     cal->extra_working_days = NULL;
     cal->n_days_off = cal->n_extra_working_days = 0;
+}
+
+size_t mc_catalogue_validate_form(const mc_catalogue_doc *procedure, const json_t *the_case,
+                                  const json_t *form_data, const char *base_pointer,
+                                  json_t *errors)
+{
+    const mc_form_schema *compiled = mc_catalogue_doc_form_schema(procedure, the_case);
+    if (compiled != NULL)
+        return mc_form_schema_validate_compiled(compiled, form_data, base_pointer, errors);
+    return mc_form_schema_validate(json_object_get(the_case, "form_schema"), form_data,
+                                   base_pointer, errors);
 }
