@@ -3,6 +3,7 @@
  */
 #include "motcua/json_spec.h"
 
+#include <assert.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -376,6 +377,77 @@ size_t mc_json_check(const json_t *value, const struct mc_field *fields, const c
             problems++;
         }
     }
+    return problems;
+}
+
+/* Does a field's type fit the C type it binds to? */
+static bool bind_fits(const struct mc_field *f)
+{
+    switch (f->bind) {
+    case MC_BIND_STRING:
+        return f->type == MC_F_STRING || f->type == MC_F_DATE || f->type == MC_F_TIME_OF_DAY;
+    case MC_BIND_INTEGER:
+        return f->type == MC_F_INTEGER;
+    case MC_BIND_NUMBER:
+        return f->type == MC_F_NUMBER || f->type == MC_F_INTEGER;
+    case MC_BIND_BOOLEAN:
+        return f->type == MC_F_BOOLEAN;
+    case MC_BIND_JSON:
+    case MC_BIND_NONE:
+        return true;
+    }
+    return false;
+}
+
+/* Write the bound fields of a checked object into target. */
+static void bind_fields(const json_t *value, const struct mc_field *fields, unsigned char *target)
+{
+    for (const struct mc_field *f = fields; f->type != MC_F_END; f++) {
+        const json_t *v = json_object_get(value, f->name);
+        if (v == NULL || json_is_null(v))
+            continue;
+        /* A binding that does not fit its field is a mistake in the table:
+           caught by the first test that parses it. */
+        assert(bind_fits(f));
+        void *at = target + f->bind_offset;
+        switch (f->bind) {
+        case MC_BIND_STRING: {
+            const char *s = json_string_value(v);
+            memcpy(at, &s, sizeof s);
+            break;
+        }
+        case MC_BIND_INTEGER: {
+            long long i = (long long)json_integer_value(v);
+            memcpy(at, &i, sizeof i);
+            break;
+        }
+        case MC_BIND_NUMBER: {
+            double d = json_number_value(v);
+            memcpy(at, &d, sizeof d);
+            break;
+        }
+        case MC_BIND_BOOLEAN: {
+            bool b = json_is_true(v);
+            memcpy(at, &b, sizeof b);
+            break;
+        }
+        case MC_BIND_JSON:
+            memcpy(at, &v, sizeof v);
+            break;
+        case MC_BIND_NONE:
+            break;
+        }
+        if (f->type == MC_F_OBJECT && f->fields != NULL)
+            bind_fields(v, f->fields, target);
+    }
+}
+
+size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
+                            const char *base_pointer, json_t *errors, void *target)
+{
+    size_t problems = mc_json_check(value, fields, base_pointer, errors);
+    if (problems == 0 && target != NULL)
+        bind_fields(value, fields, target);
     return problems;
 }
 

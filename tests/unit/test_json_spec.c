@@ -1,6 +1,7 @@
 /* Unit tests: strict JSON parsing and the declarative field checker. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -193,6 +194,98 @@ static void test_long_unknown_key_keeps_its_error(void **state)
     json_decref(doc);
 }
 
+/* ---- binding fields into a struct ---- */
+
+struct bound_body {
+    const char *to_agency;
+    long long amount;
+    double ratio;
+    bool urgent;
+    const char *day;
+    const json_t *reasons;
+    const char *summary; /* from the nested object "result" */
+    const json_t *result;
+};
+
+static const struct mc_field bound_result_fields[] = {
+    {.name = "summary", .type = MC_F_STRING, .required = true, MC_BIND(struct bound_body, summary)},
+    {.name = "number", .type = MC_F_STRING},
+    {0}};
+static const struct mc_field bound_reason = {.type = MC_F_STRING, .min_len = 1};
+static const struct mc_field bound_fields[] = {
+    {.name = "to_agency", .type = MC_F_STRING, .nullable = true, .max_len = 20,
+     MC_BIND(struct bound_body, to_agency)},
+    {.name = "amount", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 1e12,
+     MC_BIND(struct bound_body, amount)},
+    {.name = "ratio", .type = MC_F_NUMBER, MC_BIND(struct bound_body, ratio)},
+    {.name = "urgent", .type = MC_F_BOOLEAN, MC_BIND(struct bound_body, urgent)},
+    {.name = "day", .type = MC_F_DATE, MC_BIND(struct bound_body, day)},
+    {.name = "reasons", .type = MC_F_ARRAY, .item = &bound_reason, MC_BIND(struct bound_body, reasons)},
+    {.name = "result", .type = MC_F_OBJECT, .fields = bound_result_fields,
+     MC_BIND(struct bound_body, result)},
+    {.name = "unbound", .type = MC_F_STRING},
+    {0}};
+
+static void test_bind_fills_every_field(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"to_agency\":\"000.00.06.H56\",\"amount\":1500000,\"ratio\":0.25,"
+                        "\"urgent\":true,\"day\":\"2025-03-10\",\"reasons\":[\"a\",\"b\"],"
+                        "\"result\":{\"summary\":\"granted\",\"number\":\"12/QD\"},"
+                        "\"unbound\":\"x\"}");
+    json_t *errors = mc_errors_new();
+    struct bound_body b = {.amount = -1};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 0);
+    assert_string_equal(b.to_agency, "000.00.06.H56");
+    assert_int_equal(b.amount, 1500000);
+    assert_true(b.ratio > 0.249 && b.ratio < 0.251);
+    assert_true(b.urgent);
+    assert_string_equal(b.day, "2025-03-10");
+    assert_ptr_equal(b.reasons, json_object_get(doc, "reasons"));
+    assert_ptr_equal(b.result, json_object_get(doc, "result"));
+    assert_string_equal(b.summary, "granted"); /* a nested member, into the same struct */
+    json_decref(errors);
+    json_decref(doc);
+}
+
+static void test_bind_keeps_defaults_of_absent_and_null(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"to_agency\":null}");
+    json_t *errors = mc_errors_new();
+    const char *fallback = "default";
+    struct bound_body b = {.to_agency = fallback, .amount = 7, .ratio = 1.5, .urgent = true};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 0);
+    assert_ptr_equal(b.to_agency, fallback);
+    assert_int_equal(b.amount, 7);
+    assert_true(b.ratio > 1.49 && b.ratio < 1.51);
+    assert_true(b.urgent);
+    assert_null(b.day);
+    assert_null(b.reasons);
+    assert_null(b.result);
+    assert_null(b.summary);
+    json_decref(errors);
+    json_decref(doc);
+}
+
+static void test_bind_writes_nothing_when_invalid(void **state)
+{
+    (void)state;
+    /* amount is valid, ratio is not: nothing is written, every problem is
+       reported as by mc_json_check */
+    json_t *doc = parse("{\"amount\":12,\"ratio\":\"high\",\"result\":{},\"typo\":1}");
+    json_t *errors = mc_errors_new();
+    struct bound_body b = {.amount = -1};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 3);
+    assert_true(has_error(errors, "/ratio", "type"));
+    assert_true(has_error(errors, "/result/summary", "required"));
+    assert_true(has_error(errors, "/typo", "unknown_field"));
+    assert_int_equal(b.amount, -1);
+    assert_null(b.result);
+    json_decref(errors);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +298,9 @@ int main(void)
         cmocka_unit_test(test_pointer_escaping),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_long_unknown_key_keeps_its_error),
+        cmocka_unit_test(test_bind_fills_every_field),
+        cmocka_unit_test(test_bind_keeps_defaults_of_absent_and_null),
+        cmocka_unit_test(test_bind_writes_nothing_when_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
