@@ -8,8 +8,11 @@
 #ifndef DOSSIER_WORKFLOW_H
 #define DOSSIER_WORKFLOW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "motcua/error.h"
 
 enum dossier_status {
     DS_DRAFT = 0,                 /* ours: not yet submitted */
@@ -44,7 +47,7 @@ enum workflow_actor {
    so the dossier remembers both (previous_status, withdrawal_from_status). */
 #define WF_TO_SAME (-1)              /* status unchanged (apology, internal steps) */
 #define WF_TO_PREVIOUS (-2)          /* back to where the supplement request came from (supplement) */
-#define WF_TO_WITHDRAWAL_ORIGIN (-3) /* back to where the withdrawal was requested (declined withdrawal) */
+#define WF_TO_WITHDRAWAL_ORIGIN (-3) /* back to where the withdrawal was requested (decline_withdrawal) */
 
 /* What an action's body must carry. */
 enum workflow_needs {
@@ -57,13 +60,31 @@ enum workflow_needs {
     NEED_ASSIGNEE = 1u << 6,      /* assignee */
 };
 
+/* What taking an action involves besides its effect. */
+enum workflow_uses {
+    WF_USES_CALENDAR = 1u << 0,        /* moves the legal clock: the agency's calendar is fetched */
+    WF_CHECKS_TRANSFER_TARGET = 1u << 1, /* to_agency must exist and handle the procedure */
+    WF_SUBMISSION = 1u << 2,           /* the submission: own endpoint, form and documents checked
+                                          under the lock, a dossier code given; 422 is "incomplete" */
+};
+
+struct dossier;
+struct action_args;
+
+/* What an action does to the dossier (actions.h): NULL when it changes
+   nothing but the status. */
+typedef mc_error (*workflow_effect_fn)(struct dossier *d, const struct action_args *a,
+                                       json_t *details, json_t *errors);
+
 struct workflow_transition {
     const char *action;    /* "receive" */
     unsigned from;         /* bit per status (1u << status) */
-    int to;                /* a status, WF_TO_SAME or WF_TO_PREVIOUS */
+    int to;                /* a status, WF_TO_SAME, WF_TO_PREVIOUS or WF_TO_WITHDRAWAL_ORIGIN */
     unsigned actors;       /* enum workflow_actor bits allowed */
     unsigned needs;        /* enum workflow_needs */
     const char *event;     /* "dossier.dossier.received" */
+    workflow_effect_fn effect;
+    unsigned uses;         /* enum workflow_uses */
 };
 
 enum workflow_verdict {
@@ -102,5 +123,17 @@ const char *workflow_status_name(int status);
 
 /* Statuses with the legal clock running or paused (received and not finished). */
 bool workflow_status_is_open(int status);
+
+/* Open statuses with the clock running, whose appointment the deadline
+   watcher warns about (not while a supplement or a withdrawal is pending). */
+bool workflow_status_is_watched(int status);
+
+/* The same two sets as SQL lists, for the statements that must name them
+   literally: the partial indexes of the migrations (dossiers_inbox_open_due,
+   dossiers_open_due) are used only by a query whose condition repeats their
+   predicate, and a parameter (status = ANY($n)) does not repeat it. A unit
+   test checks that each list is exactly its set. */
+#define WF_OPEN_STATUSES_SQL "2, 4, 5, 6, 7"
+#define WF_WATCHED_STATUSES_SQL "2, 4, 6"
 
 #endif
