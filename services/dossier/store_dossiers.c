@@ -11,6 +11,7 @@
 
 #include "deadlines.h"
 #include "store.h"
+#include "workflow.h"
 
 /* clang-format off */
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
@@ -101,9 +102,12 @@ static const mc_db_statement code_sequence = {
     " AND ($5::text IS NULL OR assignee_sub = $5)"                                              \
     " AND ($6::text IS NULL OR channel = $6)"                                                   \
     " AND ($7::bigint IS NULL OR due_at < to_timestamp($7::bigint))"
+/* The open statuses are the literal WF_OPEN_STATUSES_SQL (workflow.h, checked
+   against workflow_status_is_open() by a unit test): the partial index
+   dossiers_inbox_open_due is used only when the query repeats its predicate. */
 #define LIST_FILTERS                                                                             \
     LIST_FILTERS_BUT_OVERDUE                                                                     \
-    " AND ($8::bigint IS NULL OR (status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)))"
+    " AND ($8::bigint IS NULL OR (status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)))"
 
 /* The lists' filters are optional ("$n IS NULL OR ..."), so they are planned
    with each call's values (mc_db_exec_planned): a cached generic plan would not
@@ -149,7 +153,7 @@ static const mc_db_statement list_owner_all = {
 static const mc_db_statement list_inbox_overdue = {
     "dossier_list_inbox_overdue",
     "WITH overdue AS MATERIALIZED (SELECT id, submitted_at FROM dossiers"
-    "   WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)"
+    "   WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)"
     LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
     " SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
     " (SELECT id FROM overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
@@ -163,7 +167,7 @@ static const mc_db_statement list_inbox_overdue = {
 static const mc_db_statement list_inbox_by_due = {
     "dossier_list_inbox_by_due",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("due_at") " FROM dossiers"
-    " WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at IS NOT NULL"
+    " WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at IS NOT NULL"
     LIST_FILTERS_BUT_OVERDUE " AND ($8::bigint IS NULL OR due_at < to_timestamp($8::bigint))"
     " AND ($9::bigint IS NULL OR (due_at, id) > (" BEFORE_MICROS(9) ", $10::uuid))"
     " ORDER BY due_at, dossiers.id LIMIT $11::integer",
