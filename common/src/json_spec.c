@@ -163,7 +163,9 @@ static bool valid_time_of_day(const char *s)
 }
 
 static size_t check_value(const json_t *v, const struct mc_field *f, const char *pointer,
-                          json_t *errors, char *msg, size_t msg_len);
+                          json_t *errors, char *msg, size_t msg_len, unsigned char *target);
+static size_t check_object(const json_t *value, const struct mc_field *fields,
+                           const char *base_pointer, json_t *errors, unsigned char *target);
 
 static size_t check_string(const json_t *v, const struct mc_field *f, const char *pointer,
                            json_t *errors, char *msg, size_t msg_len)
@@ -262,7 +264,7 @@ static size_t check_array(const json_t *v, const struct mc_field *f, const char 
         char child[512];
         for (size_t i = 0; i < n; i++) {
             mc_pointer_join_index(child, sizeof child, pointer, i);
-            problems += check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len);
+            problems += check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len, NULL);
         }
     }
     if (f->unique_key_item && problems == 0) {
@@ -284,8 +286,10 @@ static size_t check_array(const json_t *v, const struct mc_field *f, const char 
     return problems;
 }
 
+/* Check one value against its field; members of a nested object bind into
+   target (NULL: nothing binds). */
 static size_t check_value(const json_t *v, const struct mc_field *f, const char *pointer,
-                          json_t *errors, char *msg, size_t msg_len)
+                          json_t *errors, char *msg, size_t msg_len, unsigned char *target)
 {
     if (json_is_null(v)) {
         if (f->nullable)
@@ -316,7 +320,7 @@ static size_t check_value(const json_t *v, const struct mc_field *f, const char 
         break;
     case MC_F_OBJECT:
         if (f->fields != NULL)
-            problems = mc_json_check(v, f->fields, pointer, errors);
+            problems = check_object(v, f->fields, pointer, errors, target);
         break;
     case MC_F_ARRAY:
         problems = check_array(v, f, pointer, errors, msg, msg_len);
@@ -329,51 +333,6 @@ static size_t check_value(const json_t *v, const struct mc_field *f, const char 
         const char *message = f->check(v, &code);
         if (message != NULL) {
             mc_errors_add(errors, pointer, code, message);
-            problems++;
-        }
-    }
-    return problems;
-}
-
-size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
-                     json_t *errors)
-{
-    char msg[512];
-    if (!json_is_object(value)) {
-        mc_errors_add(errors, base_pointer, "type", "must be an object");
-        return 1;
-    }
-    size_t problems = 0;
-    char pointer[512];
-    for (const struct mc_field *f = fields; f->type != MC_F_END; f++) {
-        const json_t *v = json_object_get(value, f->name);
-        mc_pointer_join(pointer, sizeof pointer, base_pointer, f->name);
-        if (v == NULL || (json_is_null(v) && f->nullable)) {
-            if (f->required && v == NULL) {
-                mc_errors_add(errors, pointer, "required", "is required");
-                problems++;
-            } else if (f->required) {
-                mc_errors_add(errors, pointer, "required", "is required and must not be null");
-                problems++;
-            }
-            continue;
-        }
-        problems += check_value(v, f, pointer, errors, msg, sizeof msg);
-    }
-    /* Unknown members are rejected: a typo in a field name must not be
-       silently ignored (the client would believe the value was saved). */
-    const char *key;
-    const json_t *member;
-    json_object_foreach((json_t *)value, key, member) {
-        bool known = false;
-        for (const struct mc_field *f = fields; f->type != MC_F_END; f++)
-            if (strcmp(f->name, key) == 0) {
-                known = true;
-                break;
-            }
-        if (!known) {
-            mc_pointer_join(pointer, sizeof pointer, base_pointer, key);
-            mc_errors_add(errors, pointer, "unknown_field", "is not a known field");
             problems++;
         }
     }
@@ -399,56 +358,102 @@ static bool bind_fits(const struct mc_field *f)
     return false;
 }
 
-/* Write the bound fields of a checked object into target. */
-static void bind_fields(const json_t *value, const struct mc_field *fields, unsigned char *target)
+/* Write a non-null value of its field's type into the bound member of target. */
+static void bind_value(const json_t *v, const struct mc_field *f, unsigned char *target)
 {
+    /* A binding that does not fit its field is a mistake in the table:
+       caught by the first test that parses it. */
+    assert(bind_fits(f));
+    void *at = target + f->bind_offset;
+    switch (f->bind) {
+    case MC_BIND_STRING: {
+        const char *s = json_string_value(v);
+        memcpy(at, &s, sizeof s);
+        break;
+    }
+    case MC_BIND_INTEGER: {
+        long long i = (long long)json_integer_value(v);
+        memcpy(at, &i, sizeof i);
+        break;
+    }
+    case MC_BIND_NUMBER: {
+        double d = json_number_value(v);
+        memcpy(at, &d, sizeof d);
+        break;
+    }
+    case MC_BIND_BOOLEAN: {
+        bool b = json_is_true(v);
+        memcpy(at, &b, sizeof b);
+        break;
+    }
+    case MC_BIND_JSON:
+        memcpy(at, &v, sizeof v);
+        break;
+    case MC_BIND_NONE:
+        break;
+    }
+}
+
+static size_t check_object(const json_t *value, const struct mc_field *fields,
+                           const char *base_pointer, json_t *errors, unsigned char *target)
+{
+    char msg[512];
+    if (!json_is_object(value)) {
+        mc_errors_add(errors, base_pointer, "type", "must be an object");
+        return 1;
+    }
+    size_t problems = 0;
+    char pointer[512];
     for (const struct mc_field *f = fields; f->type != MC_F_END; f++) {
         const json_t *v = json_object_get(value, f->name);
-        if (v == NULL || json_is_null(v))
+        mc_pointer_join(pointer, sizeof pointer, base_pointer, f->name);
+        if (v == NULL || (json_is_null(v) && f->nullable)) {
+            if (f->required && v == NULL) {
+                mc_errors_add(errors, pointer, "required", "is required");
+                problems++;
+            } else if (f->required) {
+                mc_errors_add(errors, pointer, "required", "is required and must not be null");
+                problems++;
+            }
             continue;
-        /* A binding that does not fit its field is a mistake in the table:
-           caught by the first test that parses it. */
-        assert(bind_fits(f));
-        void *at = target + f->bind_offset;
-        switch (f->bind) {
-        case MC_BIND_STRING: {
-            const char *s = json_string_value(v);
-            memcpy(at, &s, sizeof s);
-            break;
         }
-        case MC_BIND_INTEGER: {
-            long long i = (long long)json_integer_value(v);
-            memcpy(at, &i, sizeof i);
-            break;
-        }
-        case MC_BIND_NUMBER: {
-            double d = json_number_value(v);
-            memcpy(at, &d, sizeof d);
-            break;
-        }
-        case MC_BIND_BOOLEAN: {
-            bool b = json_is_true(v);
-            memcpy(at, &b, sizeof b);
-            break;
-        }
-        case MC_BIND_JSON:
-            memcpy(at, &v, sizeof v);
-            break;
-        case MC_BIND_NONE:
-            break;
-        }
-        if (f->type == MC_F_OBJECT && f->fields != NULL)
-            bind_fields(v, f->fields, target);
+        problems += check_value(v, f, pointer, errors, msg, sizeof msg, target);
+        /* Bound once of the right type, its other problems notwithstanding:
+           a handler's own checks that depend on it still run and report
+           theirs, all in one answer (mc_json_parse_fields). */
+        if (target != NULL && f->bind != MC_BIND_NONE && !json_is_null(v) && type_matches(v, f->type))
+            bind_value(v, f, target);
     }
+    /* Unknown members are rejected: a typo in a field name must not be
+       silently ignored (the client would believe the value was saved). */
+    const char *key;
+    const json_t *member;
+    json_object_foreach((json_t *)value, key, member) {
+        bool known = false;
+        for (const struct mc_field *f = fields; f->type != MC_F_END; f++)
+            if (strcmp(f->name, key) == 0) {
+                known = true;
+                break;
+            }
+        if (!known) {
+            mc_pointer_join(pointer, sizeof pointer, base_pointer, key);
+            mc_errors_add(errors, pointer, "unknown_field", "is not a known field");
+            problems++;
+        }
+    }
+    return problems;
+}
+
+size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
+                     json_t *errors)
+{
+    return check_object(value, fields, base_pointer, errors, NULL);
 }
 
 size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
                             const char *base_pointer, json_t *errors, void *target)
 {
-    size_t problems = mc_json_check(value, fields, base_pointer, errors);
-    if (problems == 0 && target != NULL)
-        bind_fields(value, fields, target);
-    return problems;
+    return check_object(value, fields, base_pointer, errors, target);
 }
 
 const char *mc_json_str(const json_t *obj, const char *key, const char *fallback)

@@ -268,20 +268,37 @@ static void test_bind_keeps_defaults_of_absent_and_null(void **state)
     json_decref(doc);
 }
 
-static void test_bind_writes_nothing_when_invalid(void **state)
+static void test_bind_with_problems(void **state)
 {
     (void)state;
-    /* amount is valid, ratio is not: nothing is written, every problem is
-       reported as by mc_json_check */
-    json_t *doc = parse("{\"amount\":12,\"ratio\":\"high\",\"result\":{},\"typo\":1}");
+    /* ratio has the wrong type: not bound, the caller's value stays. The
+       others have the right type and bind, problems notwithstanding (a
+       handler may check them further to report everything at once; it acts
+       only when there is no problem): to_agency is too long, result lacks
+       its summary, reasons has an empty item. Every problem is reported as
+       by mc_json_check. */
+    json_t *doc = parse("{\"amount\":12,\"ratio\":\"high\",\"result\":{\"number\":\"1\"},"
+                        "\"to_agency\":\"much too long for this field\",\"reasons\":[\"a\",\"\"],"
+                        "\"typo\":1}");
     json_t *errors = mc_errors_new();
-    struct bound_body b = {.amount = -1};
-    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 3);
+    struct bound_body b = {.amount = -1, .ratio = 2.5};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 5);
     assert_true(has_error(errors, "/ratio", "type"));
     assert_true(has_error(errors, "/result/summary", "required"));
+    assert_true(has_error(errors, "/to_agency", "max_length"));
+    assert_true(has_error(errors, "/reasons/1", "min_length"));
     assert_true(has_error(errors, "/typo", "unknown_field"));
-    assert_int_equal(b.amount, -1);
-    assert_null(b.result);
+    assert_int_equal(b.amount, 12);
+    assert_true(b.ratio > 2.49 && b.ratio < 2.51);
+    assert_string_equal(b.to_agency, "much too long for this field");
+    assert_ptr_equal(b.result, json_object_get(doc, "result"));
+    assert_ptr_equal(b.reasons, json_object_get(doc, "reasons"));
+    assert_null(b.summary);
+    /* the same problems as the plain check */
+    json_t *plain = mc_errors_new();
+    assert_int_equal(mc_json_check(doc, bound_fields, "", plain), 5);
+    assert_true(json_equal(plain, errors));
+    json_decref(plain);
     json_decref(errors);
     json_decref(doc);
 }
@@ -300,7 +317,7 @@ int main(void)
         cmocka_unit_test(test_long_unknown_key_keeps_its_error),
         cmocka_unit_test(test_bind_fills_every_field),
         cmocka_unit_test(test_bind_keeps_defaults_of_absent_and_null),
-        cmocka_unit_test(test_bind_writes_nothing_when_invalid),
+        cmocka_unit_test(test_bind_with_problems),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

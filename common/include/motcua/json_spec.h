@@ -8,8 +8,8 @@
  * can mark each bad field at once. Parsing rejects duplicate keys.
  *
  * A field may also bind: name a member of a C struct (MC_BIND) and
- * mc_json_parse_fields() fills it from the body once the whole body is
- * valid, so a handler reads its fields as typed variables, never again by
+ * mc_json_parse_fields() fills it from the body as it checks it, so a
+ * handler reads its fields as typed variables, never again by
  * name (a mistyped name there would silently give the fallback):
  *
  *     struct transfer_body { const char *to_agency; long long amount; };
@@ -108,11 +108,13 @@ void mc_pointer_join_index(char *out, size_t out_len, const char *base, size_t i
 size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
                      json_t *errors);
 
-/* mc_json_check(), then, when it found no problem, write every bound field
-   present in `value` (and not null) into `target` (see MC_BIND). Members
-   absent or null leave their target as the caller initialised it: that is
-   the default. On problems `target` is left untouched. Returns the number
-   of problems added to `errors`. */
+/* mc_json_check(), writing each bound field that is present, not null and of
+   its type into `target` (see MC_BIND). A member absent, null or of another
+   type leaves its target as the caller initialised it: that is the default.
+   When problems were found, a bound value may be one of them (too long, not
+   in the enum ...): use it then only for further checks, so that every
+   problem is reported at once, never to act. Returns the number of problems
+   added to `errors`. */
 size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
                             const char *base_pointer, json_t *errors, void *target);
 
