@@ -242,12 +242,19 @@ static const struct mc_field case_item = {.type = MC_F_OBJECT, .fields = case_fi
     }
 /* clang-format on */
 
+/* What POST /procedures reads of its body itself (the rest is checked by
+   catalogue_procedure_check and stored whole). */
+struct procedure_create_body {
+    const char *code;
+};
+
 /* POST /procedures body. */
 static const struct mc_field procedure_create_fields[] = {{.name = "code",
                                                            .type = MC_F_STRING,
                                                            .required = true,
                                                            .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
-                                                           .pattern = CATALOGUE_PROCEDURE_CODE_RE},
+                                                           .pattern = CATALOGUE_PROCEDURE_CODE_RE,
+                                                           MC_BIND(struct procedure_create_body, code)},
                                                           PROCEDURE_BODY_FIELDS,
                                                           {0}};
 
@@ -373,7 +380,8 @@ void handle_procedure_create(mc_request *req)
         return;
     }
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, procedure_create_fields, "", errors);
+    struct procedure_create_body body = {0};
+    mc_json_parse_fields(req->body, procedure_create_fields, "", errors, &body);
     catalogue_procedure_check(req->body, errors);
     mc_error rc = store_procedure_check_refs(mc_request_db(req), req->body, errors);
     if (rc != MC_OK) {
@@ -384,7 +392,7 @@ void handle_procedure_create(mc_request *req)
     if (!catalogue_no_errors(req, errors))
         return;
 
-    const char *code = mc_json_str(req->body, "code", "");
+    const char *code = body.code;
     json_t *doc = catalogue_procedure_normalize(req->body, code);
     struct store_version v = {0};
     errors = mc_errors_new();

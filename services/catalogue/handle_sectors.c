@@ -10,9 +10,15 @@
 #include "procedure_rules.h"
 #include "store.h"
 
+/* What the handlers read of a sector body (bound by the tables below). */
+struct sector_body {
+    const char *code;
+};
+
 /* POST /sectors body. */
 static const struct mc_field sector_create_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_SECTOR_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_SECTOR_CODE_RE,
+     MC_BIND(struct sector_body, code)},
     {.name = "name",
      .type = MC_F_STRING,
      .required = true,
@@ -77,10 +83,11 @@ void handle_sector_get(mc_request *req)
 void handle_sector_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, sector_create_fields, "", errors);
+    struct sector_body body = {0};
+    mc_json_parse_fields(req->body, sector_create_fields, "", errors, &body);
     if (!catalogue_no_errors(req, errors))
         return;
-    const char *code = mc_json_str(req->body, "code", "");
+    const char *code = body.code;
     json_t *sector = catalogue_sector_normalize(req->body, code);
     json_t *out = NULL;
     long long revision = 0;

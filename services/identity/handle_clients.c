@@ -33,20 +33,31 @@ static const char *check_scope(const json_t *value, const char **code)
 
 static const struct mc_field scope_item = {.type = MC_F_STRING, .check = check_scope};
 
+/* A client body (POST and PATCH), bound by the tables below. */
+struct client_body {
+    const char *name;
+    const json_t *scopes;
+    const char *agency;
+    const json_t *disabled; /* NULL: unchanged */
+};
+
 static const struct mc_field client_fields[] = {
-    {.name = "name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200},
+    {.name = "name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200,
+     MC_BIND(struct client_body, name)},
     {.name = "scopes", .type = MC_F_ARRAY, .required = true, .min_len = 1, .max_len = 8,
-     .item = &scope_item},
+     .item = &scope_item, MC_BIND(struct client_body, scopes)},
     {.name = "agency", .type = MC_F_STRING, .nullable = true, .min_len = 1, .max_len = 32,
-     .pattern = "^[A-Za-z0-9.]+$"},
+     .pattern = "^[A-Za-z0-9.]+$", MC_BIND(struct client_body, agency)},
     {0}};
 
 /* PATCH: the agency of a client is fixed at creation (its tokens' agency
    claim); register another client for another agency. */
 static const struct mc_field update_fields[] = {
-    {.name = "name", .type = MC_F_STRING, .min_len = 1, .max_len = 200},
-    {.name = "scopes", .type = MC_F_ARRAY, .min_len = 1, .max_len = 8, .item = &scope_item},
-    {.name = "disabled", .type = MC_F_BOOLEAN},
+    {.name = "name", .type = MC_F_STRING, .min_len = 1, .max_len = 200,
+     MC_BIND(struct client_body, name)},
+    {.name = "scopes", .type = MC_F_ARRAY, .min_len = 1, .max_len = 8, .item = &scope_item,
+     MC_BIND(struct client_body, scopes)},
+    {.name = "disabled", .type = MC_F_BOOLEAN, MC_BIND(struct client_body, disabled)},
     {0}};
 
 static void duplicate_scopes(const json_t *scopes, json_t *errors)
@@ -111,8 +122,9 @@ static bool new_secret(char *secret, size_t secret_len, char *hash)
 void handle_client_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, client_fields, "", errors);
-    json_t *scopes = json_object_get(req->body, "scopes");
+    struct client_body body = {0};
+    mc_json_parse_fields(req->body, client_fields, "", errors, &body);
+    const json_t *scopes = body.scopes;
     duplicate_scopes(scopes, errors);
     if (!identity_no_errors(req, errors))
         return;
@@ -133,9 +145,8 @@ void handle_client_create(mc_request *req)
     long long revision = 0;
     mc_error rc =
         scopes_json != NULL
-            ? store_client_create(mc_request_db(req), client_id, mc_json_str(req->body, "name", ""),
-                                  scopes_json, mc_json_str(req->body, "agency", NULL), hash, &who,
-                                  &out, &revision)
+            ? store_client_create(mc_request_db(req), client_id, body.name, scopes_json,
+                                  body.agency, hash, &who, &out, &revision)
             : MC_ERR_INTERNAL;
     free(scopes_json);
     sodium_memzero(hash, sizeof hash);
@@ -209,21 +220,22 @@ void handle_client_update(mc_request *req)
     if (id == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, update_fields, "", errors);
-    json_t *scopes = json_object_get(req->body, "scopes");
+    struct client_body body = {0};
+    mc_json_parse_fields(req->body, update_fields, "", errors, &body);
+    const json_t *scopes = body.scopes;
     duplicate_scopes(scopes, errors);
     if (json_is_object(req->body) && json_object_size(req->body) == 0)
         mc_errors_add(errors, "", "required", "change name, scopes, disabled or several");
     if (!identity_no_errors(req, errors))
         return;
-    json_t *disabled = json_object_get(req->body, "disabled");
+    const json_t *disabled = body.disabled;
     char *scopes_json = scopes != NULL ? json_dumps(scopes, JSON_COMPACT) : NULL;
     if (scopes != NULL && scopes_json == NULL) {
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
     struct store_client_change change = {
-        .name = mc_json_str(req->body, "name", NULL),
+        .name = body.name,
         .scopes_json = scopes_json,
         .disabled = disabled == NULL ? -1 : (json_is_true(disabled) ? 1 : 0),
         .secret_hash = NULL,
