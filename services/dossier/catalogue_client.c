@@ -113,8 +113,9 @@ static void remember(struct catalogue_client *c, const char *path, json_t *doc, 
 /*
  * GET path from the catalogue through the cache. *out is a new reference on
  * MC_OK. not_found is what a 404 means for this path. A catalogue that cannot
- * be reached is MC_ERR_NOT_READY unless a copy is held, which is then used
- * (stale is better than refusing a citizen's filing).
+ * be reached (or answers with an error) is MC_ERR_CATALOGUE_UNAVAILABLE unless
+ * a copy is held, which is then used (stale is better than refusing a
+ * citizen's filing).
  */
 static mc_error cached_get(struct catalogue_client *c, const char *path, bool immutable,
                            mc_error not_found, json_t **out)

@@ -23,8 +23,9 @@ struct catalogue_client *catalogue_client_new(const char *base_url, unsigned cac
 void catalogue_client_free(struct catalogue_client *c);
 
 /* The current published version of a procedure (new reference).
-   MC_ERR_PROCEDURE_NOT_FOUND when the catalogue has none; MC_ERR_NOT_READY
-   when the catalogue cannot be reached (and no copy is held). */
+   MC_ERR_PROCEDURE_NOT_FOUND when the catalogue has none;
+   MC_ERR_CATALOGUE_UNAVAILABLE (503) when the catalogue cannot be reached
+   or answers with an error, and no copy is held. */
 mc_error catalogue_procedure_current(struct catalogue_client *c, const char *code, json_t **out);
 
 /* One published version (new reference); cached until evicted. */

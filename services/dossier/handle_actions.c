@@ -6,10 +6,10 @@
  *   GET  /dossiers/{id}/actions            what the caller may do now
  *
  * Each takes If-Match with the dossier's ETag. Inside one transaction the row
- * is locked, its revision checked again, the change applied (here, in C), the
- * row saved, the history row and the event written: they commit together or
- * not at all. Submit also takes Idempotency-Key, whose answer is stored in the
- * same transaction.
+ * is locked, its revision checked again, the change applied (the row's
+ * effect, actions.c, through transition.c), the row saved, the history row
+ * and the event written: they commit together or not at all. Submit also
+ * takes Idempotency-Key, whose answer is stored in the same transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,9 @@
 /*
  * Applying one transition of workflow.c's table to a locked dossier: the
- * change itself (status, clock, step, agency, outcome ...), then the row,
- * its history entry and its event, all on the caller's transaction. Used by
+ * status it leads to (a fixed one, the same, or back where a supplement or a
+ * withdrawal request came from: WF_TO_PREVIOUS, WF_TO_WITHDRAWAL_ORIGIN),
+ * the row's effect (actions.c: clock, step, agency, outcome ...), then the
+ * row, its history entry and its event, all on the caller's transaction. Used by
  * the action endpoints (handle_actions.c) and by the deadline watcher
  * (watch.c), so a change made by the system is recorded exactly like one
  * made by a person.
