@@ -54,32 +54,28 @@ struct action_args {
     unsigned supplement_days;  /* default time to supplement, working days */
 };
 
-/* The effects of the table's rows (workflow_effect_fn). */
-mc_error action_receive(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_refuse(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_request_supplement(struct dossier *d, const struct action_args *a, json_t *details,
-                                   json_t *errors);
-mc_error action_supplement(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_assign(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_forward(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_return_step(struct dossier *d, const struct action_args *a, json_t *details,
-                            json_t *errors);
-mc_error action_transfer(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_request_payment(struct dossier *d, const struct action_args *a, json_t *details,
-                                json_t *errors);
-mc_error action_confirm_payment(struct dossier *d, const struct action_args *a, json_t *details,
-                                json_t *errors);
-mc_error action_approve(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_reject(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_return_result(struct dossier *d, const struct action_args *a, json_t *details,
-                              json_t *errors);
-mc_error action_request_withdrawal(struct dossier *d, const struct action_args *a, json_t *details,
-                                   json_t *errors);
-mc_error action_confirm_withdrawal(struct dossier *d, const struct action_args *a, json_t *details,
-                                   json_t *errors);
-mc_error action_decline_withdrawal(struct dossier *d, const struct action_args *a, json_t *details,
-                                   json_t *errors);
-mc_error action_stop(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
-mc_error action_apologize(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors);
+/* The effects of the table's rows (workflow_effect_fn), one per action:
+   action_receive() ... in the order of the table. */
+#define ACTION_EFFECT(name)                                                                        \
+    mc_error action_##name(struct dossier *d, const struct action_args *a, json_t *details,        \
+                           json_t *errors)
+ACTION_EFFECT(receive);
+ACTION_EFFECT(refuse);
+ACTION_EFFECT(request_supplement);
+ACTION_EFFECT(supplement);
+ACTION_EFFECT(assign);
+ACTION_EFFECT(forward);
+ACTION_EFFECT(return_step);
+ACTION_EFFECT(transfer);
+ACTION_EFFECT(request_payment);
+ACTION_EFFECT(confirm_payment);
+ACTION_EFFECT(approve);
+ACTION_EFFECT(reject);
+ACTION_EFFECT(return_result);
+ACTION_EFFECT(request_withdrawal);
+ACTION_EFFECT(confirm_withdrawal);
+ACTION_EFFECT(decline_withdrawal);
+ACTION_EFFECT(stop);
+ACTION_EFFECT(apologize);
 
 #endif

@@ -794,66 +794,89 @@ static bool has_error_at(const json_t *errors, const char *pointer, const char *
     return false;
 }
 
+/* An effect's arguments and what it writes to, around a dossier in `status`
+   (limit 3 working days) at `now`. Not to be copied: `a` points into it. */
+struct effect_case {
+    struct dossier d;
+    struct action_inputs in;
+    struct action_body body;
+    struct action_args a;
+    json_t *details, *errors;
+};
+
+static void effect_case_init(struct effect_case *t, int status, int64_t now)
+{
+    dossier_init(&t->d, 3, "working_days");
+    t->d.status = status;
+    t->d.previous_status = t->d.withdrawal_from_status = -1;
+    memset(&t->in, 0, sizeof t->in);
+    t->body = (struct action_body)ACTION_BODY_INIT;
+    t->a = (struct action_args){&t->body, &t->in, now, 2};
+    t->details = json_object();
+    t->errors = json_array();
+}
+
+static void effect_case_fini(struct effect_case *t)
+{
+    json_decref(t->details);
+    json_decref(t->errors);
+    json_decref(t->d.missing_items);
+    dossier_fini(&t->d);
+}
+
 /* Forward and return_step: the default step, the range, the direction, and
    the assignee (kept only when given). */
 static void test_effect_steps(void **state)
 {
     (void)state;
-    struct dossier d;
-    dossier_init(&d, 3, "working_days");
-    struct action_inputs in = {.n_steps = 3};
-    struct action_body body = ACTION_BODY_INIT;
-    struct action_args a = {&body, &in, local(2025, 4, 25, 9, 0), 5};
-    json_t *details = json_object(), *errors = json_array();
+    struct effect_case t;
+    effect_case_init(&t, DS_RECEIVED, local(2025, 4, 25, 9, 0));
+    t.in.n_steps = 3;
 
     /* received: forward without to_step moves into the first step */
-    d.status = DS_RECEIVED;
-    d.step_index = 0;
-    snprintf(d.assignee_sub, sizeof d.assignee_sub, "old");
-    assert_int_equal(action_forward(&d, &a, details, errors), MC_OK);
-    assert_int_equal(d.step_index, 0);
-    assert_string_equal(d.assignee_sub, ""); /* no assignee given: none */
-    assert_int_equal(json_array_size(errors), 0);
+    t.d.step_index = 0;
+    snprintf(t.d.assignee_sub, sizeof t.d.assignee_sub, "old");
+    assert_int_equal(action_forward(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.step_index, 0);
+    assert_string_equal(t.d.assignee_sub, ""); /* no assignee given: none */
+    assert_int_equal(json_array_size(t.errors), 0);
 
     /* processing: to the next step, with an assignee */
-    d.status = DS_PROCESSING;
-    body.assignee = "officer-2";
-    assert_int_equal(action_forward(&d, &a, details, errors), MC_OK);
-    assert_int_equal(d.step_index, 1);
-    assert_string_equal(d.assignee_sub, "officer-2");
-    assert_int_equal(json_integer_value(json_object_get(details, "from_step")), 0);
-    assert_int_equal(json_integer_value(json_object_get(details, "step_index")), 1);
+    t.d.status = DS_PROCESSING;
+    t.body.assignee = "officer-2";
+    assert_int_equal(action_forward(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.step_index, 1);
+    assert_string_equal(t.d.assignee_sub, "officer-2");
+    assert_int_equal(json_integer_value(json_object_get(t.details, "from_step")), 0);
+    assert_int_equal(json_integer_value(json_object_get(t.details, "step_index")), 1);
 
     /* past the last step */
-    body.to_step = 3;
-    action_forward(&d, &a, details, errors);
-    assert_true(has_error_at(errors, "/to_step", "out_of_range"));
-    json_array_clear(errors);
+    t.body.to_step = 3;
+    action_forward(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "out_of_range"));
+    json_array_clear(t.errors);
     /* forward to an earlier step */
-    d.step_index = 2;
-    body.to_step = 1;
-    action_forward(&d, &a, details, errors);
-    assert_true(has_error_at(errors, "/to_step", "not_forward"));
-    json_array_clear(errors);
+    t.d.step_index = 2;
+    t.body.to_step = 1;
+    action_forward(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "not_forward"));
+    json_array_clear(t.errors);
     /* return_step goes back one by default, not past the first */
-    d.step_index = 1;
-    body.to_step = -1;
-    assert_int_equal(action_return_step(&d, &a, details, errors), MC_OK);
-    assert_int_equal(d.step_index, 0);
-    assert_int_equal(json_array_size(errors), 0);
-    action_return_step(&d, &a, details, errors);
-    assert_true(has_error_at(errors, "/to_step", "out_of_range"));
-    json_array_clear(errors);
+    t.d.step_index = 1;
+    t.body.to_step = -1;
+    assert_int_equal(action_return_step(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.step_index, 0);
+    assert_int_equal(json_array_size(t.errors), 0);
+    action_return_step(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "out_of_range"));
+    json_array_clear(t.errors);
     /* a case without steps */
-    in.n_steps = 0;
-    d.step_index = -1;
-    body.to_step = 1;
-    action_forward(&d, &a, details, errors);
-    assert_true(has_error_at(errors, "/to_step", "no_steps"));
-
-    json_decref(details);
-    json_decref(errors);
-    dossier_fini(&d);
+    t.in.n_steps = 0;
+    t.d.step_index = -1;
+    t.body.to_step = 1;
+    action_forward(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "no_steps"));
+    effect_case_fini(&t);
 }
 
 /* request_supplement: the missing items, where it came from, the clock
@@ -861,71 +884,56 @@ static void test_effect_steps(void **state)
 static void test_effect_request_supplement(void **state)
 {
     (void)state;
-    struct dossier d;
-    dossier_init(&d, 3, "working_days");
-    mc_calendar cal = calendar();
-    struct action_inputs in = {.calendar = cal, .has_calendar = true};
-    json_t *missing = json_pack("[s]", "a certified copy of the ID card");
-    struct action_body body = ACTION_BODY_INIT;
-    body.missing_items = missing;
+    struct effect_case t;
     int64_t now = local(2025, 4, 25, 9, 0); /* Friday */
-    struct action_args a = {&body, &in, now, 2};
-    json_t *details = json_object(), *errors = json_array();
-    d.status = DS_PROCESSING;
-    assert_true(deadline_start(&d, &cal, local(2025, 4, 24, 9, 0)));
+    effect_case_init(&t, DS_PROCESSING, now);
+    mc_calendar cal = calendar();
+    t.in.calendar = cal;
+    t.in.has_calendar = true;
+    json_t *missing = json_pack("[s]", "a certified copy of the ID card");
+    t.body.missing_items = missing;
+    assert_true(deadline_start(&t.d, &cal, local(2025, 4, 24, 9, 0)));
 
-    assert_int_equal(action_request_supplement(&d, &a, details, errors), MC_OK);
-    assert_int_equal(d.previous_status, DS_PROCESSING);
-    assert_true(json_equal(d.missing_items, missing));
-    assert_ptr_not_equal(d.missing_items, missing); /* the dossier's own copy */
-    assert_time(d.paused_since, now);
-    /* 2 working days from Friday 09:00: Monday 28, then Tuesday 29 April */
-    assert_time(d.supplement_due_at, deadline_supplement_due(&cal, now, 2));
-    assert_true(json_is_string(json_object_get(details, "supplement_due_at")));
+    assert_int_equal(action_request_supplement(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.previous_status, DS_PROCESSING);
+    assert_true(json_equal(t.d.missing_items, missing));
+    assert_ptr_not_equal(t.d.missing_items, missing); /* the dossier's own copy */
+    assert_time(t.d.paused_since, now);
+    /* the service's default: 2 working days */
+    assert_time(t.d.supplement_due_at, deadline_supplement_due(&cal, now, 2));
+    assert_true(json_is_string(json_object_get(t.details, "supplement_due_at")));
 
-    body.deadline_working_days = 5;
-    assert_int_equal(action_request_supplement(&d, &a, details, errors), MC_OK);
-    assert_time(d.supplement_due_at, deadline_supplement_due(&cal, now, 5));
-    assert_true(d.supplement_due_at > deadline_supplement_due(&cal, now, 2));
-
-    json_decref(d.missing_items);
+    t.body.deadline_working_days = 5;
+    assert_int_equal(action_request_supplement(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_time(t.d.supplement_due_at, deadline_supplement_due(&cal, now, 5));
+    assert_true(t.d.supplement_due_at > deadline_supplement_due(&cal, now, 2));
     json_decref(missing);
-    json_decref(details);
-    json_decref(errors);
-    dossier_fini(&d);
+    effect_case_fini(&t);
 }
 
 /* apologize: the new appointment must be later than the current one and now. */
 static void test_effect_apologize(void **state)
 {
     (void)state;
-    struct dossier d;
-    dossier_init(&d, 3, "working_days");
-    struct action_inputs in = {0};
-    struct action_body body = ACTION_BODY_INIT;
-    struct action_args a = {&body, &in, local(2025, 5, 2, 9, 0), 5};
-    json_t *details = json_object(), *errors = json_array();
-    d.status = DS_PROCESSING;
-    d.due_at = d.appointment_at = local(2025, 5, 5, 16, 0);
+    struct effect_case t;
+    effect_case_init(&t, DS_PROCESSING, local(2025, 5, 2, 9, 0));
+    t.d.due_at = t.d.appointment_at = local(2025, 5, 5, 16, 0);
 
-    body.new_appointment_at = "2025-05-05T15:00:00+07:00"; /* earlier */
-    action_apologize(&d, &a, details, errors);
-    assert_true(has_error_at(errors, "/new_appointment_at", "not_later"));
-    json_array_clear(errors);
+    t.body.new_appointment_at = "2025-05-05T15:00:00+07:00"; /* earlier */
+    action_apologize(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/new_appointment_at", "not_later"));
+    json_array_clear(t.errors);
 
-    d.appointment_at = local(2025, 5, 5, 16, 0);
-    body.new_appointment_at = "2025-05-09T17:00:00+07:00";
-    assert_int_equal(action_apologize(&d, &a, details, errors), MC_OK);
-    assert_int_equal(json_array_size(errors), 0);
-    assert_time(d.appointment_at, local(2025, 5, 9, 17, 0));
-    assert_time(d.due_at, local(2025, 5, 5, 16, 0)); /* the legal due date stays */
-    assert_string_equal(json_string_value(json_object_get(details, "previous_appointment_at")),
+    t.d.appointment_at = local(2025, 5, 5, 16, 0);
+    t.body.new_appointment_at = "2025-05-09T17:00:00+07:00";
+    assert_int_equal(action_apologize(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(json_array_size(t.errors), 0);
+    assert_time(t.d.appointment_at, local(2025, 5, 9, 17, 0));
+    assert_time(t.d.due_at, local(2025, 5, 5, 16, 0)); /* the legal due date stays */
+    assert_string_equal(json_string_value(json_object_get(t.details, "previous_appointment_at")),
                         "2025-05-05T16:00:00+07:00");
-    assert_true(json_is_false(json_object_get(details, "late")));
-
-    json_decref(details);
-    json_decref(errors);
-    dossier_fini(&d);
+    assert_true(json_is_false(json_object_get(t.details, "late")));
+    effect_case_fini(&t);
 }
 
 /* A withdrawal requested during a supplement request: declining it keeps the
@@ -934,36 +942,28 @@ static void test_effect_apologize(void **state)
 static void test_effect_withdrawal(void **state)
 {
     (void)state;
-    struct dossier d;
-    dossier_init(&d, 3, "working_days");
-    struct action_inputs in = {0};
-    struct action_body body = ACTION_BODY_INIT;
-    struct action_args a = {&body, &in, local(2025, 5, 2, 9, 0), 5};
-    json_t *details = json_object(), *errors = json_array();
-    d.status = DS_SUPPLEMENT_REQUESTED;
-    d.previous_status = DS_PROCESSING;
-    d.missing_items = json_pack("[s]", "x");
+    struct effect_case t;
+    effect_case_init(&t, DS_SUPPLEMENT_REQUESTED, local(2025, 5, 2, 9, 0));
+    t.d.previous_status = DS_PROCESSING;
+    t.d.missing_items = json_pack("[s]", "x");
 
-    action_request_withdrawal(&d, &a, details, errors);
-    assert_int_equal(d.withdrawal_from_status, DS_SUPPLEMENT_REQUESTED);
-    assert_int_equal(d.previous_status, DS_PROCESSING);
-    action_decline_withdrawal(&d, &a, details, errors);
-    assert_int_equal(d.withdrawal_from_status, -1);
-    assert_int_equal(d.previous_status, DS_PROCESSING);
-    assert_non_null(d.missing_items);
+    action_request_withdrawal(&t.d, &t.a, t.details, t.errors);
+    assert_int_equal(t.d.withdrawal_from_status, DS_SUPPLEMENT_REQUESTED);
+    assert_int_equal(t.d.previous_status, DS_PROCESSING);
+    action_decline_withdrawal(&t.d, &t.a, t.details, t.errors);
+    assert_int_equal(t.d.withdrawal_from_status, -1);
+    assert_int_equal(t.d.previous_status, DS_PROCESSING);
+    assert_non_null(t.d.missing_items);
 
-    action_request_withdrawal(&d, &a, details, errors);
-    action_confirm_withdrawal(&d, &a, details, errors);
-    assert_string_equal(d.outcome, "withdrawn");
-    assert_time(d.finished_at, a.now);
-    assert_int_equal(d.previous_status, -1);
-    assert_int_equal(d.withdrawal_from_status, -1);
-    assert_null(d.missing_items);
-    assert_int_equal(json_array_size(errors), 0);
-
-    json_decref(details);
-    json_decref(errors);
-    dossier_fini(&d);
+    action_request_withdrawal(&t.d, &t.a, t.details, t.errors);
+    action_confirm_withdrawal(&t.d, &t.a, t.details, t.errors);
+    assert_string_equal(t.d.outcome, "withdrawn");
+    assert_time(t.d.finished_at, t.a.now);
+    assert_int_equal(t.d.previous_status, -1);
+    assert_int_equal(t.d.withdrawal_from_status, -1);
+    assert_null(t.d.missing_items);
+    assert_int_equal(json_array_size(t.errors), 0);
+    effect_case_fini(&t);
 }
 
 /* The event payload: built from the dossier and the action alone. */
