@@ -264,7 +264,8 @@ static size_t check_array(const json_t *v, const struct mc_field *f, const char 
         char child[512];
         for (size_t i = 0; i < n; i++) {
             mc_pointer_join_index(child, sizeof child, pointer, i);
-            problems += check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len, NULL);
+            problems +=
+                check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len, NULL);
         }
     }
     if (f->unique_key_item && problems == 0) {
@@ -421,7 +422,8 @@ static size_t check_object(const json_t *value, const struct mc_field *fields,
         /* Bound once of the right type, its other problems notwithstanding:
            a handler's own checks that depend on it still run and report
            theirs, all in one answer (mc_json_parse_fields). */
-        if (target != NULL && f->bind != MC_BIND_NONE && !json_is_null(v) && type_matches(v, f->type))
+        if (target != NULL && f->bind != MC_BIND_NONE && !json_is_null(v) &&
+            type_matches(v, f->type))
             bind_value(v, f, target);
     }
     /* Unknown members are rejected: a typo in a field name must not be

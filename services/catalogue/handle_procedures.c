@@ -249,14 +249,15 @@ struct procedure_create_body {
 };
 
 /* POST /procedures body. */
-static const struct mc_field procedure_create_fields[] = {{.name = "code",
-                                                           .type = MC_F_STRING,
-                                                           .required = true,
-                                                           .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
-                                                           .pattern = CATALOGUE_PROCEDURE_CODE_RE,
-                                                           MC_BIND(struct procedure_create_body, code)},
-                                                          PROCEDURE_BODY_FIELDS,
-                                                          {0}};
+static const struct mc_field procedure_create_fields[] = {
+    {.name = "code",
+     .type = MC_F_STRING,
+     .required = true,
+     .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
+     .pattern = CATALOGUE_PROCEDURE_CODE_RE,
+     MC_BIND(struct procedure_create_body, code)},
+    PROCEDURE_BODY_FIELDS,
+    {0}};
 
 /* PUT /procedures/{code}/draft body: "code" optional (the URL has it). */
 const struct mc_field catalogue_procedure_draft_fields[] = {

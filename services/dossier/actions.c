@@ -27,9 +27,9 @@ static void finish(struct dossier *d, const char *outcome, int64_t now)
     d->finished_at = now;
 }
 
-mc_error action_receive(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_receive(struct dossier *d, const struct action_args *a, json_t *details,
+                        json_t *errors)
 {
-    (void)details, (void)errors;
     d->received_at = a->now;
     if (!deadline_start(d, &a->in->calendar, a->now))
         return MC_ERR_CATALOGUE_UNAVAILABLE;
@@ -37,9 +37,9 @@ mc_error action_receive(struct dossier *d, const struct action_args *a, json_t *
     return MC_OK;
 }
 
-mc_error action_refuse(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_refuse(struct dossier *d, const struct action_args *a, json_t *details,
+                       json_t *errors)
 {
-    (void)details, (void)errors;
     finish(d, "refused", a->now);
     return MC_OK;
 }
@@ -47,7 +47,6 @@ mc_error action_refuse(struct dossier *d, const struct action_args *a, json_t *d
 mc_error action_request_supplement(struct dossier *d, const struct action_args *a, json_t *details,
                                    json_t *errors)
 {
-    (void)errors;
     json_decref(d->missing_items);
     d->missing_items = json_deep_copy(a->body->missing_items);
     d->previous_status = d->status;
@@ -62,9 +61,9 @@ mc_error action_request_supplement(struct dossier *d, const struct action_args *
     return MC_OK;
 }
 
-mc_error action_supplement(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_supplement(struct dossier *d, const struct action_args *a, json_t *details,
+                           json_t *errors)
 {
-    (void)errors;
     d->previous_status = -1;
     d->supplement_due_at = 0;
     clear_missing_items(d);
@@ -74,9 +73,9 @@ mc_error action_supplement(struct dossier *d, const struct action_args *a, json_
     return MC_OK;
 }
 
-mc_error action_assign(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_assign(struct dossier *d, const struct action_args *a, json_t *details,
+                       json_t *errors)
 {
-    (void)errors;
     snprintf(d->assignee_sub, sizeof d->assignee_sub, "%s", a->body->assignee);
     json_object_set_new(details, "assignee", json_string(d->assignee_sub));
     return MC_OK;
@@ -102,7 +101,8 @@ static mc_error move_step(struct dossier *d, const struct action_args *a, bool f
                               : "there is no previous step");
     else if (forward ? step < current : step >= current)
         mc_errors_add(errors, "/to_step", forward ? "not_forward" : "not_backward",
-                      forward ? "forward moves to a later step" : "return moves to an earlier step");
+                      forward ? "forward moves to a later step"
+                              : "return moves to an earlier step");
     d->step_index = step;
     snprintf(d->assignee_sub, sizeof d->assignee_sub, "%s",
              a->body->assignee != NULL ? a->body->assignee : "");
@@ -111,7 +111,8 @@ static mc_error move_step(struct dossier *d, const struct action_args *a, bool f
     return MC_OK;
 }
 
-mc_error action_forward(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_forward(struct dossier *d, const struct action_args *a, json_t *details,
+                        json_t *errors)
 {
     return move_step(d, a, true, details, errors);
 }
@@ -122,9 +123,9 @@ mc_error action_return_step(struct dossier *d, const struct action_args *a, json
     return move_step(d, a, false, details, errors);
 }
 
-mc_error action_transfer(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_transfer(struct dossier *d, const struct action_args *a, json_t *details,
+                         json_t *errors)
 {
-    (void)errors;
     json_array_append_new(d->transfer_chain, json_string(d->handling_agency));
     json_object_set_new(details, "from_agency", json_string(d->handling_agency));
     snprintf(d->handling_agency, sizeof d->handling_agency, "%s", a->body->to_agency);
@@ -137,7 +138,6 @@ mc_error action_transfer(struct dossier *d, const struct action_args *a, json_t 
 mc_error action_request_payment(struct dossier *d, const struct action_args *a, json_t *details,
                                 json_t *errors)
 {
-    (void)errors;
     d->fee_amount = a->body->amount;
     d->previous_status = d->status;
     deadline_pause(d, a->now);
@@ -148,7 +148,6 @@ mc_error action_request_payment(struct dossier *d, const struct action_args *a, 
 mc_error action_confirm_payment(struct dossier *d, const struct action_args *a, json_t *details,
                                 json_t *errors)
 {
-    (void)details, (void)errors;
     d->previous_status = -1;
     if (!deadline_resume(d, &a->in->calendar, a->now, false))
         return MC_ERR_CATALOGUE_UNAVAILABLE;
@@ -168,22 +167,21 @@ static mc_error decide(struct dossier *d, const struct action_args *a, const cha
     return MC_OK;
 }
 
-mc_error action_approve(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_approve(struct dossier *d, const struct action_args *a, json_t *details,
+                        json_t *errors)
 {
-    (void)errors;
     return decide(d, a, "approved", details);
 }
 
-mc_error action_reject(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_reject(struct dossier *d, const struct action_args *a, json_t *details,
+                       json_t *errors)
 {
-    (void)errors;
     return decide(d, a, "rejected", details);
 }
 
 mc_error action_return_result(struct dossier *d, const struct action_args *a, json_t *details,
                               json_t *errors)
 {
-    (void)details, (void)errors;
     d->returned_at = a->now;
     d->finished_at = a->now;
     return MC_OK;
@@ -192,7 +190,6 @@ mc_error action_return_result(struct dossier *d, const struct action_args *a, js
 mc_error action_request_withdrawal(struct dossier *d, const struct action_args *a, json_t *details,
                                    json_t *errors)
 {
-    (void)a, (void)details, (void)errors;
     /* previous_status stays: a supplement request may be pending (from 5) */
     d->withdrawal_from_status = d->status;
     return MC_OK;
@@ -201,7 +198,6 @@ mc_error action_request_withdrawal(struct dossier *d, const struct action_args *
 mc_error action_confirm_withdrawal(struct dossier *d, const struct action_args *a, json_t *details,
                                    json_t *errors)
 {
-    (void)details, (void)errors;
     finish(d, "withdrawn", a->now);
     d->previous_status = -1;
     d->withdrawal_from_status = -1;
@@ -212,23 +208,23 @@ mc_error action_confirm_withdrawal(struct dossier *d, const struct action_args *
 mc_error action_decline_withdrawal(struct dossier *d, const struct action_args *a, json_t *details,
                                    json_t *errors)
 {
-    (void)a, (void)details, (void)errors;
     /* back where it was; from 5 the supplement request (and its clock
        pause, its deadline, its missing items) is pending again */
     d->withdrawal_from_status = -1;
     return MC_OK;
 }
 
-mc_error action_stop(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_stop(struct dossier *d, const struct action_args *a, json_t *details,
+                     json_t *errors)
 {
-    (void)details, (void)errors;
     finish(d, "stopped", a->now);
     d->previous_status = -1;
     clear_missing_items(d);
     return MC_OK;
 }
 
-mc_error action_apologize(struct dossier *d, const struct action_args *a, json_t *details, json_t *errors)
+mc_error action_apologize(struct dossier *d, const struct action_args *a, json_t *details,
+                          json_t *errors)
 {
     int64_t when = 0;
     if (a->body->new_appointment_at != NULL)

@@ -74,7 +74,8 @@ static const struct mc_field delivery_fields[] = {
 
 static const struct mc_field create_fields[] = {
     {.name = "procedure_code", .type = MC_F_STRING, .required = true, .max_len = 64,
-     .pattern = "^[0-9]\\.[0-9]{6}(\\.[0-9A-Za-z]+)*$", MC_BIND(struct dossier_body, procedure_code)},
+     .pattern = "^[0-9]\\.[0-9]{6}(\\.[0-9A-Za-z]+)*$",
+     MC_BIND(struct dossier_body, procedure_code)},
     {.name = "case_code", .type = MC_F_STRING, .nullable = true, .max_len = 64,
      .pattern = "^[a-z0-9][a-z0-9_-]{0,63}$", MC_BIND(struct dossier_body, case_code)},
     {.name = "channel", .type = MC_F_STRING, .required = true, .enum_values = channels,
@@ -84,9 +85,10 @@ static const struct mc_field create_fields[] = {
      MC_BIND(struct dossier_body, agency_code)},
     {.name = "applicant", .type = MC_F_OBJECT, .required = true, .fields = applicant_fields,
      MC_BIND(struct dossier_body, applicant)},
-    {.name = "representative", .type = MC_F_OBJECT, .nullable = true, .fields = representative_fields,
-     MC_BIND(struct dossier_body, representative)},
-    {.name = "form_data", .type = MC_F_OBJECT, .required = true, MC_BIND(struct dossier_body, form_data)},
+    {.name = "representative", .type = MC_F_OBJECT, .nullable = true,
+     .fields = representative_fields, MC_BIND(struct dossier_body, representative)},
+    {.name = "form_data", .type = MC_F_OBJECT, .required = true,
+     MC_BIND(struct dossier_body, form_data)},
     {.name = "delivery", .type = MC_F_OBJECT, .required = true, .fields = delivery_fields,
      MC_BIND(struct dossier_body, delivery)},
     {0}};
@@ -96,8 +98,8 @@ static const struct mc_field create_fields[] = {
 static const struct mc_field update_fields[] = {
     {.name = "applicant", .type = MC_F_OBJECT, .fields = applicant_fields,
      MC_BIND(struct dossier_body, applicant)},
-    {.name = "representative", .type = MC_F_OBJECT, .nullable = true, .fields = representative_fields,
-     MC_BIND(struct dossier_body, representative)},
+    {.name = "representative", .type = MC_F_OBJECT, .nullable = true,
+     .fields = representative_fields, MC_BIND(struct dossier_body, representative)},
     {.name = "form_data", .type = MC_F_OBJECT, MC_BIND(struct dossier_body, form_data)},
     {.name = "delivery", .type = MC_F_OBJECT, .fields = delivery_fields,
      MC_BIND(struct dossier_body, delivery)},

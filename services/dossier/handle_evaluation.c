@@ -27,8 +27,8 @@ struct evaluation_body {
 };
 
 #define CRITERION(criterion, i)                                                                    \
-    {.name = criterion, .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2,  \
-     MC_BIND(struct evaluation_body, score[i])}
+    {.name = criterion, .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0,       \
+     .max = 2, MC_BIND(struct evaluation_body, score[i])}
 static const struct mc_field score_fields[] = {
     CRITERION("total_time", 0),         /* total time vs. the legal limit */
     CRITERION("time_at_each_unit", 1),  /* time at each unit */
@@ -44,8 +44,8 @@ static const struct mc_field score_fields[] = {
 static const struct mc_field evaluation_fields[] = {
     {.name = "scores", .type = MC_F_OBJECT, .required = true, .fields = score_fields,
      MC_BIND(struct evaluation_body, scores)},
-    {.name = "satisfaction", .type = MC_F_STRING, .required = true, .enum_values = satisfaction_levels,
-     MC_BIND(struct evaluation_body, satisfaction)},
+    {.name = "satisfaction", .type = MC_F_STRING, .required = true,
+     .enum_values = satisfaction_levels, MC_BIND(struct evaluation_body, satisfaction)},
     {.name = "comment", .type = MC_F_STRING, .nullable = true, .max_len = 2000,
      MC_BIND(struct evaluation_body, comment)},
     {0}};

@@ -66,9 +66,10 @@ static mc_error apply(struct dossier *d, const struct workflow_transition *row,
     return MC_OK;
 }
 
-mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct workflow_transition *row,
-                           const struct action_body *body, const struct action_inputs *in,
-                           int64_t now, const struct transition_settings *settings,
+mc_error transition_commit(mc_db_conn *conn, struct dossier *d,
+                           const struct workflow_transition *row, const struct action_body *body,
+                           const struct action_inputs *in, int64_t now,
+                           const struct transition_settings *settings,
                            const struct transition_actor *actor, json_t *errors)
 {
     int from = d->status;
@@ -106,7 +107,8 @@ mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct wor
         rc = store_history_add(conn, &h);
     }
     if (rc == MC_OK) {
-        json_t *data = dossier_event_data(d, row->action, from, actor->role, body->reasons, details, now);
+        json_t *data =
+            dossier_event_data(d, row->action, from, actor->role, body->reasons, details, now);
         char subject[64];
         snprintf(subject, sizeof subject, "dossiers/%s", d->id);
         rc = mc_event_add(conn, row->event, subject, data, NULL);

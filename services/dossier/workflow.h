@@ -47,7 +47,7 @@ enum workflow_actor {
    so the dossier remembers both (previous_status, withdrawal_from_status). */
 #define WF_TO_SAME (-1)              /* status unchanged (apology, internal steps) */
 #define WF_TO_PREVIOUS (-2)          /* back to where the supplement request came from (supplement) */
-#define WF_TO_WITHDRAWAL_ORIGIN (-3) /* back to where the withdrawal was requested (decline_withdrawal) */
+#define WF_TO_WITHDRAWAL_ORIGIN (-3) /* back to where the withdrawal was requested (declined withdrawal) */
 
 /* What an action's body must carry. */
 enum workflow_needs {
@@ -64,8 +64,9 @@ enum workflow_needs {
 enum workflow_uses {
     WF_USES_CALENDAR = 1u << 0,        /* moves the legal clock: the agency's calendar is fetched */
     WF_CHECKS_TRANSFER_TARGET = 1u << 1, /* to_agency must exist and handle the procedure */
-    WF_SUBMISSION = 1u << 2,           /* the submission: own endpoint, form and documents checked
-                                          under the lock, a dossier code given; 422 is "incomplete" */
+    WF_SUBMISSION = 1u << 2,           /* the submission: own endpoint, form and documents
+                                          checked under the lock, a dossier code given; 422 is
+                                          "incomplete" */
 };
 
 struct dossier;

@@ -23,8 +23,8 @@
 #include "actions.h"
 #include "deadlines.h"
 #include "dossier.h"
-#include "dossier_event.h"
 #include "dossier_code.h"
+#include "dossier_event.h"
 #include "motcua/calendar.h"
 #include "workflow.h"
 
@@ -986,9 +986,12 @@ static void test_event_data(void **state)
     assert_string_equal(json_string_value(json_object_get(data, "dossier_id")), d.id);
     assert_true(json_is_null(json_object_get(data, "code")));
     assert_int_equal(json_integer_value(json_object_get(data, "from_status")), DS_PROCESSING);
-    assert_int_equal(json_integer_value(json_object_get(data, "to_status")), DS_SUPPLEMENT_REQUESTED);
-    assert_string_equal(json_string_value(json_object_get(data, "status_name")), "supplement_requested");
-    assert_string_equal(json_string_value(json_object_get(data, "due_at")), "2025-05-05T16:00:00+07:00");
+    assert_int_equal(json_integer_value(json_object_get(data, "to_status")),
+                     DS_SUPPLEMENT_REQUESTED);
+    assert_string_equal(json_string_value(json_object_get(data, "status_name")),
+                        "supplement_requested");
+    assert_string_equal(json_string_value(json_object_get(data, "due_at")),
+                        "2025-05-05T16:00:00+07:00");
     assert_string_equal(json_string_value(json_object_get(data, "occurred_at")),
                         "2025-05-02T09:00:00+07:00");
     assert_true(json_is_null(json_object_get(data, "received_at")));
