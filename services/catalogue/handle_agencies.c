@@ -71,7 +71,8 @@ static const struct mc_field agency_create_fields[] = {
 
 /* PUT /agencies/{code} body: "code" optional (the URL has it). */
 static const struct mc_field agency_update_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_AGENCY_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_AGENCY_CODE_RE,
+     MC_BIND(struct agency_body, code)},
     AGENCY_BODY_FIELDS,
     {0}};
 
@@ -184,7 +185,7 @@ void handle_agency_update(mc_request *req)
     json_t *errors = mc_errors_new();
     struct agency_body body = {0};
     mc_json_parse_fields(req->body, agency_update_fields, "", errors, &body);
-    catalogue_code_matches_path(req->body, code, errors);
+    catalogue_code_matches_path(body.code, code, errors);
     catalogue_office_hours_check(body.office_hours, "/office_hours", errors);
     mc_error rc = store_agency_check_exists(mc_request_db(req), body.parent_code, "/parent_code",
                                             errors);

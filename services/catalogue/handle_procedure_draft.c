@@ -78,8 +78,9 @@ void handle_procedure_draft_put(mc_request *req)
     if (code == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, catalogue_procedure_draft_fields, "", errors);
-    catalogue_code_matches_path(req->body, code, errors);
+    struct catalogue_procedure_body body = {0};
+    mc_json_parse_fields(req->body, catalogue_procedure_draft_fields, "", errors, &body);
+    catalogue_code_matches_path(body.code, code, errors);
     catalogue_procedure_check(req->body, errors);
     mc_error rc = store_procedure_check_refs(mc_request_db(req), req->body, errors);
     if (rc != MC_OK) {

@@ -242,12 +242,6 @@ static const struct mc_field case_item = {.type = MC_F_OBJECT, .fields = case_fi
     }
 /* clang-format on */
 
-/* What POST /procedures reads of its body itself (the rest is checked by
-   catalogue_procedure_check and stored whole). */
-struct procedure_create_body {
-    const char *code;
-};
-
 /* POST /procedures body. */
 static const struct mc_field procedure_create_fields[] = {
     {.name = "code",
@@ -255,7 +249,7 @@ static const struct mc_field procedure_create_fields[] = {
      .required = true,
      .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
      .pattern = CATALOGUE_PROCEDURE_CODE_RE,
-     MC_BIND(struct procedure_create_body, code)},
+     MC_BIND(struct catalogue_procedure_body, code)},
     PROCEDURE_BODY_FIELDS,
     {0}};
 
@@ -264,7 +258,8 @@ const struct mc_field catalogue_procedure_draft_fields[] = {
     {.name = "code",
      .type = MC_F_STRING,
      .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
-     .pattern = CATALOGUE_PROCEDURE_CODE_RE},
+     .pattern = CATALOGUE_PROCEDURE_CODE_RE,
+     MC_BIND(struct catalogue_procedure_body, code)},
     PROCEDURE_BODY_FIELDS,
     {0}};
 
@@ -381,7 +376,7 @@ void handle_procedure_create(mc_request *req)
         return;
     }
     json_t *errors = mc_errors_new();
-    struct procedure_create_body body = {0};
+    struct catalogue_procedure_body body = {0};
     mc_json_parse_fields(req->body, procedure_create_fields, "", errors, &body);
     catalogue_procedure_check(req->body, errors);
     mc_error rc = store_procedure_check_refs(mc_request_db(req), req->body, errors);

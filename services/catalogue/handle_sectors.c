@@ -29,7 +29,8 @@ static const struct mc_field sector_create_fields[] = {
 
 /* PUT /sectors/{code} body: the same, with "code" optional (the URL has it). */
 static const struct mc_field sector_update_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_SECTOR_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_SECTOR_CODE_RE,
+     MC_BIND(struct sector_body, code)},
     {.name = "name",
      .type = MC_F_STRING,
      .required = true,
@@ -110,8 +111,9 @@ void handle_sector_update(mc_request *req)
     if (code == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, sector_update_fields, "", errors);
-    catalogue_code_matches_path(req->body, code, errors);
+    struct sector_body body = {0};
+    mc_json_parse_fields(req->body, sector_update_fields, "", errors, &body);
+    catalogue_code_matches_path(body.code, code, errors);
     if (!catalogue_no_errors(req, errors))
         return;
 
