@@ -9,15 +9,18 @@
  *
  * A field may also bind: name a member of a C struct (MC_BIND) and
  * mc_json_parse_fields() fills it from the body as it checks it, so a
- * handler reads its fields as typed variables, never again by
- * name (a mistyped name there would silently give the fallback):
+ * handler reads its fields as typed variables, never again by name (a
+ * mistyped name there would silently give the fallback). GNU Taler's specs
+ * hold a target pointer per field and are built on the stack at each call;
+ * ours stay static tables next to their handler, so a field names its
+ * member by offset and the call names the struct:
  *
  *     struct transfer_body { const char *to_agency; long long amount; };
  *     static const struct mc_field transfer_fields[] = {
  *         {.name = "to_agency", .type = MC_F_STRING, .required = true,
  *          MC_BIND(struct transfer_body, to_agency)},
  *         {0}};
- *     struct transfer_body b = {.amount = 0};   // absent members keep these
+ *     struct transfer_body b = {.amount = -1};  // absent members keep these
  *     if (mc_json_parse_fields(req->body, transfer_fields, "", errors, &b) > 0) ...
  */
 #ifndef MOTCUA_JSON_SPEC_H
