@@ -19,6 +19,7 @@
  *     static const struct mc_field transfer_fields[] = {
  *         {.name = "to_agency", .type = MC_F_STRING, .required = true,
  *          MC_BIND(struct transfer_body, to_agency)},
+ *         {.name = "amount", .type = MC_F_INTEGER, MC_BIND(struct transfer_body, amount)},
  *         {0}};
  *     struct transfer_body b = {.amount = -1};  // absent members keep these
  *     if (mc_json_parse_fields(req->body, transfer_fields, "", errors, &b) > 0) ...
