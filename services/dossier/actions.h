@@ -42,8 +42,8 @@ struct action_body {
 struct action_inputs {
     mc_calendar calendar;      /* the handling agency's, when the row has WF_USES_CALENDAR */
     bool has_calendar;
-    int n_steps;               /* processing steps of the case */
-    json_t *procedure;         /* the filed version */
+    int n_steps;               /* processing steps of the case (WF_USES_PROCEDURE) */
+    json_t *procedure;         /* the filed version (WF_USES_PROCEDURE), else NULL */
 };
 
 /* What an effect works from (workflow_effect_fn). */

@@ -150,12 +150,15 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d,
 {
     struct dossier_ctx *ctx = dossier_ctx(req);
     memset(in, 0, sizeof *in);
-    mc_error rc = catalogue_procedure_version(ctx->catalogue, d->procedure_code, d->procedure_version,
-                                              &in->procedure);
-    if (rc != MC_OK)
-        return rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
-    const json_t *the_case = dossier_find_case(in->procedure, d->case_code);
-    in->n_steps = (int)json_array_size(json_object_get(the_case, "processing_steps"));
+    mc_error rc = MC_OK;
+    if ((row->uses & WF_USES_PROCEDURE) != 0) {
+        rc = catalogue_procedure_version(ctx->catalogue, d->procedure_code, d->procedure_version,
+                                         &in->procedure);
+        if (rc != MC_OK)
+            return rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
+        const json_t *the_case = dossier_find_case(in->procedure, d->case_code);
+        in->n_steps = (int)json_array_size(json_object_get(the_case, "processing_steps"));
+    }
     if ((row->uses & WF_USES_CALENDAR) != 0) {
         int first, last, start_year, unused;
         deadline_years((int64_t)time(NULL), &first, &last);

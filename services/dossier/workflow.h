@@ -67,6 +67,8 @@ enum workflow_uses {
     WF_SUBMISSION = 1u << 2,           /* the submission: own endpoint, form and documents
                                           checked under the lock, a dossier code given; 422 is
                                           "incomplete" */
+    WF_USES_PROCEDURE = 1u << 3,       /* reads the filed procedure version (its form, documents,
+                                          steps): fetched from the catalogue first */
 };
 
 struct dossier;

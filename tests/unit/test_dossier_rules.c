@@ -319,8 +319,9 @@ static void test_status_names(void **state)
 }
 
 /* Each row's effect and what it uses: the calendar exactly for the actions
-   that move the clock, the transfer check for transfer, the submission's
-   own handling for submit (which has no effect of its own: the code and the
+   that move the clock, the filed procedure for those that read its form,
+   documents or steps, the transfer check for transfer, the submission's own
+   handling for submit (which has no effect of its own: the code and the
    submission time are given under the lock by the handler). */
 static void test_rows_carry_effects_and_uses(void **state)
 {
@@ -330,15 +331,15 @@ static void test_rows_carry_effects_and_uses(void **state)
         workflow_effect_fn effect;
         unsigned uses;
     } want[] = {
-        {"submit", NULL, WF_SUBMISSION},
-        {"receive", action_receive, WF_USES_CALENDAR},
+        {"submit", NULL, WF_SUBMISSION | WF_USES_PROCEDURE},
+        {"receive", action_receive, WF_USES_CALENDAR | WF_USES_PROCEDURE},
         {"refuse", action_refuse, 0},
         {"request_supplement", action_request_supplement, WF_USES_CALENDAR},
         {"supplement", action_supplement, WF_USES_CALENDAR},
         {"assign", action_assign, 0},
-        {"forward", action_forward, 0},
-        {"return_step", action_return_step, 0},
-        {"transfer", action_transfer, WF_CHECKS_TRANSFER_TARGET},
+        {"forward", action_forward, WF_USES_PROCEDURE},
+        {"return_step", action_return_step, WF_USES_PROCEDURE},
+        {"transfer", action_transfer, WF_CHECKS_TRANSFER_TARGET | WF_USES_PROCEDURE},
         {"request_payment", action_request_payment, 0},
         {"confirm_payment", action_confirm_payment, WF_USES_CALENDAR},
         {"approve", action_approve, 0},
