@@ -1,9 +1,12 @@
 /*
  * The legal lifecycle of a dossier (DOMAIN.md §3) as one transition table:
  * from which statuses an action may be taken, the status it leads to, who may
- * take it, what it requires and the event it emits. Every change of a
- * dossier's status goes through workflow_check(); anything not in the table
- * is refused with the actions that are allowed. Pure: no I/O, no state.
+ * take it, what it requires, the event it emits, what it does to the dossier
+ * (its effect, actions.c) and what it uses besides (the calendar, the filed
+ * procedure). Every change of a dossier's status goes through
+ * workflow_check(); anything not in the table is refused with the actions
+ * that are allowed. Adding an action: docs/services/dossier.md. Pure: no
+ * I/O, no state.
  */
 #ifndef DOSSIER_WORKFLOW_H
 #define DOSSIER_WORKFLOW_H
