@@ -3,6 +3,7 @@
  */
 #include "motcua/json_spec.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <regex.h>
@@ -234,7 +235,9 @@ static bool valid_time_of_day(const char *s)
 }
 
 static size_t check_value(const json_t *v, const struct mc_field *f, const char *pointer,
-                          json_t *errors, char *msg, size_t msg_len);
+                          json_t *errors, char *msg, size_t msg_len, unsigned char *target);
+static size_t check_object(const json_t *value, const struct mc_field *fields,
+                           const char *base_pointer, json_t *errors, unsigned char *target);
 
 static size_t check_string(const json_t *v, const struct mc_field *f, const char *pointer,
                            json_t *errors, char *msg, size_t msg_len)
@@ -333,7 +336,8 @@ static size_t check_array(const json_t *v, const struct mc_field *f, const char 
         char child[512];
         for (size_t i = 0; i < n; i++) {
             mc_pointer_join_index(child, sizeof child, pointer, i);
-            problems += check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len);
+            problems +=
+                check_value(json_array_get(v, i), f->item, child, errors, msg, msg_len, NULL);
         }
     }
     if (f->unique_key_item && problems == 0) {
@@ -355,8 +359,10 @@ static size_t check_array(const json_t *v, const struct mc_field *f, const char 
     return problems;
 }
 
+/* Check one value against its field; members of a nested object bind into
+   target (NULL: nothing binds). */
 static size_t check_value(const json_t *v, const struct mc_field *f, const char *pointer,
-                          json_t *errors, char *msg, size_t msg_len)
+                          json_t *errors, char *msg, size_t msg_len, unsigned char *target)
 {
     if (json_is_null(v)) {
         if (f->nullable)
@@ -387,7 +393,7 @@ static size_t check_value(const json_t *v, const struct mc_field *f, const char 
         break;
     case MC_F_OBJECT:
         if (f->fields != NULL)
-            problems = mc_json_check(v, f->fields, pointer, errors);
+            problems = check_object(v, f->fields, pointer, errors, target);
         break;
     case MC_F_ARRAY:
         problems = check_array(v, f, pointer, errors, msg, msg_len);
@@ -406,8 +412,63 @@ static size_t check_value(const json_t *v, const struct mc_field *f, const char 
     return problems;
 }
 
-size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
-                     json_t *errors)
+/* Does a field's type fit the C type it binds to? */
+static bool bind_fits(const struct mc_field *f)
+{
+    switch (f->bind) {
+    case MC_BIND_STRING:
+        return f->type == MC_F_STRING || f->type == MC_F_DATE || f->type == MC_F_TIME_OF_DAY;
+    case MC_BIND_INTEGER:
+        return f->type == MC_F_INTEGER;
+    case MC_BIND_NUMBER:
+        return f->type == MC_F_NUMBER || f->type == MC_F_INTEGER;
+    case MC_BIND_BOOLEAN:
+        return f->type == MC_F_BOOLEAN;
+    case MC_BIND_JSON:
+    case MC_BIND_NONE:
+        return true;
+    }
+    return false;
+}
+
+/* Write a non-null value of its field's type into the bound member of target. */
+static void bind_value(const json_t *v, const struct mc_field *f, unsigned char *target)
+{
+    /* A binding that does not fit its field is a mistake in the table:
+       caught by the first test that parses it. */
+    assert(bind_fits(f));
+    void *at = target + f->bind_offset;
+    switch (f->bind) {
+    case MC_BIND_STRING: {
+        const char *s = json_string_value(v);
+        memcpy(at, &s, sizeof s);
+        break;
+    }
+    case MC_BIND_INTEGER: {
+        long long i = (long long)json_integer_value(v);
+        memcpy(at, &i, sizeof i);
+        break;
+    }
+    case MC_BIND_NUMBER: {
+        double d = json_number_value(v);
+        memcpy(at, &d, sizeof d);
+        break;
+    }
+    case MC_BIND_BOOLEAN: {
+        bool b = json_is_true(v);
+        memcpy(at, &b, sizeof b);
+        break;
+    }
+    case MC_BIND_JSON:
+        memcpy(at, &v, sizeof v);
+        break;
+    case MC_BIND_NONE:
+        break;
+    }
+}
+
+static size_t check_object(const json_t *value, const struct mc_field *fields,
+                           const char *base_pointer, json_t *errors, unsigned char *target)
 {
     char msg[512];
     if (!json_is_object(value)) {
@@ -429,7 +490,13 @@ size_t mc_json_check(const json_t *value, const struct mc_field *fields, const c
             }
             continue;
         }
-        problems += check_value(v, f, pointer, errors, msg, sizeof msg);
+        problems += check_value(v, f, pointer, errors, msg, sizeof msg, target);
+        /* Bound once of the right type, its other problems notwithstanding:
+           a handler's own checks that depend on it still run and report
+           theirs, all in one answer (mc_json_parse_fields). */
+        if (target != NULL && f->bind != MC_BIND_NONE && !json_is_null(v) &&
+            type_matches(v, f->type))
+            bind_value(v, f, target);
     }
     /* Unknown members are rejected: a typo in a field name must not be
        silently ignored (the client would believe the value was saved). */
@@ -449,6 +516,18 @@ size_t mc_json_check(const json_t *value, const struct mc_field *fields, const c
         }
     }
     return problems;
+}
+
+size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
+                     json_t *errors)
+{
+    return check_object(value, fields, base_pointer, errors, NULL);
+}
+
+size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
+                            const char *base_pointer, json_t *errors, void *target)
+{
+    return check_object(value, fields, base_pointer, errors, target);
 }
 
 const char *mc_json_str(const json_t *obj, const char *key, const char *fallback)

@@ -41,8 +41,14 @@ void handle_agency_update(mc_request *req);
 void handle_procedures_search(mc_request *req);
 void handle_procedure_get(mc_request *req);
 void handle_procedure_create(mc_request *req);
+/* What the procedure handlers read of a body themselves (the rest is checked
+   by catalogue_procedure_check and stored whole), bound by the specs. */
+struct catalogue_procedure_body {
+    const char *code;
+};
 /* The body spec of PUT /procedures/{code}/draft (code optional), kept with
-   the POST spec in handle_procedures.c because they share every nested table. */
+   the POST spec in handle_procedures.c because they share every nested table;
+   binds into struct catalogue_procedure_body. */
 extern const struct mc_field catalogue_procedure_draft_fields[];
 
 /* handle_procedure_versions.c */
@@ -109,8 +115,9 @@ bool catalogue_procedure_refs_ok(mc_request *req, json_t *errors);
    unlike mc_reply_json_etag, which is for reads). Steals body. */
 void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const char *etag);
 
-/* A body's "code" must be absent or equal to the path's code (PUT bodies). */
-void catalogue_code_matches_path(const json_t *body, const char *code, json_t *errors);
+/* A body's "code" (bound by its field spec; NULL when absent) must be absent
+   or equal to the path's code (PUT bodies). */
+void catalogue_code_matches_path(const char *body_code, const char *code, json_t *errors);
 
 /* Answer a store failure: 422/other with the store's `errors` when it added
    any, else the plain problem for `err`. Borrows `errors`. */

@@ -18,6 +18,13 @@ static const struct mc_field session_fields[] = {
     {0}};
 static const struct mc_field session_item = {.type = MC_F_OBJECT, .fields = session_fields};
 
+/* What the handlers read of an agency body (bound by the tables below). */
+struct agency_body {
+    const char *code;
+    const char *parent_code;
+    const json_t *office_hours;
+};
+
 /* Members shared by the POST and PUT bodies (every member but "code"). */
 /* clang-format off */
 #define AGENCY_BODY_FIELDS                                                                       \
@@ -33,7 +40,8 @@ static const struct mc_field session_item = {.type = MC_F_OBJECT, .fields = sess
         {.name = "parent_code",                                                                  \
          .type = MC_F_STRING,                                                                    \
          .nullable = true,                                                                       \
-         .pattern = CATALOGUE_AGENCY_CODE_RE},                                                   \
+         .pattern = CATALOGUE_AGENCY_CODE_RE,                                                    \
+         MC_BIND(struct agency_body, parent_code)},                                              \
         {.name = "address", .type = MC_F_STRING, .nullable = true, .max_len = 500},              \
         {.name = "phone",                                                                        \
          .type = MC_F_STRING,                                                                    \
@@ -49,19 +57,22 @@ static const struct mc_field session_item = {.type = MC_F_OBJECT, .fields = sess
          .nullable = true,                                                                       \
          .min_len = 1,                                                                           \
          .max_len = 4,                                                                           \
-         .item = &session_item},                                                                 \
+         .item = &session_item,                                                                  \
+         MC_BIND(struct agency_body, office_hours)},                                             \
         {.name = "same_day_cutoff", .type = MC_F_TIME_OF_DAY, .nullable = true }
 /* clang-format on */
 
 /* POST /agencies body. */
 static const struct mc_field agency_create_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_AGENCY_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_AGENCY_CODE_RE,
+     MC_BIND(struct agency_body, code)},
     AGENCY_BODY_FIELDS,
     {0}};
 
 /* PUT /agencies/{code} body: "code" optional (the URL has it). */
 static const struct mc_field agency_update_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_AGENCY_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_AGENCY_CODE_RE,
+     MC_BIND(struct agency_body, code)},
     AGENCY_BODY_FIELDS,
     {0}};
 
@@ -174,13 +185,13 @@ void handle_agency_create(mc_request *req)
         return;
     }
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, agency_create_fields, "", errors);
-    catalogue_office_hours_check(json_object_get(req->body, "office_hours"), "/office_hours",
-                                 errors);
+    struct agency_body body = {0};
+    mc_json_parse_fields(req->body, agency_create_fields, "", errors, &body);
+    catalogue_office_hours_check(body.office_hours, "/office_hours", errors);
     if (!catalogue_agency_refs_ok(req, errors))
         return;
 
-    const char *code = mc_json_str(req->body, "code", "");
+    const char *code = body.code;
     struct agency_write w = {.agency = catalogue_agency_normalize(req->body, code),
                              .admin_root = root};
     bool ok = run_agency_write(req, agency_create_tx, &w);
@@ -204,10 +215,10 @@ void handle_agency_update(mc_request *req)
     if (code == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, agency_update_fields, "", errors);
-    catalogue_code_matches_path(req->body, code, errors);
-    catalogue_office_hours_check(json_object_get(req->body, "office_hours"), "/office_hours",
-                                 errors);
+    struct agency_body body = {0};
+    mc_json_parse_fields(req->body, agency_update_fields, "", errors, &body);
+    catalogue_code_matches_path(body.code, code, errors);
+    catalogue_office_hours_check(body.office_hours, "/office_hours", errors);
     if (!catalogue_agency_refs_ok(req, errors))
         return;
 

@@ -18,15 +18,22 @@
 /* Vietnam: UTC+07:00 all year (no daylight saving time). */
 #define VN_UTC_OFFSET_MIN 420
 
-/* PUT /calendar/days/{date} body. */
+/* PUT /calendar/days/{date} body, bound into struct day_body. */
+struct day_body {
+    const char *date;
+    const char *kind;
+    const char *name;
+};
 static const struct mc_field day_fields[] = {
-    {.name = "date", .type = MC_F_DATE},
-    {.name = "kind", .type = MC_F_STRING, .required = true, .enum_values = catalogue_day_kinds},
+    {.name = "date", .type = MC_F_DATE, MC_BIND(struct day_body, date)},
+    {.name = "kind", .type = MC_F_STRING, .required = true, .enum_values = catalogue_day_kinds,
+     MC_BIND(struct day_body, kind)},
     {.name = "name",
      .type = MC_F_STRING,
      .required = true,
      .max_len = 500,
-     .check = catalogue_check_not_blank},
+     .check = catalogue_check_not_blank,
+     MC_BIND(struct day_body, name)},
     {0}};
 
 void handle_calendar_year_get(mc_request *req)
@@ -54,14 +61,15 @@ void handle_calendar_day_put(mc_request *req)
     if (date == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, day_fields, "", errors);
-    const char *body_date = mc_json_str(req->body, "date", NULL);
+    struct day_body body = {0};
+    mc_json_parse_fields(req->body, day_fields, "", errors, &body);
+    const char *body_date = body.date;
     if (body_date != NULL && strcmp(body_date, date) != 0)
         mc_errors_add(errors, "/date", "mismatch",
                       "must equal the date in the URL (or be left out)");
     /* An extra working day only makes sense on a weekend (a worked Saturday);
        a weekday is a working day already. */
-    const char *kind = mc_json_str(req->body, "kind", NULL);
+    const char *kind = body.kind;
     mc_date d;
     if (kind != NULL && strcmp(kind, "working_day") == 0 && mc_date_parse(date, &d)) {
         int wd = mc_date_weekday(d);
@@ -77,8 +85,7 @@ void handle_calendar_day_put(mc_request *req)
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
     if (rc == MC_OK) {
-        rc = store_calendar_put(conn, date, kind, mc_json_str(req->body, "name", NULL), &day,
-                                &created);
+        rc = store_calendar_put(conn, date, kind, body.name, &day, &created);
         mc_db_release(mc_request_db(req), conn);
     }
     if (rc != MC_OK) {

@@ -140,8 +140,9 @@ void handle_procedure_draft_put(mc_request *req)
     if (code == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, catalogue_procedure_draft_fields, "", errors);
-    catalogue_code_matches_path(req->body, code, errors);
+    struct catalogue_procedure_body body = {0};
+    mc_json_parse_fields(req->body, catalogue_procedure_draft_fields, "", errors, &body);
+    catalogue_code_matches_path(body.code, code, errors);
     catalogue_procedure_check(req->body, errors);
     if (!catalogue_procedure_refs_ok(req, errors))
         return;

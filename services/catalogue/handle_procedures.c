@@ -243,20 +243,23 @@ static const struct mc_field case_item = {.type = MC_F_OBJECT, .fields = case_fi
 /* clang-format on */
 
 /* POST /procedures body. */
-static const struct mc_field procedure_create_fields[] = {{.name = "code",
-                                                           .type = MC_F_STRING,
-                                                           .required = true,
-                                                           .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
-                                                           .pattern = CATALOGUE_PROCEDURE_CODE_RE},
-                                                          PROCEDURE_BODY_FIELDS,
-                                                          {0}};
+static const struct mc_field procedure_create_fields[] = {
+    {.name = "code",
+     .type = MC_F_STRING,
+     .required = true,
+     .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
+     .pattern = CATALOGUE_PROCEDURE_CODE_RE,
+     MC_BIND(struct catalogue_procedure_body, code)},
+    PROCEDURE_BODY_FIELDS,
+    {0}};
 
 /* PUT /procedures/{code}/draft body: "code" optional (the URL has it). */
 const struct mc_field catalogue_procedure_draft_fields[] = {
     {.name = "code",
      .type = MC_F_STRING,
      .max_len = CATALOGUE_PROCEDURE_CODE_MAX,
-     .pattern = CATALOGUE_PROCEDURE_CODE_RE},
+     .pattern = CATALOGUE_PROCEDURE_CODE_RE,
+     MC_BIND(struct catalogue_procedure_body, code)},
     PROCEDURE_BODY_FIELDS,
     {0}};
 
@@ -393,12 +396,13 @@ void handle_procedure_create(mc_request *req)
         return;
     }
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, procedure_create_fields, "", errors);
+    struct catalogue_procedure_body body = {0};
+    mc_json_parse_fields(req->body, procedure_create_fields, "", errors, &body);
     catalogue_procedure_check(req->body, errors);
     if (!catalogue_procedure_refs_ok(req, errors))
         return;
 
-    const char *code = mc_json_str(req->body, "code", "");
+    const char *code = body.code;
     struct procedure_create t = {catalogue_procedure_normalize(req->body, code), root,
                                  req->principal.sub, mc_errors_new(), {0}};
     mc_error rc = t.doc != NULL && t.errors != NULL

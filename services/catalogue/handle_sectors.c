@@ -10,9 +10,15 @@
 #include "procedure_rules.h"
 #include "store.h"
 
+/* What the handlers read of a sector body (bound by the tables below). */
+struct sector_body {
+    const char *code;
+};
+
 /* POST /sectors body. */
 static const struct mc_field sector_create_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_SECTOR_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .required = true, .pattern = CATALOGUE_SECTOR_CODE_RE,
+     MC_BIND(struct sector_body, code)},
     {.name = "name",
      .type = MC_F_STRING,
      .required = true,
@@ -23,7 +29,8 @@ static const struct mc_field sector_create_fields[] = {
 
 /* PUT /sectors/{code} body: the same, with "code" optional (the URL has it). */
 static const struct mc_field sector_update_fields[] = {
-    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_SECTOR_CODE_RE},
+    {.name = "code", .type = MC_F_STRING, .pattern = CATALOGUE_SECTOR_CODE_RE,
+     MC_BIND(struct sector_body, code)},
     {.name = "name",
      .type = MC_F_STRING,
      .required = true,
@@ -76,10 +83,11 @@ void handle_sector_get(mc_request *req)
 void handle_sector_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, sector_create_fields, "", errors);
+    struct sector_body body = {0};
+    mc_json_parse_fields(req->body, sector_create_fields, "", errors, &body);
     if (!catalogue_no_errors(req, errors))
         return;
-    const char *code = mc_json_str(req->body, "code", "");
+    const char *code = body.code;
     json_t *sector = catalogue_sector_normalize(req->body, code);
     json_t *out = NULL;
     long long revision = 0;
@@ -122,8 +130,9 @@ void handle_sector_update(mc_request *req)
     if (code == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, sector_update_fields, "", errors);
-    catalogue_code_matches_path(req->body, code, errors);
+    struct sector_body body = {0};
+    mc_json_parse_fields(req->body, sector_update_fields, "", errors, &body);
+    catalogue_code_matches_path(body.code, code, errors);
     if (!catalogue_no_errors(req, errors))
         return;
 

@@ -165,10 +165,9 @@ void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const 
     mc_reply_json(req, status, body);
 }
 
-void catalogue_code_matches_path(const json_t *body, const char *code, json_t *errors)
+void catalogue_code_matches_path(const char *body_code, const char *code, json_t *errors)
 {
-    const json_t *v = json_object_get(body, "code");
-    if (json_is_string(v) && strcmp(json_string_value(v), code) != 0)
+    if (body_code != NULL && strcmp(body_code, code) != 0)
         mc_errors_add(errors, "/code", "mismatch",
                       "must equal the code in the URL (or be left out)");
 }

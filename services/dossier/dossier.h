@@ -3,15 +3,22 @@
  * the audit trail and events (docs/services/dossier.md).
  *
  * Where things are:
- *   routes.c              the route table
+ *   main.c, routes.c      start-up and the route table
+ *   request.c             what the handlers share: loading the dossier of a
+ *                         request, the procedure chosen, the service context
  *   handle_dossiers.c     POST/GET/PATCH /dossiers, GET /dossiers/{id}
  *   handle_actions.c      POST /dossiers/{id}/submit, /actions/{action}; GET .../actions
  *   handle_history.c      GET /dossiers/{id}/history
  *   handle_documents.c    /dossiers/{id}/documents...
  *   handle_evaluation.c   /dossiers/{id}/evaluation
- *   workflow.c            the transition table (pure)
+ *   workflow.c            the transition table and the statuses (pure)
+ *   actions.c             what each action of the table does to a dossier (pure)
+ *   transition.c          applying a row: effect, save, history and event
+ *   dossier_event.c       the events' payload (pure)
  *   deadlines.c           due dates, pauses, supplement deadlines (pure)
+ *   dossier_code.c        dossier codes (pure)
  *   dossier_view.c        a dossier's JSON and who may see it
+ *   storage.c             the document files
  *   (the catalogue, over REST: common's catalogue client, motcua/catalogue_client.h)
  *   store_*.c             every SQL statement
  *   watch.c               the deadline watcher thread
@@ -99,8 +106,6 @@ json_t *dossier_to_json(const struct dossier *d);
 json_t *dossier_summary_json(const struct dossier *d);
 /* "\"r<revision>\"" */
 void dossier_etag(const struct dossier *d, char *out, size_t len);
-/* RFC 3339 at +07:00, or JSON null for 0 (new reference). */
-json_t *dossier_time_json(int64_t t);
 
 /* ---- handlers ---- */
 void handle_dossier_create(mc_request *req);
@@ -117,7 +122,7 @@ void handle_document_content(mc_request *req);
 void handle_evaluation_put(mc_request *req);
 void handle_evaluation_get(mc_request *req);
 
-/* ---- shared request helpers (handle_dossiers.c) ---- */
+/* ---- shared request helpers (request.c; the others are in request.h) ---- */
 
 /* Load the dossier of path parameter {id} (a UUID or a dossier code) for the
    caller: answers 404 (also when the caller may not see it, so ids and codes

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "dossier.h"
+#include "dossier_event.h"
 #include "workflow.h"
 
 #define PAYMENT_SCOPE "dossier:payments"
@@ -75,15 +76,6 @@ unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *re
     if ((p->roles & (MC_ROLE_AUDITOR | MC_ROLE_SYSTEM_ADMIN)) != 0 && !citizen_draft && actors == 0)
         *read_only = true;
     return actors;
-}
-
-json_t *dossier_time_json(int64_t t)
-{
-    if (t == 0)
-        return json_null();
-    char buf[32];
-    mc_rfc3339_format(t, DOSSIER_UTC_OFFSET_MIN, buf);
-    return json_string(buf);
 }
 
 void dossier_etag(const struct dossier *d, char *out, size_t len)

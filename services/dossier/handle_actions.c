@@ -6,10 +6,10 @@
  *   GET  /dossiers/{id}/actions            what the caller may do now
  *
  * Each takes If-Match with the dossier's ETag. Inside one transaction the row
- * is locked, its revision checked again, the change applied (here, in C), the
- * row saved, the history row and the event written: they commit together or
- * not at all. Submit also takes Idempotency-Key, whose answer is stored in the
- * same transaction.
+ * is locked, its revision checked again, the change applied (the row's
+ * effect, actions.c, through transition.c), the row saved, the history row
+ * and the event written: they commit together or not at all. Submit also
+ * takes Idempotency-Key, whose answer is stored in the same transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,67 +39,71 @@ static const struct mc_field result_fields[] = {
      .check = dossier_check_not_blank},
     {.name = "number", .type = MC_F_STRING, .nullable = true, .max_len = 100},
     {.name = "document_id", .type = MC_F_STRING, .nullable = true,
-     .pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+     .pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+     MC_BIND(struct action_body, result_document_id)},
     {0}};
 
+/* Every member any action may send, bound into struct action_body (actions.h). */
 static const struct mc_field action_fields[] = {
-    {.name = "reasons", .type = MC_F_ARRAY, .min_len = 1, .max_len = 20, .item = &reason_item},
-    {.name = "note", .type = MC_F_STRING, .nullable = true, .max_len = 2000},
-    {.name = "missing_items", .type = MC_F_ARRAY, .min_len = 1, .max_len = 50, .item = &missing_item},
-    {.name = "deadline_working_days", .type = MC_F_INTEGER, .has_range = true, .min = 1, .max = 60},
-    {.name = "assignee", .type = MC_F_STRING, .min_len = 1, .max_len = 128},
-    {.name = "to_step", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 49},
+    {.name = "reasons", .type = MC_F_ARRAY, .min_len = 1, .max_len = 20, .item = &reason_item,
+     MC_BIND(struct action_body, reasons)},
+    {.name = "note", .type = MC_F_STRING, .nullable = true, .max_len = 2000,
+     MC_BIND(struct action_body, note)},
+    {.name = "missing_items", .type = MC_F_ARRAY, .min_len = 1, .max_len = 50,
+     .item = &missing_item, MC_BIND(struct action_body, missing_items)},
+    {.name = "deadline_working_days", .type = MC_F_INTEGER, .has_range = true, .min = 1, .max = 60,
+     MC_BIND(struct action_body, deadline_working_days)},
+    {.name = "assignee", .type = MC_F_STRING, .min_len = 1, .max_len = 128,
+     MC_BIND(struct action_body, assignee)},
+    {.name = "to_step", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 49,
+     MC_BIND(struct action_body, to_step)},
     {.name = "to_agency", .type = MC_F_STRING,
-     .pattern = "^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$"},
-    {.name = "amount", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 1e12},
-    {.name = "result", .type = MC_F_OBJECT, .fields = result_fields},
-    {.name = "new_appointment_at", .type = MC_F_STRING, .max_len = 40},
-    {.name = "documents", .type = MC_F_ARRAY, .max_len = 50, .item = &document_item},
+     .pattern = "^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$",
+     MC_BIND(struct action_body, to_agency)},
+    {.name = "amount", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 1e12,
+     MC_BIND(struct action_body, amount)},
+    {.name = "result", .type = MC_F_OBJECT, .fields = result_fields,
+     MC_BIND(struct action_body, result)},
+    {.name = "new_appointment_at", .type = MC_F_STRING, .max_len = 40,
+     MC_BIND(struct action_body, new_appointment_at)},
+    {.name = "documents", .type = MC_F_ARRAY, .max_len = 50, .item = &document_item,
+     MC_BIND(struct action_body, documents)},
     {0}};
 
 /* What each `needs` bit asks of the body, and where. */
-static void check_needs(const struct workflow_transition *row, const json_t *body, json_t *errors)
+static void check_needs(const struct workflow_transition *row, const struct action_body *body,
+                        json_t *errors)
 {
-    static const struct {
+    const struct {
         unsigned need;
-        const char *field;
+        bool given;
+        const char *pointer;
         const char *message;
     } needs[] = {
-        {NEED_REASONS, "reasons", "give the reasons (a list of sentences)"},
-        {NEED_MISSING_ITEMS, "missing_items", "list everything that is missing, at once"},
-        {NEED_AGENCY, "to_agency", "name the agency the dossier is transferred to"},
-        {NEED_APPOINTMENT, "new_appointment_at", "give the new appointment date"},
-        {NEED_AMOUNT, "amount", "give the amount to pay (VND)"},
-        {NEED_RESULT, "result", "give the result (summary, optional number and document)"},
-        {NEED_ASSIGNEE, "assignee", "name the officer the dossier is assigned to"},
+        {NEED_REASONS, body->reasons != NULL, "/reasons", "give the reasons (a list of sentences)"},
+        {NEED_MISSING_ITEMS, body->missing_items != NULL, "/missing_items",
+         "list everything that is missing, at once"},
+        {NEED_AGENCY, body->to_agency != NULL, "/to_agency",
+         "name the agency the dossier is transferred to"},
+        {NEED_APPOINTMENT, body->new_appointment_at != NULL, "/new_appointment_at",
+         "give the new appointment date"},
+        {NEED_AMOUNT, body->amount >= 0, "/amount", "give the amount to pay (VND)"},
+        {NEED_RESULT, body->result != NULL, "/result",
+         "give the result (summary, optional number and document)"},
+        {NEED_ASSIGNEE, body->assignee != NULL, "/assignee",
+         "name the officer the dossier is assigned to"},
     };
-    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++) {
-        if ((row->needs & needs[i].need) == 0 || json_object_get(body, needs[i].field) != NULL)
-            continue;
-        char pointer[64];
-        snprintf(pointer, sizeof pointer, "/%s", needs[i].field);
-        mc_errors_add(errors, pointer, "required", needs[i].message);
-    }
-    const char *appointment = mc_json_str(body, "new_appointment_at", NULL);
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
+        if ((row->needs & needs[i].need) != 0 && !needs[i].given)
+            mc_errors_add(errors, needs[i].pointer, "required", needs[i].message);
     int64_t t;
-    if (appointment != NULL && mc_rfc3339_parse(appointment, &t) != 0)
+    if (body->new_appointment_at != NULL && mc_rfc3339_parse(body->new_appointment_at, &t) != 0)
         mc_errors_add(errors, "/new_appointment_at", "format",
                       "must be an RFC 3339 date-time, e.g. 2025-03-10T17:00:00+07:00");
 }
 
 /* ------------------------------------------------------------------ */
 /* what an action needs from outside the database                     */
-
-
-static bool moves_clock(const char *action)
-{
-    static const char *const names[] = {"receive", "request_supplement", "supplement",
-                                        "confirm_payment", NULL};
-    for (size_t i = 0; names[i] != NULL; i++)
-        if (strcmp(names[i], action) == 0)
-            return true;
-    return false;
-}
 
 /*
  * May the dossier be transferred to agency `to`? It must exist (/to_agency
@@ -141,18 +145,22 @@ static mc_error check_transfer_target(mc_catalogue_client *catalogue, const stru
     return MC_OK;
 }
 
-static mc_error gather_inputs(mc_request *req, const struct dossier *d, const char *action,
-                              const json_t *body, struct action_inputs *in, json_t *errors)
+static mc_error gather_inputs(mc_request *req, const struct dossier *d,
+                              const struct workflow_transition *row, const struct action_body *body,
+                              struct action_inputs *in, json_t *errors)
 {
     struct dossier_ctx *ctx = dossier_ctx(req);
     memset(in, 0, sizeof *in);
-    mc_error rc = mc_catalogue_procedure_version(ctx->catalogue, d->procedure_code,
-                                                 d->procedure_version, &in->procedure);
-    if (rc != MC_OK)
-        return rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
-    const json_t *the_case = dossier_find_case(mc_catalogue_doc_json(in->procedure), d->case_code);
-    in->n_steps = (int)json_array_size(json_object_get(the_case, "processing_steps"));
-    if (moves_clock(action)) {
+    mc_error rc = MC_OK;
+    if ((row->uses & WF_USES_PROCEDURE) != 0) {
+        rc = mc_catalogue_procedure_version(ctx->catalogue, d->procedure_code, d->procedure_version,
+                                            &in->procedure);
+        if (rc != MC_OK)
+            return rc == MC_ERR_PROCEDURE_VERSION_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
+        const json_t *the_case = dossier_find_case(mc_catalogue_doc_json(in->procedure), d->case_code);
+        in->n_steps = (int)json_array_size(json_object_get(the_case, "processing_steps"));
+    }
+    if ((row->uses & WF_USES_CALENDAR) != 0) {
         int first, last, start_year, unused;
         deadline_years((int64_t)time(NULL), &first, &last);
         /* extending a due date walks again from the clock start, maybe last year */
@@ -166,9 +174,9 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d, const ch
             return rc == MC_ERR_AGENCY_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
         in->has_calendar = true;
     }
-    if (strcmp(action, "transfer") == 0)
+    if ((row->uses & WF_CHECKS_TRANSFER_TARGET) != 0)
         return check_transfer_target(ctx->catalogue, d, mc_catalogue_doc_json(in->procedure),
-                                     mc_json_str(body, "to_agency", ""), errors);
+                                     body->to_agency, errors);
     return MC_OK;
 }
 
@@ -181,15 +189,12 @@ static void inputs_clear(struct action_inputs *in)
 }
 
 /* ------------------------------------------------------------------ */
-/* applying a transition                                               */
-
-/* ------------------------------------------------------------------ */
 /* the transaction                                                     */
 
 struct action_tx {
     mc_request *req;
     const struct workflow_transition *row;
-    const json_t *body;
+    const struct action_body *body;
     const struct action_inputs *in;
     unsigned actors;
     long long expected_revision;
@@ -262,7 +267,7 @@ static mc_error submit_checks(mc_db_conn *conn, struct action_tx *t, int64_t now
  */
 static mc_error result_checks(mc_db_conn *conn, struct action_tx *t)
 {
-    const char *id = mc_json_str(json_object_get(t->body, "result"), "document_id", NULL);
+    const char *id = t->body->result_document_id;
     if (id == NULL)
         return MC_OK;
     struct store_document doc;
@@ -295,7 +300,7 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
     if (t->d.revision != t->expected_revision)
         return MC_ERR_PRECONDITION_FAILED;
     int64_t now = (int64_t)time(NULL);
-    if (strcmp(t->row->action, "submit") == 0)
+    if ((t->row->uses & WF_SUBMISSION) != 0)
         rc = submit_checks(conn, t, now);
     else if ((t->row->needs & NEED_RESULT) != 0)
         rc = result_checks(conn, t);
@@ -345,8 +350,8 @@ static void run_action(mc_request *req, const char *action)
         return;
     }
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, action_fields, "", errors);
-    if (json_array_size(errors) > 0) {
+    struct action_body body = ACTION_BODY_INIT;
+    if (mc_json_parse_fields(req->body, action_fields, "", errors, &body) > 0) {
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
@@ -379,12 +384,12 @@ static void run_action(mc_request *req, const char *action)
         dossier_clear(&d);
         return;
     }
-    check_needs(row, req->body, errors);
+    check_needs(row, &body, errors);
     struct action_inputs in;
     memset(&in, 0, sizeof in);
     mc_error rc = MC_OK;
     if (json_array_size(errors) == 0)
-        rc = gather_inputs(req, &d, action, req->body, &in, errors);
+        rc = gather_inputs(req, &d, row, &body, &in, errors);
     if (rc != MC_OK || json_array_size(errors) > 0) {
         inputs_clear(&in);
         dossier_clear(&d);
@@ -398,7 +403,7 @@ static void run_action(mc_request *req, const char *action)
     }
     struct action_tx t = {.req = req,
                           .row = row,
-                          .body = req->body,
+                          .body = &body,
                           .in = &in,
                           .actors = actors,
                           .expected_revision = d.revision,
@@ -411,7 +416,8 @@ static void run_action(mc_request *req, const char *action)
     if (rc == MC_ERR_VALIDATION) {
         dossier_clear(&t.d);
         json_decref(t.answer);
-        mc_reply_errors(req, strcmp(action, "submit") == 0 ? MC_ERR_DOSSIER_INCOMPLETE : MC_ERR_VALIDATION,
+        mc_reply_errors(req, (row->uses & WF_SUBMISSION) != 0 ? MC_ERR_DOSSIER_INCOMPLETE
+                                                              : MC_ERR_VALIDATION,
                         t.errors);
         return;
     }
@@ -444,7 +450,8 @@ void handle_dossier_submit(mc_request *req)
 void handle_dossier_action(mc_request *req)
 {
     const char *action = mc_path_param(req, "action");
-    if (action != NULL && strcmp(action, "submit") == 0) {
+    const struct workflow_transition *row = workflow_find(action);
+    if (row != NULL && (row->uses & WF_SUBMISSION) != 0) {
         mc_reply_error(req, MC_ERR_DOSSIER_UNKNOWN_ACTION, "submit with POST /dossiers/{id}/submit");
         return;
     }

@@ -50,46 +50,73 @@ static const struct mc_field representative_fields[] = {
      .check = dossier_check_not_blank},
     {0}};
 
+/* The body of a filing or an edit, bound by create_fields and update_fields
+   (borrowed from the request body). */
+struct dossier_body {
+    const char *procedure_code;
+    const char *case_code;
+    const char *channel;
+    const char *agency_code;
+    const json_t *applicant;
+    const json_t *representative;
+    const json_t *form_data;
+    const json_t *delivery;
+    const char *delivery_method;  /* delivery.method */
+    const char *delivery_address; /* delivery.address */
+};
+
 static const struct mc_field delivery_fields[] = {
-    {.name = "method", .type = MC_F_STRING, .required = true, .enum_values = delivery_methods},
-    {.name = "address", .type = MC_F_STRING, .nullable = true, .max_len = 500},
+    {.name = "method", .type = MC_F_STRING, .required = true, .enum_values = delivery_methods,
+     MC_BIND(struct dossier_body, delivery_method)},
+    {.name = "address", .type = MC_F_STRING, .nullable = true, .max_len = 500,
+     MC_BIND(struct dossier_body, delivery_address)},
     {0}};
 
 static const struct mc_field create_fields[] = {
     {.name = "procedure_code", .type = MC_F_STRING, .required = true, .max_len = 64,
-     .pattern = "^[0-9]\\.[0-9]{6}(\\.[0-9A-Za-z]+)*$"},
+     .pattern = "^[0-9]\\.[0-9]{6}(\\.[0-9A-Za-z]+)*$",
+     MC_BIND(struct dossier_body, procedure_code)},
     {.name = "case_code", .type = MC_F_STRING, .nullable = true, .max_len = 64,
-     .pattern = "^[a-z0-9][a-z0-9_-]{0,63}$"},
-    {.name = "channel", .type = MC_F_STRING, .required = true, .enum_values = channels},
+     .pattern = "^[a-z0-9][a-z0-9_-]{0,63}$", MC_BIND(struct dossier_body, case_code)},
+    {.name = "channel", .type = MC_F_STRING, .required = true, .enum_values = channels,
+     MC_BIND(struct dossier_body, channel)},
     {.name = "agency_code", .type = MC_F_STRING, .required = true,
-     .pattern = "^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$"},
-    {.name = "applicant", .type = MC_F_OBJECT, .required = true, .fields = applicant_fields},
-    {.name = "representative", .type = MC_F_OBJECT, .nullable = true, .fields = representative_fields},
-    {.name = "form_data", .type = MC_F_OBJECT, .required = true},
-    {.name = "delivery", .type = MC_F_OBJECT, .required = true, .fields = delivery_fields},
+     .pattern = "^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$",
+     MC_BIND(struct dossier_body, agency_code)},
+    {.name = "applicant", .type = MC_F_OBJECT, .required = true, .fields = applicant_fields,
+     MC_BIND(struct dossier_body, applicant)},
+    {.name = "representative", .type = MC_F_OBJECT, .nullable = true,
+     .fields = representative_fields, MC_BIND(struct dossier_body, representative)},
+    {.name = "form_data", .type = MC_F_OBJECT, .required = true,
+     MC_BIND(struct dossier_body, form_data)},
+    {.name = "delivery", .type = MC_F_OBJECT, .required = true, .fields = delivery_fields,
+     MC_BIND(struct dossier_body, delivery)},
     {0}};
 
+/* An edit: each member replaces the dossier's (representative: null removes
+   it, which changed_members() reads from the body itself). */
 static const struct mc_field update_fields[] = {
-    {.name = "applicant", .type = MC_F_OBJECT, .fields = applicant_fields},
-    {.name = "representative", .type = MC_F_OBJECT, .nullable = true, .fields = representative_fields},
-    {.name = "form_data", .type = MC_F_OBJECT},
-    {.name = "delivery", .type = MC_F_OBJECT, .fields = delivery_fields},
+    {.name = "applicant", .type = MC_F_OBJECT, .fields = applicant_fields,
+     MC_BIND(struct dossier_body, applicant)},
+    {.name = "representative", .type = MC_F_OBJECT, .nullable = true,
+     .fields = representative_fields, MC_BIND(struct dossier_body, representative)},
+    {.name = "form_data", .type = MC_F_OBJECT, MC_BIND(struct dossier_body, form_data)},
+    {.name = "delivery", .type = MC_F_OBJECT, .fields = delivery_fields,
+     MC_BIND(struct dossier_body, delivery)},
     {0}};
 
-/* A postal delivery needs an address; an online delivery needs an online
-   channel or an account to deliver to. */
-static void check_delivery(const json_t *delivery, const char *channel, bool has_owner,
-                           json_t *errors)
+/* A postal delivery needs an address; an online delivery needs an account
+   to deliver to. */
+static void check_delivery(const struct dossier_body *b, bool has_owner, json_t *errors)
 {
-    const char *method = mc_json_str(delivery, "method", "");
-    const char *address = mc_json_str(delivery, "address", NULL);
+    const char *method = b->delivery_method != NULL ? b->delivery_method : "";
+    const char *address = b->delivery_address;
     if (strcmp(method, "post") == 0 && (address == NULL || address[0] == '\0'))
         mc_errors_add(errors, "/delivery/address", "required",
                       "a postal delivery needs the address to send the result to");
     if (strcmp(method, "online") == 0 && !has_owner)
         mc_errors_add(errors, "/delivery/method", "no_account",
                       "an online delivery needs the applicant's account (file online)");
-    (void)channel;
 }
 
 /* ------------------------------------------------------------------ */
@@ -133,15 +160,15 @@ static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
 void handle_dossier_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, create_fields, "", errors);
-    if (json_array_size(errors) > 0) {
+    struct dossier_body body = {0};
+    if (mc_json_parse_fields(req->body, create_fields, "", errors, &body) > 0) {
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
     const mc_principal *p = &req->principal;
     bool citizen = (p->roles & MC_ROLE_CITIZEN) != 0;
-    const char *channel = mc_json_str(req->body, "channel", "");
-    const char *agency = mc_json_str(req->body, "agency_code", "");
+    const char *channel = body.channel;
+    const char *agency = body.agency_code;
     if (citizen) {
         if (strcmp(channel, "in_person") == 0)
             mc_errors_add(errors, "/channel", "counter_only",
@@ -150,11 +177,10 @@ void handle_dossier_create(mc_request *req)
         mc_errors_add(errors, "/agency_code", "not_your_agency",
                       "staff file dossiers for their own agency only");
     }
-    check_delivery(json_object_get(req->body, "delivery"), channel, citizen, errors);
+    check_delivery(&body, citizen, errors);
 
     const mc_catalogue_doc *procedure_doc = NULL;
-    mc_error rc = mc_catalogue_procedure_current(dossier_ctx(req)->catalogue,
-                                                 mc_json_str(req->body, "procedure_code", ""),
+    mc_error rc = mc_catalogue_procedure_current(dossier_ctx(req)->catalogue, body.procedure_code,
                                                  &procedure_doc);
     const json_t *procedure = mc_catalogue_doc_json(procedure_doc);
     if (rc == MC_ERR_PROCEDURE_NOT_FOUND) {
@@ -168,12 +194,10 @@ void handle_dossier_create(mc_request *req)
     double limit_value = 0;
     const char *limit_unit = NULL;
     if (procedure != NULL)
-        the_case = dossier_check_procedure_choice(procedure, agency,
-                                                  mc_json_str(req->body, "case_code", NULL),
-                                                  channel, &limit_value, &limit_unit, errors);
+        the_case = dossier_check_procedure_choice(procedure, agency, body.case_code, channel,
+                                                  &limit_value, &limit_unit, errors);
     if (the_case != NULL)
-        mc_catalogue_validate_form(procedure_doc, the_case, json_object_get(req->body, "form_data"),
-                                   "/form_data", errors);
+        mc_catalogue_validate_form(procedure_doc, the_case, body.form_data, "/form_data", errors);
     if (json_array_size(errors) > 0) {
         mc_catalogue_doc_release(procedure_doc);
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
@@ -198,10 +222,10 @@ void handle_dossier_create(mc_request *req)
         snprintf(d.owner_sub, sizeof d.owner_sub, "%s", p->sub);
     snprintf(d.filed_by_sub, sizeof d.filed_by_sub, "%s", p->sub);
     snprintf(d.filed_by_role, sizeof d.filed_by_role, "%s", dossier_primary_role(p));
-    d.applicant = json_incref(json_object_get(req->body, "applicant"));
-    d.representative = json_incref(json_object_get(req->body, "representative"));
-    d.form_data = json_incref(json_object_get(req->body, "form_data"));
-    d.delivery = json_incref(json_object_get(req->body, "delivery"));
+    d.applicant = json_incref((json_t *)body.applicant);
+    d.representative = json_incref((json_t *)body.representative);
+    d.form_data = json_incref((json_t *)body.form_data);
+    d.delivery = json_incref((json_t *)body.delivery);
     mc_catalogue_doc_release(procedure_doc);
 
     struct create_tx t = {.req = req, .d = &d};
@@ -218,38 +242,6 @@ void handle_dossier_create(mc_request *req)
 
 /* ------------------------------------------------------------------ */
 /* read                                                                */
-
-struct load_ctx {
-    const char *id;
-    struct dossier *d;
-};
-
-static mc_error load_fn(mc_db_conn *conn, void *arg)
-{
-    struct load_ctx *l = arg;
-    return store_dossier_load(conn, l->id, false, l->d);
-}
-
-bool dossier_load_for_request(mc_request *req, struct dossier *d, unsigned *actors,
-                              bool *read_only_agency)
-{
-    struct load_ctx l = {mc_path_param(req, "id"), d};
-    memset(d, 0, sizeof *d);
-    mc_error rc = l.id != NULL ? mc_db_with_conn(mc_request_db(req), load_fn, &l)
-                               : MC_ERR_DOSSIER_NOT_FOUND;
-    if (rc != MC_OK) {
-        dossier_clear(d);
-        mc_reply_error(req, rc, NULL);
-        return false;
-    }
-    *actors = dossier_actors(req, d, read_only_agency);
-    if (*actors == 0 && !*read_only_agency) {
-        dossier_clear(d);
-        mc_reply_error(req, MC_ERR_DOSSIER_NOT_FOUND, NULL);
-        return false;
-    }
-    return true;
-}
 
 void handle_dossier_get(mc_request *req)
 {
@@ -463,8 +455,8 @@ static mc_error update_tx_fn(mc_db_conn *conn, void *arg)
 void handle_dossier_update(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, update_fields, "", errors);
-    if (json_array_size(errors) > 0) {
+    struct dossier_body edit = {0};
+    if (mc_json_parse_fields(req->body, update_fields, "", errors, &edit) > 0) {
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
@@ -496,8 +488,7 @@ void handle_dossier_update(mc_request *req)
                        "a dossier can be edited while a draft or while a supplement is requested");
         return;
     }
-    const json_t *form = json_object_get(req->body, "form_data");
-    if (form != NULL) {
+    if (edit.form_data != NULL) {
         const mc_catalogue_doc *procedure = NULL;
         mc_error rc = mc_catalogue_procedure_version(dossier_ctx(req)->catalogue, d.procedure_code,
                                                      d.procedure_version, &procedure);
@@ -510,12 +501,11 @@ void handle_dossier_update(mc_request *req)
         }
         mc_catalogue_validate_form(procedure,
                                    dossier_find_case(mc_catalogue_doc_json(procedure), d.case_code),
-                                   form, "/form_data", errors);
+                                   edit.form_data, "/form_data", errors);
         mc_catalogue_doc_release(procedure);
     }
-    const json_t *delivery = json_object_get(req->body, "delivery");
-    if (delivery != NULL)
-        check_delivery(delivery, d.channel, d.owner_sub[0] != '\0', errors);
+    if (edit.delivery != NULL)
+        check_delivery(&edit, d.owner_sub[0] != '\0', errors);
     if (json_array_size(errors) > 0) {
         dossier_clear(&d);
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);

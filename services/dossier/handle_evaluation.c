@@ -18,63 +18,64 @@
 static const char *const satisfaction_levels[] = {"very_satisfied", "satisfied", "not_satisfied",
                                                   NULL};
 
-/* The nine criteria, in DOMAIN.md's order; the body names each. */
-static const char *const criteria[9] = {
-    "total_time",         /* total time vs. the legal limit */
-    "time_at_each_unit",  /* time at each unit */
-    "contacts_needed",    /* number of contacts needed */
-    "agencies_contacted", /* number of agencies contacted */
-    "one_stop_handling",  /* one-stop handling */
-    "procedure_publication",
-    "staff_attitude",
-    "complaint_handling",
-    "online_service_quality",
+/* The body, bound by evaluation_fields (strings borrowed from the request). */
+struct evaluation_body {
+    const json_t *scores;
+    long long score[9]; /* the nine criteria, in DOMAIN.md's order */
+    const char *satisfaction;
+    const char *comment;
 };
 
+#define CRITERION(criterion, i)                                                                    \
+    {.name = criterion, .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0,       \
+     .max = 2, MC_BIND(struct evaluation_body, score[i])}
 static const struct mc_field score_fields[] = {
-    {.name = "total_time", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "time_at_each_unit", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "contacts_needed", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "agencies_contacted", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "one_stop_handling", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "procedure_publication", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "staff_attitude", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "complaint_handling", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
-    {.name = "online_service_quality", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0, .max = 2},
+    CRITERION("total_time", 0),         /* total time vs. the legal limit */
+    CRITERION("time_at_each_unit", 1),  /* time at each unit */
+    CRITERION("contacts_needed", 2),    /* number of contacts needed */
+    CRITERION("agencies_contacted", 3), /* number of agencies contacted */
+    CRITERION("one_stop_handling", 4),  /* one-stop handling */
+    CRITERION("procedure_publication", 5),
+    CRITERION("staff_attitude", 6),
+    CRITERION("complaint_handling", 7),
+    CRITERION("online_service_quality", 8),
     {0}};
 
 static const struct mc_field evaluation_fields[] = {
-    {.name = "scores", .type = MC_F_OBJECT, .required = true, .fields = score_fields},
-    {.name = "satisfaction", .type = MC_F_STRING, .required = true, .enum_values = satisfaction_levels},
-    {.name = "comment", .type = MC_F_STRING, .nullable = true, .max_len = 2000},
+    {.name = "scores", .type = MC_F_OBJECT, .required = true, .fields = score_fields,
+     MC_BIND(struct evaluation_body, scores)},
+    {.name = "satisfaction", .type = MC_F_STRING, .required = true,
+     .enum_values = satisfaction_levels, MC_BIND(struct evaluation_body, satisfaction)},
+    {.name = "comment", .type = MC_F_STRING, .nullable = true, .max_len = 2000,
+     MC_BIND(struct evaluation_body, comment)},
     {0}};
 
 struct evaluation_tx {
     mc_request *req;
     struct dossier d;
-    int scores[9];
+    struct evaluation_body body;
     json_t *answer;
 };
 
 static mc_error evaluation_tx_fn(mc_db_conn *conn, void *arg)
 {
     struct evaluation_tx *t = arg;
-    const json_t *body = t->req->body;
     struct store_evaluation e = {
         .dossier_id = t->d.id,
-        .satisfaction = mc_json_str(body, "satisfaction", ""),
-        .comment = mc_json_str(body, "comment", NULL),
+        .satisfaction = t->body.satisfaction,
+        .comment = t->body.comment,
         .agency_code = t->d.handling_agency,
         .procedure_code = t->d.procedure_code,
         .evaluated_by = t->req->principal.sub,
     };
-    memcpy(e.scores, t->scores, sizeof e.scores);
+    for (size_t i = 0; i < 9; i++)
+        e.scores[i] = (int)t->body.score[i];
     json_decref(t->answer);
     t->answer = NULL;
     mc_error rc = store_evaluation_insert(conn, &e, &t->answer);
     if (rc != MC_OK)
         return rc;
-    json_t *details = json_pack("{sO si ss}", "scores", json_object_get(body, "scores"), "total",
+    json_t *details = json_pack("{sO si ss}", "scores", t->body.scores, "total",
                                 e.total, "satisfaction", e.satisfaction);
     rc = transition_event(conn, &t->d, "dossier.dossier.evaluated", "evaluate", "citizen", details,
                           (int64_t)time(NULL));
@@ -85,13 +86,12 @@ static mc_error evaluation_tx_fn(mc_db_conn *conn, void *arg)
 void handle_evaluation_put(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, evaluation_fields, "", errors);
-    if (json_array_size(errors) > 0) {
+    struct evaluation_tx t = {.req = req};
+    if (mc_json_parse_fields(req->body, evaluation_fields, "", errors, &t.body) > 0) {
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
     json_decref(errors);
-    struct evaluation_tx t = {.req = req};
     unsigned actors;
     bool read_only;
     if (!dossier_load_for_request(req, &t.d, &actors, &read_only))
@@ -108,9 +108,6 @@ void handle_evaluation_put(mc_request *req)
         dossier_clear(&t.d);
         return;
     }
-    const json_t *scores = json_object_get(req->body, "scores");
-    for (size_t i = 0; i < 9; i++)
-        t.scores[i] = (int)json_integer_value(json_object_get(scores, criteria[i]));
     mc_error rc = mc_db_transaction(mc_request_db(req), NULL, evaluation_tx_fn, &t);
     dossier_clear(&t.d);
     if (rc != MC_OK) {

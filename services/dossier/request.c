@@ -1,10 +1,12 @@
-/* Helpers shared by the dossier handlers (request.h). No SQL. */
+/* Helpers shared by the dossier handlers (request.h). No SQL: loading goes
+   through the store. */
 #include "request.h"
 
 #include <string.h>
 
 #include "motcua/catalogue_client.h"
 #include "motcua/json_spec.h"
+#include "store.h"
 
 struct dossier_ctx *dossier_ctx(const mc_request *req)
 {
@@ -84,4 +86,36 @@ void dossier_add_allowed_actions(json_t *body, const struct dossier *d, unsigned
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_string(names[i]));
     json_object_set_new(body, "allowed_actions", list);
+}
+
+struct load_ctx {
+    const char *id;
+    struct dossier *d;
+};
+
+static mc_error load_fn(mc_db_conn *conn, void *arg)
+{
+    struct load_ctx *l = arg;
+    return store_dossier_load(conn, l->id, false, l->d);
+}
+
+bool dossier_load_for_request(mc_request *req, struct dossier *d, unsigned *actors,
+                              bool *read_only_agency)
+{
+    struct load_ctx l = {mc_path_param(req, "id"), d};
+    memset(d, 0, sizeof *d);
+    mc_error rc = l.id != NULL ? mc_db_with_conn(mc_request_db(req), load_fn, &l)
+                               : MC_ERR_DOSSIER_NOT_FOUND;
+    if (rc != MC_OK) {
+        dossier_clear(d);
+        mc_reply_error(req, rc, NULL);
+        return false;
+    }
+    *actors = dossier_actors(req, d, read_only_agency);
+    if (*actors == 0 && !*read_only_agency) {
+        dossier_clear(d);
+        mc_reply_error(req, MC_ERR_DOSSIER_NOT_FOUND, NULL);
+        return false;
+    }
+    return true;
 }

@@ -11,38 +11,78 @@
 
 #include "deadlines.h"
 #include "store.h"
+#include "workflow.h"
 
 /* clang-format off */
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
 #define AT(n) "CASE WHEN $" #n "::bigint IS NULL THEN NULL ELSE to_timestamp($" #n "::bigint) END"
 
-#define DOSSIER_COLUMNS                                                                          \
-    "id::text, code, status, revision, procedure_code, procedure_version, procedure_name,"      \
-    " sector_code, case_code, channel, time_limit_value, time_limit_unit, supplement_clock,"   \
-    " agency_code, handling_agency, array_to_json(transfer_chain)::text, owner_sub,"           \
-    " filed_by_sub, filed_by_role, applicant::text, representative::text, form_data::text,"    \
-    " delivery::text, step_index, assignee_sub, previous_status, outcome, result::text,"       \
-    " missing_items::text, fee_amount, "                                                        \
-    EPOCH("created_at") ", " EPOCH("updated_at") ", " EPOCH("submitted_at") ", "                \
-    EPOCH("received_at") ", " EPOCH("clock_start_at") ", " EPOCH("due_at") ", "                 \
-    EPOCH("appointment_at") ", " EPOCH("paused_since") ", " EPOCH("supplement_due_at") ", "     \
-    EPOCH("decided_at") ", " EPOCH("returned_at") ", " EPOCH("finished_at") ", "                \
-    EPOCH("overdue_flagged_at") ", pauses::text, withdrawal_from_status, "                    \
-    EPOCH("due_soon_flagged_at")
-#define N_DOSSIER_COLUMNS 46
-/* The same columns for lists: what a summary shows, without the form data,
-   the applicant's details and the other large documents (NULL in their place). */
-#define SUMMARY_COLUMNS                                                                          \
-    "id::text, code, status, revision, procedure_code, procedure_version, procedure_name,"      \
-    " sector_code, case_code, channel, time_limit_value, time_limit_unit, supplement_clock,"   \
-    " agency_code, handling_agency, NULL, owner_sub, filed_by_sub, filed_by_role,"             \
-    " json_build_object('full_name', applicant->'full_name')::text, NULL, NULL, NULL,"         \
-    " step_index, assignee_sub, previous_status, outcome, NULL, NULL, fee_amount, "             \
-    EPOCH("created_at") ", " EPOCH("updated_at") ", " EPOCH("submitted_at") ", "                \
-    EPOCH("received_at") ", " EPOCH("clock_start_at") ", " EPOCH("due_at") ", "                 \
-    EPOCH("appointment_at") ", " EPOCH("paused_since") ", " EPOCH("supplement_due_at") ", "     \
-    EPOCH("decided_at") ", " EPOCH("returned_at") ", " EPOCH("finished_at") ", "                \
-    EPOCH("overdue_flagged_at") ", NULL, withdrawal_from_status, " EPOCH("due_soon_flagged_at")
+/*
+ * The columns of a dossier row, in select order, one row each:
+ * X(kind, member of struct dossier, full select expression, list select
+ * expression), SEP between rows. The select lists, their count and the
+ * decoding (row_to_dossier) all come from here. Lists (SUMMARY_COLUMNS)
+ * show what a summary needs: the form data, the applicant's details and the
+ * other large documents are NULL in their place. Kinds: TEXT (into a char
+ * array), INT, LONG, DOUBLE (from text), JSON (owned json_t *), INT_OR_NONE
+ * and LONG_OR_NONE (-1 for NULL), TIME (epoch seconds, 0 for NULL).
+ */
+#define DOSSIER_COLUMN_TABLE(X, SEP)                                                             \
+    X(TEXT, id, "id::text", "id::text") SEP                                                       \
+    X(TEXT, code, "code", "code") SEP                                                             \
+    X(INT, status, "status", "status") SEP                                                        \
+    X(LONG, revision, "revision", "revision") SEP                                                 \
+    X(TEXT, procedure_code, "procedure_code", "procedure_code") SEP                               \
+    X(INT, procedure_version, "procedure_version", "procedure_version") SEP                       \
+    X(TEXT, procedure_name, "procedure_name", "procedure_name") SEP                               \
+    X(TEXT, sector_code, "sector_code", "sector_code") SEP                                        \
+    X(TEXT, case_code, "case_code", "case_code") SEP                                              \
+    X(TEXT, channel, "channel", "channel") SEP                                                    \
+    X(DOUBLE, limit_value, "time_limit_value", "time_limit_value") SEP                            \
+    X(TEXT, limit_unit, "time_limit_unit", "time_limit_unit") SEP                                 \
+    X(TEXT, supplement_clock, "supplement_clock", "supplement_clock") SEP                         \
+    X(TEXT, agency_code, "agency_code", "agency_code") SEP                                        \
+    X(TEXT, handling_agency, "handling_agency", "handling_agency") SEP                            \
+    X(JSON, transfer_chain, "array_to_json(transfer_chain)::text", "NULL") SEP                    \
+    X(TEXT, owner_sub, "owner_sub", "owner_sub") SEP                                              \
+    X(TEXT, filed_by_sub, "filed_by_sub", "filed_by_sub") SEP                                     \
+    X(TEXT, filed_by_role, "filed_by_role", "filed_by_role") SEP                                  \
+    X(JSON, applicant, "applicant::text",                                                         \
+      "json_build_object('full_name', applicant->'full_name')::text") SEP                         \
+    X(JSON, representative, "representative::text", "NULL") SEP                                   \
+    X(JSON, form_data, "form_data::text", "NULL") SEP                                             \
+    X(JSON, delivery, "delivery::text", "NULL") SEP                                               \
+    X(INT_OR_NONE, step_index, "step_index", "step_index") SEP                                    \
+    X(TEXT, assignee_sub, "assignee_sub", "assignee_sub") SEP                                     \
+    X(INT_OR_NONE, previous_status, "previous_status", "previous_status") SEP                     \
+    X(TEXT, outcome, "outcome", "outcome") SEP                                                    \
+    X(JSON, result, "result::text", "NULL") SEP                                                   \
+    X(JSON, missing_items, "missing_items::text", "NULL") SEP                                     \
+    X(LONG_OR_NONE, fee_amount, "fee_amount", "fee_amount") SEP                                   \
+    X(TIME, created_at, EPOCH("created_at"), EPOCH("created_at")) SEP                             \
+    X(TIME, updated_at, EPOCH("updated_at"), EPOCH("updated_at")) SEP                             \
+    X(TIME, submitted_at, EPOCH("submitted_at"), EPOCH("submitted_at")) SEP                       \
+    X(TIME, received_at, EPOCH("received_at"), EPOCH("received_at")) SEP                          \
+    X(TIME, clock_start_at, EPOCH("clock_start_at"), EPOCH("clock_start_at")) SEP                 \
+    X(TIME, due_at, EPOCH("due_at"), EPOCH("due_at")) SEP                                         \
+    X(TIME, appointment_at, EPOCH("appointment_at"), EPOCH("appointment_at")) SEP                 \
+    X(TIME, paused_since, EPOCH("paused_since"), EPOCH("paused_since")) SEP                       \
+    X(TIME, supplement_due_at, EPOCH("supplement_due_at"), EPOCH("supplement_due_at")) SEP        \
+    X(TIME, decided_at, EPOCH("decided_at"), EPOCH("decided_at")) SEP                             \
+    X(TIME, returned_at, EPOCH("returned_at"), EPOCH("returned_at")) SEP                          \
+    X(TIME, finished_at, EPOCH("finished_at"), EPOCH("finished_at")) SEP                          \
+    X(TIME, overdue_flagged_at, EPOCH("overdue_flagged_at"), EPOCH("overdue_flagged_at")) SEP     \
+    X(JSON, pauses, "pauses::text", "NULL") SEP                                                   \
+    X(INT_OR_NONE, withdrawal_from_status, "withdrawal_from_status", "withdrawal_from_status") SEP \
+    X(TIME, due_soon_flagged_at, EPOCH("due_soon_flagged_at"), EPOCH("due_soon_flagged_at"))
+
+#define FULL_EXPRESSION(kind, member, full, summary) full
+#define SUMMARY_EXPRESSION(kind, member, full, summary) summary
+#define COUNT_ONE(kind, member, full, summary) 1
+#define DOSSIER_COLUMNS DOSSIER_COLUMN_TABLE(FULL_EXPRESSION, ", ")
+#define SUMMARY_COLUMNS DOSSIER_COLUMN_TABLE(SUMMARY_EXPRESSION, ", ")
+/* The number of columns: where a list's sort key follows them. */
+#define N_DOSSIER_COLUMNS (DOSSIER_COLUMN_TABLE(COUNT_ONE, +))
 #define MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 #define BEFORE_MICROS(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
 
@@ -101,9 +141,12 @@ static const mc_db_statement code_sequence = {
     " AND ($5::text IS NULL OR assignee_sub = $5)"                                              \
     " AND ($6::text IS NULL OR channel = $6)"                                                   \
     " AND ($7::bigint IS NULL OR due_at < to_timestamp($7::bigint))"
+/* The open statuses are the literal WF_OPEN_STATUSES_SQL (workflow.h, checked
+   against workflow_status_is_open() by a unit test): the partial index
+   dossiers_inbox_open_due is used only when the query repeats its predicate. */
 #define LIST_FILTERS                                                                             \
     LIST_FILTERS_BUT_OVERDUE                                                                     \
-    " AND ($8::bigint IS NULL OR (status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)))"
+    " AND ($8::bigint IS NULL OR (status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)))"
 
 /* The lists' filters are optional ("$n IS NULL OR ..."), so they are planned
    with each call's values (mc_db_exec_planned): a cached generic plan would not
@@ -149,7 +192,7 @@ static const mc_db_statement list_owner_all = {
 static const mc_db_statement list_inbox_overdue = {
     "dossier_list_inbox_overdue",
     "WITH overdue AS MATERIALIZED (SELECT id, submitted_at FROM dossiers"
-    "   WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at < to_timestamp($8::bigint)"
+    "   WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)"
     LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
     " SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
     " (SELECT id FROM overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
@@ -163,7 +206,7 @@ static const mc_db_statement list_inbox_overdue = {
 static const mc_db_statement list_inbox_by_due = {
     "dossier_list_inbox_by_due",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("due_at") " FROM dossiers"
-    " WHERE handling_agency = $1 AND status IN (2, 4, 5, 6, 7) AND due_at IS NOT NULL"
+    " WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at IS NOT NULL"
     LIST_FILTERS_BUT_OVERDUE " AND ($8::bigint IS NULL OR due_at < to_timestamp($8::bigint))"
     " AND ($9::bigint IS NULL OR (due_at, id) > (" BEFORE_MICROS(9) ", $10::uuid))"
     " ORDER BY due_at, dossiers.id LIMIT $11::integer",
@@ -196,55 +239,23 @@ static int64_t epoch_col(const PGresult *res, int r, int c)
     return mc_db_is_null(res, r, c) ? 0 : (int64_t)mc_db_int(res, r, c);
 }
 
-/* Fill *d from row r of a DOSSIER_COLUMNS result. */
+/* Decoding one column of each kind of DOSSIER_COLUMN_TABLE into d. */
+#define DECODE_TEXT(m, c) mc_db_copy(d->m, sizeof d->m, res, r, c)
+#define DECODE_INT(m, c) d->m = (int)mc_db_int(res, r, c)
+#define DECODE_LONG(m, c) d->m = mc_db_int(res, r, c)
+#define DECODE_DOUBLE(m, c) d->m = strtod(mc_db_text(res, r, c), NULL)
+#define DECODE_JSON(m, c) d->m = mc_db_json(res, r, c)
+#define DECODE_INT_OR_NONE(m, c) d->m = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c)
+#define DECODE_LONG_OR_NONE(m, c) d->m = mc_db_is_null(res, r, c) ? -1 : mc_db_int(res, r, c)
+#define DECODE_TIME(m, c) d->m = epoch_col(res, r, c)
+#define DECODE_COLUMN(kind, member, full, summary) DECODE_##kind(member, c); c++
+
+/* Fill *d from row r of a DOSSIER_COLUMNS or SUMMARY_COLUMNS result. */
 static void row_to_dossier(const PGresult *res, int r, struct dossier *d)
 {
     memset(d, 0, sizeof *d);
     int c = 0;
-    mc_db_copy(d->id, sizeof d->id, res, r, c++);
-    mc_db_copy(d->code, sizeof d->code, res, r, c++);
-    d->status = (int)mc_db_int(res, r, c++);
-    d->revision = mc_db_int(res, r, c++);
-    mc_db_copy(d->procedure_code, sizeof d->procedure_code, res, r, c++);
-    d->procedure_version = (int)mc_db_int(res, r, c++);
-    mc_db_copy(d->procedure_name, sizeof d->procedure_name, res, r, c++);
-    mc_db_copy(d->sector_code, sizeof d->sector_code, res, r, c++);
-    mc_db_copy(d->case_code, sizeof d->case_code, res, r, c++);
-    mc_db_copy(d->channel, sizeof d->channel, res, r, c++);
-    d->limit_value = strtod(mc_db_text(res, r, c++), NULL);
-    mc_db_copy(d->limit_unit, sizeof d->limit_unit, res, r, c++);
-    mc_db_copy(d->supplement_clock, sizeof d->supplement_clock, res, r, c++);
-    mc_db_copy(d->agency_code, sizeof d->agency_code, res, r, c++);
-    mc_db_copy(d->handling_agency, sizeof d->handling_agency, res, r, c++);
-    d->transfer_chain = mc_db_json(res, r, c++);
-    mc_db_copy(d->owner_sub, sizeof d->owner_sub, res, r, c++);
-    mc_db_copy(d->filed_by_sub, sizeof d->filed_by_sub, res, r, c++);
-    mc_db_copy(d->filed_by_role, sizeof d->filed_by_role, res, r, c++);
-    d->applicant = mc_db_json(res, r, c++);
-    d->representative = mc_db_json(res, r, c++);
-    d->form_data = mc_db_json(res, r, c++);
-    d->delivery = mc_db_json(res, r, c++);
-    d->step_index = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
-    c++;
-    mc_db_copy(d->assignee_sub, sizeof d->assignee_sub, res, r, c++);
-    d->previous_status = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
-    c++;
-    mc_db_copy(d->outcome, sizeof d->outcome, res, r, c++);
-    d->result = mc_db_json(res, r, c++);
-    d->missing_items = mc_db_json(res, r, c++);
-    d->fee_amount = mc_db_is_null(res, r, c) ? -1 : mc_db_int(res, r, c);
-    c++;
-    int64_t *times[] = {&d->created_at,     &d->updated_at,        &d->submitted_at,
-                        &d->received_at,    &d->clock_start_at,    &d->due_at,
-                        &d->appointment_at, &d->paused_since,      &d->supplement_due_at,
-                        &d->decided_at,     &d->returned_at,       &d->finished_at,
-                        &d->overdue_flagged_at};
-    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
-        *times[i] = epoch_col(res, r, c++);
-    d->pauses = mc_db_json(res, r, c++);
-    d->withdrawal_from_status = mc_db_is_null(res, r, c) ? -1 : (int)mc_db_int(res, r, c);
-    c++;
-    d->due_soon_flagged_at = epoch_col(res, r, c++);
+    DOSSIER_COLUMN_TABLE(DECODE_COLUMN, ;);
     if (d->transfer_chain == NULL)
         d->transfer_chain = json_array();
     if (d->pauses == NULL)

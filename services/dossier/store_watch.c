@@ -3,10 +3,17 @@
  * and served by a partial index of the migrations (dossiers_supplement_due;
  * dossiers_open_due, on the appointment since 0003). The watcher warns about
  * the appointment, which is the legal due date until an apology moves it.
+ *
+ * The watched statuses are written as the literal WF_WATCHED_STATUSES_SQL
+ * (workflow.h, checked against the workflow's statuses by a unit test), not
+ * passed as a parameter: these statements run prepared, and PostgreSQL's
+ * generic plan can use the partial index only when the query repeats its
+ * predicate. With "status = ANY($n)" EXPLAIN shows a sequential scan.
  */
 #include <stdio.h>
 
 #include "store.h"
+#include "workflow.h"
 
 /* clang-format off */
 static const mc_db_statement supplement_expired = {
@@ -16,12 +23,12 @@ static const mc_db_statement supplement_expired = {
     2};
 static const mc_db_statement overdue = {
     "dossier_watch_overdue",
-    "SELECT id::text FROM dossiers WHERE status IN (2, 4, 6) AND overdue_flagged_at IS NULL"
+    "SELECT id::text FROM dossiers WHERE status IN (" WF_WATCHED_STATUSES_SQL ") AND overdue_flagged_at IS NULL"
     " AND appointment_at < to_timestamp($1::bigint) ORDER BY appointment_at LIMIT $2::integer",
     2};
 static const mc_db_statement due_soon = {
     "dossier_watch_due_soon",
-    "SELECT id::text FROM dossiers WHERE status IN (2, 4, 6) AND overdue_flagged_at IS NULL"
+    "SELECT id::text FROM dossiers WHERE status IN (" WF_WATCHED_STATUSES_SQL ") AND overdue_flagged_at IS NULL"
     " AND due_soon_flagged_at IS NULL AND appointment_at >= to_timestamp($1::bigint)"
     " AND appointment_at < to_timestamp($2::bigint) ORDER BY appointment_at LIMIT $3::integer",
     3};

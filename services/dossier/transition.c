@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "deadlines.h"
+#include "dossier_event.h"
 #include "motcua/events.h"
-#include "motcua/json_spec.h"
 #include "store.h"
 
 /* The role that allowed the action, for the history and the event. */
@@ -50,174 +50,25 @@ static int withdrawal_origin(const struct dossier *d)
     return resume_status(d);
 }
 
-/* The supplement request is no longer pending: nothing is missing any more
-   (the list stays in the request_supplement history row). */
-static void clear_missing_items(struct dossier *d)
-{
-    json_decref(d->missing_items);
-    d->missing_items = NULL;
-}
-
 /*
- * Change d for the action (the status and everything that goes with it).
- * Problems with the request that only the current dossier reveals (a step
- * out of range, an appointment not later than the current one) go to
- * `errors`. details receives what the history and the event should tell.
+ * Change d for the action: the row's effect (actions.c), then the status.
+ * The status it leads to is taken first, from the dossier as it was (an
+ * effect may forget where a supplement request came from).
  */
-static mc_error apply(struct dossier *d, const struct workflow_transition *row, const json_t *body,
-                      const struct action_inputs *in, int64_t now, unsigned supplement_days,
-                      json_t *details, json_t *errors)
+static mc_error apply(struct dossier *d, const struct workflow_transition *row,
+                      const struct action_args *args, json_t *details, json_t *errors)
 {
-    const char *action = row->action;
-    int from = d->status;
-    int to = workflow_target(row, from, resume_status(d), withdrawal_origin(d));
-
-    if (strcmp(action, "receive") == 0) {
-        d->received_at = now;
-        if (!deadline_start(d, &in->calendar, now))
-            return MC_ERR_CATALOGUE_UNAVAILABLE;
-        d->step_index = in->n_steps > 0 ? 0 : -1;
-    } else if (strcmp(action, "refuse") == 0) {
-        snprintf(d->outcome, sizeof d->outcome, "refused");
-        d->finished_at = now;
-    } else if (strcmp(action, "request_supplement") == 0) {
-        json_decref(d->missing_items);
-        d->missing_items = json_deep_copy(json_object_get(body, "missing_items"));
-        d->previous_status = from;
-        json_object_set(details, "missing_items", d->missing_items);
-        unsigned days = (unsigned)mc_json_int(body, "deadline_working_days", supplement_days);
-        d->supplement_due_at = deadline_supplement_due(&in->calendar, now, days);
-        if (d->supplement_due_at == 0)
-            return MC_ERR_CATALOGUE_UNAVAILABLE;
-        deadline_pause(d, now);
-        json_object_set_new(details, "supplement_due_at", dossier_time_json(d->supplement_due_at));
-    } else if (strcmp(action, "supplement") == 0) {
-        d->previous_status = -1;
-        d->supplement_due_at = 0;
-        clear_missing_items(d);
-        if (!deadline_resume(d, &in->calendar, now, strcmp(d->supplement_clock, "restart") == 0))
-            return MC_ERR_CATALOGUE_UNAVAILABLE;
-        json_object_set_new(details, "supplement_clock", json_string(d->supplement_clock));
-    } else if (strcmp(action, "assign") == 0) {
-        snprintf(d->assignee_sub, sizeof d->assignee_sub, "%s", mc_json_str(body, "assignee", ""));
-        json_object_set_new(details, "assignee", json_string(d->assignee_sub));
-    } else if (strcmp(action, "forward") == 0 || strcmp(action, "return_step") == 0) {
-        bool forward = strcmp(action, "forward") == 0;
-        int current = d->step_index < 0 ? 0 : d->step_index;
-        int step = (int)mc_json_int(body, "to_step", forward ? current + 1 : current - 1);
-        if (forward && from == DS_RECEIVED && json_object_get(body, "to_step") == NULL)
-            step = current; /* receiving moves into the first step */
-        if (in->n_steps == 0 && step != 0)
-            mc_errors_add(errors, "/to_step", "no_steps", "this case has no internal steps");
-        else if (step < 0 || (in->n_steps > 0 && step >= in->n_steps))
-            mc_errors_add(errors, "/to_step", "out_of_range",
-                          forward ? "there is no next step: approve or reject instead"
-                                  : "there is no previous step");
-        else if (forward ? step < current : step >= current)
-            mc_errors_add(errors, "/to_step", forward ? "not_forward" : "not_backward",
-                          forward ? "forward moves to a later step" : "return moves to an earlier step");
-        d->step_index = step;
-        const char *assignee = mc_json_str(body, "assignee", NULL);
-        if (assignee != NULL)
-            snprintf(d->assignee_sub, sizeof d->assignee_sub, "%s", assignee);
-        else
-            d->assignee_sub[0] = '\0';
-        json_object_set_new(details, "step_index", json_integer(step));
-        json_object_set_new(details, "from_step", json_integer(current));
-    } else if (strcmp(action, "transfer") == 0) {
-        json_array_append_new(d->transfer_chain, json_string(d->handling_agency));
-        json_object_set_new(details, "from_agency", json_string(d->handling_agency));
-        snprintf(d->handling_agency, sizeof d->handling_agency, "%s",
-                 mc_json_str(body, "to_agency", ""));
-        json_object_set_new(details, "to_agency", json_string(d->handling_agency));
-        d->assignee_sub[0] = '\0';
-        d->step_index = in->n_steps > 0 ? 0 : -1;
-    } else if (strcmp(action, "request_payment") == 0) {
-        d->fee_amount = mc_json_int(body, "amount", 0);
-        d->previous_status = from;
-        deadline_pause(d, now);
-        json_object_set_new(details, "amount", json_integer((json_int_t)d->fee_amount));
-    } else if (strcmp(action, "confirm_payment") == 0) {
-        d->previous_status = -1;
-        if (!deadline_resume(d, &in->calendar, now, false))
-            return MC_ERR_CATALOGUE_UNAVAILABLE;
-    } else if (strcmp(action, "approve") == 0 || strcmp(action, "reject") == 0) {
-        snprintf(d->outcome, sizeof d->outcome, "%s",
-                 strcmp(action, "approve") == 0 ? "approved" : "rejected");
-        json_decref(d->result);
-        d->result = json_deep_copy(json_object_get(body, "result"));
-        d->decided_at = now;
-        json_object_set_new(details, "outcome", json_string(d->outcome));
-        json_object_set_new(details, "on_time", json_boolean(d->due_at == 0 || now <= d->due_at));
-    } else if (strcmp(action, "return_result") == 0) {
-        d->returned_at = now;
-        d->finished_at = now;
-    } else if (strcmp(action, "request_withdrawal") == 0) {
-        /* previous_status stays: a supplement request may be pending (from 5) */
-        d->withdrawal_from_status = from;
-    } else if (strcmp(action, "confirm_withdrawal") == 0) {
-        snprintf(d->outcome, sizeof d->outcome, "withdrawn");
-        d->finished_at = now;
-        d->previous_status = -1;
-        d->withdrawal_from_status = -1;
-        clear_missing_items(d);
-    } else if (strcmp(action, "decline_withdrawal") == 0) {
-        /* back where it was; from 5 the supplement request (and its clock
-           pause, its deadline, its missing items) is pending again */
-        d->withdrawal_from_status = -1;
-    } else if (strcmp(action, "stop") == 0) {
-        snprintf(d->outcome, sizeof d->outcome, "stopped");
-        d->finished_at = now;
-        d->previous_status = -1;
-        clear_missing_items(d);
-    } else if (strcmp(action, "apologize") == 0) {
-        int64_t when = 0;
-        mc_rfc3339_parse(mc_json_str(body, "new_appointment_at", ""), &when);
-        int64_t floor = d->appointment_at > now ? d->appointment_at : now;
-        if (when <= floor)
-            mc_errors_add(errors, "/new_appointment_at", "not_later",
-                          "the new appointment must be later than the current one and than now");
-        json_object_set_new(details, "previous_appointment_at", dossier_time_json(d->appointment_at));
-        d->appointment_at = when;
-        json_object_set_new(details, "new_appointment_at", dossier_time_json(when));
-        json_object_set_new(details, "late", json_boolean(d->due_at != 0 && now > d->due_at));
-    }
+    int to = workflow_target(row, d->status, resume_status(d), withdrawal_origin(d));
+    mc_error rc = row->effect != NULL ? row->effect(d, args, details, errors) : MC_OK;
+    if (rc != MC_OK)
+        return rc;
     d->status = to;
     return MC_OK;
 }
 
-/* The event payload: what consumers need without calling back. */
-static json_t *event_data(const struct dossier *d, const char *action, int from, const char *role,
-                          const json_t *body, const json_t *details, int64_t now)
-{
-    json_t *data = json_pack(
-        "{ss so ss ss ss si ss ss ss si si ss ss so so so so ss}", "dossier_id", d->id, "code",
-        d->code[0] != '\0' ? json_string(d->code) : json_null(), "agency_code", d->agency_code,
-        "handling_agency", d->handling_agency, "procedure_code", d->procedure_code,
-        "procedure_version", d->procedure_version, "sector_code", d->sector_code, "channel",
-        d->channel, "action", action, "from_status", from, "to_status", d->status, "status_name",
-        workflow_status_name(d->status), "actor_role", role, "due_at", dossier_time_json(d->due_at),
-        "appointment_at", dossier_time_json(d->appointment_at), "submitted_at",
-        dossier_time_json(d->submitted_at), "received_at", dossier_time_json(d->received_at),
-        "occurred_at", "");
-    json_object_set_new(data, "occurred_at", dossier_time_json(now));
-    json_object_set_new(data, "transfer_chain", json_incref(d->transfer_chain));
-    if (d->outcome[0] != '\0')
-        json_object_set_new(data, "outcome", json_string(d->outcome));
-    const json_t *reasons = json_object_get(body, "reasons");
-    if (reasons != NULL)
-        json_object_set(data, "reasons", (json_t *)reasons);
-    if (d->missing_items != NULL && d->status == DS_SUPPLEMENT_REQUESTED)
-        json_object_set(data, "missing_items", d->missing_items);
-    if (d->fee_amount >= 0)
-        json_object_set_new(data, "fee_amount", json_integer((json_int_t)d->fee_amount));
-    if (json_object_size(details) > 0)
-        json_object_set(data, "details", (json_t *)details);
-    return data;
-}
-
-mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct workflow_transition *row,
-                           const json_t *body, const struct action_inputs *in, int64_t now,
+mc_error transition_commit(mc_db_conn *conn, struct dossier *d,
+                           const struct workflow_transition *row, const struct action_body *body,
+                           const struct action_inputs *in, int64_t now,
                            const struct transition_settings *settings,
                            const struct transition_actor *actor, json_t *errors)
 {
@@ -225,7 +76,8 @@ mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct wor
     long long expected = d->revision;
     int64_t appointment_before = d->appointment_at;
     json_t *details = json_object();
-    mc_error rc = apply(d, row, body, in, now, settings->supplement_days, details, errors);
+    struct action_args args = {body, in, now, settings->supplement_days};
+    mc_error rc = apply(d, row, &args, details, errors);
     if (rc == MC_OK && json_array_size(errors) > 0)
         rc = MC_ERR_VALIDATION;
     if (rc == MC_OK) {
@@ -247,15 +99,16 @@ mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct wor
             .action = row->action,
             .from_status = from,
             .to_status = d->status,
-            .reasons = json_object_get(body, "reasons"),
-            .note = mc_json_str(body, "note", NULL),
-            .documents = json_object_get(body, "documents"),
+            .reasons = body->reasons,
+            .note = body->note,
+            .documents = body->documents,
             .details = json_object_size(details) > 0 ? details : NULL,
         };
         rc = store_history_add(conn, &h);
     }
     if (rc == MC_OK) {
-        json_t *data = event_data(d, row->action, from, actor->role, body, details, now);
+        json_t *data =
+            dossier_event_data(d, row->action, from, actor->role, body->reasons, details, now);
         char subject[64];
         snprintf(subject, sizeof subject, "dossiers/%s", d->id);
         rc = mc_event_add(conn, row->event, subject, data, NULL);
@@ -268,7 +121,7 @@ mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct wor
 mc_error transition_event(mc_db_conn *conn, const struct dossier *d, const char *type,
                           const char *action, const char *role, const json_t *details, int64_t now)
 {
-    json_t *data = event_data(d, action, d->status, role, NULL, details, now);
+    json_t *data = dossier_event_data(d, action, d->status, role, NULL, details, now);
     char subject[64];
     snprintf(subject, sizeof subject, "dossiers/%s", d->id);
     mc_error rc = mc_event_add(conn, type, subject, data, NULL);

@@ -1,7 +1,9 @@
 /*
  * Applying one transition of workflow.c's table to a locked dossier: the
- * change itself (status, clock, step, agency, outcome ...), then the row,
- * its history entry and its event, all on the caller's transaction. Used by
+ * status it leads to (a fixed one, the same, or back where a supplement or a
+ * withdrawal request came from: WF_TO_PREVIOUS, WF_TO_WITHDRAWAL_ORIGIN),
+ * the row's effect (actions.c: clock, step, agency, outcome ...), then the
+ * row, its history entry and its event, all on the caller's transaction. Used by
  * the action endpoints (handle_actions.c) and by the deadline watcher
  * (watch.c), so a change made by the system is recorded exactly like one
  * made by a person.
@@ -12,20 +14,13 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "actions.h"
 #include "dossier.h"
+#include "dossier_event.h"
 #include "motcua/calendar.h"
 #include "motcua/catalogue_client.h"
 #include "motcua/db.h"
 #include "workflow.h"
-
-/* What an action needs from outside the database, gathered before the
-   transaction (the catalogue is a network call). */
-struct action_inputs {
-    mc_calendar calendar;      /* the handling agency's, when the action moves the clock */
-    bool has_calendar;
-    int n_steps;               /* processing steps of the case */
-    const mc_catalogue_doc *procedure; /* the filed version (submit, forward); a reference */
-};
 
 /* Who acts: recorded in the history and the event. */
 struct transition_actor {
@@ -48,15 +43,15 @@ const char *transition_acting_role(unsigned allowed);
 
 /*
  * Apply `row` to d (locked by the caller, revision as read) with the
- * action's body, save it, append the history row and the event. Problems
+ * action's body (its effect, actions.h), save it, append the history row and the event. Problems
  * that only the current dossier reveals go to `errors` and the result is
  * MC_ERR_VALIDATION (nothing written). MC_ERR_PRECONDITION_FAILED when the
  * row changed meanwhile. When the appointment moves, the watcher's flags
  * that no longer hold are cleared in the same save (deadlines.h).
  */
 mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct workflow_transition *row,
-                           const json_t *body, const struct action_inputs *in, int64_t now,
-                           const struct transition_settings *settings,
+                           const struct action_body *body, const struct action_inputs *in,
+                           int64_t now, const struct transition_settings *settings,
                            const struct transition_actor *actor, json_t *errors);
 
 /* Record an event about d that is not a transition (overdue, due soon,

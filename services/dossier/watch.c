@@ -55,21 +55,20 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
             dossier_clear(&d);
             return MC_OK; /* supplemented meanwhile */
         }
-        json_t *body = json_pack("{s[s]}", "reasons",
-                                 "the deadline to supplement the dossier passed");
+        json_t *reasons = json_pack("[s]", "the deadline to supplement the dossier passed");
+        struct action_body body = ACTION_BODY_INIT;
+        body.reasons = reasons;
         json_t *errors = json_array();
         struct transition_actor system = {"system", "system", NULL};
-        rc = transition_commit(conn, &d, workflow_find("stop"), body, t->in, t->now, t->settings,
+        rc = transition_commit(conn, &d, workflow_find("stop"), &body, t->in, t->now, t->settings,
                                &system, errors);
-        json_decref(body);
+        json_decref(reasons);
         json_decref(errors);
     } else {
         /* again under the row lock: the appointment may have moved meanwhile */
         bool overdue = strcmp(t->kind, "overdue") == 0;
         int64_t at = d.appointment_at;
-        bool still = (d.status == DS_RECEIVED || d.status == DS_PROCESSING ||
-                      d.status == DS_AWAITING_PAYMENT) &&
-                     at != 0 &&
+        bool still = workflow_status_is_watched(d.status) && at != 0 &&
                      (overdue ? at < t->now && d.overdue_flagged_at == 0
                               : at >= t->now && at < t->soon && d.overdue_flagged_at == 0 &&
                                     d.due_soon_flagged_at == 0);

@@ -1,15 +1,21 @@
 /*
  * The legal lifecycle of a dossier (DOMAIN.md §3) as one transition table:
  * from which statuses an action may be taken, the status it leads to, who may
- * take it, what it requires and the event it emits. Every change of a
- * dossier's status goes through workflow_check(); anything not in the table
- * is refused with the actions that are allowed. Pure: no I/O, no state.
+ * take it, what it requires, the event it emits, what it does to the dossier
+ * (its effect, actions.c) and what it uses besides (the calendar, the filed
+ * procedure). Every change of a dossier's status goes through
+ * workflow_check(); anything not in the table is refused with the actions
+ * that are allowed. Adding an action: docs/services/dossier.md. Pure: no
+ * I/O, no state.
  */
 #ifndef DOSSIER_WORKFLOW_H
 #define DOSSIER_WORKFLOW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "motcua/error.h"
 
 enum dossier_status {
     DS_DRAFT = 0,                 /* ours: not yet submitted */
@@ -57,13 +63,34 @@ enum workflow_needs {
     NEED_ASSIGNEE = 1u << 6,      /* assignee */
 };
 
+/* What taking an action involves besides its effect. */
+enum workflow_uses {
+    WF_USES_CALENDAR = 1u << 0,        /* moves the legal clock: the agency's calendar is fetched */
+    WF_CHECKS_TRANSFER_TARGET = 1u << 1, /* to_agency must exist and handle the procedure */
+    WF_SUBMISSION = 1u << 2,           /* the submission: own endpoint, form and documents
+                                          checked under the lock, a dossier code given; 422 is
+                                          "incomplete" */
+    WF_USES_PROCEDURE = 1u << 3,       /* reads the filed procedure version (its form, documents,
+                                          steps): fetched from the catalogue first */
+};
+
+struct dossier;
+struct action_args;
+
+/* What an action does to the dossier (actions.h): NULL when it changes
+   nothing but the status. */
+typedef mc_error (*workflow_effect_fn)(struct dossier *d, const struct action_args *a,
+                                       json_t *details, json_t *errors);
+
 struct workflow_transition {
     const char *action;    /* "receive" */
     unsigned from;         /* bit per status (1u << status) */
-    int to;                /* a status, WF_TO_SAME or WF_TO_PREVIOUS */
+    int to;                /* a status, WF_TO_SAME, WF_TO_PREVIOUS or WF_TO_WITHDRAWAL_ORIGIN */
     unsigned actors;       /* enum workflow_actor bits allowed */
     unsigned needs;        /* enum workflow_needs */
     const char *event;     /* "dossier.dossier.received" */
+    workflow_effect_fn effect;
+    unsigned uses;         /* enum workflow_uses */
 };
 
 enum workflow_verdict {
@@ -102,5 +129,17 @@ const char *workflow_status_name(int status);
 
 /* Statuses with the legal clock running or paused (received and not finished). */
 bool workflow_status_is_open(int status);
+
+/* Open statuses with the clock running, whose appointment the deadline
+   watcher warns about (not while a supplement or a withdrawal is pending). */
+bool workflow_status_is_watched(int status);
+
+/* The same two sets as SQL lists, for the statements that must name them
+   literally: the partial indexes of the migrations (dossiers_inbox_open_due,
+   dossiers_open_due) are used only by a query whose condition repeats their
+   predicate, and a parameter (status = ANY($n)) does not repeat it. A unit
+   test checks that each list is exactly its set. */
+#define WF_OPEN_STATUSES_SQL "2, 4, 5, 6, 7"
+#define WF_WATCHED_STATUSES_SQL "2, 4, 6"
 
 #endif

@@ -14,18 +14,36 @@
 #include "identity_rules.h"
 #include "store.h"
 
+/* POST /accounts body, bound by register_fields. */
+struct register_body {
+    const char *full_name, *personal_id, *date_of_birth, *phone, *email, *password;
+};
+
 static const struct mc_field register_fields[] = {
-    {.name = "full_name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200},
-    {.name = "personal_id", .type = MC_F_STRING, .required = true, .max_len = 12},
-    {.name = "date_of_birth", .type = MC_F_DATE, .required = true},
-    {.name = "phone", .type = MC_F_STRING, .required = true, .max_len = 32},
-    {.name = "email", .type = MC_F_STRING, .nullable = true, .max_len = 254},
-    {.name = "password", .type = MC_F_STRING, .required = true, .max_len = 1024},
+    {.name = "full_name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200,
+     MC_BIND(struct register_body, full_name)},
+    {.name = "personal_id", .type = MC_F_STRING, .required = true, .max_len = 12,
+     MC_BIND(struct register_body, personal_id)},
+    {.name = "date_of_birth", .type = MC_F_DATE, .required = true,
+     MC_BIND(struct register_body, date_of_birth)},
+    {.name = "phone", .type = MC_F_STRING, .required = true, .max_len = 32,
+     MC_BIND(struct register_body, phone)},
+    {.name = "email", .type = MC_F_STRING, .nullable = true, .max_len = 254,
+     MC_BIND(struct register_body, email)},
+    {.name = "password", .type = MC_F_STRING, .required = true, .max_len = 1024,
+     MC_BIND(struct register_body, password)},
     {0}};
 
+/* POST /accounts/me/password body, bound by password_fields. */
+struct password_body {
+    const char *current_password, *new_password;
+};
+
 static const struct mc_field password_fields[] = {
-    {.name = "current_password", .type = MC_F_STRING, .required = true, .max_len = 1024},
-    {.name = "new_password", .type = MC_F_STRING, .required = true, .max_len = 1024},
+    {.name = "current_password", .type = MC_F_STRING, .required = true, .max_len = 1024,
+     MC_BIND(struct password_body, current_password)},
+    {.name = "new_password", .type = MC_F_STRING, .required = true, .max_len = 1024,
+     MC_BIND(struct password_body, new_password)},
     {0}};
 
 /* Replace personal_id by its masked form (never sent back in full). */
@@ -65,13 +83,14 @@ static mc_error registration_tx(mc_db_conn *conn, void *p)
 void handle_account_register(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, register_fields, "", errors);
-    const char *full_name = mc_json_str(req->body, "full_name", NULL);
-    const char *pid = mc_json_str(req->body, "personal_id", NULL);
-    const char *dob = mc_json_str(req->body, "date_of_birth", NULL);
-    const char *phone = mc_json_str(req->body, "phone", NULL);
-    const char *email = mc_json_str(req->body, "email", NULL);
-    const char *password = mc_json_str(req->body, "password", NULL);
+    struct register_body body = {0};
+    mc_json_parse_fields(req->body, register_fields, "", errors, &body);
+    const char *full_name = body.full_name;
+    const char *pid = body.personal_id;
+    const char *dob = body.date_of_birth;
+    const char *phone = body.phone;
+    const char *email = body.email;
+    const char *password = body.password;
     /* The personal id is checked against the date of birth only when that is valid. */
     bool dob_ok = dob != NULL;
     for (size_t i = 0; i < json_array_size(errors); i++)
@@ -169,11 +188,12 @@ void handle_account_change_password(mc_request *req)
     if (id == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, password_fields, "", errors);
+    struct password_body body = {0};
+    mc_json_parse_fields(req->body, password_fields, "", errors, &body);
     if (!identity_no_errors(req, errors))
         return;
-    const char *current = mc_json_str(req->body, "current_password", "");
-    const char *next = mc_json_str(req->body, "new_password", "");
+    const char *current = body.current_password;
+    const char *next = body.new_password;
 
     mc_db_pool *db = mc_request_db(req);
     char hash[crypto_pwhash_STRBYTES];

@@ -32,20 +32,31 @@ static const char *check_scope(const json_t *value, const char **code)
 
 static const struct mc_field scope_item = {.type = MC_F_STRING, .check = check_scope};
 
+/* A client body (POST and PATCH), bound by the tables below. */
+struct client_body {
+    const char *name;
+    const json_t *scopes;
+    const char *agency;
+    const json_t *disabled; /* NULL: unchanged */
+};
+
 static const struct mc_field client_fields[] = {
-    {.name = "name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200},
+    {.name = "name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200,
+     MC_BIND(struct client_body, name)},
     {.name = "scopes", .type = MC_F_ARRAY, .required = true, .min_len = 1, .max_len = 8,
-     .item = &scope_item},
+     .item = &scope_item, MC_BIND(struct client_body, scopes)},
     {.name = "agency", .type = MC_F_STRING, .nullable = true, .min_len = 1, .max_len = 32,
-     .pattern = "^[A-Za-z0-9.]+$"},
+     .pattern = "^[A-Za-z0-9.]+$", MC_BIND(struct client_body, agency)},
     {0}};
 
 /* PATCH: the agency of a client is fixed at creation (its tokens' agency
    claim); register another client for another agency. */
 static const struct mc_field update_fields[] = {
-    {.name = "name", .type = MC_F_STRING, .min_len = 1, .max_len = 200},
-    {.name = "scopes", .type = MC_F_ARRAY, .min_len = 1, .max_len = 8, .item = &scope_item},
-    {.name = "disabled", .type = MC_F_BOOLEAN},
+    {.name = "name", .type = MC_F_STRING, .min_len = 1, .max_len = 200,
+     MC_BIND(struct client_body, name)},
+    {.name = "scopes", .type = MC_F_ARRAY, .min_len = 1, .max_len = 8, .item = &scope_item,
+     MC_BIND(struct client_body, scopes)},
+    {.name = "disabled", .type = MC_F_BOOLEAN, MC_BIND(struct client_body, disabled)},
     {0}};
 
 static void client_etag(char *out, size_t len, long long revision)
@@ -105,8 +116,9 @@ static mc_error client_update_tx(mc_db_conn *conn, void *p)
 void handle_client_create(mc_request *req)
 {
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, client_fields, "", errors);
-    json_t *scopes = json_object_get(req->body, "scopes");
+    struct client_body body = {0};
+    mc_json_parse_fields(req->body, client_fields, "", errors, &body);
+    const json_t *scopes = body.scopes;
     identity_unique_items(scopes, "/scopes", errors);
     if (!identity_no_errors(req, errors))
         return;
@@ -121,9 +133,9 @@ void handle_client_create(mc_request *req)
     }
     char *scopes_json = json_dumps(scopes, JSON_COMPACT);
     struct client_write t = {.client_id = client_id,
-                             .name = mc_json_str(req->body, "name", ""),
+                             .name = body.name,
                              .scopes_json = scopes_json,
-                             .agency = mc_json_str(req->body, "agency", NULL),
+                             .agency = body.agency,
                              .secret_hash = hash};
     mc_error rc = scopes_json != NULL
                       ? identity_run_audited_write(req, client_create_tx, &t, &t.who, &t.out)
@@ -185,21 +197,22 @@ void handle_client_update(mc_request *req)
     if (id == NULL)
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, update_fields, "", errors);
-    json_t *scopes = json_object_get(req->body, "scopes");
+    struct client_body body = {0};
+    mc_json_parse_fields(req->body, update_fields, "", errors, &body);
+    const json_t *scopes = body.scopes;
     identity_unique_items(scopes, "/scopes", errors);
     if (json_is_object(req->body) && json_object_size(req->body) == 0)
         mc_errors_add(errors, "", "required", "change name, scopes, disabled or several");
     if (!identity_no_errors(req, errors))
         return;
-    json_t *disabled = json_object_get(req->body, "disabled");
+    const json_t *disabled = body.disabled;
     char *scopes_json = scopes != NULL ? json_dumps(scopes, JSON_COMPACT) : NULL;
     if (scopes != NULL && scopes_json == NULL) {
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
     struct store_client_change change = {
-        .name = mc_json_str(req->body, "name", NULL),
+        .name = body.name,
         .scopes_json = scopes_json,
         .disabled = disabled == NULL ? -1 : (json_is_true(disabled) ? 1 : 0),
         .secret_hash = NULL,

@@ -22,19 +22,32 @@ static const char *const staff_roles[] = {"officer", "approver", "agency_admin",
 
 static const struct mc_field role_item = {.type = MC_F_STRING, .enum_values = staff_roles};
 
+/* A staff body (POST and PATCH), bound by the tables below. */
+struct staff_body {
+    const char *username, *full_name, *agency, *email, *password;
+    const json_t *roles;
+    const json_t *disabled; /* NULL: unchanged */
+};
+
 static const struct mc_field create_fields[] = {
-    {.name = "username", .type = MC_F_STRING, .required = true, .pattern = IDENTITY_USERNAME_RE},
-    {.name = "full_name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200},
-    {.name = "agency", .type = MC_F_STRING, .required = true, .pattern = AGENCY_RE},
+    {.name = "username", .type = MC_F_STRING, .required = true, .pattern = IDENTITY_USERNAME_RE,
+     MC_BIND(struct staff_body, username)},
+    {.name = "full_name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 200,
+     MC_BIND(struct staff_body, full_name)},
+    {.name = "agency", .type = MC_F_STRING, .required = true, .pattern = AGENCY_RE,
+     MC_BIND(struct staff_body, agency)},
     {.name = "roles", .type = MC_F_ARRAY, .required = true, .min_len = 1, .max_len = 3,
-     .item = &role_item},
-    {.name = "email", .type = MC_F_STRING, .nullable = true, .max_len = 254},
-    {.name = "password", .type = MC_F_STRING, .required = true, .max_len = 1024},
+     .item = &role_item, MC_BIND(struct staff_body, roles)},
+    {.name = "email", .type = MC_F_STRING, .nullable = true, .max_len = 254,
+     MC_BIND(struct staff_body, email)},
+    {.name = "password", .type = MC_F_STRING, .required = true, .max_len = 1024,
+     MC_BIND(struct staff_body, password)},
     {0}};
 
 static const struct mc_field update_fields[] = {
-    {.name = "roles", .type = MC_F_ARRAY, .min_len = 1, .max_len = 3, .item = &role_item},
-    {.name = "disabled", .type = MC_F_BOOLEAN},
+    {.name = "roles", .type = MC_F_ARRAY, .min_len = 1, .max_len = 3, .item = &role_item,
+     MC_BIND(struct staff_body, roles)},
+    {.name = "disabled", .type = MC_F_BOOLEAN, MC_BIND(struct staff_body, disabled)},
     {0}};
 
 /* The agency the caller may manage: NULL for a system_admin (any), their
@@ -85,12 +98,13 @@ void handle_staff_create(mc_request *req)
     if (!admin_scope(req, &own))
         return;
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, create_fields, "", errors);
-    json_t *roles = json_object_get(req->body, "roles");
+    struct staff_body body = {0};
+    mc_json_parse_fields(req->body, create_fields, "", errors, &body);
+    const json_t *roles = body.roles;
     identity_unique_items(roles, "/roles", errors);
-    const char *username = mc_json_str(req->body, "username", NULL);
-    const char *email = mc_json_str(req->body, "email", NULL);
-    const char *password = mc_json_str(req->body, "password", NULL);
+    const char *username = body.username;
+    const char *email = body.email;
+    const char *password = body.password;
     const char *code = NULL, *msg = NULL;
     if (email != NULL && !identity_is_email(email))
         mc_errors_add(errors, "/email", IDENTITY_E_FORMAT, "must be an email address");
@@ -99,7 +113,7 @@ void handle_staff_create(mc_request *req)
         mc_errors_add(errors, "/password", code, msg);
     if (!identity_no_errors(req, errors))
         return;
-    const char *agency = mc_json_str(req->body, "agency", "");
+    const char *agency = body.agency;
     if (own != NULL && strcmp(agency, own) != 0) {
         mc_reply_error(req, MC_ERR_FORBIDDEN, "an agency_admin manages their own agency only");
         return;
@@ -111,8 +125,7 @@ void handle_staff_create(mc_request *req)
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
-    struct store_staff s = {username, mc_json_str(req->body, "full_name", ""), agency, roles_json,
-                            email, hash};
+    struct store_staff s = {username, body.full_name, agency, roles_json, email, hash};
     struct staff_write t = {.create = &s};
     mc_error rc = identity_run_audited_write(req, staff_create_tx, &t, &t.who, &t.out);
     free(roles_json);
@@ -168,8 +181,9 @@ void handle_staff_update(mc_request *req)
         return;
     }
     json_t *errors = mc_errors_new();
-    mc_json_check(req->body, update_fields, "", errors);
-    json_t *roles = json_object_get(req->body, "roles");
+    struct staff_body body = {0};
+    mc_json_parse_fields(req->body, update_fields, "", errors, &body);
+    const json_t *roles = body.roles;
     identity_unique_items(roles, "/roles", errors);
     if (json_is_object(req->body) && json_object_size(req->body) == 0)
         mc_errors_add(errors, "", "required", "change roles, disabled or both");
@@ -179,7 +193,7 @@ void handle_staff_update(mc_request *req)
         mc_reply_error(req, MC_ERR_FORBIDDEN, "administrators do not change their own account");
         return;
     }
-    json_t *disabled = json_object_get(req->body, "disabled");
+    const json_t *disabled = body.disabled;
     char *roles_json = roles != NULL ? json_dumps(roles, JSON_COMPACT) : NULL;
     /* The store checks If-Match after the scope and existence checks. */
     struct staff_write t = {.id = id,

@@ -14,14 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "actions.h"
 #include "deadlines.h"
 #include "dossier.h"
 #include "dossier_code.h"
+#include "dossier_event.h"
 #include "motcua/calendar.h"
 #include "workflow.h"
 
@@ -313,6 +316,89 @@ static void test_status_names(void **state)
                     s == DS_AWAITING_PAYMENT || s == DS_WITHDRAWAL_REQUESTED;
         assert_int_equal(workflow_status_is_open(s), open);
     }
+}
+
+/* Each row's effect and what it uses: the calendar exactly for the actions
+   that move the clock, the filed procedure for those that read its form,
+   documents or steps, the transfer check for transfer, the submission's own
+   handling for submit (which has no effect of its own: the code and the
+   submission time are given under the lock by the handler). */
+static void test_rows_carry_effects_and_uses(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *action;
+        workflow_effect_fn effect;
+        unsigned uses;
+    } want[] = {
+        {"submit", NULL, WF_SUBMISSION | WF_USES_PROCEDURE},
+        {"receive", action_receive, WF_USES_CALENDAR | WF_USES_PROCEDURE},
+        {"refuse", action_refuse, 0},
+        {"request_supplement", action_request_supplement, WF_USES_CALENDAR},
+        {"supplement", action_supplement, WF_USES_CALENDAR},
+        {"assign", action_assign, 0},
+        {"forward", action_forward, WF_USES_PROCEDURE},
+        {"return_step", action_return_step, WF_USES_PROCEDURE},
+        {"transfer", action_transfer, WF_CHECKS_TRANSFER_TARGET | WF_USES_PROCEDURE},
+        {"request_payment", action_request_payment, 0},
+        {"confirm_payment", action_confirm_payment, WF_USES_CALENDAR},
+        {"approve", action_approve, 0},
+        {"reject", action_reject, 0},
+        {"return_result", action_return_result, 0},
+        {"request_withdrawal", action_request_withdrawal, 0},
+        {"confirm_withdrawal", action_confirm_withdrawal, 0},
+        {"decline_withdrawal", action_decline_withdrawal, 0},
+        {"stop", action_stop, 0},
+        {"apologize", action_apologize, 0},
+    };
+    assert_int_equal(sizeof want / sizeof want[0], workflow_table_count);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct workflow_transition *row = workflow_find(want[i].action);
+        assert_non_null(row);
+        assert_ptr_equal(row->effect, want[i].effect);
+        assert_int_equal(row->uses, want[i].uses);
+    }
+}
+
+/* The statuses as a set of bits, from an SQL list "2, 4, 6". */
+static unsigned sql_status_set(const char *list)
+{
+    unsigned set = 0;
+    const char *p = list;
+    while (*p != '\0') {
+        char *end;
+        long v = strtol(p, &end, 10);
+        assert_true(end != p);
+        assert_true(v >= 0 && v < DS_COUNT);
+        assert_int_equal(set & BIT(v), 0); /* each once */
+        set |= BIT(v);
+        p = end;
+        if (*p == ',')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    return set;
+}
+
+/* The literal lists the store's SQL uses (to match the partial indexes) are
+   exactly the workflow's sets. */
+static void test_status_sql_lists_match_the_workflow(void **state)
+{
+    (void)state;
+    unsigned open = 0, watched = 0;
+    for (int s = 0; s < DS_COUNT; s++) {
+        if (workflow_status_is_open(s))
+            open |= BIT(s);
+        if (workflow_status_is_watched(s))
+            watched |= BIT(s);
+    }
+    assert_int_equal(sql_status_set(WF_OPEN_STATUSES_SQL), open);
+    assert_int_equal(sql_status_set(WF_WATCHED_STATUSES_SQL), watched);
+    assert_int_equal(watched & ~open, 0); /* watched statuses are open */
+    assert_int_equal(watched, BIT(DS_RECEIVED) | BIT(DS_PROCESSING) | BIT(DS_AWAITING_PAYMENT));
+    assert_false(workflow_status_is_watched(-1));
+    assert_false(workflow_status_is_watched(DS_COUNT));
 }
 
 /* ---- dossier codes ---- */
@@ -694,6 +780,242 @@ static void test_pause_through_a_declined_withdrawal(void **state)
     dossier_fini(&d);
 }
 
+/* ---- the effects of actions (actions.c) ---- */
+
+static bool has_error_at(const json_t *errors, const char *pointer, const char *code)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(errors, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "pointer")), pointer) == 0 &&
+            strcmp(json_string_value(json_object_get(e, "code")), code) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* An effect's arguments and what it writes to, around a dossier in `status`
+   (limit 3 working days) at `now`. Not to be copied: `a` points into it. */
+struct effect_case {
+    struct dossier d;
+    struct action_inputs in;
+    struct action_body body;
+    struct action_args a;
+    json_t *details, *errors;
+};
+
+static void effect_case_init(struct effect_case *t, int status, int64_t now)
+{
+    dossier_init(&t->d, 3, "working_days");
+    t->d.status = status;
+    t->d.previous_status = t->d.withdrawal_from_status = -1;
+    memset(&t->in, 0, sizeof t->in);
+    t->body = (struct action_body)ACTION_BODY_INIT;
+    t->a = (struct action_args){&t->body, &t->in, now, 2};
+    t->details = json_object();
+    t->errors = json_array();
+}
+
+static void effect_case_fini(struct effect_case *t)
+{
+    json_decref(t->details);
+    json_decref(t->errors);
+    json_decref(t->d.missing_items);
+    dossier_fini(&t->d);
+}
+
+/* Forward and return_step: the default step, the range, the direction, and
+   the assignee (kept only when given). */
+static void test_effect_steps(void **state)
+{
+    (void)state;
+    struct effect_case t;
+    effect_case_init(&t, DS_RECEIVED, local(2025, 4, 25, 9, 0));
+    t.in.n_steps = 3;
+
+    /* received: forward without to_step moves into the first step */
+    t.d.step_index = 0;
+    snprintf(t.d.assignee_sub, sizeof t.d.assignee_sub, "old");
+    assert_int_equal(action_forward(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.step_index, 0);
+    assert_string_equal(t.d.assignee_sub, ""); /* no assignee given: none */
+    assert_int_equal(json_array_size(t.errors), 0);
+
+    /* processing: to the next step, with an assignee */
+    t.d.status = DS_PROCESSING;
+    t.body.assignee = "officer-2";
+    assert_int_equal(action_forward(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.step_index, 1);
+    assert_string_equal(t.d.assignee_sub, "officer-2");
+    assert_int_equal(json_integer_value(json_object_get(t.details, "from_step")), 0);
+    assert_int_equal(json_integer_value(json_object_get(t.details, "step_index")), 1);
+
+    /* past the last step */
+    t.body.to_step = 3;
+    action_forward(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "out_of_range"));
+    json_array_clear(t.errors);
+    /* forward to an earlier step */
+    t.d.step_index = 2;
+    t.body.to_step = 1;
+    action_forward(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "not_forward"));
+    json_array_clear(t.errors);
+    /* return_step goes back one by default, not past the first */
+    t.d.step_index = 1;
+    t.body.to_step = -1;
+    assert_int_equal(action_return_step(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.step_index, 0);
+    assert_int_equal(json_array_size(t.errors), 0);
+    action_return_step(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "out_of_range"));
+    json_array_clear(t.errors);
+    /* a case without steps */
+    t.in.n_steps = 0;
+    t.d.step_index = -1;
+    t.body.to_step = 1;
+    action_forward(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/to_step", "no_steps"));
+    effect_case_fini(&t);
+}
+
+/* request_supplement: the missing items, where it came from, the clock
+   paused, the deadline in the service's default working days or the body's. */
+static void test_effect_request_supplement(void **state)
+{
+    (void)state;
+    struct effect_case t;
+    int64_t now = local(2025, 4, 25, 9, 0); /* Friday */
+    effect_case_init(&t, DS_PROCESSING, now);
+    mc_calendar cal = calendar();
+    t.in.calendar = cal;
+    t.in.has_calendar = true;
+    json_t *missing = json_pack("[s]", "a certified copy of the ID card");
+    t.body.missing_items = missing;
+    assert_true(deadline_start(&t.d, &cal, local(2025, 4, 24, 9, 0)));
+
+    assert_int_equal(action_request_supplement(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.previous_status, DS_PROCESSING);
+    assert_true(json_equal(t.d.missing_items, missing));
+    assert_ptr_not_equal(t.d.missing_items, missing); /* the dossier's own copy */
+    assert_time(t.d.paused_since, now);
+    /* the service's default: 2 working days */
+    assert_time(t.d.supplement_due_at, deadline_supplement_due(&cal, now, 2));
+    assert_true(json_is_string(json_object_get(t.details, "supplement_due_at")));
+
+    t.body.deadline_working_days = 5;
+    assert_int_equal(action_request_supplement(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_time(t.d.supplement_due_at, deadline_supplement_due(&cal, now, 5));
+    assert_true(t.d.supplement_due_at > deadline_supplement_due(&cal, now, 2));
+    json_decref(missing);
+    effect_case_fini(&t);
+}
+
+/* apologize: the new appointment must be later than the current one and now. */
+static void test_effect_apologize(void **state)
+{
+    (void)state;
+    struct effect_case t;
+    effect_case_init(&t, DS_PROCESSING, local(2025, 5, 2, 9, 0));
+    t.d.due_at = t.d.appointment_at = local(2025, 5, 5, 16, 0);
+
+    t.body.new_appointment_at = "2025-05-05T15:00:00+07:00"; /* earlier */
+    action_apologize(&t.d, &t.a, t.details, t.errors);
+    assert_true(has_error_at(t.errors, "/new_appointment_at", "not_later"));
+    json_array_clear(t.errors);
+
+    t.d.appointment_at = local(2025, 5, 5, 16, 0);
+    t.body.new_appointment_at = "2025-05-09T17:00:00+07:00";
+    assert_int_equal(action_apologize(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(json_array_size(t.errors), 0);
+    assert_time(t.d.appointment_at, local(2025, 5, 9, 17, 0));
+    assert_time(t.d.due_at, local(2025, 5, 5, 16, 0)); /* the legal due date stays */
+    assert_string_equal(json_string_value(json_object_get(t.details, "previous_appointment_at")),
+                        "2025-05-05T16:00:00+07:00");
+    assert_true(json_is_false(json_object_get(t.details, "late")));
+    effect_case_fini(&t);
+}
+
+/* A withdrawal requested during a supplement request: declining it keeps the
+   supplement request pending; confirming it finishes the dossier and
+   forgets both origins. */
+static void test_effect_withdrawal(void **state)
+{
+    (void)state;
+    struct effect_case t;
+    effect_case_init(&t, DS_SUPPLEMENT_REQUESTED, local(2025, 5, 2, 9, 0));
+    t.d.previous_status = DS_PROCESSING;
+    t.d.missing_items = json_pack("[s]", "x");
+
+    action_request_withdrawal(&t.d, &t.a, t.details, t.errors);
+    assert_int_equal(t.d.withdrawal_from_status, DS_SUPPLEMENT_REQUESTED);
+    assert_int_equal(t.d.previous_status, DS_PROCESSING);
+    action_decline_withdrawal(&t.d, &t.a, t.details, t.errors);
+    assert_int_equal(t.d.withdrawal_from_status, -1);
+    assert_int_equal(t.d.previous_status, DS_PROCESSING);
+    assert_non_null(t.d.missing_items);
+
+    action_request_withdrawal(&t.d, &t.a, t.details, t.errors);
+    action_confirm_withdrawal(&t.d, &t.a, t.details, t.errors);
+    assert_string_equal(t.d.outcome, "withdrawn");
+    assert_time(t.d.finished_at, t.a.now);
+    assert_int_equal(t.d.previous_status, -1);
+    assert_int_equal(t.d.withdrawal_from_status, -1);
+    assert_null(t.d.missing_items);
+    assert_int_equal(json_array_size(t.errors), 0);
+    effect_case_fini(&t);
+}
+
+/* The event payload: built from the dossier and the action alone. */
+static void test_event_data(void **state)
+{
+    (void)state;
+    struct dossier d;
+    dossier_init(&d, 3, "working_days");
+    snprintf(d.id, sizeof d.id, "123e4567-e89b-12d3-a456-426614174000");
+    snprintf(d.handling_agency, sizeof d.handling_agency, "000.00.06.H56");
+    d.status = DS_SUPPLEMENT_REQUESTED;
+    d.fee_amount = -1;
+    d.due_at = local(2025, 5, 5, 16, 0);
+    d.transfer_chain = json_array();
+    d.missing_items = json_pack("[s]", "x");
+    json_t *reasons = json_pack("[s]", "because");
+    json_t *details = json_pack("{si}", "step_index", 1);
+    json_t *data = dossier_event_data(&d, "request_supplement", DS_PROCESSING, "officer", reasons,
+                                      details, local(2025, 5, 2, 9, 0));
+    assert_string_equal(json_string_value(json_object_get(data, "dossier_id")), d.id);
+    assert_true(json_is_null(json_object_get(data, "code")));
+    assert_int_equal(json_integer_value(json_object_get(data, "from_status")), DS_PROCESSING);
+    assert_int_equal(json_integer_value(json_object_get(data, "to_status")),
+                     DS_SUPPLEMENT_REQUESTED);
+    assert_string_equal(json_string_value(json_object_get(data, "status_name")),
+                        "supplement_requested");
+    assert_string_equal(json_string_value(json_object_get(data, "due_at")),
+                        "2025-05-05T16:00:00+07:00");
+    assert_string_equal(json_string_value(json_object_get(data, "occurred_at")),
+                        "2025-05-02T09:00:00+07:00");
+    assert_true(json_is_null(json_object_get(data, "received_at")));
+    assert_ptr_equal(json_object_get(data, "reasons"), reasons);
+    assert_ptr_equal(json_object_get(data, "details"), details);
+    assert_true(json_equal(json_object_get(data, "missing_items"), d.missing_items));
+    assert_null(json_object_get(data, "fee_amount"));
+    assert_null(json_object_get(data, "outcome"));
+    json_decref(data);
+    /* no reasons, no details: neither member */
+    d.status = DS_PROCESSING;
+    data = dossier_event_data(&d, "overdue", DS_PROCESSING, "system", NULL, NULL, d.due_at);
+    assert_null(json_object_get(data, "reasons"));
+    assert_null(json_object_get(data, "details"));
+    assert_null(json_object_get(data, "missing_items"));
+    json_decref(data);
+    json_decref(reasons);
+    json_decref(details);
+    json_decref(d.missing_items);
+    json_decref(d.transfer_chain);
+    dossier_fini(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +1026,8 @@ int main(void)
         cmocka_unit_test(test_target),
         cmocka_unit_test(test_allowed_lists),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_rows_carry_effects_and_uses),
+        cmocka_unit_test(test_status_sql_lists_match_the_workflow),
         cmocka_unit_test(test_code_format),
         cmocka_unit_test(test_code_is_valid),
         cmocka_unit_test(test_deadline_start),
@@ -713,6 +1037,11 @@ int main(void)
         cmocka_unit_test(test_deadline_years),
         cmocka_unit_test(test_flags_to_clear),
         cmocka_unit_test(test_pause_through_a_declined_withdrawal),
+        cmocka_unit_test(test_effect_steps),
+        cmocka_unit_test(test_effect_request_supplement),
+        cmocka_unit_test(test_effect_apologize),
+        cmocka_unit_test(test_effect_withdrawal),
+        cmocka_unit_test(test_event_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests: strict JSON parsing and the declarative field checker. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <locale.h>
@@ -281,6 +282,116 @@ static void test_patterns_thread_safe(void **state)
     }
 }
 
+/* ---- binding fields into a struct ---- */
+
+struct bound_body {
+    const char *to_agency;
+    long long amount;
+    double ratio;
+    bool urgent;
+    const char *day;
+    const json_t *reasons;
+    const char *summary; /* from the nested object "result" */
+    const json_t *result;
+};
+
+static const struct mc_field bound_result_fields[] = {
+    {.name = "summary", .type = MC_F_STRING, .required = true, MC_BIND(struct bound_body, summary)},
+    {.name = "number", .type = MC_F_STRING},
+    {0}};
+static const struct mc_field bound_reason = {.type = MC_F_STRING, .min_len = 1};
+static const struct mc_field bound_fields[] = {
+    {.name = "to_agency", .type = MC_F_STRING, .nullable = true, .max_len = 20,
+     MC_BIND(struct bound_body, to_agency)},
+    {.name = "amount", .type = MC_F_INTEGER, .has_range = true, .min = 0, .max = 1e12,
+     MC_BIND(struct bound_body, amount)},
+    {.name = "ratio", .type = MC_F_NUMBER, MC_BIND(struct bound_body, ratio)},
+    {.name = "urgent", .type = MC_F_BOOLEAN, MC_BIND(struct bound_body, urgent)},
+    {.name = "day", .type = MC_F_DATE, MC_BIND(struct bound_body, day)},
+    {.name = "reasons", .type = MC_F_ARRAY, .item = &bound_reason,
+     MC_BIND(struct bound_body, reasons)},
+    {.name = "result", .type = MC_F_OBJECT, .fields = bound_result_fields,
+     MC_BIND(struct bound_body, result)},
+    {.name = "unbound", .type = MC_F_STRING},
+    {0}};
+
+static void test_bind_fills_every_field(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"to_agency\":\"000.00.06.H56\",\"amount\":1500000,\"ratio\":0.25,"
+                        "\"urgent\":true,\"day\":\"2025-03-10\",\"reasons\":[\"a\",\"b\"],"
+                        "\"result\":{\"summary\":\"granted\",\"number\":\"12/QD\"},"
+                        "\"unbound\":\"x\"}");
+    json_t *errors = mc_errors_new();
+    struct bound_body b = {.amount = -1};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 0);
+    assert_string_equal(b.to_agency, "000.00.06.H56");
+    assert_int_equal(b.amount, 1500000);
+    assert_true(b.ratio > 0.249 && b.ratio < 0.251);
+    assert_true(b.urgent);
+    assert_string_equal(b.day, "2025-03-10");
+    assert_ptr_equal(b.reasons, json_object_get(doc, "reasons"));
+    assert_ptr_equal(b.result, json_object_get(doc, "result"));
+    assert_string_equal(b.summary, "granted"); /* a nested member, into the same struct */
+    json_decref(errors);
+    json_decref(doc);
+}
+
+static void test_bind_keeps_defaults_of_absent_and_null(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"to_agency\":null}");
+    json_t *errors = mc_errors_new();
+    const char *fallback = "default";
+    struct bound_body b = {.to_agency = fallback, .amount = 7, .ratio = 1.5, .urgent = true};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 0);
+    assert_ptr_equal(b.to_agency, fallback);
+    assert_int_equal(b.amount, 7);
+    assert_true(b.ratio > 1.49 && b.ratio < 1.51);
+    assert_true(b.urgent);
+    assert_null(b.day);
+    assert_null(b.reasons);
+    assert_null(b.result);
+    assert_null(b.summary);
+    json_decref(errors);
+    json_decref(doc);
+}
+
+static void test_bind_with_problems(void **state)
+{
+    (void)state;
+    /* ratio has the wrong type: not bound, the caller's value stays. The
+       others have the right type and bind, problems notwithstanding (a
+       handler may check them further to report everything at once; it acts
+       only when there is no problem): to_agency is too long, result lacks
+       its summary, reasons has an empty item. Every problem is reported as
+       by mc_json_check. */
+    json_t *doc = parse("{\"amount\":12,\"ratio\":\"high\",\"result\":{\"number\":\"1\"},"
+                        "\"to_agency\":\"much too long for this field\",\"reasons\":[\"a\",\"\"],"
+                        "\"typo\":1}");
+    json_t *errors = mc_errors_new();
+    struct bound_body b = {.amount = -1, .ratio = 2.5};
+    assert_int_equal(mc_json_parse_fields(doc, bound_fields, "", errors, &b), 5);
+    assert_true(has_error(errors, "/ratio", "type"));
+    assert_true(has_error(errors, "/result/summary", "required"));
+    assert_true(has_error(errors, "/to_agency", "max_length"));
+    assert_true(has_error(errors, "/reasons/1", "min_length"));
+    assert_true(has_error(errors, "/typo", "unknown_field"));
+    assert_int_equal(b.amount, 12);
+    assert_true(b.ratio > 2.49 && b.ratio < 2.51);
+    assert_string_equal(b.to_agency, "much too long for this field");
+    assert_ptr_equal(b.result, json_object_get(doc, "result"));
+    assert_ptr_equal(b.reasons, json_object_get(doc, "reasons"));
+    assert_null(b.summary);
+    /* the same problems as the plain check */
+    json_t *plain = mc_errors_new();
+    assert_int_equal(mc_json_check(doc, bound_fields, "", plain), 5);
+    assert_true(json_equal(plain, errors));
+    json_decref(plain);
+    json_decref(errors);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +407,9 @@ int main(void)
         cmocka_unit_test(test_patterns_ignore_process_locale),
         cmocka_unit_test(test_invalid_pattern_never_matches),
         cmocka_unit_test(test_patterns_thread_safe),
+        cmocka_unit_test(test_bind_fills_every_field),
+        cmocka_unit_test(test_bind_keeps_defaults_of_absent_and_null),
+        cmocka_unit_test(test_bind_with_problems),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,23 @@
  * EVERY problem (missing field, wrong type, out of range, unknown field) as
  * {pointer, code, message} with a JSON Pointer into the request, so a frontend
  * can mark each bad field at once. Parsing rejects duplicate keys.
+ *
+ * A field may also bind: name a member of a C struct (MC_BIND) and
+ * mc_json_parse_fields() fills it from the body as it checks it, so a
+ * handler reads its fields as typed variables, never again by name (a
+ * mistyped name there would silently give the fallback). GNU Taler's specs
+ * hold a target pointer per field and are built on the stack at each call;
+ * ours stay static tables next to their handler, so a field names its
+ * member by offset and the call names the struct:
+ *
+ *     struct transfer_body { const char *to_agency; long long amount; };
+ *     static const struct mc_field transfer_fields[] = {
+ *         {.name = "to_agency", .type = MC_F_STRING, .required = true,
+ *          MC_BIND(struct transfer_body, to_agency)},
+ *         {.name = "amount", .type = MC_F_INTEGER, MC_BIND(struct transfer_body, amount)},
+ *         {0}};
+ *     struct transfer_body b = {.amount = -1};  // absent members keep these
+ *     if (mc_json_parse_fields(req->body, transfer_fields, "", errors, &b) > 0) ...
  */
 #ifndef MOTCUA_JSON_SPEC_H
 #define MOTCUA_JSON_SPEC_H
@@ -29,6 +46,31 @@ enum mc_field_type {
 
 struct mc_field;
 
+/* The C type a bound field is written as (chosen by MC_BIND from the
+   member's declared type). */
+enum mc_bind_kind {
+    MC_BIND_NONE = 0,
+    MC_BIND_STRING,  /* const char *: MC_F_STRING, MC_F_DATE, MC_F_TIME_OF_DAY */
+    MC_BIND_INTEGER, /* long long: MC_F_INTEGER */
+    MC_BIND_NUMBER,  /* double: MC_F_NUMBER, MC_F_INTEGER */
+    MC_BIND_BOOLEAN, /* bool: MC_F_BOOLEAN */
+    MC_BIND_JSON,    /* const json_t *: any type (objects, arrays) */
+};
+
+/* Bind a field to `member` of the struct `type` (inside a field initialiser).
+   The member's type picks how the value is written; a type without a
+   binding does not compile. Strings and JSON values are borrowed from the
+   parsed body: they live as long as it. Members of a nested object's table
+   bind into the same struct. */
+#define MC_BIND(type, member)                                                                    \
+    .bind_offset = offsetof(type, member),                                                       \
+    .bind = _Generic(((type *)0)->member,                                                        \
+                     const char *: MC_BIND_STRING,                                               \
+                     long long: MC_BIND_INTEGER,                                                 \
+                     double: MC_BIND_NUMBER,                                                     \
+                     bool: MC_BIND_BOOLEAN,                                                      \
+                     const json_t *: MC_BIND_JSON)
+
 /* A custom check for one value. Return NULL when valid, else set *code and
    return a message (static string). */
 typedef const char *(*mc_field_check_fn)(const json_t *value, const char **code);
@@ -47,6 +89,8 @@ struct mc_field {
     const struct mc_field *fields; /* MC_F_OBJECT: member table ending with {0} */
     const struct mc_field *item;   /* MC_F_ARRAY: spec of each element (a single struct) */
     bool unique_key_item;          /* MC_F_ARRAY of objects: member "code" must be unique */
+    enum mc_bind_kind bind;        /* set by MC_BIND: where mc_json_parse_fields writes the value */
+    size_t bind_offset;
 };
 
 /* Parse a request body strictly (UTF-8, one JSON value, duplicate keys rejected).
@@ -67,6 +111,16 @@ void mc_pointer_join_index(char *out, size_t out_len, const char *base, size_t i
    Returns the number of problems added. */
 size_t mc_json_check(const json_t *value, const struct mc_field *fields, const char *base_pointer,
                      json_t *errors);
+
+/* mc_json_check(), writing each bound field that is present, not null and of
+   its type into `target` (see MC_BIND). A member absent, null or of another
+   type leaves its target as the caller initialised it: that is the default.
+   When problems were found, a bound value may be one of them (too long, not
+   in the enum ...): use it then only for further checks, so that every
+   problem is reported at once, never to act. Returns the number of problems
+   added to `errors`. */
+size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
+                            const char *base_pointer, json_t *errors, void *target);
 
 /* Accessors that tolerate absent/null members (return fallback). */
 const char *mc_json_str(const json_t *obj, const char *key, const char *fallback);

@@ -1,0 +1,41 @@
+/* The events' payload and times as JSON (dossier_event.h). */
+#include "dossier_event.h"
+
+#include "motcua/calendar.h"
+#include "workflow.h"
+
+json_t *dossier_time_json(int64_t t)
+{
+    if (t == 0)
+        return json_null();
+    char buf[32];
+    mc_rfc3339_format(t, DOSSIER_UTC_OFFSET_MIN, buf);
+    return json_string(buf);
+}
+
+json_t *dossier_event_data(const struct dossier *d, const char *action, int from, const char *role,
+                           const json_t *reasons, const json_t *details, int64_t now)
+{
+    json_t *data = json_pack(
+        "{ss so ss ss ss si ss ss ss si si ss ss so so so so so}", "dossier_id", d->id, "code",
+        d->code[0] != '\0' ? json_string(d->code) : json_null(), "agency_code", d->agency_code,
+        "handling_agency", d->handling_agency, "procedure_code", d->procedure_code,
+        "procedure_version", d->procedure_version, "sector_code", d->sector_code, "channel",
+        d->channel, "action", action, "from_status", from, "to_status", d->status, "status_name",
+        workflow_status_name(d->status), "actor_role", role, "due_at", dossier_time_json(d->due_at),
+        "appointment_at", dossier_time_json(d->appointment_at), "submitted_at",
+        dossier_time_json(d->submitted_at), "received_at", dossier_time_json(d->received_at),
+        "occurred_at", dossier_time_json(now));
+    json_object_set_new(data, "transfer_chain", json_incref(d->transfer_chain));
+    if (d->outcome[0] != '\0')
+        json_object_set_new(data, "outcome", json_string(d->outcome));
+    if (reasons != NULL)
+        json_object_set(data, "reasons", (json_t *)reasons);
+    if (d->missing_items != NULL && d->status == DS_SUPPLEMENT_REQUESTED)
+        json_object_set(data, "missing_items", d->missing_items);
+    if (d->fee_amount >= 0)
+        json_object_set_new(data, "fee_amount", json_integer((json_int_t)d->fee_amount));
+    if (json_object_size(details) > 0)
+        json_object_set(data, "details", (json_t *)details);
+    return data;
+}

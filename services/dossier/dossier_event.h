@@ -1,0 +1,25 @@
+/*
+ * What the dossier's events and history rows say (domain, pure): the event
+ * payload every dossier.dossier.* event carries, and times as JSON. The
+ * public view of a dossier (dossier_view.c) is presentation and is not used
+ * here: an event keeps its shape when the API's view changes.
+ */
+#ifndef DOSSIER_EVENT_H
+#define DOSSIER_EVENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "dossier.h"
+
+/* RFC 3339 at +07:00, or JSON null for 0 (new reference). */
+json_t *dossier_time_json(int64_t t);
+
+/* The payload of an event about d (new reference): what consumers need
+   without calling back. `from` is the status before the action, `reasons`
+   the action's reasons (or NULL), `details` what the action tells (may be
+   empty or NULL). */
+json_t *dossier_event_data(const struct dossier *d, const char *action, int from, const char *role,
+                           const json_t *reasons, const json_t *details, int64_t now);
+
+#endif
