@@ -9,6 +9,7 @@
  *   handle_history.c      GET /dossiers/{id}/history
  *   handle_documents.c    /dossiers/{id}/documents...
  *   handle_evaluation.c   /dossiers/{id}/evaluation
+ *   handle_events.c       GET /events/dossier (who may read the feed)
  *   workflow.c            the transition table (pure)
  *   deadlines.c           due dates, pauses, supplement deadlines (pure)
  *   dossier_view.c        a dossier's JSON and who may see it
@@ -95,6 +96,18 @@ void dossier_clear(struct dossier *d);
 unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *read_only_agency);
 /* The public JSON of a dossier (new reference). */
 json_t *dossier_to_json(const struct dossier *d);
+/* What a payment client sees of a dossier (new reference): code, procedure,
+   agencies, status, the fee demand and the applicant's name (for a receipt),
+   no documents, form data, identity numbers or contact details. */
+json_t *dossier_payment_json(const struct dossier *d);
+/* The JSON these actors may see: the payment view for a payment client,
+   else the whole dossier (new reference). */
+json_t *dossier_view_json(const struct dossier *d, unsigned actors, bool read_only_agency);
+/* Do these actors see only the payment view (a payment client)? */
+bool dossier_payment_view_only(unsigned actors, bool read_only_agency);
+/* For reads beyond the payment view (history, documents, evaluation): answer
+   403 and return true when the caller is a payment client. */
+bool dossier_refuse_payment_view(mc_request *req, unsigned actors, bool read_only_agency);
 /* A list item (new reference). */
 json_t *dossier_summary_json(const struct dossier *d);
 /* "\"r<revision>\"" */
@@ -116,6 +129,7 @@ void handle_document_upload(mc_request *req);
 void handle_document_content(mc_request *req);
 void handle_evaluation_put(mc_request *req);
 void handle_evaluation_get(mc_request *req);
+void handle_dossier_event_feed(mc_request *req);
 
 /* ---- shared request helpers (handle_dossiers.c) ---- */
 

@@ -311,10 +311,12 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
     if (rc != MC_OK)
         return rc;
     json_decref(t->answer);
-    t->answer = dossier_to_json(&t->d);
-    /* what the caller may do now: a transfer takes the dossier out of their hands */
+    /* what the caller may see and do now: a transfer takes the dossier out
+       of their hands; a payment client sees the payment view */
     bool read_only;
-    dossier_add_allowed_actions(t->answer, &t->d, dossier_actors(t->req, &t->d, &read_only));
+    unsigned actors_now = dossier_actors(t->req, &t->d, &read_only);
+    t->answer = dossier_view_json(&t->d, actors_now, read_only);
+    dossier_add_allowed_actions(t->answer, &t->d, actors_now);
     dossier_etag(&t->d, t->etag, sizeof t->etag);
     return mc_idempotency_record(t->req, conn, 200, t->answer, NULL, t->etag);
 }

@@ -513,6 +513,10 @@ void handle_documents_list(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
+    if (dossier_refuse_payment_view(req, actors, read_only)) {
+        dossier_clear(&d);
+        return;
+    }
     struct store_document *docs = NULL;
     size_t n = 0;
     mc_error rc = store_document_list(mc_request_db(req), d.id, all, &docs, &n);
@@ -584,6 +588,10 @@ void handle_document_content(mc_request *req)
     }
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
+    if (dossier_refuse_payment_view(req, actors, read_only)) {
+        dossier_clear(&d);
+        return;
+    }
     struct store_document doc;
     mc_error rc = store_document_current(mc_request_db(req), d.id, slot, &doc);
     if (rc == MC_OK && !may_see(&doc, &d, actors))

@@ -256,7 +256,7 @@ void handle_dossier_get(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
-    json_t *body = dossier_to_json(&d);
+    json_t *body = dossier_view_json(&d, actors, read_only);
     dossier_add_allowed_actions(body, &d, actors);
     char etag[48];
     dossier_etag(&d, etag, sizeof etag);

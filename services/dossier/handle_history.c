@@ -12,6 +12,10 @@ void handle_dossier_history(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
+    if (dossier_refuse_payment_view(req, actors, read_only)) {
+        dossier_clear(&d);
+        return;
+    }
     json_t *items = NULL;
     mc_error rc = store_history_list(mc_request_db(req), d.id, &items);
     json_t *body = rc == MC_OK ? json_pack("{ss so so}", "dossier_id", d.id, "code",
