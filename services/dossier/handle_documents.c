@@ -125,26 +125,37 @@ static const char *accepted_media_type(const char *content_type)
     return NULL;
 }
 
-/* Do the bytes start as files of media_type do? (PDF "%PDF-", JPEG SOI and a
-   marker FF D8 FF, the 8-byte PNG signature.) */
-static bool content_matches(const char *media_type, const unsigned char *p, size_t len)
+/* The accepted media type the bytes start as (PDF "%PDF-", JPEG SOI and a
+   marker FF D8 FF, the 8-byte PNG signature), or NULL. The three signatures
+   exclude each other. */
+static const char *sniffed_media_type(const unsigned char *p, size_t len)
 {
-    static const unsigned char pdf[] = {'%', 'P', 'D', 'F', '-'};
-    static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF};
-    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    const unsigned char *magic;
-    size_t n;
-    if (strcmp(media_type, "application/pdf") == 0) {
-        magic = pdf;
-        n = sizeof pdf;
-    } else if (strcmp(media_type, "image/jpeg") == 0) {
-        magic = jpeg;
-        n = sizeof jpeg;
-    } else {
-        magic = png;
-        n = sizeof png;
-    }
-    return len >= n && memcmp(p, magic, n) == 0;
+    static const struct {
+        const char *media_type;
+        unsigned char magic[8];
+        size_t n;
+    } signatures[] = {
+        {"application/pdf", {'%', 'P', 'D', 'F', '-'}, 5},
+        {"image/jpeg", {0xFF, 0xD8, 0xFF}, 3},
+        {"image/png", {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, 8},
+    };
+    for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+        if (len >= signatures[i].n && memcmp(p, signatures[i].magic, signatures[i].n) == 0)
+            return signatures[i].media_type;
+    return NULL;
+}
+
+/* Is the Content-Type application/octet-stream (what browsers send for a
+   file whose type they do not know)? */
+static bool is_octet_stream(const char *content_type)
+{
+    static const char octet[] = "application/octet-stream";
+    if (content_type == NULL)
+        return false;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t n = strcspn(content_type, "; \t");
+    return n == sizeof octet - 1 && strncasecmp(content_type, octet, n) == 0;
 }
 
 /* Code points that make a file name lie about itself when shown: C1
@@ -412,8 +423,10 @@ void handle_document_upload(mc_request *req)
         return;
     }
     json_decref(errors);
-    const char *media_type = accepted_media_type(mc_header(req, "Content-Type"));
-    if (media_type == NULL) {
+    const char *content_type = mc_header(req, "Content-Type");
+    const char *media_type = accepted_media_type(content_type);
+    bool sniff = media_type == NULL && is_octet_stream(content_type);
+    if (media_type == NULL && !sniff) {
         mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
                        "send the file as the body with Content-Type application/pdf, image/jpeg "
                        "or image/png");
@@ -427,7 +440,19 @@ void handle_document_upload(mc_request *req)
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
-    if (!content_matches(media_type, body, len)) {
+    const char *sniffed = sniffed_media_type(body, len);
+    if (sniff) {
+        /* A browser's "unknown type": the bytes decide, and the type they
+           show is the one stored (and sent back on download). */
+        if (sniffed == NULL) {
+            mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
+                           "the file is not a PDF, JPEG or PNG file (checked by its first bytes); "
+                           "accepted types: application/pdf, image/jpeg, image/png");
+            return;
+        }
+        media_type = sniffed;
+    }
+    if (sniffed == NULL || strcmp(sniffed, media_type) != 0) {
         mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
                        "the content is not a %s file (checked by its first bytes)",
                        strcmp(media_type, "application/pdf") == 0 ? "PDF"
