@@ -40,6 +40,18 @@ struct dossier_ctx {
     unsigned supplement_working_days; /* SUPPLEMENT_WORKING_DAYS: default deadline to supplement */
     unsigned due_soon_working_hours;  /* DUE_SOON_WORKING_HOURS: when the watcher flags "about to be overdue" */
     unsigned watch_interval_s;        /* WATCH_INTERVAL_SECONDS: 0 disables the watcher */
+    /* who may be assigned: identity, asked with the service's own token
+       (CLIENT_ID, CLIENT_SECRET_FILE, IDENTITY_URL); NULL when not configured,
+       then assignments answer 503 */
+    struct mc_service_token *service_token;
+    struct staff_directory *staff;
+    /* storage limits (docs/services/dossier.md, Configuration) */
+    unsigned max_drafts_per_citizen;  /* MAX_DRAFTS_PER_CITIZEN */
+    unsigned max_files_per_dossier;   /* MAX_FILES_PER_DOSSIER: every stored file, replaced ones too */
+    unsigned max_bytes_per_dossier;   /* MAX_BYTES_PER_DOSSIER: their total size */
+    unsigned sweep_interval_s;        /* SWEEP_INTERVAL_SECONDS: 0 disables the sweeper */
+    unsigned orphan_file_hours;       /* ORPHAN_FILE_HOURS: an unnamed file older than this is removed */
+    unsigned abandoned_draft_days;    /* ABANDONED_DRAFT_DAYS: a draft untouched this long loses its files */
 };
 
 #define DOSSIER_UTC_OFFSET_MIN 420 /* Asia/Ho_Chi_Minh */

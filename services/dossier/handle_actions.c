@@ -21,6 +21,7 @@
 #include "motcua/form_schema.h"
 #include "motcua/json_spec.h"
 #include "request.h"
+#include "staff_directory.h"
 #include "store.h"
 #include "transition.h"
 
@@ -165,6 +166,9 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d, const ch
             return rc == MC_ERR_AGENCY_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
         in->has_calendar = true;
     }
+    rc = dossier_check_assignee(ctx, d, body, errors); /* staff_directory.c */
+    if (rc != MC_OK)
+        return rc;
     if (strcmp(action, "transfer") == 0)
         return check_transfer_target(ctx->catalogue, d, in->procedure,
                                      mc_json_str(body, "to_agency", ""), errors);
