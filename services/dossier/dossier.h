@@ -120,6 +120,14 @@ bool dossier_payment_view_only(unsigned actors, bool read_only_agency);
 /* For reads beyond the payment view (history, documents, evaluation): answer
    403 and return true when the caller is a payment client. */
 bool dossier_refuse_payment_view(mc_request *req, unsigned actors, bool read_only_agency);
+/* The name recorded with a history entry: the display name (token claim
+   `name`) of staff (officers, approvers, agency and system administrators,
+   auditors), NULL for citizens (their own name is in the dossier) and
+   machine clients. Borrowed from p. */
+const char *dossier_actor_name(const mc_principal *p);
+/* A history entry as `actors` may see it: a citizen's view names the agency
+   that acted, not the officer (the staff name is removed). */
+void dossier_history_for_viewer(json_t *items, unsigned actors, bool read_only_agency);
 /* A list item (new reference). */
 json_t *dossier_summary_json(const struct dossier *d);
 /* "\"r<revision>\"" */

@@ -211,3 +211,24 @@ json_t *dossier_view_json(const struct dossier *d, unsigned actors, bool read_on
     return dossier_payment_view_only(actors, read_only_agency) ? dossier_payment_json(d)
                                                                : dossier_to_json(d);
 }
+
+const char *dossier_actor_name(const mc_principal *p)
+{
+    unsigned staff = MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN |
+                     MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR;
+    if ((p->roles & staff) == 0 || (p->roles & MC_ROLE_CITIZEN) != 0 || p->name[0] == '\0')
+        return NULL;
+    return p->name;
+}
+
+void dossier_history_for_viewer(json_t *items, unsigned actors, bool read_only_agency)
+{
+    if (actors != ACTOR_OWNER || read_only_agency)
+        return; /* staff (and auditors) see who acted */
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        json_object_del(json_object_get(item, "actor"), "name");
+    }
+}

@@ -309,7 +309,8 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
         return rc;
     const mc_principal *p = &t->req->principal;
     struct transition_actor actor = {p->sub, transition_acting_role(t->row->actors & t->actors),
-                                     p->agency[0] != '\0' ? p->agency : NULL};
+                                     p->agency[0] != '\0' ? p->agency : NULL,
+                                     dossier_actor_name(p)};
     rc = transition_commit(conn, &t->d, t->row, t->body, t->in, now, &t->settings, &actor,
                            t->errors);
     if (rc != MC_OK)

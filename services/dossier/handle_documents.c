@@ -333,6 +333,7 @@ static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
             .actor_sub = p->sub,
             .actor_role = transition_acting_role(rule->actors & actors),
             .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+            .actor_name = dossier_actor_name(p),
             .action = replaced ? "document_replaced" : "document_uploaded",
             .from_status = locked.status,
             .to_status = locked.status,

@@ -75,6 +75,7 @@ struct history_entry {
     const char *actor_sub;
     const char *actor_role;
     const char *actor_agency;    /* NULL for citizens and the system */
+    const char *actor_name;      /* staff's display name at the time (dossier_actor_name), else NULL */
     const char *action;
     int from_status, to_status;
     const json_t *reasons;       /* NULL or an array of strings */

@@ -244,6 +244,7 @@ mc_error transition_commit(mc_db_conn *conn, struct dossier *d, const struct wor
             .actor_sub = actor->sub,
             .actor_role = actor->role,
             .actor_agency = actor->agency,
+            .actor_name = actor->name,
             .action = row->action,
             .from_status = from,
             .to_status = d->status,

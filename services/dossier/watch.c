@@ -58,7 +58,7 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
         json_t *body = json_pack("{s[s]}", "reasons",
                                  "the deadline to supplement the dossier passed");
         json_t *errors = json_array();
-        struct transition_actor system = {"system", "system", NULL};
+        struct transition_actor system = {"system", "system", NULL, NULL};
         rc = transition_commit(conn, &d, workflow_find("stop"), body, t->in, t->now, t->settings,
                                &system, errors);
         json_decref(body);

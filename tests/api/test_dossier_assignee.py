@@ -30,8 +30,8 @@ def new_staff(world, agency: str, roles: list[str]) -> dict:
                                 'password': world.tokens.password}).doc
 
 
-def refused(world, d: dict, action: str, assignee, token=None) -> None:
-    r = act(world.api, token or world.officer, d, action, {'assignee': assignee}, expect=422)
+def refused(world, d: dict, action: str, assignee, token=None, **body) -> None:
+    r = act(world.api, token or world.officer, d, action, {'assignee': assignee, **body}, expect=422)
     problem = assert_problem(r, 422, 'request.validation_failed')
     assert error_pointers(problem) == {'/assignee'}
     assert [e['code'] for e in problem['errors']] == ['not_staff']
@@ -59,7 +59,7 @@ def test_only_active_staff_of_the_handling_agency_are_assigned(world, code):
         assert d['processing']['assignee'] == colleague['id']
     d = act(api, world.officer, d, 'forward', {'assignee': token_sub(world.approver)}).doc
     assert d['processing']['assignee'] == token_sub(world.approver)
-    refused(world, d, 'return_step', disabled['id'])
+    refused(world, d, 'return_step', disabled['id'], reasons=['Làm lại'])
 
 
 def test_after_a_transfer_the_new_agency_staff_are_assigned(world, code):

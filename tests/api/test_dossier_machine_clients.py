@@ -73,7 +73,7 @@ def test_a_payment_client_does_not_see_other_dossiers(world, code, payer):
         assert_problem(act(api, stranger, d, 'confirm_payment', expect=404), 404, 'dossier.not_found')
     # a draft being written: nobody's but the citizen's
     draft = create(api, world.citizen(), code, world.agency).doc
-    upload(api, world.citizen(), draft, 'TK')
+    upload(api, world.citizen(), draft, 'extra-1')
     assert_problem(api.get(f'{API}/dossiers/{draft["id"]}', token=payer, expect=404), 404)
 
 
