@@ -16,6 +16,8 @@
  *   catalogue_client.c    procedures, agencies and the calendar over REST
  *   store_*.c             every SQL statement
  *   watch.c               the deadline watcher thread
+ *   sweep.c               the sweeper: abandoned drafts' files, unnamed stored files
+ *   staff_directory.c     assignees checked with identity (the service's own token)
  */
 #ifndef DOSSIER_H
 #define DOSSIER_H
@@ -164,5 +166,12 @@ struct dossier_ctx *dossier_ctx(const mc_request *req);
 /* ---- watch.c ---- */
 int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx);
 void dossier_watch_stop(void);
+
+/* ---- sweep.c ---- */
+/* Start the sweeper thread (every ctx->sweep_interval_s): -1 on failure. */
+int dossier_sweep_start(mc_app *app, struct dossier_ctx *ctx);
+void dossier_sweep_stop(void);
+/* One pass at time `now`: abandoned drafts' files, then unnamed files. */
+void dossier_sweep_once(mc_app *app, struct dossier_ctx *ctx, int64_t now);
 
 #endif

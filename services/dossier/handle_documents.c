@@ -296,6 +296,7 @@ struct upload_tx {
     int status;         /* the status the checks were made for */
     bool state_changed; /* the dossier moved on meanwhile: 409 */
     bool unchanged;     /* the slot already had this very file: 200, nothing written */
+    struct store_document_limits limits; /* the dossier's files and bytes (MAX_*_PER_DOSSIER) */
     char new_key[DOSSIER_STORAGE_KEY_MAX]; /* where this request's bytes were stored */
 };
 
@@ -317,7 +318,8 @@ static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
         t->state_changed = true;
         return MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED;
     }
-    rc = store_document_put(conn, &t->doc, t->replaced_id, sizeof t->replaced_id, &t->unchanged);
+    rc = store_document_put(conn, &t->doc, t->replaced_id, sizeof t->replaced_id, &t->unchanged,
+                            &t->limits);
     if (rc == MC_OK && !t->unchanged) {
         bool replaced = t->replaced_id[0] != '\0';
         json_t *details =
@@ -408,6 +410,25 @@ static bool check_slot(mc_request *req, const struct dossier *d, const struct up
     return ok;
 }
 
+/* 422 dossier.storage_limit: which limit, its value, the whole body at fault. */
+static void reply_storage_limit(mc_request *req, const struct store_document_limits *limits)
+{
+    bool files = limits->exceeded == STORE_LIMIT_FILES;
+    json_t *errors = mc_errors_new();
+    mc_errors_add(errors, "", files ? "max_files" : "max_bytes",
+                  files ? "the dossier has as many stored files as allowed (replaced ones count)"
+                        : "the dossier's stored files would weigh more than allowed (replaced "
+                          "ones count)");
+    json_t *members = json_pack("{sI ss so}", "limit",
+                                (json_int_t)(files ? limits->max_files : limits->max_bytes),
+                                "limit_name", files ? "MAX_FILES_PER_DOSSIER" : "MAX_BYTES_PER_DOSSIER",
+                                "errors", errors);
+    mc_reply_problem(req, MC_ERR_DOSSIER_STORAGE_LIMIT,
+                     files ? "no more files can be stored for this dossier"
+                           : "this file would take the dossier over its storage limit",
+                     members);
+}
+
 void handle_document_upload(mc_request *req)
 {
     const char *slot = mc_path_param(req, "slot");
@@ -491,6 +512,9 @@ void handle_document_upload(mc_request *req)
         return;
     }
     snprintf(t.doc.storage_key, sizeof t.doc.storage_key, "%s", t.new_key);
+    struct dossier_ctx *ctx = dossier_ctx(req);
+    t.limits.max_files = ctx->max_files_per_dossier;
+    t.limits.max_bytes = ctx->max_bytes_per_dossier;
     rc = mc_db_transaction(mc_request_db(req), false, false, 3, upload_tx_fn, &t);
     if (rc != MC_OK || t.unchanged)
         storage.remove(storage.impl, t.new_key); /* no row names these bytes */
@@ -498,6 +522,10 @@ void handle_document_upload(mc_request *req)
         if (t.state_changed) {
             mc_reply_error(req, MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED,
                            "the dossier changed while the file was uploaded; read it again");
+            return;
+        }
+        if (rc == MC_ERR_DOSSIER_STORAGE_LIMIT) {
+            reply_storage_limit(req, &t.limits);
             return;
         }
         mc_reply_error(req, rc, NULL);

@@ -101,12 +101,23 @@ struct create_tx {
     json_t *body;   /* the 201 answer, built inside the transaction */
     char location[128];
     char etag[48];
+    unsigned max_drafts; /* a citizen's drafts at most (MAX_DRAFTS_PER_CITIZEN) ... */
+    int64_t drafts_active_since; /* ... counting those edited since (ABANDONED_DRAFT_DAYS) */
 };
 
 static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
 {
     struct create_tx *t = arg;
-    mc_error rc = store_dossier_insert(conn, t->d);
+    mc_error rc = MC_OK;
+    if (strcmp(t->d->filed_by_role, "citizen") == 0) { /* MAX_DRAFTS_PER_CITIZEN */
+        long long drafts = 0;
+        rc = store_citizen_drafts(conn, t->d->owner_sub, t->drafts_active_since, &drafts);
+        if (rc == MC_OK && drafts >= t->max_drafts)
+            rc = MC_ERR_DOSSIER_TOO_MANY_DRAFTS;
+        if (rc != MC_OK)
+            return rc;
+    }
+    rc = store_dossier_insert(conn, t->d);
     if (rc != MC_OK)
         return rc;
     const mc_principal *p = &t->req->principal;
@@ -203,8 +214,22 @@ void handle_dossier_create(mc_request *req)
     d.delivery = json_incref(json_object_get(req->body, "delivery"));
     json_decref(procedure);
 
-    struct create_tx t = {.req = req, .d = &d};
+    struct dossier_ctx *ctx = dossier_ctx(req);
+    struct create_tx t = {.req = req,
+                          .d = &d,
+                          .max_drafts = ctx->max_drafts_per_citizen,
+                          .drafts_active_since =
+                              (int64_t)time(NULL) - (int64_t)ctx->abandoned_draft_days * 86400};
     rc = mc_db_transaction(mc_request_db(req), false, false, 3, create_tx_fn, &t);
+    if (rc == MC_ERR_DOSSIER_TOO_MANY_DRAFTS) {
+        json_decref(t.body);
+        dossier_clear(&d);
+        mc_reply_problem(req, rc,
+                         "you have as many drafts as allowed: submit one, or let old ones go",
+                         json_pack("{si ss}", "limit", (int)t.max_drafts, "limit_name",
+                                   "MAX_DRAFTS_PER_CITIZEN"));
+        return;
+    }
     if (rc != MC_OK) {
         json_decref(t.body);
         dossier_clear(&d);

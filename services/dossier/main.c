@@ -77,7 +77,9 @@ static mc_error dossier_start(mc_app *app)
                "no CLIENT_ID: assignees cannot be checked with identity, so assign and forward "
                "with an assignee answer 503");
     mc_app_set_ctx(app, ctx);
-    if (ctx->watch_interval_s > 0 && dossier_watch_start(app, ctx) != 0) {
+    if ((ctx->watch_interval_s > 0 && dossier_watch_start(app, ctx) != 0) ||
+        (ctx->sweep_interval_s > 0 && dossier_sweep_start(app, ctx) != 0)) {
+        dossier_watch_stop();
         staff_directory_free(ctx->staff);
         mc_service_token_free(ctx->service_token);
         catalogue_client_free(ctx->catalogue);
@@ -93,6 +95,7 @@ static void dossier_stop(mc_app *app)
     struct dossier_ctx *ctx = mc_app_ctx(app);
     if (ctx == NULL)
         return;
+    dossier_sweep_stop();
     dossier_watch_stop();
     staff_directory_free(ctx->staff);
     mc_service_token_free(ctx->service_token);
