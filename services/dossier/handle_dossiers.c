@@ -103,6 +103,7 @@ struct create_tx {
     char etag[48];
     unsigned max_drafts; /* a citizen's drafts at most (MAX_DRAFTS_PER_CITIZEN) ... */
     int64_t drafts_active_since; /* ... counting those edited since (ABANDONED_DRAFT_DAYS) */
+    int64_t oldest_draft;        /* when the oldest of them was last edited */
 };
 
 static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
@@ -111,7 +112,8 @@ static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
     mc_error rc = MC_OK;
     if (strcmp(t->d->filed_by_role, "citizen") == 0) { /* MAX_DRAFTS_PER_CITIZEN */
         long long drafts = 0;
-        rc = store_citizen_drafts(conn, t->d->owner_sub, t->drafts_active_since, &drafts);
+        rc = store_citizen_drafts(conn, t->d->owner_sub, t->drafts_active_since, &drafts,
+                                  &t->oldest_draft);
         if (rc == MC_OK && drafts >= t->max_drafts)
             rc = MC_ERR_DOSSIER_TOO_MANY_DRAFTS;
         if (rc != MC_OK)
@@ -224,6 +226,11 @@ void handle_dossier_create(mc_request *req)
     if (rc == MC_ERR_DOSSIER_TOO_MANY_DRAFTS) {
         json_decref(t.body);
         dossier_clear(&d);
+        /* without the citizen's doing, a slot frees when the oldest draft stops counting */
+        char retry_after[24];
+        int64_t wait = t.oldest_draft - t.drafts_active_since;
+        snprintf(retry_after, sizeof retry_after, "%lld", (long long)(wait > 0 ? wait : 1));
+        mc_set_header(req, "Retry-After", retry_after);
         mc_reply_problem(req, rc,
                          "you have as many drafts as allowed: submit one, or let old ones go",
                          json_pack("{si ss}", "limit", (int)t.max_drafts, "limit_name",

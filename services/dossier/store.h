@@ -151,11 +151,12 @@ mc_error store_document_of_dossier(mc_db_conn *conn, const char *dossier_id,
 /* ---- store_sweep.c (storage limits and the sweeper) ---- */
 
 /* How many drafts citizen owner_sub is writing (filed online, status 0,
-   edited since active_since). Takes a transaction-scoped lock on the
-   citizen first, so two concurrent filings of one citizen count one after
-   the other. */
+   edited since active_since), and when the oldest of them was last edited
+   (*oldest, epoch seconds). Takes a transaction-scoped lock on the citizen
+   first, so two concurrent filings of one citizen count one after the
+   other. */
 mc_error store_citizen_drafts(mc_db_conn *conn, const char *owner_sub, int64_t active_since,
-                              long long *count);
+                              long long *count, int64_t *oldest);
 /* Ids of up to `limit` drafts untouched (no edit, no upload) since
    untouched_since that still have files, oldest first, locked (rows another
    transaction holds are skipped): *ids is a new array. */

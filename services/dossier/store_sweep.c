@@ -20,7 +20,8 @@ static const mc_db_statement drafts_lock = {
 
 static const mc_db_statement drafts_count = {
     "dossier_drafts_count",
-    "SELECT count(*) FROM dossiers WHERE owner_sub = $1 AND status = 0 AND filed_by_role = 'citizen'"
+    "SELECT count(*), coalesce(floor(extract(epoch FROM min(updated_at))), 0)::bigint"
+    " FROM dossiers WHERE owner_sub = $1 AND status = 0 AND filed_by_role = 'citizen'"
     " AND updated_at >= to_timestamp($2::bigint)",
     2};
 
@@ -57,7 +58,7 @@ static const mc_db_statement orphan_unlock = {
 /* clang-format on */
 
 mc_error store_citizen_drafts(mc_db_conn *conn, const char *owner_sub, int64_t active_since,
-                              long long *count)
+                              long long *count, int64_t *oldest)
 {
     char since[24];
     snprintf(since, sizeof since, "%lld", (long long)active_since);
@@ -70,6 +71,7 @@ mc_error store_citizen_drafts(mc_db_conn *conn, const char *owner_sub, int64_t a
     if (res == NULL)
         return mc_db_failure(conn);
     *count = mc_db_int(res, 0, 0);
+    *oldest = (int64_t)mc_db_int(res, 0, 1);
     PQclear(res);
     return MC_OK;
 }
