@@ -560,6 +560,9 @@ motcua_export_service_env() {
             # Outbox retention is checked every few seconds here (hourly by default),
             # so the retention API test does not wait.
             export "MOTCUA_DOSSIER_EVENTS_PRUNE_INTERVAL_SECONDS=${MOTCUA_DOSSIER_EVENTS_PRUNE_INTERVAL_SECONDS:-2}"
+            # The API tests file hundreds of drafts as one citizen; the limit itself is tested
+            # on an instance of its own (tests/api/test_dossier_storage_limits.py).
+            export "MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN=${MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN:-10000}"
             # Its own machine client (motcua_service_client), to check assignees with identity.
             if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/dossier-client.id ]]; then
                 export "MOTCUA_DOSSIER_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/dossier-client.id")"
