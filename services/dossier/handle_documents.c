@@ -13,6 +13,10 @@
  * service's HTTP_MAX_UPLOAD_BYTES (common answers 413 above it). Its type is
  * checked twice: the Content-Type must be PDF, JPEG or PNG and the bytes must
  * start as that type does, so a renamed executable or HTML page is refused.
+ * application/octet-stream (a browser that does not know the type) is typed
+ * by the bytes alone. Limits hold per dossier (MAX_FILES_PER_DOSSIER,
+ * MAX_BYTES_PER_DOSSIER, replaced files included: 422 dossier.storage_limit);
+ * who may read the files (not a payment client) is dossier_view.c's.
  * The bytes go to the document storage (storage.h) first; then, in one
  * transaction under the dossier's row lock, the slot's previous file is marked
  * replaced (it stays, for the record), the new row and a history row are
