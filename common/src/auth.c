@@ -316,6 +316,21 @@ const char *mc_role_name(unsigned bit)
     }
 }
 
+bool mc_principal_has_scope(const mc_principal *p, const char *scope)
+{
+    size_t n = strlen(scope);
+    if (p == NULL || n == 0)
+        return false;
+    for (const char *s = p->scope; *s != '\0';) {
+        size_t len = strcspn(s, " ");
+        if (len == n && strncmp(s, scope, n) == 0)
+            return true;
+        s += len;
+        s += strspn(s, " ");
+    }
+    return false;
+}
+
 static bool copy_claim(const json_t *claims, const char *key, char *out, size_t out_len,
                        bool required)
 {
@@ -373,6 +388,7 @@ static mc_error check_claims(const mc_auth_verifier *v, const json_t *claims, in
     if (!copy_claim(claims, "sub", out->sub, sizeof out->sub, true) ||
         !copy_claim(claims, "agency", out->agency, sizeof out->agency, false) ||
         !copy_claim(claims, "scope", out->scope, sizeof out->scope, false) ||
+        !copy_claim(claims, "name", out->name, sizeof out->name, false) ||
         !copy_claim(claims, "jti", out->jti, sizeof out->jti, false))
         return fail(reason, "token has malformed claims");
     const json_t *roles = json_object_get(claims, "roles");

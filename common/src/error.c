@@ -96,6 +96,12 @@ static const struct mc_error_info error_table[MC_ERR__COUNT] = {
     ROW(MC_ERR_DOSSIER_UNSUPPORTED_FILE, 415, "dossier.unsupported_file",
      "Files must be PDF, JPEG or PNG, and their content must match"),
     ROW(MC_ERR_DOSSIER_UNKNOWN_ACTION, 404, "dossier.unknown_action", "No such dossier action"),
+    ROW(MC_ERR_DOSSIER_IDENTITY_UNAVAILABLE, 503, "dossier.identity_unavailable",
+     "The identity service cannot be reached to check a staff member; retry later"),
+    ROW(MC_ERR_DOSSIER_TOO_MANY_DRAFTS, 429, "dossier.too_many_drafts",
+     "Too many drafts: submit or finish some before starting another"),
+    ROW(MC_ERR_DOSSIER_STORAGE_LIMIT, 422, "dossier.storage_limit",
+     "The dossier's files would exceed a storage limit"),
 };
 
 #undef ROW

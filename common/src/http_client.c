@@ -1,4 +1,4 @@
-/* Outgoing HTTP GET over ulfius' client (motcua/http_client.h). */
+/* Outgoing HTTP GET and POST over ulfius' client (motcua/http_client.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,17 +6,23 @@
 
 #include "motcua/http_client.h"
 
-mc_error mc_http_get(const char *url, const char *if_none_match, const char *bearer,
-                     unsigned timeout_s, size_t max_bytes, struct mc_http_result *out)
+/* Send one request and copy the answer into *out. */
+static mc_error send_request(const char *verb, const char *url, const char *json_body,
+                             const char *if_none_match, const char *bearer, unsigned timeout_s,
+                             size_t max_bytes, struct mc_http_result *out)
 {
     memset(out, 0, sizeof *out);
     struct _u_request request;
     struct _u_response response;
     ulfius_init_request(&request);
     ulfius_init_response(&response);
-    ulfius_set_request_properties(&request, U_OPT_HTTP_VERB, "GET", U_OPT_HTTP_URL, url,
+    ulfius_set_request_properties(&request, U_OPT_HTTP_VERB, verb, U_OPT_HTTP_URL, url,
                                   U_OPT_TIMEOUT, (unsigned long)timeout_s, U_OPT_HEADER_PARAMETER,
                                   "Accept", "application/json", U_OPT_NONE);
+    if (json_body != NULL) {
+        u_map_put(request.map_header, "Content-Type", "application/json");
+        ulfius_set_binary_body_request(&request, json_body, strlen(json_body));
+    }
     if (if_none_match != NULL && if_none_match[0] != '\0')
         u_map_put(request.map_header, "If-None-Match", if_none_match);
     if (bearer != NULL) {
@@ -49,6 +55,18 @@ mc_error mc_http_get(const char *url, const char *if_none_match, const char *bea
     ulfius_clean_request(&request);
     ulfius_clean_response(&response);
     return rc;
+}
+
+mc_error mc_http_get(const char *url, const char *if_none_match, const char *bearer,
+                     unsigned timeout_s, size_t max_bytes, struct mc_http_result *out)
+{
+    return send_request("GET", url, NULL, if_none_match, bearer, timeout_s, max_bytes, out);
+}
+
+mc_error mc_http_post_json(const char *url, const char *json_body, const char *bearer,
+                           unsigned timeout_s, size_t max_bytes, struct mc_http_result *out)
+{
+    return send_request("POST", url, json_body, NULL, bearer, timeout_s, max_bytes, out);
 }
 
 void mc_http_result_free(struct mc_http_result *r)

@@ -464,6 +464,40 @@ motcua_identity_token() {
         <<<"${out%$'\n'*}"
 }
 
+# motcua_service_client SVC SCOPES: make sure service SVC has its own machine client of
+# identity with SCOPES (space-separated), the way an operator registers one: created by
+# the bootstrap administrator through identity's API (POST /clients), its id and secret
+# (answered once) kept in secrets/SVC-client.id and secrets/SVC-client.secret (mode 600,
+# no newline). A kept client whose credentials no longer get a token (a new database) is
+# registered again. Talks to identity's own port: the gateway starts after the services.
+motcua_service_client() {
+    local svc=$1 scopes=$2 url out token body
+    local id_file=$MOTCUA_SECRET_DIR/$svc-client.id secret_file=$MOTCUA_SECRET_DIR/$svc-client.secret
+    url=http://127.0.0.1:$(motcua_service_port identity)
+    if [[ -s $id_file && -s $secret_file ]] &&
+        curl -sf -o /dev/null --max-time 15 -X POST "$url/api/v1/auth/token" \
+            --data-urlencode grant_type=client_credentials --data-urlencode "client_id@$id_file" \
+            --data-urlencode "client_secret@$secret_file"; then
+        return 0
+    fi
+    out=$(curl -sS --max-time 15 -X POST "$url/api/v1/auth/token" --data-urlencode grant_type=password \
+        --data-urlencode "username=$MOTCUA_ADMIN_USERNAME" \
+        --data-urlencode "password@$MOTCUA_ADMIN_PASSWORD_FILE") || return 1
+    token=$(/usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' \
+        <<<"$out") || { motcua_warn "$svc client: the administrator's sign-in failed"; return 1; }
+    body=$(/usr/bin/python3 -c 'import json, sys; print(json.dumps({"name": "motcua-" + sys.argv[1], "scopes": sys.argv[2].split()}))' \
+        "$svc" "$scopes")
+    out=$(curl -sS --max-time 15 -X POST "$url/api/v1/clients" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' --data "$body") || return 1
+    (umask 077 && /usr/bin/python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+open(sys.argv[1], "w").write(doc["client_id"])
+open(sys.argv[2], "w").write(doc["client_secret"])' "$id_file" "$secret_file" <<<"$out") ||
+        { motcua_warn "$svc client: identity did not register it"; return 1; }
+    motcua_say "registered the $svc service's machine client ($scopes)"
+}
+
 # motcua_has_identity: is the identity service part of this stack?
 motcua_has_identity() {
     [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" identity "* ]]
@@ -528,6 +562,15 @@ motcua_export_service_env() {
             # Outbox retention is checked every few seconds here (hourly by default),
             # so the retention API test does not wait.
             export "MOTCUA_DOSSIER_EVENTS_PRUNE_INTERVAL_SECONDS=${MOTCUA_DOSSIER_EVENTS_PRUNE_INTERVAL_SECONDS:-2}"
+            # The API tests file hundreds of drafts as one citizen; the limit itself is tested
+            # on an instance of its own (tests/api/test_dossier_storage_limits.py).
+            export "MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN=${MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN:-10000}"
+            # Its own machine client (motcua_service_client), to check assignees with identity.
+            if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/dossier-client.id ]]; then
+                export "MOTCUA_DOSSIER_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/dossier-client.id")"
+                export MOTCUA_DOSSIER_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/dossier-client.secret
+                export "MOTCUA_DOSSIER_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
+            fi
             ;;&
         *)
             # With the identity service in the stack, the others take its keys from
@@ -558,6 +601,10 @@ motcua_service_start() {
         motcua_say "$svc already running (pid $(<"$pidfile"))"
     else
         motcua_require_free_port "$port" "$svc"
+        if [[ $svc == dossier ]] && motcua_has_identity; then
+            motcua_service_client dossier identity:staff.read ||
+                motcua_die "cannot register the dossier service's machine client with identity"
+        fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
         if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then
             motcua_log_tail "$log"

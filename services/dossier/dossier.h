@@ -11,6 +11,7 @@
  *   handle_history.c      GET /dossiers/{id}/history
  *   handle_documents.c    /dossiers/{id}/documents...
  *   handle_evaluation.c   /dossiers/{id}/evaluation
+ *   handle_events.c       GET /events/dossier (who may read the feed)
  *   workflow.c            the transition table and the statuses (pure)
  *   actions.c             what each action of the table does to a dossier (pure)
  *   transition.c          applying a row: effect, save, history and event
@@ -22,6 +23,8 @@
  *   (the catalogue, over REST: common's catalogue client, motcua/catalogue_client.h)
  *   store_*.c             every SQL statement
  *   watch.c               the deadline watcher thread
+ *   sweep.c               the sweeper: abandoned drafts' files, unnamed stored files
+ *   staff_directory.c     assignees checked with identity (the service's own token)
  */
 #ifndef DOSSIER_H
 #define DOSSIER_H
@@ -46,6 +49,18 @@ struct dossier_ctx {
     unsigned supplement_working_days; /* SUPPLEMENT_WORKING_DAYS: default deadline to supplement */
     unsigned due_soon_working_hours;  /* DUE_SOON_WORKING_HOURS: when the watcher flags "about to be overdue" */
     unsigned watch_interval_s;        /* WATCH_INTERVAL_SECONDS: 0 disables the watcher */
+    /* who may be assigned: identity, asked with the service's own token
+       (CLIENT_ID, CLIENT_SECRET_FILE, IDENTITY_URL); NULL when not configured,
+       then assignments answer 503 */
+    struct mc_service_token *service_token;
+    struct staff_directory *staff;
+    /* storage limits (docs/services/dossier.md, Configuration) */
+    unsigned max_drafts_per_citizen;  /* MAX_DRAFTS_PER_CITIZEN */
+    unsigned max_files_per_dossier;   /* MAX_FILES_PER_DOSSIER: every stored file, replaced ones too */
+    unsigned max_bytes_per_dossier;   /* MAX_BYTES_PER_DOSSIER: their total size */
+    unsigned sweep_interval_s;        /* SWEEP_INTERVAL_SECONDS: 0 disables the sweeper */
+    unsigned orphan_file_hours;       /* ORPHAN_FILE_HOURS: an unnamed file older than this is removed */
+    unsigned abandoned_draft_days;    /* ABANDONED_DRAFT_DAYS: a draft untouched this long loses its files */
 };
 
 #define DOSSIER_UTC_OFFSET_MIN 420 /* Asia/Ho_Chi_Minh */
@@ -102,6 +117,26 @@ void dossier_clear(struct dossier *d);
 unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *read_only_agency);
 /* The public JSON of a dossier (new reference). */
 json_t *dossier_to_json(const struct dossier *d);
+/* What a payment client sees of a dossier (new reference): code, procedure,
+   agencies, status, the fee demand and the applicant's name (for a receipt),
+   no documents, form data, identity numbers or contact details. */
+json_t *dossier_payment_json(const struct dossier *d);
+/* The JSON these actors may see: the payment view for a payment client,
+   else the whole dossier (new reference). */
+json_t *dossier_view_json(const struct dossier *d, unsigned actors, bool read_only_agency);
+/* Do these actors see only the payment view (a payment client)? */
+bool dossier_payment_view_only(unsigned actors, bool read_only_agency);
+/* For reads beyond the payment view (history, documents, evaluation): answer
+   403 and return true when the caller is a payment client. */
+bool dossier_refuse_payment_view(mc_request *req, unsigned actors, bool read_only_agency);
+/* The name recorded with a history entry: the display name (token claim
+   `name`) of staff (officers, approvers, agency and system administrators,
+   auditors), NULL for citizens (their own name is in the dossier) and
+   machine clients. Borrowed from p. */
+const char *dossier_actor_name(const mc_principal *p);
+/* A history entry as `actors` may see it: a citizen's view names the agency
+   that acted, not the officer (the staff name is removed). */
+void dossier_history_for_viewer(json_t *items, unsigned actors, bool read_only_agency);
 /* A list item (new reference). */
 json_t *dossier_summary_json(const struct dossier *d);
 /* "\"r<revision>\"" */
@@ -121,6 +156,7 @@ void handle_document_upload(mc_request *req);
 void handle_document_content(mc_request *req);
 void handle_evaluation_put(mc_request *req);
 void handle_evaluation_get(mc_request *req);
+void handle_dossier_event_feed(mc_request *req);
 
 /* ---- shared request helpers (request.c; the others are in request.h) ---- */
 
@@ -135,5 +171,12 @@ struct dossier_ctx *dossier_ctx(const mc_request *req);
 /* ---- watch.c ---- */
 int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx);
 void dossier_watch_stop(void);
+
+/* ---- sweep.c ---- */
+/* Start the sweeper thread (every ctx->sweep_interval_s): -1 on failure. */
+int dossier_sweep_start(mc_app *app, struct dossier_ctx *ctx);
+void dossier_sweep_stop(void);
+/* One pass at time `now`: abandoned drafts' files, then unnamed files. */
+void dossier_sweep_once(mc_app *app, struct dossier_ctx *ctx, int64_t now);
 
 #endif

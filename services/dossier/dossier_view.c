@@ -4,10 +4,13 @@
  * Authorisation is decided here, at the data (ARCHITECTURE.md §3): a citizen
  * sees their own dossiers; staff see the dossiers their agency handles (also
  * those transferred to it) and may read, not act on, those their agency
- * transferred away; auditors and system administrators read everything;
- * a machine client with the scope `dossier:payments` may confirm payments.
- * Anyone else gets a 404 from the handlers, the same as for a dossier that
- * does not exist.
+ * transferred away; auditors and system administrators read everything.
+ * A machine client is bound like staff, by its token's `agency` claim, and
+ * by its scope: with `dossier:payments` it sees the dossiers its agency
+ * handles that have (or had) a payment demand, and only their payment view
+ * (dossier_payment_json: no documents, no form data, no identity numbers or
+ * contact details), and confirms their payments. Anyone else gets a 404 from
+ * the handlers, the same as for a dossier that does not exist.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,19 +22,6 @@
 
 #define PAYMENT_SCOPE "dossier:payments"
 
-static bool has_scope(const char *scopes, const char *want)
-{
-    size_t n = strlen(want);
-    for (const char *p = scopes; p != NULL && *p != '\0';) {
-        const char *end = strchr(p, ' ');
-        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, want, n) == 0)
-            return true;
-        p = end != NULL ? end + 1 : NULL;
-    }
-    return false;
-}
-
 static bool chain_has(const json_t *chain, const char *agency)
 {
     size_t i;
@@ -42,6 +32,16 @@ static bool chain_has(const json_t *chain, const char *agency)
             return true;
     }
     return false;
+}
+
+/* A payment client (scope dossier:payments) of the agency handling d, and d
+   has (or had) a payment demand. A client without an agency sees nothing:
+   the agency claim is what binds it, as it binds staff. */
+static bool payment_client_may_see(const mc_principal *p, const struct dossier *d)
+{
+    return (p->roles & MC_ROLE_SERVICE) != 0 && mc_principal_has_scope(p, PAYMENT_SCOPE) &&
+           p->agency[0] != '\0' && strcmp(p->agency, d->handling_agency) == 0 &&
+           d->status != DS_DRAFT && d->fee_amount >= 0;
 }
 
 unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *read_only)
@@ -71,7 +71,7 @@ unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *re
             *read_only = true;
         }
     }
-    if ((p->roles & MC_ROLE_SERVICE) != 0 && has_scope(p->scope, PAYMENT_SCOPE) && !citizen_draft)
+    if (payment_client_may_see(p, d))
         actors |= ACTOR_SERVICE;
     if ((p->roles & (MC_ROLE_AUDITOR | MC_ROLE_SYSTEM_ADMIN)) != 0 && !citizen_draft && actors == 0)
         *read_only = true;
@@ -165,4 +165,62 @@ json_t *dossier_summary_json(const struct dossier *d)
                      "assignee", text_or_null(d->assignee_sub), "submitted_at",
                      dossier_time_json(d->submitted_at), "due_at", dossier_time_json(d->due_at),
                      "overdue", is_overdue(d));
+}
+
+bool dossier_payment_view_only(unsigned actors, bool read_only_agency)
+{
+    return actors == ACTOR_SERVICE && !read_only_agency;
+}
+
+bool dossier_refuse_payment_view(mc_request *req, unsigned actors, bool read_only_agency)
+{
+    if (!dossier_payment_view_only(actors, read_only_agency))
+        return false;
+    mc_reply_error(req, MC_ERR_FORBIDDEN,
+                   "a payment client reads the payment view of a dossier (GET /dossiers/{id}) "
+                   "and confirms its payment, nothing else");
+    return true;
+}
+
+json_t *dossier_payment_json(const struct dossier *d)
+{
+    const json_t *name = json_object_get(d->applicant, "full_name");
+    return json_pack("{ss so si ss sI s{ss si ss} ss ss so so s{so so so}}", "id", d->id, "code",
+                     text_or_null(d->code), "status", d->status, "status_name",
+                     workflow_status_name(d->status), "revision", (json_int_t)d->revision,
+                     "procedure", "code", d->procedure_code, "version", d->procedure_version,
+                     "name", d->procedure_name, "agency_code", d->agency_code, "handling_agency",
+                     d->handling_agency, "fee_amount",
+                     d->fee_amount >= 0 ? json_integer((json_int_t)d->fee_amount) : json_null(),
+                     "applicant_name", json_is_string(name) ? json_incref((json_t *)name) : json_null(),
+                     "dates", "submitted_at", dossier_time_json(d->submitted_at), "received_at",
+                     dossier_time_json(d->received_at), "paused_since",
+                     dossier_time_json(d->paused_since));
+}
+
+json_t *dossier_view_json(const struct dossier *d, unsigned actors, bool read_only_agency)
+{
+    return dossier_payment_view_only(actors, read_only_agency) ? dossier_payment_json(d)
+                                                               : dossier_to_json(d);
+}
+
+const char *dossier_actor_name(const mc_principal *p)
+{
+    unsigned staff = MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN |
+                     MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR;
+    if ((p->roles & staff) == 0 || (p->roles & MC_ROLE_CITIZEN) != 0 || p->name[0] == '\0')
+        return NULL;
+    return p->name;
+}
+
+void dossier_history_for_viewer(json_t *items, unsigned actors, bool read_only_agency)
+{
+    if (actors != ACTOR_OWNER || read_only_agency)
+        return; /* staff (and auditors) see who acted */
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        json_object_del(json_object_get(item, "actor"), "name");
+    }
 }

@@ -21,6 +21,7 @@
 #include "motcua/form_schema.h"
 #include "motcua/json_spec.h"
 #include "request.h"
+#include "staff_directory.h"
 #include "store.h"
 #include "transition.h"
 
@@ -174,6 +175,9 @@ static mc_error gather_inputs(mc_request *req, const struct dossier *d,
             return rc == MC_ERR_AGENCY_NOT_FOUND ? MC_ERR_CATALOGUE_UNAVAILABLE : rc;
         in->has_calendar = true;
     }
+    rc = dossier_check_assignee(ctx, d, body->assignee, errors); /* staff_directory.c */
+    if (rc != MC_OK)
+        return rc;
     if ((row->uses & WF_CHECKS_TRANSFER_TARGET) != 0)
         return check_transfer_target(ctx->catalogue, d, mc_catalogue_doc_json(in->procedure),
                                      body->to_agency, errors);
@@ -310,16 +314,19 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
         return rc;
     const mc_principal *p = &t->req->principal;
     struct transition_actor actor = {p->sub, transition_acting_role(t->row->actors & t->actors),
-                                     p->agency[0] != '\0' ? p->agency : NULL};
+                                     p->agency[0] != '\0' ? p->agency : NULL,
+                                     dossier_actor_name(p)};
     rc = transition_commit(conn, &t->d, t->row, t->body, t->in, now, &t->settings, &actor,
                            t->errors);
     if (rc != MC_OK)
         return rc;
     json_decref(t->answer);
-    t->answer = dossier_to_json(&t->d);
-    /* what the caller may do now: a transfer takes the dossier out of their hands */
+    /* what the caller may see and do now: a transfer takes the dossier out
+       of their hands; a payment client sees the payment view */
     bool read_only;
-    dossier_add_allowed_actions(t->answer, &t->d, dossier_actors(t->req, &t->d, &read_only));
+    unsigned actors_now = dossier_actors(t->req, &t->d, &read_only);
+    t->answer = dossier_view_json(&t->d, actors_now, read_only);
+    dossier_add_allowed_actions(t->answer, &t->d, actors_now);
     dossier_etag(&t->d, t->etag, sizeof t->etag);
     return mc_idempotency_record(t->req, conn, 200, t->answer, NULL, t->etag);
 }

@@ -13,6 +13,10 @@
  * service's HTTP_MAX_UPLOAD_BYTES (common answers 413 above it). Its type is
  * checked twice: the Content-Type must be PDF, JPEG or PNG and the bytes must
  * start as that type does, so a renamed executable or HTML page is refused.
+ * application/octet-stream (a browser that does not know the type) is typed
+ * by the bytes alone. Limits hold per dossier (MAX_FILES_PER_DOSSIER,
+ * MAX_BYTES_PER_DOSSIER, replaced files included: 422 dossier.storage_limit);
+ * who may read the files (not a payment client) is dossier_view.c's.
  * The bytes go to the document storage (storage.h) first; then, in one
  * transaction under the dossier's row lock, the slot's previous file is marked
  * replaced (it stays, for the record), the new row and a history row are
@@ -125,26 +129,37 @@ static const char *accepted_media_type(const char *content_type)
     return NULL;
 }
 
-/* Do the bytes start as files of media_type do? (PDF "%PDF-", JPEG SOI and a
-   marker FF D8 FF, the 8-byte PNG signature.) */
-static bool content_matches(const char *media_type, const unsigned char *p, size_t len)
+/* The accepted media type the bytes start as (PDF "%PDF-", JPEG SOI and a
+   marker FF D8 FF, the 8-byte PNG signature), or NULL. The three signatures
+   exclude each other. */
+static const char *sniffed_media_type(const unsigned char *p, size_t len)
 {
-    static const unsigned char pdf[] = {'%', 'P', 'D', 'F', '-'};
-    static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF};
-    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    const unsigned char *magic;
-    size_t n;
-    if (strcmp(media_type, "application/pdf") == 0) {
-        magic = pdf;
-        n = sizeof pdf;
-    } else if (strcmp(media_type, "image/jpeg") == 0) {
-        magic = jpeg;
-        n = sizeof jpeg;
-    } else {
-        magic = png;
-        n = sizeof png;
-    }
-    return len >= n && memcmp(p, magic, n) == 0;
+    static const struct {
+        const char *media_type;
+        unsigned char magic[8];
+        size_t n;
+    } signatures[] = {
+        {"application/pdf", {'%', 'P', 'D', 'F', '-'}, 5},
+        {"image/jpeg", {0xFF, 0xD8, 0xFF}, 3},
+        {"image/png", {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, 8},
+    };
+    for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+        if (len >= signatures[i].n && memcmp(p, signatures[i].magic, signatures[i].n) == 0)
+            return signatures[i].media_type;
+    return NULL;
+}
+
+/* Is the Content-Type application/octet-stream (what browsers send for a
+   file whose type they do not know)? */
+static bool is_octet_stream(const char *content_type)
+{
+    static const char octet[] = "application/octet-stream";
+    if (content_type == NULL)
+        return false;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t n = strcspn(content_type, "; \t");
+    return n == sizeof octet - 1 && strncasecmp(content_type, octet, n) == 0;
 }
 
 /* Code points that make a file name lie about itself when shown: C1
@@ -285,6 +300,7 @@ struct upload_tx {
     int status;         /* the status the checks were made for */
     bool state_changed; /* the dossier moved on meanwhile: 409 */
     bool unchanged;     /* the slot already had this very file: 200, nothing written */
+    struct store_document_limits limits; /* the dossier's files and bytes (MAX_*_PER_DOSSIER) */
     char new_key[DOSSIER_STORAGE_KEY_MAX]; /* where this request's bytes were stored */
 };
 
@@ -306,7 +322,8 @@ static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
         t->state_changed = true;
         return MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED;
     }
-    rc = store_document_put(conn, &t->doc, t->replaced_id, sizeof t->replaced_id, &t->unchanged);
+    rc = store_document_put(conn, &t->doc, t->replaced_id, sizeof t->replaced_id, &t->unchanged,
+                            &t->limits);
     if (rc == MC_OK && !t->unchanged) {
         bool replaced = t->replaced_id[0] != '\0';
         json_t *details =
@@ -322,6 +339,7 @@ static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
             .actor_sub = p->sub,
             .actor_role = transition_acting_role(rule->actors & actors),
             .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+            .actor_name = dossier_actor_name(p),
             .action = replaced ? "document_replaced" : "document_uploaded",
             .from_status = locked.status,
             .to_status = locked.status,
@@ -396,6 +414,25 @@ static bool check_slot(mc_request *req, const struct dossier *d, const struct up
     return ok;
 }
 
+/* 422 dossier.storage_limit: which limit, its value, the whole body at fault. */
+static void reply_storage_limit(mc_request *req, const struct store_document_limits *limits)
+{
+    bool files = limits->exceeded == STORE_LIMIT_FILES;
+    json_t *errors = mc_errors_new();
+    mc_errors_add(errors, "", files ? "max_files" : "max_bytes",
+                  files ? "the dossier has as many stored files as allowed (replaced ones count)"
+                        : "the dossier's stored files would weigh more than allowed (replaced "
+                          "ones count)");
+    json_t *members = json_pack("{sI ss so}", "limit",
+                                (json_int_t)(files ? limits->max_files : limits->max_bytes),
+                                "limit_name", files ? "MAX_FILES_PER_DOSSIER" : "MAX_BYTES_PER_DOSSIER",
+                                "errors", errors);
+    mc_reply_problem(req, MC_ERR_DOSSIER_STORAGE_LIMIT,
+                     files ? "no more files can be stored for this dossier"
+                           : "this file would take the dossier over its storage limit",
+                     members);
+}
+
 void handle_document_upload(mc_request *req)
 {
     const char *slot = mc_path_param(req, "slot");
@@ -412,8 +449,10 @@ void handle_document_upload(mc_request *req)
         return;
     }
     json_decref(errors);
-    const char *media_type = accepted_media_type(mc_header(req, "Content-Type"));
-    if (media_type == NULL) {
+    const char *content_type = mc_header(req, "Content-Type");
+    const char *media_type = accepted_media_type(content_type);
+    bool sniff = media_type == NULL && is_octet_stream(content_type);
+    if (media_type == NULL && !sniff) {
         mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
                        "send the file as the body with Content-Type application/pdf, image/jpeg "
                        "or image/png");
@@ -427,7 +466,19 @@ void handle_document_upload(mc_request *req)
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
-    if (!content_matches(media_type, body, len)) {
+    const char *sniffed = sniffed_media_type(body, len);
+    if (sniff) {
+        /* A browser's "unknown type": the bytes decide, and the type they
+           show is the one stored (and sent back on download). */
+        if (sniffed == NULL) {
+            mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
+                           "the file is not a PDF, JPEG or PNG file (checked by its first bytes); "
+                           "accepted types: application/pdf, image/jpeg, image/png");
+            return;
+        }
+        media_type = sniffed;
+    }
+    if (sniffed == NULL || strcmp(sniffed, media_type) != 0) {
         mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
                        "the content is not a %s file (checked by its first bytes)",
                        strcmp(media_type, "application/pdf") == 0 ? "PDF"
@@ -465,6 +516,9 @@ void handle_document_upload(mc_request *req)
         return;
     }
     snprintf(t.doc.storage_key, sizeof t.doc.storage_key, "%s", t.new_key);
+    struct dossier_ctx *ctx = dossier_ctx(req);
+    t.limits.max_files = ctx->max_files_per_dossier;
+    t.limits.max_bytes = ctx->max_bytes_per_dossier;
     rc = mc_db_transaction(mc_request_db(req), NULL, upload_tx_fn, &t);
     if (rc != MC_OK || t.unchanged)
         storage.remove(storage.impl, t.new_key); /* no row names these bytes */
@@ -472,6 +526,10 @@ void handle_document_upload(mc_request *req)
         if (t.state_changed) {
             mc_reply_error(req, MC_ERR_DOSSIER_TRANSITION_NOT_ALLOWED,
                            "the dossier changed while the file was uploaded; read it again");
+            return;
+        }
+        if (rc == MC_ERR_DOSSIER_STORAGE_LIMIT) {
+            reply_storage_limit(req, &t.limits);
             return;
         }
         mc_reply_error(req, rc, NULL);
@@ -513,6 +571,10 @@ void handle_documents_list(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
+    if (dossier_refuse_payment_view(req, actors, read_only)) {
+        dossier_clear(&d);
+        return;
+    }
     struct store_document *docs = NULL;
     size_t n = 0;
     mc_error rc = store_document_list(mc_request_db(req), d.id, all, &docs, &n);
@@ -584,6 +646,10 @@ void handle_document_content(mc_request *req)
     }
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
+    if (dossier_refuse_payment_view(req, actors, read_only)) {
+        dossier_clear(&d);
+        return;
+    }
     struct store_document doc;
     mc_error rc = store_document_current(mc_request_db(req), d.id, slot, &doc);
     if (rc == MC_OK && !may_see(&doc, &d, actors))

@@ -128,12 +128,25 @@ struct create_tx {
     json_t *body;   /* the 201 answer, built inside the transaction */
     char location[128];
     char etag[48];
+    unsigned max_drafts; /* a citizen's drafts at most (MAX_DRAFTS_PER_CITIZEN) ... */
+    int64_t drafts_active_since; /* ... counting those edited since (ABANDONED_DRAFT_DAYS) */
+    int64_t oldest_draft;        /* when the oldest of them was last edited */
 };
 
 static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
 {
     struct create_tx *t = arg;
-    mc_error rc = store_dossier_insert(conn, t->d);
+    mc_error rc = MC_OK;
+    if (strcmp(t->d->filed_by_role, "citizen") == 0) { /* MAX_DRAFTS_PER_CITIZEN */
+        long long drafts = 0;
+        rc = store_citizen_drafts(conn, t->d->owner_sub, t->drafts_active_since, &drafts,
+                                  &t->oldest_draft);
+        if (rc == MC_OK && drafts >= t->max_drafts)
+            rc = MC_ERR_DOSSIER_TOO_MANY_DRAFTS;
+        if (rc != MC_OK)
+            return rc;
+    }
+    rc = store_dossier_insert(conn, t->d);
     if (rc != MC_OK)
         return rc;
     const mc_principal *p = &t->req->principal;
@@ -142,6 +155,7 @@ static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
         .actor_sub = p->sub,
         .actor_role = t->d->filed_by_role,
         .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+        .actor_name = dossier_actor_name(p),
         .action = "create",
         .from_status = DS_DRAFT,
         .to_status = DS_DRAFT,
@@ -228,8 +242,27 @@ void handle_dossier_create(mc_request *req)
     d.delivery = json_incref((json_t *)body.delivery);
     mc_catalogue_doc_release(procedure_doc);
 
-    struct create_tx t = {.req = req, .d = &d};
+    struct dossier_ctx *ctx = dossier_ctx(req);
+    struct create_tx t = {.req = req,
+                          .d = &d,
+                          .max_drafts = ctx->max_drafts_per_citizen,
+                          .drafts_active_since =
+                              (int64_t)time(NULL) - (int64_t)ctx->abandoned_draft_days * 86400};
     rc = mc_db_transaction(mc_request_db(req), NULL, create_tx_fn, &t);
+    if (rc == MC_ERR_DOSSIER_TOO_MANY_DRAFTS) {
+        json_decref(t.body);
+        dossier_clear(&d);
+        /* without the citizen's doing, a slot frees when the oldest draft stops counting */
+        char retry_after[24];
+        int64_t wait = t.oldest_draft - t.drafts_active_since;
+        snprintf(retry_after, sizeof retry_after, "%lld", (long long)(wait > 0 ? wait : 1));
+        mc_set_header(req, "Retry-After", retry_after);
+        mc_reply_problem(req, rc,
+                         "you have as many drafts as allowed: submit one, or let old ones go",
+                         json_pack("{si ss}", "limit", (int)t.max_drafts, "limit_name",
+                                   "MAX_DRAFTS_PER_CITIZEN"));
+        return;
+    }
     if (rc != MC_OK) {
         json_decref(t.body);
         dossier_clear(&d);
@@ -250,7 +283,7 @@ void handle_dossier_get(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
-    json_t *body = dossier_to_json(&d);
+    json_t *body = dossier_view_json(&d, actors, read_only);
     dossier_add_allowed_actions(body, &d, actors);
     char etag[48];
     dossier_etag(&d, etag, sizeof etag);
@@ -442,6 +475,7 @@ static mc_error update_tx_fn(mc_db_conn *conn, void *arg)
         .actor_sub = p->sub,
         .actor_role = dossier_primary_role(p),
         .actor_agency = p->agency[0] != '\0' ? p->agency : NULL,
+        .actor_name = dossier_actor_name(p),
         .action = "update",
         .from_status = t->d->status,
         .to_status = t->d->status,

@@ -125,6 +125,10 @@ void handle_evaluation_get(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
+    if (dossier_refuse_payment_view(req, actors, read_only)) {
+        dossier_clear(&d);
+        return;
+    }
     json_t *answer = NULL;
     mc_error rc = store_evaluation_get(mc_request_db(req), d.id, &answer);
     dossier_clear(&d);

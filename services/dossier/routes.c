@@ -5,7 +5,6 @@
  * token here.
  */
 #include "dossier.h"
-#include "motcua/events.h"
 
 #define API "/api/v1"
 #define ANY MC_AUTH_REQUIRED, 0
@@ -15,6 +14,7 @@
 #define LISTERS                                                                                   \
     MC_AUTH_REQUIRED, MC_ROLE_CITIZEN | MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN | \
                           MC_ROLE_AUDITOR | MC_ROLE_SYSTEM_ADMIN
+/* Machine clients further need the scope dossier:events (handle_events.c). */
 #define FEED_READERS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR | MC_ROLE_SERVICE
 #define BODY MC_ROUTE_JSON_BODY
 #define IDEMPOTENT MC_ROUTE_IDEMPOTENT
@@ -33,7 +33,7 @@ const struct mc_route dossier_routes[] = {
     {"GET", API "/dossiers/{id}/documents/{slot}/content", handle_document_content, ANY, 0},
     {"PUT", API "/dossiers/{id}/evaluation", handle_evaluation_put, ANY, BODY},
     {"GET", API "/dossiers/{id}/evaluation", handle_evaluation_get, ANY, 0},
-    {"GET", API "/events/dossier", mc_handle_event_feed, FEED_READERS, 0},
+    {"GET", API "/events/dossier", handle_dossier_event_feed, FEED_READERS, 0},
 };
 
 const size_t dossier_routes_count = sizeof dossier_routes / sizeof dossier_routes[0];

@@ -13,14 +13,16 @@
  * directory, are fsync'd, renamed to the key's name, and the directory is
  * fsync'd. A crash leaves at worst a ".tmp-*" file (or an unreferenced file
  * whose database transaction never committed), never a key that names a
- * half-written file. A periodic sweep of files older than a day that no row
- * names would reclaim those; it is not written yet.
+ * half-written file. The sweeper (sweep.c) reclaims those: fs_each_old lists
+ * the files older than ORPHAN_FILE_HOURS (removing old temporaries itself)
+ * and the sweeper removes the ones no row names.
  *
  * An object store replaces this by implementing the three functions of
  * struct dossier_storage (put = PUT of an object under a new random name,
  * open = a ranged GET per block, remove = DELETE) and returning them from
  * dossier_storage_of().
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -254,8 +256,78 @@ static mc_error fs_remove(void *impl, const char *key)
     return MC_OK;
 }
 
+/* Is name two lowercase hex digits (a shard directory)? */
+static bool is_shard(const char *name)
+{
+    return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
+}
+
+/* The files of one leaf directory "hh/hh". */
+static bool each_old_in(const char *root, const char *shard, int64_t before,
+                        bool (*fn)(const char *key, void *arg), void *arg)
+{
+    char dir_path[1024];
+    if (!path_of(dir_path, sizeof dir_path, root, shard))
+        return true;
+    DIR *dir = opendir(dir_path);
+    if (dir == NULL)
+        return true;
+    bool go_on = true;
+    struct dirent *e;
+    while (go_on && (e = readdir(dir)) != NULL) {
+        char key[DOSSIER_STORAGE_KEY_MAX + 16];
+        struct stat st;
+        if (e->d_name[0] == '.' && strncmp(e->d_name, ".tmp-", 5) != 0)
+            continue;
+        if (snprintf(key, sizeof key, "%s/%s", shard, e->d_name) >= (int)sizeof key ||
+            fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            (int64_t)st.st_mtime >= before)
+            continue;
+        if (strncmp(e->d_name, ".tmp-", 5) == 0)
+            unlinkat(dirfd(dir), e->d_name, 0); /* an interrupted put */
+        else if (valid_key(key))
+            go_on = fn(key, arg);
+    }
+    closedir(dir);
+    return go_on;
+}
+
+static mc_error fs_each_old(void *impl, int64_t before, bool (*fn)(const char *key, void *arg),
+                            void *arg)
+{
+    const char *root = impl;
+    DIR *top = opendir(root);
+    if (top == NULL) {
+        mc_log(MC_LOG_ERROR, NULL, "storage.list", "cannot list the documents: %s", strerror(errno));
+        return MC_ERR_INTERNAL;
+    }
+    bool go_on = true;
+    struct dirent *a;
+    while (go_on && (a = readdir(top)) != NULL) {
+        if (!is_shard(a->d_name))
+            continue;
+        char level1[1024];
+        if (!path_of(level1, sizeof level1, root, a->d_name))
+            continue;
+        DIR *mid = opendir(level1);
+        if (mid == NULL)
+            continue;
+        struct dirent *b;
+        while (go_on && (b = readdir(mid)) != NULL) {
+            char shard[8];
+            if (!is_shard(b->d_name))
+                continue;
+            snprintf(shard, sizeof shard, "%s/%s", a->d_name, b->d_name);
+            go_on = each_old_in(root, shard, before, fn, arg);
+        }
+        closedir(mid);
+    }
+    closedir(top);
+    return MC_OK;
+}
+
 struct dossier_storage dossier_storage_of(struct dossier_ctx *ctx)
 {
-    struct dossier_storage s = {ctx->storage_dir, fs_put, fs_open, fs_remove};
+    struct dossier_storage s = {ctx->storage_dir, fs_put, fs_open, fs_remove, fs_each_old};
     return s;
 }

@@ -18,7 +18,9 @@
 #ifndef DOSSIER_STORAGE_H
 #define DOSSIER_STORAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dossier.h"
 #include "motcua/error.h"
@@ -49,6 +51,13 @@ struct dossier_storage {
     /* Delete the file of `key` (used to undo a put whose database transaction
        failed). Removing a missing file is MC_OK. */
     mc_error (*remove)(void *impl, const char *key);
+    /* Call fn(key, arg) for every stored file written before `before` (epoch
+       seconds), for the sweep of files no row names (sweep.c); fn returns
+       false to stop. Leftovers of interrupted puts (temporary files) older
+       than that are removed on the way. MC_ERR_INTERNAL when the store
+       cannot be listed. */
+    mc_error (*each_old)(void *impl, int64_t before, bool (*fn)(const char *key, void *arg),
+                         void *arg);
 };
 
 /* The two as plain functions of a void pointer (mc_reply_stream's callbacks). */

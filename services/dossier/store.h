@@ -75,6 +75,7 @@ struct history_entry {
     const char *actor_sub;
     const char *actor_role;
     const char *actor_agency;    /* NULL for citizens and the system */
+    const char *actor_name;      /* staff's display name at the time (dossier_actor_name), else NULL */
     const char *action;
     int from_status, to_status;
     const json_t *reasons;       /* NULL or an array of strings */
@@ -115,10 +116,19 @@ struct store_document {
    written to replaced_id ("" when the slot was empty); the new row's id and
    uploaded_at are written back into doc. When the slot's current file is
    the same one (sha256, kind, file_name and media type: a retried PUT),
-   nothing is written, *unchanged is set and doc becomes that row. The caller
-   holds the dossier's row lock, so two uploads to one slot cannot race. */
+   nothing is written, *unchanged is set and doc becomes that row. Else,
+   when the dossier's stored files (replaced ones included) would then be
+   more than limits->max_files or weigh more than limits->max_bytes, nothing
+   is written and MC_ERR_DOSSIER_STORAGE_LIMIT returned with
+   limits->exceeded set. The caller holds the dossier's row lock, so two
+   uploads to one slot (or one dossier's limits) cannot race. */
+struct store_document_limits {
+    long long max_files, max_bytes;
+    enum { STORE_LIMIT_NONE, STORE_LIMIT_FILES, STORE_LIMIT_BYTES } exceeded;
+};
 mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *replaced_id,
-                            size_t replaced_id_len, bool *unchanged);
+                            size_t replaced_id_len, bool *unchanged,
+                            struct store_document_limits *limits);
 
 /* The documents of a dossier, current ones only or (include_replaced) every
    row, by slot then newest first: *out is a malloc'd array of *n rows owned
@@ -137,6 +147,31 @@ mc_error store_document_current(mc_db_pool *pool, const char *dossier_id, const 
    this id (also when another dossier has). */
 mc_error store_document_of_dossier(mc_db_conn *conn, const char *dossier_id,
                                    const char *document_id, struct store_document *doc);
+
+/* ---- store_sweep.c (storage limits and the sweeper) ---- */
+
+/* How many drafts citizen owner_sub is writing (filed online, status 0,
+   edited since active_since), and when the oldest of them was last edited
+   (*oldest, epoch seconds). Takes a transaction-scoped lock on the citizen
+   first, so two concurrent filings of one citizen count one after the
+   other. */
+mc_error store_citizen_drafts(mc_db_conn *conn, const char *owner_sub, int64_t active_since,
+                              long long *count, int64_t *oldest);
+/* Ids of up to `limit` drafts untouched (no edit, no upload) since
+   untouched_since that still have files, oldest first, locked (rows another
+   transaction holds are skipped): *ids is a new array. */
+mc_error store_sweep_abandoned_drafts(mc_db_conn *conn, int64_t untouched_since, unsigned limit,
+                                      json_t **ids);
+/* Delete every document row of a dossier: their storage keys are appended
+   to `keys` (an array) and their total size written to *bytes. */
+mc_error store_documents_delete_all(mc_db_conn *conn, const char *dossier_id, json_t *keys,
+                                    long long *bytes);
+/* The keys of `keys` (an array of storage keys) that no document row names:
+   *unnamed is a new array. */
+mc_error store_keys_unnamed(mc_db_conn *conn, const json_t *keys, json_t **unnamed);
+/* Take (try: *got) or release the session lock that lets one instance at a
+   time walk the stored files. */
+mc_error store_orphan_sweep_lock(mc_db_conn *conn, bool take, bool *got);
 
 /* ---- store_evaluation.c ---- */
 

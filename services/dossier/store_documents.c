@@ -47,6 +47,12 @@ static const mc_db_statement document_of_dossier = {
     "SELECT " DOCUMENT_COLUMNS " FROM dossier_documents WHERE id = $1::uuid AND dossier_id = $2::uuid",
     2};
 
+static const mc_db_statement document_totals = {
+    "dossier_document_totals",
+    "SELECT count(*), coalesce(sum(size_bytes), 0)::bigint FROM dossier_documents"
+    " WHERE dossier_id = $1::uuid",
+    1};
+
 static const mc_db_statement document_current = {
     "dossier_document_current",
     "SELECT " DOCUMENT_COLUMNS " FROM dossier_documents"
@@ -85,7 +91,8 @@ static void document_from_row(const PGresult *res, int r, struct store_document 
 }
 
 mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *replaced_id,
-                            size_t replaced_id_len, bool *unchanged)
+                            size_t replaced_id_len, bool *unchanged,
+                            struct store_document_limits *limits)
 {
     replaced_id[0] = '\0';
     *unchanged = false;
@@ -108,6 +115,17 @@ mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *
     PQclear(res);
     if (*unchanged)
         return MC_OK;
+    /* The limits count every stored file: a replaced one keeps its bytes. */
+    res = mc_db_exec(conn, &document_totals, key);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    long long files = mc_db_int(res, 0, 0), bytes = mc_db_int(res, 0, 1);
+    PQclear(res);
+    limits->exceeded = files + 1 > limits->max_files                   ? STORE_LIMIT_FILES
+                       : bytes + doc->size_bytes > limits->max_bytes ? STORE_LIMIT_BYTES
+                                                                     : STORE_LIMIT_NONE;
+    if (limits->exceeded != STORE_LIMIT_NONE)
+        return MC_ERR_DOSSIER_STORAGE_LIMIT;
     res = mc_db_exec(conn, &document_replace_current, key);
     if (res == NULL)
         return mc_db_failure(conn);

@@ -12,16 +12,17 @@
 static const mc_db_statement history_insert = {
     "dossier_history_insert",
     "INSERT INTO dossier_history (dossier_id, actor_sub, actor_role, actor_agency, action,"
-    " from_status, to_status, reasons, note, documents, details)"
+    " from_status, to_status, reasons, note, documents, details, actor_name)"
     " VALUES ($1::uuid, $2, $3, $4, $5, $6::smallint, $7::smallint, $8::jsonb, $9, $10::jsonb,"
-    " $11::jsonb)",
-    11};
+    " $11::jsonb, $12)",
+    12};
 
 static const mc_db_statement history_list = {
     "dossier_history_list",
     "SELECT json_strip_nulls(json_build_object('seq', seq,"
     " 'at', to_char(at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"'),"
-    " 'actor', json_build_object('sub', actor_sub, 'role', actor_role, 'agency', actor_agency),"
+    " 'actor', json_build_object('sub', actor_sub, 'role', actor_role, 'agency', actor_agency,"
+    " 'name', actor_name),"
     " 'action', action, 'from_status', from_status, 'to_status', to_status,"
     " 'reasons', reasons, 'note', note, 'documents', documents, 'details', details))::text"
     " FROM dossier_history WHERE dossier_id = $1::uuid ORDER BY seq",
@@ -43,9 +44,9 @@ mc_error store_history_add(mc_db_conn *conn, const struct history_entry *e)
     char *reasons = text_or_null(e->reasons);
     char *documents = text_or_null(e->documents);
     char *details = text_or_null(e->details);
-    const char *params[11] = {e->dossier_id, e->actor_sub, e->actor_role, e->actor_agency,
+    const char *params[12] = {e->dossier_id, e->actor_sub, e->actor_role, e->actor_agency,
                               e->action,     from,         to,            reasons,
-                              e->note,       documents,    details};
+                              e->note,       documents,    details,       e->actor_name};
     PGresult *res = mc_db_exec(conn, &history_insert, params);
     free(reasons);
     free(documents);

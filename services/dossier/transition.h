@@ -27,6 +27,7 @@ struct transition_actor {
     const char *sub;     /* account id, client id, or "system" */
     const char *role;    /* citizen, officer, approver, agency_admin, service, system */
     const char *agency;  /* NULL for citizens and the system */
+    const char *name;    /* staff's display name (dossier_actor_name), NULL otherwise */
 };
 
 /* The service's settings a transition uses (from struct dossier_ctx). */

@@ -11,7 +11,6 @@
  * under its row lock, and a dossier another instance already handled no
  * longer matches.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,17 +20,15 @@
 #include "store.h"
 #include "transition.h"
 #include "motcua/log.h"
+#include "motcua/periodic.h"
 
 #define WATCH_BATCH 200
 
 static struct {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, running;
+    mc_periodic *job; /* NULL when not running */
     mc_app *app;
     struct dossier_ctx *ctx;
-} watcher = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} watcher;
 
 struct watch_tx {
     const char *id;
@@ -59,7 +56,7 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
         struct action_body body = ACTION_BODY_INIT;
         body.reasons = reasons;
         json_t *errors = json_array();
-        struct transition_actor system = {"system", "system", NULL};
+        struct transition_actor system = {"system", "system", NULL, NULL};
         rc = transition_commit(conn, &d, workflow_find("stop"), &body, t->in, t->now, t->settings,
                                &system, errors);
         json_decref(reasons);
@@ -126,44 +123,22 @@ static void watch_once(void)
     json_decref(ids);
 }
 
-static void *watch_main(void *arg)
+static void watch_run(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&watcher.mu);
-    while (!watcher.stop) {
-        pthread_mutex_unlock(&watcher.mu);
-        watch_once();
-        pthread_mutex_lock(&watcher.mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += watcher.ctx->watch_interval_s;
-        while (!watcher.stop &&
-               pthread_cond_timedwait(&watcher.cv, &watcher.mu, &until) == 0) {
-        }
-    }
-    pthread_mutex_unlock(&watcher.mu);
-    return NULL;
+    watch_once();
 }
 
 int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx)
 {
     watcher.app = app;
     watcher.ctx = ctx;
-    watcher.stop = false;
-    if (pthread_create(&watcher.thread, NULL, watch_main, NULL) != 0)
-        return -1;
-    watcher.running = true;
-    return 0;
+    watcher.job = mc_periodic_start(ctx->watch_interval_s, watch_run, NULL);
+    return watcher.job != NULL ? 0 : -1;
 }
 
 void dossier_watch_stop(void)
 {
-    if (!watcher.running)
-        return;
-    pthread_mutex_lock(&watcher.mu);
-    watcher.stop = true;
-    pthread_cond_broadcast(&watcher.cv);
-    pthread_mutex_unlock(&watcher.mu);
-    pthread_join(watcher.thread, NULL);
-    watcher.running = false;
+    mc_periodic_stop(watcher.job);
+    watcher.job = NULL;
 }

@@ -142,10 +142,25 @@ static void staff_etag(char *out, size_t len, long long revision)
     mc_etag_for_revision(out, len, "s", revision);
 }
 
+/* GET /staff/{id} is also read by services checking a staff member (the
+   dossier service, for an assignee): a machine client with the scope
+   identity:staff.read, within its agency when it has one. */
+#define STAFF_READ_SCOPE "identity:staff.read"
+
+static bool reader_scope(mc_request *req, const char **agency)
+{
+    const mc_principal *p = &req->principal;
+    if (mc_principal_has_any_role(p, MC_ROLE_SERVICE) && mc_principal_has_scope(p, STAFF_READ_SCOPE)) {
+        *agency = p->agency[0] != '\0' ? p->agency : NULL;
+        return true;
+    }
+    return admin_scope(req, agency);
+}
+
 void handle_staff_get(mc_request *req)
 {
     const char *own = NULL;
-    if (!admin_scope(req, &own))
+    if (!reader_scope(req, &own))
         return;
     const char *id = mc_path_param(req, "id");
     if (id == NULL || !identity_is_uuid(id)) {

@@ -11,6 +11,8 @@
 #define ANY_ACCOUNT MC_AUTH_REQUIRED, 0
 #define SYSTEM_ADMIN MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN
 #define ADMINS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AGENCY_ADMIN
+/* and machine clients with the scope identity:staff.read (handle_staff.c) */
+#define STAFF_READERS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AGENCY_ADMIN | MC_ROLE_SERVICE
 #define BODY MC_ROUTE_JSON_BODY
 
 const struct mc_route identity_routes[] = {
@@ -25,7 +27,7 @@ const struct mc_route identity_routes[] = {
 
     {"GET", API "/staff", handle_staff_list, ADMINS, 0},
     {"POST", API "/staff", handle_staff_create, ADMINS, BODY},
-    {"GET", API "/staff/{id}", handle_staff_get, ADMINS, 0},
+    {"GET", API "/staff/{id}", handle_staff_get, STAFF_READERS, 0},
     {"PATCH", API "/staff/{id}", handle_staff_update, ADMINS, BODY},
 
     {"GET", API "/clients", handle_client_list, SYSTEM_ADMIN, 0},

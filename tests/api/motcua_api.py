@@ -91,6 +91,9 @@ CODES = {
     'dossier.document_not_found': 404,
     'dossier.unsupported_file': 415,
     'dossier.unknown_action': 404,
+    'dossier.identity_unavailable': 503,
+    'dossier.too_many_drafts': 429,
+    'dossier.storage_limit': 422,
     # made by the gateway (deploy/gateway/routes.conf)
     'http.bad_request': 400,
     'http.request_timeout': 408,

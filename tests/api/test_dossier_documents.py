@@ -106,12 +106,34 @@ def test_content_must_match_the_declared_type(world, proc):
 def test_other_media_types_are_refused(world, proc):
     citizen = world.citizen()
     d = draft(world, proc)
-    for media in ('text/html', 'application/octet-stream', 'image/gif', 'application/json',
-                  'multipart/form-data; boundary=x', 'application/pdfx'):
+    for media in ('text/html', 'image/gif', 'application/json',
+                  'multipart/form-data; boundary=x', 'application/pdfx', 'application/octet-streamx'):
         assert_problem(put_raw(world, d, 'TK', citizen, PDF, media, expect=415), 415,
                        'dossier.unsupported_file')
     assert_problem(put_raw(world, d, 'TK', citizen, PDF, None, expect=415), 415,
                    'dossier.unsupported_file')
+
+
+def test_an_unknown_type_is_decided_by_the_content(world, proc):
+    """application/octet-stream (a browser's "unknown type"): PDF, JPEG and PNG bytes are
+    taken with the type they show, which is stored and sent back; anything else is 415
+    naming the accepted types."""
+    citizen = world.citizen()
+    d = draft(world, proc)
+    for body, media in ((PDF, 'application/pdf'), (PNG, 'image/png'), (JPEG, 'image/jpeg')):
+        for content_type in ('application/octet-stream', 'Application/Octet-Stream; q=1'):
+            doc = upload(world.api, citizen, d, 'extra-1', body, content_type,
+                         file_name=f'tep-{media[-3:]}').doc
+            assert doc['media_type'] == media
+            r = world.api.get(f'{API}/dossiers/{d["id"]}/documents/extra-1/content', token=citizen,
+                              expect=200)
+            assert r.headers['Content-Type'].startswith(media) and r.content == body
+    for body in (b'<html><script>alert(1)</script></html>', b'GIF89a' + b'\x00' * 20,
+                 b'MZ\x90\x00' + b'\x00' * 60, b'%PDF'):
+        r = upload(world.api, citizen, d, 'extra-2', body, 'application/octet-stream', expect=415)
+        problem = assert_problem(r, 415, 'dossier.unsupported_file')
+        assert all(t in problem['detail'] for t in ('application/pdf', 'image/jpeg', 'image/png'))
+    assert [x['slot'] for x in listing(world, d, citizen)] == ['extra-1']
 
 
 def test_empty_file_is_422(world, proc):

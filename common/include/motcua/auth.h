@@ -35,6 +35,7 @@ typedef struct mc_principal {
     unsigned roles;      /* enum mc_role bits; unknown role names are ignored */
     char agency[33];     /* agency code for staff, "" otherwise */
     char scope[513];     /* space-separated scopes of machine clients */
+    char name[801];      /* staff display name (`name` claim, up to 200 characters), "" when absent */
     char jti[65];
     int64_t exp;
 } mc_principal;
@@ -75,6 +76,10 @@ static inline bool mc_principal_has_any_role(const mc_principal *p, unsigned rol
 {
     return p != NULL && (p->roles & roles) != 0;
 }
+
+/* Was the principal granted `scope` (one of the space-separated words of
+   its `scope` claim, compared exactly)? */
+bool mc_principal_has_scope(const mc_principal *p, const char *scope);
 
 /* Mint an RS256 token (used by motcua-token and the test-suite tooling; the
    identity service will own minting in production). `claims_json` is an

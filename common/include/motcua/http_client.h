@@ -24,6 +24,11 @@ struct mc_http_result {
 mc_error mc_http_get(const char *url, const char *if_none_match, const char *bearer,
                      unsigned timeout_s, size_t max_bytes, struct mc_http_result *out);
 
+/* POST a JSON body (Content-Type application/json) to url; otherwise as
+   mc_http_get (bearer may be NULL). */
+mc_error mc_http_post_json(const char *url, const char *json_body, const char *bearer,
+                           unsigned timeout_s, size_t max_bytes, struct mc_http_result *out);
+
 void mc_http_result_free(struct mc_http_result *r);
 
 #endif
