@@ -190,7 +190,10 @@ class SpecSet:
             fname, pointer = self._target(ref, current)
             key = (fname, pointer)
             if key in _stack:
-                raise ValueError(f'cyclic $ref {ref!r}: {_stack}')
+                # A recursive schema (a form schema's subschemas): inlining cannot
+                # go on for ever, so below its first level it accepts anything
+                # here. Lint and the generated clients still see the real cycle.
+                return {}
             if key not in self._memo:
                 target = _walk_pointer(self.raw[fname], pointer)
                 self._memo[key] = self.deref(target, fname, _stack + (key,))
