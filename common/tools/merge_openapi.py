@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Merge the services' API documents into the ONE public document of motcua.
 
-Usage: merge_openapi.py api-spec/public.yaml OUTPUT.json
+Usage: merge_openapi.py api-spec/public.yaml OUTPUT.json [--depfile FILE]
 
 api-spec/public.yaml holds the document's own `info`, `servers` and
 `security`, and the list of service documents that make up the public API
@@ -84,20 +84,38 @@ def merge(index_path):
     return merged, conflicts
 
 
+def write_depfile(path, output, index_path):
+    """A Makefile rule naming every file the output depends on (for the build): the
+    index, this tool, and every document next to the index (the services' documents
+    and the components they refer to)."""
+    here = os.path.dirname(os.path.abspath(index_path))
+    deps = [os.path.abspath(__file__), os.path.join(os.path.dirname(os.path.abspath(__file__)), 'embed_openapi.py')]
+    deps += sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith(('.yaml', '.yml')))
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(output.replace(' ', '\\ ') + ': ' + ' '.join(d.replace(' ', '\\ ') for d in deps) + '\n')
+
+
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    depfile = None
+    if len(args) == 4 and args[2] == '--depfile':
+        depfile = args[3]
+        args = args[:2]
+    if len(args) != 2:
         print(__doc__.split('\n\n')[1], file=sys.stderr)
         return 2
-    merged, conflicts = merge(sys.argv[1])
+    merged, conflicts = merge(args[0])
     if conflicts:
         for c in conflicts:
             print(f'merge_openapi: {c}', file=sys.stderr)
         return 1
     text = json.dumps(merged, ensure_ascii=False, indent=1, default=str)
-    tmp = sys.argv[2] + '.tmp'
+    tmp = args[1] + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
         f.write(text + '\n')
-    os.replace(tmp, sys.argv[2])
+    os.replace(tmp, args[1])
+    if depfile is not None:
+        write_depfile(depfile, args[1], args[0])
     return 0
 
 

@@ -76,6 +76,16 @@ static const struct mc_field update_fields[] = {
     {.name = "delivery", .type = MC_F_OBJECT, .fields = delivery_fields},
     {0}};
 
+/* The members a dossier keeps as they were sent are answered with every documented
+   member, null when empty (README, API conventions): complete them once the body is
+   valid, before they are stored or compared with the stored ones. */
+static void complete_kept_members(json_t *body)
+{
+    mc_json_fill_nulls(json_object_get(body, "applicant"), applicant_fields);
+    mc_json_fill_nulls(json_object_get(body, "representative"), representative_fields);
+    mc_json_fill_nulls(json_object_get(body, "delivery"), delivery_fields);
+}
+
 /* A postal delivery needs an address; an online delivery needs an online
    channel or an account to deliver to. */
 static void check_delivery(const json_t *delivery, const char *channel, bool has_owner,
@@ -196,6 +206,7 @@ void handle_dossier_create(mc_request *req)
         snprintf(d.owner_sub, sizeof d.owner_sub, "%s", p->sub);
     snprintf(d.filed_by_sub, sizeof d.filed_by_sub, "%s", p->sub);
     snprintf(d.filed_by_role, sizeof d.filed_by_role, "%s", dossier_primary_role(p));
+    complete_kept_members(req->body);
     d.applicant = json_incref(json_object_get(req->body, "applicant"));
     d.representative = json_incref(json_object_get(req->body, "representative"));
     d.form_data = json_incref(json_object_get(req->body, "form_data"));
@@ -522,6 +533,7 @@ void handle_dossier_update(mc_request *req)
     /* An edit that changes nothing ({} or the values the dossier has) writes
        nothing: no revision, no history row; the answer is the dossier as it
        is, with its ETag (checked above). */
+    complete_kept_members(req->body);
     json_t *changed = changed_members(req->body, &d);
     if (json_array_size(changed) > 0) {
         struct update_tx t = {.req = req, .d = &d, .expected = d.revision, .changed = changed};

@@ -141,6 +141,8 @@ def test_register_and_me(ident, api):
     assert me['personal_id'] == '*' * 9 + person['personal_id'][-3:]
     assert me['phone'] == '+84' + person['phone'][1:]
     assert me['roles'] == ['citizen'] and me['disabled'] is False
+    # Every documented member is present, null when empty (README, API conventions).
+    assert me['username'] is None and me['agency'] is None
     # The same through the gateway; and the token works at another service.
     assert api.get(f'{API}/accounts/me', token=tokens['access_token'], expect=200).doc == me
     api.get(f'{API}/sectors', params={'limit': 1}, token=tokens['access_token'], expect=200)
