@@ -458,7 +458,7 @@ def test_staff_scoping(ident, tokens):
     listed = ident.get(f'{API}/staff', token=at, expect=200).doc['items']
     assert {s['agency'] for s in listed} == {a}
     assert {s['id'] for s in listed} >= {officer_id}
-    assert all('personal_id' not in s for s in listed)
+    assert all(s['personal_id'] is None for s in listed)  # staff have none: null (README)
 
     # Roles change: the next token carries them.
     officer = sign_in(ident, officer_body['username'], officer_body['password'])
