@@ -263,3 +263,78 @@ def test_procedure_read_shape(s):
     bad_case = json.loads(json.dumps(read))
     bad_case['cases'][0]['channels'][0]['time_limit']['unit'] = 'weeks'
     assert errs(s, 'GET', path, 200, h, js(bad_case))
+
+
+def _schemas_in(node, where=''):
+    """Every schema-like dict of a raw document (examples skipped), with its location."""
+    if isinstance(node, dict):
+        yield where, node
+        for k, v in node.items():
+            if k not in ('example', 'examples'):
+                yield from _schemas_in(v, f'{where}/{k}')
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _schemas_in(v, f'{where}/{i}')
+
+
+def test_no_object_schema_generates_an_empty_record(s):
+    """`type: object` with neither `properties` nor `additionalProperties` is what client
+    generators turn into Record<string, never> (nothing may be put in it): an open object
+    must say additionalProperties: true (FormData), a closed one list its members."""
+    bad = []
+    for fname, doc in s.raw.items():
+        for where, node in _schemas_in(doc):
+            t = node.get('type')
+            types = t if isinstance(t, list) else [t]
+            if 'object' in types and not ({'properties', 'additionalProperties', 'allOf', 'oneOf', 'anyOf',
+                                           '$ref', 'unevaluatedProperties'} & set(node)):
+                bad.append(f'{fname}{where}')
+    assert bad == []
+    form_data = s.deref({'$ref': '#/components/schemas/FormData'}, 'dossier.yaml')
+    assert form_data['additionalProperties'] is True
+    form_schema = s.deref({'$ref': '#/components/schemas/FormSchemaNode'}, 'catalogue.yaml')
+    assert {'type', 'properties', 'required', 'items', 'pattern', 'format'} <= set(form_schema['properties'])
+
+
+def test_file_bodies_are_binary(s):
+    """Uploads and downloads are raw files: `format: binary` (a Blob or File in a
+    generated client, not a string), each with its media type, octet-stream included."""
+    found = 0
+    for _, template, item, _ in s.operations:
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            bodies = [op.get('requestBody', {})] + list((op.get('responses') or {}).values())
+            for body in bodies:
+                for ctype, media in (body.get('content') or {}).items():
+                    if ctype.startswith(('application/pdf', 'image/', 'application/octet-stream')):
+                        found += 1
+                        assert media['schema'].get('format') == 'binary', (method, template, ctype)
+                        assert media['schema'].get('contentMediaType') == ctype, (method, template, ctype)
+    assert found >= 7
+    upload = s.operation('PUT', '/api/v1/dossiers/x/documents/TK')
+    assert 'application/octet-stream' in upload['requestBody']['content']
+
+
+def test_each_dossier_action_has_its_own_request_schema(s):
+    """One path and one request schema per action, the members workflow.c needs required."""
+    needs = {'receive': set(), 'refuse': {'reasons'}, 'request_supplement': {'missing_items'},
+             'supplement': set(), 'assign': {'assignee'}, 'forward': set(), 'return_step': {'reasons'},
+             'transfer': {'to_agency', 'reasons'}, 'request_payment': {'amount'}, 'confirm_payment': set(),
+             'approve': {'result'}, 'reject': {'reasons', 'result'}, 'return_result': set(),
+             'request_withdrawal': {'reasons'}, 'confirm_withdrawal': set(),
+             'decline_withdrawal': {'reasons'}, 'stop': {'reasons'},
+             'apologize': {'reasons', 'new_appointment_at'}}
+    raw = s.raw['dossier.yaml']['paths']
+    assert '/api/v1/dossiers/{id}/actions/{action}' not in raw
+    names = set()
+    for action, required in needs.items():
+        op = s.operation('POST', f'/api/v1/dossiers/x/actions/{action}')
+        assert op is not None, action
+        ref = raw[f'/api/v1/dossiers/{{id}}/actions/{action}']['post']['requestBody']['content'][
+            'application/json']['schema']['$ref']
+        names.add(ref)
+        schema = op['requestBody']['content']['application/json']['schema']
+        assert set(schema.get('required', [])) == required, action
+        assert schema['additionalProperties'] is False and {'note', 'documents'} <= set(schema['properties'])
+    assert len(names) == len(needs)
