@@ -7,6 +7,7 @@ examples and the suite's own request bodies match the schemas."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -338,3 +339,41 @@ def test_each_dossier_action_has_its_own_request_schema(s):
         assert set(schema.get('required', [])) == required, action
         assert schema['additionalProperties'] is False and {'note', 'documents'} <= set(schema['properties'])
     assert len(names) == len(needs)
+
+
+def _merge_module():
+    import sys
+    from motcua_api import REPO_ROOT
+    sys.path.insert(0, os.path.join(REPO_ROOT, 'common', 'tools'))
+    import merge_openapi  # the build's merge (common/tools), not a copy
+    return merge_openapi
+
+
+def test_the_public_document_merges_without_conflict(s):
+    merged, conflicts = _merge_module().merge(os.path.join(s.spec_dir, 'public.yaml'))
+    assert conflicts == []
+    services = s.raw['public.yaml']['x-motcua-services']
+    assert set(merged['paths']) == {t for _, t, _, f in s.operations if f in services}
+    assert not {'/healthz', '/readyz', '/metrics', '/openapi.json'} & set(merged['paths'])
+
+
+def test_the_merge_refuses_conflicts(tmp_path):
+    def write(name, doc):
+        (tmp_path / name).write_text(json.dumps(doc), encoding='utf-8')
+
+    def svc(path, op_id, agency_pattern):
+        return {'openapi': '3.1.0', 'info': {'title': path, 'version': '1'},
+                'paths': {path: {'get': {'operationId': op_id, 'responses': {'200': {'description': 'ok'}}}},
+                          '/healthz': {'get': {'operationId': 'healthz',
+                                               'responses': {'200': {'description': 'ok'}}}}},
+                'components': {'schemas': {'AgencyCode': {'type': 'string', 'pattern': agency_pattern},
+                                           'Same': {'type': 'integer'}}}}
+    write('a.yaml', svc('/a', 'getA', '^a$'))
+    write('b.yaml', svc('/b', 'getA', '^b$'))
+    write('public.yaml', {'openapi': '3.1.0', 'info': {'title': 'p', 'version': '1'},
+                          'x-motcua-services': ['a.yaml', 'b.yaml'], 'paths': {}})
+    merged, conflicts = _merge_module().merge(str(tmp_path / 'public.yaml'))
+    text = '\n'.join(conflicts)
+    assert 'path /healthz' in text and 'operationId getA' in text and 'schemas/AgencyCode' in text
+    assert 'Same' not in text, 'an identical definition is kept once, not a conflict'
+    assert len(conflicts) == 3
