@@ -6,8 +6,10 @@ spec documents every endpoint of docs/services/catalogue.md and that its
 examples and the suite's own request bodies match the schemas."""
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 
 import pytest
 
@@ -377,3 +379,36 @@ def test_the_merge_refuses_conflicts(tmp_path):
     assert 'path /healthz' in text and 'operationId getA' in text and 'schemas/AgencyCode' in text
     assert 'Same' not in text, 'an identical definition is kept once, not a conflict'
     assert len(conflicts) == 3
+
+
+DOC_ROW = re.compile(r'^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)`')
+
+
+def test_the_prose_contracts_and_the_spec_list_the_same_endpoints(s):
+    """Every endpoint of the tables of docs/services/*.md is in api-spec (with operationId,
+    summary and tags), and every public operation of the services' documents is in those
+    tables (`/dossiers/{id}/actions/{action}` stands for the path of each action)."""
+    from motcua_api import REPO_ROOT
+    actions = [a for a in s.raw['dossier.yaml']['components']['schemas']['ActionName']['enum'] if a != 'submit']
+    in_docs = set()
+    for path in sorted(glob.glob(os.path.join(REPO_ROOT, 'docs', 'services', '*.md'))):
+        for line in open(path, encoding='utf-8'):
+            m = DOC_ROW.match(line)
+            if m is None:
+                continue
+            method, rel = m.group(1).lower(), m.group(2)
+            full = rel if rel.startswith('/.well-known') else API + rel
+            expanded = ([full.replace('{action}', a) for a in actions] if full.endswith('/actions/{action}')
+                        else [full])
+            for template in expanded:
+                in_docs.add((method, template))
+                item = next((i for _, t, i, _ in s.operations if t == template), None)
+                where = f'{os.path.basename(path)}: {method.upper()} {template}'
+                assert item is not None and method in item, f'{where} is not in api-spec'
+                op = item[method]
+                assert op.get('operationId') and op.get('summary') and op.get('tags'), where
+    assert len(in_docs) >= 60
+    services = s.raw['public.yaml']['x-motcua-services']
+    in_spec = {(m, t) for _, t, item, f in s.operations if f in services
+               for m in ('get', 'put', 'post', 'delete', 'patch') if m in item}
+    assert in_spec - in_docs == set(), 'public operations the prose contracts do not list'
