@@ -2,8 +2,9 @@
 
 A validator that accepts everything would make every other test meaningless, so
 this module feeds it hand-made good and bad responses; it also checks that the
-spec documents every endpoint of docs/services/catalogue.md and that its
-examples and the suite's own request bodies match the schemas."""
+spec and the prose contracts (docs/services/*.md) list the same endpoints, that
+its examples and the suite's own request bodies match the schemas, that it has
+the shapes client generators need, and that the public document merges."""
 from __future__ import annotations
 
 import glob
