@@ -530,10 +530,10 @@ void handle_dossier_update(mc_request *req)
         return;
     }
     json_decref(errors);
+    complete_kept_members(req->body);
     /* An edit that changes nothing ({} or the values the dossier has) writes
        nothing: no revision, no history row; the answer is the dossier as it
        is, with its ETag (checked above). */
-    complete_kept_members(req->body);
     json_t *changed = changed_members(req->body, &d);
     if (json_array_size(changed) > 0) {
         struct update_tx t = {.req = req, .d = &d, .expected = d.revision, .changed = changed};
