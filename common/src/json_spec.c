@@ -530,6 +530,21 @@ size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
     return check_object(value, fields, base_pointer, errors, target);
 }
 
+void mc_json_fill_nulls(json_t *obj, const struct mc_field *fields)
+{
+    if (!json_is_object(obj) || fields == NULL)
+        return;
+    for (const struct mc_field *f = fields; f->name != NULL; f++) {
+        json_t *v = json_object_get(obj, f->name);
+        if (v == NULL) {
+            if (!f->required)
+                json_object_set_new(obj, f->name, json_null());
+        } else if (f->type == MC_F_OBJECT && f->fields != NULL) {
+            mc_json_fill_nulls(v, f->fields);
+        }
+    }
+}
+
 const char *mc_json_str(const json_t *obj, const char *key, const char *fallback)
 {
     const json_t *v = json_object_get(obj, key);

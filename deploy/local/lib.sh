@@ -673,6 +673,41 @@ motcua_nginx() {
         -e "$MOTCUA_NGINX_DIR/logs/error.log" "$@"
 }
 
+# motcua_api_docs DIR: what the gateway serves at /openapi.json and /docs/ (routes.conf),
+# made in DIR: openapi.json, the public API document merged from api-spec/public.yaml by
+# common/tools/merge_openapi.py (a conflict between the services' documents stops here),
+# and docs/, Swagger UI (swagger-ui-dist, pinned in deploy/gateway/docs/package.json,
+# installed with --ignore-scripts once under .local/api-docs of the checkout) with our page.
+# Without npm or the registry, /docs/ says so; /openapi.json is always made.
+motcua_api_docs() {
+    local out=$1 src=$MOTCUA_ROOT/deploy/gateway/docs ui=$MOTCUA_ROOT/.local/api-docs sha f
+    mkdir -p -- "$out/docs"
+    /usr/bin/python3 "$MOTCUA_ROOT/common/tools/merge_openapi.py" \
+        "$MOTCUA_ROOT/api-spec/public.yaml" "$out/openapi.json" ||
+        motcua_die "the services' API documents do not merge (api-spec/public.yaml)"
+    sha=$(cat "$src/package.json" "$src/package-lock.json" | sha1sum | cut -c1-40)
+    if [[ $(cat "$ui/.installed" 2>/dev/null) != "$sha" ]] && command -v npm >/dev/null 2>&1; then
+        mkdir -p -- "$ui"
+        cp -- "$src/package.json" "$src/package-lock.json" "$ui/"
+        if (cd "$ui" && npm ci --ignore-scripts --no-audit --no-fund >"$ui/npm.log" 2>&1); then
+            echo "$sha" >"$ui/.installed"
+        else
+            motcua_warn "npm ci of deploy/gateway/docs failed (see $ui/npm.log): /docs/ has no UI"
+        fi
+    fi
+    rm -f -- "$out/docs/"*
+    if [[ $(cat "$ui/.installed" 2>/dev/null) == "$sha" ]]; then
+        for f in swagger-ui-bundle.js swagger-ui.css; do
+            cp -- "$ui/node_modules/swagger-ui-dist/$f" "$out/docs/"
+        done
+        cp -- "$src/index.html" "$src/motcua-docs.js" "$out/docs/"
+    else
+        printf '%s\n' '<!DOCTYPE html><title>motcua API</title><p>Swagger UI is not installed' \
+            '(npm ci in deploy/gateway/docs failed); the API document is <a href="/openapi.json">/openapi.json</a>.' \
+            >"$out/docs/index.html"
+    fi
+}
+
 motcua_gateway_config() {
     local gw=$MOTCUA_ROOT/deploy/gateway dir=$MOTCUA_NGINX_DIR svc sub upstreams="" routes=""
     local trusted="" cidr cors="" origin user_directive=""
@@ -684,6 +719,7 @@ motcua_gateway_config() {
     rm -f -- "$dir/motcua/motcua.conf" # the production example is not used locally
     rm -f -- "$dir/motcua/services/"*.conf
     cp -- "$gw"/services/*.conf "$dir/motcua/services/"
+    motcua_api_docs "$dir/api-docs"
 
     for svc in "${MOTCUA_SERVICES_LIST[@]}"; do
         upstreams+="    upstream motcua_$svc {
@@ -744,6 +780,7 @@ motcua_gateway_config() {
         "PREFIX=$dir" \
         "GATEWAY_PORT=$MOTCUA_GATEWAY_PORT" \
         "STATIC_DIR=$MOTCUA_STATIC_DIR" \
+        "API_DOCS_DIR=$dir/api-docs" \
         "UPSTREAMS=$upstreams" \
         "SERVICE_ROUTES=$routes" \
         "TRUSTED_CIDRS=$trusted" \

@@ -13,6 +13,12 @@ json_t *dossier_time_json(int64_t t)
     return json_string(buf);
 }
 
+/* v (a new reference), or null when v is NULL. */
+static json_t *value_or_null(const json_t *v)
+{
+    return v != NULL ? json_incref((json_t *)v) : json_null();
+}
+
 json_t *dossier_event_data(const struct dossier *d, const char *action, int from, const char *role,
                            const json_t *reasons, const json_t *details, int64_t now)
 {
@@ -27,15 +33,13 @@ json_t *dossier_event_data(const struct dossier *d, const char *action, int from
         dossier_time_json(d->submitted_at), "received_at", dossier_time_json(d->received_at),
         "occurred_at", dossier_time_json(now));
     json_object_set_new(data, "transfer_chain", json_incref(d->transfer_chain));
-    if (d->outcome[0] != '\0')
-        json_object_set_new(data, "outcome", json_string(d->outcome));
-    if (reasons != NULL)
-        json_object_set(data, "reasons", (json_t *)reasons);
-    if (d->missing_items != NULL && d->status == DS_SUPPLEMENT_REQUESTED)
-        json_object_set(data, "missing_items", d->missing_items);
-    if (d->fee_amount >= 0)
-        json_object_set_new(data, "fee_amount", json_integer((json_int_t)d->fee_amount));
-    if (json_object_size(details) > 0)
-        json_object_set(data, "details", (json_t *)details);
+    /* Every member present, null when it has no value (README, API conventions). */
+    json_object_set_new(data, "outcome", d->outcome[0] != '\0' ? json_string(d->outcome) : json_null());
+    json_object_set_new(data, "reasons", value_or_null(reasons));
+    json_object_set_new(data, "missing_items",
+                        value_or_null(d->status == DS_SUPPLEMENT_REQUESTED ? d->missing_items : NULL));
+    json_object_set_new(data, "fee_amount",
+                        d->fee_amount >= 0 ? json_integer((json_int_t)d->fee_amount) : json_null());
+    json_object_set_new(data, "details", value_or_null(json_object_size(details) > 0 ? details : NULL));
     return data;
 }

@@ -216,11 +216,11 @@ const char *dossier_actor_name(const mc_principal *p)
 void dossier_history_for_viewer(json_t *items, unsigned actors, bool read_only_agency)
 {
     if (actors != ACTOR_OWNER || read_only_agency)
-        return; /* staff (and auditors) see who acted */
+        return; /* staff (and auditors) see who acted; the applicant sees the agency */
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item)
     {
-        json_object_del(json_object_get(item, "actor"), "name");
+        json_object_set_new(json_object_get(item, "actor"), "name", json_null());
     }
 }

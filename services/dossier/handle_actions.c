@@ -362,6 +362,8 @@ static void run_action(mc_request *req, const char *action)
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
+    /* The result is kept as sent: with every member, null when empty. */
+    mc_json_fill_nulls(json_object_get(req->body, "result"), result_fields);
     struct dossier d;
     unsigned actors;
     bool read_only;

@@ -263,17 +263,15 @@ static void sha256_hex(const void *data, size_t len, char out[65])
         snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-/* The public JSON of a document (new reference); replaced_at only when
-   with_replaced (the ?all=true list). */
-static json_t *document_json(const struct store_document *doc, bool with_replaced)
+/* The public JSON of a document (new reference): every member present, replaced_at
+   null for a slot's current file. */
+static json_t *document_json(const struct store_document *doc)
 {
-    json_t *o = json_pack("{ss ss ss ss ss sI ss so}", "id", doc->id, "slot", doc->slot, "kind",
-                          doc->kind, "file_name", doc->file_name, "media_type", doc->media_type,
-                          "size_bytes", (json_int_t)doc->size_bytes, "sha256", doc->sha256,
-                          "uploaded_at", dossier_time_json(doc->uploaded_at));
-    if (o != NULL && with_replaced)
-        json_object_set_new(o, "replaced_at", dossier_time_json(doc->replaced_at));
-    return o;
+    return json_pack("{ss ss ss ss ss sI ss so so}", "id", doc->id, "slot", doc->slot, "kind",
+                     doc->kind, "file_name", doc->file_name, "media_type", doc->media_type,
+                     "size_bytes", (json_int_t)doc->size_bytes, "sha256", doc->sha256,
+                     "uploaded_at", dossier_time_json(doc->uploaded_at), "replaced_at",
+                     dossier_time_json(doc->replaced_at));
 }
 
 /* May these actors see a document of this kind now? A result document is
@@ -538,7 +536,7 @@ void handle_document_upload(mc_request *req)
     char location[256];
     snprintf(location, sizeof location, "/api/v1/dossiers/%s/documents/%s/content",
              t.doc.dossier_id, t.doc.slot);
-    json_t *answer = document_json(&t.doc, false);
+    json_t *answer = document_json(&t.doc);
     if (t.replaced_id[0] == '\0' && !t.unchanged) {
         mc_reply_created(req, answer, location, NULL);
     } else {
@@ -586,7 +584,7 @@ void handle_documents_list(mc_request *req)
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         if (may_see(&docs[i], &d, actors))
-            json_array_append_new(items, document_json(&docs[i], all));
+            json_array_append_new(items, document_json(&docs[i]));
     free(docs);
     dossier_clear(&d);
     mc_set_header(req, "Cache-Control", "private, no-store");

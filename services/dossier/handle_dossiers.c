@@ -105,6 +105,16 @@ static const struct mc_field update_fields[] = {
      MC_BIND(struct dossier_body, delivery)},
     {0}};
 
+/* The members a dossier keeps as they were sent are answered with every documented
+   member, null when empty (README, API conventions): complete them once the body is
+   valid, before they are stored or compared with the stored ones. */
+static void complete_kept_members(json_t *body)
+{
+    mc_json_fill_nulls(json_object_get(body, "applicant"), applicant_fields);
+    mc_json_fill_nulls(json_object_get(body, "representative"), representative_fields);
+    mc_json_fill_nulls(json_object_get(body, "delivery"), delivery_fields);
+}
+
 /* A postal delivery needs an address; an online delivery needs an account
    to deliver to. */
 static void check_delivery(const struct dossier_body *b, bool has_owner, json_t *errors)
@@ -236,6 +246,7 @@ void handle_dossier_create(mc_request *req)
         snprintf(d.owner_sub, sizeof d.owner_sub, "%s", p->sub);
     snprintf(d.filed_by_sub, sizeof d.filed_by_sub, "%s", p->sub);
     snprintf(d.filed_by_role, sizeof d.filed_by_role, "%s", dossier_primary_role(p));
+    complete_kept_members(req->body);
     d.applicant = json_incref((json_t *)body.applicant);
     d.representative = json_incref((json_t *)body.representative);
     d.form_data = json_incref((json_t *)body.form_data);
@@ -546,6 +557,7 @@ void handle_dossier_update(mc_request *req)
         return;
     }
     json_decref(errors);
+    complete_kept_members(req->body);
     /* An edit that changes nothing ({} or the values the dossier has) writes
        nothing: no revision, no history row; the answer is the dossier as it
        is, with its ETag (checked above). */

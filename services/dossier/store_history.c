@@ -19,12 +19,13 @@ static const mc_db_statement history_insert = {
 
 static const mc_db_statement history_list = {
     "dossier_history_list",
-    "SELECT json_strip_nulls(json_build_object('seq', seq,"
+    "SELECT json_build_object('seq', seq,"
     " 'at', to_char(at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"'),"
     " 'actor', json_build_object('sub', actor_sub, 'role', actor_role, 'agency', actor_agency,"
     " 'name', actor_name),"
     " 'action', action, 'from_status', from_status, 'to_status', to_status,"
-    " 'reasons', reasons, 'note', note, 'documents', documents, 'details', details))::text"
+    " 'reasons', reasons, 'note', note, 'documents', documents,"
+    " 'details', jsonb_strip_nulls(details))::text"
     " FROM dossier_history WHERE dossier_id = $1::uuid ORDER BY seq",
     1};
 /* clang-format on */

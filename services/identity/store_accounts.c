@@ -8,11 +8,12 @@
 #include "store.h"
 
 /* clang-format off */
+/* The read shape: every member present, null when empty (README, API conventions). */
 #define ACCOUNT_JSON                                                                             \
-    "json_strip_nulls(json_build_object('id', id, 'kind', kind, 'full_name', full_name,"        \
+    "json_build_object('id', id, 'kind', kind, 'full_name', full_name,"                         \
     " 'personal_id', personal_id, 'phone', phone, 'date_of_birth', date_of_birth::text,"        \
     " 'email', email, 'username', username, 'agency', agency, 'roles', roles,"                  \
-    " 'disabled', disabled, 'created_at', f_rfc3339(created_at)))::text"
+    " 'disabled', disabled, 'created_at', f_rfc3339(created_at))::text"
 
 static const mc_db_statement citizen_insert = {
     "identity_citizen_insert",

@@ -9,12 +9,12 @@
 #include "store.h"
 
 /* clang-format off */
-/* The read shape: never the secret hash. */
+/* The read shape: never the secret hash; every member present, null when empty. */
 #define CLIENT_JSON                                                                              \
-    "json_strip_nulls(json_build_object('client_id', client_id, 'name', name,"                  \
+    "json_build_object('client_id', client_id, 'name', name,"                                   \
     " 'scopes', scopes, 'agency', agency, 'disabled', disabled,"                                \
     " 'created_at', f_rfc3339(created_at), 'updated_at', f_rfc3339(updated_at),"                \
-    " 'secret_rotated_at', f_rfc3339(secret_rotated_at), 'revision', revision))::text"
+    " 'secret_rotated_at', f_rfc3339(secret_rotated_at), 'revision', revision)::text"
 
 static const mc_db_statement client_lookup = {
     "identity_client_lookup",

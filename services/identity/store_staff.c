@@ -6,10 +6,13 @@
 #include "store.h"
 
 /* clang-format off */
+/* The Account shape (every member present, null when empty); staff have no personal id,
+   phone or date of birth. */
 #define STAFF_JSON                                                                               \
-    "json_strip_nulls(json_build_object('id', id, 'kind', kind, 'full_name', full_name,"        \
+    "json_build_object('id', id, 'kind', kind, 'full_name', full_name,"                         \
+    " 'personal_id', NULL, 'phone', NULL, 'date_of_birth', NULL,"                               \
     " 'email', email, 'username', username, 'agency', agency, 'roles', roles,"                  \
-    " 'disabled', disabled, 'created_at', f_rfc3339(created_at)))::text"
+    " 'disabled', disabled, 'created_at', f_rfc3339(created_at))::text"
 
 static const mc_db_statement staff_insert = {
     "identity_staff_insert",

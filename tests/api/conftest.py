@@ -32,6 +32,8 @@ import time
 import pytest
 import requests
 
+import motcua_api
+
 from catalogue_data import API, ROOT_AGENCY
 from motcua_api import ApiClient, SpecSet, TokenMinter, unique_suffix
 
@@ -46,6 +48,15 @@ def pytest_terminal_summary(terminalreporter):
             statuses[status] = statuses.get(status, 0) + 1
         summary = ', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))
         terminalreporter.write_line(f'motcua {c.via} client: {len(c.log)} checked responses ({summary})')
+
+
+def pytest_collection_modifyitems(session, config, items):
+    motcua_api.SESSION['files'] = {os.path.basename(str(item.fspath)) for item in items}
+
+
+def pytest_deselected(items):
+    if items:
+        motcua_api.SESSION['deselected'] = True
 
 
 def pytest_report_header(config):

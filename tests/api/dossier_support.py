@@ -193,6 +193,33 @@ def filed(world: World, procedure: str, citizen: int = 0, documents: tuple = ('T
     return submit(world.api, token, d).doc
 
 
+def dossier_in(world: World, code: str, status: int, result: dict | None = None) -> dict:
+    """A citizen's dossier brought to `status` through the API (9, 10: approved with `result`)."""
+    result = result or {'summary': 'Cấp giấy khai sinh'}
+    api, officer, approver, citizen = world.api, world.officer, world.approver, world.citizen()
+    if status == 0:
+        return create(api, citizen, code, world.agency).doc
+    d = filed(world, code, documents=())
+    if status == 1:
+        return d
+    if status == 3:
+        return act(api, officer, d, 'refuse', {'reasons': ['Không thuộc thẩm quyền']}).doc
+    if status == 7:
+        return act(api, citizen, d, 'request_withdrawal', {'reasons': ['Nộp nhầm']}).doc
+    d = act(api, officer, d, 'receive').doc
+    steps = {2: [], 4: [('forward', officer, {})],
+             5: [('request_supplement', officer, {'missing_items': ['Tờ khai']})],
+             6: [('request_payment', officer, {'amount': 10000})],
+             8: [('stop', officer, {'reasons': ['Dừng']})],
+             9: [('forward', officer, {}), ('approve', approver, {'result': result})],
+             10: [('forward', officer, {}), ('approve', approver, {'result': result}),
+                  ('return_result', officer, {})]}[status]
+    for action, token, body in steps:
+        d = act(api, token, d, action, body).doc
+    assert d['status'] == status
+    return d
+
+
 @pytest.fixture(scope='session')
 def world(api, tokens, departments) -> World:
     return World(api, tokens, departments)

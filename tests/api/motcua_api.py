@@ -116,6 +116,31 @@ class SpecViolation(AssertionError):
     """A response that does not match the API documents or the conventions."""
 
 
+# Every documented operation (method, path template) that some test got a successful
+# (< 400) answer from, checked against the spec, in this session: the coverage test
+# (test_zz_spec_coverage.py) compares it with the operations of api-spec/.
+EXERCISED: set[tuple[str, str]] = set()
+
+
+# Filled by conftest's collection hooks: the test files of this session, and whether
+# some tests were deselected (-k, -m): the coverage test only judges a whole run.
+SESSION: dict[str, Any] = {'files': set(), 'deselected': False}
+
+
+def whole_suite_collected() -> bool:
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = {n for n in os.listdir(here) if n.startswith('test_') and n.endswith('.py')}
+    return not SESSION['deselected'] and files <= SESSION['files']
+
+
+def record_exercised(spec: 'SpecSet', method: str, path: str, status: int) -> None:
+    if status >= 400:
+        return
+    match = spec.match(path)
+    if match is not None and method.lower() in match[1]:
+        EXERCISED.add((method.lower(), match[0]))
+
+
 # ---------------------------------------------------------------------------
 # YAML loading: keep dates and timestamps as strings (the API speaks JSON).
 
@@ -193,7 +218,10 @@ class SpecSet:
             fname, pointer = self._target(ref, current)
             key = (fname, pointer)
             if key in _stack:
-                raise ValueError(f'cyclic $ref {ref!r}: {_stack}')
+                # A recursive schema (a form schema's subschemas): inlining cannot
+                # go on for ever, so below its first level it accepts anything
+                # here. Lint and the generated clients still see the real cycle.
+                return {}
             if key not in self._memo:
                 target = _walk_pointer(self.raw[fname], pointer)
                 self._memo[key] = self.deref(target, fname, _stack + (key,))
@@ -660,6 +688,7 @@ class ApiClient:
                                   known_path=known_path)
             if errs:
                 raise SpecViolation(describe(method, resp.request.url, resp.status_code, resp.content, errs))
+            record_exercised(self.spec, method, sent_path, resp.status_code)
         if expect is not None:
             assert_status(resp, expect)
         return resp
@@ -676,6 +705,7 @@ class ApiClient:
                                   via=self.via, known_path=known_path)
             if errs:
                 raise SpecViolation(describe(method, self.base_url + target, resp.status_code, resp.content, errs))
+            record_exercised(self.spec, method, path, resp.status_code)
         if expect is not None:
             assert_status(resp, expect)
         return resp

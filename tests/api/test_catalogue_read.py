@@ -245,9 +245,20 @@ def test_every_bad_parameter_is_reported_at_once(api):
 
 
 def test_limit_100_is_allowed(api):
-    api.get(f'{API}/procedures', params={'limit': 100}, expect=200)
-    api.get(f'{API}/sectors', params={'limit': 100}, expect=200)
-    api.get(f'{API}/agencies', params={'limit': 100}, expect=200)
+    # 100 is honoured, not clamped or refused: the page holds min(100, all) items, in the
+    # order of smaller pages, and has a next page exactly when there are more.
+    for path in ('procedures', 'sectors', 'agencies'):
+        codes, cursor = [], None
+        while True:
+            params = {'limit': 30, **({'cursor': cursor} if cursor else {})}
+            small = api.get(f'{API}/{path}', params=params, expect=200).doc
+            codes += [x['code'] for x in small['items']]
+            cursor = small['next_cursor']
+            if cursor is None:
+                break
+        page = api.get(f'{API}/{path}', params={'limit': 100}, expect=200).doc
+        assert [x['code'] for x in page['items']] == codes[:100], path
+        assert (page['next_cursor'] is None) == (len(codes) <= 100), path
 
 
 # ---------------------------------------------------------------------------

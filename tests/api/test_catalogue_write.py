@@ -188,8 +188,20 @@ def test_invalid_idempotency_key(api, admin, key):
 
 
 def test_idempotency_key_of_255_characters_is_fine(api, admin):
-    api.post(f'{API}/sectors', token=admin, json=cd.sector_body(),
-             headers={'Idempotency-Key': ('~ !{}' + unique_suffix(16)).ljust(255, 'x')}, expect=201)
+    body = cd.sector_body()
+    key = ('~ !{}' + unique_suffix(16)).ljust(255, 'x')
+    first = api.post(f'{API}/sectors', token=admin, json=body, headers={'Idempotency-Key': key}, expect=201)
+    assert first.doc['code'] == body['code'] and first.doc['name'] == body['name']
+    assert first.headers.get('Idempotent-Replayed') is None
+    # the whole key is kept: a retry with it replays the first answer, nothing new made
+    again = api.post(f'{API}/sectors', token=admin, json=body, headers={'Idempotency-Key': key}, expect=201)
+    assert again.headers.get('Idempotent-Replayed') == 'true' and again.doc == first.doc
+    assert again.headers['Location'] == first.headers['Location']
+    # a key differing only in its last character is another key: same body, 409 exists
+    other = key[:-1] + 'y'
+    r = api.post(f'{API}/sectors', token=admin, json=body, headers={'Idempotency-Key': other}, expect=409)
+    assert_problem(r, 409, 'catalogue.sector_exists')
+    assert api.get(f'{API}/sectors/{body["code"]}', expect=200).doc == first.doc
 
 
 # ---------------------------------------------------------------------------

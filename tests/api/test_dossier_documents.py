@@ -69,7 +69,8 @@ def test_upload_each_type_answers_201_with_the_document(world, proc):
         r = upload(world.api, citizen, d, slot, body, media, name, expect=201)
         doc = r.doc
         assert set(doc) == {'id', 'slot', 'kind', 'file_name', 'media_type', 'size_bytes', 'sha256',
-                            'uploaded_at'}
+                            'uploaded_at', 'replaced_at'}
+        assert doc['replaced_at'] is None    # every member present, null when empty (README)
         assert doc['slot'] == slot and doc['kind'] == 'application'
         assert doc['file_name'] == name and doc['media_type'] == media
         assert doc['size_bytes'] == len(body)

@@ -41,10 +41,10 @@ def test_staff_see_who_acted_the_applicant_sees_the_agency(world, code, minter):
         actor = entry(items, 'receive')['actor']
         assert actor == {'sub': token_sub(world.officer), 'role': 'officer', 'agency': world.agency,
                          'name': NAME}
-        assert 'name' not in entry(items, 'create')['actor']  # the citizen's own entry
+        assert entry(items, 'create')['actor']['name'] is None  # the citizen's own entry
     items = api.get(url, token=world.citizen(), expect=200).doc['items']
     actor = entry(items, 'receive')['actor']
-    assert actor['agency'] == world.agency and actor['role'] == 'officer' and 'name' not in actor
+    assert actor['agency'] == world.agency and actor['role'] == 'officer' and actor['name'] is None
     # recorded at the time: what a later token says does not rewrite it
     d = act(api, world.officer, d, 'forward').doc
     items = api.get(url, token=world.officer, expect=200).doc['items']

@@ -15,8 +15,8 @@ import requests
 
 import catalogue_data as cd
 from catalogue_data import API, BIRTH_REGISTRATION
-from motcua_api import (HeaderMap, SpecViolation, assert_problem, check_response, error_pointers, problem,
-                        raw_request)
+from motcua_api import (REPO_ROOT, SPEC_DIR, HeaderMap, SpecViolation, assert_problem, check_response,
+                        error_pointers, load_yaml, problem, raw_request)
 
 MIB = 1024 * 1024
 CONTRACT_TEMPLATES = [
@@ -410,10 +410,62 @@ def test_openapi_json(svc, spec):
     assert set(doc['paths']) == {t for _, t, _, f in spec.operations if f == 'catalogue.yaml'}
 
 
-def test_openapi_through_the_gateway(api, svc):
-    r = api.get('/openapi/catalogue.json', validate=False)
-    assert r.status_code == 200
-    assert r.json() == svc.get('/openapi.json', expect=200).json()
+def _merged_public_document() -> dict:
+    import sys
+    sys.path.insert(0, os.path.join(REPO_ROOT, 'common', 'tools'))
+    from merge_openapi import merge  # noqa: E402 - the build's own merge, not a copy
+    merged, conflicts = merge(os.path.join(SPEC_DIR, 'public.yaml'))
+    assert conflicts == []
+    return merged
+
+
+def test_one_public_api_document_through_the_gateway(api, spec):
+    """The gateway serves ONE document for the whole public API: every public operation
+    of every service document listed in api-spec/public.yaml, none of the operations
+    endpoints, each operationId once."""
+    r = api.get('/openapi.json', validate=False)
+    assert r.status_code == 200 and r.headers['Content-Type'] == 'application/json'
+    assert r.headers.get('X-Request-Id')
+    doc = r.json()
+    assert doc == json.loads(json.dumps(_merged_public_document(), default=str))
+    assert re.fullmatch(r'3\.1\.\d+', doc['openapi'])
+    services = load_yaml(os.path.join(SPEC_DIR, 'public.yaml'))['x-motcua-services']
+    assert {'catalogue.yaml', 'identity.yaml', 'dossier.yaml'} <= set(services)
+    public = {t for _, t, _, f in spec.operations if f in services}
+    assert set(doc['paths']) == public
+    ops = {t for _, t, _, f in spec.operations if f == 'operations.yaml'}
+    assert ops == {'/healthz', '/readyz', '/metrics', '/openapi.json'} and not ops & set(doc['paths'])
+    ids = [op['operationId'] for item in doc['paths'].values() for m, op in item.items()
+           if m in ('get', 'put', 'post', 'delete', 'patch')]
+    assert len(ids) == len(set(ids))
+    # one definition per shared type, and every reference resolves inside the document
+    assert doc['components']['schemas']['AgencyCode']['pattern'].startswith('^[0-9]{3}')
+    for ref in set(re.findall(r'"\$ref":\s*"([^"]+)"', r.text)):
+        assert ref.startswith('#/'), ref
+        node = doc
+        for part in ref[2:].split('/'):
+            node = node[part.replace('~1', '/').replace('~0', '~')]
+    # every operation keeps the security it had in its service document
+    catalogue = spec.raw['catalogue.yaml']
+    assert doc['paths'][f'{API}/procedures']['get']['security'] == \
+        catalogue['paths'][f'{API}/procedures']['get']['security']          # public read
+    assert doc['paths'][f'{API}/dossiers']['post']['security'] == [{'bearerAuth': []}]
+    # the per-service documents are no longer published by the gateway
+    assert_problem(api.get('/openapi/catalogue.json', known_path=False), 404, 'http.not_found')
+
+
+def test_api_docs_page_through_the_gateway(api):
+    r = api.get('/docs', validate=False)
+    assert r.status_code == 301 and r.headers['Location'].endswith('/docs/')
+    r = api.get('/docs/', validate=False)
+    assert r.status_code == 200 and r.headers['Content-Type'].startswith('text/html')
+    assert '/openapi.json' in r.text
+    if 'swagger-ui-bundle.js' in r.text:   # Swagger UI installed (npm reachable)
+        js = api.get('/docs/motcua-docs.js', validate=False)
+        assert js.status_code == 200 and "url: '/openapi.json'" in js.text
+        bundle = api.get('/docs/swagger-ui-bundle.js', validate=False)
+        assert bundle.status_code == 200
+        assert bundle.headers['Content-Type'] == 'application/javascript' and len(bundle.content) > 100000
 
 
 @pytest.mark.parametrize('target', ['/metrics', '/readyz', f'{API}/../metrics', f'{API}/%2e%2e/metrics',

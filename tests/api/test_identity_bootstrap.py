@@ -42,7 +42,9 @@ def test_bootstrap_admin_is_staff_of_no_agency(ident, tokens, departments):
     admin_id = _admin_id(tokens)
     r = ident.get(f'{API}/staff/{admin_id}', token=tokens.system_admin, expect=200)
     assert r.doc['kind'] == 'staff' and r.doc['roles'] == ['system_admin']
-    assert 'agency' not in r.doc and not r.doc['disabled']
+    # every member is present, null when empty (README, API conventions)
+    assert r.doc['agency'] is None and not r.doc['disabled']
+    assert r.doc['personal_id'] is None and r.doc['phone'] is None and r.doc['date_of_birth'] is None
     # an agency_admin neither reads it nor changes it, nor finds it in their list
     agency_admin = tokens.agency_admin(departments[0])
     assert_problem(ident.get(f'{API}/staff/{admin_id}', token=agency_admin), 403, 'auth.forbidden')

@@ -114,14 +114,14 @@ def test_create_answers_location_and_etag_and_get_matches(ident, sysadmin):  # n
     got = ident.get(r.headers['Location'], token=sysadmin, expect=200)
     assert got.headers['ETag'] == r.headers['ETag']
     assert got.doc == {k: v for k, v in created.items() if k != 'client_secret'}
-    assert READ_FIELDS <= set(got.doc) and 'secret_rotated_at' not in got.doc
+    assert READ_FIELDS <= set(got.doc) and got.doc['secret_rotated_at'] is None
     # If-None-Match: 304 without a body
     again = ident.get(f'{API}/clients/{cid}', token=sysadmin,
                       headers={'If-None-Match': got.headers['ETag']}, expect=304)
     assert again.content == b''
-    # a client without agency has no agency member
+    # a client without agency: the member is there, null (README, API conventions)
     plain = new_client(ident, sysadmin).doc
-    assert 'agency' not in plain
+    assert 'agency' in plain and plain['agency'] is None
 
 
 def test_list_paginates_and_filters_by_agency(ident, sysadmin, api):  # noqa: F811
@@ -326,7 +326,7 @@ def test_rotate_secret(ident, sysadmin):  # noqa: F811
     new = r.doc['client_secret']
     assert new != old and len(new) == 43
     assert r.headers['Cache-Control'] == 'no-store' and r.headers['ETag'] == '"c2"'
-    assert r.doc['revision'] == 2 and 'secret_rotated_at' in r.doc
+    assert r.doc['revision'] == 2 and r.doc['secret_rotated_at'] is not None
     assert_problem(grant(ident, cid, old, ip), 401, 'identity.invalid_client')
     assert grant(ident, cid, new, ip).status_code == 200
     # with a matching If-Match

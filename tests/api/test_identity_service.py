@@ -141,6 +141,8 @@ def test_register_and_me(ident, api):
     assert me['personal_id'] == '*' * 9 + person['personal_id'][-3:]
     assert me['phone'] == '+84' + person['phone'][1:]
     assert me['roles'] == ['citizen'] and me['disabled'] is False
+    # Every documented member is present, null when empty (README, API conventions).
+    assert me['username'] is None and me['agency'] is None
     # The same through the gateway; and the token works at another service.
     assert api.get(f'{API}/accounts/me', token=tokens['access_token'], expect=200).doc == me
     api.get(f'{API}/sectors', params={'limit': 1}, token=tokens['access_token'], expect=200)
@@ -456,7 +458,7 @@ def test_staff_scoping(ident, tokens):
     listed = ident.get(f'{API}/staff', token=at, expect=200).doc['items']
     assert {s['agency'] for s in listed} == {a}
     assert {s['id'] for s in listed} >= {officer_id}
-    assert all('personal_id' not in s for s in listed)
+    assert all(s['personal_id'] is None for s in listed)  # staff have none: null (README)
 
     # Roles change: the next token carries them.
     officer = sign_in(ident, officer_body['username'], officer_body['password'])

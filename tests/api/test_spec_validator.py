@@ -2,11 +2,15 @@
 
 A validator that accepts everything would make every other test meaningless, so
 this module feeds it hand-made good and bad responses; it also checks that the
-spec documents every endpoint of docs/services/catalogue.md and that its
-examples and the suite's own request bodies match the schemas."""
+spec and the prose contracts (docs/services/*.md) list the same endpoints, that
+its examples and the suite's own request bodies match the schemas, that it has
+the shapes client generators need, and that the public document merges."""
 from __future__ import annotations
 
+import glob
 import json
+import os
+import re
 
 import pytest
 
@@ -263,3 +267,149 @@ def test_procedure_read_shape(s):
     bad_case = json.loads(json.dumps(read))
     bad_case['cases'][0]['channels'][0]['time_limit']['unit'] = 'weeks'
     assert errs(s, 'GET', path, 200, h, js(bad_case))
+
+
+def _schemas_in(node, where=''):
+    """Every schema-like dict of a raw document (examples skipped), with its location."""
+    if isinstance(node, dict):
+        yield where, node
+        for k, v in node.items():
+            if k not in ('example', 'examples'):
+                yield from _schemas_in(v, f'{where}/{k}')
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _schemas_in(v, f'{where}/{i}')
+
+
+def test_no_object_schema_generates_an_empty_record(s):
+    """`type: object` with neither `properties` nor `additionalProperties` is what client
+    generators turn into Record<string, never> (nothing may be put in it): an open object
+    must say additionalProperties: true (FormData), a closed one list its members."""
+    bad = []
+    for fname, doc in s.raw.items():
+        for where, node in _schemas_in(doc):
+            t = node.get('type')
+            types = t if isinstance(t, list) else [t]
+            if 'object' in types and not ({'properties', 'additionalProperties', 'allOf', 'oneOf', 'anyOf',
+                                           '$ref', 'unevaluatedProperties'} & set(node)):
+                bad.append(f'{fname}{where}')
+    assert bad == []
+    form_data = s.deref({'$ref': '#/components/schemas/FormData'}, 'dossier.yaml')
+    assert form_data['additionalProperties'] is True
+    form_schema = s.deref({'$ref': '#/components/schemas/FormSchemaNode'}, 'catalogue.yaml')
+    assert {'type', 'properties', 'required', 'items', 'pattern', 'format'} <= set(form_schema['properties'])
+
+
+def test_file_bodies_are_binary(s):
+    """Uploads and downloads are raw files: `format: binary` (a Blob or File in a
+    generated client, not a string), each with its media type, octet-stream included."""
+    found = 0
+    for _, template, item, _ in s.operations:
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            bodies = [op.get('requestBody', {})] + list((op.get('responses') or {}).values())
+            for body in bodies:
+                for ctype, media in (body.get('content') or {}).items():
+                    if ctype.startswith(('application/pdf', 'image/', 'application/octet-stream')):
+                        found += 1
+                        assert media['schema'].get('format') == 'binary', (method, template, ctype)
+                        assert media['schema'].get('contentMediaType') == ctype, (method, template, ctype)
+    assert found >= 7
+    upload = s.operation('PUT', '/api/v1/dossiers/x/documents/TK')
+    assert 'application/octet-stream' in upload['requestBody']['content']
+
+
+def test_each_dossier_action_has_its_own_request_schema(s):
+    """One path and one request schema per action, the members workflow.c needs required."""
+    needs = {'receive': set(), 'refuse': {'reasons'}, 'request_supplement': {'missing_items'},
+             'supplement': set(), 'assign': {'assignee'}, 'forward': set(), 'return_step': {'reasons'},
+             'transfer': {'to_agency', 'reasons'}, 'request_payment': {'amount'}, 'confirm_payment': set(),
+             'approve': {'result'}, 'reject': {'reasons', 'result'}, 'return_result': set(),
+             'request_withdrawal': {'reasons'}, 'confirm_withdrawal': set(),
+             'decline_withdrawal': {'reasons'}, 'stop': {'reasons'},
+             'apologize': {'reasons', 'new_appointment_at'}}
+    raw = s.raw['dossier.yaml']['paths']
+    assert '/api/v1/dossiers/{id}/actions/{action}' not in raw
+    names = set()
+    for action, required in needs.items():
+        op = s.operation('POST', f'/api/v1/dossiers/x/actions/{action}')
+        assert op is not None, action
+        ref = raw[f'/api/v1/dossiers/{{id}}/actions/{action}']['post']['requestBody']['content'][
+            'application/json']['schema']['$ref']
+        names.add(ref)
+        schema = op['requestBody']['content']['application/json']['schema']
+        assert set(schema.get('required', [])) == required, action
+        assert schema['additionalProperties'] is False and {'note', 'documents'} <= set(schema['properties'])
+    assert len(names) == len(needs)
+
+
+def _merge_module():
+    import sys
+    from motcua_api import REPO_ROOT
+    sys.path.insert(0, os.path.join(REPO_ROOT, 'common', 'tools'))
+    import merge_openapi  # the build's merge (common/tools), not a copy
+    return merge_openapi
+
+
+def test_the_public_document_merges_without_conflict(s):
+    merged, conflicts = _merge_module().merge(os.path.join(s.spec_dir, 'public.yaml'))
+    assert conflicts == []
+    services = s.raw['public.yaml']['x-motcua-services']
+    assert set(merged['paths']) == {t for _, t, _, f in s.operations if f in services}
+    assert not {'/healthz', '/readyz', '/metrics', '/openapi.json'} & set(merged['paths'])
+
+
+def test_the_merge_refuses_conflicts(tmp_path):
+    def write(name, doc):
+        (tmp_path / name).write_text(json.dumps(doc), encoding='utf-8')
+
+    def svc(path, op_id, agency_pattern):
+        return {'openapi': '3.1.0', 'info': {'title': path, 'version': '1'},
+                'paths': {path: {'get': {'operationId': op_id, 'responses': {'200': {'description': 'ok'}}}},
+                          '/healthz': {'get': {'operationId': 'healthz',
+                                               'responses': {'200': {'description': 'ok'}}}}},
+                'components': {'schemas': {'AgencyCode': {'type': 'string', 'pattern': agency_pattern},
+                                           'Same': {'type': 'integer'}}}}
+    write('a.yaml', svc('/a', 'getA', '^a$'))
+    write('b.yaml', svc('/b', 'getA', '^b$'))
+    write('public.yaml', {'openapi': '3.1.0', 'info': {'title': 'p', 'version': '1'},
+                          'x-motcua-services': ['a.yaml', 'b.yaml'], 'paths': {}})
+    merged, conflicts = _merge_module().merge(str(tmp_path / 'public.yaml'))
+    text = '\n'.join(conflicts)
+    assert 'path /healthz' in text and 'operationId getA' in text and 'schemas/AgencyCode' in text
+    assert 'Same' not in text, 'an identical definition is kept once, not a conflict'
+    assert len(conflicts) == 3
+
+
+DOC_ROW = re.compile(r'^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)`')
+
+
+def test_the_prose_contracts_and_the_spec_list_the_same_endpoints(s):
+    """Every endpoint of the tables of docs/services/*.md is in api-spec (with operationId,
+    summary and tags), and every public operation of the services' documents is in those
+    tables (`/dossiers/{id}/actions/{action}` stands for the path of each action)."""
+    from motcua_api import REPO_ROOT
+    actions = [a for a in s.raw['dossier.yaml']['components']['schemas']['ActionName']['enum'] if a != 'submit']
+    in_docs = set()
+    for path in sorted(glob.glob(os.path.join(REPO_ROOT, 'docs', 'services', '*.md'))):
+        for line in open(path, encoding='utf-8'):
+            m = DOC_ROW.match(line)
+            if m is None:
+                continue
+            method, rel = m.group(1).lower(), m.group(2)
+            full = rel if rel.startswith('/.well-known') else API + rel
+            expanded = ([full.replace('{action}', a) for a in actions] if full.endswith('/actions/{action}')
+                        else [full])
+            for template in expanded:
+                in_docs.add((method, template))
+                item = next((i for _, t, i, _ in s.operations if t == template), None)
+                where = f'{os.path.basename(path)}: {method.upper()} {template}'
+                assert item is not None and method in item, f'{where} is not in api-spec'
+                op = item[method]
+                assert op.get('operationId') and op.get('summary') and op.get('tags'), where
+    assert len(in_docs) >= 60
+    services = s.raw['public.yaml']['x-motcua-services']
+    in_spec = {(m, t) for _, t, item, f in s.operations if f in services
+               for m in ('get', 'put', 'post', 'delete', 'patch') if m in item}
+    assert in_spec - in_docs == set(), 'public operations the prose contracts do not list'

@@ -392,6 +392,46 @@ static void test_bind_with_problems(void **state)
     json_decref(doc);
 }
 
+static void test_fill_nulls_completes_kept_objects(void **state)
+{
+    (void)state;
+    static const struct mc_field inner[] = {
+        {.name = "method", .type = MC_F_STRING, .required = true},
+        {.name = "address", .type = MC_F_STRING, .nullable = true},
+        {0}};
+    static const struct mc_field outer[] = {
+        {.name = "full_name", .type = MC_F_STRING, .required = true},
+        {.name = "phone", .type = MC_F_STRING, .nullable = true},
+        {.name = "email", .type = MC_F_STRING, .nullable = true},
+        {.name = "delivery", .type = MC_F_OBJECT, .nullable = true, .fields = inner},
+        {.name = "form", .type = MC_F_OBJECT},
+        {0}};
+    json_t *doc = parse("{\"full_name\":\"An\",\"email\":\"a@b.vn\",\"delivery\":{\"method\":\"post\"},"
+                        "\"form\":{\"x\":1}}");
+    assert_non_null(doc);
+    mc_json_fill_nulls(doc, outer);
+    /* absent optional members become null; present ones and required ones are untouched */
+    assert_true(json_is_null(json_object_get(doc, "phone")));
+    assert_string_equal(json_string_value(json_object_get(doc, "email")), "a@b.vn");
+    assert_string_equal(json_string_value(json_object_get(doc, "full_name")), "An");
+    /* nested objects with a field table are completed; free-form ones are not */
+    json_t *delivery = json_object_get(doc, "delivery");
+    assert_true(json_is_null(json_object_get(delivery, "address")));
+    assert_int_equal(json_object_size(delivery), 2);
+    assert_int_equal(json_object_size(json_object_get(doc, "form")), 1);
+    assert_int_equal(json_object_size(doc), 5);
+    /* an absent required member stays absent; a non-object is left alone */
+    json_t *partial = parse("{}");
+    mc_json_fill_nulls(partial, outer);
+    assert_null(json_object_get(partial, "full_name"));
+    assert_true(json_is_null(json_object_get(partial, "delivery")));
+    json_t *null_value = json_null();
+    mc_json_fill_nulls(null_value, outer);
+    mc_json_fill_nulls(NULL, outer);
+    json_decref(partial);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_bind_fills_every_field),
         cmocka_unit_test(test_bind_keeps_defaults_of_absent_and_null),
         cmocka_unit_test(test_bind_with_problems),
+        cmocka_unit_test(test_fill_nulls_completes_kept_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

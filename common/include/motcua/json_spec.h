@@ -122,6 +122,14 @@ size_t mc_json_check(const json_t *value, const struct mc_field *fields, const c
 size_t mc_json_parse_fields(const json_t *value, const struct mc_field *fields,
                             const char *base_pointer, json_t *errors, void *target);
 
+/* Complete a request object that is stored and answered back as sent (a dossier's
+   applicant): every member of `fields` that is absent and not required is added as
+   null, and present objects whose field has its own `fields` are completed the same
+   way, so that the answer carries every documented member (README, API conventions:
+   `null` when empty, never missing). Only after mc_json_check found no problem.
+   Does nothing when `obj` is not an object. */
+void mc_json_fill_nulls(json_t *obj, const struct mc_field *fields);
+
 /* Accessors that tolerate absent/null members (return fallback). */
 const char *mc_json_str(const json_t *obj, const char *key, const char *fallback);
 long long mc_json_int(const json_t *obj, const char *key, long long fallback);
