@@ -2,8 +2,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <time.h>
 
+#include "internal.h"
 #include "motcua/periodic.h"
 
 struct mc_periodic {
@@ -24,9 +26,10 @@ static void *periodic_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         p->run(p->arg);
         pthread_mutex_lock(&p->mu);
+        /* A monotonic deadline: a change of the wall clock neither skips
+           nor repeats a pass. */
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += p->interval_s;
+        mc_monotonic_after_ms(&until, p->interval_s > UINT_MAX / 1000 ? UINT_MAX : p->interval_s * 1000);
         while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0) {
         }
     }
@@ -40,7 +43,11 @@ mc_periodic *mc_periodic_start(unsigned interval_s, void (*run)(void *arg), void
     if (p == NULL)
         return NULL;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    if (!mc_cond_init_monotonic(&p->cv)) {
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return NULL;
+    }
     p->interval_s = interval_s;
     p->run = run;
     p->arg = arg;
