@@ -248,7 +248,10 @@ def test_same_day_procedure_from_filing_to_evaluation(world):
                      ('return_result', 9, 10, 'officer')], steps
     assert [h['seq'] for h in items] == sorted(h['seq'] for h in items)
     assert items[5]['reasons'] == ['Thiếu chữ ký người khai']
-    assert items[2]['actor'] == {'sub': token_sub(officer), 'role': 'officer', 'agency': world.agency}
+    actor = items[2]['actor']
+    assert {k: actor[k] for k in ('sub', 'role', 'agency')} == \
+        {'sub': token_sub(officer), 'role': 'officer', 'agency': world.agency}
+    assert 'name' in actor  # staff see who acted (the token's name claim; null without one)
     assert [parse_rfc3339(h['at']) for h in items] == sorted(parse_rfc3339(h['at']) for h in items)
 
     # the events: one per change, none for the refused attempts, in order

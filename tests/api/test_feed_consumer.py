@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from dossier_support import API, dossier_events, dossier_sql, feed_end, filed
+from dossier_support import API, dossier_events, dossier_sql, feed_end, filed, machine_client_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = 'feedprobe'
@@ -110,9 +110,12 @@ class Probe:
 
 
 @pytest.fixture(scope='module')
-def probe(tmp_path_factory, minter, api):
+def probe(tmp_path_factory, world, api):
     dossier_sql('SELECT 1')  # skips without the database
-    token = minter.mint('feed-consumer-probe', ['service'], ttl=3600)
+    # A platform consumer: a machine client of no agency granted `dossier:events`, as
+    # the feed requires (docs/services/dossier.md); identity's token lasts 15 minutes,
+    # longer than this module.
+    token = machine_client_token(world, ['dossier:events'])
     base = os.environ.get('MOTCUA_TEST_BASE_URL', 'http://127.0.0.1:18080').rstrip('/')
     p = Probe(tmp_path_factory.mktemp('feed_probe'), token, f'{base}{API}/events/dossier')
     # One start migrates the schema (common's migrations, feed_positions, the probe's tables).
