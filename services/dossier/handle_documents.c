@@ -575,7 +575,12 @@ void handle_documents_list(mc_request *req)
     }
     struct store_document *docs = NULL;
     size_t n = 0;
-    mc_error rc = store_document_list(mc_request_db(req), d.id, all, &docs, &n);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_document_list(conn, d.id, all, &docs, &n);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         dossier_clear(&d);
         mc_reply_error(req, rc, NULL);
@@ -649,7 +654,12 @@ void handle_document_content(mc_request *req)
         return;
     }
     struct store_document doc;
-    mc_error rc = store_document_current(mc_request_db(req), d.id, slot, &doc);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_document_current(conn, d.id, slot, &doc);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc == MC_OK && !may_see(&doc, &d, actors))
         rc = MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND;
     dossier_clear(&d);
