@@ -18,6 +18,8 @@
  *   dossier_event.c       the events' payload (pure)
  *   deadlines.c           due dates, pauses, supplement deadlines (pure)
  *   dossier_code.c        dossier codes (pure)
+ *   document_rules.c      who uploads when, media types and their bytes, file
+ *                         names, slots, Content-Disposition (pure)
  *   dossier_view.c        a dossier's JSON and who may see it
  *   storage.c             the document files
  *   (the catalogue, over REST: common's catalogue client, motcua/catalogue_client.h)

@@ -7,7 +7,8 @@
  *
  * A slot is a required-document code of the dossier's case ("TK"), an extra
  * slot "extra-1" .. "extra-20", or "result" for the result document. Who may
- * upload, when, and what kind of document it becomes is the table below.
+ * upload, when, and what kind of document it becomes is the table in
+ * document_rules.c.
  *
  * An upload is the raw file as the request body (no multipart), at most the
  * service's HTTP_MAX_UPLOAD_BYTES (common answers 413 above it). Its type is
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "document_rules.h"
 #include "dossier.h"
 #include "motcua/json_spec.h"
 #include "motcua/log.h"
@@ -44,141 +46,8 @@
 #include "store.h"
 #include "transition.h"
 
-#define EXTRA_SLOTS 20
-#define FILE_NAME_MAX 255 /* code points */
-
-/* Who may upload in which status, and the kind of document it becomes. A
-   caller whose kinds may upload in none of these statuses gets 403; one that
-   may, but not in the dossier's current status, gets 409. */
-static const struct upload_rule {
-    int status;
-    unsigned actors;
-    const char *kind;
-    bool result_slot; /* only the "result" slot; else the case's and extra slots */
-} upload_rules[] = {
-    {DS_DRAFT, ACTOR_OWNER | ACTOR_COUNTER, "application", false},
-    {DS_SUPPLEMENT_REQUESTED, ACTOR_OWNER | ACTOR_COUNTER, "supplement", false},
-    {DS_PROCESSING, ACTOR_OFFICER | ACTOR_APPROVER, "result", true},
-};
-#define N_RULES (sizeof upload_rules / sizeof upload_rules[0])
-
-/* The rule that lets `actors` upload to a dossier in `status`, or NULL; in
-   both cases `ever` tells whether they may upload in some status at all. */
-static const struct upload_rule *upload_rule_for(int status, unsigned actors, bool *ever)
-{
-    *ever = false;
-    for (size_t i = 0; i < N_RULES; i++) {
-        if ((upload_rules[i].actors & actors) == 0)
-            continue;
-        *ever = true;
-        if (upload_rules[i].status == status)
-            return &upload_rules[i];
-    }
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ */
-/* checking what was sent                                              */
-
-/* Slot names as the catalogue writes document codes (ItemCode); the first
-   character is alphanumeric, so "." and ".." are never slots. */
-static bool slot_syntax_ok(const char *slot)
-{
-    size_t n = strlen(slot);
-    if (n == 0 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = slot[i];
-        bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-            return false;
-    }
-    return true;
-}
-
-/* "extra-1" .. "extra-20", without leading zeros. */
-static bool is_extra_slot(const char *slot)
-{
-    if (strncmp(slot, "extra-", 6) != 0)
-        return false;
-    const char *n = slot + 6;
-    if (n[0] < '1' || n[0] > '9')
-        return false;
-    int value = 0;
-    for (const char *c = n; *c != '\0'; c++) {
-        if (*c < '0' || *c > '9' || c - n >= 2)
-            return false;
-        value = value * 10 + (*c - '0');
-    }
-    return value <= EXTRA_SLOTS;
-}
-
-/* The media type of a Content-Type header in lowercase, without parameters,
-   if it is one we take; else NULL. */
-static const char *accepted_media_type(const char *content_type)
-{
-    static const char *const types[] = {"application/pdf", "image/jpeg", "image/png"};
-    if (content_type == NULL)
-        return NULL;
-    while (*content_type == ' ' || *content_type == '\t')
-        content_type++;
-    size_t n = strcspn(content_type, "; \t");
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strlen(types[i]) == n && strncasecmp(content_type, types[i], n) == 0)
-            return types[i];
-    return NULL;
-}
-
-/* The accepted media type the bytes start as (PDF "%PDF-", JPEG SOI and a
-   marker FF D8 FF, the 8-byte PNG signature), or NULL. The three signatures
-   exclude each other. */
-static const char *sniffed_media_type(const unsigned char *p, size_t len)
-{
-    static const struct {
-        const char *media_type;
-        unsigned char magic[8];
-        size_t n;
-    } signatures[] = {
-        {"application/pdf", {'%', 'P', 'D', 'F', '-'}, 5},
-        {"image/jpeg", {0xFF, 0xD8, 0xFF}, 3},
-        {"image/png", {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, 8},
-    };
-    for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
-        if (len >= signatures[i].n && memcmp(p, signatures[i].magic, signatures[i].n) == 0)
-            return signatures[i].media_type;
-    return NULL;
-}
-
-/* Is the Content-Type application/octet-stream (what browsers send for a
-   file whose type they do not know)? */
-static bool is_octet_stream(const char *content_type)
-{
-    static const char octet[] = "application/octet-stream";
-    if (content_type == NULL)
-        return false;
-    while (*content_type == ' ' || *content_type == '\t')
-        content_type++;
-    size_t n = strcspn(content_type, "; \t");
-    return n == sizeof octet - 1 && strncasecmp(content_type, octet, n) == 0;
-}
-
-/* Code points that make a file name lie about itself when shown: C1
-   controls, and the bidirectional overrides and isolates (U+202A..U+202E,
-   U+2066..U+2069) that turn "gpj.exe" around. s is valid UTF-8. */
-static bool has_deceptive_code_points(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p != '\0') {
-        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
-            return true;
-        if (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
-            return true;
-        if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
-            return true;
-        p++;
-    }
-    return false;
-}
+/* checking what was sent (the pure rules are document_rules.c's)      */
 
 /* The file_name query parameter, checked: required, valid UTF-8, 1..255
    code points once surrounding spaces are trimmed, no control characters,
@@ -186,40 +55,17 @@ static bool has_deceptive_code_points(const char *s)
    false after adding a parameter error. */
 static bool read_file_name(const mc_request *req, char *out, size_t out_len, json_t *errors)
 {
-    const char *raw = mc_query_str(req, "file_name", 4 * FILE_NAME_MAX, errors);
+    const char *raw = mc_query_str(req, "file_name", 4 * DOCUMENT_FILE_NAME_MAX, errors);
     if (raw == NULL) {
         if (json_array_size(errors) == 0)
             mc_errors_add_param(errors, "file_name", "required",
                                 "give the file's name: ?file_name=giay-khai-sinh.pdf");
         return false;
     }
-    while (*raw == ' ')
-        raw++;
-    size_t n = strlen(raw);
-    while (n > 0 && raw[n - 1] == ' ')
-        n--;
-    if (n == 0) {
-        mc_errors_add_param(errors, "file_name", "required", "the file name is empty");
-        return false;
-    }
-    if (n >= out_len) {
-        mc_errors_add_param(errors, "file_name", "max_length", "must be at most 255 characters");
-        return false;
-    }
-    memcpy(out, raw, n);
-    out[n] = '\0';
-    if (mc_utf8_length(out) > FILE_NAME_MAX) {
-        mc_errors_add_param(errors, "file_name", "max_length", "must be at most 255 characters");
-        return false;
-    }
-    if (strpbrk(out, "/\\") != NULL || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
-        mc_errors_add_param(errors, "file_name", "path",
-                            "a file name only, without folders (no / or \\)");
-        return false;
-    }
-    if (has_deceptive_code_points(out)) {
-        mc_errors_add_param(errors, "file_name", "control_characters",
-                            "must not contain control or text-direction characters");
+    const char *detail = NULL;
+    const char *problem = document_file_name_problem(raw, out, out_len, &detail);
+    if (problem != NULL) {
+        mc_errors_add_param(errors, "file_name", problem, detail);
         return false;
     }
     return true;
@@ -314,7 +160,8 @@ static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
        supplemented or transferred since it was read. */
     bool read_only, ever;
     unsigned actors = dossier_actors(t->req, &locked, &read_only);
-    const struct upload_rule *rule = upload_rule_for(locked.status, actors, &ever);
+    const struct document_upload_rule *rule =
+        document_upload_rule_for(locked.status, actors, &ever);
     if (locked.status != t->status || rule == NULL || strcmp(rule->kind, t->doc.kind) != 0) {
         dossier_clear(&locked);
         t->state_changed = true;
@@ -355,10 +202,10 @@ static mc_error upload_tx_fn(mc_db_conn *conn, void *arg)
 /* Refuse an upload that the rules do not allow (403 / 409); true when
    allowed, with *rule set. */
 static bool check_rule(mc_request *req, const struct dossier *d, unsigned actors,
-                       const struct upload_rule **rule)
+                       const struct document_upload_rule **rule)
 {
     bool ever;
-    *rule = upload_rule_for(d->status, actors, &ever);
+    *rule = document_upload_rule_for(d->status, actors, &ever);
     if (*rule != NULL)
         return true;
     if (!ever) {
@@ -377,8 +224,8 @@ static bool check_rule(mc_request *req, const struct dossier *d, unsigned actors
 
 /* Is `slot` one the rule accepts for the dossier's case? Answers 404 (with
    the slots that exist) or 503 (catalogue) and returns false otherwise. */
-static bool check_slot(mc_request *req, const struct dossier *d, const struct upload_rule *rule,
-                       const char *slot)
+static bool check_slot(mc_request *req, const struct dossier *d,
+                       const struct document_upload_rule *rule, const char *slot)
 {
     bool ok;
     const mc_catalogue_doc *procedure = NULL;
@@ -395,7 +242,7 @@ static bool check_slot(mc_request *req, const struct dossier *d, const struct up
             return false;
         }
         the_case = dossier_find_case(mc_catalogue_doc_json(procedure), d->case_code);
-        ok = case_has_document(the_case, slot) || is_extra_slot(slot);
+        ok = case_has_document(the_case, slot) || document_is_extra_slot(slot);
     }
     if (!ok && rule->result_slot) {
         mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND,
@@ -434,7 +281,7 @@ static void reply_storage_limit(mc_request *req, const struct store_document_lim
 void handle_document_upload(mc_request *req)
 {
     const char *slot = mc_path_param(req, "slot");
-    if (slot == NULL || !slot_syntax_ok(slot)) {
+    if (slot == NULL || !document_slot_syntax_ok(slot)) {
         mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND,
                        "a slot is a document code of the dossier's case, extra-1 to extra-20, or "
                        "result");
@@ -448,8 +295,8 @@ void handle_document_upload(mc_request *req)
     }
     json_decref(errors);
     const char *content_type = mc_header(req, "Content-Type");
-    const char *media_type = accepted_media_type(content_type);
-    bool sniff = media_type == NULL && is_octet_stream(content_type);
+    const char *media_type = document_accepted_media_type(content_type);
+    bool sniff = media_type == NULL && document_is_octet_stream(content_type);
     if (media_type == NULL && !sniff) {
         mc_reply_error(req, MC_ERR_DOSSIER_UNSUPPORTED_FILE,
                        "send the file as the body with Content-Type application/pdf, image/jpeg "
@@ -464,7 +311,7 @@ void handle_document_upload(mc_request *req)
         mc_reply_errors(req, MC_ERR_VALIDATION, errors);
         return;
     }
-    const char *sniffed = sniffed_media_type(body, len);
+    const char *sniffed = document_sniffed_media_type(body, len);
     if (sniff) {
         /* A browser's "unknown type": the bytes decide, and the type they
            show is the one stored (and sent back on download). */
@@ -490,7 +337,7 @@ void handle_document_upload(mc_request *req)
     bool read_only;
     if (!dossier_load_for_request(req, &d, &actors, &read_only))
         return;
-    const struct upload_rule *rule;
+    const struct document_upload_rule *rule;
     if (!check_rule(req, &d, actors, &rule) || !check_slot(req, &d, rule, slot)) {
         dossier_clear(&d);
         return;
@@ -575,7 +422,12 @@ void handle_documents_list(mc_request *req)
     }
     struct store_document *docs = NULL;
     size_t n = 0;
-    mc_error rc = store_document_list(mc_request_db(req), d.id, all, &docs, &n);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_document_list(conn, d.id, all, &docs, &n);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
         dossier_clear(&d);
         mc_reply_error(req, rc, NULL);
@@ -596,49 +448,13 @@ void handle_documents_list(mc_request *req)
 /* ------------------------------------------------------------------ */
 /* GET /dossiers/{id}/documents/{slot}/content                         */
 
-/* attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>
-   (RFC 6266 / RFC 8187). The name was checked at upload (no controls). */
-static void content_disposition(const char *name, char *out, size_t len)
-{
-    char ascii[FILE_NAME_MAX + 1];
-    size_t a = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p != '\0' && a < FILE_NAME_MAX;) {
-        if (*p >= 0x80) {
-            /* one '_' per non-ASCII character */
-            ascii[a++] = '_';
-            p++;
-            while ((*p & 0xC0) == 0x80)
-                p++;
-            continue;
-        }
-        ascii[a++] = (*p < 0x20 || *p == '"' || *p == '\\' || *p == '%') ? '_' : (char)*p;
-        p++;
-    }
-    ascii[a] = '\0';
-    int n = snprintf(out, len, "attachment; filename=\"%s\"; filename*=UTF-8''", ascii);
-    size_t o = n > 0 ? (size_t)n : 0;
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)name; *p != '\0' && o + 4 < len; p++) {
-        bool attr_char = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                         (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p) != NULL;
-        if (attr_char) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 0x0F];
-        }
-    }
-    out[o < len ? o : len - 1] = '\0';
-}
-
 void handle_document_content(mc_request *req)
 {
     const char *slot = mc_path_param(req, "slot");
     struct dossier d;
     unsigned actors;
     bool read_only;
-    if (slot == NULL || !slot_syntax_ok(slot)) {
+    if (slot == NULL || !document_slot_syntax_ok(slot)) {
         mc_reply_error(req, MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND, NULL);
         return;
     }
@@ -649,7 +465,12 @@ void handle_document_content(mc_request *req)
         return;
     }
     struct store_document doc;
-    mc_error rc = store_document_current(mc_request_db(req), d.id, slot, &doc);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_document_current(conn, d.id, slot, &doc);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc == MC_OK && !may_see(&doc, &d, actors))
         rc = MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND;
     dossier_clear(&d);
@@ -678,7 +499,7 @@ void handle_document_content(mc_request *req)
         return;
     }
     char disposition[4096];
-    content_disposition(doc.file_name, disposition, sizeof disposition);
+    document_content_disposition(doc.file_name, disposition, sizeof disposition);
     mc_set_header(req, "Content-Disposition", disposition);
     /* Opened in a browser tab anyway: no scripts, no plugins, no requests. */
     mc_set_header(req, "Content-Security-Policy", "default-src 'none'; sandbox");

@@ -390,7 +390,12 @@ void handle_dossiers_list(mc_request *req)
 
     struct dossier *items = NULL;
     size_t n = 0;
-    mc_error rc = store_dossier_list(mc_request_db(req), &f, &items, &n);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_dossier_list(conn, &f, &items, &n);
+        mc_db_release(mc_request_db(req), conn);
+    }
     json_decref(cursor); /* f.after_id pointed into it */
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);

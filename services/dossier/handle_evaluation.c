@@ -130,7 +130,12 @@ void handle_evaluation_get(mc_request *req)
         return;
     }
     json_t *answer = NULL;
-    mc_error rc = store_evaluation_get(mc_request_db(req), d.id, &answer);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_evaluation_get(conn, d.id, &answer);
+        mc_db_release(mc_request_db(req), conn);
+    }
     dossier_clear(&d);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);

@@ -19,7 +19,12 @@ void handle_dossier_history(mc_request *req)
         return;
     }
     json_t *items = NULL;
-    mc_error rc = store_history_list(mc_request_db(req), d.id, &items);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_history_list(conn, d.id, &items);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc == MC_OK)
         dossier_history_for_viewer(items, actors, read_only);
     json_t *body = rc == MC_OK ? json_pack("{ss so so}", "dossier_id", d.id, "code",

@@ -1,8 +1,10 @@
 /*
  * The dossier service's store: every SQL statement of the service lives in a
- * store_*.c file, behind these functions. Functions taking a mc_db_conn run
- * inside the caller's transaction (mc_db_transaction in the handler), so a
- * transition, its history row and its event commit together.
+ * store_*.c file, behind these functions. Each takes a connection the caller
+ * owns (docs/architecture.md, "Stores and transactions"): a read runs on a
+ * connection the handler borrows (mc_db_acquire), a write inside the
+ * caller's transaction (mc_db_transaction in the handler), so a transition,
+ * its history row and its event commit together.
  */
 #ifndef DOSSIER_STORE_H
 #define DOSSIER_STORE_H
@@ -64,7 +66,7 @@ struct dossier_filter {
 /* Up to f->limit + 1 dossiers (one more than a page tells whether there is a
    next page), newest first, as an array of struct dossier (malloc'd, *n of
    them; the caller clears each and frees the array). */
-mc_error store_dossier_list(mc_db_pool *pool, const struct dossier_filter *f, struct dossier **out,
+mc_error store_dossier_list(mc_db_conn *conn, const struct dossier_filter *f, struct dossier **out,
                             size_t *n);
 
 /* ---- store_history.c ---- */
@@ -86,7 +88,7 @@ struct history_entry {
 mc_error store_history_add(mc_db_conn *conn, const struct history_entry *e);
 
 /* The whole trail of a dossier, oldest first (new reference, an array). */
-mc_error store_history_list(mc_db_pool *pool, const char *dossier_id, json_t **out);
+mc_error store_history_list(mc_db_conn *conn, const char *dossier_id, json_t **out);
 
 /* ---- store_documents.c ---- */
 
@@ -133,12 +135,12 @@ mc_error store_document_put(mc_db_conn *conn, struct store_document *doc, char *
 /* The documents of a dossier, current ones only or (include_replaced) every
    row, by slot then newest first: *out is a malloc'd array of *n rows owned
    by the caller (free). */
-mc_error store_document_list(mc_db_pool *pool, const char *dossier_id, bool include_replaced,
+mc_error store_document_list(mc_db_conn *conn, const char *dossier_id, bool include_replaced,
                              struct store_document **out, size_t *n);
 
 /* The current file of a slot into *doc (caller's storage);
    MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND when the slot has none. */
-mc_error store_document_current(mc_db_pool *pool, const char *dossier_id, const char *slot,
+mc_error store_document_current(mc_db_conn *conn, const char *dossier_id, const char *slot,
                                 struct store_document *doc);
 
 /* The document `document_id` of dossier `dossier_id` (current or replaced)
@@ -189,18 +191,18 @@ struct store_evaluation {
    it has one. *out: the stored evaluation (new reference). */
 mc_error store_evaluation_insert(mc_db_conn *conn, struct store_evaluation *e, json_t **out);
 /* The evaluation of a dossier (new reference); MC_ERR_NOT_FOUND when none. */
-mc_error store_evaluation_get(mc_db_pool *pool, const char *dossier_id, json_t **out);
+mc_error store_evaluation_get(mc_db_conn *conn, const char *dossier_id, json_t **out);
 
 /* ---- store_watch.c (the deadline watcher) ---- */
 
 /* Ids of up to `limit` dossiers whose supplement deadline passed (status 5). */
-mc_error store_watch_supplement_expired(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids);
+mc_error store_watch_supplement_expired(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids);
 /* Ids of up to `limit` open dossiers (2, 4, 6) past their appointment, not
    yet flagged overdue. */
-mc_error store_watch_overdue(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids);
+mc_error store_watch_overdue(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids);
 /* Ids of up to `limit` open dossiers whose appointment is between now and
    `soon`, flagged neither overdue nor due soon. */
-mc_error store_watch_due_soon(mc_db_pool *pool, int64_t now, int64_t soon, unsigned limit,
+mc_error store_watch_due_soon(mc_db_conn *conn, int64_t now, int64_t soon, unsigned limit,
                               json_t **ids);
 /* Mark a dossier flagged (overdue or due soon), without touching its revision. */
 mc_error store_watch_flag(mc_db_conn *conn, const char *id, bool overdue);

@@ -191,11 +191,11 @@ static mc_error list_fn(mc_db_conn *conn, void *arg)
     return MC_OK;
 }
 
-mc_error store_document_list(mc_db_pool *pool, const char *dossier_id, bool include_replaced,
+mc_error store_document_list(mc_db_conn *conn, const char *dossier_id, bool include_replaced,
                              struct store_document **out, size_t *n)
 {
     struct list_ctx l = {dossier_id, NULL, include_replaced, NULL, 0};
-    mc_error rc = mc_db_with_conn(pool, list_fn, &l);
+    mc_error rc = list_fn(conn, &l);
     if (rc != MC_OK) {
         free(l.items);
         *out = NULL;
@@ -207,11 +207,11 @@ mc_error store_document_list(mc_db_pool *pool, const char *dossier_id, bool incl
     return MC_OK;
 }
 
-mc_error store_document_current(mc_db_pool *pool, const char *dossier_id, const char *slot,
+mc_error store_document_current(mc_db_conn *conn, const char *dossier_id, const char *slot,
                                 struct store_document *doc)
 {
     struct list_ctx l = {dossier_id, slot, false, NULL, 0};
-    mc_error rc = mc_db_with_conn(pool, list_fn, &l);
+    mc_error rc = list_fn(conn, &l);
     if (rc == MC_OK && l.n == 0)
         rc = MC_ERR_DOSSIER_DOCUMENT_NOT_FOUND;
     if (rc == MC_OK)

@@ -487,14 +487,13 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
     return MC_OK;
 }
 
-mc_error store_dossier_list(mc_db_pool *pool, const struct dossier_filter *f, struct dossier **out,
+mc_error store_dossier_list(mc_db_conn *conn, const struct dossier_filter *f, struct dossier **out,
                             size_t *n)
 {
     struct list_ctx ctx = {f, NULL, 0};
     *out = NULL;
     *n = 0;
-    /* One statement: no transaction of its own to begin and commit. */
-    mc_error rc = mc_db_with_conn(pool, list_tx, &ctx);
+    mc_error rc = list_tx(conn, &ctx);
     if (rc != MC_OK) {
         if (ctx.items != NULL)
             for (size_t i = 0; i < ctx.n; i++)

@@ -70,10 +70,10 @@ static mc_error get_tx(mc_db_conn *conn, void *arg)
     return g->out != NULL ? MC_OK : MC_ERR_NOT_FOUND;
 }
 
-mc_error store_evaluation_get(mc_db_pool *pool, const char *dossier_id, json_t **out)
+mc_error store_evaluation_get(mc_db_conn *conn, const char *dossier_id, json_t **out)
 {
     struct get_ctx g = {dossier_id, NULL};
-    mc_error rc = mc_db_with_conn(pool, get_tx, &g);
+    mc_error rc = get_tx(conn, &g);
     *out = g.out;
     return rc;
 }

@@ -79,10 +79,10 @@ static mc_error history_tx(mc_db_conn *conn, void *arg)
     return MC_OK;
 }
 
-mc_error store_history_list(mc_db_pool *pool, const char *dossier_id, json_t **out)
+mc_error store_history_list(mc_db_conn *conn, const char *dossier_id, json_t **out)
 {
     struct history_ctx ctx = {dossier_id, json_array()};
-    mc_error rc = mc_db_with_conn(pool, history_tx, &ctx);
+    mc_error rc = history_tx(conn, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.items);
         *out = NULL;

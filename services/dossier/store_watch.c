@@ -58,11 +58,11 @@ static mc_error ids_tx(mc_db_conn *conn, void *arg)
     return MC_OK;
 }
 
-static mc_error select_ids(mc_db_pool *pool, const mc_db_statement *stmt, const char *const *params,
+static mc_error select_ids(mc_db_conn *conn, const mc_db_statement *stmt, const char *const *params,
                            json_t **out)
 {
     struct ids_ctx ctx = {stmt, params, json_array()};
-    mc_error rc = mc_db_with_conn(pool, ids_tx, &ctx);
+    mc_error rc = ids_tx(conn, &ctx);
     if (rc != MC_OK) {
         json_decref(ctx.ids);
         ctx.ids = NULL;
@@ -71,25 +71,25 @@ static mc_error select_ids(mc_db_pool *pool, const mc_db_statement *stmt, const 
     return rc;
 }
 
-mc_error store_watch_supplement_expired(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids)
+mc_error store_watch_supplement_expired(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids)
 {
     char t[24], l[12];
     snprintf(t, sizeof t, "%lld", (long long)now);
     snprintf(l, sizeof l, "%u", limit);
     const char *params[2] = {t, l};
-    return select_ids(pool, &supplement_expired, params, ids);
+    return select_ids(conn, &supplement_expired, params, ids);
 }
 
-mc_error store_watch_overdue(mc_db_pool *pool, int64_t now, unsigned limit, json_t **ids)
+mc_error store_watch_overdue(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids)
 {
     char t[24], l[12];
     snprintf(t, sizeof t, "%lld", (long long)now);
     snprintf(l, sizeof l, "%u", limit);
     const char *params[2] = {t, l};
-    return select_ids(pool, &overdue, params, ids);
+    return select_ids(conn, &overdue, params, ids);
 }
 
-mc_error store_watch_due_soon(mc_db_pool *pool, int64_t now, int64_t soon, unsigned limit,
+mc_error store_watch_due_soon(mc_db_conn *conn, int64_t now, int64_t soon, unsigned limit,
                               json_t **ids)
 {
     char t[24], s[24], l[12];
@@ -97,7 +97,7 @@ mc_error store_watch_due_soon(mc_db_pool *pool, int64_t now, int64_t soon, unsig
     snprintf(s, sizeof s, "%lld", (long long)soon);
     snprintf(l, sizeof l, "%u", limit);
     const char *params[3] = {t, s, l};
-    return select_ids(pool, &due_soon, params, ids);
+    return select_ids(conn, &due_soon, params, ids);
 }
 
 mc_error store_watch_flag(mc_db_conn *conn, const char *id, bool is_overdue)

@@ -102,23 +102,49 @@ static void handle_ids(const json_t *ids, const char *kind, int64_t now, int64_t
     }
 }
 
+enum watch_scan { SCAN_SUPPLEMENT_EXPIRED, SCAN_OVERDUE, SCAN_DUE_SOON };
+
+/* One scan's ids, on a connection borrowed for the scan alone: it is given
+   back before the ids are handled, each in a transaction of its own, so the
+   watcher never holds one connection while waiting for another. */
+static mc_error watch_scan(enum watch_scan scan, int64_t now, int64_t soon, json_t **ids)
+{
+    mc_db_pool *db = mc_app_db(watcher.app);
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(db, &conn);
+    if (rc != MC_OK)
+        return rc;
+    switch (scan) {
+    case SCAN_SUPPLEMENT_EXPIRED:
+        rc = store_watch_supplement_expired(conn, now, WATCH_BATCH, ids);
+        break;
+    case SCAN_OVERDUE:
+        rc = store_watch_overdue(conn, now, WATCH_BATCH, ids);
+        break;
+    case SCAN_DUE_SOON:
+        rc = store_watch_due_soon(conn, now, soon, WATCH_BATCH, ids);
+        break;
+    }
+    mc_db_release(db, conn);
+    return rc;
+}
+
 /* One pass. Due soon is measured in calendar time (working hours x 3): the
    flag is an early warning, not a legal deadline. */
 static void watch_once(void)
 {
-    mc_db_pool *db = mc_app_db(watcher.app);
     int64_t now = (int64_t)time(NULL);
     int64_t soon = now + deadline_due_soon_window(watcher.ctx->due_soon_working_hours);
     json_t *ids = NULL;
-    if (store_watch_supplement_expired(db, now, WATCH_BATCH, &ids) == MC_OK)
+    if (watch_scan(SCAN_SUPPLEMENT_EXPIRED, now, soon, &ids) == MC_OK)
         handle_ids(ids, "supplement_expired", now, soon);
     json_decref(ids);
     ids = NULL;
-    if (store_watch_overdue(db, now, WATCH_BATCH, &ids) == MC_OK)
+    if (watch_scan(SCAN_OVERDUE, now, soon, &ids) == MC_OK)
         handle_ids(ids, "overdue", now, soon);
     json_decref(ids);
     ids = NULL;
-    if (store_watch_due_soon(db, now, soon, WATCH_BATCH, &ids) == MC_OK)
+    if (watch_scan(SCAN_DUE_SOON, now, soon, &ids) == MC_OK)
         handle_ids(ids, "due_soon", now, soon);
     json_decref(ids);
 }
