@@ -6,6 +6,15 @@
  * the phone number already has an account: one account per person is the
  * rule, so that much enumeration is unavoidable (documented in
  * docs/services/identity.md); the gateway's rate limits bound it.
+ * Registration honours Idempotency-Key: a mobile app retrying after a lost
+ * answer gets the first answer again (recorded in the same transaction as
+ * the account), not 409.
+ *
+ * Changing the password is throttled per account like sign-in (a stolen
+ * access token must not become a password oracle): after
+ * SIGNIN_ACCOUNT_FAILURES wrong current passwords the answer is 429 with a
+ * growing Retry-After, and at PASSWORD_CHANGE_REVOKE_FAILURES every session
+ * and access token of the account is revoked (401 from then on).
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +54,16 @@ static bool is_blank(const char *s)
         if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
             return false;
     return true;
+}
+
+#define ACCOUNT_LOCATION "/api/v1/accounts/me"
+
+/* In the registration's transaction: the answer as sent (personal id
+   masked), recorded for the request's Idempotency-Key if it has one. */
+static mc_error registered(mc_db_conn *conn, json_t *account, void *arg)
+{
+    mask_account(account);
+    return mc_idempotency_record(arg, conn, 201, account, ACCOUNT_LOCATION, NULL);
 }
 
 void handle_account_register(mc_request *req)
@@ -90,14 +109,13 @@ void handle_account_register(mc_request *req)
     struct store_who who = {"anonymous", address};
     struct store_citizen c = {pid, e164, full_name, dob, email, hash};
     json_t *out = NULL;
-    mc_error rc = store_citizen_create(mc_request_db(req), &c, &who, &out);
+    mc_error rc = store_citizen_create(mc_request_db(req), &c, &who, registered, req, &out);
     sodium_memzero(hash, sizeof hash);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
     }
-    mask_account(out);
-    mc_reply_created(req, out, "/api/v1/accounts/me", NULL);
+    mc_reply_created(req, out, ACCOUNT_LOCATION, NULL);
 }
 
 /* The caller's account id, or answers 404 (a machine client or a token
@@ -141,9 +159,25 @@ void handle_account_change_password(mc_request *req)
     const char *next = mc_json_str(req->body, "new_password", "");
 
     mc_db_pool *db = mc_request_db(req);
+    const struct identity_ctx *ctx = identity_ctx(req);
+    char throttle_key[80];
+    snprintf(throttle_key, sizeof throttle_key, "p:%.40s", id); /* id: a uuid */
+    unsigned retry_after = 0;
+    mc_error rc = store_throttle_wait(db, throttle_key, throttle_key, &retry_after);
+    if (rc != MC_OK || retry_after > 0) {
+        if (rc != MC_OK)
+            mc_reply_error(req, rc, NULL);
+        else
+            identity_reply_throttled(req, retry_after);
+        return;
+    }
+    char address[64], actor[160];
+    identity_client_address(req, address, sizeof address);
+    identity_actor(req, actor, sizeof actor);
+    struct store_who who = {actor, address};
     char hash[crypto_pwhash_STRBYTES];
     json_t *account = NULL;
-    mc_error rc = store_account_password_hash(db, id, hash, sizeof hash);
+    rc = store_account_password_hash(db, id, hash, sizeof hash);
     if (rc == MC_OK)
         rc = store_account_get(db, id, &account);
     if (rc != MC_OK) {
@@ -152,8 +186,24 @@ void handle_account_change_password(mc_request *req)
         return;
     }
     errors = mc_errors_new();
-    if (!identity_password_verify(hash, current))
+    if (!identity_password_verify(hash, current)) {
+        struct store_throttle_policy policy = identity_throttle_policy(ctx);
+        bool revoked = false;
+        rc = store_password_change_failed(db, id, throttle_key, &policy,
+                                          ctx->password_change_revoke_after, &who, &revoked);
+        if (rc != MC_OK || revoked) {
+            json_decref(errors);
+            json_decref(account);
+            if (rc != MC_OK)
+                mc_reply_error(req, rc, NULL);
+            else
+                mc_reply_error(req, MC_ERR_UNAUTHENTICATED,
+                               "too many wrong passwords: every sign-in of this account was "
+                               "revoked; sign in again");
+            return;
+        }
         mc_errors_add(errors, "/current_password", "incorrect", "is not your current password");
+    }
     const char *code = NULL;
     const char *msg = identity_check_password(next, mc_json_str(account, "personal_id", NULL),
                                               mc_json_str(account, "phone", NULL),
@@ -167,11 +217,7 @@ void handle_account_change_password(mc_request *req)
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
-    char address[64], actor[160];
-    identity_client_address(req, address, sizeof address);
-    identity_actor(req, actor, sizeof actor);
-    struct store_who who = {actor, address};
-    rc = store_account_set_password(db, id, hash, &who);
+    rc = store_account_set_password(db, id, hash, throttle_key, &who);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;

@@ -11,8 +11,9 @@
  * wrong password both answer 400 identity.invalid_grant, after the same
  * argon2id verification (against a dummy hash when there is no account), and
  * count the same against the throttle. After too many consecutive failures
- * for a login name or a client address the answer is 429
- * identity.too_many_attempts with Retry-After.
+ * for a login name, or too many failures from a client address within a
+ * window (whatever the accounts, and not reset by a success: password
+ * spraying), the answer is 429 identity.too_many_attempts with Retry-After.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,20 +114,6 @@ static const char *need(mc_request *req, const json_t *params, const char *name)
     return v;
 }
 
-static void reply_throttled(mc_request *req, unsigned retry_after)
-{
-    char value[16];
-    snprintf(value, sizeof value, "%u", retry_after);
-    mc_set_header(req, "Retry-After", value);
-    mc_reply_error(req, MC_ERR_IDENTITY_TOO_MANY_ATTEMPTS, "retry in %u s", retry_after);
-}
-
-static struct store_throttle_policy policy_of(const struct identity_ctx *ctx)
-{
-    struct store_throttle_policy p = {ctx->account_failures, ctx->address_failures,
-                                      ctx->max_backoff_s};
-    return p;
-}
 
 /* Throttle keys: a hash of the (normalised) login name, and the address. */
 static void throttle_keys(const char *prefix, const char *login, const char *address,
@@ -163,7 +150,7 @@ static void grant_password(mc_request *req, const json_t *params)
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
-            reply_throttled(req, retry_after);
+            identity_reply_throttled(req, retry_after);
         return;
     }
     struct store_login account;
@@ -183,7 +170,7 @@ static void grant_password(mc_request *req, const json_t *params)
     snprintf(actor, sizeof actor, account.found ? "account:%s" : "anonymous", account.id);
     struct store_who who = {actor, address};
     if (!ok) {
-        struct store_throttle_policy policy = policy_of(ctx);
+        struct store_throttle_policy policy = identity_throttle_policy(ctx);
         rc = store_sign_in_failed(db, account_key, address_key, &policy,
                                   account.found ? account.id : NULL, &who,
                                   account.found ? "wrong_password" : "unknown_account");
@@ -197,9 +184,10 @@ static void grant_password(mc_request *req, const json_t *params)
     char refresh[64], refresh_hash[65];
     identity_random_token(32, refresh);
     identity_sha256_hex(refresh, refresh_hash);
-    char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL);
-    rc = access != NULL ? store_sign_in_succeeded(db, account_key, address_key, account.id,
-                                                  refresh_hash, rehash ? new_hash : NULL, &who)
+    char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL,
+                                        account.name, account.not_before);
+    rc = access != NULL ? store_sign_in_succeeded(db, account_key, account.id, refresh_hash,
+                                                  rehash ? new_hash : NULL, &who)
                         : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, refresh, "");
@@ -242,7 +230,8 @@ static void grant_refresh(mc_request *req, const json_t *params)
                            : "the refresh token is not valid");
         return;
     }
-    char *access = identity_mint_access(ctx, out.account_id, out.roles_json, out.agency, NULL);
+    char *access = identity_mint_access(ctx, out.account_id, out.roles_json, out.agency, NULL,
+                                        out.name, out.not_before);
     if (access == NULL)
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
     else
@@ -284,7 +273,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
         if (rc != MC_OK)
             mc_reply_error(req, rc, NULL);
         else
-            reply_throttled(req, retry_after);
+            identity_reply_throttled(req, retry_after);
         return;
     }
     struct store_client_login client;
@@ -301,7 +290,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     snprintf(actor, sizeof actor, ok ? "client:%.64s" : "anonymous", client_id);
     struct store_who who = {actor, address};
     if (!ok) {
-        struct store_throttle_policy policy = policy_of(ctx);
+        struct store_throttle_policy policy = identity_throttle_policy(ctx);
         rc = store_sign_in_failed(db, account_key, address_key, &policy, NULL, &who,
                                   client.found ? "wrong_client_secret" : "unknown_client");
         if (rc != MC_OK)
@@ -315,10 +304,10 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
         return;
     }
     const char *granted = scope != NULL ? scope : client.scopes;
-    char *access = identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted);
-    rc = access != NULL
-             ? store_sign_in_succeeded(db, account_key, address_key, NULL, NULL, NULL, &who)
-             : MC_ERR_INTERNAL;
+    char *access =
+        identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted, NULL, 0);
+    rc = access != NULL ? store_sign_in_succeeded(db, account_key, NULL, NULL, NULL, &who)
+                        : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, NULL, granted);
     else

@@ -18,7 +18,7 @@ static const mc_db_statement staff_insert = {
     "INSERT INTO accounts (kind, username, full_name, agency, roles, email, password_hash)"
     " VALUES ('staff', $1::text, $2::text, $3::text,"
     " ARRAY(SELECT json_array_elements_text($4::json)), $5::text, $6::text)"
-    " RETURNING " STAFF_JSON ", id::text",
+    " ON CONFLICT DO NOTHING RETURNING " STAFF_JSON ", id::text",
     6};
 
 static const mc_db_statement staff_lock = {
@@ -46,6 +46,17 @@ static const mc_db_statement staff_revoke_tokens = {
     " AND revoked_at IS NULL",
     1};
 
+/* Keyset on (full_name, id); COLLATE "C" so the order and the cursor
+   comparison agree whatever the database's collation. */
+static const mc_db_statement colleague_list = {
+    "identity_colleague_list",
+    "SELECT json_build_object('id', id, 'full_name', full_name, 'roles', roles)::text,"
+    " full_name, id::text FROM accounts WHERE kind = 'staff' AND NOT disabled"
+    " AND agency = $1::text AND ($2::text IS NULL"
+    " OR (full_name COLLATE \"C\", id) > ($2::text COLLATE \"C\", $3::uuid))"
+    " ORDER BY full_name COLLATE \"C\", id LIMIT $4::integer",
+    4};
+
 static const mc_db_statement staff_list = {
     "identity_staff_list",
     "SELECT " STAFF_JSON ", username FROM accounts WHERE kind = 'staff'"
@@ -70,7 +81,12 @@ static mc_error staff_create_tx(mc_db_conn *conn, void *p)
                             s->roles_json, s->email,     s->password_hash};
     PGresult *res = mc_db_exec(conn, &staff_insert, params);
     if (res == NULL)
-        return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_USERNAME_TAKEN : mc_db_failure(conn);
+        return mc_db_failure(conn);
+    if (PQntuples(res) == 0) {
+        /* Taken: found without a unique violation the server would log. */
+        PQclear(res);
+        return MC_ERR_IDENTITY_USERNAME_TAKEN;
+    }
     ctx->out = mc_db_json(res, 0, 0);
     char id[40];
     mc_db_copy(id, sizeof id, res, 0, 1);
@@ -152,7 +168,8 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
     }
     mc_error rc = MC_OK;
     json_t *new_roles = json_object_get(ctx->out, "roles");
-    if (!json_equal(old_roles, new_roles)) {
+    bool roles_same = json_equal(old_roles, new_roles);
+    if (!roles_same) {
         json_t *detail = json_pack("{s:O, s:O}", "from", old_roles, "to", new_roles);
         char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
         json_decref(detail);
@@ -163,13 +180,18 @@ static mc_error staff_update_tx(mc_db_conn *conn, void *p)
     if (rc == MC_OK && ctx->disabled >= 0 && (ctx->disabled != 0) != was_disabled)
         rc = store_audit_conn(conn, ctx->who, ctx->disabled ? "disabled" : "enabled", ctx->id,
                               NULL);
-    if (rc == MC_OK && ctx->disabled == 1 && !was_disabled) {
+    bool disabling = ctx->disabled == 1 && !was_disabled;
+    if (rc == MC_OK && disabling) {
         res = mc_db_exec(conn, &staff_revoke_tokens, id_param);
         if (res == NULL)
             return mc_db_failure(conn);
         PQclear(res);
         rc = store_audit_conn(conn, ctx->who, "revoked", ctx->id, "{\"reason\":\"disabled\"}");
     }
+    /* Access tokens carry the roles: after a change, or once disabled,
+       the ones issued before must stop at every service. */
+    if (rc == MC_OK && (disabling || !roles_same))
+        rc = store_revoke_subject_conn(conn, ctx->id);
     return rc;
 }
 
@@ -215,6 +237,27 @@ mc_error store_staff_get(mc_db_pool *pool, const char *id, const char *admin_age
     return rc;
 }
 
+/* One page of a list query that fetched limit + 1 rows: column 0 the item
+   (JSON text), columns 1..n_keys the keyset of the row. *next_keys: the
+   keys of the page's last row when there is a next page, else NULL. */
+static mc_error page_of(const PGresult *res, unsigned limit, int n_keys, json_t **items,
+                        json_t **next_keys)
+{
+    json_t *list = json_array();
+    int n = PQntuples(res);
+    for (int r = 0; list != NULL && r < n && (unsigned)r < limit; r++)
+        json_array_append_new(list, mc_db_json(res, r, 0));
+    *items = list;
+    if (list == NULL)
+        return MC_ERR_INTERNAL;
+    if ((unsigned)n > limit) {
+        *next_keys = json_array();
+        for (int c = 1; *next_keys != NULL && c <= n_keys; c++)
+            json_array_append_new(*next_keys, json_string(mc_db_text(res, (int)limit - 1, c)));
+    }
+    return MC_OK;
+}
+
 mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *after, unsigned limit,
                           json_t **items, json_t **next_keys)
 {
@@ -231,15 +274,31 @@ mc_error store_staff_list(mc_db_pool *pool, const char *agency, const char *afte
     if (res == NULL) {
         rc = mc_db_failure(conn);
     } else {
-        json_t *list = json_array();
-        int n = PQntuples(res);
-        for (int r = 0; list != NULL && r < n && (unsigned)r < limit; r++)
-            json_array_append_new(list, mc_db_json(res, r, 0));
-        if (list == NULL)
-            rc = MC_ERR_INTERNAL;
-        else if ((unsigned)n > limit)
-            *next_keys = json_pack("[s]", mc_db_text(res, (int)limit - 1, 1));
-        *items = list;
+        rc = page_of(res, limit, 1, items, next_keys);
+    }
+    PQclear(res);
+    mc_db_release(pool, conn);
+    return rc;
+}
+
+mc_error store_colleague_list(mc_db_pool *pool, const char *agency, const char *after_name,
+                              const char *after_id, unsigned limit, json_t **items,
+                              json_t **next_keys)
+{
+    *items = NULL;
+    *next_keys = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%u", limit + 1);
+    const char *params[] = {agency, after_name, after_id, lim};
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(pool, &conn);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res = mc_db_exec(conn, &colleague_list, params);
+    if (res == NULL) {
+        rc = mc_db_failure(conn);
+    } else {
+        rc = page_of(res, limit, 2, items, next_keys);
     }
     PQclear(res);
     mc_db_release(pool, conn);

@@ -24,6 +24,26 @@ static const mc_db_statement throttle_fail = {
     " RETURNING failures",
     1};
 
+/* Failures from one address over a fixed window, whatever the account: a
+   success does not reset them (a sprayer's occasional hit, or another user
+   behind the same NAT, must not wipe the count). */
+static const mc_db_statement throttle_fail_window = {
+    "identity_throttle_fail_window",
+    "INSERT INTO sign_in_throttle AS t (key, failures, last_failure_at, window_started_at)"
+    " VALUES ($1::text, 1, now(), now())"
+    " ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN t.window_started_at IS NULL"
+    " OR t.window_started_at < now() - make_interval(secs => $2::integer) THEN 1"
+    " ELSE t.failures + 1 END,"
+    " window_started_at = CASE WHEN t.window_started_at IS NULL"
+    " OR t.window_started_at < now() - make_interval(secs => $2::integer) THEN now()"
+    " ELSE t.window_started_at END, last_failure_at = now()"
+    " RETURNING failures",
+    2};
+
+static const mc_db_statement throttle_reset = {
+    "identity_throttle_reset",
+    "DELETE FROM sign_in_throttle WHERE key = $1::text", 1};
+
 static const mc_db_statement throttle_block = {
     "identity_throttle_block",
     "UPDATE sign_in_throttle SET blocked_until = clock_timestamp() + make_interval(secs => $2::integer)"
@@ -52,15 +72,32 @@ mc_error store_throttle_wait(mc_db_pool *pool, const char *account_key, const ch
     return rc;
 }
 
-/* Count one failure against key and block it when over threshold. */
-static mc_error fail_key(mc_db_conn *conn, const char *key, unsigned threshold, unsigned max_s)
+mc_error store_throttle_reset_conn(mc_db_conn *conn, const char *key)
 {
     const char *params[] = {key};
-    PGresult *res = mc_db_exec(conn, &throttle_fail, params);
+    PGresult *res = mc_db_exec(conn, &throttle_reset, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return MC_OK;
+}
+
+/* Count one failure against key (consecutive failures, or failures within
+   window_s seconds when window_s > 0) and block it when over threshold.
+   *count (may be NULL): the failures counted so far. */
+static mc_error fail_key(mc_db_conn *conn, const char *key, unsigned window_s, unsigned threshold,
+                         unsigned max_s, long long *count)
+{
+    char window[16];
+    snprintf(window, sizeof window, "%u", window_s);
+    const char *params[] = {key, window};
+    PGresult *res = mc_db_exec(conn, window_s > 0 ? &throttle_fail_window : &throttle_fail, params);
     if (res == NULL)
         return mc_db_failure(conn);
     long long failures = mc_db_int(res, 0, 0);
     PQclear(res);
+    if (count != NULL)
+        *count = failures;
     unsigned wait = identity_backoff_seconds(failures > 0 ? (unsigned)failures : 0, threshold,
                                              max_s);
     if (wait == 0)
@@ -86,11 +123,11 @@ struct failed_ctx {
 static mc_error failed_tx(mc_db_conn *conn, void *p)
 {
     struct failed_ctx *ctx = p;
-    mc_error rc = fail_key(conn, ctx->account_key, ctx->policy->account_failures,
-                           ctx->policy->max_backoff_s);
+    mc_error rc = fail_key(conn, ctx->account_key, 0, ctx->policy->account_failures,
+                           ctx->policy->max_backoff_s, NULL);
     if (rc == MC_OK)
-        rc = fail_key(conn, ctx->address_key, ctx->policy->address_failures,
-                      ctx->policy->max_backoff_s);
+        rc = fail_key(conn, ctx->address_key, ctx->policy->address_window_s,
+                      ctx->policy->address_failures, ctx->policy->max_backoff_s, NULL);
     if (rc != MC_OK)
         return rc;
     json_t *detail = json_pack("{s:s}", "reason", ctx->reason);
@@ -107,4 +144,48 @@ mc_error store_sign_in_failed(mc_db_pool *pool, const char *account_key, const c
 {
     struct failed_ctx ctx = {account_key, address_key, policy, subject, who, reason};
     return mc_db_transaction(pool, false, false, 5, failed_tx, &ctx);
+}
+
+struct password_failed_ctx {
+    const char *account_id, *key;
+    const struct store_throttle_policy *policy;
+    unsigned revoke_after;
+    const struct store_who *who;
+    bool revoked;
+};
+
+static mc_error password_failed_tx(mc_db_conn *conn, void *p)
+{
+    struct password_failed_ctx *ctx = p;
+    ctx->revoked = false;
+    long long failures = 0;
+    mc_error rc = fail_key(conn, ctx->key, 0, ctx->policy->account_failures,
+                           ctx->policy->max_backoff_s, &failures);
+    if (rc == MC_OK)
+        rc = store_audit_conn(conn, ctx->who, "password_change_failed", ctx->account_id, NULL);
+    if (rc != MC_OK || failures < (long long)ctx->revoke_after)
+        return rc;
+    /* Whoever holds this token does not know the password: end every
+       session; the owner signs in again with the password. The key is reset
+       because the token that failed is dead. */
+    rc = store_account_revoke_all_conn(conn, ctx->account_id);
+    if (rc == MC_OK)
+        rc = store_throttle_reset_conn(conn, ctx->key);
+    if (rc == MC_OK)
+        rc = store_audit_conn(conn, ctx->who, "revoked", ctx->account_id,
+                              "{\"reason\":\"password_change_failures\"}");
+    ctx->revoked = rc == MC_OK;
+    return rc;
+}
+
+mc_error store_password_change_failed(mc_db_pool *pool, const char *account_id,
+                                      const char *throttle_key,
+                                      const struct store_throttle_policy *policy,
+                                      unsigned revoke_after, const struct store_who *who,
+                                      bool *revoked)
+{
+    struct password_failed_ctx ctx = {account_id, throttle_key, policy, revoke_after, who, false};
+    mc_error rc = mc_db_transaction(pool, false, false, 5, password_failed_tx, &ctx);
+    *revoked = rc == MC_OK && ctx.revoked;
+    return rc;
 }
