@@ -34,9 +34,10 @@ def wait_for_status(call, status: int, seconds: float = PROPAGATION_SECONDS):
         time.sleep(0.3)
 
 
-def change_password(ident, access: str, current: str, new: str = 'mat-khau-moi-2026'):
+def change_password(ident, access: str, current: str, new: str = 'mat-khau-moi-2026', **kw):
     return ident.post(f'{API}/accounts/me/password', token=access,
-                      json={'current_password': current, 'new_password': new})
+                      json={'current_password': current, 'new_password': new}, retry_429=False,
+                      **kw)
 
 
 # ---------------------------------------------------------------------------
