@@ -63,7 +63,8 @@ size_t mc_auth_verifier_key_count(const mc_auth_verifier *v);
    not hold: the caller may refresh the JWKS once and retry. */
 extern const char MC_AUTH_UNKNOWN_KEY[];
 
-/* Revocation across services (docs/architecture.md, "Revocation"): the
+/* Revocation across services (docs/services/identity.md, "Revocation
+   across services"): the
    identity service publishes, per subject, a "not before"; a token of that
    subject issued (iat) before it, or without iat, is refused with reason
    MC_AUTH_REVOKED. Replace the whole list by the document
