@@ -162,15 +162,9 @@ void handle_account_change_password(mc_request *req)
     const struct identity_ctx *ctx = identity_ctx(req);
     char throttle_key[80];
     snprintf(throttle_key, sizeof throttle_key, "p:%.40s", id); /* id: a uuid */
-    unsigned retry_after = 0;
-    mc_error rc = store_throttle_wait(db, throttle_key, throttle_key, &retry_after);
-    if (rc != MC_OK || retry_after > 0) {
-        if (rc != MC_OK)
-            mc_reply_error(req, rc, NULL);
-        else
-            identity_reply_throttled(req, retry_after);
+    if (!identity_throttle_allows(req, throttle_key, throttle_key))
         return;
-    }
+    mc_error rc;
     char address[64], actor[160];
     identity_client_address(req, address, sizeof address);
     identity_actor(req, actor, sizeof actor);

@@ -144,15 +144,9 @@ static void grant_password(mc_request *req, const json_t *params)
     identity_client_address(req, address, sizeof address);
     throttle_keys("a", login, address, account_key, address_key);
 
-    unsigned retry_after = 0;
-    mc_error rc = store_throttle_wait(db, account_key, address_key, &retry_after);
-    if (rc != MC_OK || retry_after > 0) {
-        if (rc != MC_OK)
-            mc_reply_error(req, rc, NULL);
-        else
-            identity_reply_throttled(req, retry_after);
+    if (!identity_throttle_allows(req, account_key, address_key))
         return;
-    }
+    mc_error rc;
     struct store_login account;
     rc = store_login_lookup(db, kind, login, &account);
     if (rc != MC_OK) {
@@ -267,15 +261,9 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     char address[64], account_key[80], address_key[80];
     identity_client_address(req, address, sizeof address);
     throttle_keys("c", client_id, address, account_key, address_key);
-    unsigned retry_after = 0;
-    mc_error rc = store_throttle_wait(db, account_key, address_key, &retry_after);
-    if (rc != MC_OK || retry_after > 0) {
-        if (rc != MC_OK)
-            mc_reply_error(req, rc, NULL);
-        else
-            identity_reply_throttled(req, retry_after);
+    if (!identity_throttle_allows(req, account_key, address_key))
         return;
-    }
+    mc_error rc;
     struct store_client_login client;
     rc = strlen(client_id) <= 64 ? store_client_lookup(db, client_id, &client) : MC_OK;
     if (strlen(client_id) > 64)

@@ -108,8 +108,10 @@ void identity_actor(const mc_request *req, char *out, size_t out_len);
 /* The context's throttling policy, for the store. */
 struct store_throttle_policy;
 struct store_throttle_policy identity_throttle_policy(const struct identity_ctx *ctx);
-/* Answer 429 identity.too_many_attempts with Retry-After. */
-void identity_reply_throttled(mc_request *req, unsigned retry_after);
+/* May an attempt counted against throttle keys key1 and key2 (may be the
+   same) go ahead? False after answering 429 identity.too_many_attempts with
+   Retry-After (a key is blocked) or the database error. */
+bool identity_throttle_allows(mc_request *req, const char *key1, const char *key2);
 /* n random bytes as base64url (out >= 4n/3 + 4); for tokens and secrets. */
 void identity_random_token(size_t n, char *out);
 /* Lowercase hex SHA-256 of text into out (65 bytes). */

@@ -65,7 +65,7 @@ void identity_sha256_hex(const char *text, char *out)
         snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-void identity_reply_throttled(mc_request *req, unsigned retry_after)
+static void reply_throttled(mc_request *req, unsigned retry_after)
 {
     char value[16];
     snprintf(value, sizeof value, "%u", retry_after);
@@ -78,4 +78,15 @@ struct store_throttle_policy identity_throttle_policy(const struct identity_ctx 
     struct store_throttle_policy p = {ctx->account_failures, ctx->address_failures,
                                       ctx->address_window_s, ctx->max_backoff_s};
     return p;
+}
+
+bool identity_throttle_allows(mc_request *req, const char *key1, const char *key2)
+{
+    unsigned retry_after = 0;
+    mc_error rc = store_throttle_wait(mc_request_db(req), key1, key2, &retry_after);
+    if (rc != MC_OK)
+        mc_reply_error(req, rc, NULL);
+    else if (retry_after > 0)
+        reply_throttled(req, retry_after);
+    return rc == MC_OK && retry_after == 0;
 }

@@ -64,9 +64,9 @@ size_t mc_auth_verifier_key_count(const mc_auth_verifier *v);
 extern const char MC_AUTH_UNKNOWN_KEY[];
 
 /* Revocation across services (docs/services/identity.md, "Revocation
-   across services"): the
-   identity service publishes, per subject, a "not before"; a token of that
-   subject issued (iat) before it, or without iat, is refused with reason
+   across services"): the identity service publishes, per subject, a "not
+   before"; a token of that subject issued (iat) before it, or without iat,
+   is refused with reason
    MC_AUTH_REVOKED. Replace the whole list by the document
    {"revocations": {"<sub>": <not_before NumericDate>, ...}} (len bytes);
    on a malformed document the previous list stays and the answer is
