@@ -164,14 +164,13 @@ void handle_account_change_password(mc_request *req)
     snprintf(throttle_key, sizeof throttle_key, "p:%.40s", id); /* id: a uuid */
     if (!identity_throttle_allows(req, throttle_key, throttle_key))
         return;
-    mc_error rc;
     char address[64], actor[160];
     identity_client_address(req, address, sizeof address);
     identity_actor(req, actor, sizeof actor);
     struct store_who who = {actor, address};
     char hash[crypto_pwhash_STRBYTES];
     json_t *account = NULL;
-    rc = store_account_password_hash(db, id, hash, sizeof hash);
+    mc_error rc = store_account_password_hash(db, id, hash, sizeof hash);
     if (rc == MC_OK)
         rc = store_account_get(db, id, &account);
     if (rc != MC_OK) {

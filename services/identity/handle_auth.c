@@ -114,7 +114,6 @@ static const char *need(mc_request *req, const json_t *params, const char *name)
     return v;
 }
 
-
 /* Throttle keys: a hash of the (normalised) login name, and the address. */
 static void throttle_keys(const char *prefix, const char *login, const char *address,
                           char *account_key, char *address_key)
@@ -146,9 +145,8 @@ static void grant_password(mc_request *req, const json_t *params)
 
     if (!identity_throttle_allows(req, account_key, address_key))
         return;
-    mc_error rc;
     struct store_login account;
-    rc = store_login_lookup(db, kind, login, &account);
+    mc_error rc = store_login_lookup(db, kind, login, &account);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);
         return;
@@ -263,9 +261,8 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     throttle_keys("c", client_id, address, account_key, address_key);
     if (!identity_throttle_allows(req, account_key, address_key))
         return;
-    mc_error rc;
     struct store_client_login client;
-    rc = strlen(client_id) <= 64 ? store_client_lookup(db, client_id, &client) : MC_OK;
+    mc_error rc = strlen(client_id) <= 64 ? store_client_lookup(db, client_id, &client) : MC_OK;
     if (strlen(client_id) > 64)
         memset(&client, 0, sizeof client);
     if (rc != MC_OK) {

@@ -30,6 +30,7 @@ ALTER TABLE accounts ADD CONSTRAINT accounts_citizen_check
                                  AND phone IS NOT NULL AND date_of_birth IS NOT NULL
                                  AND username IS NULL));
 
--- Officers list their agency's active colleagues by name (GET /api/v1/colleagues).
-CREATE INDEX IF NOT EXISTS accounts_colleagues ON accounts (agency, full_name, id)
+-- Officers list their agency's active colleagues by name (GET /api/v1/colleagues),
+-- in byte order (COLLATE "C", like the list's keyset comparison).
+CREATE INDEX IF NOT EXISTS accounts_colleagues ON accounts (agency, (full_name COLLATE "C"), id)
     WHERE kind = 'staff' AND NOT disabled;
