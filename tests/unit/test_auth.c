@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -408,6 +409,37 @@ static void test_revoked_subjects(void **state)
     mc_auth_verifier_free(v);
 }
 
+/* The poller of an unreachable identity service leaves the list in force,
+   verification goes on, and freeing the verifier stops the poller. A bad
+   interval is refused. */
+static void test_unreachable_revocation_list_keeps_the_last_one(void **state)
+{
+    struct keys *k = *state;
+    mc_auth_verifier *v = verifier(k);
+    char *tok = mint(k->private_pem, "motcua-identity", "motcua", NOW + 600, NULL);
+    char doc[96];
+    snprintf(doc, sizeof doc, "{\"revocations\":{\"user-1\":%lld}}", (long long)NOW);
+    assert_int_equal(mc_auth_verifier_replace_revocations(v, doc, strlen(doc)), MC_OK);
+
+    setenv("MOTCUA_UNITTEST_REVOCATIONS_POLL_SECONDS", "0", 1);
+    assert_false(mc_auth_revocations_start(v, "unittest"));
+    setenv("MOTCUA_UNITTEST_REVOCATIONS_POLL_SECONDS", "1", 1);
+    /* Port 1 on the loopback: connection refused at once. */
+    setenv("MOTCUA_UNITTEST_REVOCATIONS_URL", "http://127.0.0.1:1/.well-known/revocations", 1);
+    assert_true(mc_auth_revocations_start(v, "unittest"));
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* the first poll has failed by now */
+    assert_int_equal(mc_auth_verifier_revocation_count(v), 1);
+    mc_principal p;
+    const char *reason = NULL;
+    assert_int_equal(mc_auth_verify(v, tok, NOW, &p, &reason), MC_ERR_UNAUTHENTICATED);
+    assert_ptr_equal(reason, MC_AUTH_REVOKED);
+    unsetenv("MOTCUA_UNITTEST_REVOCATIONS_URL");
+    unsetenv("MOTCUA_UNITTEST_REVOCATIONS_POLL_SECONDS");
+    free(tok);
+    mc_auth_verifier_free(v); /* joins the poller */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_absurd_expiry_rejected),
         cmocka_unit_test(test_jwks_rotation_and_unknown_key_signal),
         cmocka_unit_test(test_revoked_subjects),
+        cmocka_unit_test(test_unreachable_revocation_list_keeps_the_last_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
