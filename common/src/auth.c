@@ -22,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
+
 #define MAX_KEYS 16
+#define MAX_REVOCATIONS 200000 /* a bound on a document from the network */
 
 struct verifier_key {
     char kid[128];
@@ -32,6 +35,14 @@ struct verifier_key {
 };
 
 const char MC_AUTH_UNKNOWN_KEY[] = "token signed with an unknown key";
+const char MC_AUTH_REVOKED[] = "token revoked";
+
+/* One subject of the revocation list: its tokens issued before not_before
+   are refused. */
+struct revocation {
+    char sub[129];
+    int64_t not_before;
+};
 
 struct mc_auth_verifier {
     char issuer[256];
@@ -40,6 +51,11 @@ struct mc_auth_verifier {
     pthread_rwlock_t lock; /* readers verify; a JWKS refresh writes */
     size_t n_keys;
     struct verifier_key keys[MAX_KEYS];
+    /* The revocation list, sorted by sub (bsearch), replaced as a whole
+       under the write lock; and the poller that refreshes it (may be NULL). */
+    struct revocation *revocations;
+    size_t n_revocations;
+    struct mc_revocation_poller *poller;
 };
 
 mc_auth_verifier *mc_auth_verifier_new(const char *issuer, const char *audience, unsigned leeway_s)
@@ -58,6 +74,8 @@ void mc_auth_verifier_free(mc_auth_verifier *v)
 {
     if (v == NULL)
         return;
+    mc_revocation_poller_stop(v->poller);
+    free(v->revocations);
     for (size_t i = 0; i < v->n_keys; i++)
         EVP_PKEY_free(v->keys[i].pkey);
     pthread_rwlock_destroy(&v->lock);
@@ -244,6 +262,86 @@ mc_error mc_auth_verifier_replace_jwks(mc_auth_verifier *v, const char *jwks_jso
     return load_jwks(v, jwks_json, true);
 }
 
+static int revocation_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct revocation *)a)->sub, ((const struct revocation *)b)->sub);
+}
+
+mc_error mc_auth_verifier_replace_revocations(mc_auth_verifier *v, const char *doc_json,
+                                              size_t len)
+{
+    json_t *doc = json_loadb(doc_json, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *map = json_object_get(doc, "revocations");
+    size_t n = json_object_size(map);
+    if (!json_is_object(map) || n > MAX_REVOCATIONS) {
+        json_decref(doc);
+        return MC_ERR_INTERNAL;
+    }
+    struct revocation *list = n > 0 ? calloc(n, sizeof *list) : NULL;
+    if (n > 0 && list == NULL) {
+        json_decref(doc);
+        return MC_ERR_INTERNAL;
+    }
+    size_t i = 0;
+    bool ok = true;
+    const char *sub;
+    json_t *nb;
+    json_object_foreach(map, sub, nb) {
+        /* The whole document or nothing: a malformed entry may be a
+           truncated or foreign answer, so the previous list stays. */
+        if (!json_is_integer(nb) || strlen(sub) >= sizeof list[i].sub || sub[0] == '\0') {
+            ok = false;
+            break;
+        }
+        snprintf(list[i].sub, sizeof list[i].sub, "%s", sub);
+        list[i].not_before = (int64_t)json_integer_value(nb);
+        i++;
+    }
+    json_decref(doc);
+    if (!ok) {
+        free(list);
+        return MC_ERR_INTERNAL;
+    }
+    if (n > 1)
+        qsort(list, n, sizeof *list, revocation_cmp);
+    pthread_rwlock_wrlock(&v->lock);
+    struct revocation *old = v->revocations;
+    v->revocations = list;
+    v->n_revocations = n;
+    pthread_rwlock_unlock(&v->lock);
+    free(old);
+    return MC_OK;
+}
+
+size_t mc_auth_verifier_revocation_count(const mc_auth_verifier *v)
+{
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&v->lock);
+    size_t n = v->n_revocations;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&v->lock);
+    return n;
+}
+
+void mc_auth_verifier_attach_poller(mc_auth_verifier *v, struct mc_revocation_poller *poller)
+{
+    v->poller = poller;
+}
+
+/* Was the token of `p` issued before its subject's "not before"? A token
+   without iat cannot show it is newer, so it counts as revoked. */
+static bool is_revoked(const mc_auth_verifier *v, const mc_principal *p)
+{
+    struct revocation key;
+    snprintf(key.sub, sizeof key.sub, "%s", p->sub);
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&v->lock);
+    const struct revocation *r =
+        v->n_revocations > 0
+            ? bsearch(&key, v->revocations, v->n_revocations, sizeof key, revocation_cmp)
+            : NULL;
+    bool revoked = r != NULL && (p->iat == 0 || p->iat < r->not_before);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&v->lock);
+    return revoked;
+}
+
 static const struct verifier_key *pick_key(const mc_auth_verifier *v, const char *kid)
 {
     if (kid != NULL) {
@@ -401,6 +499,11 @@ static mc_error check_claims(const mc_auth_verifier *v, const json_t *claims, in
             out->roles |= mc_role_from_name(json_string_value(r));
     }
     out->exp = (int64_t)json_number_value(exp);
+    const json_t *iat = json_object_get(claims, "iat");
+    if (iat != NULL && (!json_is_number(iat) || json_number_value(iat) < 0 ||
+                        json_number_value(iat) > 9007199254740992.0))
+        return fail(reason, "token has malformed claims");
+    out->iat = iat != NULL ? (int64_t)json_number_value(iat) : 0;
     return MC_OK;
 }
 
@@ -446,6 +549,8 @@ mc_error mc_auth_verify(const mc_auth_verifier *v, const char *token, int64_t no
     }
     mc_error rc = check_claims(v, claims, now, out, reason);
     json_decref(claims);
+    if (rc == MC_OK && is_revoked(v, out))
+        rc = fail(reason, MC_AUTH_REVOKED);
     return rc;
 }
 

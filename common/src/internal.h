@@ -177,6 +177,13 @@ void mc_metrics_observe(struct mc_metrics *m, int route_index, const char *metho
 char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, struct mc_response_cache *cache,
                         unsigned in_flight);
 
+/* ---- Token revocations (auth.c, auth_revocations.c) ---- */
+struct mc_revocation_poller;
+/* The verifier owns its poller from now on and stops it when freed. */
+void mc_auth_verifier_attach_poller(mc_auth_verifier *v, struct mc_revocation_poller *poller);
+/* Stop the poller's thread and free it; NULL is ignored. */
+void mc_revocation_poller_stop(struct mc_revocation_poller *poller);
+
 /* ---- Replies (http_reply.c) ---- */
 void mc_reply_raw(mc_request *req, unsigned status, const char *content_type, const char *body,
                   size_t len);

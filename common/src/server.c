@@ -101,6 +101,10 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     pthread_mutex_init(&app.jwks_mu, NULL);
     if (app.auth != NULL)
         mc_server_refresh_jwks(&app);
+    if (app.auth != NULL && !mc_auth_revocations_start(app.auth, svc->name)) {
+        mc_auth_verifier_free(app.auth);
+        app.auth = NULL;
+    }
     app.metrics = mc_metrics_new(svc->name, svc->routes, svc->n_routes);
     app.cache = mc_response_cache_new(cfg->cache_ttl_ms, cfg->cache_entries);
     if (app.db == NULL || app.auth == NULL || app.metrics == NULL ||

@@ -332,6 +332,15 @@ max_connections = 200
 shared_buffers = '256MB'
 log_line_prefix = '%m [%p] %q%u@%d/%a '
 log_min_duration_statement = 1000
+# No personal data in the server's log (ID numbers, phones, names): errors
+# without DETAIL (a unique violation's "Key (personal_id)=(...)"), no
+# statement text with errors, never a parameter value (slow statements are
+# logged with their \$n placeholders only). README.md, "Operations".
+log_error_verbosity = terse
+log_min_error_statement = panic
+log_statement = 'none'
+log_parameter_max_length = 0
+log_parameter_max_length_on_error = 0
 $durable
 EOF
 }
@@ -540,6 +549,11 @@ motcua_export_service_env() {
     export MOTCUA_JWT_ISSUER=motcua-identity
     export MOTCUA_JWT_AUDIENCE=motcua
     export MOTCUA_LOG_LEVEL
+    # Every service (identity included) refuses the access tokens identity
+    # revoked, from its list polled every few seconds.
+    if [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" identity "* ]]; then
+        export "MOTCUA_REVOCATIONS_URL=http://127.0.0.1:$(motcua_service_port identity)/.well-known/revocations"
+    fi
     case $svc in
         identity)
             # The issuer signs with the dev key (kid dev-1; the same kid names the

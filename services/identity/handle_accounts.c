@@ -6,6 +6,15 @@
  * the phone number already has an account: one account per person is the
  * rule, so that much enumeration is unavoidable (documented in
  * docs/services/identity.md); the gateway's rate limits bound it.
+ * Registration honours Idempotency-Key: a mobile app retrying after a lost
+ * answer gets the first answer again (recorded in the same transaction as
+ * the account), not 409.
+ *
+ * Changing the password is throttled per account like sign-in (a stolen
+ * access token must not become a password oracle): after
+ * SIGNIN_ACCOUNT_FAILURES wrong current passwords the answer is 429 with a
+ * growing Retry-After, and at PASSWORD_CHANGE_REVOKE_FAILURES every session
+ * and access token of the account is revoked (401 from then on).
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,8 +74,13 @@ static bool is_blank(const char *s)
     return true;
 }
 
-/* Registration and its audit event, in one transaction. */
+#define ACCOUNT_LOCATION "/api/v1/accounts/me"
+
+/* Registration, its audit event and the answer as sent (personal id
+   masked) recorded for the request's Idempotency-Key if it has one, in one
+   transaction. */
 struct registration {
+    mc_request *req;
     const struct store_citizen *citizen;
     const struct store_who *who;
     json_t *out;
@@ -77,7 +91,11 @@ static mc_error registration_tx(mc_db_conn *conn, void *p)
     struct registration *t = p;
     json_decref(t->out); /* a retried transaction starts afresh */
     t->out = NULL;
-    return store_citizen_create(conn, t->citizen, t->who, &t->out);
+    mc_error rc = store_citizen_create(conn, t->citizen, t->who, &t->out);
+    if (rc != MC_OK)
+        return rc;
+    mask_account(t->out);
+    return mc_idempotency_record(t->req, conn, 201, t->out, ACCOUNT_LOCATION, NULL);
 }
 
 void handle_account_register(mc_request *req)
@@ -123,7 +141,7 @@ void handle_account_register(mc_request *req)
     identity_client_address(req, address, sizeof address);
     struct store_who who = {"anonymous", address};
     struct store_citizen c = {pid, e164, full_name, dob, email, hash};
-    struct registration t = {&c, &who, NULL};
+    struct registration t = {req, &c, &who, NULL};
     mc_error rc = mc_db_transaction(mc_request_db(req), NULL, registration_tx, &t);
     json_t *out = t.out;
     sodium_memzero(hash, sizeof hash);
@@ -132,8 +150,7 @@ void handle_account_register(mc_request *req)
         mc_reply_error(req, rc, NULL);
         return;
     }
-    mask_account(out);
-    mc_reply_created(req, out, "/api/v1/accounts/me", NULL);
+    mc_reply_created(req, out, ACCOUNT_LOCATION, NULL);
 }
 
 /* The caller's account id, or answers 404 (a machine client or a token
@@ -169,17 +186,36 @@ void handle_account_me(mc_request *req)
     mc_reply_json_etag(req, 200, account, NULL);
 }
 
-/* The new password, the revocation of every session and the audit event,
-   in one transaction. */
+/* The new password, the revocation of every session and access token, the
+   reset of the password-change throttle and the audit event, in one
+   transaction. */
 struct password_change {
-    const char *id, *hash;
+    const char *id, *hash, *throttle_key;
     const struct store_who *who;
 };
 
 static mc_error password_change_tx(mc_db_conn *conn, void *p)
 {
     const struct password_change *t = p;
-    return store_account_set_password(conn, t->id, t->hash, t->who);
+    mc_error rc = store_account_set_password(conn, t->id, t->hash, t->who);
+    return rc == MC_OK ? store_throttle_reset_conn(conn, t->throttle_key) : rc;
+}
+
+/* A wrong current password: counted, audited, and past the limit every
+   session revoked, in one transaction. */
+struct password_failure {
+    const char *id, *throttle_key;
+    const struct store_throttle_policy *policy;
+    unsigned revoke_after;
+    const struct store_who *who;
+    bool revoked;
+};
+
+static mc_error password_failure_tx(mc_db_conn *conn, void *p)
+{
+    struct password_failure *t = p;
+    return store_password_change_failed(conn, t->id, t->throttle_key, t->policy, t->revoke_after,
+                                        t->who, &t->revoked);
 }
 
 void handle_account_change_password(mc_request *req)
@@ -196,24 +232,51 @@ void handle_account_change_password(mc_request *req)
     const char *next = body.new_password;
 
     mc_db_pool *db = mc_request_db(req);
+    const struct identity_ctx *ctx = identity_ctx(req);
+    char throttle_key[80];
+    snprintf(throttle_key, sizeof throttle_key, "p:%.40s", id); /* id: a uuid */
+    char address[64], actor[160];
+    identity_client_address(req, address, sizeof address);
+    identity_actor(req, actor, sizeof actor);
+    struct store_who who = {actor, address};
     char hash[crypto_pwhash_STRBYTES];
     json_t *account = NULL;
+    unsigned retry_after = 0;
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(db, &conn);
     if (rc == MC_OK) {
-        rc = store_account_password_hash(conn, id, hash, sizeof hash);
-        if (rc == MC_OK)
+        rc = store_throttle_wait(conn, throttle_key, throttle_key, &retry_after);
+        if (rc == MC_OK && retry_after == 0)
+            rc = store_account_password_hash(conn, id, hash, sizeof hash);
+        if (rc == MC_OK && retry_after == 0)
             rc = store_account_get(conn, id, &account);
         mc_db_release(db, conn);
     }
-    if (rc != MC_OK) {
+    if (identity_throttle_stopped(req, rc, retry_after)) {
         json_decref(account);
-        mc_reply_error(req, rc, NULL);
         return;
     }
     errors = mc_errors_new();
-    if (!identity_password_verify(hash, current))
+    if (!identity_password_verify(hash, current)) {
+        struct store_throttle_policy policy = identity_throttle_policy(ctx);
+        struct password_failure t = {id,   throttle_key, &policy, ctx->password_change_revoke_after,
+                                     &who, false};
+        rc = mc_db_transaction(db, &(mc_db_tx_options){.max_attempts = 5}, password_failure_tx,
+                               &t);
+        bool revoked = rc == MC_OK && t.revoked;
+        if (rc != MC_OK || revoked) {
+            json_decref(errors);
+            json_decref(account);
+            if (rc != MC_OK)
+                mc_reply_error(req, rc, NULL);
+            else
+                mc_reply_error(req, MC_ERR_UNAUTHENTICATED,
+                               "too many wrong passwords: every sign-in of this account was "
+                               "revoked; sign in again");
+            return;
+        }
         mc_errors_add(errors, "/current_password", "incorrect", "is not your current password");
+    }
     const char *code = NULL;
     const char *msg = identity_check_password(next, mc_json_str(account, "personal_id", NULL),
                                               mc_json_str(account, "phone", NULL),
@@ -227,11 +290,7 @@ void handle_account_change_password(mc_request *req)
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
-    char address[64], actor[160];
-    identity_client_address(req, address, sizeof address);
-    identity_actor(req, actor, sizeof actor);
-    struct store_who who = {actor, address};
-    struct password_change t = {id, hash, &who};
+    struct password_change t = {id, hash, throttle_key, &who};
     rc = mc_db_transaction(db, NULL, password_change_tx, &t);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, NULL);

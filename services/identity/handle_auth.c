@@ -11,8 +11,9 @@
  * wrong password both answer 400 identity.invalid_grant, after the same
  * argon2id verification (against a dummy hash when there is no account), and
  * count the same against the throttle. After too many consecutive failures
- * for a login name or a client address the answer is 429
- * identity.too_many_attempts with Retry-After.
+ * for a login name, or too many failures from a client address within a
+ * window (whatever the accounts, and not reset by a success: password
+ * spraying), the answer is 429 identity.too_many_attempts with Retry-After.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,34 +114,6 @@ static const char *need(mc_request *req, const json_t *params, const char *name)
     return v;
 }
 
-static void reply_throttled(mc_request *req, unsigned retry_after)
-{
-    char value[16];
-    snprintf(value, sizeof value, "%u", retry_after);
-    mc_set_header(req, "Retry-After", value);
-    mc_reply_error(req, MC_ERR_IDENTITY_TOO_MANY_ATTEMPTS, "retry in %u s", retry_after);
-}
-
-/* After a sign-in's reads: answers a failed read or a throttled key and
-   returns true; false when the sign-in goes on. */
-static bool sign_in_stopped(mc_request *req, mc_error rc, unsigned retry_after)
-{
-    if (rc != MC_OK)
-        mc_reply_error(req, rc, NULL);
-    else if (retry_after > 0)
-        reply_throttled(req, retry_after);
-    else
-        return false;
-    return true;
-}
-
-static struct store_throttle_policy policy_of(const struct identity_ctx *ctx)
-{
-    struct store_throttle_policy p = {ctx->account_failures, ctx->address_failures,
-                                      ctx->max_backoff_s};
-    return p;
-}
-
 /* Throttle keys: a hash of the (normalised) login name, and the address. */
 static void throttle_keys(const char *prefix, const char *login, const char *address,
                           char *account_key, char *address_key)
@@ -183,24 +156,24 @@ static mc_error record_sign_in_failed(mc_db_pool *db, const char *account_key,
 }
 
 struct sign_in_succeeded_args {
-    const char *account_key, *address_key, *account_id, *refresh_hash, *new_password_hash;
+    const char *account_key, *account_id, *refresh_hash, *new_password_hash;
     const struct store_who *who;
 };
 
 static mc_error sign_in_succeeded_tx(mc_db_conn *conn, void *p)
 {
     const struct sign_in_succeeded_args *a = p;
-    return store_sign_in_succeeded(conn, a->account_key, a->address_key, a->account_id,
-                                   a->refresh_hash, a->new_password_hash, a->who);
+    return store_sign_in_succeeded(conn, a->account_key, a->account_id, a->refresh_hash,
+                                   a->new_password_hash, a->who);
 }
 
 static mc_error record_sign_in_succeeded(mc_db_pool *db, const char *account_key,
-                                         const char *address_key, const char *account_id,
-                                         const char *refresh_hash, const char *new_password_hash,
+                                         const char *account_id, const char *refresh_hash,
+                                         const char *new_password_hash,
                                          const struct store_who *who)
 {
-    struct sign_in_succeeded_args a = {account_key,  address_key,       account_id,
-                                       refresh_hash, new_password_hash, who};
+    struct sign_in_succeeded_args a = {account_key, account_id, refresh_hash, new_password_hash,
+                                       who};
     return mc_db_transaction(db, &sign_in_tx, sign_in_succeeded_tx, &a);
 }
 
@@ -253,7 +226,7 @@ static void grant_password(mc_request *req, const json_t *params)
             rc = store_login_lookup(conn, kind, login, &account);
         mc_db_release(db, conn);
     }
-    if (sign_in_stopped(req, rc, retry_after))
+    if (identity_throttle_stopped(req, rc, retry_after))
         return;
     /* Always one argon2id verification, so an unknown account costs the same. */
     bool ok = identity_password_verify(account.found ? account.hash : ctx->dummy_hash, password);
@@ -266,7 +239,7 @@ static void grant_password(mc_request *req, const json_t *params)
     snprintf(actor, sizeof actor, account.found ? "account:%s" : "anonymous", account.id);
     struct store_who who = {actor, address};
     if (!ok) {
-        struct store_throttle_policy policy = policy_of(ctx);
+        struct store_throttle_policy policy = identity_throttle_policy(ctx);
         rc = record_sign_in_failed(db, account_key, address_key, &policy,
                                    account.found ? account.id : NULL, &who,
                                    account.found ? "wrong_password" : "unknown_account");
@@ -280,9 +253,10 @@ static void grant_password(mc_request *req, const json_t *params)
     char refresh[64], refresh_hash[65];
     identity_random_token(32, refresh);
     identity_sha256_hex(refresh, refresh_hash);
-    char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL);
-    rc = access != NULL ? record_sign_in_succeeded(db, account_key, address_key, account.id,
-                                                   refresh_hash, rehash ? new_hash : NULL, &who)
+    char *access = identity_mint_access(ctx, account.id, account.roles_json, account.agency, NULL,
+                                        account.name, account.not_before);
+    rc = access != NULL ? record_sign_in_succeeded(db, account_key, account.id, refresh_hash,
+                                                   rehash ? new_hash : NULL, &who)
                         : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, refresh, "");
@@ -326,7 +300,8 @@ static void grant_refresh(mc_request *req, const json_t *params)
                            : "the refresh token is not valid");
         return;
     }
-    char *access = identity_mint_access(ctx, out.account_id, out.roles_json, out.agency, NULL);
+    char *access = identity_mint_access(ctx, out.account_id, out.roles_json, out.agency, NULL,
+                                        out.name, out.not_before);
     if (access == NULL)
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
     else
@@ -374,7 +349,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
             rc = store_client_lookup(conn, client_id, &client);
         mc_db_release(db, conn);
     }
-    if (sign_in_stopped(req, rc, retry_after))
+    if (identity_throttle_stopped(req, rc, retry_after))
         return;
     bool ok = identity_password_verify(client.found ? client.hash : ctx->dummy_hash, secret);
     ok = ok && client.found;
@@ -382,7 +357,7 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
     snprintf(actor, sizeof actor, ok ? "client:%.64s" : "anonymous", client_id);
     struct store_who who = {actor, address};
     if (!ok) {
-        struct store_throttle_policy policy = policy_of(ctx);
+        struct store_throttle_policy policy = identity_throttle_policy(ctx);
         rc = record_sign_in_failed(db, account_key, address_key, &policy, NULL, &who,
                                    client.found ? "wrong_client_secret" : "unknown_client");
         if (rc != MC_OK)
@@ -396,10 +371,10 @@ static void grant_client_credentials(mc_request *req, const json_t *params, cons
         return;
     }
     const char *granted = scope != NULL ? scope : client.scopes;
-    char *access = identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted);
-    rc = access != NULL
-             ? record_sign_in_succeeded(db, account_key, address_key, NULL, NULL, NULL, &who)
-             : MC_ERR_INTERNAL;
+    char *access =
+        identity_mint_access(ctx, client_id, "[\"service\"]", client.agency, granted, NULL, 0);
+    rc = access != NULL ? record_sign_in_succeeded(db, account_key, NULL, NULL, NULL, &who)
+                        : MC_ERR_INTERNAL;
     if (rc == MC_OK)
         identity_reply_tokens(req, access, NULL, granted);
     else

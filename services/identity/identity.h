@@ -3,10 +3,13 @@
  * they share (request.c, passwords.c, tokens.c).
  *
  *   /.well-known/jwks.json                  handle_jwks.c
+ *   /.well-known/revocations                handle_revocations.c
  *   /api/v1/accounts, /accounts/me...       handle_accounts.c
  *   /api/v1/auth/token, /auth/logout        handle_auth.c
  *   /api/v1/staff...                        handle_staff.c
  *   /api/v1/clients...                      handle_clients.c
+ *   /api/v1/colleagues                      handle_colleagues.c
+ *   /api/v1/personal-id-reclaims            handle_reclaims.c
  *
  * The route table is routes.c; the service definition and its start hook
  * (keys, limits) main.c. Pure rules are identity_rules.c; all SQL store_*.c.
@@ -40,12 +43,25 @@ struct identity_ctx {
        account does not exist, so that costs the same as a wrong password. */
     char dummy_hash[crypto_pwhash_STRBYTES];
     unsigned account_failures; /* failures before back-off, per login name */
-    unsigned address_failures; /* failures before back-off, per client address */
+    unsigned address_failures; /* failures in a window before back-off, per address */
+    unsigned address_window_s; /* that window */
     unsigned max_backoff_s;
+    /* wrong current passwords on POST /accounts/me/password that revoke
+       the account's sessions and tokens */
+    unsigned password_change_revoke_after;
 };
 
 /* handle_jwks.c */
 void handle_jwks(mc_request *req);
+
+/* handle_revocations.c */
+void handle_revocations(mc_request *req);
+
+/* handle_colleagues.c */
+void handle_colleague_list(mc_request *req);
+
+/* handle_reclaims.c */
+void handle_personal_id_reclaim(mc_request *req);
 
 /* handle_accounts.c */
 void handle_account_register(mc_request *req);
@@ -116,6 +132,14 @@ mc_error identity_run_audited_write(mc_request *req, mc_db_tx_fn fn, void *ctx,
                                     struct store_who *who, json_t **out);
 void identity_reply_write_error(mc_request *req, mc_error rc, const char *what,
                                 const char *read_path);
+/* The context's throttling policy, for the store. */
+struct store_throttle_policy;
+struct store_throttle_policy identity_throttle_policy(const struct identity_ctx *ctx);
+/* After a throttled attempt's reads (store_throttle_wait first, then the
+   rest on the same connection): answers the failed read (rc) or 429
+   identity.too_many_attempts with Retry-After (retry_after > 0) and returns
+   true; false when the attempt goes on. */
+bool identity_throttle_stopped(mc_request *req, mc_error rc, unsigned retry_after);
 /* n random bytes as base64url (out >= 4n/3 + 4); for tokens and secrets. */
 void identity_random_token(size_t n, char *out);
 /* Lowercase hex SHA-256 of text into out (65 bytes). */
@@ -124,9 +148,14 @@ void identity_sha256_hex(const char *text, char *out);
 /* ---- tokens.c ---- */
 
 /* Mint an access token for sub with roles (JSON array text), agency (may be
-   NULL or "") and scope (may be NULL or ""). malloc'd; NULL on failure. */
+   NULL or ""), scope (may be NULL or "") and, for staff, name (the display
+   name; NULL or "" for none). iat is now, or the subject's revocation
+   not_before when that is later (it is at most a second ahead), so that a
+   token issued after a revocation is never cut by it. malloc'd; NULL on
+   failure. */
 char *identity_mint_access(const struct identity_ctx *ctx, const char *sub,
-                           const char *roles_json, const char *agency, const char *scope);
+                           const char *roles_json, const char *agency, const char *scope,
+                           const char *name, long long not_before);
 /* Answer 200 with the OAuth2 token response (Cache-Control: no-store). */
 void identity_reply_tokens(mc_request *req, const char *access, const char *refresh,
                            const char *scope);

@@ -250,11 +250,19 @@ static mc_error identity_start(mc_app *app)
              mc_config_str(svc, "JWT_ISSUER", "motcua-identity"));
     snprintf(ctx->audience, sizeof ctx->audience, "%s",
              mc_config_str(svc, "JWT_AUDIENCE", "motcua"));
+    /* Per address: failures of any account within the window, never reset
+       by a success (docs/services/identity.md, "Sign-in throttling"); more
+       than per account because one address may be a whole office or a
+       carrier's NAT. */
     bool ok = mc_config_uint(svc, "SIGNIN_ACCOUNT_FAILURES", 5, 1, 1000, &ctx->account_failures) &&
-              mc_config_uint(svc, "SIGNIN_ADDRESS_FAILURES", 5, 1, 100000,
+              mc_config_uint(svc, "SIGNIN_ADDRESS_FAILURES", 20, 1, 100000,
                              &ctx->address_failures) &&
+              mc_config_uint(svc, "SIGNIN_ADDRESS_WINDOW_SECONDS", 900, 1, 86400,
+                             &ctx->address_window_s) &&
               mc_config_uint(svc, "SIGNIN_MAX_BACKOFF_SECONDS", 900, 1, 86400,
-                             &ctx->max_backoff_s);
+                             &ctx->max_backoff_s) &&
+              mc_config_uint(svc, "PASSWORD_CHANGE_REVOKE_FAILURES", 6, 1, 1000,
+                             &ctx->password_change_revoke_after);
     /* The dummy hash: a random password nobody knows, hashed with the same
        limits as real passwords. */
     char random_password[64];

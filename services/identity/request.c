@@ -142,3 +142,29 @@ void identity_sha256_hex(const char *text, char *out)
     for (size_t i = 0; i < sizeof digest; i++)
         snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
+
+static void reply_throttled(mc_request *req, unsigned retry_after)
+{
+    char value[16];
+    snprintf(value, sizeof value, "%u", retry_after);
+    mc_set_header(req, "Retry-After", value);
+    mc_reply_error(req, MC_ERR_IDENTITY_TOO_MANY_ATTEMPTS, "retry in %u s", retry_after);
+}
+
+struct store_throttle_policy identity_throttle_policy(const struct identity_ctx *ctx)
+{
+    struct store_throttle_policy p = {ctx->account_failures, ctx->address_failures,
+                                      ctx->address_window_s, ctx->max_backoff_s};
+    return p;
+}
+
+bool identity_throttle_stopped(mc_request *req, mc_error rc, unsigned retry_after)
+{
+    if (rc != MC_OK)
+        mc_reply_error(req, rc, NULL);
+    else if (retry_after > 0)
+        reply_throttled(req, retry_after);
+    else
+        return false;
+    return true;
+}

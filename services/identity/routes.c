@@ -13,12 +13,17 @@
 #define ADMINS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AGENCY_ADMIN
 /* and machine clients with the scope identity:staff.read (handle_staff.c) */
 #define STAFF_READERS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AGENCY_ADMIN | MC_ROLE_SERVICE
+/* Staff of an agency (the handlers require the agency claim). */
+#define STAFF MC_AUTH_REQUIRED, MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN
+/* Who reclaims a personal id for its owner, after checking the ID card. */
+#define COUNTER_STAFF MC_AUTH_REQUIRED, MC_ROLE_OFFICER | MC_ROLE_AGENCY_ADMIN | MC_ROLE_SYSTEM_ADMIN
 #define BODY MC_ROUTE_JSON_BODY
 
 const struct mc_route identity_routes[] = {
     {"GET", "/.well-known/jwks.json", handle_jwks, PUBLIC, MC_ROUTE_CACHEABLE},
+    {"GET", "/.well-known/revocations", handle_revocations, PUBLIC, 0},
 
-    {"POST", API "/accounts", handle_account_register, PUBLIC, BODY},
+    {"POST", API "/accounts", handle_account_register, PUBLIC, BODY | MC_ROUTE_IDEMPOTENT},
     {"GET", API "/accounts/me", handle_account_me, ANY_ACCOUNT, 0},
     {"POST", API "/accounts/me/password", handle_account_change_password, ANY_ACCOUNT, BODY},
 
@@ -29,6 +34,10 @@ const struct mc_route identity_routes[] = {
     {"POST", API "/staff", handle_staff_create, ADMINS, BODY},
     {"GET", API "/staff/{id}", handle_staff_get, STAFF_READERS, 0},
     {"PATCH", API "/staff/{id}", handle_staff_update, ADMINS, BODY},
+
+    {"GET", API "/colleagues", handle_colleague_list, STAFF, 0},
+    {"POST", API "/personal-id-reclaims", handle_personal_id_reclaim, COUNTER_STAFF,
+     BODY | MC_ROUTE_IDEMPOTENT},
 
     {"GET", API "/clients", handle_client_list, SYSTEM_ADMIN, 0},
     {"POST", API "/clients", handle_client_create, SYSTEM_ADMIN, BODY},

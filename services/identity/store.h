@@ -57,6 +57,15 @@ struct store_locked_update {
 mc_error store_locked_update(mc_db_conn *conn, const struct store_locked_update *u, json_t **after,
                              long long *revision);
 
+/* ---- revocation across services (store_revocations.c) ---- */
+
+/* Inside a store transaction: every access token of `subject` (account id
+   or client id) issued until now is revoked everywhere; new tokens must be
+   minted with iat >= the returned not_before (store_login.not_before). */
+mc_error store_revoke_subject_conn(mc_db_conn *conn, const char *subject);
+/* The document of GET /.well-known/revocations (new reference). */
+mc_error store_revocations_document(mc_db_conn *conn, json_t **out);
+
 /* ---- accounts (store_accounts.c) ---- */
 
 struct store_citizen {
@@ -64,9 +73,23 @@ struct store_citizen {
 };
 /* Insert a citizen (roles ["citizen"]) and audit "registered". *out is the
    account (read shape, personal_id unmasked). MC_ERR_IDENTITY_ACCOUNT_EXISTS
-   when the personal id or phone is taken. */
+   when the personal id or phone is taken (found without a unique violation,
+   so the database server logs neither). Inside a transaction. */
 mc_error store_citizen_create(mc_db_conn *conn, const struct store_citizen *c,
                               const struct store_who *who, json_t **out);
+
+/* Reclaim personal_id (docs/services/identity.md, "Reclaiming a personal
+   id"): the citizen account holding it loses it, is disabled, flagged
+   (reclaimed_at, reclaimed_by = who->actor, reclaim_reason) and its tokens
+   are revoked; audited "personal_id_reclaimed" (detail: reason, the masked
+   number, the staff member's agency) and "revoked". *out (new, also on a
+   later failure: the caller frees it): {account_id, personal_id (masked),
+   reclaimed_at, reclaimed_by}. MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND when no
+   account holds the number. Inside a transaction. */
+mc_error store_personal_id_reclaim(mc_db_conn *conn, const char *personal_id,
+                                   const char *masked_id, const char *reason,
+                                   const char *staff_agency, const struct store_who *who,
+                                   json_t **out);
 /* The account `id` (read shape: id, kind, full_name, personal_id, phone,
    date_of_birth, email, username, agency, roles, disabled, created_at; absent
    members omitted). MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND. */
@@ -75,9 +98,14 @@ mc_error store_account_get(mc_db_conn *conn, const char *id, json_t **out);
    (crypto_pwhash_STRBYTES); MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND. */
 mc_error store_account_password_hash(mc_db_conn *conn, const char *id, char *hash, size_t len);
 /* Replace the password hash, revoke every refresh token of the account
-   (other sessions end) and audit "password_changed". */
+   and its access tokens (other sessions end) and audit "password_changed".
+   Inside a transaction. */
 mc_error store_account_set_password(mc_db_conn *conn, const char *id, const char *hash,
                                     const struct store_who *who);
+
+/* Inside a transaction: revoke every refresh token of the account and
+   every access token issued until now (store_revoke_subject_conn). */
+mc_error store_account_revoke_all_conn(mc_db_conn *conn, const char *account_id);
 
 /* A sign-in candidate. found=false when no usable account matches. */
 struct store_login {
@@ -86,18 +114,27 @@ struct store_login {
     char hash[160];
     char roles_json[256];
     char agency[40];
+    char name[804];       /* staff: full name (the `name` claim); "" for citizens */
+    long long not_before; /* the subject's revocation, 0 when none */
 };
 mc_error store_login_lookup(mc_db_conn *conn, enum identity_login_kind kind, const char *login,
                             struct store_login *out);
 
 /* ---- sign-in throttling (store_throttle.c) ---- */
 
+/* Inside a store transaction: forget the failures of `key`. */
+mc_error store_throttle_reset_conn(mc_db_conn *conn, const char *key);
+
 /* Seconds until both keys may try again (0: now). */
 mc_error store_throttle_wait(mc_db_conn *conn, const char *account_key, const char *address_key,
                              unsigned *retry_after);
 
+/* account_failures: consecutive failures of one login name before its
+   back-off; address_failures: failures from one address, whatever the
+   account, within address_window_s before the address's back-off (not reset
+   by a success: password spraying). */
 struct store_throttle_policy {
-    unsigned account_failures, address_failures, max_backoff_s;
+    unsigned account_failures, address_failures, address_window_s, max_backoff_s;
 };
 /* A failed sign-in: count it against both keys (blocking them per the
    policy's back-off) and audit "sign_in_failed" (subject may be NULL), in
@@ -106,15 +143,29 @@ mc_error store_sign_in_failed(mc_db_conn *conn, const char *account_key, const c
                               const struct store_throttle_policy *policy, const char *subject,
                               const struct store_who *who, const char *reason);
 
+/* A wrong current password on POST /accounts/me/password: count it against
+   throttle_key (the account's, back-off per account_failures), audit
+   "password_change_failed", and at revoke_after failures revoke every
+   refresh token and access token of the account (audited "revoked", reason
+   "password_change_failures") and reset the key: the caller's token may be
+   stolen. *revoked says whether that happened. Inside a transaction. */
+mc_error store_password_change_failed(mc_db_conn *conn, const char *account_id,
+                                      const char *throttle_key,
+                                      const struct store_throttle_policy *policy,
+                                      unsigned revoke_after, const struct store_who *who,
+                                      bool *revoked);
+
 /* ---- refresh tokens (store_tokens.c) ---- */
 
-/* A successful password sign-in: reset both throttle keys, store the first
+/* A successful password sign-in: reset the login name's throttle key (not
+   the address's: a success from an address says nothing of its other
+   attempts), store the first
    refresh token of a new family (refresh_hash: hex SHA-256) for account_id
    (NULL for clients: no refresh token), replace the account's password hash
    by new_password_hash when not NULL (a rehash to today's limits), and
    audit "sign_in", all in one transaction. */
 mc_error store_sign_in_succeeded(mc_db_conn *conn, const char *account_key,
-                                 const char *address_key, const char *account_id,
+                                 const char *account_id,
                                  const char *refresh_hash, const char *new_password_hash,
                                  const struct store_who *who);
 
@@ -128,13 +179,18 @@ struct store_refreshed {
     char account_id[40];
     char roles_json[256];
     char agency[40];
+    char name[804];       /* as store_login */
+    long long not_before; /* as store_login */
 };
 /* Rotate refresh token old_hash into new_hash (same family, 30 days), or
-   detect reuse and revoke the family (committed, audited "revoked"). */
+   detect reuse and revoke the family and the account's access tokens
+   (committed, audited "revoked"). */
 mc_error store_refresh_rotate(mc_db_conn *conn, const char *old_hash, const char *new_hash,
                               const struct store_who *who, struct store_refreshed *out);
-/* Revoke the family of refresh token `hash` (logout); unknown tokens are
-   ignored. Audited "revoked". */
+/* Revoke the family of refresh token `hash` (logout: this session's
+   refresh tokens) and every access token of its account issued until now
+   (other sessions refresh theirs); unknown tokens are ignored. Audited
+   "revoked". */
 mc_error store_refresh_revoke_family(mc_db_conn *conn, const char *hash,
                                      const struct store_who *who);
 
@@ -151,7 +207,9 @@ mc_error store_staff_create(mc_db_conn *conn, const struct store_staff *s,
    of staff account `id`. admin_agency: the agency an agency_admin may act
    on (MC_ERR_FORBIDDEN for staff of another agency), NULL for a
    system_admin. Audits "role_changed", "disabled", "enabled"; disabling
-   revokes every refresh token (audited "revoked"). MC_ERR_IDENTITY_STAFF_NOT_FOUND. */
+   revokes every refresh token (audited "revoked"); disabling or a change of
+   roles revokes the access tokens issued before it (the token's roles are
+   stale). MC_ERR_IDENTITY_STAFF_NOT_FOUND. */
 mc_error store_staff_update(mc_db_conn *conn, const char *id, const char *admin_agency,
                             long long if_match, const char *roles_json, int disabled,
                             const struct store_who *who, json_t **out, long long *revision);
@@ -171,6 +229,14 @@ struct store_list_query {
 /* Staff ordered by username. */
 mc_error store_staff_list(mc_db_conn *conn, const struct store_list_query *q, unsigned limit,
                           json_t **items, json_t **next_keys);
+
+/* The active (not disabled) staff of `agency` ordered by full name and id,
+   after (after_name, after_id) when not NULL, in the colleague projection
+   {id, full_name, roles}. *items and *next_keys ([full_name, id], NULL on
+   the last page) are new references the caller owns. */
+mc_error store_colleague_list(mc_db_conn *conn, const char *agency, const char *after_name,
+                              const char *after_id, unsigned limit, json_t **items,
+                              json_t **next_keys);
 
 /* ---- machine clients (store_clients.c) ---- */
 

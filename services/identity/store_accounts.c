@@ -19,7 +19,7 @@ static const mc_db_statement citizen_insert = {
     "identity_citizen_insert",
     "INSERT INTO accounts (kind, personal_id, phone, full_name, date_of_birth, email, roles,"
     " password_hash) VALUES ('citizen', $1::text, $2::text, $3::text, $4::date, $5::text,"
-    " ARRAY['citizen'], $6::text) RETURNING " ACCOUNT_JSON ", id::text",
+    " ARRAY['citizen'], $6::text) ON CONFLICT DO NOTHING RETURNING " ACCOUNT_JSON ", id::text",
     6};
 
 static const mc_db_statement account_get = {
@@ -41,12 +41,26 @@ static const mc_db_statement account_revoke_tokens = {
     " AND revoked_at IS NULL",
     1};
 
-/* One statement for the three login kinds: exactly one of $1..$3 is set. */
+/* One statement for the three login kinds: exactly one of $1..$3 is set.
+   Also the staff member's name (the token's `name` claim) and the subject's
+   revocation (new tokens are minted at or after it). */
 static const mc_db_statement login_lookup = {
     "identity_login_lookup",
-    "SELECT id::text, password_hash, array_to_json(roles)::text, coalesce(agency, '')"
+    "SELECT id::text, password_hash, array_to_json(roles)::text, coalesce(agency, ''),"
+    " CASE WHEN kind = 'staff' THEN full_name ELSE '' END,"
+    " coalesce((SELECT extract(epoch FROM r.not_before)::bigint FROM token_revocations r"
+    " WHERE r.subject = accounts.id::text), 0)"
     " FROM accounts WHERE NOT disabled AND (personal_id = $1::text OR phone = $2::text"
     " OR username = $3::text)",
+    3};
+
+/* The squatter of a personal id loses it; the account is disabled and flagged. */
+static const mc_db_statement personal_id_reclaim = {
+    "identity_personal_id_reclaim",
+    "UPDATE accounts SET personal_id = NULL, disabled = true, reclaimed_at = now(),"
+    " reclaimed_by = $2::text, reclaim_reason = $3::text, revision = revision + 1,"
+    " updated_at = now() WHERE personal_id = $1::text AND kind = 'citizen'"
+    " RETURNING id::text, f_rfc3339(reclaimed_at)",
     3};
 /* clang-format on */
 
@@ -58,7 +72,13 @@ mc_error store_citizen_create(mc_db_conn *conn, const struct store_citizen *c,
                             c->date_of_birth, c->email, c->password_hash};
     PGresult *res = mc_db_exec(conn, &citizen_insert, params);
     if (res == NULL)
-        return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_ACCOUNT_EXISTS : mc_db_failure(conn);
+        return mc_db_failure(conn);
+    if (PQntuples(res) == 0) {
+        /* ON CONFLICT DO NOTHING: the personal id or the phone is taken. No
+           unique violation, so the server's log never names either. */
+        PQclear(res);
+        return MC_ERR_IDENTITY_ACCOUNT_EXISTS;
+    }
     *out = mc_db_json(res, 0, 0);
     char id[40];
     mc_db_copy(id, sizeof id, res, 0, 1);
@@ -105,11 +125,10 @@ mc_error store_account_set_password(mc_db_conn *conn, const char *id, const char
     PQclear(res);
     if (!updated)
         return MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
-    res = mc_db_exec(conn, &account_revoke_tokens, params);
-    if (res == NULL)
-        return mc_db_failure(conn);
-    PQclear(res);
-    return store_audit_conn(conn, who, "password_changed", id, NULL);
+    mc_error rc = store_account_revoke_all_conn(conn, id);
+    if (rc == MC_OK)
+        rc = store_audit_conn(conn, who, "password_changed", id, NULL);
+    return rc;
 }
 
 mc_error store_login_lookup(mc_db_conn *conn, enum identity_login_kind kind, const char *login,
@@ -134,7 +153,52 @@ mc_error store_login_lookup(mc_db_conn *conn, enum identity_login_kind kind, con
         mc_db_copy(out->hash, sizeof out->hash, res, 0, 1);
         mc_db_copy(out->roles_json, sizeof out->roles_json, res, 0, 2);
         mc_db_copy(out->agency, sizeof out->agency, res, 0, 3);
+        mc_db_copy(out->name, sizeof out->name, res, 0, 4);
+        out->not_before = mc_db_int(res, 0, 5);
     }
     PQclear(res);
     return MC_OK;
+}
+
+mc_error store_account_revoke_all_conn(mc_db_conn *conn, const char *account_id)
+{
+    const char *params[] = {account_id};
+    PGresult *res = mc_db_exec(conn, &account_revoke_tokens, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return store_revoke_subject_conn(conn, account_id);
+}
+
+mc_error store_personal_id_reclaim(mc_db_conn *conn, const char *personal_id,
+                                   const char *masked_id, const char *reason,
+                                   const char *staff_agency, const struct store_who *who,
+                                   json_t **out)
+{
+    *out = NULL;
+    const char *params[] = {personal_id, who->actor, reason};
+    PGresult *res = mc_db_exec(conn, &personal_id_reclaim, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return MC_ERR_IDENTITY_ACCOUNT_NOT_FOUND;
+    }
+    char id[40];
+    mc_db_copy(id, sizeof id, res, 0, 0);
+    *out = json_pack("{s:s, s:s, s:s, s:s}", "account_id", id, "personal_id", masked_id,
+                     "reclaimed_at", mc_db_text(res, 0, 1), "reclaimed_by", who->actor);
+    PQclear(res);
+    if (*out == NULL)
+        return MC_ERR_INTERNAL;
+    mc_error rc = store_account_revoke_all_conn(conn, id);
+    json_t *detail = json_pack("{s:s, s:s, s:s}", "reason", reason, "personal_id", masked_id,
+                               "agency", staff_agency);
+    if (rc == MC_OK)
+        rc = detail != NULL ? store_audit_json(conn, who, "personal_id_reclaimed", id, detail)
+                            : MC_ERR_INTERNAL;
+    json_decref(detail);
+    if (rc == MC_OK)
+        rc = store_audit_conn(conn, who, "revoked", id, "{\"reason\":\"personal_id_reclaimed\"}");
+    return rc;
 }

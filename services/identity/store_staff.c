@@ -19,7 +19,7 @@ static const mc_db_statement staff_insert = {
     "INSERT INTO accounts (kind, username, full_name, agency, roles, email, password_hash)"
     " VALUES ('staff', $1::text, $2::text, $3::text,"
     " ARRAY(SELECT json_array_elements_text($4::json)), $5::text, $6::text)"
-    " RETURNING " STAFF_JSON ", id::text",
+    " ON CONFLICT DO NOTHING RETURNING " STAFF_JSON ", id::text",
     6};
 
 /* The state an update checks (agency) and compares with (roles, disabled). */
@@ -48,6 +48,17 @@ static const mc_db_statement staff_revoke_tokens = {
     " AND revoked_at IS NULL",
     1};
 
+/* Keyset on (full_name, id); COLLATE "C" so the order and the cursor
+   comparison agree whatever the database's collation. */
+static const mc_db_statement colleague_list = {
+    "identity_colleague_list",
+    "SELECT json_build_object('id', id, 'full_name', full_name, 'roles', roles)::text,"
+    " full_name, id::text FROM accounts WHERE kind = 'staff' AND NOT disabled"
+    " AND agency = $1::text AND ($2::text IS NULL"
+    " OR (full_name COLLATE \"C\", id) > ($2::text COLLATE \"C\", $3::uuid))"
+    " ORDER BY full_name COLLATE \"C\", id LIMIT $4::integer",
+    4};
+
 static const mc_db_statement staff_list = {
     "identity_staff_list",
     "SELECT " STAFF_JSON ", username FROM accounts WHERE kind = 'staff'"
@@ -69,7 +80,12 @@ mc_error store_staff_create(mc_db_conn *conn, const struct store_staff *s,
     mc_db_add_text(&p, s->password_hash);
     PGresult *res = mc_db_exec_params(conn, &staff_insert, &p);
     if (res == NULL)
-        return mc_db_unique_violation(conn) ? MC_ERR_IDENTITY_USERNAME_TAKEN : mc_db_failure(conn);
+        return mc_db_failure(conn);
+    if (PQntuples(res) == 0) {
+        /* Taken: found without a unique violation the server would log. */
+        PQclear(res);
+        return MC_ERR_IDENTITY_USERNAME_TAKEN;
+    }
     *out = mc_db_json(res, 0, 0);
     char id[40];
     mc_db_copy(id, sizeof id, res, 0, 1);
@@ -103,7 +119,8 @@ static mc_error audit_staff_change(mc_db_conn *conn, const json_t *before, const
     mc_error rc = MC_OK;
     json_t *old_roles = json_object_get(before, "roles");
     json_t *new_roles = json_object_get(after, "roles");
-    if (!json_equal(old_roles, new_roles)) {
+    bool roles_same = json_equal(old_roles, new_roles);
+    if (!roles_same) {
         json_t *detail = json_pack("{s:O, s:O}", "from", old_roles, "to", new_roles);
         rc = detail != NULL ? store_audit_json(conn, a->who, "role_changed", a->id, detail)
                             : MC_ERR_INTERNAL;
@@ -112,7 +129,8 @@ static mc_error audit_staff_change(mc_db_conn *conn, const json_t *before, const
     bool was_disabled = json_is_true(json_object_get(before, "disabled"));
     if (rc == MC_OK && a->disabled >= 0 && (a->disabled != 0) != was_disabled)
         rc = store_audit_conn(conn, a->who, a->disabled ? "disabled" : "enabled", a->id, NULL);
-    if (rc == MC_OK && a->disabled == 1 && !was_disabled) {
+    bool disabling = a->disabled == 1 && !was_disabled;
+    if (rc == MC_OK && disabling) {
         mc_db_params key = MC_DB_PARAMS_INIT;
         mc_db_add_text(&key, a->id);
         PGresult *res = mc_db_exec_params(conn, &staff_revoke_tokens, &key);
@@ -121,6 +139,10 @@ static mc_error audit_staff_change(mc_db_conn *conn, const json_t *before, const
         PQclear(res);
         rc = store_audit_conn(conn, a->who, "revoked", a->id, "{\"reason\":\"disabled\"}");
     }
+    /* Access tokens carry the roles: after a change, or once disabled,
+       the ones issued before must stop at every service. */
+    if (rc == MC_OK && (disabling || !roles_same))
+        rc = store_revoke_subject_conn(conn, a->id);
     return rc;
 }
 
@@ -175,6 +197,18 @@ mc_error store_staff_list(mc_db_conn *conn, const struct store_list_query *q, un
     mc_db_add_text(&p, q->after);
     mc_db_add_int64(&p, (long long)limit + 1);
     return mc_db_fetch_page(conn, &staff_list, &p, limit, "s", items, next_keys);
+}
+
+mc_error store_colleague_list(mc_db_conn *conn, const char *agency, const char *after_name,
+                              const char *after_id, unsigned limit, json_t **items,
+                              json_t **next_keys)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, agency);
+    mc_db_add_text(&p, after_name);
+    mc_db_add_text(&p, after_id);
+    mc_db_add_int64(&p, (long long)limit + 1);
+    return mc_db_fetch_page(conn, &colleague_list, &p, limit, "ss", items, next_keys);
 }
 
 /* ---- the bootstrap administrator ---- */

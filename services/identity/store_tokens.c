@@ -9,10 +9,6 @@
 #include "store.h"
 
 /* clang-format off */
-static const mc_db_statement throttle_reset = {
-    "identity_throttle_reset",
-    "DELETE FROM sign_in_throttle WHERE key IN ($1::text, $2::text)", 2};
-
 static const mc_db_statement refresh_insert_family = {
     "identity_refresh_insert_family",
     "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at)"
@@ -30,7 +26,10 @@ static const mc_db_statement refresh_lookup = {
     "identity_refresh_lookup",
     "SELECT r.family_id::text, r.account_id::text, r.rotated_at IS NOT NULL,"
     " r.revoked_at IS NULL AND r.expires_at > now() AND NOT a.disabled,"
-    " array_to_json(a.roles)::text, coalesce(a.agency, '')"
+    " array_to_json(a.roles)::text, coalesce(a.agency, ''),"
+    " CASE WHEN a.kind = 'staff' THEN a.full_name ELSE '' END,"
+    " coalesce((SELECT extract(epoch FROM v.not_before)::bigint FROM token_revocations v"
+    " WHERE v.subject = a.id::text), 0)"
     " FROM refresh_tokens r JOIN accounts a ON a.id = r.account_id"
     " WHERE r.token_hash = decode($1::text, 'hex') FOR UPDATE OF r",
     1};
@@ -59,17 +58,14 @@ static const mc_db_statement refresh_family_of = {
     1};
 /* clang-format on */
 
-
 mc_error store_sign_in_succeeded(mc_db_conn *conn, const char *account_key,
-                                 const char *address_key, const char *account_id,
-                                 const char *refresh_hash, const char *new_password_hash,
-                                 const struct store_who *who)
+                                 const char *account_id, const char *refresh_hash,
+                                 const char *new_password_hash, const struct store_who *who)
 {
-    const char *keys[] = {account_key, address_key};
-    PGresult *res = mc_db_exec(conn, &throttle_reset, keys);
-    if (res == NULL)
-        return mc_db_failure(conn);
-    PQclear(res);
+    mc_error rc = store_throttle_reset_conn(conn, account_key);
+    if (rc != MC_OK)
+        return rc;
+    PGresult *res;
     if (refresh_hash != NULL) {
         mc_db_params p = MC_DB_PARAMS_INIT;
         mc_db_add_text(&p, refresh_hash);
@@ -100,6 +96,11 @@ static mc_error revoke_family_conn(mc_db_conn *conn, const char *family, const c
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
+    /* The account's access tokens too (per subject: other sessions get new
+       ones with their refresh tokens). */
+    mc_error rc = store_revoke_subject_conn(conn, account);
+    if (rc != MC_OK)
+        return rc;
     char detail[96];
     snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
     return store_audit_conn(conn, who, "revoked", account, detail);
@@ -125,6 +126,8 @@ mc_error store_refresh_rotate(mc_db_conn *conn, const char *old_hash, const char
     bool usable = mc_db_bool(res, 0, 3);
     mc_db_copy(out->roles_json, sizeof out->roles_json, res, 0, 4);
     mc_db_copy(out->agency, sizeof out->agency, res, 0, 5);
+    mc_db_copy(out->name, sizeof out->name, res, 0, 6);
+    out->not_before = mc_db_int(res, 0, 7);
     PQclear(res);
     if (rotated) {
         /* Reuse of a rotated token: whoever holds the family may be a thief. */

@@ -9,7 +9,8 @@
 #include "identity.h"
 
 char *identity_mint_access(const struct identity_ctx *ctx, const char *sub,
-                           const char *roles_json, const char *agency, const char *scope)
+                           const char *roles_json, const char *agency, const char *scope,
+                           const char *name, long long not_before)
 {
     unsigned char raw[16];
     char jti[33];
@@ -29,11 +30,15 @@ char *identity_mint_access(const struct identity_ctx *ctx, const char *sub,
         json_object_set_new(claims, "agency", json_string(agency));
     if (scope != NULL && scope[0] != '\0')
         json_object_set_new(claims, "scope", json_string(scope));
+    if (name != NULL && name[0] != '\0')
+        json_object_set_new(claims, "name", json_string(name));
     char *text = json_dumps(claims, JSON_COMPACT);
     json_decref(claims);
     if (text == NULL)
         return NULL;
     int64_t now = (int64_t)time(NULL);
+    if (not_before > now)
+        now = (int64_t)not_before;
     char *token = mc_auth_mint(ctx->keys.private_pem, ctx->keys.kid, ctx->issuer, ctx->audience,
                                sub, now, now + IDENTITY_ACCESS_TTL_SECONDS, text);
     free(text);

@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+
+#include <jwt.h>
 
 #include "motcua/auth.h"
 
@@ -348,6 +351,95 @@ static void test_jwks_keys_and_kid(void **state)
     mc_auth_verifier_free(v);
 }
 
+/* A subject's tokens issued before its "not before" are refused; newer
+   ones, and other subjects, are not; a bad document leaves the list as it was. */
+static void test_revoked_subjects(void **state)
+{
+    struct keys *k = *state;
+    mc_auth_verifier *v = verifier(k);
+    char *tok = mint(k->private_pem, "motcua-identity", "motcua", NOW + 600, NULL); /* iat NOW-10 */
+    mc_principal p;
+    const char *reason = NULL;
+    assert_int_equal(mc_auth_verify(v, tok, NOW, &p, &reason), MC_OK);
+    assert_int_equal(p.iat, NOW - 10);
+
+    char doc[160];
+    snprintf(doc, sizeof doc, "{\"revocations\":{\"someone-else\":%lld,\"user-1\":%lld}}",
+             (long long)NOW, (long long)NOW - 9);
+    assert_int_equal(mc_auth_verifier_replace_revocations(v, doc, strlen(doc)), MC_OK);
+    assert_int_equal(mc_auth_verifier_revocation_count(v), 2);
+    assert_int_equal(mc_auth_verify(v, tok, NOW, &p, &reason), MC_ERR_UNAUTHENTICATED);
+    assert_ptr_equal(reason, MC_AUTH_REVOKED);
+
+    /* Malformed documents are refused whole; the list in force stays. */
+    const char *bad[] = {"{\"revocations\":{\"user-1\":\"soon\"}}", "{\"revocations\":[]}",
+                         "not json", "{\"revocations\":{\"a\":1,\"a\":2}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_not_equal(mc_auth_verifier_replace_revocations(v, bad[i], strlen(bad[i])), MC_OK);
+    assert_int_equal(mc_auth_verify(v, tok, NOW, &p, &reason), MC_ERR_UNAUTHENTICATED);
+
+    /* Issued at the "not before" itself: a sign-in after the revocation. */
+    snprintf(doc, sizeof doc, "{\"revocations\":{\"user-1\":%lld}}", (long long)NOW - 10);
+    assert_int_equal(mc_auth_verifier_replace_revocations(v, doc, strlen(doc)), MC_OK);
+    assert_int_equal(mc_auth_verify(v, tok, NOW, &p, &reason), MC_OK);
+
+    /* A listed subject's token without iat cannot show it is newer. */
+    char *no_iat = NULL;
+    {
+        /* mc_auth_mint always sets iat; forge one without by re-signing. */
+        jwt_t *jwt = NULL;
+        assert_int_equal(jwt_new(&jwt), 0);
+        assert_int_equal(jwt_set_alg(jwt, JWT_ALG_RS256, (const unsigned char *)k->private_pem,
+                                     (int)strlen(k->private_pem)), 0);
+        jwt_add_grant(jwt, "iss", "motcua-identity");
+        jwt_add_grant(jwt, "aud", "motcua");
+        jwt_add_grant(jwt, "sub", "user-1");
+        jwt_add_grant_int(jwt, "exp", (long)(NOW + 600));
+        no_iat = jwt_encode_str(jwt);
+        jwt_free(jwt);
+    }
+    assert_int_equal(mc_auth_verify(v, no_iat, NOW, &p, &reason), MC_ERR_UNAUTHENTICATED);
+    assert_ptr_equal(reason, MC_AUTH_REVOKED);
+    /* An empty list lets it through again. */
+    const char *empty = "{\"revocations\":{}}";
+    assert_int_equal(mc_auth_verifier_replace_revocations(v, empty, strlen(empty)), MC_OK);
+    assert_int_equal(mc_auth_verify(v, no_iat, NOW, &p, &reason), MC_OK);
+    free(no_iat);
+    free(tok);
+    mc_auth_verifier_free(v);
+}
+
+/* The poller of an unreachable identity service leaves the list in force,
+   verification goes on, and freeing the verifier stops the poller. A bad
+   interval is refused. */
+static void test_unreachable_revocation_list_keeps_the_last_one(void **state)
+{
+    struct keys *k = *state;
+    mc_auth_verifier *v = verifier(k);
+    char *tok = mint(k->private_pem, "motcua-identity", "motcua", NOW + 600, NULL);
+    char doc[96];
+    snprintf(doc, sizeof doc, "{\"revocations\":{\"user-1\":%lld}}", (long long)NOW);
+    assert_int_equal(mc_auth_verifier_replace_revocations(v, doc, strlen(doc)), MC_OK);
+
+    setenv("MOTCUA_UNITTEST_REVOCATIONS_POLL_SECONDS", "0", 1);
+    assert_false(mc_auth_revocations_start(v, "unittest"));
+    setenv("MOTCUA_UNITTEST_REVOCATIONS_POLL_SECONDS", "1", 1);
+    /* Port 1 on the loopback: connection refused at once. */
+    setenv("MOTCUA_UNITTEST_REVOCATIONS_URL", "http://127.0.0.1:1/.well-known/revocations", 1);
+    assert_true(mc_auth_revocations_start(v, "unittest"));
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* the first poll has failed by now */
+    assert_int_equal(mc_auth_verifier_revocation_count(v), 1);
+    mc_principal p;
+    const char *reason = NULL;
+    assert_int_equal(mc_auth_verify(v, tok, NOW, &p, &reason), MC_ERR_UNAUTHENTICATED);
+    assert_ptr_equal(reason, MC_AUTH_REVOKED);
+    unsetenv("MOTCUA_UNITTEST_REVOCATIONS_URL");
+    unsetenv("MOTCUA_UNITTEST_REVOCATIONS_POLL_SECONDS");
+    free(tok);
+    mc_auth_verifier_free(v); /* joins the poller */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_jwks_keys_and_kid),
         cmocka_unit_test(test_absurd_expiry_rejected),
         cmocka_unit_test(test_jwks_rotation_and_unknown_key_signal),
+        cmocka_unit_test(test_revoked_subjects),
+        cmocka_unit_test(test_unreachable_revocation_list_keeps_the_last_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

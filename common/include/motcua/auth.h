@@ -38,6 +38,7 @@ typedef struct mc_principal {
     char name[801];      /* staff display name (`name` claim, up to 200 characters), "" when absent */
     char jti[65];
     int64_t exp;
+    int64_t iat;         /* issued at; 0 when the token has no iat */
 } mc_principal;
 
 typedef struct mc_auth_verifier mc_auth_verifier;
@@ -62,6 +63,27 @@ size_t mc_auth_verifier_key_count(const mc_auth_verifier *v);
 /* The `reason` mc_auth_verify gives when the token names a key (kid) it does
    not hold: the caller may refresh the JWKS once and retry. */
 extern const char MC_AUTH_UNKNOWN_KEY[];
+
+/* Revocation across services (docs/services/identity.md, "Revocation
+   across services"): the identity service publishes, per subject, a "not
+   before"; a token of that subject issued (iat) before it, or without iat,
+   is refused with reason
+   MC_AUTH_REVOKED. Replace the whole list by the document
+   {"revocations": {"<sub>": <not_before NumericDate>, ...}} (len bytes);
+   on a malformed document the previous list stays and the answer is
+   MC_ERR_INTERNAL. Safe against concurrent verification. */
+mc_error mc_auth_verifier_replace_revocations(mc_auth_verifier *v, const char *doc_json,
+                                              size_t len);
+size_t mc_auth_verifier_revocation_count(const mc_auth_verifier *v);
+extern const char MC_AUTH_REVOKED[];
+
+/* Start the background poller that keeps the verifier's revocation list
+   fresh: GET <REVOCATIONS_URL> every REVOCATIONS_POLL_SECONDS (default 3)
+   with If-None-Match, read from MOTCUA_<SERVICE>_... or MOTCUA_... (service
+   may be NULL). Without a URL nothing is started (logged). When the URL
+   cannot be read the last list stays in force. The poller is stopped by
+   mc_auth_verifier_free. False on invalid settings (logged). */
+bool mc_auth_revocations_start(mc_auth_verifier *v, const char *service);
 
 /* Verify `token` (the part after "Bearer ") at time `now`. On MC_OK fills *out.
    On failure returns MC_ERR_UNAUTHENTICATED and sets *reason to a static
