@@ -317,7 +317,7 @@ static mc_error fs_each_old(void *impl, int64_t before, bool (*fn)(const char *k
             char shard[8];
             if (!is_shard(b->d_name))
                 continue;
-            snprintf(shard, sizeof shard, "%s/%s", a->d_name, b->d_name);
+            snprintf(shard, sizeof shard, "%.2s/%.2s", a->d_name, b->d_name); /* is_shard: 2 each */
             go_on = each_old_in(root, shard, before, fn, arg);
         }
         closedir(mid);

@@ -291,6 +291,15 @@ def _staff(world: World, body: dict) -> Run:
                expect=201)
 
 
+def _reclaim(world: World, body: dict) -> Run:
+    """An account squats a number; an officer of an agency reclaims it for its owner."""
+    personal_id = fresh('personal_id', '')
+    world.api.post(f'{API}/accounts', expect=201, json={
+        'full_name': 'Người Chiếm Số', 'personal_id': personal_id, 'date_of_birth': '1990-05-17',
+        'phone': fresh('phone', ''), 'password': world.tokens.password})
+    return Run(f'{API}/personal-id-reclaims', world.officer, dict(body, personal_id=personal_id), 201)
+
+
 def _staff_update(world: World, body: dict) -> Run:
     admin = world.tokens.system_admin
     made = world.api.post(f'{API}/staff', token=admin, expect=201, json={
@@ -356,6 +365,7 @@ RUNNERS: dict[str, Callable[[World, Any], Run]] = {
                                              phone=fresh('phone', '')), 201),
     'token': _token,
     'createStaff': _staff,
+    'reclaimPersonalId': _reclaim,
     'updateStaff': _staff_update,
     'createClient': lambda w, b: Run(f'{API}/clients', w.tokens.system_admin, b, 201),
     'updateClient': _client_update,
