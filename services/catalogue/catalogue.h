@@ -108,7 +108,7 @@ mc_error catalogue_read(mc_request *req, catalogue_get_fn get, const char *code,
    only the database knows (an unknown parent agency, an unknown sector or
    agency of a procedure), then answer like catalogue_no_errors. False after
    answering (422, or the store's failure). Steals errors. */
-bool catalogue_agency_refs_ok(mc_request *req, json_t *errors);
+bool catalogue_agency_refs_ok(mc_request *req, const char *parent_code, json_t *errors);
 bool catalogue_procedure_refs_ok(mc_request *req, json_t *errors);
 
 /* Answer a write's result with its new ETag (no If-None-Match handling,

@@ -188,7 +188,7 @@ void handle_agency_create(mc_request *req)
     struct agency_body body = {0};
     mc_json_parse_fields(req->body, agency_create_fields, "", errors, &body);
     catalogue_office_hours_check(body.office_hours, "/office_hours", errors);
-    if (!catalogue_agency_refs_ok(req, errors))
+    if (!catalogue_agency_refs_ok(req, body.parent_code, errors))
         return;
 
     const char *code = body.code;
@@ -219,7 +219,7 @@ void handle_agency_update(mc_request *req)
     mc_json_parse_fields(req->body, agency_update_fields, "", errors, &body);
     catalogue_code_matches_path(body.code, code, errors);
     catalogue_office_hours_check(body.office_hours, "/office_hours", errors);
-    if (!catalogue_agency_refs_ok(req, errors))
+    if (!catalogue_agency_refs_ok(req, body.parent_code, errors))
         return;
 
     json_t *current = NULL;

@@ -125,14 +125,15 @@ mc_error catalogue_read(mc_request *req, catalogue_get_fn get, const char *code,
     return rc;
 }
 
-/* Run `check` on a connection of its own, then catalogue_no_errors. */
+/* Run check(conn, arg, errors) on a connection of its own, then catalogue_no_errors. */
 static bool refs_ok(mc_request *req, json_t *errors,
-                    mc_error (*check)(mc_db_conn *conn, const json_t *body, json_t *errors))
+                    mc_error (*check)(mc_db_conn *conn, const void *arg, json_t *errors),
+                    const void *arg)
 {
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
     if (rc == MC_OK) {
-        rc = check(conn, req->body, errors);
+        rc = check(conn, arg, errors);
         mc_db_release(mc_request_db(req), conn);
     }
     if (rc != MC_OK) {
@@ -143,20 +144,24 @@ static bool refs_ok(mc_request *req, json_t *errors,
     return catalogue_no_errors(req, errors);
 }
 
-static mc_error check_parent(mc_db_conn *conn, const json_t *body, json_t *errors)
+static mc_error check_parent(mc_db_conn *conn, const void *parent_code, json_t *errors)
 {
-    return store_agency_check_exists(conn, mc_json_str(body, "parent_code", NULL), "/parent_code",
-                                     errors);
+    return store_agency_check_exists(conn, parent_code, "/parent_code", errors);
 }
 
-bool catalogue_agency_refs_ok(mc_request *req, json_t *errors)
+bool catalogue_agency_refs_ok(mc_request *req, const char *parent_code, json_t *errors)
 {
-    return refs_ok(req, errors, check_parent);
+    return refs_ok(req, errors, check_parent, parent_code);
+}
+
+static mc_error check_procedure_refs(mc_db_conn *conn, const void *body, json_t *errors)
+{
+    return store_procedure_check_refs(conn, body, errors);
 }
 
 bool catalogue_procedure_refs_ok(mc_request *req, json_t *errors)
 {
-    return refs_ok(req, errors, store_procedure_check_refs);
+    return refs_ok(req, errors, check_procedure_refs, req->body);
 }
 
 void catalogue_reply_etag(mc_request *req, unsigned status, json_t *body, const char *etag)
