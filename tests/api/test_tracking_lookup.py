@@ -12,10 +12,9 @@ import statistics
 import time
 import uuid
 
-import pytest
 import requests
 
-from dossier_support import API, act, filed, token_sub, world  # noqa: F401 (fixture)
+from dossier_support import act, filed, token_sub
 from motcua_api import ApiClient, assert_problem, error_parameters
 from tracking_support import (APPLICANT_ID, APPLICANT_PHONE_LAST4, ID_HEADER, PHONE_HEADER,
                               TRACKING, kinds, timeline, tracking_url)
