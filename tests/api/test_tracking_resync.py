@@ -7,11 +7,10 @@ lost, as docs/services/tracking.md says."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
-from dossier_support import act, dossier_sql, feed_end, filed
+from dossier_support import act, expire_feed_through, feed_end, filed
 from service_process import ServiceProcess
 from stack_db import psql_as
 from tracking_support import TRACKING, kinds, timeline, tracking_url
@@ -32,13 +31,7 @@ def test_a_position_behind_the_retention_is_recorded_and_cards_recover(world):
         lost = filed(world, procedure, documents=())
         end = feed_end(world)
         assert end > start
-        dossier_sql("UPDATE outbox SET published_at = published_at - interval '100 days'"
-                    f' WHERE published_seq <= {end}')
-        deadline = time.monotonic() + 30
-        while int(dossier_sql('SELECT pruned_through FROM outbox_horizon')) < end:
-            assert time.monotonic() < deadline, 'the relay did not prune aged events within 30 s'
-            time.sleep(0.5)
-        horizon = int(dossier_sql('SELECT pruned_through FROM outbox_horizon'))
+        horizon = expire_feed_through(end)
     finally:
         proc.start()
     later = filed(world, procedure, documents=())
