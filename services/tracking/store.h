@@ -51,7 +51,8 @@ mc_error store_step_add(mc_db_conn *conn, const char *dossier_id, long long sequ
 
 /* Load by dossier code (or, by_short, by short code) into *d (owned by the
    caller), with the timeline's steps in order into *steps (new reference).
-   MC_ERR_NOT_FOUND when there is none. */
+   MC_ERR_NOT_FOUND when there is none, and when a short code is shared by two
+   dossiers (50 bits of a hash: rare, and then it names neither). */
 mc_error store_dossier_find(mc_db_conn *conn, const char *code, bool by_short,
                             struct tracked_dossier *d, json_t **steps);
 

@@ -44,8 +44,9 @@ static const mc_db_statement add_step = {
     "FROM timeline_steps s WHERE s.dossier_id = d.dossier_id)::text FROM dossiers d WHERE " where
 
 static const mc_db_statement find_by_code = {"tracking_dossier_find_code", FIND_SQL("code = $1"), 1};
+/* Two rows at most: a short code two dossiers share names neither (store.h). */
 static const mc_db_statement find_by_short = {"tracking_dossier_find_short",
-                                              FIND_SQL("short_code = $1"), 1};
+                                              FIND_SQL("short_code = $1 LIMIT 2"), 1};
 
 static const mc_db_statement add_gap = {
     "tracking_feed_gap_add",
@@ -152,7 +153,7 @@ mc_error store_dossier_find(mc_db_conn *conn, const char *code, bool by_short,
     PGresult *res = mc_db_exec(conn, by_short ? &find_by_short : &find_by_code, params);
     if (res == NULL)
         return mc_db_failure(conn);
-    mc_error rc = PQntuples(res) > 0 ? read_dossier(res, 0, d) : MC_ERR_NOT_FOUND;
+    mc_error rc = PQntuples(res) == 1 ? read_dossier(res, 0, d) : MC_ERR_NOT_FOUND;
     if (rc == MC_OK) {
         *steps = mc_db_json(res, 0, 12);
         if (*steps == NULL) {

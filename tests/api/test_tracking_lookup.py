@@ -16,6 +16,7 @@ import requests
 
 from dossier_support import act, filed, token_sub
 from motcua_api import ApiClient, assert_problem, error_parameters
+from stack_db import psql_as
 from tracking_support import (APPLICANT_ID, APPLICANT_PHONE_LAST4, ID_HEADER, PHONE_HEADER,
                               TRACKING, kinds, timeline, tracking_url)
 
@@ -237,6 +238,12 @@ def test_the_short_link_opens_the_public_card(world, base_url):
     assert mine['applicant'] == {'masked_name': 'N*** V*** A***'}
     other = ''.join('0' if c != '0' else '1' for c in short)
     assert_problem(api.get(f'{TRACKING}/short/{other}', expect=404), 404, 'resource.not_found')
+    # two dossiers sharing a short code (50 bits: rare): the link names neither
+    twin = filed(world, world.procedure(mandatory=()), documents=())
+    timeline(api, world.citizen(), twin['code'])
+    psql_as('tracking', f"UPDATE dossiers SET short_code = '{short}' WHERE code = '{twin['code']}'")
+    assert_problem(api.get(f'{TRACKING}/short/{short}', expect=404), 404, 'resource.not_found')
+    assert card(api, twin['code']).doc['code'] == twin['code']
 
 
 def test_who_may_read_the_timeline(world):

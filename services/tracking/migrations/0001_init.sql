@@ -11,7 +11,7 @@
 CREATE TABLE dossiers (
     dossier_id          uuid        PRIMARY KEY,
     code                text        UNIQUE,          -- NULL never happens after submission
-    short_code          text        UNIQUE,          -- the receipt slip's link: /t/<short_code>
+    short_code          text,                        -- the receipt slip's link: /t/<short_code>
     owner_sub           text,                        -- the citizen account (NULL: filed at the counter)
     agency_code         text        NOT NULL,        -- where it was filed
     handling_agency     text        NOT NULL,        -- where it is now
@@ -27,6 +27,10 @@ CREATE TABLE dossiers (
 
 -- Staff timelines are read per agency.
 CREATE INDEX dossiers_handling_agency ON dossiers (handling_agency);
+-- Not unique: two dossiers may, very rarely, share the 50 bits of a short code; the
+-- projection must never fail on that (it would stop the feed), and the short link of
+-- such a pair answers 404 (the slip also carries the dossier code).
+CREATE INDEX dossiers_short_code ON dossiers (short_code);
 
 -- One row per event that makes a step (projection.c decides which do).
 CREATE TABLE timeline_steps (
