@@ -267,3 +267,13 @@ def test_who_may_read_the_timeline(world):
     assert tl['steps'][-1]['from_agency'] == world.agency
     assert tl['steps'][-1]['agency_code'] == world.other_agency
     timeline(api, officer, d['code'], lambda t: kinds(t)[-1:] == ['transferred'])
+
+
+def test_a_web_front_end_may_send_the_factor_headers(world):
+    """CORS: a portal on another origin sends the factor headers (deploy/gateway/http.conf)."""
+    r = world.api.options(f'{TRACKING}/dossiers/000.00.06.H56-231027-0361', validate=False, headers={
+        'Origin': 'https://dichvucong.example.vn', 'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'tracking-id-number, tracking-phone-last4'})
+    assert r.status_code in (200, 204), r.status_code
+    allowed = {h.strip().lower() for h in r.headers.get('Access-Control-Allow-Headers', '').split(',')}
+    assert {'tracking-id-number', 'tracking-phone-last4'} <= allowed, allowed
