@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "lookup_rules.h"
+#include "projection.h"
 #include "rate_limit.h"
 #include "timeline.h"
 
@@ -246,6 +247,41 @@ static void test_rate_limits(void **state)
     tracking_rate_limits_free(l);
 }
 
+static void test_dossier_from_event(void **state)
+{
+    (void)state;
+    json_t *data = event_data(5, NULL);
+    json_object_set_new(data, "owner_sub", json_string("citizen-sub"));
+    json_object_set_new(data, "applicant_lookup",
+                        json_pack("{ss ss sn}", "masked_name", "N*** V*** A***", "id_number_hash",
+                                  "97f8c42cae2c73744ad3e7762b044e58039115c2fecd809a5f379b4ca8eb1253",
+                                  "phone_last4_hash"));
+    struct tracked_dossier d;
+    assert_true(projection_dossier_from_event("dossier.dossier.supplement_requested", data, 42, NULL, &d));
+    assert_string_equal(d.dossier_id, "5b8f7e2c-3a41-4d7e-9c2a-6f1e0d3b7a55");
+    assert_string_equal(d.owner_sub, "citizen-sub");
+    assert_string_equal(d.masked_name, "N*** V*** A***");
+    assert_int_equal(strlen(d.id_hash), 64);
+    assert_string_equal(d.phone_hash, "");
+    assert_int_equal(d.last_sequence, 42);
+    assert_int_equal(json_array_size(json_object_get(d.asked, "missing_items")), 2);
+    /* a later event keeps the request's deadline through `before` */
+    json_object_del(json_object_get(data, "details"), "supplement_due_at");
+    struct tracked_dossier later;
+    assert_true(projection_dossier_from_event("dossier.dossier.apology_issued", data, 43, &d, &later));
+    assert_string_equal(json_string_value(json_object_get(later.asked, "supplement_due_at")),
+                        "2025-03-12T17:00:00+07:00");
+    tracked_dossier_clear(&later);
+    tracked_dossier_clear(&d);
+    /* an ID hash that is not a string, or no code: refused */
+    json_object_set_new(json_object_get(data, "applicant_lookup"), "id_number_hash", json_integer(1));
+    assert_false(projection_dossier_from_event("dossier.dossier.received", data, 44, NULL, &d));
+    json_object_del(data, "applicant_lookup");
+    json_object_del(data, "code");
+    assert_false(projection_dossier_from_event("dossier.dossier.received", data, 44, NULL, &d));
+    json_decref(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_asked),        cmocka_unit_test(test_step),
         cmocka_unit_test(test_codes),        cmocka_unit_test(test_short_codes),
         cmocka_unit_test(test_who_may_read_a_timeline), cmocka_unit_test(test_rate_limits),
+        cmocka_unit_test(test_dossier_from_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
