@@ -28,7 +28,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="identity catalogue dossier"
+MOTCUA_SERVICES_DEFAULT="identity catalogue dossier tracking"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -561,6 +561,10 @@ motcua_export_service_env() {
     if [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" identity "* ]]; then
         export "MOTCUA_REVOCATIONS_URL=http://127.0.0.1:$(motcua_service_port identity)/.well-known/revocations"
     fi
+    # The key of the public lookup's second factors and short codes (dossier hashes
+    # them into its events, tracking compares): one secret file for both.
+    motcua_secret_file "$MOTCUA_SECRET_DIR/lookup.key"
+    export "MOTCUA_LOOKUP_KEY_FILE=$MOTCUA_SECRET_DIR/lookup.key"
     case $svc in
         identity)
             # The issuer signs with the dev key (kid dev-1; the same kid names the
@@ -591,6 +595,19 @@ motcua_export_service_env() {
                 export "MOTCUA_DOSSIER_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/dossier-client.id")"
                 export MOTCUA_DOSSIER_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/dossier-client.secret
                 export "MOTCUA_DOSSIER_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
+            fi
+            ;;&
+        tracking)
+            # The dossier feed, read with its own machine client (scope dossier:events).
+            export "MOTCUA_TRACKING_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
+            export "MOTCUA_TRACKING_FEED_POLL_MS=${MOTCUA_TRACKING_FEED_POLL_MS:-100}"
+            # The API tests all come from 127.0.0.1: a wider per-address limit than the
+            # default 30 a minute (the limit itself is tested with X-Real-IP, directly).
+            export "MOTCUA_TRACKING_LOOKUP_LIMIT_PER_ADDRESS=${MOTCUA_TRACKING_LOOKUP_LIMIT_PER_ADDRESS:-300}"
+            if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/tracking-client.id ]]; then
+                export "MOTCUA_TRACKING_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/tracking-client.id")"
+                export MOTCUA_TRACKING_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/tracking-client.secret
+                export "MOTCUA_TRACKING_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
             fi
             ;;&
         *)
@@ -681,6 +698,10 @@ motcua_service_start() {
         if [[ $svc == dossier ]] && motcua_has_identity; then
             motcua_service_client dossier identity:staff.read ||
                 motcua_die "cannot register the dossier service's machine client with identity"
+        fi
+        if [[ $svc == tracking ]] && motcua_has_identity; then
+            motcua_service_client tracking "dossier:events" ||
+                motcua_die "cannot register the tracking service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
         if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then

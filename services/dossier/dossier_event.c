@@ -1,8 +1,44 @@
 /* The events' payload and times as JSON (dossier_event.h). */
 #include "dossier_event.h"
 
+#include <string.h>
+
 #include "motcua/calendar.h"
+#include "motcua/lookup_factor.h"
 #include "workflow.h"
+
+static unsigned char lookup_key[MC_LOOKUP_KEY_MAX];
+static size_t lookup_key_len;
+
+void dossier_event_set_lookup_key(const unsigned char *key, size_t len)
+{
+    lookup_key_len = len <= sizeof lookup_key ? len : 0;
+    if (lookup_key_len > 0)
+        memcpy(lookup_key, key, lookup_key_len);
+}
+
+/* The hash of applicant's member `name` as factor `kind`, or null. */
+static json_t *factor_hash(const json_t *applicant, const char *name, mc_lookup_factor kind)
+{
+    char hash[MC_LOOKUP_HASH_LEN + 1];
+    const char *value = json_string_value(json_object_get(applicant, name));
+    if (lookup_key_len == 0 || value == NULL ||
+        !mc_lookup_factor_hash(lookup_key, lookup_key_len, kind, value, hash))
+        return json_null();
+    return json_string(hash);
+}
+
+json_t *dossier_event_applicant_lookup(const json_t *applicant)
+{
+    char masked[256];
+    const char *name = json_string_value(json_object_get(applicant, "full_name"));
+    return json_pack("{so so so}", "masked_name",
+                     name != NULL && mc_lookup_mask_name(name, masked, sizeof masked)
+                         ? json_string(masked)
+                         : json_null(),
+                     "id_number_hash", factor_hash(applicant, "personal_id", MC_LOOKUP_ID_NUMBER),
+                     "phone_last4_hash", factor_hash(applicant, "phone", MC_LOOKUP_PHONE_LAST4));
+}
 
 json_t *dossier_time_json(int64_t t)
 {
@@ -41,5 +77,10 @@ json_t *dossier_event_data(const struct dossier *d, const char *action, int from
     json_object_set_new(data, "fee_amount",
                         d->fee_amount >= 0 ? json_integer((json_int_t)d->fee_amount) : json_null());
     json_object_set_new(data, "details", value_or_null(json_object_size(details) > 0 ? details : NULL));
+    /* For the tracking service: who may read the timeline, the procedure's
+       name for the public card, and the lookup's factors (hashed, never raw). */
+    json_object_set_new(data, "owner_sub", d->owner_sub[0] != '\0' ? json_string(d->owner_sub) : json_null());
+    json_object_set_new(data, "procedure_name", json_string(d->procedure_name));
+    json_object_set_new(data, "applicant_lookup", dossier_event_applicant_lookup(d->applicant));
     return data;
 }

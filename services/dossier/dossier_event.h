@@ -8,9 +8,20 @@
 #define DOSSIER_EVENT_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dossier.h"
+
+/* The key of the applicant's lookup factors (motcua/lookup_factor.h), set
+   once at start before any event is made (main.c); the bytes are copied.
+   Without it the events carry no factor hashes. */
+void dossier_event_set_lookup_key(const unsigned char *key, size_t len);
+
+/* The public lookup's part of the applicant (new reference): the masked
+   name and the keyed hashes of the ID number and of the phone's last 4
+   digits, each null when the applicant gave none (or no key is set). */
+json_t *dossier_event_applicant_lookup(const json_t *applicant);
 
 /* RFC 3339 at +07:00, or JSON null for 0 (new reference). */
 json_t *dossier_time_json(int64_t t);

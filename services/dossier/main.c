@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 
 #include "dossier.h"
+#include "dossier_event.h"
 #include "motcua/config.h"
 #include "motcua/log.h"
+#include "motcua/lookup_factor.h"
 #include "motcua/service_token.h"
 #include "staff_directory.h"
 
@@ -51,6 +53,17 @@ static mc_error dossier_start(mc_app *app)
             ok = false;
         }
     }
+    unsigned char lookup_key[MC_LOOKUP_KEY_MAX];
+    size_t lookup_key_len = 0;
+    bool lookup_configured = false;
+    if (ok && mc_lookup_key_load(svc, lookup_key, &lookup_key_len, &lookup_configured))
+        dossier_event_set_lookup_key(lookup_key, lookup_key_len);
+    else if (lookup_configured)
+        ok = false;
+    else
+        mc_log(MC_LOG_WARNING, NULL, "config.missing",
+               "no LOOKUP_KEY_FILE: events carry no hashes of the applicant's lookup factors");
+    memset(lookup_key, 0, sizeof lookup_key);
     char catalogue_url[64];
     mc_service_default_url("catalogue", catalogue_url, sizeof catalogue_url);
     ctx->catalogue =

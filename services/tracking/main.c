@@ -1,0 +1,99 @@
+/*
+ * motcua-tracking: the dossier feed projected into timelines, the public
+ * lookup by dossier code, the signed-in timeline (docs/services/tracking.md).
+ *
+ * Everything generic is common's mc_service_main; this file reads the
+ * service's own settings and starts the dossier feed consumer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "motcua/config.h"
+#include "motcua/log.h"
+#include "motcua/lookup_factor.h"
+#include "rate_limit.h"
+#include "tracking.h"
+
+MC_SERVICE_EMBEDDED(tracking); /* services/tracking/meson.build */
+
+struct tracking_ctx *tracking_ctx(const mc_request *req)
+{
+    return mc_request_service_ctx(req);
+}
+
+static void ctx_free(struct tracking_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    mc_feed_consumer_stop(ctx->dossier_feed);
+    mc_service_token_free(ctx->service_token);
+    tracking_rate_limits_free(ctx->limits);
+    memset(ctx->lookup_key, 0, sizeof ctx->lookup_key);
+    free(ctx);
+}
+
+static mc_error tracking_start(mc_app *app)
+{
+    const char *svc = "tracking";
+    struct tracking_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return MC_ERR_INTERNAL;
+    bool key_configured = false;
+    if (!mc_lookup_key_load(svc, ctx->lookup_key, &ctx->lookup_key_len, &key_configured)) {
+        if (key_configured) {
+            ctx_free(ctx);
+            return MC_ERR_INTERNAL;
+        }
+        mc_log(MC_LOG_WARNING, NULL, "config.missing",
+               "no LOOKUP_KEY_FILE: the lookup accepts no second factor and short links are off");
+    }
+    unsigned per_address = 30, per_code = 10, window = 60, feed_enabled = 1;
+    bool ok = mc_config_uint(svc, "LOOKUP_LIMIT_PER_ADDRESS", 30, 1, 1000000, &per_address) &&
+              mc_config_uint(svc, "LOOKUP_LIMIT_PER_CODE", 10, 1, 1000000, &per_code) &&
+              mc_config_uint(svc, "LOOKUP_LIMIT_WINDOW_SECONDS", 60, 1, 3600, &window) &&
+              mc_config_uint(svc, "FEED_ENABLED", 1, 0, 1, &feed_enabled);
+    ctx->limits = ok ? tracking_rate_limits_new(per_address, per_code, window) : NULL;
+    if (ctx->limits == NULL) {
+        ctx_free(ctx);
+        return MC_ERR_INTERNAL;
+    }
+    mc_app_set_ctx(app, ctx);
+    if (feed_enabled == 0) {
+        mc_log(MC_LOG_WARNING, NULL, "config", "FEED_ENABLED=0: the dossier feed is not consumed");
+        return MC_OK;
+    }
+    bool has_client = false;
+    ctx->service_token = mc_service_token_from_config(svc, &has_client);
+    if (ctx->service_token == NULL) {
+        if (!has_client)
+            mc_log(MC_LOG_ERROR, NULL, "config.missing",
+                   "no CLIENT_ID: the dossier feed needs the service's machine client "
+                   "(scope dossier:events)");
+        mc_app_set_ctx(app, NULL);
+        ctx_free(ctx);
+        return MC_ERR_INTERNAL;
+    }
+    if (tracking_feed_start(ctx, mc_app_db(app)) != MC_OK) {
+        mc_app_set_ctx(app, NULL);
+        ctx_free(ctx);
+        return MC_ERR_INTERNAL;
+    }
+    return MC_OK;
+}
+
+static void tracking_stop(mc_app *app)
+{
+    ctx_free(mc_app_ctx(app));
+    mc_app_set_ctx(app, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    /* Port: MOTCUA_TRACKING_PORT, else mc_service_default_port (8104). */
+    const struct mc_service svc = {
+        MC_SERVICE_PARTS(tracking),
+        .start = tracking_start,
+        .stop = tracking_stop,
+    };
+    return mc_service_main(&svc, argc, argv);
+}

@@ -1,0 +1,118 @@
+/* The per-event dispatcher of the dossier feed (projection.h). */
+#include "projection.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lookup_rules.h"
+#include "motcua/log.h"
+#include "timeline.h"
+
+/* Copy data's string member `name` into out; false when it is not a string
+   or does not fit (an empty string is kept as ""). */
+static bool copy_member(const json_t *data, const char *name, char *out, size_t len, bool required)
+{
+    const json_t *v = json_object_get(data, name);
+    if (!json_is_string(v)) {
+        out[0] = '\0';
+        return !required && (v == NULL || json_is_null(v));
+    }
+    if (json_string_length(v) >= len)
+        return false;
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return true;
+}
+
+bool projection_dossier_from_event(const char *type, const json_t *data, long long sequence,
+                                   const struct tracked_dossier *before, struct tracked_dossier *out)
+{
+    memset(out, 0, sizeof *out);
+    /* The applicant's lookup factors: a masked name and keyed hashes, never
+       the values (services/dossier/dossier_event.c). */
+    const json_t *lookup = json_object_get(data, "applicant_lookup");
+    bool ok = copy_member(data, "dossier_id", out->dossier_id, sizeof out->dossier_id, true) &&
+              copy_member(data, "code", out->code, sizeof out->code, true) &&
+              copy_member(data, "owner_sub", out->owner_sub, sizeof out->owner_sub, false) &&
+              copy_member(data, "agency_code", out->agency_code, sizeof out->agency_code, true) &&
+              copy_member(data, "handling_agency", out->handling_agency,
+                          sizeof out->handling_agency, true) &&
+              copy_member(lookup, "masked_name", out->masked_name, sizeof out->masked_name, false) &&
+              copy_member(lookup, "id_number_hash", out->id_hash, sizeof out->id_hash, false) &&
+              copy_member(lookup, "phone_last4_hash", out->phone_hash, sizeof out->phone_hash, false);
+    const json_t *chain = json_object_get(data, "transfer_chain");
+    out->transfer_chain = json_is_array(chain) ? json_incref((json_t *)chain) : json_array();
+    out->card = ok ? timeline_card(data) : NULL;
+    out->asked = ok ? timeline_asked(type, data, before != NULL ? before->asked : NULL) : NULL;
+    out->last_sequence = sequence;
+    if (out->card == NULL || out->asked == NULL) {
+        tracked_dossier_clear(out);
+        return false;
+    }
+    return true;
+}
+
+/* Log an event the projection skips (no personal data: ids and type only). */
+static void skip(const json_t *event, const char *why)
+{
+    mc_log(MC_LOG_WARNING, NULL, "tracking.event_skipped", "event %s (%s) at %s skipped: %s",
+           json_string_value(json_object_get(event, "id")),
+           json_string_value(json_object_get(event, "type")),
+           json_string_value(json_object_get(event, "sequence")), why);
+}
+
+mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tracking_ctx *ctx)
+{
+    struct projection_event ev = {
+        .id = json_string_value(json_object_get(event, "id")),
+        .type = json_string_value(json_object_get(event, "type")),
+        .data = json_object_get(event, "data"),
+    };
+    const char *seq = json_string_value(json_object_get(event, "sequence"));
+    ev.sequence = seq != NULL ? strtoll(seq, NULL, 10) : 0;
+    ev.dossier_id = json_string_value(json_object_get(ev.data, "dossier_id"));
+    if (ev.id == NULL || ev.type == NULL ||
+        strncmp(ev.type, TRACKING_EVENT_PREFIX, strlen(TRACKING_EVENT_PREFIX)) != 0) {
+        skip(event, "not a dossier event");
+        return MC_OK;
+    }
+    if (ev.dossier_id == NULL || !json_is_string(json_object_get(ev.data, "code"))) {
+        skip(event, "no dossier id or code");
+        return MC_OK;
+    }
+
+    struct tracked_dossier before, after;
+    bool found = false;
+    mc_error rc = store_dossier_lock(conn, ev.dossier_id, &before, &found);
+    if (rc != MC_OK)
+        return rc;
+    if (found && before.last_sequence >= ev.sequence) {
+        tracked_dossier_clear(&before); /* applied already (the position check makes this rare) */
+        return MC_OK;
+    }
+    if (!projection_dossier_from_event(ev.type, ev.data, ev.sequence, found ? &before : NULL,
+                                       &after)) {
+        if (found)
+            tracked_dossier_clear(&before);
+        skip(event, "the payload lacks what a card needs");
+        return MC_OK;
+    }
+    char short_code[TRACKING_SHORT_LEN + 1];
+    bool has_short = lookup_short_code(ctx->lookup_key, ctx->lookup_key_len, after.dossier_id,
+                                       short_code);
+    rc = store_dossier_put(conn, &after, has_short ? short_code : NULL);
+    bool is_new = true;
+    json_t *step = rc == MC_OK ? timeline_step(ev.type, ev.data, found ? before.card : NULL) : NULL;
+    if (step != NULL) {
+        rc = store_step_add(conn, after.dossier_id, ev.sequence, ev.id, step, &is_new);
+        json_decref(step);
+    }
+    ev.dossier = &after;
+    if (rc == MC_OK && is_new) {
+        /* The service's other reactions to a new event go here (notifications,
+           webhooks): each adds its rows on conn, in this transaction. */
+    }
+    if (found)
+        tracked_dossier_clear(&before);
+    tracked_dossier_clear(&after);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * The tracking service: the dossier event feed projected into per-dossier
+ * timelines, the public lookup by dossier code and the signed-in timeline
+ * (docs/services/tracking.md).
+ *
+ * Where things are:
+ *   main.c                start-up: settings, the feed consumer
+ *   routes.c              the route table
+ *   feed.c                the dossier feed consumer's callbacks (token, apply, resync)
+ *   projection.c          one event into the projection: the per-event dispatcher
+ *   timeline.c            what an event says to a citizen: labels, card, step (pure)
+ *   lookup_rules.c        dossier codes, short codes, second factors (pure)
+ *   handle_dossiers.c     GET /tracking/dossiers/{code}[/timeline], GET /t/{short}
+ *   rate_limit.c          the in-service rate limits of the public lookup
+ *   store_dossiers.c      every SQL statement of the projection
+ */
+#ifndef TRACKING_H
+#define TRACKING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "motcua/feed_consumer.h"
+#include "motcua/http.h"
+#include "motcua/server.h"
+#include "motcua/service_token.h"
+
+extern const struct mc_route tracking_routes[];
+extern const size_t tracking_routes_count;
+
+/* The keyed-hash key of the applicants' second factors (LOOKUP_KEY_FILE),
+   shared with the dossier service, which hashes them into its events. */
+#define TRACKING_LOOKUP_KEY_MAX 64
+
+struct tracking_rate_limits;
+
+/* What the handlers and the consumer share, set up at start (main.c). */
+struct tracking_ctx {
+    mc_service_token *service_token;  /* the service's own machine client (dossier:events) */
+    mc_feed_consumer *dossier_feed;   /* NULL when FEED_ENABLED=0 */
+    unsigned char lookup_key[TRACKING_LOOKUP_KEY_MAX];
+    size_t lookup_key_len;
+    struct tracking_rate_limits *limits;
+};
+
+struct tracking_ctx *tracking_ctx(const mc_request *req);
+
+/* ---- feed.c ---- */
+
+/* Start the dossier feed consumer (settings in docs/services/tracking.md). */
+mc_error tracking_feed_start(struct tracking_ctx *ctx, mc_db_pool *db);
+
+/* ---- handlers ---- */
+void handle_tracking_dossier_card(mc_request *req);
+void handle_tracking_dossier_timeline(mc_request *req);
+void handle_tracking_short_link(mc_request *req);
+
+#endif
