@@ -700,7 +700,7 @@ motcua_service_start() {
                 motcua_die "cannot register the dossier service's machine client with identity"
         fi
         if [[ $svc == tracking ]] && motcua_has_identity; then
-            motcua_service_client tracking "dossier:events" ||
+            motcua_service_client tracking "dossier:events dossier:contacts" ||
                 motcua_die "cannot register the tracking service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"

@@ -57,14 +57,15 @@ char *notify_mail_compose(const char *from, const char *to, const char *subject,
     char *body64 = subject64 != NULL ? base64(body, strlen(body), true) : NULL;
     char *msg = NULL;
     if (body64 != NULL) {
-        const char *fmt = "From: %s\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\nDate: %s\r\n"
-                          "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
-                          "Content-Type: text/plain; charset=UTF-8\r\n"
-                          "Content-Transfer-Encoding: base64\r\n\r\n%s";
-        int n = snprintf(NULL, 0, fmt, from, to, subject64, date, message_id, body64);
+#define MAIL_FORMAT                                                                               \
+    "From: %s\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\nDate: %s\r\nMessage-ID: <%s>\r\n"              \
+    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"                              \
+    "Content-Transfer-Encoding: base64\r\n\r\n%s"
+        int n = snprintf(NULL, 0, MAIL_FORMAT, from, to, subject64, date, message_id, body64);
         msg = n > 0 ? malloc((size_t)n + 1) : NULL;
         if (msg != NULL)
-            snprintf(msg, (size_t)n + 1, fmt, from, to, subject64, date, message_id, body64);
+            snprintf(msg, (size_t)n + 1, MAIL_FORMAT, from, to, subject64, date, message_id, body64);
+#undef MAIL_FORMAT
     }
     free(subject64);
     free(body64);

@@ -97,6 +97,22 @@ static void skip(struct outcome *o, const char *why)
     snprintf(o->error, sizeof o->error, "%s", why);
 }
 
+/* Whether the SMS of a notice that is not legally required is refused by
+   its recipient; false with o filled when the database cannot say. */
+static bool sms_refused(struct notify_workers *w, const char *recipient, bool *refused,
+                        struct outcome *o)
+{
+    mc_db_conn *conn = NULL;
+    mc_error rc = mc_db_acquire(w->db, &conn);
+    if (rc == MC_OK) {
+        rc = store_sms_opted_out(conn, recipient, refused);
+        mc_db_release(w->db, conn);
+    }
+    if (rc != MC_OK)
+        snprintf(o->error, sizeof o->error, "database: %s", mc_error_info(rc)->code);
+    return rc == MC_OK;
+}
+
 /* Send one claimed delivery and say how it went. */
 static void deliver(struct notify_workers *w, const json_t *d, struct outcome *o)
 {
@@ -108,51 +124,40 @@ static void deliver(struct notify_workers *w, const json_t *d, struct outcome *o
     unsigned attempts = (unsigned)json_integer_value(json_object_get(d, "attempts"));
     bool legal = json_is_true(json_object_get(d, "legally_required"));
     bool sms = strcmp(channel, "sms") == 0;
-    if ((sms ? s->sms_url : s->smtp_url) == NULL)
-        return skip(o, sms ? "no SMS gateway configured" : "no SMTP server configured");
-    if (dossier_id == NULL)
-        return skip(o, "no dossier");
-    if (sms && !legal && recipient != NULL) {
-        bool opted_out = false;
-        mc_db_conn *conn = NULL;
-        mc_error rc = mc_db_acquire(w->db, &conn);
-        if (rc == MC_OK) {
-            rc = store_sms_opted_out(conn, recipient, &opted_out);
-            mc_db_release(w->db, conn);
-        }
-        if (rc != MC_OK) {
-            snprintf(o->error, sizeof o->error, "database: %s", mc_error_code(rc));
-            return fail(o, attempts, s->retry_scale);
-        }
-        if (opted_out)
-            return skip(o, "the citizen opted out of SMS");
-    }
-    struct notify_contacts contacts;
-    mc_error rc = notify_fetch_contacts(s, w->token, dossier_id, &contacts);
-    if (rc == MC_ERR_NOT_FOUND)
-        return skip(o, "the dossier service does not know the dossier");
-    if (rc != MC_OK) {
-        snprintf(o->error, sizeof o->error, "contact details unavailable: %s", mc_error_code(rc));
-        return fail(o, attempts, s->retry_scale);
-    }
-    const char *address = sms ? contacts.phone : contacts.email;
-    if (address[0] == '\0') {
-        memset(&contacts, 0, sizeof contacts);
-        return skip(o, sms ? "no phone number" : "no e-mail address");
-    }
-    char reference[80];
-    snprintf(reference, sizeof reference, "%s.%s@motcua-tracking", id, channel);
-    bool ok = sms ? notify_send_sms(s, address, json_string_value(json_object_get(d, "sms_text")),
-                                    reference, o->error, sizeof o->error)
-                  : notify_send_email(s, address, json_string_value(json_object_get(d, "title")),
-                                      json_string_value(json_object_get(d, "body")), reference,
-                                      o->error, sizeof o->error);
-    memset(&contacts, 0, sizeof contacts);
-    if (ok) {
-        o->state = "sent";
-        o->error[0] = '\0';
-    } else {
+    bool refused = false;
+    if ((sms ? s->sms_url : s->smtp_url) == NULL) {
+        skip(o, sms ? "no SMS gateway configured" : "no SMTP server configured");
+    } else if (dossier_id == NULL) {
+        skip(o, "no dossier");
+    } else if (sms && !legal && recipient != NULL && !sms_refused(w, recipient, &refused, o)) {
         fail(o, attempts, s->retry_scale);
+    } else if (refused) {
+        skip(o, "the citizen opted out of SMS");
+    } else {
+        struct notify_contacts contacts;
+        mc_error rc = notify_fetch_contacts(s, w->token, dossier_id, &contacts);
+        const char *address = sms ? contacts.phone : contacts.email;
+        char reference[80];
+        snprintf(reference, sizeof reference, "%s.%s@motcua-tracking", id, channel);
+        if (rc == MC_ERR_NOT_FOUND) {
+            skip(o, "the dossier service does not know the dossier");
+        } else if (rc != MC_OK) {
+            snprintf(o->error, sizeof o->error, "contact details unavailable: %s",
+                     mc_error_info(rc)->code);
+            fail(o, attempts, s->retry_scale);
+        } else if (address[0] == '\0') {
+            skip(o, sms ? "no phone number" : "no e-mail address");
+        } else if (sms ? notify_send_sms(s, address, json_string_value(json_object_get(d, "sms_text")),
+                                         reference, o->error, sizeof o->error)
+                       : notify_send_email(s, address, json_string_value(json_object_get(d, "title")),
+                                           json_string_value(json_object_get(d, "body")), reference,
+                                           o->error, sizeof o->error)) {
+            o->state = "sent";
+            o->error[0] = '\0';
+        } else {
+            fail(o, attempts, s->retry_scale);
+        }
+        memset(&contacts, 0, sizeof contacts); /* kept no longer than the send */
     }
 }
 
@@ -192,7 +197,7 @@ static bool notify_step(void *arg)
         if (rc != MC_OK)
             mc_log(MC_LOG_ERROR, NULL, "tracking.notification_delivery",
                    "notification %s by %s: the outcome was not recorded (%s); sent again after the lease",
-                   id, channel, mc_error_code(rc));
+                   id, channel, mc_error_info(rc)->code);
     }
     json_decref(claimed);
     return true;
