@@ -158,13 +158,19 @@ enum mc_callback_verdict mc_callback_resolve(const struct mc_callback_target *ta
     struct addrinfo *res = NULL;
     if (getaddrinfo(target->host, NULL, &hints, &res) != 0 || res == NULL)
         return MC_CALLBACK_UNRESOLVABLE;
+    struct mc_cidr_list allowed;
+    char bad[64];
+    if (!mc_cidr_list_parse(policy->allowed_internal, &allowed, bad, sizeof bad)) {
+        freeaddrinfo(res);
+        return MC_CALLBACK_ADDRESS_REFUSED; /* a bad setting allows nothing */
+    }
     enum mc_callback_verdict v = MC_CALLBACK_OK;
     char first[INET6_ADDRSTRLEN] = "";
     bool first_v6 = false;
     for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
             continue;
-        if (!policy->allow_internal_addresses && mc_address_is_internal(ai->ai_addr)) {
+        if (mc_address_is_internal(ai->ai_addr) && !mc_cidr_list_contains(&allowed, ai->ai_addr)) {
             v = MC_CALLBACK_ADDRESS_REFUSED;
             break;
         }

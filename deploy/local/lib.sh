@@ -634,9 +634,12 @@ motcua_export_tracking_delivery_env() {
     motcua_secret_file "$MOTCUA_SECRET_DIR/sms-sim.key"
     export MOTCUA_TRACKING_SMS_API_KEY_FILE=$MOTCUA_SECRET_DIR/sms-sim.key
     export MOTCUA_TRACKING_WEBHOOK_ALLOW_HTTP=1
-    export MOTCUA_TRACKING_WEBHOOK_ALLOW_INTERNAL=1
+    # Only loopback, where the tests' receiver listens: every other internal address is
+    # refused as in production (the SSRF tests need that).
+    export "MOTCUA_TRACKING_WEBHOOK_ALLOWED_INTERNAL=127.0.0.1/32 ::1"
     export "MOTCUA_TRACKING_RETRY_SCALE=${MOTCUA_TRACKING_RETRY_SCALE:-0.0002}"
     export "MOTCUA_TRACKING_DELIVERY_INTERVAL_MS=${MOTCUA_TRACKING_DELIVERY_INTERVAL_MS:-200}"
+    export "MOTCUA_TRACKING_WEBHOOK_TIMEOUT_MS=${MOTCUA_TRACKING_WEBHOOK_TIMEOUT_MS:-3000}"
 }
 
 # motcua_sinks_start: the SMTP sink (mail in $MOTCUA_LOCAL_DIR/mail, a Maildir) and the

@@ -24,8 +24,8 @@ const struct mc_route tracking_routes[] = {
      MC_ROUTE_JSON_BODY},
     /* Webhooks: an agency's administrators and machine clients with scope
        tracking:webhooks, for their own agency (handle_webhooks.c). */
-    {"POST", API "/webhooks", handle_webhook_create, WEBHOOK_OWNERS,
-     MC_ROUTE_JSON_BODY | MC_ROUTE_IDEMPOTENT},
+    /* No Idempotency-Key: a replayed answer would have to keep the secret. */
+    {"POST", API "/webhooks", handle_webhook_create, WEBHOOK_OWNERS, MC_ROUTE_JSON_BODY},
     {"GET", API "/webhooks", handle_webhooks_list, WEBHOOK_OWNERS, 0},
     {"GET", API "/webhooks/{id}", handle_webhook_get, WEBHOOK_OWNERS, 0},
     {"DELETE", API "/webhooks/{id}", handle_webhook_delete, WEBHOOK_OWNERS, 0},

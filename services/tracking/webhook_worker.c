@@ -40,13 +40,12 @@ static int64_t monotonic_ms(void)
 bool webhook_settings_load(struct webhook_settings *s)
 {
     memset(s, 0, sizeof *s);
-    unsigned allow_http = 0, allow_internal = 0, disable_after_h = 120;
+    unsigned allow_http = 0, disable_after_h = 120;
     const char *scale_text = mc_config_str(SVC, "RETRY_SCALE", "1");
     char *end = NULL;
     s->retry_scale = strtod(scale_text, &end);
     bool ok = end != scale_text && *end == '\0' && s->retry_scale > 0.0 && s->retry_scale <= 1000.0 &&
               mc_config_uint(SVC, "WEBHOOK_ALLOW_HTTP", 0, 0, 1, &allow_http) &&
-              mc_config_uint(SVC, "WEBHOOK_ALLOW_INTERNAL", 0, 0, 1, &allow_internal) &&
               mc_config_uint(SVC, "WEBHOOK_WORKERS", 4, 1, 64, &s->workers) &&
               mc_config_uint(SVC, "DELIVERY_INTERVAL_MS", 500, 10, 60000, &s->interval_ms) &&
               mc_config_uint(SVC, "WEBHOOK_TIMEOUT_MS", 10000, 100, 60000, &s->timeout_ms) &&
@@ -59,15 +58,17 @@ bool webhook_settings_load(struct webhook_settings *s)
         return false;
     }
     s->policy.allow_plain_http = allow_http != 0;
-    s->policy.allow_internal_addresses = allow_internal != 0;
+    const char *internal = mc_config_str(SVC, "WEBHOOK_ALLOWED_INTERNAL", "");
+    s->policy.allowed_internal = internal[0] != '\0' ? internal : NULL;
     const char *hosts = mc_config_str(SVC, "WEBHOOK_ALLOWED_HOSTS", "");
     s->policy.allowed_hosts = hosts[0] != '\0' ? hosts : NULL;
     s->disable_after_ms = (int64_t)((double)disable_after_h * 3600000.0 * s->retry_scale);
     if (s->disable_after_ms < 1)
         s->disable_after_ms = 1;
-    if (allow_internal)
+    if (s->policy.allowed_internal != NULL)
         mc_log(MC_LOG_WARNING, NULL, "config",
-               "WEBHOOK_ALLOW_INTERNAL=1: callbacks may reach loopback and private addresses");
+               "WEBHOOK_ALLOWED_INTERNAL=%s: callbacks may reach these internal addresses",
+               s->policy.allowed_internal);
     return true;
 }
 

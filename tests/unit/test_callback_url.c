@@ -12,7 +12,7 @@
 
 #include "motcua/callback_url.h"
 
-static const struct mc_callback_policy strict = {false, false, NULL};
+static const struct mc_callback_policy strict = {false, NULL, NULL};
 
 static bool internal(const char *text)
 {
@@ -72,7 +72,7 @@ static void checks_syntax_scheme_credentials_and_allow_list(void **state)
     assert_int_equal(mc_callback_url_check("", &strict, &t), MC_CALLBACK_MALFORMED);
     assert_int_equal(mc_callback_url_check(NULL, &strict, &t), MC_CALLBACK_MALFORMED);
 
-    struct mc_callback_policy listed = {true, false, "hooks.example.gov.vn, *.tinh.gov.vn"};
+    struct mc_callback_policy listed = {true, NULL, "hooks.example.gov.vn, *.tinh.gov.vn"};
     assert_int_equal(mc_callback_url_check("http://hooks.example.gov.vn/", &listed, &t), MC_CALLBACK_OK);
     assert_int_equal(t.port, 80);
     assert_int_equal(mc_callback_url_check("https://a.tinh.gov.vn/", &listed, &t), MC_CALLBACK_OK);
@@ -100,7 +100,7 @@ static void resolution_refuses_internal_addresses_unless_allowed(void **state)
             fail_msg("%s was not refused", urls[i]);
         assert_string_equal(pin, "");
     }
-    struct mc_callback_policy local = {true, true, NULL};
+    struct mc_callback_policy local = {true, "127.0.0.1/32 ::1", NULL};
     assert_int_equal(mc_callback_url_check("http://127.0.0.1:9999/hook", &local, &t), MC_CALLBACK_OK);
     assert_int_equal(mc_callback_resolve(&t, &local, pin, sizeof pin), MC_CALLBACK_OK);
     assert_string_equal(pin, ""); /* a literal: nothing to pin */
@@ -111,6 +111,14 @@ static void resolution_refuses_internal_addresses_unless_allowed(void **state)
                      MC_CALLBACK_SCHEME_REFUSED);
     assert_int_equal(mc_callback_url_check("https://localhost:9999/hook", &strict, &t), MC_CALLBACK_OK);
     assert_int_equal(mc_callback_resolve(&t, &strict, pin, sizeof pin), MC_CALLBACK_ADDRESS_REFUSED);
+    /* Only the internal addresses the operator named. */
+    assert_int_equal(mc_callback_url_check("http://127.0.0.2/hook", &local, &t), MC_CALLBACK_OK);
+    assert_int_equal(mc_callback_resolve(&t, &local, pin, sizeof pin), MC_CALLBACK_ADDRESS_REFUSED);
+    assert_int_equal(mc_callback_url_check("http://169.254.169.254/", &local, &t), MC_CALLBACK_OK);
+    assert_int_equal(mc_callback_resolve(&t, &local, pin, sizeof pin), MC_CALLBACK_ADDRESS_REFUSED);
+    struct mc_callback_policy broken = {true, "not-a-cidr", NULL};
+    assert_int_equal(mc_callback_url_check("http://127.0.0.1/", &broken, &t), MC_CALLBACK_OK);
+    assert_int_equal(mc_callback_resolve(&t, &broken, pin, sizeof pin), MC_CALLBACK_ADDRESS_REFUSED);
     assert_int_equal(mc_callback_url_check("https://no-such-host.invalid/", &strict, &t), MC_CALLBACK_OK);
     assert_int_equal(mc_callback_resolve(&t, &strict, pin, sizeof pin), MC_CALLBACK_UNRESOLVABLE);
 }

@@ -4,8 +4,8 @@
  * credentials in the URL, the host on the operator's allow-list, and every
  * address the host resolves to outside loopback, private, link-local,
  * shared, multicast, documentation and cloud metadata ranges (unless the
- * operator allows internal addresses, as the local stack does for its test
- * receiver). The address checked is the one connected to: the caller pins
+ * operator allows some of them, as the local stack does for its test
+ * receiver on 127.0.0.1). The address checked is the one connected to: the caller pins
  * it (mc_http_request.pinned_address), so a DNS answer that changes between
  * the check and the connection (DNS rebinding) cannot redirect the request.
  */
@@ -21,7 +21,9 @@ struct sockaddr;
 
 struct mc_callback_policy {
     bool allow_plain_http;         /* http:// accepted as well as https:// */
-    bool allow_internal_addresses; /* loopback/private/... accepted (local stacks, tests) */
+    /* Internal addresses accepted all the same, as CIDRs ("127.0.0.1/32 ::1",
+       the local stack's test receiver); NULL or "" accepts none. */
+    const char *allowed_internal;
     /* "hooks.example.gov.vn, *.gov.vn" (commas or spaces; "*.x" matches
        the subdomains of x, not x); NULL or "" accepts any host. */
     const char *allowed_hosts;
@@ -52,7 +54,8 @@ enum mc_callback_verdict mc_callback_url_check(const char *url, const struct mc_
 bool mc_address_is_internal(const struct sockaddr *sa);
 
 /* Resolve target's host (blocking getaddrinfo) and check every address it
-   has: one refused address refuses the URL. On MC_CALLBACK_OK, pin (of
+   has: one refused address (internal and not in policy->allowed_internal)
+   refuses the URL. On MC_CALLBACK_OK, pin (of
    pin_len bytes, 300 is enough) holds "host:port:address" for
    mc_http_request.pinned_address, or "" when the host is an address
    literal (nothing to resolve, so nothing to pin). */
