@@ -54,7 +54,7 @@ MOTCUA_DEBIAN_PACKAGES=(
     python3-requests python3-yaml python3-pytest python3-jsonschema python3-hypothesis
     wrk nodejs npm
     clang libclang-rt-14-dev
-    libcurl4-openssl-dev python3-aiosmtpd
+    libcurl4-gnutls-dev python3-aiosmtpd
 )
 
 # Test sinks for the tracking service's notifications (started with tracking):
