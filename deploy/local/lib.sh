@@ -649,7 +649,9 @@ motcua_sinks_start() {
     local dir=$MOTCUA_RUN_DIR/sinks smtp_port sms_port i
     smtp_port=$((MOTCUA_PORT_BASE + MOTCUA_SMTP_SINK_OFFSET))
     sms_port=$((MOTCUA_PORT_BASE + MOTCUA_SMS_SIM_OFFSET))
-    mkdir -p -- "$dir" "$MOTCUA_LOCAL_DIR/mail" "$MOTCUA_LOCAL_DIR/sms"
+    # The Maildir with its three folders (aiosmtpd makes them only for a new directory).
+    mkdir -p -- "$dir" "$MOTCUA_LOCAL_DIR/mail/tmp" "$MOTCUA_LOCAL_DIR/mail/new" \
+        "$MOTCUA_LOCAL_DIR/mail/cur" "$MOTCUA_LOCAL_DIR/sms"
     motcua_secret_file "$MOTCUA_SECRET_DIR/sms-sim.key"
     if ! motcua_pid_alive "$dir/smtp-sink.pid" aiosmtpd; then
         motcua_require_free_port "$smtp_port" "SMTP sink"

@@ -19,7 +19,7 @@ def test_received_and_supplement_requested_reach_the_citizen(world):
     d = filed_with(world, world.procedure(), who)
     d = act(api, officer, d, 'receive').doc
     code = d['code']
-    appointment = d['appointment_at'][:10]
+    appointment = d['dates']['appointment_at'][:10]
     day = f'{appointment[8:10]}/{appointment[5:7]}/{appointment[0:4]}'
 
     mail = wait_for('receipt e-mail', lambda: mails_to(who['email']))[0]
@@ -37,7 +37,7 @@ def test_received_and_supplement_requested_reach_the_citizen(world):
     assert str(mail['Subject']) == f'Hồ sơ {code} cần bổ sung'
     text = mail.get_content()
     assert 'Bản sao giấy khai sinh; Văn bản ủy quyền' in text
-    due = d['supplement_due_at']
+    due = d['dates']['supplement_due_at']
     assert f'Hạn bổ sung: {due[8:10]}/{due[5:7]}/{due[0:4]}.' in text
     wait_for('supplement SMS', lambda: len(sms_to(who['phone'])) >= 2)
 
