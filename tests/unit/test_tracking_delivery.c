@@ -11,8 +11,10 @@
 #include <cmocka.h>
 
 #include "../../services/tracking/delivery_schedule.h"
+#include "../../services/tracking/notify.h"
 #include "../../services/tracking/notify_rules.h"
 #include "../../services/tracking/notify_template.h"
+#include "../../services/tracking/webhook.h"
 #include "../../services/tracking/webhook_signature.h"
 
 /* The example of the Standard Webhooks specification (and its libraries' tests). */
@@ -191,6 +193,56 @@ static void events_map_to_kinds_and_variables(void **state)
     assert_false(notify_format_date("2026-12", d));
 }
 
+static void mail_is_encoded_and_refuses_header_injection(void **state)
+{
+    (void)state;
+    char *m = notify_mail_compose("tb@dichvucong.local", "an@example.vn", "Hồ sơ X cần bổ sung",
+                                  "Thiếu: Bản sao", "n1.email@motcua-tracking",
+                                  "Thu, 03 Dec 2026 14:00:00 +0000");
+    assert_non_null(m);
+    /* "Hồ sơ X cần bổ sung" and "Thiếu: Bản sao" in base64 (UTF-8). */
+    assert_non_null(strstr(m, "Subject: =?UTF-8?B?SOG7kyBzxqEgWCBj4bqnbiBi4buVIHN1bmc=?=\r\n"));
+    assert_non_null(strstr(m, "To: an@example.vn\r\n"));
+    assert_non_null(strstr(m, "Message-ID: <n1.email@motcua-tracking>\r\n"));
+    assert_non_null(strstr(m, "Content-Transfer-Encoding: base64\r\n\r\nVGhp4bq/dTogQuG6o24gc2Fv\r\n"));
+    free(m);
+    assert_null(notify_mail_compose("tb@x", "an@example.vn\r\nBcc: all@evil", "s", "b", "id", "d"));
+    assert_null(notify_mail_compose("tb@x", "an@example.vn\nBcc: all@evil", "s", "b", "id", "d"));
+    assert_null(notify_mail_compose("tb@x", "a b@example.vn", "s", "b", "id", "d"));
+    assert_null(notify_mail_compose("tb@x", "", "s", "b", "id", "d"));
+    assert_null(notify_mail_compose("tb@x", "a@b", "s", "b", "id\r\nX: y", "d"));
+}
+
+static void payload_carries_no_applicant_data(void **state)
+{
+    (void)state;
+    json_t *data = json_pack("{ss ss ss s{ss ss} ss ss si}", "dossier_id", "d-1", "code", "C-1",
+                             "owner_sub", "citizen-7", "applicant_lookup", "masked_name", "N*** V** A*",
+                             "id_number_hash", "abc", "status_name", "received", "occurred_at",
+                             "2026-12-03T09:00:00+07:00", "fee_amount", 1000);
+    char *body = webhook_payload("e-1", "dossier.dossier.received", data);
+    json_t *doc = json_loads(body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), "e-1");
+    assert_string_equal(json_string_value(json_object_get(doc, "type")), "dossier.dossier.received");
+    assert_string_equal(json_string_value(json_object_get(doc, "timestamp")), "2026-12-03T09:00:00+07:00");
+    const json_t *d = json_object_get(doc, "data");
+    assert_string_equal(json_string_value(json_object_get(d, "code")), "C-1");
+    assert_int_equal(json_integer_value(json_object_get(d, "fee_amount")), 1000);
+    assert_null(json_object_get(d, "owner_sub"));
+    assert_null(json_object_get(d, "applicant_lookup"));
+    assert_null(strstr(body, "citizen-7"));
+    assert_null(strstr(body, "N*** V** A*"));
+    assert_true(json_is_null(json_object_get(d, "appointment_at"))); /* every member, null when absent */
+    json_decref(doc);
+    free(body);
+    json_decref(data);
+    assert_true(webhook_event_type_valid("dossier.dossier.received"));
+    assert_false(webhook_event_type_valid("dossier.dossier."));
+    assert_false(webhook_event_type_valid("payment.payment.succeeded"));
+    assert_false(webhook_event_type_valid("dossier.dossier.Received"));
+    assert_false(webhook_event_type_valid(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +254,8 @@ int main(void)
         cmocka_unit_test(renders_placeholders),
         cmocka_unit_test(chooses_agency_override_then_language),
         cmocka_unit_test(events_map_to_kinds_and_variables),
+        cmocka_unit_test(mail_is_encoded_and_refuses_header_injection),
+        cmocka_unit_test(payload_carries_no_applicant_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
