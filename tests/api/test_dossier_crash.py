@@ -36,7 +36,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -47,13 +46,13 @@ import requests
 
 from dossier_support import API, create, submit, token_sub
 from motcua_api import ApiClient, unique_suffix
+from service_process import ServiceProcess
 
 WORKERS = 16
 N_CREATE = 120        # creations during the burst
 N_SUBMIT = 40         # drafts made beforehand, submitted during the burst
 N_ACT = 40            # submitted dossiers made beforehand, received (or sent back) during the burst
 KILL_AFTER = 70       # answered requests before the kill
-READY_TIMEOUT = 90    # seconds; an ASan build starts slowly
 
 # outbox event types that are not transitions (no history row): the watcher's flags
 # and the evaluation
@@ -68,82 +67,11 @@ EVENT_OF = {'submit': 'dossier.dossier.submitted', 'receive': 'dossier.dossier.r
 # ---------------------------------------------------------------------------
 # the service process
 
-class DossierProcess:
+class DossierProcess(ServiceProcess):
     """The running dossier service of the local stack: kill it, start it again."""
 
     def __init__(self, local_dir: str, url: str):
-        self.local_dir = local_dir
-        self.url = url
-        self.pidfile = os.path.join(local_dir, 'run', 'dossier.pid')
-        self.log = os.path.join(local_dir, 'log', 'dossier.log')
-        try:
-            with open(self.pidfile, encoding='ascii') as f:
-                self.pid = int(f.read().strip())
-            with open(f'/proc/{self.pid}/cmdline', 'rb') as f:
-                self.argv = [a.decode() for a in f.read().split(b'\0') if a]
-            with open(f'/proc/{self.pid}/environ', 'rb') as f:
-                self.env = dict(e.decode(errors='surrogateescape').split('=', 1)
-                                for e in f.read().split(b'\0') if b'=' in e)
-            self.exe = os.readlink(f'/proc/{self.pid}/exe')
-            self.cwd = os.readlink(f'/proc/{self.pid}/cwd')
-        except (OSError, ValueError) as e:
-            pytest.skip(f'cannot inspect the dossier service from {self.pidfile}: {e}')
-        if not self.argv or 'motcua-dossier' not in os.path.basename(self.argv[0]) \
-                or 'serve' not in self.argv:
-            pytest.skip(f'pid {self.pid} is not a running motcua-dossier serve: {self.argv}')
-        if self.exe.endswith(' (deleted)'):
-            pytest.skip(f'the running service binary was replaced on disk: {self.exe}')
-
-    def alive(self) -> bool:
-        try:
-            with open(f'/proc/{self.pid}/stat', encoding='ascii') as f:
-                return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        os.kill(self.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while self.alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not self.alive(), f'pid {self.pid} survived SIGKILL'
-
-    def start(self) -> None:
-        """Start it as deploy/local/lib.sh's motcua_service_start does (nohup setsid
-        BIN serve, output appended to the log), record the pid, wait for /readyz."""
-        with open(self.log, 'ab') as log, open(os.devnull, 'rb') as devnull:
-            p = subprocess.Popen([self.exe] + self.argv[1:], cwd=self.cwd, env=self.env,
-                                 stdin=devnull, stdout=log, stderr=log, start_new_session=True)
-        self.pid = p.pid
-        tmp = self.pidfile + '.tmp'
-        with open(tmp, 'w', encoding='ascii') as f:
-            f.write(f'{p.pid}\n')
-        os.replace(tmp, self.pidfile)
-        deadline = time.monotonic() + READY_TIMEOUT
-        last = ''
-        while time.monotonic() < deadline:
-            if p.poll() is not None:
-                pytest.fail(f'the restarted dossier service exited with {p.returncode}: '
-                            f'{self._log_tail()}')
-            try:
-                r = requests.get(f'{self.url}/readyz', timeout=2)
-                if r.status_code == 200:
-                    return
-                last = f'status {r.status_code}'
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.2)
-        pytest.fail(f'the restarted dossier service is not ready after {READY_TIMEOUT} s '
-                    f'({last}): {self._log_tail()}')
-
-    def _log_tail(self) -> str:
-        try:
-            with open(self.log, 'rb') as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 3000))
-                return f.read().decode(errors='replace')
-        except OSError:
-            return '(no log)'
+        super().__init__(local_dir, url, 'dossier')
 
 
 def psql_json(local_dir: str, port: str, sql: str):

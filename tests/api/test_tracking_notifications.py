@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from dossier_support import machine_client_token, world  # noqa: F401  (fixture)
+from dossier_support import machine_client_token
 from motcua_api import assert_problem
 from tracking_delivery_support import (API, act, contacts, filed_with, mails_to, sms_fail_next,
                                        sms_to, tracking_sql, wait_for)

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from dossier_support import machine_client_token, world  # noqa: F401  (fixture)
+from dossier_support import machine_client_token
 from motcua_api import assert_problem
 from tracking_delivery_support import API, act, contacts, filed_with, wait_for
 
