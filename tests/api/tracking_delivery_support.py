@@ -11,7 +11,6 @@ import email
 import email.policy
 import glob
 import os
-import subprocess
 import time
 from typing import Any, Callable
 
@@ -20,6 +19,7 @@ import requests
 
 from dossier_support import API, act, create, submit, upload
 from motcua_api import unique_suffix
+from stack_db import psql_as
 
 
 def wait_for(what: str, probe: Callable[[], Any], seconds: float = 30.0, every: float = 0.3) -> Any:
@@ -88,18 +88,7 @@ def filed_with(world, procedure: str, applicant: dict) -> dict:
 
 def tracking_sql(sql: str) -> str:
     """SQL as the tracking service's role in the test stack's database (unaligned output)."""
-    port, local = os.environ.get('MOTCUA_TEST_PG_PORT'), os.environ.get('MOTCUA_TEST_LOCAL_DIR')
-    secret = os.path.join(local or '', 'secrets', 'tracking.password')
-    if not port or not local or not os.path.exists(secret):
-        pytest.skip('MOTCUA_TEST_PG_PORT and MOTCUA_TEST_LOCAL_DIR (set by tests/run) reach the database')
-    with open(secret, encoding='utf-8') as f:
-        password = f.readline().strip()
-    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5')
-    r = subprocess.run(['psql', f'host=127.0.0.1 port={port} dbname=motcua user=motcua_tracking',
-                        '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], env=env, capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+    return psql_as('tracking', sql)
 
 
 __all__ = ['wait_for', 'mails_to', 'sms_to', 'sms_fail_next', 'contacts', 'filed_with', 'tracking_sql',
