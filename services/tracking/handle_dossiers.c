@@ -39,7 +39,7 @@ static const char *const card_members[] = {"status", "procedure", "agency_code",
 static json_t *card_json(const struct tracked_dossier *d, const json_t *steps, bool full,
                          bool applicant, const char *short_code)
 {
-    json_t *out = json_pack("{ss s?s}", "code", d->code, "short_code", short_code);
+    json_t *out = json_pack("{ss ss?}", "code", d->code, "short_code", short_code);
     for (size_t i = 0; card_members[i] != NULL; i++) {
         json_t *v = json_object_get(d->card, card_members[i]);
         json_object_set_new(out, card_members[i], v != NULL ? json_incref(v) : json_null());

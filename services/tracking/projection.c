@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lookup_rules.h"
+#include "motcua/calendar.h"
 #include "motcua/log.h"
 #include "timeline.h"
 
@@ -51,13 +52,30 @@ bool projection_dossier_from_event(const char *type, const json_t *data, long lo
     return true;
 }
 
+/* Is s a UUID in its text form? (The store casts ids to uuid: a malformed one
+   would fail the page's transaction again and again.) */
+static bool is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (s == NULL || strlen(s) != sizeof shape - 1)
+        return false;
+    for (size_t i = 0; shape[i] != '\0'; i++) {
+        bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                   (s[i] >= 'A' && s[i] <= 'F');
+        if (shape[i] == '-' ? s[i] != '-' : !hex)
+            return false;
+    }
+    return true;
+}
+
 /* Log an event the projection skips (no personal data: ids and type only). */
 static void skip(const json_t *event, const char *why)
 {
-    mc_log(MC_LOG_WARNING, NULL, "tracking.event_skipped", "event %s (%s) at %s skipped: %s",
-           json_string_value(json_object_get(event, "id")),
-           json_string_value(json_object_get(event, "type")),
-           json_string_value(json_object_get(event, "sequence")), why);
+    const char *id = json_string_value(json_object_get(event, "id"));
+    const char *type = json_string_value(json_object_get(event, "type"));
+    const char *seq = json_string_value(json_object_get(event, "sequence"));
+    mc_log(MC_LOG_WARNING, NULL, "tracking.event_skipped", "event %.64s (%.80s) at %.24s skipped: %s",
+           id != NULL ? id : "?", type != NULL ? type : "?", seq != NULL ? seq : "?", why);
 }
 
 mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tracking_ctx *ctx)
@@ -75,8 +93,9 @@ mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tr
         skip(event, "not a dossier event");
         return MC_OK;
     }
-    if (ev.dossier_id == NULL || !json_is_string(json_object_get(ev.data, "code"))) {
-        skip(event, "no dossier id or code");
+    if (!is_uuid(ev.id) || !is_uuid(ev.dossier_id) ||
+        !json_is_string(json_object_get(ev.data, "code"))) {
+        skip(event, "no dossier id, event id or code");
         return MC_OK;
     }
 
@@ -103,7 +122,12 @@ mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tr
     bool is_new = true;
     json_t *step = rc == MC_OK ? timeline_step(ev.type, ev.data, found ? before.card : NULL) : NULL;
     if (step != NULL) {
-        rc = store_step_add(conn, after.dossier_id, ev.sequence, ev.id, step, &is_new);
+        /* the event's time, for the lag; one PostgreSQL would refuse is left out */
+        const char *time = json_string_value(json_object_get(event, "time"));
+        int64_t parsed;
+        if (time != NULL && mc_rfc3339_parse(time, &parsed) != 0)
+            time = NULL;
+        rc = store_step_add(conn, after.dossier_id, ev.sequence, ev.id, time, step, &is_new);
         json_decref(step);
     }
     ev.dossier = &after;

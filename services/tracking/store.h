@@ -42,10 +42,12 @@ mc_error store_dossier_lock(mc_db_conn *conn, const char *dossier_id, struct tra
    already past that position is left alone. short_code may be NULL. */
 mc_error store_dossier_put(mc_db_conn *conn, const struct tracked_dossier *d, const char *short_code);
 
-/* Add a step at feed position `sequence` for event `event_id`. *added false
-   when this event's step is already there (the event was applied before). */
+/* Add a step at feed position `sequence` for event `event_id`, published at
+   `event_time` (RFC 3339, or NULL). *added false when this event's step is
+   already there (the event was applied before). */
 mc_error store_step_add(mc_db_conn *conn, const char *dossier_id, long long sequence,
-                        const char *event_id, const json_t *step, bool *added);
+                        const char *event_id, const char *event_time, const json_t *step,
+                        bool *added);
 
 /* Load by dossier code (or, by_short, by short code) into *d (owned by the
    caller), with the timeline's steps in order into *steps (new reference).

@@ -34,9 +34,9 @@ static const mc_db_statement put_dossier = {
 
 static const mc_db_statement add_step = {
     "tracking_step_add",
-    "INSERT INTO timeline_steps (dossier_id, sequence, event_id, step) "
-    "VALUES ($1::uuid, $2::bigint, $3::uuid, $4::jsonb) ON CONFLICT DO NOTHING",
-    4};
+    "INSERT INTO timeline_steps (dossier_id, sequence, event_id, step, event_time) "
+    "VALUES ($1::uuid, $2::bigint, $3::uuid, $4::jsonb, $5::timestamptz) ON CONFLICT DO NOTHING",
+    5};
 
 /* The dossier and its steps in one round trip: the public lookup is the hot read. */
 #define FIND_SQL(where)                                                                           \
@@ -126,13 +126,15 @@ mc_error store_dossier_put(mc_db_conn *conn, const struct tracked_dossier *d, co
 }
 
 mc_error store_step_add(mc_db_conn *conn, const char *dossier_id, long long sequence,
-                        const char *event_id, const json_t *step, bool *added)
+                        const char *event_id, const char *event_time, const json_t *step,
+                        bool *added)
 {
     mc_db_params p = MC_DB_PARAMS_INIT;
     mc_db_add_text(&p, dossier_id);
     mc_db_add_int64(&p, sequence);
     mc_db_add_text(&p, event_id);
     mc_db_add_json(&p, step);
+    mc_db_add_text(&p, event_time);
     PGresult *res = mc_db_exec_params(conn, &add_step, &p);
     mc_db_params_clear(&p);
     if (res == NULL)

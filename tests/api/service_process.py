@@ -1,8 +1,7 @@
-"""A service of the local test stack as a process: kill it with SIGKILL and start it
-again the way deploy/local starts it (same binary, arguments and environment, its pid
-file updated, ready when /readyz answers 200). For the crash tests
-(test_dossier_crash.py, test_tracking_crash.py); skips the test when the service is not
-a running `motcua-<name> serve` of the stack in MOTCUA_TEST_LOCAL_DIR."""
+"""A running service of the local test stack, to kill with SIGKILL and start again the way
+deploy/local/lib.sh's motcua_service_start does (crash tests: test_dossier_crash.py,
+test_tracking_crash.py). Needs MOTCUA_TEST_LOCAL_DIR with run/<service>.pid naming the
+running service; skips the test otherwise."""
 from __future__ import annotations
 
 import os
@@ -17,14 +16,14 @@ READY_TIMEOUT = 90    # seconds; an ASan build starts slowly
 
 
 class ServiceProcess:
-    """The running service `name` of the local stack: kill it, start it again."""
+    """A running service of the local stack: kill it, start it again."""
 
-    def __init__(self, local_dir: str, url: str, name: str):
-        self.name = name
+    def __init__(self, service: str, local_dir: str, url: str):
+        self.service = service
         self.local_dir = local_dir
         self.url = url
-        self.pidfile = os.path.join(local_dir, 'run', f'{name}.pid')
-        self.log = os.path.join(local_dir, 'log', f'{name}.log')
+        self.pidfile = os.path.join(local_dir, 'run', f'{service}.pid')
+        self.log = os.path.join(local_dir, 'log', f'{service}.log')
         try:
             with open(self.pidfile, encoding='ascii') as f:
                 self.pid = int(f.read().strip())
@@ -36,10 +35,10 @@ class ServiceProcess:
             self.exe = os.readlink(f'/proc/{self.pid}/exe')
             self.cwd = os.readlink(f'/proc/{self.pid}/cwd')
         except (OSError, ValueError) as e:
-            pytest.skip(f'cannot inspect the {name} service from {self.pidfile}: {e}')
-        if not self.argv or f'motcua-{name}' not in os.path.basename(self.argv[0]) \
+            pytest.skip(f'cannot inspect the {service} service from {self.pidfile}: {e}')
+        if not self.argv or f'motcua-{service}' not in os.path.basename(self.argv[0]) \
                 or 'serve' not in self.argv:
-            pytest.skip(f'pid {self.pid} is not a running motcua-{name} serve: {self.argv}')
+            pytest.skip(f'pid {self.pid} is not a running motcua-{service} serve: {self.argv}')
         if self.exe.endswith(' (deleted)'):
             pytest.skip(f'the running service binary was replaced on disk: {self.exe}')
 
@@ -72,7 +71,7 @@ class ServiceProcess:
         last = ''
         while time.monotonic() < deadline:
             if p.poll() is not None:
-                pytest.fail(f'the restarted {self.name} service exited with {p.returncode}: '
+                pytest.fail(f'the restarted {self.service} service exited with {p.returncode}: '
                             f'{self._log_tail()}')
             try:
                 r = requests.get(f'{self.url}/readyz', timeout=2)
@@ -82,7 +81,7 @@ class ServiceProcess:
             except requests.RequestException as e:
                 last = repr(e)
             time.sleep(0.2)
-        pytest.fail(f'the restarted {self.name} service is not ready after {READY_TIMEOUT} s '
+        pytest.fail(f'the restarted {self.service} service is not ready after {READY_TIMEOUT} s '
                     f'({last}): {self._log_tail()}')
 
     def _log_tail(self) -> str:

@@ -53,6 +53,7 @@ N_CREATE = 120        # creations during the burst
 N_SUBMIT = 40         # drafts made beforehand, submitted during the burst
 N_ACT = 40            # submitted dossiers made beforehand, received (or sent back) during the burst
 KILL_AFTER = 70       # answered requests before the kill
+READY_TIMEOUT = 90    # seconds; an ASan build starts slowly
 
 # outbox event types that are not transitions (no history row): the watcher's flags
 # and the evaluation
@@ -71,7 +72,7 @@ class DossierProcess(ServiceProcess):
     """The running dossier service of the local stack: kill it, start it again."""
 
     def __init__(self, local_dir: str, url: str):
-        super().__init__(local_dir, url, 'dossier')
+        super().__init__('dossier', local_dir, url)
 
 
 def psql_json(local_dir: str, port: str, sql: str):

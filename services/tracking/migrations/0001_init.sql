@@ -34,6 +34,8 @@ CREATE TABLE timeline_steps (
     sequence            bigint      NOT NULL,        -- the event's feed position
     event_id            uuid        NOT NULL UNIQUE, -- idempotent by event id, beside the position check
     step                jsonb       NOT NULL,        -- the step as the API shows it
+    event_time          timestamptz,                 -- the event's `time` (the dossier service's outbox)
+    applied_at          timestamptz NOT NULL DEFAULT clock_timestamp(), -- applied_at - event_time: the lag
     PRIMARY KEY (dossier_id, sequence)
 );
 
