@@ -40,7 +40,7 @@ def tracking_process():
     url = os.environ.get('MOTCUA_TEST_SERVICE_URL_TRACKING', '').strip().rstrip('/')
     if not local_dir or not url:
         pytest.skip('MOTCUA_TEST_LOCAL_DIR and MOTCUA_TEST_SERVICE_URL_TRACKING are set by tests/run')
-    proc = ServiceProcess(local_dir, url, 'tracking')
+    proc = ServiceProcess('tracking', local_dir, url)
     if not proc.alive():
         pytest.skip(f'the tracking service (pid {proc.pid}) is not running')
     yield proc
