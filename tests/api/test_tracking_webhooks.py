@@ -229,6 +229,28 @@ def test_redirects_are_not_followed(world, receiver):
     api.delete(f'{API}/tracking/webhooks/{sub["id"]}', token=admin, expect=204)
 
 
+def test_a_slow_receiver_delays_no_one_else(world, receiver):
+    """The slow receiver holds its answer 8 s (past WEBHOOK_TIMEOUT_MS, 3 s on the local
+    stack); the other subscription's delivery of the same event arrives meanwhile."""
+    api, admin = world.api, world.agency_admin
+    slow, fast = receiver.url(['slow', 204]), receiver.url()
+    subs = [subscribe(api, admin, u, event_types=['dossier.dossier.submitted']).doc for u in (slow, fast)]
+    try:
+        filed_with(world, world.procedure(), contacts())
+        wait_for('the slow receiver called', lambda: receiver.calls_to(slow), seconds=20, every=0.05)
+        started = time.monotonic()
+        wait_for('the fast delivery', lambda: receiver.calls_to(fast), seconds=20, every=0.05)
+        assert time.monotonic() - started < 3, 'the fast receiver waited for the slow one'
+        entry = wait_for('the slow attempt logged', lambda: [
+            e for e in api.get(f'{API}/tracking/webhooks/{subs[0]["id"]}/deliveries', token=admin,
+                               expect=200).doc['items'] if e['log']], seconds=20)[0]
+        assert entry['log'][0]['status'] is None and entry['log'][0]['error'] == 'timed out'
+        assert 2500 <= entry['log'][0]['duration_ms'] < 6000
+    finally:
+        for sub in subs:
+            api.delete(f'{API}/tracking/webhooks/{sub["id"]}', token=admin, expect=204)
+
+
 @pytest.mark.parametrize('url,code', [
     ('http://169.254.169.254/latest/meta-data/', 'callback_url.address_refused'),
     ('http://2852039166/latest/meta-data/', 'callback_url.address_refused'),  # 169.254.169.254
