@@ -174,12 +174,19 @@ mc_error store_webhook_insert(mc_db_conn *conn, const struct webhook_new *w, jso
     return fetch_one(conn, &insert_subscription, &p, out);
 }
 
-mc_error store_webhook_get(mc_db_conn *conn, const char *agency, const char *id, json_t **out)
+/* stmt on the subscription id of agency ($1, $2), one JSON row into *out. */
+static mc_error on_subscription(mc_db_conn *conn, const mc_db_statement *stmt, const char *agency,
+                                const char *id, json_t **out)
 {
     mc_db_params p = MC_DB_PARAMS_INIT;
     mc_db_add_text(&p, agency);
     mc_db_add_text(&p, id);
-    return fetch_one(conn, &get_subscription, &p, out);
+    return fetch_one(conn, stmt, &p, out);
+}
+
+mc_error store_webhook_get(mc_db_conn *conn, const char *agency, const char *id, json_t **out)
+{
+    return on_subscription(conn, &get_subscription, agency, id, out);
 }
 
 mc_error store_webhook_list(mc_db_conn *conn, const char *agency, const char *after_created,
@@ -218,10 +225,7 @@ mc_error store_webhook_rotate(mc_db_conn *conn, const char *agency, const char *
 
 mc_error store_webhook_enable(mc_db_conn *conn, const char *agency, const char *id, json_t **out)
 {
-    mc_db_params p = MC_DB_PARAMS_INIT;
-    mc_db_add_text(&p, agency);
-    mc_db_add_text(&p, id);
-    return fetch_one(conn, &enable_subscription, &p, out);
+    return on_subscription(conn, &enable_subscription, agency, id, out);
 }
 
 mc_error store_webhook_deliveries(mc_db_conn *conn, const char *agency, const char *subscription_id,

@@ -11,21 +11,13 @@
 #include <cmocka.h>
 
 #include "motcua/callback_url.h"
+#include "test_sockaddr.h"
 
 static const struct mc_callback_policy strict = {false, NULL, NULL};
 
 static bool internal(const char *text)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, text, &in->sin_addr) == 1)
-        in->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1)
-        in6->sin6_family = AF_INET6;
-    else
-        fail_msg("bad test address %s", text);
+    struct sockaddr_storage ss = addr_of(text);
     return mc_address_is_internal((const struct sockaddr *)&ss);
 }
 
