@@ -640,6 +640,8 @@ motcua_export_tracking_delivery_env() {
     export "MOTCUA_TRACKING_RETRY_SCALE=${MOTCUA_TRACKING_RETRY_SCALE:-0.0002}"
     export "MOTCUA_TRACKING_DELIVERY_INTERVAL_MS=${MOTCUA_TRACKING_DELIVERY_INTERVAL_MS:-200}"
     export "MOTCUA_TRACKING_WEBHOOK_TIMEOUT_MS=${MOTCUA_TRACKING_WEBHOOK_TIMEOUT_MS:-3000}"
+    # A day of failure (scaled: about 17 s) disables a subscription.
+    export "MOTCUA_TRACKING_WEBHOOK_DISABLE_AFTER_HOURS=${MOTCUA_TRACKING_WEBHOOK_DISABLE_AFTER_HOURS:-24}"
 }
 
 # motcua_sinks_start: the SMTP sink (mail in $MOTCUA_LOCAL_DIR/mail, a Maildir) and the

@@ -199,6 +199,29 @@ def test_nothing_after_410_and_the_owner_is_told(world, receiver):
                     expect=200).doc['state'] == 'active'
 
 
+def test_failing_for_a_day_disables_and_tells_the_owner(world, receiver):
+    """The local stack scales the schedule (RETRY_SCALE 0.0002) and disables after 24 h of
+    failure (about 17 s there): a receiver that always answers 500 is retried on the
+    schedule, then disabled, and its owner told."""
+    api, admin = world.api, world.agency_admin
+    url = receiver.url([500])
+    sub = subscribe(api, admin, url, event_types=['dossier.dossier.submitted']).doc
+    filed_with(world, world.procedure(), contacts())
+    state = wait_for('the subscription disabled', lambda: (
+        lambda s: s['state'] == 'disabled' and s)(api.get(f'{API}/tracking/webhooks/{sub["id"]}',
+                                                          token=admin, expect=200).doc), seconds=60)
+    assert state['disabled_reason'] == 'no delivery succeeded for the configured time'
+    assert state['failing_since'] is not None
+    calls = receiver.calls_to(url)
+    assert len(calls) >= 5 and len({c['headers']['webhook-id'] for c in calls}) == 1
+    gaps = [b['at'] - a['at'] for a, b in zip(calls, calls[1:])]
+    # backing off on the scaled schedule (1 ms, 60 ms, 0.36 s, 1.44 s, 3.6 s, 7.2 s, ...)
+    assert gaps[0] < 1.0 and max(gaps) >= 3.0, gaps
+    assert [n for n in api.get(f'{API}/tracking/notifications', token=admin, expect=200).doc['items']
+            if n['kind'] == 'webhook_disabled' and sub['id'] in n['body']]
+    api.delete(f'{API}/tracking/webhooks/{sub["id"]}', token=admin, expect=204)
+
+
 def test_rotation_signs_with_both_secrets(world, receiver):
     api, admin = world.api, world.agency_admin
     url = receiver.url()
