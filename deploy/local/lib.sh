@@ -514,6 +514,19 @@ open(sys.argv[2], "w").write(doc["client_secret"])' "$id_file" "$secret_file" <<
     motcua_say "registered the $svc service's machine client ($scopes)"
 }
 
+# motcua_export_service_client SVC: export SVC's machine client (registered by
+# motcua_service_client) as MOTCUA_<SVC>_CLIENT_ID, _CLIENT_SECRET_FILE and _IDENTITY_URL,
+# when identity is in the stack and the client exists.
+motcua_export_service_client() {
+    local svc=$1 up
+    up=$(motcua_upper "$svc")
+    if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/$svc-client.id ]]; then
+        export "MOTCUA_${up}_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/$svc-client.id")"
+        export "MOTCUA_${up}_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/$svc-client.secret"
+        export "MOTCUA_${up}_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
+    fi
+}
+
 # motcua_has_identity: is the identity service part of this stack?
 motcua_has_identity() {
     [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" identity "* ]]
@@ -591,11 +604,7 @@ motcua_export_service_env() {
             # on an instance of its own (tests/api/test_dossier_storage_limits.py).
             export "MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN=${MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN:-10000}"
             # Its own machine client (motcua_service_client), to check assignees with identity.
-            if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/dossier-client.id ]]; then
-                export "MOTCUA_DOSSIER_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/dossier-client.id")"
-                export MOTCUA_DOSSIER_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/dossier-client.secret
-                export "MOTCUA_DOSSIER_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
-            fi
+            motcua_export_service_client dossier
             ;;&
         tracking)
             # The dossier feed, read with its own machine client (scope dossier:events).
@@ -604,11 +613,7 @@ motcua_export_service_env() {
             # The API tests all come from 127.0.0.1: a wider per-address limit than the
             # default 30 a minute (the limit itself is tested with X-Real-IP, directly).
             export "MOTCUA_TRACKING_LOOKUP_LIMIT_PER_ADDRESS=${MOTCUA_TRACKING_LOOKUP_LIMIT_PER_ADDRESS:-300}"
-            if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/tracking-client.id ]]; then
-                export "MOTCUA_TRACKING_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/tracking-client.id")"
-                export MOTCUA_TRACKING_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/tracking-client.secret
-                export "MOTCUA_TRACKING_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
-            fi
+            motcua_export_service_client tracking
             ;;&
         *)
             # With the identity service in the stack, the others take its keys from

@@ -154,7 +154,7 @@ static void public_card(mc_request *req, const char *code, bool by_short)
     /* The answer depends on the factor headers: no shared cache may mix them. */
     mc_set_header(req, "Cache-Control", "no-store");
     mc_set_header(req, "Vary", ID_NUMBER_HEADER ", " PHONE_HEADER);
-    mc_reply_json(req, 200, body);
+    mc_reply_json_etag(req, 200, body, NULL);
 }
 
 /* A code in the path: false (after a 400) when it is not one. */
@@ -217,5 +217,5 @@ void handle_tracking_dossier_timeline(mc_request *req)
     tracked_dossier_clear(&d);
     json_decref(steps);
     mc_set_header(req, "Cache-Control", "private, no-store");
-    mc_reply_json(req, 200, body);
+    mc_reply_json_etag(req, 200, body, NULL);
 }

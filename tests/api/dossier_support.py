@@ -298,6 +298,22 @@ def dossier_sql(sql: str) -> str:
     return r.stdout.strip()
 
 
+def expire_feed_through(end: int, timeout: float = 30.0) -> int:
+    """Age the dossier feed's published events up to position `end` past the retention and
+    wait for the relay to prune them; the new horizon (pruned_through), at least `end`."""
+    import time
+    dossier_sql("UPDATE outbox SET published_at = published_at - interval '100 days'"
+                f' WHERE published_seq <= {end}')
+    deadline = time.monotonic() + timeout
+    while int(dossier_sql('SELECT pruned_through FROM outbox_horizon')) < end:
+        assert time.monotonic() < deadline, f'the relay did not prune aged events within {timeout} s'
+        time.sleep(0.5)
+    return int(dossier_sql('SELECT pruned_through FROM outbox_horizon'))
+
+
+__all__ += ['expire_feed_through']
+
+
 # ---- machine clients (the client credentials grant of identity) ----
 
 def machine_client_token(world: World, scopes: list[str], agency: str | None = None) -> str:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from dossier_support import API, dossier_events, dossier_sql, feed_end, filed, machine_client_token
+from dossier_support import (API, dossier_events, dossier_sql, expire_feed_through, feed_end, filed,
+                             machine_client_token)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = 'feedprobe'
@@ -243,13 +244,7 @@ def test_a_position_behind_the_retention_resyncs_and_reads_on(world, probe):
     start = feed_end(world)
     end = file_some(world, 2, start)
     # Published events up to `end` expire; the consumer is still at `start`.
-    dossier_sql("UPDATE outbox SET published_at = published_at - interval '100 days'"
-                f' WHERE published_seq <= {end}')
-    deadline = time.monotonic() + 30
-    while int(dossier_sql('SELECT pruned_through FROM outbox_horizon')) < end:
-        assert time.monotonic() < deadline, 'the relay did not prune aged events within 30 s'
-        time.sleep(0.5)
-    horizon = int(dossier_sql('SELECT pruned_through FROM outbox_horizon'))
+    horizon = expire_feed_through(end)
     probe.begin(feed, start)
     p = probe.start('expired-a', feed)
     end2 = file_some(world, 2, end)

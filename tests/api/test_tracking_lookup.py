@@ -125,9 +125,16 @@ def test_a_dossiers_whole_life_through_the_card_and_the_timeline(world):
     assert all(s['agency_code'] == world.agency for s in tl['steps'])
     times = [s['at'] for s in tl['steps']]
     assert times == sorted(times)
-    doc = card(api, d['code']).doc
-    assert_public(doc, d, staff)
-    assert kinds(doc) == kinds(tl)
+    r = card(api, d['code'])
+    assert_public(r.doc, d, staff)
+    assert kinds(r.doc) == kinds(tl)
+    # conditional reads: the same card is 304, the applicant's view has another ETag
+    assert card(api, d['code'], headers={'If-None-Match': r.headers['ETag']}, expect=304)
+    mine = card(api, d['code'], headers={ID_HEADER: APPLICANT_ID})
+    assert mine.headers['ETag'] != r.headers['ETag']
+    t = api.get(f'{TRACKING}/dossiers/{d["code"]}/timeline', token=citizen, expect=200)
+    api.get(f'{TRACKING}/dossiers/{d["code"]}/timeline', token=citizen,
+            headers={'If-None-Match': t.headers['ETag']}, expect=304)
 
 
 def test_unknown_code_and_wrong_factor_get_the_same_404(world):
