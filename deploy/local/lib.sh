@@ -54,7 +54,14 @@ MOTCUA_DEBIAN_PACKAGES=(
     python3-requests python3-yaml python3-pytest python3-jsonschema python3-hypothesis
     wrk nodejs npm
     clang libclang-rt-14-dev
+    libcurl4-gnutls-dev python3-aiosmtpd
 )
+
+# Test sinks for the tracking service's notifications (started with tracking):
+# an SMS gateway simulator (tests/sim/sms_sim.py) and an SMTP sink (aiosmtpd writing a
+# Maildir the tests read), on MOTCUA_PORT_BASE + these offsets.
+MOTCUA_SMS_SIM_OFFSET=22
+MOTCUA_SMTP_SINK_OFFSET=23
 
 MOTCUA_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 MOTCUA_DB_NAME=motcua
@@ -618,6 +625,69 @@ motcua_export_service_env() {
             fi
             ;;
     esac
+    if [[ $svc == tracking ]]; then motcua_export_tracking_delivery_env; fi
+}
+
+# The tracking service's deliveries on the local stack: the SMTP sink and the SMS
+# simulator (motcua_sinks_start), webhooks allowed to plain http and 127.0.0.1 (the
+# tests' receiver), and the retry schedule shrunk (MOTCUA_TRACKING_RETRY_SCALE) so the
+# tests see retries in seconds.
+motcua_export_tracking_delivery_env() {
+    export "MOTCUA_TRACKING_SMTP_URL=smtp://127.0.0.1:$((MOTCUA_PORT_BASE + MOTCUA_SMTP_SINK_OFFSET))"
+    export "MOTCUA_TRACKING_MAIL_FROM=${MOTCUA_TRACKING_MAIL_FROM:-motcua-thong-bao@localhost}"
+    export "MOTCUA_TRACKING_SMS_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + MOTCUA_SMS_SIM_OFFSET))/v1/messages"
+    motcua_secret_file "$MOTCUA_SECRET_DIR/sms-sim.key"
+    export MOTCUA_TRACKING_SMS_API_KEY_FILE=$MOTCUA_SECRET_DIR/sms-sim.key
+    export MOTCUA_TRACKING_WEBHOOK_ALLOW_HTTP=1
+    # Only loopback, where the tests' receiver listens: every other internal address is
+    # refused as in production (the SSRF tests need that).
+    export "MOTCUA_TRACKING_WEBHOOK_ALLOWED_INTERNAL=127.0.0.1/32 ::1"
+    export "MOTCUA_TRACKING_RETRY_SCALE=${MOTCUA_TRACKING_RETRY_SCALE:-0.0002}"
+    export "MOTCUA_TRACKING_DELIVERY_INTERVAL_MS=${MOTCUA_TRACKING_DELIVERY_INTERVAL_MS:-200}"
+    export "MOTCUA_TRACKING_WEBHOOK_TIMEOUT_MS=${MOTCUA_TRACKING_WEBHOOK_TIMEOUT_MS:-3000}"
+    # A day of failure (scaled: about 17 s) disables a subscription.
+    export "MOTCUA_TRACKING_WEBHOOK_DISABLE_AFTER_HOURS=${MOTCUA_TRACKING_WEBHOOK_DISABLE_AFTER_HOURS:-24}"
+}
+
+# motcua_sinks_start: the SMTP sink (mail in $MOTCUA_LOCAL_DIR/mail, a Maildir) and the
+# SMS simulator (messages in $MOTCUA_LOCAL_DIR/sms/messages.jsonl), when tracking runs.
+motcua_sinks_start() {
+    [[ " ${MOTCUA_SERVICES_LIST[*]} " == *" tracking "* ]] || return 0
+    local dir=$MOTCUA_RUN_DIR/sinks smtp_port sms_port i
+    smtp_port=$((MOTCUA_PORT_BASE + MOTCUA_SMTP_SINK_OFFSET))
+    sms_port=$((MOTCUA_PORT_BASE + MOTCUA_SMS_SIM_OFFSET))
+    # The Maildir with its three folders (aiosmtpd makes them only for a new directory).
+    mkdir -p -- "$dir" "$MOTCUA_LOCAL_DIR/mail/tmp" "$MOTCUA_LOCAL_DIR/mail/new" \
+        "$MOTCUA_LOCAL_DIR/mail/cur" "$MOTCUA_LOCAL_DIR/sms"
+    motcua_secret_file "$MOTCUA_SECRET_DIR/sms-sim.key"
+    if ! motcua_pid_alive "$dir/smtp-sink.pid" aiosmtpd; then
+        motcua_require_free_port "$smtp_port" "SMTP sink"
+        motcua_say "starting the SMTP sink on 127.0.0.1:$smtp_port (mail: $MOTCUA_LOCAL_DIR/mail)"
+        nohup setsid /usr/bin/python3 -m aiosmtpd -n -u -l "127.0.0.1:$smtp_port" \
+            -c aiosmtpd.handlers.Mailbox "$MOTCUA_LOCAL_DIR/mail" \
+            >>"$MOTCUA_LOG_DIR/smtp-sink.log" 2>&1 </dev/null &
+        echo "$!" >"$dir/smtp-sink.pid"
+    fi
+    if ! motcua_pid_alive "$dir/sms-sim.pid" sms_sim.py; then
+        motcua_require_free_port "$sms_port" "SMS simulator"
+        motcua_say "starting the SMS simulator on 127.0.0.1:$sms_port (messages: $MOTCUA_LOCAL_DIR/sms)"
+        nohup setsid /usr/bin/python3 "$MOTCUA_ROOT/tests/sim/sms_sim.py" --port "$sms_port" \
+            --dir "$MOTCUA_LOCAL_DIR/sms" --api-key-file "$MOTCUA_SECRET_DIR/sms-sim.key" \
+            >>"$MOTCUA_LOG_DIR/sms-sim.log" 2>&1 </dev/null &
+        echo "$!" >"$dir/sms-sim.pid"
+    fi
+    for ((i = 0; i < 100; i++)); do
+        motcua_port_in_use "$smtp_port" && motcua_port_in_use "$sms_port" && return 0
+        sleep 0.1
+    done
+    motcua_die "the SMTP sink or the SMS simulator did not start (logs: $MOTCUA_LOG_DIR)"
+}
+
+motcua_sinks_stop() {
+    local dir=$MOTCUA_RUN_DIR/sinks
+    [[ -d $dir ]] || return 0
+    motcua_stop_pid "$dir/smtp-sink.pid" aiosmtpd TERM
+    motcua_stop_pid "$dir/sms-sim.pid" sms_sim.py TERM
 }
 
 motcua_log_tail() {
@@ -642,7 +712,7 @@ motcua_service_start() {
                 motcua_die "cannot register the dossier service's machine client with identity"
         fi
         if [[ $svc == tracking ]] && motcua_has_identity; then
-            motcua_service_client tracking "dossier:events" ||
+            motcua_service_client tracking "dossier:events dossier:contacts" ||
                 motcua_die "cannot register the tracking service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"

@@ -159,6 +159,7 @@ void handle_document_content(mc_request *req);
 void handle_evaluation_put(mc_request *req);
 void handle_evaluation_get(mc_request *req);
 void handle_dossier_event_feed(mc_request *req);
+void handle_dossier_contacts(mc_request *req);
 
 /* ---- shared request helpers (request.c; the others are in request.h) ---- */
 

@@ -34,6 +34,8 @@ const struct mc_route dossier_routes[] = {
     {"PUT", API "/dossiers/{id}/evaluation", handle_evaluation_put, ANY, BODY},
     {"GET", API "/dossiers/{id}/evaluation", handle_evaluation_get, ANY, 0},
     {"GET", API "/events/dossier", handle_dossier_event_feed, FEED_READERS, 0},
+    /* The platform's notifier only (scope dossier:contacts, handle_contacts.c). */
+    {"GET", API "/dossiers/{id}/contacts", handle_dossier_contacts, MC_AUTH_REQUIRED, MC_ROLE_SERVICE, 0},
 };
 
 const size_t dossier_routes_count = sizeof dossier_routes / sizeof dossier_routes[0];

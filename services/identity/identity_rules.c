@@ -2,6 +2,7 @@
  * Pure rules of the identity service (identity_rules.h).
  */
 #include "identity_rules.h"
+#include "motcua/uuid_text.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -88,18 +89,7 @@ bool identity_is_email(const char *s)
 
 bool identity_is_uuid(const char *s)
 {
-    if (s == NULL || strlen(s) != 36)
-        return false;
-    for (size_t i = 0; i < 36; i++) {
-        char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return false;
-        } else if (!(is_digit(c) || (c >= 'a' && c <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
+    return mc_is_uuid(s);
 }
 
 bool identity_is_refresh_token(const char *s)

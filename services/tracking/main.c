@@ -26,6 +26,8 @@ static void ctx_free(struct tracking_ctx *ctx)
     if (ctx == NULL)
         return;
     mc_feed_consumer_stop(ctx->dossier_feed);
+    webhook_workers_stop(ctx->webhook_workers);
+    notify_workers_stop(ctx->notify_workers);
     mc_service_token_free(ctx->service_token);
     tracking_rate_limits_free(ctx->limits);
     memset(ctx->lookup_key, 0, sizeof ctx->lookup_key);
@@ -57,7 +59,18 @@ static mc_error tracking_start(mc_app *app)
         ctx_free(ctx);
         return MC_ERR_INTERNAL;
     }
+    if (!notify_settings_load(&ctx->notify) || !webhook_settings_load(&ctx->webhooks)) {
+        ctx_free(ctx);
+        return MC_ERR_INTERNAL;
+    }
     mc_app_set_ctx(app, ctx);
+    /* Webhook deliveries need no token: they run whatever the feed does. */
+    ctx->webhook_workers = webhook_workers_start(mc_app_db(app), &ctx->webhooks);
+    if (ctx->webhook_workers == NULL) {
+        mc_app_set_ctx(app, NULL);
+        ctx_free(ctx);
+        return MC_ERR_INTERNAL;
+    }
     if (feed_enabled == 0) {
         mc_log(MC_LOG_WARNING, NULL, "config", "FEED_ENABLED=0: the dossier feed is not consumed");
         return MC_OK;
@@ -73,7 +86,10 @@ static mc_error tracking_start(mc_app *app)
         ctx_free(ctx);
         return MC_ERR_INTERNAL;
     }
-    if (tracking_feed_start(ctx, mc_app_db(app)) != MC_OK) {
+    /* Notifications read the applicant's contact details with the same
+       machine client (scope dossier:contacts). */
+    ctx->notify_workers = notify_workers_start(mc_app_db(app), ctx->service_token, &ctx->notify);
+    if (ctx->notify_workers == NULL || tracking_feed_start(ctx, mc_app_db(app)) != MC_OK) {
         mc_app_set_ctx(app, NULL);
         ctx_free(ctx);
         return MC_ERR_INTERNAL;

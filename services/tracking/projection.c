@@ -132,8 +132,11 @@ mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tr
     }
     ev.dossier = &after;
     if (rc == MC_OK && is_new) {
-        /* The service's other reactions to a new event go here (notifications,
-           webhooks): each adds its rows on conn, in this transaction. */
+        /* The service's other reactions to a new event: each adds its rows
+           on conn, in this transaction, so they commit with the position. */
+        rc = notify_on_event(conn, &ev);
+        if (rc == MC_OK)
+            rc = webhook_on_event(conn, &ev);
     }
     if (found)
         tracked_dossier_clear(&before);

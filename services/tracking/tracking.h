@@ -24,6 +24,8 @@
 #include "motcua/http.h"
 #include "motcua/server.h"
 #include "motcua/service_token.h"
+#include "notify.h"
+#include "webhook.h"
 
 extern const struct mc_route tracking_routes[];
 extern const size_t tracking_routes_count;
@@ -41,6 +43,11 @@ struct tracking_ctx {
     unsigned char lookup_key[TRACKING_LOOKUP_KEY_MAX];
     size_t lookup_key_len;
     struct tracking_rate_limits *limits;
+    /* Deliveries (notify_worker.c, webhook_worker.c); workers NULL when off. */
+    struct notify_settings notify;
+    struct webhook_settings webhooks;
+    notify_workers *notify_workers;
+    webhook_workers *webhook_workers;
 };
 
 struct tracking_ctx *tracking_ctx(const mc_request *req);
@@ -54,5 +61,17 @@ mc_error tracking_feed_start(struct tracking_ctx *ctx, mc_db_pool *db);
 void handle_tracking_dossier_card(mc_request *req);
 void handle_tracking_dossier_timeline(mc_request *req);
 void handle_tracking_short_link(mc_request *req);
+void handle_notifications_list(mc_request *req);
+void handle_notification_read(mc_request *req);
+void handle_notification_preferences_get(mc_request *req);
+void handle_notification_preferences_put(mc_request *req);
+void handle_webhook_create(mc_request *req);
+void handle_webhooks_list(mc_request *req);
+void handle_webhook_get(mc_request *req);
+void handle_webhook_delete(mc_request *req);
+void handle_webhook_rotate_secret(mc_request *req);
+void handle_webhook_enable(mc_request *req);
+void handle_webhook_deliveries(mc_request *req);
+void handle_webhook_redeliver(mc_request *req);
 
 #endif

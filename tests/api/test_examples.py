@@ -369,6 +369,12 @@ RUNNERS: dict[str, Callable[[World, Any], Run]] = {
     'updateStaff': _staff_update,
     'createClient': lambda w, b: Run(f'{API}/clients', w.tokens.system_admin, b, 201),
     'updateClient': _client_update,
+    # the example's host is not resolvable here: the loopback the local stack allows
+    'createWebhook': lambda w, b: Run(f'{API}/tracking/webhooks', w.agency_admin,
+                                      dict(b, url='http://127.0.0.1:9/motcua/webhook'), 201),
+    # a citizen of its own: opting the suite's citizen out of SMS would change other tests
+    'putNotificationPreferences': lambda w, b: Run(f'{API}/tracking/notification-preferences',
+                                                   w.citizen(2), b),
 }
 
 
