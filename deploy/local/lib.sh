@@ -28,7 +28,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="identity catalogue dossier"
+MOTCUA_SERVICES_DEFAULT="identity catalogue dossier statistics"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -586,6 +586,19 @@ motcua_export_service_env() {
                 export "MOTCUA_DOSSIER_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
             fi
             ;;&
+        statistics)
+            # The agency tree from the catalogue; the dossier feed with its own machine
+            # client (scope dossier:events), polled often so the tests do not wait.
+            export "MOTCUA_STATISTICS_CATALOGUE_URL=http://127.0.0.1:$(motcua_service_port catalogue)"
+            export "MOTCUA_STATISTICS_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
+            export "MOTCUA_STATISTICS_FEED_POLL_MS=${MOTCUA_STATISTICS_FEED_POLL_MS:-200}"
+            export "MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS=${MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS:-2}"
+            if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/statistics-client.id ]]; then
+                export "MOTCUA_STATISTICS_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/statistics-client.id")"
+                export MOTCUA_STATISTICS_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/statistics-client.secret
+                export "MOTCUA_STATISTICS_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
+            fi
+            ;;&
         *)
             # With the identity service in the stack, the others take its keys from
             # its JWKS (fetched at start, refetched on an unknown kid) instead of a
@@ -618,6 +631,10 @@ motcua_service_start() {
         if [[ $svc == dossier ]] && motcua_has_identity; then
             motcua_service_client dossier identity:staff.read ||
                 motcua_die "cannot register the dossier service's machine client with identity"
+        fi
+        if [[ $svc == statistics ]] && motcua_has_identity; then
+            motcua_service_client statistics dossier:events ||
+                motcua_die "cannot register the statistics service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
         if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then
