@@ -17,15 +17,24 @@ static const mc_db_statement fact_get = {
     " updated_sequence"
     " FROM facts WHERE dossier_id = $1::uuid FOR UPDATE", 1};
 
+/* The fact comes as one JSON object (more members than a statement takes
+   parameters): days as day numbers, "" and null for none. */
 static const mc_db_statement fact_put = {
     "statistics_fact_put",
     "INSERT INTO facts (dossier_id, code, agency_code, procedure_code, sector_code, channel, status,"
     " is_open, in_supplement, due_day, crossing_day, received_day, received_agency, resolved_day,"
     " timeliness, outcome, closed_day, closed_kind, evaluated, updated_sequence)"
-    " VALUES ($1::uuid, nullif($2, ''), $3, $4, $5, $6, $7::smallint, $8::boolean, $9::boolean,"
-    " " DAY_PARAM(10) ", " DAY_PARAM(11) ", " DAY_PARAM(12) ", nullif($13, ''), " DAY_PARAM(14) ","
-    " nullif($15, ''), nullif($16, ''), " DAY_PARAM(17) ", nullif($18, ''), $19::boolean,"
-    " $20::bigint)"
+    " SELECT f.dossier_id, nullif(f.code, ''), f.agency_code, f.procedure_code, f.sector_code,"
+    " f.channel, f.status, f.is_open, f.in_supplement, DATE '1970-01-01' + f.due_day,"
+    " DATE '1970-01-01' + f.crossing_day, DATE '1970-01-01' + f.received_day,"
+    " nullif(f.received_agency, ''), DATE '1970-01-01' + f.resolved_day, nullif(f.timeliness, ''),"
+    " nullif(f.outcome, ''), DATE '1970-01-01' + f.closed_day, nullif(f.closed_kind, ''),"
+    " f.evaluated, f.updated_sequence"
+    " FROM jsonb_to_record($1::jsonb) AS f(dossier_id uuid, code text, agency_code text,"
+    " procedure_code text, sector_code text, channel text, status smallint, is_open boolean,"
+    " in_supplement boolean, due_day integer, crossing_day integer, received_day integer,"
+    " received_agency text, resolved_day integer, timeliness text, outcome text, closed_day integer,"
+    " closed_kind text, evaluated boolean, updated_sequence bigint)"
     " ON CONFLICT (dossier_id) DO UPDATE SET code = EXCLUDED.code, agency_code = EXCLUDED.agency_code,"
     " procedure_code = EXCLUDED.procedure_code, sector_code = EXCLUDED.sector_code,"
     " channel = EXCLUDED.channel, status = EXCLUDED.status, is_open = EXCLUDED.is_open,"
@@ -34,7 +43,7 @@ static const mc_db_statement fact_put = {
     " received_agency = EXCLUDED.received_agency, resolved_day = EXCLUDED.resolved_day,"
     " timeliness = EXCLUDED.timeliness, outcome = EXCLUDED.outcome, closed_day = EXCLUDED.closed_day,"
     " closed_kind = EXCLUDED.closed_kind, evaluated = EXCLUDED.evaluated,"
-    " updated_sequence = EXCLUDED.updated_sequence", 20};
+    " updated_sequence = EXCLUDED.updated_sequence", 1};
 
 static const mc_db_statement rollup_add = {
     "statistics_rollup_add",
@@ -83,38 +92,30 @@ mc_error store_fact_get_for_update(mc_db_conn *conn, const char *dossier_id, str
     return MC_OK;
 }
 
-static void add_day(mc_db_params *p, int64_t day)
+static json_t *day_json(int64_t day)
 {
-    if (day == STAT_NO_DAY)
-        mc_db_add_null(p);
-    else
-        mc_db_add_int64(p, (long long)day);
+    return day == STAT_NO_DAY ? json_null() : json_integer((json_int_t)day);
 }
 
 mc_error store_fact_put(mc_db_conn *conn, const struct stat_fact *f)
 {
+    json_t *row = json_pack(
+        "{ss ss ss ss ss ss si sb sb so so so ss so ss ss so ss sb sI}", "dossier_id", f->dossier_id,
+        "code", f->code, "agency_code", f->agency, "procedure_code", f->procedure, "sector_code",
+        f->sector, "channel", f->channel, "status", f->status, "is_open", f->open, "in_supplement",
+        f->in_supplement, "due_day", day_json(f->due_day), "crossing_day",
+        day_json(f->open ? f->crossing_day : STAT_NO_DAY), "received_day", day_json(f->received_day),
+        "received_agency", f->received_agency, "resolved_day", day_json(f->resolved_day),
+        "timeliness", f->timeliness, "outcome", f->outcome, "closed_day", day_json(f->closed_day),
+        "closed_kind", f->closed_kind, "evaluated", f->evaluated, "updated_sequence",
+        (json_int_t)f->sequence);
+    if (row == NULL)
+        return MC_ERR_INTERNAL;
     mc_db_params p = MC_DB_PARAMS_INIT;
-    mc_db_add_text(&p, f->dossier_id);
-    mc_db_add_text(&p, f->code);
-    mc_db_add_text(&p, f->agency);
-    mc_db_add_text(&p, f->procedure);
-    mc_db_add_text(&p, f->sector);
-    mc_db_add_text(&p, f->channel);
-    mc_db_add_int64(&p, f->status);
-    mc_db_add_bool(&p, f->open);
-    mc_db_add_bool(&p, f->in_supplement);
-    add_day(&p, f->due_day);
-    add_day(&p, f->open ? f->crossing_day : STAT_NO_DAY);
-    add_day(&p, f->received_day);
-    mc_db_add_text(&p, f->received_agency);
-    add_day(&p, f->resolved_day);
-    mc_db_add_text(&p, f->timeliness);
-    mc_db_add_text(&p, f->outcome);
-    add_day(&p, f->closed_day);
-    mc_db_add_text(&p, f->closed_kind);
-    mc_db_add_bool(&p, f->evaluated);
-    mc_db_add_int64(&p, f->sequence);
+    mc_db_add_json(&p, row);
+    json_decref(row);
     PGresult *res = mc_db_exec_params(conn, &fact_put, &p);
+    mc_db_params_clear(&p);
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);
