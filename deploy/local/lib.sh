@@ -54,6 +54,7 @@ MOTCUA_DEBIAN_PACKAGES=(
     python3-requests python3-yaml python3-pytest python3-jsonschema python3-hypothesis
     wrk nodejs npm
     clang libclang-rt-14-dev
+    libxlsxwriter-dev python3-openpyxl
 )
 
 MOTCUA_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)

@@ -1,7 +1,7 @@
 /*
  * GET /statistics/reports/06a: report form 06a (DOMAIN.md §5) of an agency's
  * subtree for a period, in total or by child agency, sector or procedure, as
- * JSON or CSV; GET /statistics/reports/06a/dossiers: the dossiers behind one
+ * JSON, CSV or XLSX; GET /statistics/reports/06a/dossiers: the dossiers behind one
  * of its numbers.
  *
  * Who sees what: the summary of a root of the agency tree (a province) is
@@ -13,7 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "agency_tree.h"
+#include "export_xlsx.h"
 #include "motcua/calendar.h"
 #include "report_rules.h"
 #include "statistics.h"
@@ -22,6 +26,7 @@
 #define STAFF_ROLES (MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN)
 #define DOSSIERS_PAGE_DEFAULT 50
 #define DOSSIERS_PAGE_MAX 100
+#define XLSX_MEDIA_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 enum group_by { GROUP_NONE, GROUP_AGENCY, GROUP_SECTOR, GROUP_PROCEDURE };
 
@@ -238,6 +243,32 @@ static void reply_csv(mc_request *req, const json_t *report)
     mc_reply_stream(req, 200, "text/csv; charset=utf-8", m->len, memory_read, memory_done, m);
 }
 
+static long file_read(void *ctx, unsigned long long offset, char *buf, size_t max)
+{
+    int fd = *(int *)ctx;
+    ssize_t n = pread(fd, buf, max, (off_t)offset);
+    return n < 0 ? -1 : (long)n;
+}
+
+static void file_done(void *ctx)
+{
+    close(*(int *)ctx);
+    free(ctx);
+}
+
+static void reply_xlsx(mc_request *req, const json_t *report)
+{
+    int *fd = malloc(sizeof *fd);
+    unsigned long long size = 0;
+    if (fd == NULL || stat_06a_xlsx(report, fd, &size) != MC_OK) {
+        free(fd);
+        mc_reply_error(req, MC_ERR_INTERNAL, "the workbook could not be written");
+        return;
+    }
+    mc_set_header(req, "Content-Disposition", "attachment; filename=\"06a.xlsx\"");
+    mc_reply_stream(req, 200, XLSX_MEDIA_TYPE, size, file_read, file_done, fd);
+}
+
 void handle_report_06a(mc_request *req)
 {
     json_t *errors = json_array();
@@ -254,8 +285,9 @@ void handle_report_06a(mc_request *req)
         else
             mc_errors_add_param(errors, "group_by", "invalid", "agency, sector or procedure");
     }
-    if (format != NULL && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
-        mc_errors_add_param(errors, "format", "invalid", "json or csv");
+    if (format != NULL && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
+        strcmp(format, "xlsx") != 0)
+        mc_errors_add_param(errors, "format", "invalid", "json, csv or xlsx");
     struct report_scope s;
     if (!load_scope(req, &s, errors))
         return;
@@ -286,8 +318,11 @@ void handle_report_06a(mc_request *req)
         mc_reply_error(req, rc != MC_OK ? rc : MC_ERR_INTERNAL, NULL);
         return;
     }
-    if (format != NULL && strcmp(format, "csv") == 0) {
-        reply_csv(req, body);
+    if (format != NULL && strcmp(format, "json") != 0) {
+        if (strcmp(format, "csv") == 0)
+            reply_csv(req, body);
+        else
+            reply_xlsx(req, body);
         json_decref(body);
         return;
     }

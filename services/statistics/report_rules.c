@@ -184,60 +184,88 @@ static void put_text(struct buf *b, const char *s)
     put(b, "\"", 1);
 }
 
-static void put_int(struct buf *b, const json_t *v)
+/* The form's cells after the row label, in order: what CSV and XLSX print. */
+const struct stat_06a_cell stat_06a_cells[] = {
+    {"received", "total", "Số hồ sơ nhận giải quyết", "Tổng số"},
+    {"received", "online", "Số hồ sơ nhận giải quyết", "Trực tuyến"},
+    {"received", "in_person_postal", "Số hồ sơ nhận giải quyết", "Trực tiếp và bưu chính"},
+    {"received", "carried_over", "Số hồ sơ nhận giải quyết", "Từ kỳ trước"},
+    {"resolved", "total", "Số hồ sơ đã giải quyết", "Tổng số"},
+    {"resolved", "early", "Số hồ sơ đã giải quyết", "Trước hạn"},
+    {"resolved", "on_time", "Số hồ sơ đã giải quyết", "Đúng hạn"},
+    {"resolved", "overdue", "Số hồ sơ đã giải quyết", "Quá hạn"},
+    {"in_progress", "total", "Số hồ sơ đang giải quyết", "Tổng số"},
+    {"in_progress", "within_deadline", "Số hồ sơ đang giải quyết", "Trong hạn"},
+    {"in_progress", "overdue", "Số hồ sơ đang giải quyết", "Quá hạn"},
+    {"withdrawn", NULL, "Rút hồ sơ", NULL},
+    {"stopped", NULL, "Dừng xử lý", NULL},
+    {"refused", NULL, "Từ chối tiếp nhận", NULL},
+    {"awaiting_supplement", NULL, "Chờ bổ sung", NULL},
+    {"on_time_rate", NULL, "Tỷ lệ đúng hạn (%)", NULL},
+};
+const size_t stat_06a_cells_count = sizeof stat_06a_cells / sizeof stat_06a_cells[0];
+
+const char *const stat_06a_label_header = "Đơn vị / lĩnh vực / thủ tục";
+const char *const stat_06a_total_label = "Tổng cộng";
+
+double stat_06a_cell_value(const json_t *columns, size_t i)
 {
-    char n[24];
-    int len = snprintf(n, sizeof n, ",%lld", (long long)json_integer_value(v));
-    put(b, n, (size_t)len);
+    const json_t *v = json_object_get(columns, stat_06a_cells[i].group);
+    if (stat_06a_cells[i].member != NULL)
+        v = json_object_get(v, stat_06a_cells[i].member);
+    if (strcmp(stat_06a_cells[i].group, "on_time_rate") == 0)
+        return json_is_number(v) ? 100.0 * json_number_value(v) : -1.0;
+    return (double)json_integer_value(v);
 }
 
-/* The numeric cells of a row, in the form's order. */
-static const char *const csv_columns[][2] = {
-    {"received", "total"},         {"received", "online"},
-    {"received", "in_person_postal"}, {"received", "carried_over"},
-    {"resolved", "total"},         {"resolved", "early"},
-    {"resolved", "on_time"},       {"resolved", "overdue"},
-    {"in_progress", "total"},      {"in_progress", "within_deadline"},
-    {"in_progress", "overdue"},    {"withdrawn", NULL},
-    {"stopped", NULL},             {"refused", NULL},
-    {"awaiting_supplement", NULL},
-};
+const char *stat_06a_row_label(const json_t *row)
+{
+    const char *name = json_string_value(json_object_get(row, "name"));
+    return name != NULL ? name : json_string_value(json_object_get(row, "key"));
+}
 
 static void put_row(struct buf *b, const char *label, const json_t *cols)
 {
     put_text(b, label);
-    for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++) {
-        const json_t *v = json_object_get(cols, csv_columns[i][0]);
-        if (csv_columns[i][1] != NULL)
-            v = json_object_get(v, csv_columns[i][1]);
-        put_int(b, v);
+    for (size_t i = 0; i < stat_06a_cells_count; i++) {
+        double v = stat_06a_cell_value(cols, i);
+        char n[40];
+        int len = i + 1 == stat_06a_cells_count
+                      ? (v >= 0 ? snprintf(n, sizeof n, ",%.2f", v) : snprintf(n, sizeof n, ","))
+                      : snprintf(n, sizeof n, ",%lld", (long long)v);
+        put(b, n, (size_t)len);
     }
-    const json_t *rate = json_object_get(cols, "on_time_rate");
-    char n[32];
-    int len = json_is_number(rate) ? snprintf(n, sizeof n, ",%.2f", 100.0 * json_number_value(rate))
-                                   : snprintf(n, sizeof n, ",");
-    put(b, n, (size_t)len);
+    put(b, "\r\n", 2);
+}
+
+/* The two header rows: a group's label over its first cell, its members below. */
+static void put_header(struct buf *b)
+{
+    put(b, "\xEF\xBB\xBF", 3);
+    put_text(b, stat_06a_label_header);
+    for (size_t i = 0; i < stat_06a_cells_count; i++) {
+        put(b, ",", 1);
+        if (i == 0 || strcmp(stat_06a_cells[i].group_label, stat_06a_cells[i - 1].group_label) != 0)
+            put_text(b, stat_06a_cells[i].group_label);
+    }
+    put(b, "\r\n", 2);
+    for (size_t i = 0; i < stat_06a_cells_count; i++) {
+        put(b, ",", 1);
+        if (stat_06a_cells[i].label != NULL)
+            put_text(b, stat_06a_cells[i].label);
+    }
     put(b, "\r\n", 2);
 }
 
 char *stat_06a_csv(const json_t *report, size_t *len)
 {
     struct buf b = {0};
-    static const char header[] =
-        "\xEF\xBB\xBF"
-        "\"Đơn vị / lĩnh vực / thủ tục\",\"Số hồ sơ nhận giải quyết\",,,,\"Số hồ sơ đã giải quyết\",,,,"
-        "\"Số hồ sơ đang giải quyết\",,,\"Rút hồ sơ\",\"Dừng xử lý\",\"Từ chối tiếp nhận\","
-        "\"Chờ bổ sung\",\"Tỷ lệ đúng hạn (%)\"\r\n"
-        ",\"Tổng số\",\"Trực tuyến\",\"Trực tiếp và bưu chính\",\"Từ kỳ trước\",\"Tổng số\","
-        "\"Trước hạn\",\"Đúng hạn\",\"Quá hạn\",\"Tổng số\",\"Trong hạn\",\"Quá hạn\",,,,,\r\n";
-    put(&b, header, sizeof header - 1);
+    put_header(&b);
     size_t i;
     const json_t *row;
-    json_array_foreach(json_object_get(report, "rows"), i, row) {
-        const char *name = json_string_value(json_object_get(row, "name"));
-        put_row(&b, name != NULL ? name : json_string_value(json_object_get(row, "key")), row);
-    }
-    put_row(&b, "Tổng cộng", json_object_get(report, "totals"));
+    json_array_foreach(json_object_get(report, "rows"), i, row)
+        put_row(&b, stat_06a_row_label(row), row);
+    put_row(&b, stat_06a_total_label, json_object_get(report, "totals"));
     if (b.failed) {
         free(b.data);
         return NULL;

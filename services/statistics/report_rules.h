@@ -62,7 +62,28 @@ json_t *stat_tree_subtree(const json_t *agencies, const char *ancestor);
 const char *stat_tree_child_toward(const json_t *agencies, const char *ancestor, const char *code);
 bool stat_tree_is_root(const json_t *agencies, const char *code);
 
-/* ---- CSV (UTF-8 with a BOM, so that Excel keeps Vietnamese intact) ---- */
+/* ---- Exports: the form's layout ---- */
+
+/* One cell of a row after its label: where its value is in the columns
+   (group, member or NULL), the label of its group (the first header row,
+   merged over consecutive cells of the same group) and its own (the second
+   row; NULL for a single cell spanning both rows). The last is the on-time
+   rate in percent. */
+struct stat_06a_cell {
+    const char *group, *member;
+    const char *group_label, *label;
+};
+extern const struct stat_06a_cell stat_06a_cells[];
+extern const size_t stat_06a_cells_count;
+extern const char *const stat_06a_label_header; /* over the rows' labels */
+extern const char *const stat_06a_total_label;  /* the totals row's label */
+
+/* Cell i of columns (stat_06a_columns); the rate in percent, -1 when null. */
+double stat_06a_cell_value(const json_t *columns, size_t i);
+/* A row's label: the agency's name, else its key. */
+const char *stat_06a_row_label(const json_t *row);
+
+/* CSV (UTF-8 with a BOM, so that Excel keeps Vietnamese intact). */
 
 /* The 06a report (as answered in JSON: rows and totals) as CSV, malloc'd,
    *len bytes. NULL when out of memory. */

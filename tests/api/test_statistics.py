@@ -10,7 +10,8 @@ exact whatever else the suite files.
   - a hand-built month around a period edge: every column of 06a (early / on time /
     overdue / in progress on both sides of the edge, carried over, withdrawn, stopped,
     refused, awaiting supplement, a transfer, an apology), drill-down rows adding up to
-    the parent, the dossier ids behind a number, CSV holding the same numbers, a late
+    the parent, the dossier ids behind a number, CSV and XLSX (read back) holding the
+    same numbers, a late
     event that leaves the closed month alone, and who may see what;
   - random histories compared cell by cell with an independent computation (each
     dossier's state at the period's edges), again after the feed is replayed from the
@@ -394,6 +395,34 @@ def test_csv_holds_the_same_numbers(api, admin, tree, month):
     assert abs(float(body[-1][16]) - 100 * t['on_time_rate']) < 0.006
     names = [row[0] for row in body[:-1]]
     assert 'Xã Một Kiểm Thử' in names
+
+
+def test_xlsx_holds_the_same_numbers_under_merged_headers(api, admin, tree, month):
+    openpyxl = pytest.importorskip('openpyxl')
+    doc = report(api, admin, tree.dept, period='2025-03', group_by='agency').doc
+    r = api.get(REPORT, token=admin, params={'agency': tree.dept, 'period': '2025-03',
+                                             'group_by': 'agency', 'format': 'xlsx'}, expect=200)
+    assert r.headers['Content-Type'] == \
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    # the form's header: received over B:E, resolved over F:I, in progress over J:L,
+    # the single columns over two rows
+    assert {'A4:A5', 'B4:E4', 'F4:I4', 'J4:L4', 'M4:M5', 'Q4:Q5'} <= merged
+    assert ws['B4'].value == 'Số hồ sơ nhận giải quyết' and ws['C5'].value == 'Trực tuyến'
+    assert 'Sở Thống Kê Kiểm Thử' in ws['A2'].value and '2025-03-01' in ws['A2'].value
+    cells = [[c.value for c in row] for row in ws.iter_rows(min_row=6)]
+    assert len(cells) == len(doc['rows']) + 1 and cells[-1][0] == 'Tổng cộng'
+    by_label = {row[0]: row for row in cells}
+    for row in doc['rows'] + [dict(doc['totals'], name='Tổng cộng')]:
+        got = by_label[row['name']]
+        assert got[1:5] == [row['received'][k] for k in ('total', 'online', 'in_person_postal', 'carried_over')]
+        assert got[5:9] == [row['resolved'][k] for k in ('total', 'early', 'on_time', 'overdue')]
+        assert got[9:12] == [row['in_progress'][k] for k in ('total', 'within_deadline', 'overdue')]
+        assert got[12:16] == [row['withdrawn'], row['stopped'], row['refused'], row['awaiting_supplement']]
+        assert (got[16] is None) == (row['on_time_rate'] is None)
+        if got[16] is not None:
+            assert abs(got[16] - 100 * row['on_time_rate']) < 1e-9
 
 
 def test_a_late_event_leaves_the_closed_month_alone(api, admin, tree, month):
