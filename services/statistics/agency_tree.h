@@ -16,7 +16,8 @@ struct agency_tree;
 struct agency_tree *agency_tree_new(const char *catalogue_url, unsigned cache_seconds);
 void agency_tree_free(struct agency_tree *t);
 
-/* The tree as an object code -> {"parent": code|null, "name": text} (a new
+/* The tree as an object code -> {"parent": code|null, "name": text,
+   "admin_level": text} (a new
    reference to a read-only object: json_decref it, never change it).
    MC_ERR_CATALOGUE_UNAVAILABLE when the catalogue cannot be read and no copy
    is held. */

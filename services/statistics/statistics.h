@@ -9,7 +9,11 @@
  *   report_rules.c        periods, the 06a columns, the on-time rate, the agency
  *                         tree's walks, CSV (pure)
  *   agency_tree.c         the agency tree read from the catalogue, cached
+ *   request.c             what the report routes share: scope, access, sums
  *   handle_reports.c      GET /statistics/reports/06a and its dossier lists
+ *   handle_indicators.c   GET /statistics/indicators/766
+ *   indicator_rules.c     Decision 766 values and scores of a versioned formula (pure)
+ *   export_xlsx.c         the 06a workbook
  *   store_facts.c         facts and rollups (writes)
  *   store_reports.c       what reports read
  */
@@ -19,6 +23,8 @@
 #include <jansson.h>
 
 #include "motcua/feed_consumer.h"
+#include "report_rules.h"
+#include "store.h"
 #include "motcua/http.h"
 #include "motcua/server.h"
 
@@ -40,7 +46,30 @@ mc_error statistics_apply_events(mc_db_conn *conn, const json_t *events, void *c
 mc_error statistics_resync(mc_db_conn *conn, long long oldest_after, void *ctx);
 mc_error statistics_feed_token(void *ctx, bool renew, char *out, size_t out_len);
 
+/* What the report routes read from the query (request.c): the agency
+   (checked against the tree) and the period. */
+struct report_scope {
+    json_t *tree;           /* the agency tree (owned) */
+    const char *agency;     /* borrowed from the query */
+    struct stat_period period;
+    json_t *agencies;       /* the subtree's codes (owned) */
+};
+
+/* Read `agency` and `period` (or `from` and `to`) into s, with the problems
+   of the other parameters already in `errors` (stolen): false after
+   answering (400, 404, 503). */
+bool load_scope(mc_request *req, struct report_scope *s, json_t *errors);
+void scope_clear(struct report_scope *s);
+/* May the caller see more than a root's summary of `agency`? */
+bool may_see_detail(const mc_request *req, const json_t *tree, const char *agency);
+/* Answer 401 or 403 for `what`. */
+void refuse_detail(mc_request *req, const char *what);
+/* The rollup sums of the scope (store_report_sums), stocks at most `today`. */
+mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, store_sums_fn row,
+                    void *ctx);
+
 void handle_report_06a(mc_request *req);
+void handle_indicators_766(mc_request *req);
 void handle_report_06a_dossiers(mc_request *req);
 
 #endif

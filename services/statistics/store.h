@@ -32,6 +32,12 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
                            int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
                            void *ctx);
 
+/* The Decision 766 formula valid on `day` (the latest valid_from not after
+   it) into *formula (new reference) and version (len bytes);
+   MC_ERR_NOT_FOUND when none is. */
+mc_error store_formula_for_day(mc_db_conn *conn, int64_t day, json_t **formula, char *version,
+                               size_t len);
+
 /* Which dossiers a 06a number counts (a flow of the period). */
 enum store_dossier_list { LIST_RECEIVED, LIST_RESOLVED, LIST_CLOSED };
 struct store_dossier_query {

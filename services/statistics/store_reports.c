@@ -43,7 +43,29 @@ static const mc_db_statement dossiers_closed = {
     DOSSIER_ITEM("agency_code") AGENCIES_IN("agency_code")
     " AND closed_day BETWEEN " DAY_PARAM(2) " AND " DAY_PARAM(3) " AND closed_kind = $4"
     DOSSIER_PAGE, 6};
+static const mc_db_statement formula_for_day = {
+    "statistics_formula_for_day",
+    "SELECT formula::text, version FROM indicator_formulas"
+    " WHERE valid_from <= " DAY_PARAM(1) " ORDER BY valid_from DESC LIMIT 1", 1};
 /* clang-format on */
+
+mc_error store_formula_for_day(mc_db_conn *conn, int64_t day, json_t **formula, char *version,
+                               size_t len)
+{
+    mc_db_params params = MC_DB_PARAMS_INIT;
+    mc_db_add_int64(&params, (long long)day);
+    PGresult *res = mc_db_exec_params(conn, &formula_for_day, &params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = MC_ERR_NOT_FOUND;
+    if (PQntuples(res) == 1) {
+        *formula = mc_db_json(res, 0, 0);
+        mc_db_copy(version, len, res, 0, 1);
+        rc = *formula != NULL ? MC_OK : MC_ERR_INTERNAL;
+    }
+    PQclear(res);
+    return rc;
+}
 
 mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
                            int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,

@@ -112,9 +112,9 @@ class Dossier:
         return out
 
 
-def publish(dossiers: list[Dossier]) -> int:
+def inject(dossiers: list[Dossier]) -> None:
     """Write the dossiers' events into the dossier outbox (day order; each dossier's own
-    order kept) and wait until the relay published them; their last feed position."""
+    order kept), for its relay to publish."""
     events = sorted((e for d in dossiers for e in d.events()), key=lambda e: e['day'])
     rows = [{'type': e['type'], 'subject': e['subject'], 'data': e['data']} for e in events]
     for i in range(0, len(rows), 50):   # one statement per 50 events: psql's argument stays small
@@ -124,6 +124,10 @@ def publish(dossiers: list[Dossier]) -> int:
                            "'/motcua/dossier', r->>'subject', r->'data' FROM "
                            f"jsonb_array_elements($ev${payload}$ev$::jsonb) WITH ORDINALITY AS t(r, n) "
                            "ORDER BY n")
+
+
+def published_end() -> int:
+    """Wait until the relay published everything; the last feed position."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         left = psql_as('dossier', 'SELECT count(*) FROM outbox WHERE published_seq IS NULL')
@@ -131,6 +135,12 @@ def publish(dossiers: list[Dossier]) -> int:
             return int(psql_as('dossier', 'SELECT coalesce(max(published_seq), 0) FROM outbox'))
         time.sleep(0.2)
     pytest.fail('the dossier relay did not publish the injected events')
+
+
+def publish(dossiers: list[Dossier]) -> int:
+    """inject, then published_end."""
+    inject(dossiers)
+    return published_end()
 
 
 def statistics_position() -> int:
@@ -438,6 +448,36 @@ def test_a_late_event_leaves_the_closed_month_alone(api, admin, tree, month):
     assert may['resolved']['overdue'] == 1
 
 
+def test_766_indicators_of_the_month(api, admin, tree, month, tokens):
+    r = api.get(f'{API}/statistics/indicators/766', token=admin,
+                params={'agency': tree.dept, 'period': '2025-03'}, expect=200)
+    doc = r.doc
+    assert doc['formula_version'] == '766-2022' and doc['admin_level'] == 'province'
+    v = doc['values']
+    assert abs(v['on_time_share'] - 0.7) < 1e-9
+    assert abs(v['online_filing_share'] - 7 / 8) < 1e-9
+    assert v['evaluations'] == 1 and v['average_points'] == 16 and v['satisfied_share'] == 1
+    assert v['paid_online_share'] is None
+    groups = {g['code']: g for g in doc['scores']['groups']}
+    assert abs(groups['timeliness']['score'] - 20 * 0.7) < 1e-9
+    # online filing 87.5% against the province's 90% target
+    assert abs(groups['online_services']['score'] - 12 * (0.875 / 0.9)) < 1e-9
+    assert groups['digitisation']['score'] is None
+    assert abs(doc['scores']['score'] - (14 + 12 * 0.875 / 0.9 + 18)) < 1e-9
+    assert doc['scores']['weight_measured'] == 50
+    # a commune's target is 70%: c1 filed 5 of 6 online, above it
+    c1 = api.get(f'{API}/statistics/indicators/766', token=admin,
+                 params={'agency': tree.c1, 'period': '2025-03'}, expect=200).doc
+    assert c1['admin_level'] == 'commune'
+    online = next(g for g in c1['scores']['groups'] if g['code'] == 'online_services')
+    assert online['indicators'][0]['target'] == 0.7 and online['score'] == 12
+    # public for the province, not for a department
+    api.get(f'{API}/statistics/indicators/766', params={'agency': ROOT_AGENCY, 'period': '2025-03'},
+            expect=200)
+    assert_problem(api.get(f'{API}/statistics/indicators/766',
+                           params={'agency': tree.dept, 'period': '2025-03'}), 401)
+
+
 def test_who_may_see_what(api, admin, tree, month, tokens):
     # the province's summary is public
     r = api.get(REPORT, params={'agency': ROOT_AGENCY, 'period': '2025-03'}, expect=200)
@@ -620,12 +660,13 @@ def test_a_kill_9_mid_stream_counts_nothing_twice_or_never(api, admin, api_tree_
     proc.start(MOTCUA_STATISTICS_FEED_PAGE_LIMIT='1')
     try:
         start = statistics_position()
-        end = publish(dossiers)
+        inject(dossiers)
         deadline = time.monotonic() + 30
         while statistics_position() <= start and time.monotonic() < deadline:
             time.sleep(0.005)
         killed_at = statistics_position()
         proc.kill()
+        end = published_end()
         assert start < killed_at < end, f'not mid-stream: {start} < {killed_at} < {end}'
     finally:
         proc.kill()

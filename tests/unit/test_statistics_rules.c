@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "fact_rules.h"
+#include "indicator_rules.h"
 #include "motcua/calendar.h"
 #include "report_rules.h"
 
@@ -333,6 +334,51 @@ static void test_csv(void **state)
     json_decref(report);
 }
 
+static void test_766_scores_follow_the_formula(void **state)
+{
+    (void)state;
+    struct stat_sums s = {0};
+    s.period[M_RECEIVED_ONLINE] = 6;
+    s.period[M_RECEIVED_OFFLINE] = 4;
+    s.period[M_RESOLVED_EARLY] = 3;
+    s.period[M_RESOLVED_OVERDUE] = 1;
+    s.period[M_EVALUATIONS] = 4;
+    s.period[M_EVALUATION_POINTS] = 60;
+    s.period[M_VERY_SATISFIED] = 1;
+    s.period[M_SATISFIED] = 2;
+    json_t *values = stat_766_values(&s);
+    assert_true(json_real_value(json_object_get(values, "online_filing_share")) == 0.6);
+    assert_true(json_real_value(json_object_get(values, "on_time_share")) == 0.75);
+    assert_true(json_real_value(json_object_get(values, "satisfied_share")) == 0.75);
+    assert_true(json_real_value(json_object_get(values, "average_points")) == 15.0);
+    assert_true(json_is_null(json_object_get(values, "paid_online_share")));
+    json_t *formula = json_loads(
+        "{\"groups\":[{\"code\":\"timeliness\",\"weight\":20,\"indicators\":"
+        "[{\"code\":\"on_time_share\",\"target\":1.0}]},"
+        "{\"code\":\"online\",\"weight\":12,\"indicators\":[{\"code\":\"online_filing_share\","
+        "\"target\":{\"province\":0.9,\"commune\":0.6}},{\"code\":\"paid_online_share\",\"target\":1}]},"
+        "{\"code\":\"digitisation\",\"weight\":22,\"indicators\":[{\"code\":\"digitised_share\",\"target\":1}]}]}",
+        0, NULL);
+    assert_non_null(formula);
+    json_t *province = stat_766_scores(formula, values, "province");
+    json_t *commune = stat_766_scores(formula, values, "commune");
+    /* 20 x 0.75 + 12 x (0.6 / 0.9), the unmeasured payment skipped; digitisation unscored */
+    double p = json_real_value(json_object_get(province, "score"));
+    assert_true(p > 15.0 + 8.0 - 1e-9 && p < 15.0 + 8.0 + 1e-9);
+    double c = json_real_value(json_object_get(commune, "score"));
+    assert_true(c > 15.0 + 12.0 - 1e-9 && c < 15.0 + 12.0 + 1e-9); /* the commune target is met */
+    assert_true(json_real_value(json_object_get(province, "weight_measured")) == 32.0);
+    json_t *digitisation = json_array_get(json_object_get(province, "groups"), 2);
+    assert_true(json_is_null(json_object_get(digitisation, "score")));
+    json_t *bad = json_loads("{\"groups\":[{\"code\":\"x\",\"weight\":1,\"indicators\":[{\"code\":\"y\"}]}]}", 0, NULL);
+    assert_null(stat_766_scores(bad, values, "province"));
+    json_decref(bad);
+    json_decref(province);
+    json_decref(commune);
+    json_decref(formula);
+    json_decref(values);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_columns_and_rate),
         cmocka_unit_test(test_tree),
         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_766_scores_follow_the_formula),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
