@@ -101,6 +101,14 @@ json_t *stat_06a_columns(const struct stat_sums *s)
     return c;
 }
 
+int64_t stat_bucket_start(int64_t day, enum stat_interval interval)
+{
+    if (interval == STAT_DAY)
+        return day;
+    mc_date d = mc_date_from_days(day);
+    return day_of_date(d.year, d.month, 1);
+}
+
 /* ---- The agency tree ---- */
 
 #define TREE_DEPTH_MAX 32

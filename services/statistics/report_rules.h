@@ -50,6 +50,13 @@ json_t *stat_06a_columns(const struct stat_sums *s);
    denominator is 0. */
 double stat_on_time_rate(const struct stat_sums *s);
 
+/* ---- Time series ---- */
+
+enum stat_interval { STAT_DAY, STAT_MONTH };
+
+/* The first day of the bucket (a day, or its month) holding `day`. */
+int64_t stat_bucket_start(int64_t day, enum stat_interval interval);
+
 /* ---- The agency tree: `agencies` is an object code -> {"parent": code|null, "name": ...} ---- */
 
 /* Is `code` `ancestor` or below it? (a cycle or a depth over 32 is "no") */

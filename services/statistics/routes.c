@@ -13,6 +13,7 @@ const struct mc_route statistics_routes[] = {
     {"GET", API "/reports/06a", handle_report_06a, PUBLIC, 0},
     {"GET", API "/reports/06a/dossiers", handle_report_06a_dossiers, MC_AUTH_REQUIRED, 0, 0},
     {"GET", API "/indicators/766", handle_indicators_766, PUBLIC, 0},
+    {"GET", API "/series", handle_series, PUBLIC, 0},
 };
 
 const size_t statistics_routes_count = sizeof statistics_routes / sizeof statistics_routes[0];

@@ -12,6 +12,7 @@
  *   request.c             what the report routes share: scope, access, sums
  *   handle_reports.c      GET /statistics/reports/06a and its dossier lists
  *   handle_indicators.c   GET /statistics/indicators/766
+ *   handle_series.c       GET /statistics/series
  *   indicator_rules.c     Decision 766 values and scores of a versioned formula (pure)
  *   export_xlsx.c         the 06a workbook
  *   store_facts.c         facts and rollups (writes)
@@ -70,6 +71,7 @@ mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today
 
 void handle_report_06a(mc_request *req);
 void handle_indicators_766(mc_request *req);
+void handle_series(mc_request *req);
 void handle_report_06a_dossiers(mc_request *req);
 
 #endif

@@ -32,6 +32,12 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
                            int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
                            void *ctx);
 
+/* The daily sums of `measures` (names, a JSON array, borrowed) of the
+   agencies for days first..last: `row` once per day and measure. */
+typedef void (*store_daily_fn)(void *ctx, int64_t day, int measure, long long value);
+mc_error store_daily_sums(mc_db_conn *conn, const json_t *agencies, int64_t first, int64_t last,
+                          const json_t *measures, store_daily_fn row, void *ctx);
+
 /* The Decision 766 formula valid on `day` (the latest valid_from not after
    it) into *formula (new reference) and version (len bytes);
    MC_ERR_NOT_FOUND when none is. */

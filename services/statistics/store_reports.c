@@ -43,11 +43,38 @@ static const mc_db_statement dossiers_closed = {
     DOSSIER_ITEM("agency_code") AGENCIES_IN("agency_code")
     " AND closed_day BETWEEN " DAY_PARAM(2) " AND " DAY_PARAM(3) " AND closed_kind = $4"
     DOSSIER_PAGE, 6};
+static const mc_db_statement daily_sums = {
+    "statistics_daily_sums",
+    "SELECT day - DATE '1970-01-01', measure, sum(value)::bigint FROM rollups"
+    " WHERE " AGENCIES_IN("agency_code") " AND day BETWEEN " DAY_PARAM(2) " AND " DAY_PARAM(3)
+    " AND measure IN (SELECT jsonb_array_elements_text($4::jsonb)) GROUP BY 1, 2", 4};
+
 static const mc_db_statement formula_for_day = {
     "statistics_formula_for_day",
     "SELECT formula::text, version FROM indicator_formulas"
     " WHERE valid_from <= " DAY_PARAM(1) " ORDER BY valid_from DESC LIMIT 1", 1};
 /* clang-format on */
+
+mc_error store_daily_sums(mc_db_conn *conn, const json_t *agencies, int64_t first, int64_t last,
+                          const json_t *measures, store_daily_fn row, void *ctx)
+{
+    mc_db_params params = MC_DB_PARAMS_INIT;
+    mc_db_add_json(&params, agencies);
+    mc_db_add_int64(&params, (long long)first);
+    mc_db_add_int64(&params, (long long)last);
+    mc_db_add_json(&params, measures);
+    PGresult *res = mc_db_exec_params(conn, &daily_sums, &params);
+    mc_db_params_clear(&params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    for (int r = 0; r < PQntuples(res); r++) {
+        int m = stat_measure_from_name(mc_db_text(res, r, 1));
+        if (m >= 0)
+            row(ctx, (int64_t)mc_db_int(res, r, 0), m, mc_db_int(res, r, 2));
+    }
+    PQclear(res);
+    return MC_OK;
+}
 
 mc_error store_formula_for_day(mc_db_conn *conn, int64_t day, json_t **formula, char *version,
                                size_t len)

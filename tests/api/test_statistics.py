@@ -478,6 +478,28 @@ def test_766_indicators_of_the_month(api, admin, tree, month, tokens):
                            params={'agency': tree.dept, 'period': '2025-03'}), 401)
 
 
+def test_series_per_day_and_month(api, admin, tree, month):
+    doc = api.get(f'{API}/statistics/series', token=admin,
+                  params={'agency': tree.dept, 'period': '2025-03'}, expect=200).doc
+    items = doc['items']
+    assert doc['interval'] == 'day' and len(items) == 31 and items[0]['start'] == '2025-03-01'
+    assert sum(i['received'] for i in items) == 8
+    assert sum(i['resolved'] for i in items) == 6
+    assert sum(i['resolved_overdue'] for i in items) == 2
+    # overdue in progress: carried_overdue until the 6th, late on the 10th and 11th,
+    # the apology's dossier from the 20th
+    stock = [i['in_progress_overdue'] for i in items]
+    assert stock == [1] * 5 + [0] * 4 + [1] * 2 + [0] * 8 + [1] * 12
+    by_month = api.get(f'{API}/statistics/series', token=admin,
+                       params={'agency': tree.dept, 'period': '2025-Q1', 'interval': 'month'}, expect=200).doc
+    assert [(i['start'], i['received'], i['resolved'], i['in_progress_overdue']) for i in by_month['items']] == \
+        [('2025-01-01', 0, 0, 0), ('2025-02-01', 3, 0, 1), ('2025-03-01', 8, 6, 1)]
+    r = api.get(f'{API}/statistics/series', token=admin,
+                params={'agency': tree.dept, 'from': '2024-01-01', 'to': '2025-03-31'})  # 456 days
+    assert 'interval' in {e.get('parameter') for e in assert_problem(r, 400)['errors']}
+    assert_problem(api.get(f'{API}/statistics/series', params={'agency': tree.dept, 'period': '2025-03'}), 401)
+
+
 def test_who_may_see_what(api, admin, tree, month, tokens):
     # the province's summary is public
     r = api.get(REPORT, params={'agency': ROOT_AGENCY, 'period': '2025-03'}, expect=200)
