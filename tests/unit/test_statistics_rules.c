@@ -259,6 +259,15 @@ static void test_periods(void **state)
     assert_false(stat_period_from_range("2000-01-01", "2026-11-05", &p));
 }
 
+static void test_series_buckets(void **state)
+{
+    (void)state;
+    assert_int_equal(stat_bucket_start(day("2025-03-17"), STAT_DAY), day("2025-03-17"));
+    assert_int_equal(stat_bucket_start(day("2025-03-17"), STAT_MONTH), day("2025-03-01"));
+    assert_int_equal(stat_bucket_start(day("2024-02-29"), STAT_MONTH), day("2024-02-01"));
+    assert_int_equal(stat_bucket_start(day("2025-12-31"), STAT_MONTH), day("2025-12-01"));
+}
+
 static void test_columns_and_rate(void **state)
 {
     (void)state;
@@ -390,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_replayed_event_and_a_resolved_dossier_count_once, reset),
         cmocka_unit_test(test_event_parse),
         cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_series_buckets),
         cmocka_unit_test(test_columns_and_rate),
         cmocka_unit_test(test_tree),
         cmocka_unit_test(test_csv),
