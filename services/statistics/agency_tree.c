@@ -75,7 +75,7 @@ static json_t *read_tree(const char *base)
             const char *code = json_string_value(json_object_get(a, "code"));
             if (code != NULL)
                 json_object_set_new(tree, code,
-                                    json_pack("{sO sO sO}", "parent", json_object_get(a, "parent_code"),
+                                    json_pack("{sO? sO? sO?}", "parent", json_object_get(a, "parent_code"),
                                               "name", json_object_get(a, "name"), "admin_level",
                                               json_object_get(a, "admin_level")));
         }

@@ -57,9 +57,9 @@ void handle_indicators_766(mc_request *req)
         char from[11], to[11];
         mc_date_format(mc_date_from_days(s.period.first), from);
         mc_date_format(mc_date_from_days(s.period.last), to);
-        body = json_pack("{ss sO sO s{ssss} ss so so}", "agency_code", s.agency, "agency_name",
+        body = json_pack("{ss sO? sO? s{ssss} ss so so}", "agency_code", s.agency, "agency_name",
                          json_object_get(agency, "name"), "admin_level",
-                         level != NULL ? json_object_get(agency, "admin_level") : json_null(),
+                         level != NULL ? json_object_get(agency, "admin_level") : NULL,
                          "period", "from", from, "to", to, "formula_version", version, "values",
                          values, "scores", scores);
         values = scores = NULL;

@@ -116,7 +116,7 @@ static json_t *report_body(const struct report_scope *s, struct collect *c, int6
         json_array_append_new(rows, row);
     }
     const char *group = group_names[c->by];
-    return json_pack("{ss sO s{ssss} ss so so so}", "agency_code", s->agency, "agency_name",
+    return json_pack("{ss sO? s{ssss} ss so so so}", "agency_code", s->agency, "agency_name",
                      json_object_get(json_object_get(s->tree, s->agency), "name"), "period", "from",
                      day_text(s->period.first, from), "to", day_text(s->period.last, to), "as_of",
                      day_text(today, as_of), "group_by", group != NULL ? json_string(group) : json_null(),
