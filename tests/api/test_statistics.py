@@ -27,16 +27,13 @@ import io
 import json
 import os
 import random
-import signal
-import subprocess
 import time
 import uuid
 
 import pytest
-import requests
-
 from catalogue_data import ROOT_AGENCY, create_agency
 from motcua_api import assert_problem
+from service_process import ServiceProcess
 from stack_db import psql_as
 
 API = '/api/v1'
@@ -605,7 +602,7 @@ def test_random_histories_match_an_independent_computation(api, admin, random_tr
 
     # the whole feed read again from the start: nothing counts twice (the consumer reads
     # its position when it starts: stop it, reset the position, start it again)
-    proc = StatisticsProcess()
+    proc = ServiceProcess('statistics')
     proc.kill()
     psql_as('statistics', "UPDATE feed_positions SET position = 0 WHERE feed = 'dossier'")
     proc.start()
@@ -613,68 +610,9 @@ def test_random_histories_match_an_independent_computation(api, admin, random_tr
     compare_all(api, admin, random_tree, dossiers, 'after a replay of the feed')
 
 
-class StatisticsProcess:
-    """The running statistics service of the test stack: kill it, start it again as
-    deploy/local/lib.sh does (same binary, arguments and environment)."""
-
-    def __init__(self):
-        local = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '')
-        self.pidfile = os.path.join(local, 'run', 'statistics.pid')
-        self.log = os.path.join(local, 'log', 'statistics.log')
-        self.url = os.environ.get('MOTCUA_TEST_SERVICE_URL_STATISTICS', '')
-        try:
-            with open(self.pidfile, encoding='ascii') as f:
-                self.pid = int(f.read().strip())
-            with open(f'/proc/{self.pid}/cmdline', 'rb') as f:
-                self.argv = [a.decode() for a in f.read().split(b'\0') if a]
-            with open(f'/proc/{self.pid}/environ', 'rb') as f:
-                self.env = dict(e.decode(errors='surrogateescape').split('=', 1)
-                                for e in f.read().split(b'\0') if b'=' in e)
-            self.exe = os.readlink(f'/proc/{self.pid}/exe')
-            self.cwd = os.readlink(f'/proc/{self.pid}/cwd')
-        except (OSError, ValueError) as e:
-            pytest.skip(f'cannot inspect the statistics service: {e}')
-        if not self.url or 'serve' not in self.argv:
-            pytest.skip('the statistics service of the test stack is not running here')
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with open(f'/proc/{self.pid}/stat', encoding='ascii') as f:
-                    if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
-                        break
-            except OSError:
-                break
-            time.sleep(0.02)
-
-    def start(self, **env: str) -> None:
-        with open(self.log, 'ab') as log, open(os.devnull, 'rb') as devnull:
-            p = subprocess.Popen([self.exe] + self.argv[1:], cwd=self.cwd, env=dict(self.env, **env),
-                                 stdin=devnull, stdout=log, stderr=log, start_new_session=True)
-        self.pid = p.pid
-        with open(self.pidfile + '.tmp', 'w', encoding='ascii') as f:
-            f.write(f'{p.pid}\n')
-        os.replace(self.pidfile + '.tmp', self.pidfile)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert p.poll() is None, f'the restarted statistics service exited with {p.returncode}'
-            try:
-                if requests.get(f'{self.url}/readyz', timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        pytest.fail('the restarted statistics service is not ready')
-
-
 def test_a_kill_9_mid_stream_counts_nothing_twice_or_never(api, admin, api_tree_for_kill):
     tree = api_tree_for_kill
-    proc = StatisticsProcess()
+    proc = ServiceProcess('statistics')
     rng = random.Random(7)
     dossiers = random_histories(tree, rng, 60)
     # one event per page, so that the kill lands mid-stream
