@@ -111,6 +111,15 @@ static bool lead(mc_feed_consumer *c)
     }
     const char *params[1] = {c->feed};
     PGresult *res = mc_db_exec(c->lock_conn, &claim_lock, params);
+    if (res == NULL) {
+        /* The session is gone and could not be reopened at once (the
+           database was down): give the connection back, so that the next
+           round acquires one the pool opens afresh. Kept, it would never be
+           retried (a broken session has no idle transaction status). The
+           lock went with the session. */
+        mc_db_release(c->lock_db, c->lock_conn);
+        c->lock_conn = NULL;
+    }
     bool held = res != NULL && PQntuples(res) == 1 && mc_db_bool(res, 0, 0);
     PQclear(res);
     if (held && !c->leading) {

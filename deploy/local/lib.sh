@@ -28,7 +28,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="identity catalogue dossier tracking"
+MOTCUA_SERVICES_DEFAULT="identity catalogue dossier tracking statistics"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -55,6 +55,7 @@ MOTCUA_DEBIAN_PACKAGES=(
     wrk nodejs npm
     clang libclang-rt-14-dev
     libcurl4-gnutls-dev python3-aiosmtpd
+    libxlsxwriter-dev python3-openpyxl
 )
 
 # Test sinks for the tracking service's notifications (started with tracking):
@@ -615,6 +616,15 @@ motcua_export_service_env() {
             export "MOTCUA_TRACKING_LOOKUP_LIMIT_PER_ADDRESS=${MOTCUA_TRACKING_LOOKUP_LIMIT_PER_ADDRESS:-300}"
             motcua_export_service_client tracking
             ;;&
+        statistics)
+            # The agency tree from the catalogue; the dossier feed with its own machine
+            # client (scope dossier:events), polled often so the tests do not wait.
+            export "MOTCUA_STATISTICS_CATALOGUE_URL=http://127.0.0.1:$(motcua_service_port catalogue)"
+            export "MOTCUA_STATISTICS_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
+            export "MOTCUA_STATISTICS_FEED_POLL_MS=${MOTCUA_STATISTICS_FEED_POLL_MS:-200}"
+            export "MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS=${MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS:-2}"
+            motcua_export_service_client statistics
+            ;;&
         *)
             # With the identity service in the stack, the others take its keys from
             # its JWKS (fetched at start, refetched on an unknown kid) instead of a
@@ -714,6 +724,10 @@ motcua_service_start() {
         if [[ $svc == tracking ]] && motcua_has_identity; then
             motcua_service_client tracking "dossier:events dossier:contacts" ||
                 motcua_die "cannot register the tracking service's machine client with identity"
+        fi
+        if [[ $svc == statistics ]] && motcua_has_identity; then
+            motcua_service_client statistics dossier:events ||
+                motcua_die "cannot register the statistics service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
         if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then

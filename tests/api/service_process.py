@@ -18,7 +18,13 @@ READY_TIMEOUT = 90    # seconds; an ASan build starts slowly
 class ServiceProcess:
     """A running service of the local stack: kill it, start it again."""
 
-    def __init__(self, service: str, local_dir: str, url: str):
+    def __init__(self, service: str, local_dir: str | None = None, url: str | None = None):
+        """local_dir and url default to the stack tests/run describes
+        (MOTCUA_TEST_LOCAL_DIR, MOTCUA_TEST_SERVICE_URL_<SERVICE>)."""
+        local_dir = local_dir or os.environ.get('MOTCUA_TEST_LOCAL_DIR', '')
+        url = url or os.environ.get(f'MOTCUA_TEST_SERVICE_URL_{service.upper()}', '')
+        if not local_dir or not url:
+            pytest.skip(f'no local stack directory or URL for the {service} service')
         self.service = service
         self.local_dir = local_dir
         self.url = url
@@ -50,17 +56,22 @@ class ServiceProcess:
             return False
 
     def kill(self) -> None:
-        os.kill(self.pid, signal.SIGKILL)
+        """SIGKILL, and wait until it is gone (a no-op when it already is)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
         deadline = time.monotonic() + 10
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not self.alive(), f'pid {self.pid} survived SIGKILL'
 
-    def start(self) -> None:
+    def start(self, **env: str) -> None:
         """Start it as deploy/local/lib.sh's motcua_service_start does (nohup setsid
-        BIN serve, output appended to the log), record the pid, wait for /readyz."""
+        BIN serve, output appended to the log), with `env` added to its environment;
+        record the pid, wait for /readyz."""
         with open(self.log, 'ab') as log, open(os.devnull, 'rb') as devnull:
-            p = subprocess.Popen([self.exe] + self.argv[1:], cwd=self.cwd, env=self.env,
+            p = subprocess.Popen([self.exe] + self.argv[1:], cwd=self.cwd, env=dict(self.env, **env),
                                  stdin=devnull, stdout=log, stderr=log, start_new_session=True)
         self.pid = p.pid
         tmp = self.pidfile + '.tmp'

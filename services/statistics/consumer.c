@@ -1,0 +1,78 @@
+/*
+ * The dossier event feed into facts and rollups: the callbacks of common's
+ * feed consumer (docs/architecture.md, "Consuming an event feed"). A page is
+ * applied in one transaction with the feed position, so each event changes
+ * the counters exactly once whatever the feed's at-least-once delivery, a
+ * replay or a kill -9 does.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "fact_rules.h"
+#include "motcua/log.h"
+#include "motcua/service_token.h"
+#include "statistics.h"
+#include "store.h"
+
+#define DOSSIER_EVENT_PREFIX "dossier.dossier."
+
+static mc_error apply_one(mc_db_conn *conn, const struct stat_event *e)
+{
+    struct stat_fact fact;
+    struct stat_deltas deltas = {0};
+    mc_error rc = store_fact_get_for_update(conn, e->dossier_id, &fact);
+    if (rc != MC_OK)
+        return rc;
+    if (!stat_fact_apply(&fact, e, &deltas))
+        return MC_OK; /* counted before: the feed was replayed */
+    rc = store_fact_put(conn, &fact);
+    for (size_t i = 0; rc == MC_OK && i < deltas.n; i++)
+        rc = store_rollup_add(conn, &deltas.items[i]);
+    return rc;
+}
+
+mc_error statistics_apply_events(mc_db_conn *conn, const json_t *events, void *ctx)
+{
+    (void)ctx;
+    size_t i;
+    const json_t *event;
+    json_array_foreach(events, i, event) {
+        const char *type = json_string_value(json_object_get(event, "type"));
+        if (type == NULL || strncmp(type, DOSSIER_EVENT_PREFIX, strlen(DOSSIER_EVENT_PREFIX)) != 0)
+            continue;
+        struct stat_event e;
+        const char *reason = NULL;
+        if (!stat_event_parse(event, &e, &reason)) {
+            /* Never block the feed on an event that cannot be counted: say
+               which (by position; events carry no personal data) and go on. */
+            mc_log(MC_LOG_WARNING, NULL, "statistics.event_skipped", "event at %s skipped: %s",
+                   json_string_value(json_object_get(event, "sequence")), reason);
+            continue;
+        }
+        mc_error rc = apply_one(conn, &e);
+        if (rc != MC_OK)
+            return rc;
+    }
+    return MC_OK;
+}
+
+mc_error statistics_resync(mc_db_conn *conn, long long oldest_after, void *ctx)
+{
+    (void)conn;
+    (void)ctx;
+    /* The events before oldest_after are gone: the statistics cannot learn
+       them from anywhere else without reading the dossier service's data, so
+       the gap is reported and counting goes on. */
+    mc_log(MC_LOG_ERROR, NULL, "statistics.feed_gap",
+           "dossier events up to %lld expired before they were counted: the reports miss them",
+           oldest_after);
+    return MC_OK;
+}
+
+mc_error statistics_feed_token(void *ctx, bool renew, char *out, size_t out_len)
+{
+    struct statistics_ctx *s = ctx;
+    if (renew)
+        mc_service_token_invalidate(s->service_token);
+    return mc_service_token_get(s->service_token, (int64_t)time(NULL), out, out_len);
+}

@@ -1,0 +1,97 @@
+/*
+ * motcua-statistics: report 06a and indicators from the dossier event feed
+ * (docs/services/statistics.md).
+ *
+ * Everything generic is common's mc_service_main; this file reads the
+ * service's own settings, and starts the consumer of the dossier feed
+ * (common's feed consumer, with the service's own machine client).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agency_tree.h"
+#include "motcua/config.h"
+#include "motcua/log.h"
+#include "motcua/service_token.h"
+#include "statistics.h"
+
+MC_SERVICE_EMBEDDED(statistics); /* services/statistics/meson.build */
+
+static void statistics_free(struct statistics_ctx *ctx)
+{
+    mc_feed_consumer_stop(ctx->consumer);
+    mc_service_token_free(ctx->service_token);
+    agency_tree_free(ctx->agencies);
+    free(ctx);
+}
+
+static mc_error statistics_start(mc_app *app)
+{
+    const char *svc = "statistics";
+    struct statistics_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return MC_ERR_INTERNAL;
+    unsigned cache_seconds = 60, poll_ms = 1000, page_limit = 500;
+    char catalogue_url[64], dossier_url[64], feed_url[160];
+    mc_service_default_url("catalogue", catalogue_url, sizeof catalogue_url);
+    mc_service_default_url("dossier", dossier_url, sizeof dossier_url);
+    bool ok = mc_config_uint(svc, "AGENCY_CACHE_SECONDS", 60, 0, 86400, &cache_seconds) &&
+              mc_config_uint(svc, "FEED_POLL_MS", 1000, 50, 60000, &poll_ms) &&
+              mc_config_uint(svc, "FEED_PAGE_LIMIT", 500, 1, 1000, &page_limit);
+    snprintf(feed_url, sizeof feed_url, "%s/api/v1/events/dossier",
+             mc_config_str(svc, "DOSSIER_URL", dossier_url));
+    ctx->agencies = ok ? agency_tree_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url),
+                                         cache_seconds)
+                       : NULL;
+    bool has_client = false;
+    ctx->service_token = ctx->agencies != NULL ? mc_service_token_from_config(svc, &has_client) : NULL;
+    if (ctx->agencies == NULL || (has_client && ctx->service_token == NULL)) {
+        statistics_free(ctx);
+        return MC_ERR_INTERNAL;
+    }
+    if (has_client) {
+        mc_feed_consumer_config cfg = {
+            .feed = "dossier",
+            .url = feed_url,
+            .db = mc_app_db(app),
+            .conninfo = mc_config_str(svc, "DATABASE_URL", NULL),
+            .schema = svc,
+            .page_limit = page_limit,
+            .poll_ms = poll_ms,
+            .token = statistics_feed_token,
+            .apply = statistics_apply_events,
+            .resync = statistics_resync,
+            .ctx = ctx,
+        };
+        ctx->consumer = mc_feed_consumer_start(&cfg);
+        if (ctx->consumer == NULL) {
+            statistics_free(ctx);
+            return MC_ERR_INTERNAL;
+        }
+    } else {
+        mc_log(MC_LOG_WARNING, NULL, "config.missing",
+               "no CLIENT_ID: the dossier feed is not read, the reports do not move");
+    }
+    mc_app_set_ctx(app, ctx);
+    return MC_OK;
+}
+
+static void statistics_stop(mc_app *app)
+{
+    struct statistics_ctx *ctx = mc_app_ctx(app);
+    if (ctx == NULL)
+        return;
+    statistics_free(ctx);
+    mc_app_set_ctx(app, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    /* Port: MOTCUA_STATISTICS_PORT, else mc_service_default_port (8106). */
+    const struct mc_service svc = {
+        MC_SERVICE_PARTS(statistics),
+        .start = statistics_start,
+        .stop = statistics_stop,
+    };
+    return mc_service_main(&svc, argc, argv);
+}

@@ -1,0 +1,99 @@
+/*
+ * Report 06a from rollup sums (pure, no I/O): the period a request names, the
+ * form's columns from the counters, the on-time rate by the legal formula
+ * (DOMAIN.md §5), the agency tree's drill-down, and the CSV export.
+ */
+#ifndef STATISTICS_REPORT_RULES_H
+#define STATISTICS_REPORT_RULES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fact_rules.h"
+
+/* A period: day numbers (fact_rules.h), both ends included. */
+struct stat_period {
+    int64_t first, last;
+};
+
+/* Longest range a report covers (days). */
+#define STAT_PERIOD_MAX_DAYS 3700
+
+/* "2026-11" (a month), "2026-Q4" (a quarter) or "2026" (a year). False when
+   it is none of them. */
+bool stat_period_parse(const char *s, struct stat_period *out);
+/* from and to as YYYY-MM-DD, from <= to, at most STAT_PERIOD_MAX_DAYS days. */
+bool stat_period_from_range(const char *from, const char *to, struct stat_period *out);
+
+/* The sums of one group of rollup rows for a period ending today or earlier:
+   flows within the period, stocks at the period's start (before its first day)
+   and at its end (its last day, or today when it has not ended). */
+struct stat_sums {
+    long long period[M_COUNT];
+    long long at_start[M_COUNT];
+    long long at_end[M_COUNT];
+};
+
+void stat_sums_add(struct stat_sums *into, const struct stat_sums *s);
+
+/* The 06a columns of sums (a new object): received {total, online,
+   in_person_postal, carried_over}, resolved {total, early, on_time, overdue},
+   in_progress {total, within_deadline, overdue}, withdrawn, stopped, refused,
+   returned, awaiting_supplement, transferred_in, transferred_out and
+   on_time_rate (null when nothing counts). */
+json_t *stat_06a_columns(const struct stat_sums *s);
+
+/* The legal on-time rate: (in progress within deadline + early + on time +
+   withdrawn) / (those + resolved overdue + in progress overdue); -1 when the
+   denominator is 0. */
+double stat_on_time_rate(const struct stat_sums *s);
+
+/* ---- Time series ---- */
+
+enum stat_interval { STAT_DAY, STAT_MONTH };
+
+/* The first day of the bucket (a day, or its month) holding `day`. */
+int64_t stat_bucket_start(int64_t day, enum stat_interval interval);
+
+/* ---- The agency tree: `agencies` is an object code -> {"parent": code|null, "name": ...} ---- */
+
+/* Is `code` `ancestor` or below it? (a cycle or a depth over 32 is "no") */
+bool stat_tree_contains(const json_t *agencies, const char *ancestor, const char *code);
+/* The codes of ancestor's subtree, itself included (a new array, sorted as the object iterates). */
+json_t *stat_tree_subtree(const json_t *agencies, const char *ancestor);
+/* The direct child of `ancestor` on the way down to `code`, or ancestor itself
+   when code is ancestor (borrowed: a key of agencies); NULL when code is not
+   below it. */
+const char *stat_tree_child_toward(const json_t *agencies, const char *ancestor, const char *code);
+bool stat_tree_is_root(const json_t *agencies, const char *code);
+
+/* ---- Exports: the form's layout ---- */
+
+/* One cell of a row after its label: where its value is in the columns
+   (group, member or NULL), the label of its group (the first header row,
+   merged over consecutive cells of the same group) and its own (the second
+   row; NULL for a single cell spanning both rows). The last is the on-time
+   rate in percent. */
+struct stat_06a_cell {
+    const char *group, *member;
+    const char *group_label, *label;
+};
+extern const struct stat_06a_cell stat_06a_cells[];
+extern const size_t stat_06a_cells_count;
+extern const char *const stat_06a_label_header; /* over the rows' labels */
+extern const char *const stat_06a_total_label;  /* the totals row's label */
+
+/* Cell i of columns (stat_06a_columns); the rate in percent, -1 when null. */
+double stat_06a_cell_value(const json_t *columns, size_t i);
+/* A row's label: the agency's name, else its key. */
+const char *stat_06a_row_label(const json_t *row);
+
+/* CSV (UTF-8 with a BOM, so that Excel keeps Vietnamese intact). */
+
+/* The 06a report (as answered in JSON: rows and totals) as CSV, malloc'd,
+   *len bytes. NULL when out of memory. */
+char *stat_06a_csv(const json_t *report, size_t *len);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * What the report routes share (statistics.h): the agency and period of a
+ * request, who may see an agency's detail, and the rollup sums of a scope.
+ */
+#include <string.h>
+
+#include "agency_tree.h"
+#include "statistics.h"
+#include "store.h"
+
+#define STAFF_ROLES (MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN)
+
+void scope_clear(struct report_scope *s)
+{
+    json_decref(s->tree);
+    json_decref(s->agencies);
+}
+
+bool may_see_detail(const mc_request *req, const json_t *tree, const char *agency)
+{
+    const mc_principal *p = &req->principal;
+    if (!req->authenticated)
+        return false;
+    if (mc_principal_has_any_role(p, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR))
+        return true;
+    return mc_principal_has_any_role(p, STAFF_ROLES) && p->agency[0] != '\0' &&
+           stat_tree_contains(tree, p->agency, agency);
+}
+
+/* The period of `period`, or of `from` and `to`: one of the two forms. */
+static void parse_period(const mc_request *req, struct stat_period *out, json_t *errors)
+{
+    const char *period = mc_query_str(req, "period", 16, errors);
+    const char *from = mc_query_str(req, "from", 10, errors);
+    const char *to = mc_query_str(req, "to", 10, errors);
+    if (period != NULL && (from != NULL || to != NULL))
+        mc_errors_add_param(errors, "period", "conflict", "give period, or from and to, not both");
+    else if (period != NULL) {
+        if (!stat_period_parse(period, out))
+            mc_errors_add_param(errors, "period", "invalid",
+                                "a month (2026-11), a quarter (2026-Q4) or a year (2026)");
+    } else if (from != NULL || to != NULL) {
+        if (!stat_period_from_range(from, to, out))
+            mc_errors_add_param(errors, from == NULL || to == NULL ? (from == NULL ? "from" : "to") : "to",
+                                "invalid",
+                                "from and to are dates (YYYY-MM-DD), from <= to, at most 3700 days");
+    } else if (mc_query_param(req, "period") == NULL && mc_query_param(req, "from") == NULL &&
+               mc_query_param(req, "to") == NULL) {
+        mc_errors_add_param(errors, "period", "required", "give period, or from and to");
+    }
+}
+
+/* Read the tree and check the agency: false after answering. */
+bool load_scope(mc_request *req, struct report_scope *s, json_t *errors)
+{
+    memset(s, 0, sizeof *s);
+    s->agency = mc_query_str(req, "agency", 32, errors);
+    if (s->agency == NULL && mc_query_param(req, "agency") == NULL)
+        mc_errors_add_param(errors, "agency", "required", "the agency whose subtree is reported");
+    parse_period(req, &s->period, errors);
+    if (!mc_query_ok(req, errors))
+        return false;
+    struct statistics_ctx *ctx = mc_request_service_ctx(req);
+    mc_error rc = agency_tree_get(ctx->agencies, &s->tree);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, "the agency tree cannot be read from the catalogue");
+        return false;
+    }
+    if (json_object_get(s->tree, s->agency) == NULL) {
+        mc_reply_error(req, MC_ERR_AGENCY_NOT_FOUND, "no agency %s in the catalogue", s->agency);
+        scope_clear(s);
+        return false;
+    }
+    s->agencies = stat_tree_subtree(s->tree, s->agency);
+    return true;
+}
+
+void refuse_detail(mc_request *req, const char *what)
+{
+    if (!req->authenticated)
+        mc_reply_error(req, MC_ERR_UNAUTHENTICATED, "%s needs a token", what);
+    else
+        mc_reply_error(req, MC_ERR_FORBIDDEN,
+                       "%s is for system administrators, auditors and the agency's own staff", what);
+}
+
+mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, store_sums_fn row,
+                    void *ctx)
+{
+    /* Stocks are counted at the period's start and end, but never past
+       today: a scheduled "becomes overdue" change is not a fact yet. */
+    int64_t start_stock = s->period.first - 1 < today ? s->period.first - 1 : today;
+    int64_t end_stock = s->period.last < today ? s->period.last : today;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_report_sums(conn, s->agencies, &s->period, start_stock, end_stock, row, ctx);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    return rc;
+}
