@@ -100,6 +100,14 @@ def test_two_instances_drain_a_backlog_once_between_them(world, instances):
         assert time.monotonic() < deadline, f'{unpublished} events of the backlog not published'
         time.sleep(0.5)
 
+    # the relays' own figures on /metrics: together they published at least the backlog's
+    # events, and each finished a pass lately
+    published = sum(metric_of(i.url, 'motcua_outbox_published_total') for i in instances) \
+        + metric_of(main_url, 'motcua_outbox_published_total')
+    assert published >= N_OVERDUE + N_SUPPLEMENT
+    for i in instances:
+        assert abs(i.metric('motcua_outbox_relay_last_pass_timestamp_seconds') - time.time()) < 30
+
     # both new instances did part of it; all instances together did all of it
     done = {(url, k): metric_of(url, 'motcua_dossier_watch_handled_total', f'kind="{k}"') - before[url, k]
             for (url, k) in before}
