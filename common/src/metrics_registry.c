@@ -87,7 +87,8 @@ char *mc_metrics_registered_append(char *text, const char *service)
         return NULL;
     size_t n = atomic_load(&registry.n);
     size_t len = strlen(text);
-    size_t cap = len + 1 + n * (NAME_MAX_LEN + HELP_MAX_LEN + LABELS_MAX_LEN + 128 + strlen(service));
+    size_t cap =
+        len + 1 + n * (NAME_MAX_LEN + HELP_MAX_LEN + LABELS_MAX_LEN + 128 + strlen(service));
     char *out = realloc(text, cap);
     if (out == NULL) {
         free(text);
@@ -106,10 +107,10 @@ char *mc_metrics_registered_append(char *text, const char *service)
             const struct mc_metric *same = &registry.m[k];
             if (strcmp(same->name, m->name) != 0)
                 continue;
-            len += (size_t)snprintf(out + len, cap - len, "%s{service=\"%s\"%s%s} %lld\n",
-                                    same->name, service, same->labels[0] != '\0' ? "," : "",
-                                    same->labels,
-                                    atomic_load_explicit(&same->value, memory_order_relaxed));
+            len +=
+                (size_t)snprintf(out + len, cap - len, "%s{service=\"%s\"%s%s} %lld\n", same->name,
+                                 service, same->labels[0] != '\0' ? "," : "", same->labels,
+                                 atomic_load_explicit(&same->value, memory_order_relaxed));
         }
     }
     return out;
