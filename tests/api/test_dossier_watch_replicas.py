@@ -46,6 +46,12 @@ def copies(template: str, first: int, n: int, changes: str) -> None:
         f" WHERE d.id = '{template}'")
 
 
+def copies_of(procedure: str, first: int, n: int, table: str = '') -> str:
+    """The SQL condition naming the copies first + 1 .. first + n of `copies`."""
+    return (f"{table}procedure_code = '{procedure}' AND {table}code LIKE '%-000000-%'"
+            f" AND right({table}code, 8)::integer BETWEEN {first + 1} AND {first + n}")
+
+
 def test_two_instances_drain_a_backlog_once_between_them(world, instances):
     _, main_url, _ = stack()
     code = world.procedure(mandatory=())
@@ -61,8 +67,8 @@ def test_two_instances_drain_a_backlog_once_between_them(world, instances):
            " 'overdue_flagged_at', NULL, 'due_soon_flagged_at', NULL)")
     copies(supplement['id'], first + N_OVERDUE, N_SUPPLEMENT,
            "jsonb_build_object('supplement_due_at', now() - interval '1 hour')")
-    like_d = f"d.procedure_code = '{code}' AND d.code LIKE '%-000000-%'"
-    like = f"procedure_code = '{code}' AND code LIKE '%-000000-%'"
+    like_d = copies_of(code, first, N_OVERDUE + N_SUPPLEMENT, 'd.')
+    like = copies_of(code, first, N_OVERDUE + N_SUPPLEMENT)
 
     started = time.monotonic()
     deadline = started + DRAIN_TIMEOUT
@@ -126,3 +132,49 @@ def test_two_instances_drain_a_backlog_once_between_them(world, instances):
     while instances[0].metric('motcua_dossier_overdue_open') < N_OVERDUE:
         assert time.monotonic() < deadline, 'motcua_dossier_overdue_open does not count the backlog'
         time.sleep(0.5)
+
+
+def test_a_dossier_that_keeps_failing_holds_back_no_other(world, instances):
+    """A batch whose one dossier fails is rolled back and handled one by one: the others
+    are flagged, the failing one is counted in motcua_dossier_watch_failed_total and left
+    for the next pass, which flags it once it can (here: once a trigger that makes its
+    UPDATE fail is dropped). The trigger stands for any fault of one row."""
+    _, main_url, _ = stack()
+    code = world.procedure(mandatory=())
+    received = dossier_in(world, code, 2)
+    first = int(time.time()) % 20000 * 5000 + 4000
+    n = 150  # more than a batch: the failing one is in the first
+    like = copies_of(code, first, n)
+    urls = [main_url] + [i.url for i in instances]
+    failed_before = sum(metric_of(u, 'motcua_dossier_watch_failed_total') for u in urls)
+    bad_code = dossier_sql("SELECT agency_code || '-000000-' || lpad(" + str(first + 1) + "::text, 8, '0')"
+                           f" FROM dossiers WHERE id = '{received['id']}'")
+    trigger = f'watch_fault_{first}'
+    dossier_sql(
+        f"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN RAISE EXCEPTION 'injected fault'; END$$;"
+        f" CREATE TRIGGER {trigger} BEFORE UPDATE ON dossiers FOR EACH ROW"
+        f" WHEN (OLD.code = '{bad_code}') EXECUTE FUNCTION {trigger}()")
+    try:
+        copies(received['id'], first, n,
+               "jsonb_build_object('appointment_at', now() - interval '1 hour',"
+               " 'overdue_flagged_at', NULL, 'due_soon_flagged_at', NULL)")
+        deadline = time.monotonic() + 120
+        while int(dossier_sql(f"SELECT count(*) FROM dossiers WHERE {like} AND overdue_flagged_at IS NOT NULL")) < n - 1:
+            assert time.monotonic() < deadline, 'the other dossiers were held back'
+            time.sleep(0.5)
+        assert dossier_sql(f"SELECT overdue_flagged_at IS NULL FROM dossiers WHERE code = '{bad_code}'") == 't'
+        deadline = time.monotonic() + 30
+        while sum(metric_of(u, 'motcua_dossier_watch_failed_total') for u in urls) <= failed_before:
+            assert time.monotonic() < deadline, 'the failure is not counted'
+            time.sleep(0.5)
+    finally:
+        dossier_sql(f"DROP TRIGGER IF EXISTS {trigger} ON dossiers; DROP FUNCTION IF EXISTS {trigger}()")
+    deadline = time.monotonic() + 30
+    while dossier_sql(f"SELECT overdue_flagged_at IS NULL FROM dossiers WHERE code = '{bad_code}'") == 't':
+        assert time.monotonic() < deadline, 'the dossier that failed is not retried'
+        time.sleep(0.5)
+    events = dossier_sql(
+        "SELECT count(*), count(DISTINCT o.subject) FROM outbox o JOIN dossiers d"
+        f" ON o.subject = 'dossiers/' || d.id WHERE {copies_of(code, first, n, 'd.')} AND o.type = 'dossier.dossier.overdue'")
+    assert events == f'{n}|{n}'
