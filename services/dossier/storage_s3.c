@@ -35,7 +35,10 @@
 #define READ_CHUNK (1u << 20)     /* bytes fetched per ranged GET while sending */
 #define LIST_BYTES_MAX (4u << 20) /* a ListObjectsV2 page (1000 keys) is ~300 KB */
 #define CONNECT_TIMEOUT_S 5L
-#define REQUEST_TIMEOUT_S 300L /* a PUT of the largest upload on a slow link */
+#define PUT_TIMEOUT_S 300L /* a PUT of the largest upload on a slow link */
+/* HEAD, a ranged GET, DELETE, a listing page: a stuck store frees the
+   request's worker thread within this */
+#define READ_TIMEOUT_S 30L
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct dossier_s3 {
@@ -175,7 +178,8 @@ static CURL *s3_handle(const struct dossier_s3 *s3, const char *method, const ch
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT,
+                     strcmp(method, "PUT") == 0 ? PUT_TIMEOUT_S : READ_TIMEOUT_S);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     return h;
@@ -371,14 +375,14 @@ static mc_error s3_remove(void *impl, const char *key)
    after it, or NULL. */
 static const char *xml_text(const char *p, const char *end, const char *tag, char *out, size_t len)
 {
-    char open[48], close[48];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *a = strstr(p, open);
+    char open_tag[48], close_tag[48];
+    snprintf(open_tag, sizeof open_tag, "<%s>", tag);
+    snprintf(close_tag, sizeof close_tag, "</%s>", tag);
+    const char *a = strstr(p, open_tag);
     if (a == NULL || a >= end)
         return NULL;
-    a += strlen(open);
-    const char *b = strstr(a, close);
+    a += strlen(open_tag);
+    const char *b = strstr(a, close_tag);
     if (b == NULL || b > end)
         return NULL;
     size_t n = (size_t)(b - a);
@@ -386,7 +390,7 @@ static const char *xml_text(const char *p, const char *end, const char *tag, cha
         n = len - 1;
     memcpy(out, a, n);
     out[n] = '\0';
-    return b + strlen(close);
+    return b + strlen(close_tag);
 }
 
 /* "2026-12-03T14:01:12.000Z" as epoch seconds, or -1. */
