@@ -7,8 +7,9 @@ the other byte for byte, also when it spans several ranged reads; wrong keys are
 refused by the store (the upload is a 500, nothing is recorded); and the sweeper of an
 instance lists the bucket and removes an object no row names.
 
-s3rver is installed with npm into MOTCUA_TEST_LOCAL_DIR/s3rver when missing (npm is
-needed; the test is skipped without it)."""
+s3rver is installed with npm into .local/s3rver of the checkout (kept across runs; the
+stack's own folder is purged at each start) when missing (npm is needed; the tests are
+skipped without it)."""
 from __future__ import annotations
 
 import glob
@@ -30,8 +31,11 @@ BUCKET = 'motcua-documents'
 KEY = 'S3RVER'  # s3rver's account: access key id and secret are both this
 
 
-def s3rver_bin(local_dir: str) -> str:
-    prefix = os.path.join(local_dir, 's3rver')
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def s3rver_bin() -> str:
+    prefix = os.path.join(ROOT, '.local', 's3rver')
     exe = os.path.join(prefix, 'node_modules', '.bin', 's3rver')
     if not os.path.exists(exe):
         if shutil.which('npm') is None or shutil.which('node') is None:
@@ -46,7 +50,7 @@ def s3rver_bin(local_dir: str) -> str:
 @pytest.fixture(scope='module')
 def s3(tmp_path_factory):
     local_dir, _, _ = stack()
-    exe = s3rver_bin(local_dir)
+    exe = s3rver_bin()
     data = tmp_path_factory.mktemp('s3rver')
     port = free_port()
     log = open(os.path.join(local_dir, 'log', 's3rver.log'), 'ab')
