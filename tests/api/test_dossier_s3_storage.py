@@ -57,24 +57,32 @@ def s3(tmp_path_factory):
     p = subprocess.Popen([exe, '-d', str(data), '-a', '127.0.0.1', '-p', str(port), '--no-vhost-buckets',
                           '--configure-bucket', BUCKET], stdout=log, stderr=log)
     url = f'http://127.0.0.1:{port}'
-    deadline = time.monotonic() + 60
-    while True:
-        assert p.poll() is None, 's3rver exited'
+    proxy = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert p.poll() is None, 's3rver exited'
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, 's3rver is not answering'
+                time.sleep(0.2)
+        proxy = SigV4Proxy(url, KEY, KEY)
+        secrets = tmp_path_factory.mktemp('s3-secrets')
+        for name, value in (('access', KEY), ('secret', KEY), ('wrong', 'not-the-secret')):
+            (secrets / name).write_text(value + '\n')
+        yield {'url': proxy.url, 'data': str(data), 'secrets': secrets, 'proxy': proxy}
+    finally:  # s3rver never outlives the module, whatever failed
+        if proxy is not None:
+            proxy.close()
+        p.terminate()
         try:
-            requests.get(url, timeout=1)
-            break
-        except requests.RequestException:
-            assert time.monotonic() < deadline, 's3rver is not answering'
-            time.sleep(0.2)
-    proxy = SigV4Proxy(url, KEY, KEY)
-    secrets = tmp_path_factory.mktemp('s3-secrets')
-    for name, value in (('access', KEY), ('secret', KEY), ('wrong', 'not-the-secret')):
-        (secrets / name).write_text(value + '\n')
-    yield {'url': proxy.url, 'data': str(data), 'secrets': secrets, 'proxy': proxy}
-    proxy.close()
-    p.terminate()
-    p.wait(30)
-    log.close()
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+        log.close()
 
 
 def s3_settings(s3, secret: str = 'secret') -> dict[str, str]:

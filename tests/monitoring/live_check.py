@@ -56,7 +56,12 @@ def main() -> int:
                 if k.startswith('MOTCUA_TEST_SERVICE_URL_')}
     up = {svc: url for svc, url in services.items() if _answers(url)}
     work = tempfile.mkdtemp(prefix='motcua-prom-')
-    extra = DossierInstance('monitoring', {'MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS': '1'}).wait_ready()
+    extra = DossierInstance('monitoring', {'MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS': '1'})
+    try:
+        extra.wait_ready()
+    except AssertionError:
+        extra.stop()
+        raise
     target = extra.url.split('//', 1)[1]
     jobs = []
     for svc, url in sorted(up.items()):
