@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "motcua/events.h"
 #include "motcua/log.h"
+#include "motcua/metrics.h"
 
 #define RELAY_BATCH "500"
 
@@ -66,6 +67,19 @@ static const mc_db_statement prune = {
     " FROM (SELECT max(published_seq) AS last, count(*) AS n FROM gone) g"
     " WHERE g.n > 0 RETURNING g.n",
     1};
+
+/* The unpublished events, for /metrics (served by outbox_unpublished): how
+   many, and the age in seconds of the oldest. */
+static const mc_db_statement relay_backlog = {
+    "common_outbox_relay_backlog",
+    "SELECT count(*), coalesce(floor(extract(epoch FROM now() - min(time))), 0)::bigint"
+    " FROM outbox WHERE published_seq IS NULL",
+    0};
+#define BACKLOG_INTERVAL_S 15
+
+struct relay_metrics {
+    mc_metric *published, *last_pass, *unpublished, *oldest_age;
+};
 
 struct relay_pass {
     long published;
@@ -108,6 +122,20 @@ static mc_error relay_pass_tx(mc_db_conn *conn, void *ctx)
     PQclear(res);
     pass->published = n;
     return rc;
+}
+
+static mc_error relay_backlog_fn(mc_db_conn *conn, void *ctx)
+{
+    struct relay_metrics *m = ctx;
+    PGresult *res = mc_db_exec(conn, &relay_backlog, NULL);
+    if (res == NULL)
+        return mc_db_last_error(conn);
+    if (PQntuples(res) == 1) {
+        mc_metric_set(m->unpublished, mc_db_int(res, 0, 0));
+        mc_metric_set(m->oldest_age, mc_db_int(res, 0, 1));
+    }
+    PQclear(res);
+    return MC_OK;
 }
 
 long mc_events_relay_once(mc_db_pool *db)
@@ -210,10 +238,23 @@ static void *relay_main(void *arg)
 {
     struct relay *r = arg;
     long failures = 0;
-    struct timespec last_prune = {0, 0};
+    struct timespec last_prune = {0, 0}, last_backlog = {0, 0};
+    struct relay_metrics metrics = {
+        mc_metric_counter("motcua_outbox_published_total",
+                          "Outbox events this instance's relay published.", NULL),
+        mc_metric_gauge("motcua_outbox_relay_last_pass_timestamp_seconds",
+                        "When this instance's relay last finished a pass without error.", NULL),
+        mc_metric_gauge("motcua_outbox_unpublished_events",
+                        "Committed outbox events not yet published (read every 15 s).", NULL),
+        mc_metric_gauge("motcua_outbox_oldest_unpublished_age_seconds",
+                        "Age of the oldest unpublished outbox event (read every 15 s).", NULL)};
     while (!relay_should_stop(r)) {
         struct timespec now_mono;
         clock_gettime(CLOCK_MONOTONIC, &now_mono);
+        if (last_backlog.tv_sec == 0 || now_mono.tv_sec - last_backlog.tv_sec >= BACKLOG_INTERVAL_S) {
+            last_backlog = now_mono;
+            mc_db_with_conn(r->db, relay_backlog_fn, &metrics);
+        }
         if (r->retention_days > 0 &&
             (last_prune.tv_sec == 0 || now_mono.tv_sec - last_prune.tv_sec >= (time_t)r->prune_interval_s)) {
             last_prune = now_mono;
@@ -229,7 +270,11 @@ static void *relay_main(void *arg)
         /* Drain: full batches mean more is waiting. */
         do {
             n = mc_events_relay_once(r->db);
+            if (n > 0)
+                mc_metric_add(metrics.published, (unsigned long long)n);
         } while (n >= atol(RELAY_BATCH) && !relay_should_stop(r));
+        if (n >= 0)
+            mc_metric_set(metrics.last_pass, (long long)time(NULL));
         if (n < 0) {
             if (failures++ % 60 == 0)
                 mc_log(MC_LOG_WARNING, NULL, "events.relay_failed",

@@ -15,6 +15,7 @@
 #include "motcua/feed_consumer.h"
 #include "motcua/http_client.h"
 #include "motcua/log.h"
+#include "motcua/metrics.h"
 
 #define PAGE_BYTES_MAX (32u * 1024u * 1024u)
 #define BACKOFF_BASE_MS 200u
@@ -63,6 +64,10 @@ struct mc_feed_consumer {
     long long position;
     unsigned failures;
     bool renew_token;
+    /* on /metrics, labelled with the feed: where this instance's consumer
+       is, when it last reached the end of the feed (a stand-by never does:
+       alert on the newest of the instances), pages that failed */
+    mc_metric *position_gauge, *caught_up_gauge, *failures_counter;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -257,6 +262,7 @@ static long consume_page(mc_feed_consumer *c)
     }
     c->position = tx.position;
     c->failures = 0;
+    mc_metric_set(c->position_gauge, c->position);
     return got;
 }
 
@@ -269,9 +275,13 @@ static void *consumer_main(void *arg)
             continue;
         }
         long got = consume_page(c);
+        if (got < 0)
+            mc_metric_add(c->failures_counter, 1);
         /* A full page means more is waiting: read on at once. */
-        if (got >= 0 && (unsigned long)got < c->cfg.page_limit)
+        if (got >= 0 && (unsigned long)got < c->cfg.page_limit) {
+            mc_metric_set(c->caught_up_gauge, (long long)time(NULL));
             pause_ms(c, c->cfg.poll_ms);
+        }
     }
     if (c->lock_conn != NULL) {
         if (c->leading) {
@@ -300,6 +310,26 @@ static void consumer_free(mc_feed_consumer *c)
 static char *copy_or_null(const char *s)
 {
     return s != NULL ? strdup(s) : NULL;
+}
+
+static void register_metrics(mc_feed_consumer *c)
+{
+    char labels[96];
+    /* feed names are configuration (e.g. "dossier"), written as they are
+       when they need no escaping in a label */
+    bool plain = strlen(c->feed) < 64 &&
+                 strspn(c->feed, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(c->feed);
+    snprintf(labels, sizeof labels, "feed=\"%s\"", plain ? c->feed : "other");
+    c->position_gauge = mc_metric_gauge("motcua_feed_consumer_position",
+                                        "The feed position this instance's consumer applied up to.",
+                                        labels);
+    c->caught_up_gauge = mc_metric_gauge(
+        "motcua_feed_consumer_caught_up_timestamp_seconds",
+        "When this instance's consumer last read to the end of the feed (0: never; a stand-by "
+        "instance never does).",
+        labels);
+    c->failures_counter = mc_metric_counter("motcua_feed_consumer_failures_total",
+                                            "Feed pages that could not be read or applied.", labels);
 }
 
 mc_feed_consumer *mc_feed_consumer_start(const mc_feed_consumer_config *cfg)
@@ -336,6 +366,7 @@ mc_feed_consumer *mc_feed_consumer_start(const mc_feed_consumer_config *cfg)
         consumer_free(c);
         return NULL;
     }
+    register_metrics(c);
     if (pthread_create(&c->thread, NULL, consumer_main, c) != 0) {
         consumer_free(c);
         return NULL;

@@ -176,6 +176,9 @@ void mc_metrics_observe(struct mc_metrics *m, int route_index, const char *metho
                         double seconds);
 char *mc_metrics_render(struct mc_metrics *m, mc_db_pool *db, struct mc_response_cache *cache,
                         unsigned in_flight);
+/* metrics_registry.c: append the metrics of motcua/metrics.h to a rendered
+   text (taken over); the new text or NULL. */
+char *mc_metrics_registered_append(char *text, const char *service);
 
 /* ---- Token revocations (auth.c, auth_revocations.c) ---- */
 struct mc_revocation_poller;

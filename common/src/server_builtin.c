@@ -29,7 +29,9 @@ static void handle_builtin(mc_request *req, int which)
         return;
     }
     case 2: {
-        char *text = mc_metrics_render(app->metrics, app->db, app->cache, mc_server_in_flight());
+        char *text = mc_metrics_registered_append(
+            mc_metrics_render(app->metrics, app->db, app->cache, mc_server_in_flight()),
+            app->svc->name);
         if (text == NULL) {
             mc_reply_error(req, MC_ERR_INTERNAL, NULL);
             return;

@@ -9,6 +9,7 @@
 #include "motcua/config.h"
 #include "motcua/http_client.h"
 #include "motcua/log.h"
+#include "motcua/secret_file.h"
 #include "motcua/service_token.h"
 
 #define TOKEN_TIMEOUT_S 5
@@ -108,25 +109,11 @@ void mc_service_token_invalidate(mc_service_token *t)
 
 /* ---- the client credentials grant over HTTP ---- */
 
-/* The first line of the secret file (without its newline) into out. */
-static bool read_secret(const char *path, char *out, size_t len)
-{
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return false;
-    bool ok = fgets(out, (int)len, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return false;
-    out[strcspn(out, "\r\n")] = '\0';
-    return out[0] != '\0';
-}
-
 static mc_error http_fetch(void *arg, char *token, size_t token_len, int64_t *expires_in)
 {
     mc_service_token *t = arg;
     char secret[512];
-    if (!read_secret(t->secret_file, secret, sizeof secret)) {
+    if (!mc_read_secret_file(t->secret_file, secret, sizeof secret)) {
         mc_log(MC_LOG_ERROR, NULL, "service_token.secret", "the client secret file cannot be read");
         return MC_ERR_NOT_READY;
     }

@@ -48,7 +48,7 @@ declare -gA MOTCUA_PORT_OFFSET=(
 MOTCUA_DEBIAN_PACKAGES=(
     build-essential meson ninja-build pkg-config
     libulfius-dev libmicrohttpd-dev libjansson-dev libjwt-dev libyder-dev liborcania-dev
-    libpq-dev libssl-dev libcmocka-dev libsodium-dev
+    libpq-dev libssl-dev libcmocka-dev libsodium-dev libcurl4-gnutls-dev
     postgresql-15
     nginx openssl curl
     python3-requests python3-yaml python3-pytest python3-jsonschema python3-hypothesis

@@ -48,6 +48,7 @@ extern const size_t dossier_routes_count;
 struct dossier_ctx {
     mc_catalogue_client *catalogue;
     char storage_dir[512];          /* DOCUMENT_DIR: the filesystem document store */
+    struct dossier_s3 *s3;          /* STORAGE=s3: the object store (storage.h), else NULL */
     unsigned supplement_working_days; /* SUPPLEMENT_WORKING_DAYS: default deadline to supplement */
     unsigned due_soon_working_hours;  /* DUE_SOON_WORKING_HOURS: when the watcher flags "about to be overdue" */
     unsigned watch_interval_s;        /* WATCH_INTERVAL_SECONDS: 0 disables the watcher */

@@ -13,6 +13,7 @@
 
 #include "dossier.h"
 #include "dossier_event.h"
+#include "storage.h"
 #include "motcua/config.h"
 #include "motcua/log.h"
 #include "motcua/lookup_factor.h"
@@ -40,12 +41,21 @@ static mc_error dossier_start(mc_app *app)
               mc_config_uint(svc, "ORPHAN_FILE_HOURS", 24, 1, 24 * 365, &ctx->orphan_file_hours) &&
               mc_config_uint(svc, "ABANDONED_DRAFT_DAYS", 90, 1, 3650, &ctx->abandoned_draft_days) &&
               mc_config_uint(svc, "STAFF_CACHE_SECONDS", 60, 0, 3600, &staff_cache_seconds);
+    const char *storage = mc_config_str(svc, "STORAGE", "dir");
+    if (ok && strcmp(storage, "s3") == 0) {
+        ctx->s3 = dossier_s3_from_config(svc);
+        ok = ctx->s3 != NULL;
+    } else if (ok && strcmp(storage, "dir") != 0) {
+        mc_log(MC_LOG_ERROR, NULL, "config.invalid", "STORAGE must be dir or s3");
+        ok = false;
+    }
     const char *dir = mc_config_str(svc, "DOCUMENT_DIR", "/var/lib/motcua/documents");
-    if (ok && (dir == NULL || strlen(dir) == 0 || strlen(dir) >= sizeof ctx->storage_dir)) {
+    if (ok && ctx->s3 == NULL &&
+        (dir == NULL || strlen(dir) == 0 || strlen(dir) >= sizeof ctx->storage_dir)) {
         mc_log(MC_LOG_ERROR, NULL, "config.invalid", "DOCUMENT_DIR must be a directory path");
         ok = false;
     }
-    if (ok) {
+    if (ok && ctx->s3 == NULL) {
         snprintf(ctx->storage_dir, sizeof ctx->storage_dir, "%s", dir);
         struct stat st;
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -70,6 +80,7 @@ static mc_error dossier_start(mc_app *app)
         ok ? mc_catalogue_client_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url), cache_seconds)
            : NULL;
     if (ctx->catalogue == NULL) {
+        dossier_s3_free(ctx->s3);
         free(ctx);
         return MC_ERR_INTERNAL;
     }
@@ -83,6 +94,7 @@ static mc_error dossier_start(mc_app *app)
     if (has_client && ctx->staff == NULL) {
         mc_service_token_free(ctx->service_token);
         mc_catalogue_client_free(ctx->catalogue);
+        dossier_s3_free(ctx->s3);
         free(ctx);
         return MC_ERR_INTERNAL;
     }
@@ -97,6 +109,7 @@ static mc_error dossier_start(mc_app *app)
         staff_directory_free(ctx->staff);
         mc_service_token_free(ctx->service_token);
         mc_catalogue_client_free(ctx->catalogue);
+        dossier_s3_free(ctx->s3);
         free(ctx);
         mc_app_set_ctx(app, NULL);
         return MC_ERR_INTERNAL;
@@ -114,6 +127,7 @@ static void dossier_stop(mc_app *app)
     staff_directory_free(ctx->staff);
     mc_service_token_free(ctx->service_token);
     mc_catalogue_client_free(ctx->catalogue);
+    dossier_s3_free(ctx->s3);
     free(ctx);
     mc_app_set_ctx(app, NULL);
 }

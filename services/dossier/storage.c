@@ -17,10 +17,9 @@
  * the files older than ORPHAN_FILE_HOURS (removing old temporaries itself)
  * and the sweeper removes the ones no row names.
  *
- * An object store replaces this by implementing the three functions of
- * struct dossier_storage (put = PUT of an object under a new random name,
- * open = a ranged GET per block, remove = DELETE) and returning them from
- * dossier_storage_of().
+ * The S3-compatible object store (storage_s3.c, MOTCUA_DOSSIER_STORAGE=s3)
+ * implements the same functions with the same keys, for replicas that share
+ * their documents.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -326,8 +325,24 @@ static mc_error fs_each_old(void *impl, int64_t before, bool (*fn)(const char *k
     return MC_OK;
 }
 
+bool dossier_storage_new_key(char key[DOSSIER_STORAGE_KEY_MAX])
+{
+    char uuid[37];
+    if (!random_uuid(uuid))
+        return false;
+    snprintf(key, DOSSIER_STORAGE_KEY_MAX, "%.2s/%.2s/%s", uuid, uuid + 2, uuid);
+    return true;
+}
+
+bool dossier_storage_key_valid(const char *key)
+{
+    return valid_key(key);
+}
+
 struct dossier_storage dossier_storage_of(struct dossier_ctx *ctx)
 {
+    if (ctx->s3 != NULL)
+        return dossier_storage_s3(ctx->s3);
     struct dossier_storage s = {ctx->storage_dir, fs_put, fs_open, fs_remove, fs_each_old};
     return s;
 }

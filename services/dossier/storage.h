@@ -64,8 +64,24 @@ struct dossier_storage {
 long dossier_file_read(void *file, unsigned long long offset, char *buf, size_t max);
 void dossier_file_close(void *file);
 
-/* The storage the service uses: the filesystem under ctx->storage_dir
-   (MOTCUA_DOSSIER_DOCUMENT_DIR). The returned struct borrows ctx. */
+/* The storage the service uses (MOTCUA_DOSSIER_STORAGE): the S3-compatible
+   object store of ctx->s3 when set, else the filesystem under
+   ctx->storage_dir (MOTCUA_DOSSIER_DOCUMENT_DIR). Borrows ctx. */
 struct dossier_storage dossier_storage_of(struct dossier_ctx *ctx);
+
+/* Keys, the same for every backend (storage.c): a new random key
+   "hh/hh/<uuid>" into key (false without random bytes), and whether a key is
+   one of those (only such keys are opened or removed). */
+bool dossier_storage_new_key(char key[DOSSIER_STORAGE_KEY_MAX]);
+bool dossier_storage_key_valid(const char *key);
+
+/* ---- the S3-compatible object store (storage_s3.c) ---- */
+struct dossier_s3;
+/* From MOTCUA_<svc>_S3_ENDPOINT, _S3_BUCKET, _S3_REGION (us-east-1),
+   _S3_ACCESS_KEY_FILE and _S3_SECRET_KEY_FILE; NULL (logged) when incomplete
+   or unreadable. */
+struct dossier_s3 *dossier_s3_from_config(const char *svc);
+void dossier_s3_free(struct dossier_s3 *s3);
+struct dossier_storage dossier_storage_s3(struct dossier_s3 *s3);
 
 #endif

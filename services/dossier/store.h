@@ -195,15 +195,18 @@ mc_error store_evaluation_get(mc_db_conn *conn, const char *dossier_id, json_t *
 
 /* ---- store_watch.c (the deadline watcher) ---- */
 
-/* Ids of up to `limit` dossiers whose supplement deadline passed (status 5). */
-mc_error store_watch_supplement_expired(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids);
-/* Ids of up to `limit` open dossiers (2, 4, 6) past their appointment, not
-   yet flagged overdue. */
-mc_error store_watch_overdue(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids);
-/* Ids of up to `limit` open dossiers whose appointment is between now and
-   `soon`, flagged neither overdue nor due soon. */
-mc_error store_watch_due_soon(mc_db_conn *conn, int64_t now, int64_t soon, unsigned limit,
-                              json_t **ids);
+/* What the watcher looks for: dossiers whose supplement deadline passed
+   (status 5); open dossiers past their appointment not yet flagged overdue;
+   open dossiers whose appointment is between now and `soon`, flagged
+   neither overdue nor due soon. */
+enum store_watch_kind { STORE_WATCH_SUPPLEMENT_EXPIRED, STORE_WATCH_OVERDUE, STORE_WATCH_DUE_SOON };
+/* Claim (lock FOR UPDATE SKIP LOCKED, in the caller's transaction) up to
+   `limit` dossiers of `kind`, earliest first, leaving out the ids of the JSON
+   array `skip`; their ids in *ids (a new array). */
+mc_error store_watch_claim(mc_db_conn *conn, enum store_watch_kind kind, int64_t now, int64_t soon,
+                           unsigned limit, const json_t *skip, json_t **ids);
+/* How many open dossiers are flagged overdue. */
+mc_error store_watch_overdue_open(mc_db_conn *conn, long long *count);
 /* Mark a dossier flagged (overdue or due soon), without touching its revision. */
 mc_error store_watch_flag(mc_db_conn *conn, const char *id, bool overdue);
 

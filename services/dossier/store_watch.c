@@ -11,27 +11,47 @@
  * predicate. With "status = ANY($n)" EXPLAIN shows a sequential scan.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store.h"
 #include "workflow.h"
 
+/* Each claim takes the next batch of due dossiers FOR UPDATE SKIP LOCKED, in
+   the transaction that then handles them: the instances of the service split
+   what is due between them (a row another instance holds is skipped, not
+   waited for, and no longer matches once it has been handled), and a row is
+   handled by one transaction at a time. $n (uuid[]) names the dossiers this
+   pass could not handle, so one that keeps failing does not stop the drain;
+   it is retried on the next pass. */
 /* clang-format off */
 static const mc_db_statement supplement_expired = {
-    "dossier_watch_supplement_expired",
+    "dossier_watch_claim_supplement_expired",
     "SELECT id::text FROM dossiers WHERE status = 5 AND supplement_due_at < to_timestamp($1::bigint)"
-    " ORDER BY supplement_due_at LIMIT $2::integer",
-    2};
+    " AND NOT (id = ANY($3::uuid[]))"
+    " ORDER BY supplement_due_at LIMIT $2::integer FOR UPDATE SKIP LOCKED",
+    3};
 static const mc_db_statement overdue = {
-    "dossier_watch_overdue",
+    "dossier_watch_claim_overdue",
     "SELECT id::text FROM dossiers WHERE status IN (" WF_WATCHED_STATUSES_SQL ") AND overdue_flagged_at IS NULL"
-    " AND appointment_at < to_timestamp($1::bigint) ORDER BY appointment_at LIMIT $2::integer",
-    2};
+    " AND appointment_at < to_timestamp($1::bigint) AND NOT (id = ANY($3::uuid[]))"
+    " ORDER BY appointment_at LIMIT $2::integer FOR UPDATE SKIP LOCKED",
+    3};
 static const mc_db_statement due_soon = {
-    "dossier_watch_due_soon",
+    "dossier_watch_claim_due_soon",
     "SELECT id::text FROM dossiers WHERE status IN (" WF_WATCHED_STATUSES_SQL ") AND overdue_flagged_at IS NULL"
     " AND due_soon_flagged_at IS NULL AND appointment_at >= to_timestamp($1::bigint)"
-    " AND appointment_at < to_timestamp($2::bigint) ORDER BY appointment_at LIMIT $3::integer",
-    3};
+    " AND appointment_at < to_timestamp($4::bigint) AND NOT (id = ANY($3::uuid[]))"
+    " ORDER BY appointment_at LIMIT $2::integer FOR UPDATE SKIP LOCKED",
+    4};
+/* The open dossiers flagged overdue: the overdue backlog, for /metrics
+   (the watcher flags every open dossier past its appointment within a pass).
+   Counted once a pass from the partial index of migration 0007. */
+static const mc_db_statement overdue_open = {
+    "dossier_watch_overdue_open",
+    "SELECT count(*) FROM dossiers WHERE status IN (" WF_WATCHED_STATUSES_SQL ")"
+    " AND overdue_flagged_at IS NOT NULL",
+    0};
 static const mc_db_statement flag_overdue = {
     "dossier_watch_flag_overdue",
     "UPDATE dossiers SET overdue_flagged_at = now() WHERE id = $1::uuid", 1};
@@ -71,33 +91,60 @@ static mc_error select_ids(mc_db_conn *conn, const mc_db_statement *stmt, const 
     return rc;
 }
 
-mc_error store_watch_supplement_expired(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids)
+/* The PostgreSQL array literal of the ids in `skip` (uuids: no quoting
+   needed), a new string to free. */
+static char *uuid_array(const json_t *skip)
 {
-    char t[24], l[12];
-    snprintf(t, sizeof t, "%lld", (long long)now);
-    snprintf(l, sizeof l, "%u", limit);
-    const char *params[2] = {t, l};
-    return select_ids(conn, &supplement_expired, params, ids);
+    size_t n = json_array_size(skip);
+    char *out = malloc(2 + n * 37 + 1);
+    if (out == NULL)
+        return NULL;
+    size_t len = 0;
+    out[len++] = '{';
+    size_t i;
+    const json_t *id;
+    json_array_foreach(skip, i, id)
+    {
+        const char *text = json_string_value(id);
+        if (text == NULL || strlen(text) != 36)
+            continue;
+        if (len > 1)
+            out[len++] = ',';
+        memcpy(out + len, text, 36);
+        len += 36;
+    }
+    out[len++] = '}';
+    out[len] = '\0';
+    return out;
 }
 
-mc_error store_watch_overdue(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids)
-{
-    char t[24], l[12];
-    snprintf(t, sizeof t, "%lld", (long long)now);
-    snprintf(l, sizeof l, "%u", limit);
-    const char *params[2] = {t, l};
-    return select_ids(conn, &overdue, params, ids);
-}
-
-mc_error store_watch_due_soon(mc_db_conn *conn, int64_t now, int64_t soon, unsigned limit,
-                              json_t **ids)
+mc_error store_watch_claim(mc_db_conn *conn, enum store_watch_kind kind, int64_t now, int64_t soon,
+                           unsigned limit, const json_t *skip, json_t **ids)
 {
     char t[24], s[24], l[12];
     snprintf(t, sizeof t, "%lld", (long long)now);
     snprintf(s, sizeof s, "%lld", (long long)soon);
     snprintf(l, sizeof l, "%u", limit);
-    const char *params[3] = {t, s, l};
-    return select_ids(conn, &due_soon, params, ids);
+    char *skipped = uuid_array(skip);
+    if (skipped == NULL)
+        return MC_ERR_INTERNAL;
+    const char *params[4] = {t, l, skipped, s};
+    const mc_db_statement *stmt = kind == STORE_WATCH_SUPPLEMENT_EXPIRED ? &supplement_expired
+                                  : kind == STORE_WATCH_OVERDUE          ? &overdue
+                                                                         : &due_soon;
+    mc_error rc = select_ids(conn, stmt, params, ids);
+    free(skipped);
+    return rc;
+}
+
+mc_error store_watch_overdue_open(mc_db_conn *conn, long long *count)
+{
+    PGresult *res = mc_db_exec(conn, &overdue_open, NULL);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    *count = PQntuples(res) == 1 ? mc_db_int(res, 0, 0) : 0;
+    PQclear(res);
+    return MC_OK;
 }
 
 mc_error store_watch_flag(mc_db_conn *conn, const char *id, bool is_overdue)

@@ -7,10 +7,18 @@
  *     apology with a new appointment) and those whose appointment has passed,
  *     each once per appointment, with an event (deadlines.h: the flags are
  *     cleared when the appointment moves out of reach).
- * Every instance may run it: each dossier is handled in its own transaction
- * under its row lock, and a dossier another instance already handled no
- * longer matches.
+ * Every instance runs it, and a pass drains everything due, not a fixed
+ * number: it claims WATCH_BATCH dossiers at a time FOR UPDATE SKIP LOCKED and
+ * handles them in the claiming transaction, so instances split the backlog
+ * between them (each skips the rows another holds) and a handled dossier no
+ * longer matches: each effect happens once. A batch that fails is rolled
+ * back and its dossiers handled one per transaction, so one bad dossier
+ * cannot hold back the others; those that still fail are left out for the
+ * rest of the pass (logged, retried on the next). What each instance handled
+ * is on its /metrics (motcua_dossier_watch_handled_total), with the overdue
+ * backlog (motcua_dossier_overdue_open).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,14 +28,27 @@
 #include "store.h"
 #include "transition.h"
 #include "motcua/log.h"
+#include "motcua/metrics.h"
 #include "motcua/periodic.h"
 
-#define WATCH_BATCH 200
+/* Dossiers claimed and handled per transaction: large enough that the
+   commit is shared by many, small enough that a rolled-back batch costs
+   little and row locks are held briefly. */
+#define WATCH_BATCH 100
+/* Dossiers a pass gives up on before it stops draining a kind. */
+#define WATCH_MAX_FAILURES 100
+
+static const char *const kind_names[] = {"supplement_expired", "overdue", "due_soon"};
 
 static struct {
     mc_periodic *job; /* NULL when not running */
     mc_app *app;
     struct dossier_ctx *ctx;
+    atomic_bool stopping; /* a pass in progress ends after its batch */
+    mc_metric *handled[3];  /* by enum store_watch_kind */
+    mc_metric *failed;
+    mc_metric *overdue_open;
+    mc_metric *last_pass;
 } watcher;
 
 struct watch_tx {
@@ -85,48 +106,91 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
     return rc;
 }
 
-static void handle_ids(const json_t *ids, const char *kind, int64_t now, int64_t soon)
+struct watch_batch {
+    enum store_watch_kind kind;
+    int64_t now;
+    int64_t soon;
+    const json_t *skip; /* ids this pass gave up on */
+    struct action_inputs *in;
+    const struct transition_settings *settings;
+    json_t *ids; /* claimed by the last attempt (NULL: the claim failed) */
+};
+
+/* Claim a batch and handle it in the same transaction (the row locks of the
+   claim are held until the commit). Starts afresh on each attempt. */
+static mc_error watch_batch_fn(mc_db_conn *conn, void *arg)
+{
+    struct watch_batch *b = arg;
+    json_decref(b->ids);
+    b->ids = NULL;
+    mc_error rc = store_watch_claim(conn, b->kind, b->now, b->soon, WATCH_BATCH, b->skip, &b->ids);
+    size_t i;
+    const json_t *id;
+    json_array_foreach(b->ids, i, id)
+    {
+        if (rc != MC_OK)
+            break;
+        struct watch_tx t = {json_string_value(id), kind_names[b->kind], b->now, b->soon, b->in,
+                             b->settings};
+        rc = watch_tx_fn(conn, &t);
+    }
+    return rc;
+}
+
+/* Handle one dossier in a transaction of its own (after its batch failed). */
+static bool watch_one(const char *id, const struct watch_batch *b)
+{
+    struct watch_tx t = {id, kind_names[b->kind], b->now, b->soon, b->in, b->settings};
+    mc_error rc = mc_db_transaction(mc_app_db(watcher.app), NULL, watch_tx_fn, &t);
+    if (rc != MC_OK) {
+        mc_log(MC_LOG_WARNING, NULL, "watch.failed", "%s: dossier %s not handled (%d)",
+               kind_names[b->kind], id, (int)rc);
+        return false;
+    }
+    return true;
+}
+
+/* Drain what is due of one kind (what other instances have not claimed). */
+static void watch_drain(enum store_watch_kind kind, int64_t now, int64_t soon)
 {
     struct action_inputs in;
     memset(&in, 0, sizeof in);
     struct transition_settings settings = transition_settings_of(watcher.ctx);
-    size_t i;
-    const json_t *id;
-    json_array_foreach(ids, i, id)
-    {
-        struct watch_tx t = {json_string_value(id), kind, now, soon, &in, &settings};
-        mc_error rc = mc_db_transaction(mc_app_db(watcher.app), NULL, watch_tx_fn, &t);
-        if (rc != MC_OK)
-            mc_log(MC_LOG_WARNING, NULL, "watch.failed", "%s: dossier %s not handled (%d)", kind,
-                   json_string_value(id), (int)rc);
+    json_t *skip = json_array();
+    struct watch_batch b = {kind, now, soon, skip, &in, &settings, NULL};
+    while (!atomic_load(&watcher.stopping) && json_array_size(skip) < WATCH_MAX_FAILURES) {
+        mc_error rc = mc_db_transaction(mc_app_db(watcher.app), NULL, watch_batch_fn, &b);
+        if (rc == MC_OK) {
+            if (json_array_size(b.ids) == 0)
+                break; /* nothing left that another instance does not hold */
+            mc_metric_add(watcher.handled[kind], json_array_size(b.ids));
+            continue;
+        }
+        if (json_array_size(b.ids) == 0) {
+            mc_log(MC_LOG_WARNING, NULL, "watch.failed", "%s: the claim failed (%d)",
+                   kind_names[kind], (int)rc);
+            break; /* the database is away: the next pass tries again */
+        }
+        /* the batch rolled back: its dossiers one at a time */
+        size_t i;
+        const json_t *id;
+        json_array_foreach(b.ids, i, id)
+        {
+            if (watch_one(json_string_value(id), &b)) {
+                mc_metric_add(watcher.handled[kind], 1);
+            } else {
+                mc_metric_add(watcher.failed, 1);
+                json_array_append_new(skip, json_string(json_string_value(id)));
+            }
+        }
     }
+    json_decref(b.ids);
+    json_decref(skip);
 }
 
-enum watch_scan { SCAN_SUPPLEMENT_EXPIRED, SCAN_OVERDUE, SCAN_DUE_SOON };
-
-/* One scan's ids, on a connection borrowed for the scan alone: it is given
-   back before the ids are handled, each in a transaction of its own, so the
-   watcher never holds one connection while waiting for another. */
-static mc_error watch_scan(enum watch_scan scan, int64_t now, int64_t soon, json_t **ids)
+static mc_error overdue_open_fn(mc_db_conn *conn, void *arg)
 {
-    mc_db_pool *db = mc_app_db(watcher.app);
-    mc_db_conn *conn = NULL;
-    mc_error rc = mc_db_acquire(db, &conn);
-    if (rc != MC_OK)
-        return rc;
-    switch (scan) {
-    case SCAN_SUPPLEMENT_EXPIRED:
-        rc = store_watch_supplement_expired(conn, now, WATCH_BATCH, ids);
-        break;
-    case SCAN_OVERDUE:
-        rc = store_watch_overdue(conn, now, WATCH_BATCH, ids);
-        break;
-    case SCAN_DUE_SOON:
-        rc = store_watch_due_soon(conn, now, soon, WATCH_BATCH, ids);
-        break;
-    }
-    mc_db_release(db, conn);
-    return rc;
+    return store_watch_overdue_open(conn, arg);
 }
 
 /* One pass. Due soon is measured in calendar time (working hours x 3): the
@@ -135,18 +199,13 @@ static void watch_once(void)
 {
     int64_t now = (int64_t)time(NULL);
     int64_t soon = now + deadline_due_soon_window(watcher.ctx->due_soon_working_hours);
-    json_t *ids = NULL;
-    if (watch_scan(SCAN_SUPPLEMENT_EXPIRED, now, soon, &ids) == MC_OK)
-        handle_ids(ids, "supplement_expired", now, soon);
-    json_decref(ids);
-    ids = NULL;
-    if (watch_scan(SCAN_OVERDUE, now, soon, &ids) == MC_OK)
-        handle_ids(ids, "overdue", now, soon);
-    json_decref(ids);
-    ids = NULL;
-    if (watch_scan(SCAN_DUE_SOON, now, soon, &ids) == MC_OK)
-        handle_ids(ids, "due_soon", now, soon);
-    json_decref(ids);
+    watch_drain(STORE_WATCH_SUPPLEMENT_EXPIRED, now, soon);
+    watch_drain(STORE_WATCH_OVERDUE, now, soon);
+    watch_drain(STORE_WATCH_DUE_SOON, now, soon);
+    long long backlog = 0;
+    if (mc_db_with_conn(mc_app_db(watcher.app), overdue_open_fn, &backlog) == MC_OK)
+        mc_metric_set(watcher.overdue_open, backlog);
+    mc_metric_set(watcher.last_pass, (long long)time(NULL));
 }
 
 static void watch_run(void *arg)
@@ -159,12 +218,29 @@ int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx)
 {
     watcher.app = app;
     watcher.ctx = ctx;
+    atomic_store(&watcher.stopping, false);
+    for (size_t k = 0; k < 3; k++) {
+        char labels[48];
+        snprintf(labels, sizeof labels, "kind=\"%s\"", kind_names[k]);
+        watcher.handled[k] = mc_metric_counter(
+            "motcua_dossier_watch_handled_total",
+            "Dossiers the deadline watcher of this instance handled, by kind.", labels);
+    }
+    watcher.failed = mc_metric_counter("motcua_dossier_watch_failed_total",
+                                       "Dossiers a watcher pass could not handle (retried).", NULL);
+    watcher.overdue_open = mc_metric_gauge("motcua_dossier_overdue_open",
+                                           "Open dossiers past their appointment (flagged overdue).",
+                                           NULL);
+    watcher.last_pass = mc_metric_gauge(
+        "motcua_dossier_watch_last_pass_timestamp_seconds",
+        "When the deadline watcher of this instance last finished a pass.", NULL);
     watcher.job = mc_periodic_start(ctx->watch_interval_s, watch_run, NULL);
     return watcher.job != NULL ? 0 : -1;
 }
 
 void dossier_watch_stop(void)
 {
+    atomic_store(&watcher.stopping, true);
     mc_periodic_stop(watcher.job);
     watcher.job = NULL;
 }

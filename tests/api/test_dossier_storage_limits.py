@@ -10,74 +10,32 @@ environment, a few settings changed) and stopped at the end of the module."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import time
 import uuid
 
 import pytest
-import requests
 
+from dossier_instances import DossierInstance, free_port, stack as _stack
 from dossier_support import API, PDF, act, create, filed, upload
 from motcua_api import ApiClient, assert_problem, error_pointers
 
-READY_TIMEOUT = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _stack() -> tuple[str, str, str]:
-    local_dir = os.environ.get('MOTCUA_TEST_LOCAL_DIR', '').strip()
-    url = os.environ.get('MOTCUA_TEST_SERVICE_URL_DOSSIER', '').strip()
-    pg_port = os.environ.get('MOTCUA_TEST_PG_PORT', '').strip()
-    if not local_dir or not url or not pg_port or shutil.which('psql') is None:
-        pytest.skip('needs the local test stack of tests/run and psql')
-    return local_dir, url, pg_port
-
-
 @pytest.fixture(scope='module')
 def sidecar(spec):
-    local_dir, _, _ = _stack()
-    with open(os.path.join(local_dir, 'run', 'dossier.pid'), encoding='ascii') as f:
-        pid = int(f.read().strip())
-    with open(f'/proc/{pid}/environ', 'rb') as f:
-        env = dict(e.decode(errors='surrogateescape').split('=', 1)
-                   for e in f.read().split(b'\0') if b'=' in e)
-    exe = os.readlink(f'/proc/{pid}/exe')
-    if exe.endswith(' (deleted)'):
-        pytest.skip('the running service binary was replaced on disk')
-    port = _free_port()
-    env.update({'MOTCUA_DOSSIER_PORT': str(port),
-                'MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN': '2',
-                'MOTCUA_DOSSIER_MAX_FILES_PER_DOSSIER': '3',
-                'MOTCUA_DOSSIER_MAX_BYTES_PER_DOSSIER': str(1 << 20),
-                'MOTCUA_DOSSIER_SWEEP_INTERVAL_SECONDS': '1',
-                'MOTCUA_DOSSIER_ABANDONED_DRAFT_DAYS': '1',
-                'MOTCUA_DOSSIER_ORPHAN_FILE_HOURS': '1',
-                'MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS': '0',
-                'MOTCUA_DOSSIER_IDENTITY_URL': f'http://127.0.0.1:{_free_port()}'})
-    log = open(os.path.join(local_dir, 'log', 'dossier-sidecar.log'), 'ab')
-    p = subprocess.Popen([exe, 'serve'], env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    url = f'http://127.0.0.1:{port}'
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
-        assert p.poll() is None, f'the sidecar exited with {p.returncode}'
-        try:
-            if requests.get(f'{url}/readyz', timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, 'the sidecar is not ready'
-        time.sleep(0.2)
-    yield ApiClient(url, spec, via='service', timeout=30)
-    p.terminate()
-    p.wait(30)
-    log.close()
+    instance = DossierInstance('sidecar', {
+        'MOTCUA_DOSSIER_MAX_DRAFTS_PER_CITIZEN': '2',
+        'MOTCUA_DOSSIER_MAX_FILES_PER_DOSSIER': '3',
+        'MOTCUA_DOSSIER_MAX_BYTES_PER_DOSSIER': str(1 << 20),
+        'MOTCUA_DOSSIER_SWEEP_INTERVAL_SECONDS': '1',
+        'MOTCUA_DOSSIER_ABANDONED_DRAFT_DAYS': '1',
+        'MOTCUA_DOSSIER_ORPHAN_FILE_HOURS': '1',
+        'MOTCUA_DOSSIER_WATCH_INTERVAL_SECONDS': '0',
+        'MOTCUA_DOSSIER_IDENTITY_URL': f'http://127.0.0.1:{free_port()}'})
+    try:
+        instance.wait_ready()
+        yield ApiClient(instance.url, spec, via='service', timeout=30)
+    finally:
+        instance.stop()
 
 
 def psql(sql: str, *params: str) -> str:

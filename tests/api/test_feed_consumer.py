@@ -182,6 +182,13 @@ def test_each_event_is_applied_once_and_a_stop_is_clean(world, probe):
     assert_exactly_once([a for a in applied if a[1] <= end], expected)
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=15) == 0, probe.log('once-a')
+    # what /metrics would show: its position, that it reached the end lately, no failure
+    metrics = dict(line.rsplit(' ', 1) for line in probe.log('once-a').splitlines()
+                   if line.startswith('motcua_feed_consumer_'))
+    labels = '{service="feed-probe",feed="once"}'
+    assert int(metrics[f'motcua_feed_consumer_position{labels}']) == probe.position(feed)
+    assert abs(int(metrics[f'motcua_feed_consumer_caught_up_timestamp_seconds{labels}']) - time.time()) < 60
+    assert metrics[f'motcua_feed_consumer_failures_total{labels}'] == '0'
 
 
 def test_kill_9_mid_stream_then_restart_loses_and_doubles_nothing(world, probe):

@@ -10,7 +10,9 @@
  * PROBE_INSTANCE (a name recorded with each row), and optionally
  * PROBE_FEED_NAME (default "dossier"), PROBE_PAGE_LIMIT (10),
  * PROBE_POLL_MS (200), PROBE_APPLY_DELAY_MS (0: a pause inside each page's
- * transaction, so a test can kill it mid-stream).
+ * transaction, so a test can kill it mid-stream). On a clean stop it prints
+ * its metrics (motcua/metrics.h: the consumer's position, when it last
+ * caught up, its failures) as /metrics would, for the test to compare.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../common/src/internal.h"
 #include "motcua/db.h"
 #include "motcua/feed_consumer.h"
 #include "motcua/log.h"
@@ -138,6 +141,10 @@ int main(void)
     int sig = 0;
     sigwait(&stop_signals, &sig);
     mc_feed_consumer_stop(consumer);
+    char *metrics = mc_metrics_registered_append(strdup(""), "feed-probe");
+    if (metrics != NULL)
+        printf("%s", metrics);
+    free(metrics);
     mc_db_pool_free(db);
     mc_log_close();
     return 0;
