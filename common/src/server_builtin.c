@@ -19,6 +19,10 @@ static void handle_builtin(mc_request *req, int which)
         mc_reply_json(req, 200, json_pack("{ss ss}", "status", "ok", "service", app->svc->name));
         return;
     case 1: {
+        if (mc_server_draining()) {
+            mc_reply_error(req, MC_ERR_NOT_READY, "%s", "stopping: draining connections");
+            return;
+        }
         mc_error rc = mc_db_ready(app->db, app->expected_migrations);
         if (rc == MC_OK)
             mc_reply_json(req, 200, json_pack("{ss ss}", "status", "ready", "service", app->svc->name));

@@ -56,6 +56,10 @@ bool mc_server_refresh_jwks(mc_app *app);
 int mc_server_dispatch(const struct _u_request *u, struct _u_response *response, void *user_data);
 /* Requests inside mc_server_dispatch right now. */
 unsigned mc_server_in_flight(void);
+/* After SIGTERM, for DRAIN_SECONDS: every answer carries `Connection: close` (the
+   gateway stops reusing its connections to this instance) and /readyz answers 503. */
+void mc_server_set_draining(void);
+bool mc_server_draining(void);
 
 /* ---- built-in endpoints (server_builtin.c) ---- */
 /* When `path` is a built-in endpoint, answers it (405 unless GET), sets
