@@ -48,7 +48,8 @@ bool mc_server_config_read(const struct mc_service *svc, struct mc_server_config
 /* The verifier of service `svc` with the keys of its PEM / JWKS files, or NULL
    when a configured file is unusable (logged). Caller frees. */
 mc_auth_verifier *mc_server_load_verifier(const char *svc);
-/* Fetch app->jwks_url again (at most every 10 s); true if new keys loaded. */
+/* Fetch app->jwks_url again (at most every 10 s, every second while there is no key);
+   true if new keys loaded. */
 bool mc_server_refresh_jwks(mc_app *app);
 
 /* ---- dispatch (server_dispatch.c) ---- */
