@@ -389,3 +389,19 @@ def test_rolling_restart(citizen: str, load_procedure: str):
     record('rolling_restart', figures)
     assert load.failed == 0, load.failures[:10]
     assert load.retried == 0, f'{load.retried} requests had to be retried: {load.retry_reasons}'
+
+
+def test_migrate_entry():
+    """The image's other entry, `migrate` (the base's migration Job): run against the
+    local database, each service's migrations are found applied and it exits 0."""
+    import yaml
+    tag = podman('inspect', container(SERVICES[0], 'a'), '--format', '{{.ImageName}}').rsplit(':', 1)[1]
+    for svc in SERVICES:
+        with open(os.path.join(LOCAL_DIR, f'{svc}.yaml'), encoding='utf-8') as f:
+            config = next(d for d in yaml.safe_load_all(f)
+                          if d and d['kind'] == 'ConfigMap' and d['metadata']['name'] == f'{svc}-a-config')
+        var = f'MOTCUA_{svc.upper()}_DATABASE_URL'
+        r = subprocess.run(['podman', 'run', '--rm', '--network=host', '--read-only',
+                            '-e', f'{var}={config["data"][var]}', f'localhost/motcua-{svc}:{tag}', 'migrate'],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
