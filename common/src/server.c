@@ -76,6 +76,12 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 
 static int serve(const struct mc_service *svc, const struct mc_server_config *cfg, bool migrate_first)
 {
+    /* Seconds between SIGTERM and closing the listener, answering with Connection: close
+       meanwhile, so that a gateway's kept-alive connections are not cut under a request
+       it already sent (a rolling restart loses nothing). 0: close at once. */
+    unsigned drain_s = 0;
+    if (!mc_config_uint(svc->name, "DRAIN_SECONDS", 0, 0, 60, &drain_s))
+        return 2;
     if (migrate_first && mc_db_migrate(cfg->database_url, svc->name, svc->migrations, svc->n_migrations) != MC_OK) {
         mc_log(MC_LOG_ERROR, NULL, "server.migrate_failed", "migrations failed; not starting");
         return 1;
@@ -197,6 +203,13 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
+    if (drain_s > 0) {
+        mc_log(MC_LOG_INFO, NULL, "server.draining",
+               "signal %d: answering with Connection: close for %u s before stopping", sig, drain_s);
+        mc_server_set_draining();
+        for (unsigned i = 0; i < drain_s * 100; i++)
+            usleep(10000);
+    }
     mc_log(MC_LOG_INFO, NULL, "server.stopping", "signal %d: finishing in-flight requests", sig);
     /* Stop accepting, let requests already inside a handler finish (up to
        10 s), then close connections and stop the workers. */

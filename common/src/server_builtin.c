@@ -1,6 +1,7 @@
 /*
  * The endpoints every service answers besides its own routes: /healthz
- * (process alive), /readyz (database reachable, migrations applied),
+ * (process alive), /readyz (database reachable, migrations applied, a key to
+ * verify tokens, not stopping),
  * /metrics (Prometheus text) and /openapi.json (the bundled document).
  */
 #include <stdlib.h>
@@ -19,6 +20,17 @@ static void handle_builtin(mc_request *req, int which)
         mc_reply_json(req, 200, json_pack("{ss ss}", "status", "ok", "service", app->svc->name));
         return;
     case 1: {
+        if (mc_server_draining()) {
+            mc_reply_error(req, MC_ERR_NOT_READY, "%s", "stopping: draining connections");
+            return;
+        }
+        /* Not ready to verify a token: a replica restarted while identity was unreachable
+           would refuse every caller with 401 until its next JWKS fetch. */
+        if (app->jwks_url != NULL && mc_auth_verifier_key_count(app->auth) == 0 &&
+            !mc_server_refresh_jwks(app)) {
+            mc_reply_error(req, MC_ERR_NOT_READY, "%s", "no key to verify tokens yet (JWKS_URL)");
+            return;
+        }
         mc_error rc = mc_db_ready(app->db, app->expected_migrations);
         if (rc == MC_OK)
             mc_reply_json(req, 200, json_pack("{ss ss}", "status", "ready", "service", app->svc->name));

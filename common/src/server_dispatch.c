@@ -36,6 +36,18 @@ unsigned mc_server_in_flight(void)
     return atomic_load(&in_flight);
 }
 
+static atomic_bool draining;
+
+void mc_server_set_draining(void)
+{
+    atomic_store(&draining, true);
+}
+
+bool mc_server_draining(void)
+{
+    return atomic_load(&draining);
+}
+
 /* ---------------------------------------------------------------- */
 /* request id                                                        */
 
@@ -407,6 +419,9 @@ int mc_server_dispatch(const struct _u_request *u, struct _u_response *response,
     }
 
 done:;
+    /* Stopping: no further request on this connection (server.c, DRAIN_SECONDS). */
+    if (mc_server_draining())
+        mc_set_header(&req, "Connection", "close");
     default_cache_control(&req);
     double elapsed = now_seconds() - started;
     access_log(&req, route_label, elapsed);

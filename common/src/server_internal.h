@@ -48,7 +48,8 @@ bool mc_server_config_read(const struct mc_service *svc, struct mc_server_config
 /* The verifier of service `svc` with the keys of its PEM / JWKS files, or NULL
    when a configured file is unusable (logged). Caller frees. */
 mc_auth_verifier *mc_server_load_verifier(const char *svc);
-/* Fetch app->jwks_url again (at most every 10 s); true if new keys loaded. */
+/* Fetch app->jwks_url again (at most every 10 s, every second while there is no key);
+   true if new keys loaded. */
 bool mc_server_refresh_jwks(mc_app *app);
 
 /* ---- dispatch (server_dispatch.c) ---- */
@@ -56,6 +57,10 @@ bool mc_server_refresh_jwks(mc_app *app);
 int mc_server_dispatch(const struct _u_request *u, struct _u_response *response, void *user_data);
 /* Requests inside mc_server_dispatch right now. */
 unsigned mc_server_in_flight(void);
+/* After SIGTERM, for DRAIN_SECONDS: every answer carries `Connection: close` (the
+   gateway stops reusing its connections to this instance) and /readyz answers 503. */
+void mc_server_set_draining(void);
+bool mc_server_draining(void);
 
 /* ---- built-in endpoints (server_builtin.c) ---- */
 /* When `path` is a built-in endpoint, answers it (405 unless GET), sets

@@ -107,7 +107,9 @@ bool mc_server_refresh_jwks(mc_app *app)
        behind its network round trip, they are refused as before. */
     if (pthread_mutex_trylock(&app->jwks_mu) != 0)
         return false;
-    if (app->jwks_fetched_at == 0 || ts.tv_sec - app->jwks_fetched_at >= 10) {
+    /* Without any key (identity was unreachable at start) every second, else every 10 s. */
+    long gap = mc_auth_verifier_key_count(app->auth) == 0 ? 1 : 10;
+    if (app->jwks_fetched_at == 0 || ts.tv_sec - app->jwks_fetched_at >= gap) {
         app->jwks_fetched_at = ts.tv_sec;
         char *jwks = fetch_url(app->jwks_url);
         refreshed = jwks != NULL && mc_auth_verifier_replace_jwks(app->auth, jwks) == MC_OK;
