@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from test_dossier_storage_limits import _free_port, _stack
+from dossier_instances import free_port as _free_port, stack as _stack
 
 
 class ServiceInstance:
