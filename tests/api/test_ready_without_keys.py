@@ -15,7 +15,7 @@ import time
 import requests
 
 from service_instance import ServiceInstance
-from test_dossier_storage_limits import _free_port
+from dossier_instances import free_port as _free_port
 
 
 def test_not_ready_until_a_key_is_loaded():
