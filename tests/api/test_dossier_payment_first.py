@@ -178,3 +178,31 @@ def test_pay_after_and_in_person_submit_as_before(world, pay_first):
     d = api.get(f'{API}/dossiers/{d["id"]}', token=token, expect=200).doc
     done = submit(api, token, d).doc
     assert done['status'] == 1 and done['fee_amount'] is None and done['dates']['submitted_at']
+
+
+def test_concurrent_repeats_of_one_payment_take_effect_once(world, pay_first, payer):
+    """The payment service's retries racing each other (the same payment_id, the same
+    ETag): every one answers 200 with the submitted dossier, one history row, one event."""
+    import threading
+    api = world.api
+    start = feed_end(world)
+    d = awaiting_submission_payment(world, pay_first)
+    view = api.get(f'{API}/dossiers/{d["id"]}', token=payer, expect=200).doc
+    paid = payment()
+    answers: list = []
+
+    def confirm() -> None:
+        r = act(api, payer, view, 'confirm_submission_payment', paid, expect=None)
+        answers.append((r.status_code, r.doc.get('status') if r.status_code == 200 else r.text))
+
+    threads = [threading.Thread(target=confirm) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [(200, 1)] * 8, answers
+    time.sleep(0.5)
+    events = dossier_events(world, d['id'], start, 2)
+    assert types(events) == [REQUIRED, 'dossier.dossier.submitted']
+    history = api.get(f'{API}/dossiers/{d["id"]}/history', token=world.officer, expect=200).doc['items']
+    assert len([h for h in history if h['action'] == 'confirm_submission_payment']) == 1
