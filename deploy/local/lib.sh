@@ -139,8 +139,8 @@ motcua_config() {
     MOTCUA_DEMO_PASSWORD_FILE=$MOTCUA_SECRET_DIR/demo-accounts.password
     MOTCUA_GATEWAY_URL=http://127.0.0.1:$MOTCUA_GATEWAY_PORT
     # The payment gateway simulators (tests/sim; motcua_simulators_start).
-    MOTCUA_VNPAY_SIM_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + 20))
-    MOTCUA_NPP_SIM_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + 21))
+    MOTCUA_VNPAY_SIM_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + MOTCUA_SIM_PORT_OFFSET[vnpay]))
+    MOTCUA_NPP_SIM_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + MOTCUA_SIM_PORT_OFFSET[npp]))
     # Used when the postgres user cannot reach MOTCUA_LOCAL_DIR (e.g. a repo under /root).
     MOTCUA_PG_FALLBACK_DIR=/var/lib/motcua/$(printf '%s' "$MOTCUA_LOCAL_DIR" | sha1sum | cut -c1-40)
 }
