@@ -94,18 +94,29 @@ class NppSimulator(simcore.Simulator):
             doc["MaXacThuc"] = signing.npp_check(fields, doc, merchant["secret"])
         return h.send_json(200, doc)
 
+    def partner_of(self, h):
+        """The merchant whose bearer token the request carries, or None."""
+        bearer = h.headers.get("Authorization", "")
+        if not bearer.startswith("Bearer ") or len(bearer) <= 7:
+            return None
+        for merchant in self.merchants.values():
+            if hmac.compare_digest(bearer[7:].encode(), str(merchant.get("token", "")).encode()):
+                return merchant
+        return None
+
     def api(self, h, body):
+        # The token identifies the partner, before anything is read: no valid token (or
+        # another partner's MaDoiTac), no answer beyond 401.
+        merchant = self.partner_of(h)
+        if merchant is None:
+            return h.send_json(401, {"MaLoi": "98", "MoTaLoi": MESSAGES["98"]})
         doc = parse_json(body)
         if not isinstance(doc, dict):
             return self.answer(h, None, "", "03", None)
+        if text_of(doc.get("MaDoiTac")) != merchant["merchant_code"]:
+            return h.send_json(401, {"MaLoi": "98", "MoTaLoi": MESSAGES["98"]})
         kind = text_of(doc.get("LoaiBanTin"))
         fields = signing.NPP_REQUEST_FIELDS.get(kind)
-        merchant = self.merchants.get(text_of(doc.get("MaDoiTac")))
-        bearer = h.headers.get("Authorization", "")
-        if (merchant is None or not bearer.startswith("Bearer ")
-                or not hmac.compare_digest(bearer[7:].encode(), str(merchant.get("token", "")).encode())):
-            # The token identifies the partner: no valid token, no answer beyond 401.
-            return h.send_json(401, {"MaLoi": "98", "MoTaLoi": MESSAGES["98"]})
         base = {"MaDoiTac": merchant["merchant_code"], "MaThamChieu": text_of(doc.get("MaThamChieu"))}
         response_fields = {"INIT": signing.NPP_INIT_RESPONSE_FIELDS,
                            "QUERY": signing.NPP_QUERY_RESPONSE_FIELDS,

@@ -166,3 +166,18 @@ def test_refunds_and_statement(npp, merchant):
     assert "F1" not in text  # planted: the gateway "lost" it
     status, _, text = call("GET", npp.url + "/sim/statement?merchant_code=UNKNOWN&date=" + today)
     assert status == 400
+
+
+def test_garbage_and_unknown_messages_get_codes(npp):
+    status, _, text = call("POST", npp.url + "/api/v1/thanhtoan", "{oops",
+                           {"Content-Type": "application/json"})
+    assert status == 401  # the token is checked before anything is read
+    status, _, text = call("POST", npp.url + "/api/v1/thanhtoan", "{oops",
+                           {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+    assert status == 200 and json.loads(text)["MaLoi"] == "03"
+    body = message("QUERY", "X1")
+    body["LoaiBanTin"] = "PAY_TWICE"
+    status, answer = post(npp, body)
+    assert status == 200 and answer["MaLoi"] == "03"
+    status, _, _ = call("GET", npp.url + "/thanhtoan/NPPNOSUCH")
+    assert status == 404

@@ -213,3 +213,16 @@ def test_statement_lists_payments_refunds_and_plants(vnpay):
                    ("S2", "01", "19000")]
     _, _, other = call("GET", vnpay.url + "/sim/statement?merchant_code=T0007H56&date=" + today)
     assert other.strip().count("\n") == 0  # header only
+
+
+def test_merchant_api_refuses_garbage_with_codes_not_crashes(vnpay):
+    url = vnpay.url + "/merchant_webapi/api/transaction"
+    for body in ("not json", "[]", json.dumps({"vnp_Command": "pay"}),
+                 json.dumps({"vnp_Command": "querydr", "vnp_TmnCode": "NOSUCH01"})):
+        status, _, text = call("POST", url, body, {"Content-Type": "application/json"})
+        assert status == 200
+        assert json.loads(text)["vnp_ResponseCode"] in ("02", "03"), body
+    status, _, _ = call("POST", vnpay.url + "/sim/control", "[1]")
+    assert status == 400
+    status, _, _ = call("GET", vnpay.url + "/nowhere")
+    assert status == 404
