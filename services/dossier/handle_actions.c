@@ -396,12 +396,17 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
 struct applied_check {
     const char *dossier_id, *action, *payment_id;
     bool applied;
+    struct dossier now; /* read again when applied: it may have been while we looked */
 };
 
 static mc_error applied_fn(mc_db_conn *conn, void *arg)
 {
     struct applied_check *c = arg;
-    return store_history_payment_applied(conn, c->dossier_id, c->action, c->payment_id, &c->applied);
+    mc_error rc =
+        store_history_payment_applied(conn, c->dossier_id, c->action, c->payment_id, &c->applied);
+    if (rc != MC_OK || !c->applied)
+        return rc;
+    return store_dossier_load(conn, c->dossier_id, false, &c->now);
 }
 
 /*
@@ -412,24 +417,29 @@ static mc_error applied_fn(mc_db_conn *conn, void *arg)
  */
 static bool reply_if_payment_applied(mc_request *req, const struct dossier *d,
                                      const struct workflow_transition *row,
-                                     const struct action_body *body, unsigned actors,
-                                     bool read_only)
+                                     const struct action_body *body, unsigned actors)
 {
     if ((row->uses & WF_PAYMENT_CONFIRMATION) == 0 || body->payment_id == NULL ||
         (actors & ACTOR_SERVICE) == 0)
         return false;
-    struct applied_check c = {d->id, row->action, body->payment_id, false};
+    struct applied_check c = {.dossier_id = d->id, .action = row->action,
+                              .payment_id = body->payment_id};
     mc_error rc = mc_db_with_conn(mc_request_db(req), applied_fn, &c);
     if (rc != MC_OK) {
+        dossier_clear(&c.now);
         mc_reply_error(req, rc, NULL);
         return true;
     }
     if (!c.applied)
         return false;
-    json_t *answer = dossier_view_json(d, actors, read_only);
-    dossier_add_allowed_actions(answer, d, actors);
+    /* the dossier as it is now, as this client sees it */
+    bool read_only_now;
+    unsigned actors_now = dossier_actors(req, &c.now, &read_only_now);
+    json_t *answer = dossier_view_json(&c.now, actors_now, read_only_now);
+    dossier_add_allowed_actions(answer, &c.now, actors_now);
     char etag[48];
-    dossier_etag(d, etag, sizeof etag);
+    dossier_etag(&c.now, etag, sizeof etag);
+    dossier_clear(&c.now);
     mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, answer, etag);
     return true;
@@ -489,7 +499,7 @@ static void run_action(mc_request *req, const char *action)
         json_decref(errors);
         return;
     }
-    if (reply_if_payment_applied(req, &d, row, &body, actors, read_only)) {
+    if (reply_if_payment_applied(req, &d, row, &body, actors)) {
         json_decref(errors);
         dossier_clear(&d);
         return;

@@ -180,7 +180,8 @@ def test_pay_after_and_in_person_submit_as_before(world, pay_first):
     assert done['status'] == 1 and done['fee_amount'] is None and done['dates']['submitted_at']
 
 
-def test_concurrent_repeats_of_one_payment_take_effect_once(world, pay_first, payer):
+@pytest.mark.parametrize('round_', range(3))  # a race: a few rounds
+def test_concurrent_repeats_of_one_payment_take_effect_once(world, pay_first, payer, round_):
     """The payment service's retries racing each other (the same payment_id, the same
     ETag): every one answers 200 with the submitted dossier, one history row, one event."""
     import threading
