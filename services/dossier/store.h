@@ -89,6 +89,10 @@ mc_error store_history_add(mc_db_conn *conn, const struct history_entry *e);
 
 /* The whole trail of a dossier, oldest first (new reference, an array). */
 mc_error store_history_list(mc_db_conn *conn, const char *dossier_id, json_t **out);
+/* Was `action` taken on the dossier for the payment `payment_id` (its
+   history details name it)? What makes a payment's confirmation idempotent. */
+mc_error store_history_payment_applied(mc_db_conn *conn, const char *dossier_id, const char *action,
+                                       const char *payment_id, bool *applied);
 
 /* ---- store_documents.c ---- */
 
@@ -198,8 +202,15 @@ mc_error store_evaluation_get(mc_db_conn *conn, const char *dossier_id, json_t *
 /* What the watcher looks for: dossiers whose supplement deadline passed
    (status 5); open dossiers past their appointment not yet flagged overdue;
    open dossiers whose appointment is between now and `soon`, flagged
-   neither overdue nor due soon. */
-enum store_watch_kind { STORE_WATCH_SUPPLEMENT_EXPIRED, STORE_WATCH_OVERDUE, STORE_WATCH_DUE_SOON };
+   neither overdue nor due soon; pay-first dossiers waiting for their fee
+   (status 11) unchanged since before `now` (the caller passes the cut-off). */
+enum store_watch_kind {
+    STORE_WATCH_SUPPLEMENT_EXPIRED,
+    STORE_WATCH_OVERDUE,
+    STORE_WATCH_DUE_SOON,
+    STORE_WATCH_SUBMISSION_PAYMENT_EXPIRED,
+    STORE_WATCH__COUNT
+};
 /* Claim (lock FOR UPDATE SKIP LOCKED, in the caller's transaction) up to
    `limit` dossiers of `kind`, earliest first, leaving out the ids of the JSON
    array `skip`; their ids in *ids (a new array). */

@@ -52,6 +52,12 @@ static const mc_db_statement overdue_open = {
     "SELECT count(*) FROM dossiers WHERE status IN (" WF_WATCHED_STATUSES_SQL ")"
     " AND overdue_flagged_at IS NOT NULL",
     0};
+static const mc_db_statement submission_payment_expired = {
+    "dossier_watch_claim_submission_payment_expired",
+    "SELECT id::text FROM dossiers WHERE status = 11 AND updated_at < to_timestamp($1::bigint)"
+    " AND NOT (id = ANY($3::uuid[]))"
+    " ORDER BY updated_at LIMIT $2::integer FOR UPDATE SKIP LOCKED",
+    3};
 static const mc_db_statement flag_overdue = {
     "dossier_watch_flag_overdue",
     "UPDATE dossiers SET overdue_flagged_at = now() WHERE id = $1::uuid", 1};
@@ -129,9 +135,13 @@ mc_error store_watch_claim(mc_db_conn *conn, enum store_watch_kind kind, int64_t
     if (skipped == NULL)
         return MC_ERR_INTERNAL;
     const char *params[4] = {t, l, skipped, s};
-    const mc_db_statement *stmt = kind == STORE_WATCH_SUPPLEMENT_EXPIRED ? &supplement_expired
-                                  : kind == STORE_WATCH_OVERDUE          ? &overdue
-                                                                         : &due_soon;
+    static const mc_db_statement *const by_kind[STORE_WATCH__COUNT] = {
+        [STORE_WATCH_SUPPLEMENT_EXPIRED] = &supplement_expired,
+        [STORE_WATCH_OVERDUE] = &overdue,
+        [STORE_WATCH_DUE_SOON] = &due_soon,
+        [STORE_WATCH_SUBMISSION_PAYMENT_EXPIRED] = &submission_payment_expired,
+    };
+    const mc_db_statement *stmt = by_kind[kind];
     mc_error rc = select_ids(conn, stmt, params, ids);
     free(skipped);
     return rc;

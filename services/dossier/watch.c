@@ -2,6 +2,8 @@
  * The deadline watcher: a thread that, every WATCH_INTERVAL_SECONDS,
  *   - stops the dossiers whose supplement deadline passed (status 5 -> 8,
  *     through the same transition as an officer's stop, by actor "system");
+ *   - returns to draft the pay-first submissions unpaid for
+ *     SUBMISSION_PAYMENT_HOURS (11 -> 0, expire_submission_payment);
  *   - flags open dossiers whose appointment is near (within the warning
  *     window of DUE_SOON_WORKING_HOURS: the agency should finish, or issue an
  *     apology with a new appointment) and those whose appointment has passed,
@@ -38,14 +40,19 @@
 /* Dossiers a pass gives up on before it stops draining a kind. */
 #define WATCH_MAX_FAILURES 100
 
-static const char *const kind_names[] = {"supplement_expired", "overdue", "due_soon"};
+static const char *const kind_names[STORE_WATCH__COUNT] = {
+    [STORE_WATCH_SUPPLEMENT_EXPIRED] = "supplement_expired",
+    [STORE_WATCH_OVERDUE] = "overdue",
+    [STORE_WATCH_DUE_SOON] = "due_soon",
+    [STORE_WATCH_SUBMISSION_PAYMENT_EXPIRED] = "submission_payment_expired",
+};
 
 static struct {
     mc_periodic *job; /* NULL when not running */
     mc_app *app;
     struct dossier_ctx *ctx;
     atomic_bool stopping; /* a pass in progress ends after its batch */
-    mc_metric *handled[3];  /* by enum store_watch_kind */
+    mc_metric *handled[STORE_WATCH__COUNT]; /* by enum store_watch_kind */
     mc_metric *failed;
     mc_metric *overdue_open;
     mc_metric *last_pass;
@@ -53,7 +60,7 @@ static struct {
 
 struct watch_tx {
     const char *id;
-    const char *kind; /* "supplement_expired", "overdue", "due_soon" */
+    const char *kind; /* "supplement_expired", "submission_payment_expired", "overdue", "due_soon" */
     int64_t now;
     int64_t soon;
     struct action_inputs *in;
@@ -81,6 +88,18 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
         rc = transition_commit(conn, &d, workflow_find("stop"), &body, t->in, t->now, t->settings,
                                &system, errors);
         json_decref(reasons);
+        json_decref(errors);
+    } else if (strcmp(t->kind, "submission_payment_expired") == 0) {
+        if (d.status != DS_AWAITING_SUBMISSION_PAYMENT ||
+            d.updated_at >= t->now - (int64_t)watcher.ctx->submission_payment_hours * 3600) {
+            dossier_clear(&d);
+            return MC_OK; /* paid or cancelled meanwhile */
+        }
+        struct action_body body = ACTION_BODY_INIT;
+        json_t *errors = json_array();
+        struct transition_actor system = {"system", "system", NULL, NULL};
+        rc = transition_commit(conn, &d, workflow_find("expire_submission_payment"), &body, t->in,
+                               t->now, t->settings, &system, errors);
         json_decref(errors);
     } else {
         /* again under the row lock: the appointment may have moved meanwhile */
@@ -123,7 +142,11 @@ static mc_error watch_batch_fn(mc_db_conn *conn, void *arg)
     struct watch_batch *b = arg;
     json_decref(b->ids);
     b->ids = NULL;
-    mc_error rc = store_watch_claim(conn, b->kind, b->now, b->soon, WATCH_BATCH, b->skip, &b->ids);
+    /* pay-first submissions are claimed by their cut-off, not by now */
+    int64_t since = b->kind == STORE_WATCH_SUBMISSION_PAYMENT_EXPIRED
+                        ? b->now - (int64_t)watcher.ctx->submission_payment_hours * 3600
+                        : b->now;
+    mc_error rc = store_watch_claim(conn, b->kind, since, b->soon, WATCH_BATCH, b->skip, &b->ids);
     size_t i;
     const json_t *id;
     json_array_foreach(b->ids, i, id)
@@ -200,6 +223,7 @@ static void watch_once(void)
     int64_t now = (int64_t)time(NULL);
     int64_t soon = now + deadline_due_soon_window(watcher.ctx->due_soon_working_hours);
     watch_drain(STORE_WATCH_SUPPLEMENT_EXPIRED, now, soon);
+    watch_drain(STORE_WATCH_SUBMISSION_PAYMENT_EXPIRED, now, soon);
     watch_drain(STORE_WATCH_OVERDUE, now, soon);
     watch_drain(STORE_WATCH_DUE_SOON, now, soon);
     long long backlog = 0;
@@ -219,7 +243,7 @@ int dossier_watch_start(mc_app *app, struct dossier_ctx *ctx)
     watcher.app = app;
     watcher.ctx = ctx;
     atomic_store(&watcher.stopping, false);
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < STORE_WATCH__COUNT; k++) {
         char labels[48];
         snprintf(labels, sizeof labels, "kind=\"%s\"", kind_names[k]);
         watcher.handled[k] = mc_metric_counter(

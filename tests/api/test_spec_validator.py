@@ -328,7 +328,9 @@ def test_each_dossier_action_has_its_own_request_schema(s):
              'approve': {'result'}, 'reject': {'reasons', 'result'}, 'return_result': set(),
              'request_withdrawal': {'reasons'}, 'confirm_withdrawal': set(),
              'decline_withdrawal': {'reasons'}, 'stop': {'reasons'},
-             'apologize': {'reasons', 'new_appointment_at'}}
+             'apologize': {'reasons', 'new_appointment_at'},
+             'confirm_submission_payment': {'payment_id', 'paid_at', 'amount', 'provider'},
+             'cancel_submission_payment': set()}
     raw = s.raw['dossier.yaml']['paths']
     assert '/api/v1/dossiers/{id}/actions/{action}' not in raw
     names = set()
