@@ -9,6 +9,7 @@
  *   /procedures/{code}/draft,
  *   /procedures/{code}/publish       handle_procedure_draft.c
  *   /calendar...                     handle_calendar.c
+ *   /synonyms...                     handle_synonyms.c
  *
  * The route table is routes.c; the service definition main.c.
  */
@@ -66,6 +67,12 @@ void handle_calendar_year_get(mc_request *req);
 void handle_calendar_day_put(mc_request *req);
 void handle_calendar_day_delete(mc_request *req);
 void handle_calendar_due_date(mc_request *req);
+
+/* handle_synonyms.c */
+void handle_synonyms_list(mc_request *req);
+void handle_synonym_get(mc_request *req);
+void handle_synonym_put(mc_request *req);
+void handle_synonym_delete(mc_request *req);
 
 /* ---- request.c: helpers shared by the handlers ---- */
 
