@@ -61,7 +61,8 @@ static const mc_db_statement procedure_browse = {
  *    term by trigram similarity ("nghep" -> "nghiep");
  *  - candidates: procedures matching any non-filler word (any word when all
  *    are fillers), with the filters $2..$6 (GIN index on search_vector);
- *  - word_hits: per candidate and word, 1 for the whole word in the code or
+ *  - word_hits: per candidate and word (the cheapest test first: most
+ *    candidates miss most words), 1 for the whole word in the code or
  *    name (weight A), 0.6 for a prefix there, 0.3 elsewhere (sector,
  *    description), else 0; rarity: ln(1 + candidates / candidates hit), so
  *    words that half the catalogue shares (đăng ký, giấy) count less;
@@ -159,9 +160,10 @@ static const mc_db_statement procedure_search = {
     "      WHERE s.search_vector @@ t.tsq" FILTERS
     " ), word_hits AS MATERIALIZED ("
     "     SELECT c.code, q.w,"
-    "            CASE WHEN c.search_vector @@ q.whole_in_name THEN 1.0"
+    "            CASE WHEN NOT c.search_vector @@ q.anywhere THEN 0"
+    "                 WHEN c.search_vector @@ q.whole_in_name THEN 1.0"
     "                 WHEN c.search_vector @@ q.in_name THEN 0.6"
-    "                 WHEN c.search_vector @@ q.anywhere THEN 0.3 ELSE 0 END AS hit"
+    "                 ELSE 0.3 END AS hit"
     "       FROM candidates c, word_queries q WHERE numnode(q.anywhere) > 0"
     " ), rarity AS ("
     "     SELECT w, ln(1 + (SELECT count(*) FROM candidates)::float8"
