@@ -58,19 +58,28 @@ static const mc_db_statement procedure_browse = {
  *    prefix (someone typing). Each word is matched by alternatives: itself,
  *    its i/y spelling variant (ký/kí), and, when search_terms does not know
  *    it, its split into two known syllables ("dangky") or the nearest known
- *    term by trigram similarity ("nghep" -> "nghiep");
- *  - candidates: procedures matching any non-filler word (any word when all
- *    are fillers), with the filters $2..$6 (GIN index on search_vector);
+ *    term of four letters or more by trigram similarity ("nghep" ->
+ *    "nghiep"); a word weighs as rare as its most common alternative;
+ *  - weighted: each word of each reading weighs its filler weight times its
+ *    rarity ln(1 + procedures / procedures holding it), from the counts of
+ *    search_terms (kept by a trigger), so words that half the catalogue
+ *    shares (đăng ký, giấy) count less than rare ones;
+ *  - selective: a row must cover 0.3 of some reading to be answered, so the
+ *    most common words of a reading whose weights add up to less than 0.3 of
+ *    it cannot qualify a row alone: candidates are the procedures matching any
+ *    other word (GIN index on search_vector), with the filters $2..$6. This
+ *    prunes exactly (no answer is lost) and spares ranking every procedure
+ *    that holds "đăng ký";
  *  - word_hits: per candidate and word (the cheapest test first: most
- *    candidates miss most words), 1 for the whole word in the code or
- *    name (weight A), 0.6 for a prefix there, 0.3 elsewhere (sector,
- *    description), else 0; rarity: ln(1 + candidates / candidates hit), so
- *    words that half the catalogue shares (đăng ký, giấy) count less;
- *  - coverage: per candidate, the best reading's weighted share of words hit.
+ *    candidates miss most words), 1 for the whole word in the code or name
+ *    (weight A), 0.6 for a prefix there, 0.3 elsewhere (sector,
+ *    description), else 0;
+ *  - coverage: per candidate, the best reading's weighted share of words hit
+ *    (at least 0.3 to be answered).
  * Rank: exact code 30, exact name 20, name prefix 10, plus 8 x coverage, plus
  * the share of the name's words the query hit (so "Đăng ký khai sinh" comes
  * before "Đăng ký khai sinh kết hợp ..."), plus half the ts_rank_cd of the
- * typed text (words in order). When nothing matches at all, rows whose name
+ * typed text (words in order). When no word matches at all, rows whose name
  * is word-similar to the whole query by trigrams (pg_trgm <%) are answered
  * instead, scored 0..2; it depends on the query and filters alone, never on
  * the page, so pages stay consistent. Rounded to six decimals so the rank can
@@ -112,30 +121,32 @@ static const mc_db_statement procedure_search = {
     "            unnest(string_to_array(btrim(rd.padded), ' ')) WITH ORDINALITY AS x(w, k)"
     " ), words AS MATERIALIZED ("
     "     SELECT w, bool_or(prefix) AS prefix, max(weight) AS weight,"
-    "            EXISTS (SELECT 1 FROM search_terms v WHERE v.term = w) AS known"
+    "            EXISTS (SELECT 1 FROM search_terms v WHERE v.term = w) AS known,"
+    "            coalesce((SELECT v.ndoc FROM search_terms v WHERE v.term = w), 0) AS df"
     "       FROM reading_words GROUP BY w"
-    " ), alternatives AS ("
-    "     SELECT w, quote_literal(w) AS alt, prefix AS alt_prefix FROM words"
+    " ), alternatives AS MATERIALIZED ("
+    "     SELECT w, quote_literal(w) AS alt, prefix AS alt_prefix, df FROM words"
     "     UNION ALL"
-    "     SELECT w, quote_literal(regexp_replace(w, 'i$', 'y')), false FROM words WHERE w ~ '[^aeou]i$'"
+    "     SELECT w, quote_literal(y), false, coalesce((SELECT v.ndoc FROM search_terms v WHERE v.term = y), 0)"
+    "       FROM (SELECT w, CASE WHEN w ~ 'i$' THEN regexp_replace(w, 'i$', 'y')"
+    "                            ELSE regexp_replace(w, 'y$', 'i') END AS y"
+    "               FROM words WHERE w ~ '[^aeou][iy]$') AS iy"
     "     UNION ALL"
-    "     SELECT w, quote_literal(regexp_replace(w, 'y$', 'i')), false FROM words WHERE w ~ '[^aeou]y$'"
-    "     UNION ALL"
-    "     SELECT wd.w, '(' || quote_literal(sp.a) || ' & ' || quote_literal(sp.b) || ')', false"
+    "     SELECT wd.w, '(' || quote_literal(sp.a) || ' & ' || quote_literal(sp.b) || ')', false, sp.df"
     "       FROM words wd, LATERAL ("
-    "            SELECT left(wd.w, i) AS a, substr(wd.w, i + 1) AS b"
+    "            SELECT left(wd.w, i) AS a, substr(wd.w, i + 1) AS b, least(va.ndoc, vb.ndoc) AS df"
     "              FROM generate_series(1, length(wd.w) - 1) AS i"
-    "             WHERE EXISTS (SELECT 1 FROM search_terms v WHERE v.term = left(wd.w, i))"
-    "               AND EXISTS (SELECT 1 FROM search_terms v WHERE v.term = substr(wd.w, i + 1))"
+    "              JOIN search_terms va ON va.term = left(wd.w, i)"
+    "              JOIN search_terms vb ON vb.term = substr(wd.w, i + 1)"
     "             ORDER BY abs(2 * i - length(wd.w)) LIMIT 1) AS sp"
     "      WHERE NOT wd.known AND length(wd.w) BETWEEN 4 AND 24 AND wd.w ~ '^[a-z]+$'"
     "     UNION ALL"
-    "     SELECT wd.w, quote_literal(c.term), false"
+    "     SELECT wd.w, quote_literal(c.term), false, c.ndoc"
     "       FROM words wd, LATERAL ("
-    "            SELECT v.term FROM search_terms v"
+    "            SELECT v.term, v.ndoc FROM search_terms v"
     "             WHERE v.term OPERATOR(public.%) wd.w AND abs(length(v.term) - length(wd.w)) <= 1"
     "             ORDER BY public.similarity(v.term, wd.w) DESC, v.term LIMIT 1) AS c"
-    "      WHERE NOT wd.known AND length(wd.w) >= 3 AND wd.weight = 1.0 AND wd.w ~ '^[a-z]+$'"
+    "      WHERE NOT wd.known AND length(wd.w) >= 4 AND wd.weight = 1.0 AND wd.w ~ '^[a-z]+$'"
     " ), word_queries AS MATERIALIZED ("
     "     SELECT w, weight,"
     "            to_tsquery('simple'::regconfig, string_agg(alt || CASE WHEN alt_prefix THEN ':*' ELSE '' END, ' | ')) AS anywhere,"
@@ -147,13 +158,21 @@ static const mc_db_statement procedure_search = {
     "                     ELSE alt || ':A' END, ' | ')) AS whole_in_name"
     "       FROM words JOIN alternatives USING (w)"
     "      GROUP BY w, weight"
+    " ), weighted AS MATERIALIZED ("
+    "     SELECT rw.r, rw.w, rw.weight * ln(1 + n.total / greatest(wd.df, 1)) AS wt"
+    "       FROM reading_words rw JOIN (SELECT w, max(df) AS df FROM alternatives GROUP BY w) AS wd USING (w),"
+    "            (SELECT greatest(max(v.ndoc), 1)::float8 AS total FROM search_terms v WHERE v.term = '') AS n"
+    " ), selective AS ("
+    "     SELECT DISTINCT w FROM ("
+    "         SELECT w, sum(wt) OVER (PARTITION BY r ORDER BY wt, w ROWS UNBOUNDED PRECEDING) AS upto,"
+    "                sum(wt) OVER (PARTITION BY r) AS total"
+    "           FROM weighted) AS x"
+    "      WHERE upto >= 0.3 * total"
     " ), wanted AS MATERIALIZED ("
     "     SELECT (SELECT qn FROM input) AS qn,"
     "            (SELECT CASE WHEN qn ~ '[[:alnum:]]' THEN websearch_to_tsquery('simple'::regconfig, qn) END FROM input) AS web,"
-    "            coalesce((SELECT tsquery_or_agg FROM (SELECT string_agg('(' || anywhere::text || ')', ' | ') AS tsquery_or_agg"
-    "                        FROM word_queries WHERE weight = 1.0 AND numnode(anywhere) > 0) a),"
-    "                     (SELECT string_agg('(' || anywhere::text || ')', ' | ')"
-    "                        FROM word_queries WHERE numnode(anywhere) > 0))::tsquery AS tsq"
+    "            (SELECT string_agg('(' || q.anywhere::text || ')', ' | ')"
+    "               FROM word_queries q JOIN selective USING (w) WHERE numnode(q.anywhere) > 0)::tsquery AS tsq"
     " ), candidates AS MATERIALIZED ("
     "     SELECT s.code, s.search_vector, s.search_name"
     "       FROM procedure_search s, wanted t"
@@ -165,16 +184,12 @@ static const mc_db_statement procedure_search = {
     "                 WHEN c.search_vector @@ q.in_name THEN 0.6"
     "                 ELSE 0.3 END AS hit"
     "       FROM candidates c, word_queries q WHERE numnode(q.anywhere) > 0"
-    " ), rarity AS ("
-    "     SELECT w, ln(1 + (SELECT count(*) FROM candidates)::float8"
-    "                      / greatest(1, count(*) FILTER (WHERE h.hit > 0))) AS idf"
-    "       FROM words LEFT JOIN word_hits h USING (w) GROUP BY w"
     " ), coverage AS ("
     "     SELECT DISTINCT ON (h.code) h.code,"
-    "            sum(rw.weight * ra.idf * h.hit) / sum(rw.weight * ra.idf) AS covered,"
+    "            sum(wg.wt * h.hit) / sum(wg.wt) AS covered,"
     "            count(*) FILTER (WHERE h.hit = 1.0) AS name_words"
-    "       FROM reading_words rw JOIN rarity ra USING (w) JOIN word_hits h USING (w)"
-    "      GROUP BY h.code, rw.r"
+    "       FROM weighted wg JOIN word_hits h USING (w)"
+    "      GROUP BY h.code, wg.r"
     "      ORDER BY h.code, 2 DESC, 3 DESC"
     " ), fulltext AS MATERIALIZED ("
     "     SELECT c.code,"
