@@ -136,6 +136,12 @@ void catalogue_reply_failure(mc_request *req, mc_error err, json_t *errors);
 struct store_version;
 void catalogue_version_etag(char *out, size_t len, const struct store_version *v);
 
+/* Answer a create-or-replace PUT: 201 with Location "/api/v1" collection
+   "/" key when created ("/calendar/days", "2025-01-27"), else 200. Steals
+   body. */
+void catalogue_reply_put(mc_request *req, json_t *body, bool created, const char *collection,
+                         const char *key);
+
 /* Location header value of a resource: "/api/v1" + path. */
 #define CATALOGUE_API_PREFIX "/api/v1"
 

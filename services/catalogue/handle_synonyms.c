@@ -105,13 +105,7 @@ static void reply_synonym(mc_request *req, mc_db_conn *conn, const char *phrase,
         mc_reply_error(req, rc, "no synonyms for this phrase");
         return;
     }
-    if (created) {
-        char location[160];
-        snprintf(location, sizeof location, CATALOGUE_API_PREFIX "/synonyms/%s", slug);
-        mc_reply_created(req, entry, location, NULL);
-    } else {
-        mc_reply_json(req, 200, entry);
-    }
+    catalogue_reply_put(req, entry, created, "/synonyms", slug);
 }
 
 void handle_synonym_get(mc_request *req)
