@@ -94,7 +94,8 @@ void handle_synonyms_list(mc_request *req)
     mc_reply_list(req, errors, cursor, synonym_page, after, limit);
 }
 
-/* Answer the phrase's entry (status 200 or 201 with Location). */
+/* Answer the phrase's entry (status 200, or 201 with Location when created),
+   read on conn, which this releases. */
 static void reply_synonym(mc_request *req, mc_db_conn *conn, const char *phrase, const char *slug,
                           bool created)
 {
