@@ -94,33 +94,23 @@ void handle_synonyms_list(mc_request *req)
     mc_reply_list(req, errors, cursor, synonym_page, after, limit);
 }
 
-/* Answer the phrase's entry (status 200, or 201 with Location when created),
-   read on conn, which this releases. */
-static void reply_synonym(mc_request *req, mc_db_conn *conn, const char *phrase, const char *slug,
-                          bool created)
-{
-    json_t *entry = NULL;
-    mc_error rc = store_synonym_get(conn, phrase, &entry);
-    mc_db_release(mc_request_db(req), conn);
-    if (rc != MC_OK) {
-        mc_reply_error(req, rc, "no synonyms for this phrase");
-        return;
-    }
-    catalogue_reply_put(req, entry, created, "/synonyms", slug);
-}
-
 void handle_synonym_get(mc_request *req)
 {
     char phrase[PHRASE_SLUG_MAX + 1];
     if (!path_phrase(req, phrase, sizeof phrase))
         return;
+    json_t *entry = NULL;
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_synonym_get(conn, phrase, &entry);
+        mc_db_release(mc_request_db(req), conn);
+    }
     if (rc != MC_OK) {
-        mc_reply_error(req, rc, NULL);
+        mc_reply_error(req, rc, "no synonyms for this phrase");
         return;
     }
-    reply_synonym(req, conn, phrase, NULL, false);
+    mc_reply_json(req, 200, entry);
 }
 
 /* Every expansion must keep a letter or digit once normalised ("!!!" does
@@ -168,14 +158,15 @@ void handle_synonym_put(mc_request *req)
     }
     if (!catalogue_no_errors(req, errors))
         return;
+    json_t *entry = NULL;
     bool created = false;
-    rc = store_synonym_replace(conn, phrase, body.expansions, &created);
+    rc = store_synonym_replace(conn, phrase, body.expansions, &entry, &created);
+    mc_db_release(mc_request_db(req), conn);
     if (rc != MC_OK) {
-        mc_db_release(mc_request_db(req), conn);
         mc_reply_error(req, rc, NULL);
         return;
     }
-    reply_synonym(req, conn, phrase, mc_path_param(req, "phrase"), created);
+    catalogue_reply_put(req, entry, created, "/synonyms", mc_path_param(req, "phrase"));
 }
 
 void handle_synonym_delete(mc_request *req)

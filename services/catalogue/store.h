@@ -187,9 +187,10 @@ mc_error store_synonym_get(mc_db_conn *conn, const char *phrase, json_t **out);
    ("" for a text with no letter or digit). */
 mc_error store_synonym_normalise(mc_db_conn *conn, const json_t *texts, json_t **out);
 /* Replace the phrase's expansions (a JSON array of strings) with their
-   normal forms; *created when the phrase had none. */
+   normal forms; *out (new) is the phrase's new entry, *created true when it
+   had none. */
 mc_error store_synonym_replace(mc_db_conn *conn, const char *phrase, const json_t *expansions,
-                               bool *created);
+                               json_t **out, bool *created);
 /* MC_ERR_NOT_FOUND when the phrase has no expansions. */
 mc_error store_synonym_delete(mc_db_conn *conn, const char *phrase);
 

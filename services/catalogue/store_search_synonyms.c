@@ -37,15 +37,20 @@ static const mc_db_statement synonym_normalise = {
     "  FROM json_array_elements_text($1::json) WITH ORDINALITY AS t(e, n)",
     1};
 
-/* Replace the expansions of a phrase; the count of rows it had before. */
+/* Replace the expansions of a phrase, answering its new entry and whether
+   it had none before: one statement, so the answer is what was written. The
+   insert reads the delete's count, which makes the delete run to its end
+   first (the order of data-modifying CTEs is otherwise unspecified, and an
+   insert first would collide with a row about to go). */
 static const mc_db_statement synonym_replace = {
     "catalogue_synonym_replace",
     "WITH gone AS (DELETE FROM search_synonyms WHERE phrase = $1::text RETURNING 1),"
+    " before AS MATERIALIZED (SELECT count(*) AS n FROM gone),"
     " added AS (INSERT INTO search_synonyms (phrase, expansion)"
     "           SELECT DISTINCT $1::text, " SEARCH_WORDS("e")
-    "             FROM json_array_elements_text($2::json) AS t(e)"
-    "           RETURNING 1)"
-    " SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM added)",
+    "             FROM json_array_elements_text($2::json) AS t(e), before"
+    "           RETURNING phrase, expansion, updated_at)"
+    " SELECT " SYNONYM_JSON ", (SELECT n FROM before) = 0 FROM added GROUP BY phrase",
     2};
 
 static const mc_db_statement synonym_delete = {
@@ -78,8 +83,9 @@ mc_error store_synonym_normalise(mc_db_conn *conn, const json_t *texts, json_t *
 }
 
 mc_error store_synonym_replace(mc_db_conn *conn, const char *phrase, const json_t *expansions,
-                               bool *created)
+                               json_t **out, bool *created)
 {
+    *out = NULL;
     *created = false;
     mc_db_params p = MC_DB_PARAMS_INIT;
     mc_db_add_text(&p, phrase);
@@ -88,9 +94,12 @@ mc_error store_synonym_replace(mc_db_conn *conn, const char *phrase, const json_
     mc_db_params_clear(&p);
     if (res == NULL)
         return mc_db_failure(conn);
-    *created = strcmp(mc_db_text(res, 0, 0), "0") == 0;
+    if (PQntuples(res) == 1) {
+        *out = mc_db_json(res, 0, 0);
+        *created = mc_db_bool(res, 0, 1);
+    }
     PQclear(res);
-    return MC_OK;
+    return *out != NULL ? MC_OK : MC_ERR_INTERNAL;
 }
 
 mc_error store_synonym_delete(mc_db_conn *conn, const char *phrase)
