@@ -58,6 +58,9 @@ struct mc_app {
     size_t expected_migrations;
     struct mc_metrics *metrics;
     struct mc_response_cache *cache; /* NULL when off */
+    /* Drops `cache` on other instances' writes; NULL when the cache is off or
+       no route is cacheable (then writes notify nobody either). */
+    struct mc_cache_listener *cache_listener;
     const char *jwks_url;            /* NULL unless MOTCUA_JWKS_URL */
     pthread_mutex_t jwks_mu;         /* serialises refreshes */
     long long jwks_fetched_at;       /* monotonic seconds of the last attempt */
@@ -98,6 +101,18 @@ void mc_response_cache_put(struct mc_response_cache *c, const char *key, const c
 void mc_response_cache_invalidate(struct mc_response_cache *c);
 unsigned long mc_response_cache_generation(struct mc_response_cache *c);
 void mc_response_cache_stats(struct mc_response_cache *c, unsigned long *hits, unsigned long *misses);
+
+/* ---- Response cache across instances (response_cache_notify.c) ---- */
+/* A thread that LISTENs on its own connection and drops `cache` when an
+   instance of `service` notifies a write (and on every (re)connect). NULL
+   when the thread cannot be made. */
+struct mc_cache_listener;
+struct mc_cache_listener *mc_cache_listener_start(const char *conninfo, const char *service,
+                                                  struct mc_response_cache *cache);
+void mc_cache_listener_stop(struct mc_cache_listener *l); /* NULL is allowed */
+/* Tell every instance of `service` that a write committed (best effort: a
+   failure is logged; the TTL still bounds how long others are stale). */
+void mc_cache_notify(mc_db_pool *pool, const char *service);
 
 /* ---- Idempotency-Key store (idempotency.c) ---- */
 enum mc_idem_outcome {

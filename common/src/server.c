@@ -113,6 +113,15 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     }
     app.metrics = mc_metrics_new(svc->name, svc->routes, svc->n_routes);
     app.cache = mc_response_cache_new(cfg->cache_ttl_ms, cfg->cache_entries);
+    for (size_t i = 0; app.cache != NULL && i < svc->n_routes; i++)
+        if ((svc->routes[i].flags & MC_ROUTE_CACHEABLE) != 0) {
+            app.cache_listener = mc_cache_listener_start(cfg->database_url, svc->name, app.cache);
+            if (app.cache_listener == NULL)
+                mc_log(MC_LOG_WARNING, NULL, "cache.listen_failed",
+                       "no cache invalidation listener: other instances' writes are seen "
+                       "within the cache TTL only");
+            break;
+        }
     if (app.db == NULL || app.auth == NULL || app.metrics == NULL ||
         (svc->start != NULL && svc->start(&app) != MC_OK)) {
         mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not initialise the service");
@@ -226,6 +235,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     if (svc->stop != NULL)
         svc->stop(&app);
     mc_metrics_free(app.metrics);
+    mc_cache_listener_stop(app.cache_listener);
     mc_response_cache_free(app.cache);
     mc_auth_verifier_free(app.auth);
     mc_db_pool_free(app.db);

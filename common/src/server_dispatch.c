@@ -410,8 +410,11 @@ int mc_server_dispatch(const struct _u_request *u, struct _u_response *response,
     if (cacheable && req.status == 200)
         store_in_cache(&req, generation);
     /* A successful write may change what any cached read would answer. */
-    if (req.status >= 200 && req.status < 300 && strcmp(u->http_verb, "GET") != 0)
+    if (req.status >= 200 && req.status < 300 && strcmp(u->http_verb, "GET") != 0) {
         mc_response_cache_invalidate(req.app->cache);
+        if (req.app->cache_listener != NULL) /* and on the other instances */
+            mc_cache_notify(req.app->db, req.app->svc->name);
+    }
     if (req.status == 0) {
         mc_log(MC_LOG_ERROR, req.request_id, "http.no_reply", "handler for %s gave no answer",
                route_label);

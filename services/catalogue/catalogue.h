@@ -9,6 +9,7 @@
  *   /procedures/{code}/draft,
  *   /procedures/{code}/publish       handle_procedure_draft.c
  *   /calendar...                     handle_calendar.c
+ *   /synonyms...                     handle_synonyms.c
  *
  * The route table is routes.c; the service definition main.c.
  */
@@ -66,6 +67,12 @@ void handle_calendar_year_get(mc_request *req);
 void handle_calendar_day_put(mc_request *req);
 void handle_calendar_day_delete(mc_request *req);
 void handle_calendar_due_date(mc_request *req);
+
+/* handle_synonyms.c */
+void handle_synonyms_list(mc_request *req);
+void handle_synonym_get(mc_request *req);
+void handle_synonym_put(mc_request *req);
+void handle_synonym_delete(mc_request *req);
 
 /* ---- request.c: helpers shared by the handlers ---- */
 
@@ -128,6 +135,12 @@ void catalogue_reply_failure(mc_request *req, mc_error err, json_t *errors);
    discarded draft's ETag never matches a later draft). out: >= 48 bytes. */
 struct store_version;
 void catalogue_version_etag(char *out, size_t len, const struct store_version *v);
+
+/* Answer a create-or-replace PUT: 201 with Location "/api/v1" collection
+   "/" key when created ("/calendar/days", "2025-01-27"), else 200. Steals
+   body. */
+void catalogue_reply_put(mc_request *req, json_t *body, bool created, const char *collection,
+                         const char *key);
 
 /* Location header value of a resource: "/api/v1" + path. */
 #define CATALOGUE_API_PREFIX "/api/v1"

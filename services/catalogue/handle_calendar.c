@@ -92,13 +92,7 @@ void handle_calendar_day_put(mc_request *req)
         mc_reply_error(req, rc, NULL);
         return;
     }
-    if (created) {
-        char location[96];
-        snprintf(location, sizeof location, CATALOGUE_API_PREFIX "/calendar/days/%s", date);
-        mc_reply_created(req, day, location, NULL);
-    } else {
-        mc_reply_json(req, 200, day);
-    }
+    catalogue_reply_put(req, day, created, "/calendar/days", date);
 }
 
 void handle_calendar_day_delete(mc_request *req)

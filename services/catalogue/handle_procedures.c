@@ -11,6 +11,7 @@
  * reports the missing ones (json_spec treats a nullable member as optional).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalogue.h"
@@ -308,10 +309,28 @@ static bool is_channel(const char *s)
     return catalogue_in_list(catalogue_channels, s);
 }
 
-static mc_error procedure_page(mc_db_conn *conn, const void *filter, unsigned limit,
-                               json_t **items, json_t **next_keys)
+/* "Did you mean": for a first search page that found nothing, the query with
+   its unknown words replaced by known ones, when that finds something (NULL
+   otherwise; malloc'd, the caller frees it). */
+static mc_error search_suggestion(mc_db_conn *conn, const struct store_procedure_filter *f,
+                                  char **out)
 {
-    return store_procedure_search(conn, filter, limit, items, next_keys);
+    *out = NULL;
+    char *suggestion = NULL;
+    mc_error rc = store_procedure_suggest(conn, f->q, &suggestion);
+    if (rc != MC_OK || suggestion == NULL)
+        return rc;
+    struct store_procedure_filter again = *f;
+    again.q = suggestion;
+    json_t *items = NULL, *next_keys = NULL;
+    rc = store_procedure_search(conn, &again, 1, &items, &next_keys);
+    if (rc == MC_OK && json_array_size(items) > 0)
+        *out = suggestion;
+    else
+        free(suggestion);
+    json_decref(items);
+    json_decref(next_keys);
+    return rc;
 }
 
 void handle_procedures_search(mc_request *req)
@@ -350,7 +369,32 @@ void handle_procedures_search(mc_request *req)
         }
     }
     f.cursor = cursor;
-    mc_reply_list(req, errors, cursor, procedure_page, &f, limit);
+    if (!mc_query_ok(req, errors)) {
+        json_decref(cursor);
+        return;
+    }
+    json_t *items = NULL, *next_keys = NULL;
+    char *suggestion = NULL;
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_procedure_search(conn, &f, limit, &items, &next_keys);
+        if (rc == MC_OK && f.q != NULL && cursor == NULL && json_array_size(items) == 0)
+            rc = search_suggestion(conn, &f, &suggestion);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    json_decref(cursor);
+    if (rc != MC_OK) {
+        json_decref(items);
+        json_decref(next_keys);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    json_t *body = mc_page_body(items, next_keys);
+    if (body != NULL && suggestion != NULL)
+        json_object_set_new(body, "suggestion", json_string(suggestion));
+    free(suggestion);
+    mc_reply_json_etag(req, 200, body, NULL); /* ETag from the body */
 }
 
 void handle_procedure_get(mc_request *req)

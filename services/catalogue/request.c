@@ -191,3 +191,15 @@ void catalogue_version_etag(char *out, size_t len, const struct store_version *v
     snprintf(prefix, sizeof prefix, "%c%d-", v->published ? 'v' : 'd', v->version);
     mc_etag_for_revision(out, len, prefix, v->revision);
 }
+
+void catalogue_reply_put(mc_request *req, json_t *body, bool created, const char *collection,
+                         const char *key)
+{
+    if (!created) {
+        mc_reply_json(req, 200, body);
+        return;
+    }
+    char location[192];
+    snprintf(location, sizeof location, CATALOGUE_API_PREFIX "%s/%s", collection, key);
+    mc_reply_created(req, body, location, NULL);
+}

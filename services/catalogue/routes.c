@@ -46,6 +46,11 @@ const struct mc_route catalogue_routes[] = {
     {"GET", API "/calendar/{year}", handle_calendar_year_get, PUBLIC, CACHED},
     {"PUT", API "/calendar/days/{date}", handle_calendar_day_put, SYSTEM_ADMIN, BODY},
     {"DELETE", API "/calendar/days/{date}", handle_calendar_day_delete, SYSTEM_ADMIN, 0},
+
+    {"GET", API "/synonyms", handle_synonyms_list, SYSTEM_ADMIN, 0},
+    {"GET", API "/synonyms/{phrase}", handle_synonym_get, SYSTEM_ADMIN, 0},
+    {"PUT", API "/synonyms/{phrase}", handle_synonym_put, SYSTEM_ADMIN, BODY},
+    {"DELETE", API "/synonyms/{phrase}", handle_synonym_delete, SYSTEM_ADMIN, 0},
 };
 
 const size_t catalogue_routes_count = sizeof catalogue_routes / sizeof catalogue_routes[0];

@@ -107,6 +107,10 @@ struct store_procedure_filter {
    the current published versions; items are summaries. */
 mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_filter *filter,
                                 unsigned limit, json_t **items, json_t **next_keys);
+/* "Did you mean" for a search that found nothing: *suggestion (malloc'd,
+   the caller frees it) is q with each unknown word replaced by the most
+   similar known one, or NULL when there is none. */
+mc_error store_procedure_suggest(mc_db_conn *conn, const char *q, char **suggestion);
 /* The current published version; MC_ERR_PROCEDURE_NOT_FOUND when the
    procedure does not exist or was never published. */
 mc_error store_procedure_current(mc_db_conn *conn, const char *code, struct store_version *out);
@@ -170,5 +174,24 @@ mc_error store_calendar_delete(mc_db_conn *conn, const char *date);
 mc_error store_calendar_range(mc_db_conn *conn, const char *from, const char *to,
                               mc_date **days_off, size_t *n_days_off, mc_date **working_days,
                               size_t *n_working_days);
+
+/* ---- search synonyms (store_search_synonyms.c) ---- */
+
+/* A page of {phrase, expansions, updated_at} ordered by phrase, after `after`
+   (NULL: from the start); keys [phrase]. */
+mc_error store_synonym_list(mc_db_conn *conn, const char *after, unsigned limit, json_t **items,
+                            json_t **next_keys);
+/* One phrase's entry; MC_ERR_NOT_FOUND when it has none. */
+mc_error store_synonym_get(mc_db_conn *conn, const char *phrase, json_t **out);
+/* *out (new): the search normal form of each string of `texts`, in order
+   ("" for a text with no letter or digit). */
+mc_error store_synonym_normalise(mc_db_conn *conn, const json_t *texts, json_t **out);
+/* Replace the phrase's expansions (a JSON array of strings) with their
+   normal forms; *out (new) is the phrase's new entry, *created true when it
+   had none. */
+mc_error store_synonym_replace(mc_db_conn *conn, const char *phrase, const json_t *expansions,
+                               json_t **out, bool *created);
+/* MC_ERR_NOT_FOUND when the phrase has no expansions. */
+mc_error store_synonym_delete(mc_db_conn *conn, const char *phrase);
 
 #endif

@@ -8,6 +8,9 @@
    any length, and splitting the SQL would only make it harder to read. */
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "store.h"
 
 /* ---- search and browse ------------------------------------------------ */
@@ -41,106 +44,218 @@ static const mc_db_statement procedure_browse = {
     7};
 
 /*
- * Search. The user's text ($1) is only ever a bound value; every query
- * operator is built from it here, in SQL, and no input can make it fail:
- *  - qn: unaccented, lower-cased, white space collapsed (f_search_norm);
- *  - words: runs of letters, digits and inner dots of qn (so "1.0011" stays
- *    one word and finds code 1.001193), at most 32; every other character,
- *    including the tsquery syntax & | ! ( ) : * < > and quotes, separates
- *    words, and each word is quote_literal'ed before to_tsquery sees it;
- *  - web: websearch_to_tsquery(qn) (accepts raw user input: "phrases", or,
- *    -not), only when qn has a letter or digit;
- *  - tsq = web OR every word as a prefix (w1:* & w2:* ...): what full-text
- *    matching accepts, on the weighted tsvector (GIN index);
- *  - strong = web OR the words with only the last as a prefix (what someone
- *    typing means): counts the convincing full-text matches.
- * Typo tolerance: when no row matches strongly, rows whose name is
- * word-similar to qn by trigrams (pg_trgm <%, GIN trigram index) are added;
- * "dang ky kgai sinh" finds "Đăng ký khai sinh". Trigram rechecks cost tens
- * of microseconds a row (hundreds of candidates for a common phrase), so this
- * fallback runs only when needed, and for 3..64 characters; it depends on the
- * query and filters alone, never on the page, so pages stay consistent.
- * Rank: full-text rows score exact code 30, exact name 20, name prefix 10,
- * plus ts_rank_cd of the whole-word query (normalised to [0, 1)), plus, when
- * the code or name itself holds every word (the words restricted to weight A,
- * the last as a prefix), 1 and the share of the name the query covers (so a
- * name match beats sector/description matches, and "Đăng ký khai sinh" comes
- * before "Đăng ký khai sinh kết hợp ..."); typo rows score trigram word
- * similarity plus whole-name similarity (0..2). Rounded to six decimals so the rank can
+ * Search (issue 14): rank by how much of what the citizen typed a procedure
+ * covers, name first. The user's text ($1) is only ever a bound value; every
+ * query operator is built from it here, in SQL (each word quote_literal'ed
+ * before to_tsquery sees it), and no input can make it fail.
+ *  - typed: the words of the normalised query (f_search_norm; runs of
+ *    letters, digits and inner dots, so "1.0011" stays one word), at most 32;
+ *  - readings: the words as typed, and up to 16 more, each with one phrase of
+ *    search_synonyms replaced by its expansion ("gplx" -> "giay phep lai
+ *    xe"): a synonym adds a reading, it never replaces the words typed;
+ *  - words: every word of every reading, weighted 0.1 if it is in
+ *    search_filler_words, else 1; the last word typed also matches as a
+ *    prefix (someone typing). Each word is matched by alternatives: itself,
+ *    its i/y spelling variant (ký/kí), and, when search_terms does not know
+ *    it, its split into two known syllables ("dangky") or the nearest known
+ *    term of four letters or more by trigram similarity ("nghep" ->
+ *    "nghiep"); a word weighs as rare as its most common alternative;
+ *  - weighted: each word of each reading weighs its filler weight times its
+ *    rarity ln(1 + procedures / procedures holding it), from the counts of
+ *    search_terms (kept by a trigger), so words that half the catalogue
+ *    shares (đăng ký, giấy) count less than rare ones;
+ *  - selective: a row must cover 0.3 of some reading to be answered, so the
+ *    most common words of a reading whose weights add up to less than 0.3 of
+ *    it cannot qualify a row alone: candidates are the procedures matching any
+ *    other word (GIN index on search_vector), with the filters $2..$6. This
+ *    prunes exactly (no answer is lost) and spares ranking every procedure
+ *    that holds "đăng ký";
+ *  - word_hits: per candidate and word (the cheapest test first: most
+ *    candidates miss most words), 1 for the whole word in the code or name
+ *    (weight A), 0.6 for a prefix there, 0.3 elsewhere (sector,
+ *    description), else 0;
+ *  - coverage: per candidate, the best reading's weighted share of words hit
+ *    (at least 0.3 to be answered).
+ * Rank: exact code 30, exact name 20, name prefix 10, plus 8 x coverage, plus
+ * the share of the name's words the query hit (so "Đăng ký khai sinh" comes
+ * before "Đăng ký khai sinh kết hợp ..."), plus half the ts_rank_cd of the
+ * typed text (words in order). When no word matches at all, rows whose name
+ * is word-similar to the whole query by trigrams (pg_trgm <%) are answered
+ * instead, scored 0..2; it depends on the query and filters alone, never on
+ * the page, so pages stay consistent. Rounded to six decimals so the rank can
  * travel in a cursor and compare exactly; keyset (rank DESC, code) with the
  * cursor in $7 (rank) and $8 (code). The CTEs are MATERIALIZED so the query
  * terms are computed once per call, not once per row, and only the rows of
- * the page are joined and turned into JSON (a one-letter query can match
- * half the catalogue).
+ * the page are joined and turned into JSON.
  */
 static const mc_db_statement procedure_search = {
     "catalogue_procedure_search",
     "WITH input AS ("
-    "    SELECT left(f_search_norm($1::text), 200) AS qn"
-    "), words AS ("
-    "    SELECT array_to_string(array_agg(quote_literal(w) || ':*' ORDER BY n), ' & ') AS every_prefix,"
-    "           array_to_string(array_agg(quote_literal(w) || CASE WHEN last THEN ':*' ELSE '' END"
-    "                                     ORDER BY n), ' & ') AS last_prefix,"
-    "           array_to_string(array_agg(quote_literal(w) || CASE WHEN last THEN ':*A' ELSE ':A' END"
-    "                                     ORDER BY n), ' & ') AS name_words"
-    "      FROM (SELECT w, n, n = max(n) OVER () AS last"
-    "              FROM (SELECT btrim(w, '.') AS w, n"
-    "                      FROM input, regexp_split_to_table("
-    "                           regexp_replace(qn, '[^[:alnum:].]+', ' ', 'g'), ' ')"
-    "                           WITH ORDINALITY AS t(w, n)"
-    "                     WHERE btrim(w, '.') <> ''"
-    "                     ORDER BY n LIMIT 32) AS y) AS x"
-    "), terms AS MATERIALIZED ("
-    "    SELECT i.qn, CASE WHEN numnode(c.tq) > 0 THEN c.tq END AS tsq,"
-    "           CASE WHEN numnode(q.web) > 0 THEN q.web END AS web,"
-    "           CASE WHEN numnode(c.strong) > 0 THEN c.strong END AS strong,"
-    "           CASE WHEN numnode(q.name) > 0 THEN q.name END AS name"
-    "      FROM input i, words wd,"
-    "           LATERAL (SELECT CASE WHEN i.qn ~ '[[:alnum:]]'"
-    "                                THEN websearch_to_tsquery('simple'::regconfig, i.qn) END AS web,"
-    "                           to_tsquery('simple'::regconfig, wd.every_prefix) AS pre,"
-    "                           to_tsquery('simple'::regconfig, wd.last_prefix) AS last,"
-    "                           to_tsquery('simple'::regconfig, wd.name_words) AS name) AS q,"
-    "           LATERAL (SELECT coalesce(q.web || q.pre, q.pre, q.web) AS tq,"
-    "                           coalesce(q.web || q.last, q.last, q.web) AS strong) AS c"
-    "), fulltext AS MATERIALIZED ("
-    "    SELECT s.code,"
-    "           CASE WHEN lower(s.code) = t.qn THEN 30"
-    "                WHEN s.search_name = t.qn THEN 20"
-    "                WHEN starts_with(s.search_name, t.qn) THEN 10"
-    "                ELSE 0 END"
-    "           + coalesce(ts_rank_cd(s.search_vector, t.web, 32), 0)"
-    "           + CASE WHEN s.search_vector @@ t.name"
-    "                  THEN 1 + length(t.qn)::float8 / greatest(length(s.search_name), length(t.qn))"
-    "                  ELSE 0 END AS score,"
-    "           coalesce(s.search_vector @@ t.strong, false) AS strong"
-    "      FROM procedure_search s, terms t"
-    "     WHERE s.search_vector @@ t.tsq" FILTERS
-    "), fuzzy AS MATERIALIZED ("
-    "    SELECT s.code,"
-    "           public.word_similarity(t.qn, s.search_name)"
-    "           + public.similarity(t.qn, s.search_name) AS score"
-    "      FROM procedure_search s, terms t"
-    "     WHERE NOT EXISTS (SELECT 1 FROM fulltext WHERE strong)"
-    "       AND length(t.qn) BETWEEN 3 AND 64"
-    "       AND t.qn OPERATOR(public.<%) s.search_name"
-    "       AND NOT coalesce(s.search_vector @@ t.tsq, false)" FILTERS
-    "), ranked AS ("
-    "    SELECT code, round(score::numeric, 6) AS rank FROM fulltext"
-    "    UNION ALL"
-    "    SELECT code, round(score::numeric, 6) FROM fuzzy"
-    "), page AS MATERIALIZED ("
-    "    SELECT code, rank FROM ranked"
-    "     WHERE $7::numeric IS NULL OR rank < $7::numeric"
-    "        OR (rank = $7::numeric AND code > $8::text)"
-    "     ORDER BY rank DESC, code LIMIT $9::integer"
-    ")"
-    "SELECT " SUMMARY_JSON ", r.rank::text, s.code"
+    "     SELECT left(f_search_norm($1::text), 200) AS qn"
+    " ), typed AS MATERIALIZED ("
+    "     SELECT w, row_number() OVER (ORDER BY n) AS n"
+    "       FROM (SELECT btrim(w, '.') AS w, n"
+    "               FROM input, unnest(string_to_array(regexp_replace(qn, '[^[:alnum:].]+', ' ', 'g'), ' '))"
+    "                    WITH ORDINALITY AS t(w, n)"
+    "              WHERE btrim(w, '.') <> ''"
+    "              ORDER BY n LIMIT 32) AS x"
+    " ), typed_text AS ("
+    "     SELECT ' ' || string_agg(w, ' ' ORDER BY n) || ' ' AS padded, max(n) AS last FROM typed"
+    " ), readings AS MATERIALIZED ("
+    "     SELECT 0 AS r, t.padded FROM typed_text t WHERE t.padded IS NOT NULL"
+    "     UNION ALL"
+    "     SELECT r, padded FROM ("
+    "         SELECT row_number() OVER (ORDER BY length(y.phrase) DESC, y.phrase, y.expansion) AS r,"
+    "                replace(t.padded, ' ' || y.phrase || ' ', ' ' || y.expansion || ' ') AS padded"
+    "           FROM typed_text t JOIN search_synonyms y"
+    "             ON strpos(t.padded, ' ' || y.phrase || ' ') > 0) AS z"
+    "      WHERE r <= 16"
+    " ), reading_words AS MATERIALIZED ("
+    "     SELECT rd.r, x.w, x.k,"
+    "            CASE WHEN EXISTS (SELECT 1 FROM search_filler_words f WHERE f.word = x.w)"
+    "                 THEN 0.1 ELSE 1.0 END AS weight,"
+    "            x.k = max(x.k) OVER (PARTITION BY rd.r)"
+    "              AND right(rd.padded, length(x.w) + 2) = ' ' || x.w || ' '"
+    "              AND right((SELECT padded FROM typed_text), length(x.w) + 2) = ' ' || x.w || ' ' AS prefix"
+    "       FROM readings rd,"
+    "            unnest(string_to_array(btrim(rd.padded), ' ')) WITH ORDINALITY AS x(w, k)"
+    " ), words AS MATERIALIZED ("
+    "     SELECT w, bool_or(prefix) AS prefix, max(weight) AS weight,"
+    "            EXISTS (SELECT 1 FROM search_terms v WHERE v.term = w) AS known,"
+    "            coalesce((SELECT v.ndoc FROM search_terms v WHERE v.term = w), 0) AS df"
+    "       FROM reading_words GROUP BY w"
+    " ), alternatives AS MATERIALIZED ("
+    "     SELECT w, quote_literal(w) AS alt, prefix AS alt_prefix, df FROM words"
+    "     UNION ALL"
+    "     SELECT w, quote_literal(y), false, coalesce((SELECT v.ndoc FROM search_terms v WHERE v.term = y), 0)"
+    "       FROM (SELECT w, CASE WHEN w ~ 'i$' THEN regexp_replace(w, 'i$', 'y')"
+    "                            ELSE regexp_replace(w, 'y$', 'i') END AS y"
+    "               FROM words WHERE w ~ '[^aeou][iy]$') AS iy"
+    "     UNION ALL"
+    "     SELECT wd.w, '(' || quote_literal(sp.a) || ' & ' || quote_literal(sp.b) || ')', false, sp.df"
+    "       FROM words wd, LATERAL ("
+    "            SELECT left(wd.w, i) AS a, substr(wd.w, i + 1) AS b, least(va.ndoc, vb.ndoc) AS df"
+    "              FROM generate_series(1, length(wd.w) - 1) AS i"
+    "              JOIN search_terms va ON va.term = left(wd.w, i)"
+    "              JOIN search_terms vb ON vb.term = substr(wd.w, i + 1)"
+    "             ORDER BY abs(2 * i - length(wd.w)) LIMIT 1) AS sp"
+    "      WHERE NOT wd.known AND length(wd.w) BETWEEN 4 AND 24 AND wd.w ~ '^[a-z]+$'"
+    "     UNION ALL"
+    "     SELECT wd.w, quote_literal(c.term), false, c.ndoc"
+    "       FROM words wd, LATERAL ("
+    "            SELECT v.term, v.ndoc FROM search_terms v"
+    "             WHERE v.term OPERATOR(public.%) wd.w AND abs(length(v.term) - length(wd.w)) <= 1"
+    "             ORDER BY public.similarity(v.term, wd.w) DESC, v.term LIMIT 1) AS c"
+    "      WHERE NOT wd.known AND length(wd.w) >= 4 AND wd.weight = 1.0 AND wd.w ~ '^[a-z]+$'"
+    " ), word_queries AS MATERIALIZED ("
+    "     SELECT w, weight,"
+    "            to_tsquery('simple'::regconfig, string_agg(alt || CASE WHEN alt_prefix THEN ':*' ELSE '' END, ' | ')) AS anywhere,"
+    "            to_tsquery('simple'::regconfig, string_agg("
+    "                CASE WHEN alt LIKE '(%' THEN replace(replace(alt, ''' &', ''':A &'), ''')', ''':A)')"
+    "                     ELSE alt || CASE WHEN alt_prefix THEN ':*A' ELSE ':A' END END, ' | ')) AS in_name,"
+    "            to_tsquery('simple'::regconfig, string_agg("
+    "                CASE WHEN alt LIKE '(%' THEN replace(replace(alt, ''' &', ''':A &'), ''')', ''':A)')"
+    "                     ELSE alt || ':A' END, ' | ')) AS whole_in_name"
+    "       FROM words JOIN alternatives USING (w)"
+    "      GROUP BY w, weight"
+    " ), weighted AS MATERIALIZED ("
+    "     SELECT rw.r, rw.w, rw.weight * ln(1 + n.total / greatest(wd.df, 1)) AS wt"
+    "       FROM reading_words rw JOIN (SELECT w, max(df) AS df FROM alternatives GROUP BY w) AS wd USING (w),"
+    "            (SELECT greatest(max(v.ndoc), 1)::float8 AS total FROM search_terms v WHERE v.term = '') AS n"
+    " ), selective AS ("
+    "     SELECT DISTINCT w FROM ("
+    "         SELECT w, sum(wt) OVER (PARTITION BY r ORDER BY wt, w ROWS UNBOUNDED PRECEDING) AS upto,"
+    "                sum(wt) OVER (PARTITION BY r) AS total"
+    "           FROM weighted) AS x"
+    "      WHERE upto >= 0.3 * total"
+    " ), wanted AS MATERIALIZED ("
+    "     SELECT (SELECT qn FROM input) AS qn,"
+    "            (SELECT CASE WHEN qn ~ '[[:alnum:]]' THEN websearch_to_tsquery('simple'::regconfig, qn) END FROM input) AS web,"
+    "            (SELECT string_agg('(' || q.anywhere::text || ')', ' | ')"
+    "               FROM word_queries q JOIN selective USING (w) WHERE numnode(q.anywhere) > 0)::tsquery AS tsq"
+    " ), candidates AS MATERIALIZED ("
+    "     SELECT s.code, s.search_vector, s.search_name"
+    "       FROM procedure_search s, wanted t"
+    "      WHERE s.search_vector @@ t.tsq" FILTERS
+    " ), word_hits AS MATERIALIZED ("
+    "     SELECT c.code, q.w,"
+    "            CASE WHEN NOT c.search_vector @@ q.anywhere THEN 0"
+    "                 WHEN c.search_vector @@ q.whole_in_name THEN 1.0"
+    "                 WHEN c.search_vector @@ q.in_name THEN 0.6"
+    "                 ELSE 0.3 END AS hit"
+    "       FROM candidates c, word_queries q WHERE numnode(q.anywhere) > 0"
+    " ), coverage AS ("
+    "     SELECT DISTINCT ON (h.code) h.code,"
+    "            sum(wg.wt * h.hit) / sum(wg.wt) AS covered,"
+    "            count(*) FILTER (WHERE h.hit = 1.0) AS name_words"
+    "       FROM weighted wg JOIN word_hits h USING (w)"
+    "      GROUP BY h.code, wg.r"
+    "      ORDER BY h.code, 2 DESC, 3 DESC"
+    " ), fulltext AS MATERIALIZED ("
+    "     SELECT c.code,"
+    "            CASE WHEN lower(c.code) = t.qn THEN 30"
+    "                 WHEN c.search_name = t.qn THEN 20"
+    "                 WHEN starts_with(c.search_name, t.qn) THEN 10"
+    "                 ELSE 0 END"
+    "            + 8 * cv.covered"
+    "            + least(1.0, cv.name_words::float8"
+    "                         / (1 + length(c.search_name) - length(replace(c.search_name, ' ', ''))))"
+    "            + 0.5 * coalesce(ts_rank_cd(c.search_vector, t.web, 32), 0) AS score"
+    "       FROM candidates c JOIN coverage cv USING (code), wanted t"
+    "      WHERE cv.covered >= 0.3"
+    " ), fuzzy AS MATERIALIZED ("
+    "     SELECT s.code, public.word_similarity(t.qn, s.search_name) + public.similarity(t.qn, s.search_name) AS score"
+    "       FROM procedure_search s, wanted t"
+    "      WHERE NOT EXISTS (SELECT 1 FROM candidates)"
+    "        AND length(t.qn) BETWEEN 3 AND 64"
+    "        AND t.qn OPERATOR(public.<%) s.search_name" FILTERS
+    " ), ranked AS ("
+    "     SELECT code, round(score::numeric, 6) AS rank FROM fulltext"
+    "     UNION ALL"
+    "     SELECT code, round(score::numeric, 6) FROM fuzzy"
+    " ), page AS MATERIALIZED ("
+    "     SELECT code, rank FROM ranked"
+    "      WHERE $7::numeric IS NULL OR rank < $7::numeric"
+    "         OR (rank = $7::numeric AND code > $8::text)"
+    "      ORDER BY rank DESC, code LIMIT $9::integer"
+    " )"
+    " SELECT " SUMMARY_JSON ", r.rank::text, s.code"
     "  FROM page r"
     "  JOIN procedure_search s ON s.code = r.code"
     "  JOIN sectors sec ON sec.code = s.sector_code"
     " ORDER BY r.rank DESC, r.code",
     9};
+
+/*
+ * "Did you mean": the typed words (as the search splits them), each word of
+ * four letters or more that is neither in the vocabulary (search_terms) nor
+ * a filler word replaced by the known term most similar to it by trigrams
+ * (pg_trgm %, similarity >= 0.3, GIN index), or NULL when no word changed.
+ * For a search that found nothing; shorter words are left alone, as two- and
+ * three-letter syllables have too few trigrams to tell a typo from a word.
+ */
+static const mc_db_statement procedure_suggest = {
+    "catalogue_procedure_suggest",
+    "WITH typed AS ("
+    "    SELECT btrim(w, '.') AS w, n"
+    "      FROM unnest(string_to_array(regexp_replace(left(f_search_norm($1::text), 200),"
+    "                                                 '[^[:alnum:].]+', ' ', 'g'), ' '))"
+    "           WITH ORDINALITY AS t(w, n)"
+    "     WHERE btrim(w, '.') <> ''"
+    "     ORDER BY n LIMIT 32"
+    "), fixed AS ("
+    "    SELECT n, w, coalesce(CASE WHEN w ~ '^[a-z]{4,}$'"
+    "                                AND NOT EXISTS (SELECT 1 FROM search_terms v WHERE v.term = w)"
+    "                                AND NOT EXISTS (SELECT 1 FROM search_filler_words f"
+    "                                                 WHERE f.word = w)"
+    "                               THEN (SELECT v.term FROM search_terms v"
+    "                                      WHERE v.term OPERATOR(public.%) w"
+    "                                      ORDER BY public.similarity(v.term, w) DESC, v.term"
+    "                                      LIMIT 1) END, w) AS fixed"
+    "      FROM typed"
+    ")"
+    "SELECT CASE WHEN bool_or(fixed <> w) THEN string_agg(fixed, ' ' ORDER BY n) END FROM fixed",
+    1};
 /* clang-format on */
 
 mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_filter *f,
@@ -163,4 +278,22 @@ mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_f
     /* Keys: [rank, code] when searching, [code] when browsing. */
     return search ? mc_db_fetch_page(conn, &procedure_search, &p, limit, "ss", items, next_keys)
                   : mc_db_fetch_page(conn, &procedure_browse, &p, limit, "s", items, next_keys);
+}
+
+mc_error store_procedure_suggest(mc_db_conn *conn, const char *q, char **suggestion)
+{
+    *suggestion = NULL;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, q);
+    PGresult *res = mc_db_exec_params(conn, &procedure_suggest, &p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = MC_OK;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        *suggestion = strdup(mc_db_text(res, 0, 0));
+        if (*suggestion == NULL)
+            rc = MC_ERR_INTERNAL;
+    }
+    PQclear(res);
+    return rc;
 }
