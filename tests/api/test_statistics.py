@@ -39,6 +39,16 @@ from stack_db import psql_as
 API = '/api/v1'
 REPORT = f'{API}/statistics/reports/06a'
 DOSSIERS = f'{REPORT}/dossiers'
+# The event type of each action, as the dossier service names them (its workflow table,
+# services/dossier/workflow.c): the injected events are the feed's real shapes, which the
+# other consumers' tests read and check against api-spec too.
+EVENT_TYPES = {a: f'dossier.dossier.{t}' for a, t in {
+    'submit': 'submitted', 'receive': 'received', 'refuse': 'refused',
+    'request_supplement': 'supplement_requested', 'supplement': 'supplement_provided',
+    'forward': 'step_changed', 'transfer': 'transferred', 'approve': 'approved',
+    'return_result': 'result_returned', 'request_withdrawal': 'withdrawal_requested',
+    'confirm_withdrawal': 'withdrawn', 'decline_withdrawal': 'withdrawal_declined',
+    'stop': 'stopped', 'apologize': 'apology_issued', 'evaluate': 'evaluated'}.items()}
 STATUS_NAMES = {0: 'draft', 1: 'submitted', 2: 'received', 3: 'refused', 4: 'processing',
                 5: 'supplement_requested', 6: 'awaiting_payment', 7: 'withdrawal_requested',
                 8: 'stopped', 9: 'result_ready', 10: 'result_returned'}
@@ -103,8 +113,10 @@ class Dossier:
                 'occurred_at': at(on), 'transfer_chain': [], 'outcome': None, 'reasons': None,
                 'missing_items': None, 'fee_amount': None, 'details': details,
             }
-            kind = 'evaluated' if action == 'evaluate' else action
-            out.append({'day': on, 'type': f'dossier.dossier.{kind}', 'subject': f'dossiers/{self.id}',
+            data.update({'owner_sub': None, 'procedure_name': 'Đăng ký khai sinh',
+                         'applicant_lookup': {'masked_name': None, 'id_number_hash': None,
+                                              'phone_last4_hash': None}})
+            out.append({'day': on, 'type': EVENT_TYPES[action], 'subject': f'dossiers/{self.id}',
                         'data': data})
         return out
 
