@@ -28,7 +28,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="identity catalogue dossier"
+MOTCUA_SERVICES_DEFAULT="identity catalogue dossier payment"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -586,6 +586,25 @@ motcua_export_service_env() {
                 export "MOTCUA_DOSSIER_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
             fi
             ;;&
+        payment)
+            # The dossier service (its feed and the confirmations) and the gateway's base
+            # for the return URL; the gateways themselves are the simulators
+            # (tests/sim, ports +20 VNPay and +21 the national platform).
+            export "MOTCUA_PAYMENT_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
+            export "MOTCUA_PAYMENT_PUBLIC_URL=$MOTCUA_GATEWAY_URL"
+            export "MOTCUA_PAYMENT_VNPAY_PAY_URL=${MOTCUA_PAYMENT_VNPAY_PAY_URL:-http://127.0.0.1:$((MOTCUA_PORT_BASE + 20))/paymentv2/vpcpay.html}"
+            export "MOTCUA_PAYMENT_VNPAY_API_URL=${MOTCUA_PAYMENT_VNPAY_API_URL:-http://127.0.0.1:$((MOTCUA_PORT_BASE + 20))/merchant_webapi/api/transaction}"
+            export "MOTCUA_PAYMENT_NPP_URL=${MOTCUA_PAYMENT_NPP_URL:-http://127.0.0.1:$((MOTCUA_PORT_BASE + 21))/api/v1/thanhtoan}"
+            # Short so that the tests see a sweep and a retried confirmation quickly.
+            export "MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS=${MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS:-2}"
+            export "MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS=${MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS:-1}"
+            export "MOTCUA_PAYMENT_FEED_POLL_MS=${MOTCUA_PAYMENT_FEED_POLL_MS:-200}"
+            if motcua_has_identity && [[ -s $MOTCUA_SECRET_DIR/payment-client.id ]]; then
+                export "MOTCUA_PAYMENT_CLIENT_ID=$(<"$MOTCUA_SECRET_DIR/payment-client.id")"
+                export MOTCUA_PAYMENT_CLIENT_SECRET_FILE=$MOTCUA_SECRET_DIR/payment-client.secret
+                export "MOTCUA_PAYMENT_IDENTITY_URL=http://127.0.0.1:$(motcua_service_port identity)"
+            fi
+            ;;&
         *)
             # With the identity service in the stack, the others take its keys from
             # its JWKS (fetched at start, refetched on an unknown kid) instead of a
@@ -618,6 +637,10 @@ motcua_service_start() {
         if [[ $svc == dossier ]] && motcua_has_identity; then
             motcua_service_client dossier identity:staff.read ||
                 motcua_die "cannot register the dossier service's machine client with identity"
+        fi
+        if [[ $svc == payment ]] && motcua_has_identity; then
+            motcua_service_client payment "dossier:events dossier:payments" ||
+                motcua_die "cannot register the payment service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
         if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then

@@ -33,6 +33,8 @@ json_t *dossier_event_data(const struct dossier *d, const char *action, int from
         dossier_time_json(d->submitted_at), "received_at", dossier_time_json(d->received_at),
         "occurred_at", dossier_time_json(now));
     json_object_set_new(data, "transfer_chain", json_incref(d->transfer_chain));
+    /* the owning citizen's account: the payment service lets only them pay */
+    json_object_set_new(data, "owner_sub", d->owner_sub[0] != '\0' ? json_string(d->owner_sub) : json_null());
     /* Every member present, null when it has no value (README, API conventions). */
     json_object_set_new(data, "outcome", d->outcome[0] != '\0' ? json_string(d->outcome) : json_null());
     json_object_set_new(data, "reasons", value_or_null(reasons));
