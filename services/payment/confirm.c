@@ -22,6 +22,7 @@
 
 #define BATCH 16
 #define LEASE_SECONDS 60
+#define MAX_DELAY_SECONDS 300
 
 struct claim_tx {
     struct confirmation_row rows[BATCH];
@@ -51,24 +52,44 @@ static mc_error outcome_tx_fn(mc_db_conn *conn, void *arg)
                    : store_confirmation_retry(conn, t->payment_id, t->status, t->delay_s);
 }
 
-/* Send one confirmation: the HTTP status, 0 when the dossier service could not be reached. */
+/* Send one confirmation: the HTTP status, 0 when the dossier service could
+   not be reached. The dossier's ETag is read first (its payment view): a
+   confirmation is a workflow action, guarded by If-Match like any other; a
+   412 (the dossier changed in between) is read again once. */
 static long send_one(struct payment_ctx *ctx, const struct confirmation_row *c)
 {
     char bearer[MC_FEED_TOKEN_MAX];
     if (ctx->token == NULL ||
         mc_service_token_get(ctx->token, (int64_t)time(NULL), bearer, sizeof bearer) != MC_OK)
         return 0;
-    char url[PAYMENT_URL_MAX + 128];
-    snprintf(url, sizeof url, "%s/api/v1/dossiers/%s/actions/%s", ctx->dossier_url, c->dossier_id,
-             c->action);
+    char dossier_url[PAYMENT_URL_MAX + 64], action_url[PAYMENT_URL_MAX + 128], key[64];
+    snprintf(dossier_url, sizeof dossier_url, "%s/api/v1/dossiers/%s", ctx->dossier_url,
+             c->dossier_id);
+    snprintf(action_url, sizeof action_url, "%s/actions/%s", dossier_url, c->action);
+    snprintf(key, sizeof key, "payment-%s", c->payment_id);
     char *body = json_dumps(c->body, JSON_COMPACT);
-    struct mc_http_result res = {0};
     long status = 0;
-    if (body != NULL && mc_http_post_json(url, body, bearer, 10, 64 * 1024, &res) == MC_OK)
-        status = res.status;
+    for (int attempt = 0; body != NULL && attempt < 2; attempt++) {
+        struct mc_http_result res = {0};
+        status = 0;
+        if (mc_http_get(dossier_url, NULL, bearer, 10, 256 * 1024, &res) == MC_OK)
+            status = res.status;
+        char etag[160];
+        snprintf(etag, sizeof etag, "%s", res.etag);
+        mc_http_result_free(&res);
+        if (status != 200)
+            break;
+        const char *headers[] = {"If-Match", etag, "Idempotency-Key", key, NULL};
+        status = 0;
+        if (mc_http_post_json_headers(action_url, body, bearer, headers, 10, 256 * 1024, &res) ==
+            MC_OK)
+            status = res.status;
+        mc_http_result_free(&res);
+        if (status != 412)
+            break;
+    }
     if (status == 401)
         mc_service_token_invalidate(ctx->token);
-    mc_http_result_free(&res);
     free(body);
     return status;
 }
@@ -92,8 +113,12 @@ void payment_confirm_run(void *arg)
         else if (!done)
             mc_log(MC_LOG_INFO, NULL, "payment.confirmation_retry",
                    "confirmation of payment %s answered %ld; retrying", c->payment_id, status);
+        /* back-off: the interval doubled per attempt, at most five minutes */
+        unsigned delay = ctx->confirm_interval_s;
+        for (unsigned k = 1; k < c->attempts && delay < MAX_DELAY_SECONDS; k++)
+            delay *= 2;
         struct outcome_tx o = {c->payment_id, (int)status, done,
-                               ctx->confirm_interval_s > 0 ? ctx->confirm_interval_s * 2 : 5};
+                               delay < MAX_DELAY_SECONDS ? delay : MAX_DELAY_SECONDS};
         mc_db_transaction(ctx->db, NULL, outcome_tx_fn, &o);
         json_decref(claim.rows[i].body);
     }

@@ -144,8 +144,9 @@ void handle_ipn_national_platform(mc_request *req)
     const char *secret = t.have_merchant && strcmp(code, IPN_INVALID_SIGNATURE) != 0
                              ? t.merchant.secret
                              : NULL;
+    const char *when = json_string_value(json_object_get(req->body, "ThoiGianGD"));
     json_t *answer = npp_confirm_answer(code, ipn_message(code), merchant != NULL ? merchant : "",
-                                        ref != NULL ? ref : "", (int64_t)time(NULL), secret);
+                                        ref != NULL ? ref : "", when, secret);
     mc_set_header(req, "Cache-Control", "no-store");
     mc_reply_json(req, 200, answer);
 }

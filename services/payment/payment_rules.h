@@ -51,7 +51,8 @@ void demand_clear(struct demand *d);
 const char *ipn_message(const char *code);
 
 /* The state a payment ends in when the gateway says it was not paid:
-   "cancelled" when the payer cancelled (VNPay 24), else "failed". */
+   "cancelled" when the payer cancelled (24, VNPay's vnp_ResponseCode and
+   the platform's MaLoi alike), else "failed". */
 const char *payment_unpaid_state(enum pay_provider provider, const char *gateway_code);
 
 #endif

@@ -139,16 +139,19 @@ char *npp_check_code(const char *const *fields, size_t n, const char *secret);
    (`receipt`: an object, borrowed, put as ThongTinBienLai). */
 json_t *npp_init_request(const struct pay_merchant *m, const struct pay_order *o,
                          const json_t *receipt);
-/* The INIT answer: the payment page URL (a copy) and the platform's
-   transaction id (may be NULL); NULL when it failed or its check is wrong. */
+/* The INIT answer's payment page URL (a copy); NULL when it failed, is about
+   another order or its MaXacThuc (over LoaiBanTin|MaLoi|MaDoiTac|MaThamChieu|
+   MaGiaoDich|UrlThanhToan|ThoiGianGD|secret) is wrong. */
 char *npp_init_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref);
 /* Check a confirm callback's MaXacThuc with the secret and read it into *r. */
 bool npp_confirm_verify(const json_t *body, const char *secret);
 bool npp_confirm_read(const json_t *body, struct pay_result *r);
-/* The merchant's answer to a confirm callback (new reference). */
+/* The merchant's answer to a confirm callback (new reference), ThoiGianGD
+   echoed from the callback; MaXacThuc "" when secret is NULL. */
 json_t *npp_confirm_answer(const char *code, const char *message, const char *merchant_code,
-                           const char *txn_ref, int64_t now, const char *secret);
-/* QUERY (new reference) and its answer. */
+                           const char *txn_ref, const char *callback_time, const char *secret);
+/* QUERY (new reference) and its answer, checked over LoaiBanTin|MaLoi|
+   MaDoiTac|MaThamChieu|MaGiaoDich|SoTien|TrangThaiGD|ThoiGianGD|secret. */
 json_t *npp_query_request(const struct pay_merchant *m, const char *txn_ref, int64_t now);
 bool npp_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
                     struct pay_result *r);

@@ -33,14 +33,43 @@ static const char *member(const json_t *obj, const char *name)
     return json_is_string(v) ? json_string_value(v) : "";
 }
 
+/* A member as the platform hashes it: a string as is, an integer as its
+   decimal text (amounts come either way), else "". */
+static const char *member_text(const json_t *obj, const char *name, char *buf, size_t len)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (json_is_integer(v)) {
+        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* A whole, positive amount of VND (the platform's unit) from a member. */
+static long long amount_member(const json_t *obj, const char *name)
+{
+    char buf[32];
+    const char *text = member_text(obj, name, buf, sizeof buf);
+    long long v = 0;
+    if (*text == '\0' || strlen(text) > 15)
+        return -1;
+    for (const char *c = text; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9')
+            return -1;
+        v = v * 10 + (*c - '0');
+    }
+    return v > 0 ? v : -1;
+}
+
 /* Is MaXacThuc of obj right over these members and the secret? */
 static bool check_matches(const json_t *obj, const char *const *names, size_t n, const char *secret)
 {
     const char *values[20];
+    char numbers[20][32];
     if (n > 20 || secret == NULL)
         return false;
     for (size_t i = 0; i < n; i++)
-        values[i] = member(obj, names[i]);
+        values[i] = member_text(obj, names[i], numbers[i], sizeof numbers[i]);
     char *expected = npp_check_code(values, n, secret);
     bool ok = pay_hex_equal(member(obj, "MaXacThuc"), expected);
     free(expected);
@@ -51,8 +80,9 @@ json_t *npp_init_request(const struct pay_merchant *m, const struct pay_order *o
                          const json_t *receipt)
 {
     char amount[24], when[15];
-    if (!pay_amount_minor(o->amount, amount, sizeof amount))
+    if (o->amount <= 0)
         return NULL;
+    snprintf(amount, sizeof amount, "%lld", o->amount); /* VND: the platform takes no x100 */
     pay_vn_time(o->created_at, when);
     const char *language = o->locale != NULL && strcmp(o->locale, "en") == 0 ? "en" : "vi";
     const char *fields[] = {"INIT", NPP_VERSION, m->merchant_code, o->txn_ref, amount, "PAY",
@@ -74,19 +104,16 @@ json_t *npp_init_request(const struct pay_merchant *m, const struct pay_order *o
 
 char *npp_init_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref)
 {
-    if (strcmp(member(answer, "MaLoi"), "00") != 0)
+    static const char *const names[] = {"LoaiBanTin", "MaLoi",        "MaDoiTac",  "MaThamChieu",
+                                        "MaGiaoDich", "UrlThanhToan", "ThoiGianGD"};
+    if (strcmp(member(answer, "MaLoi"), "00") != 0 ||
+        strcmp(member(answer, "MaDoiTac"), m->merchant_code) != 0 ||
+        strcmp(member(answer, "MaThamChieu"), txn_ref) != 0 ||
+        !check_matches(answer, names, sizeof names / sizeof names[0], m->secret))
         return NULL;
     const char *url = member(answer, "UrlThanhToan");
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return NULL;
-    if (json_object_get(answer, "MaXacThuc") != NULL) {
-        const char *values[] = {"00", m->merchant_code, txn_ref, url};
-        char *expected = npp_check_code(values, 4, m->secret);
-        bool ok = pay_hex_equal(member(answer, "MaXacThuc"), expected);
-        free(expected);
-        if (!ok)
-            return NULL;
-    }
     return strdup(url);
 }
 
@@ -117,17 +144,15 @@ bool npp_confirm_read(const json_t *body, struct pay_result *r)
     const char *when = member(body, "ThoiGianGD");
     if (strlen(when) == 14)
         snprintf(r->pay_date, sizeof r->pay_date, "%s", when);
-    if (!pay_amount_from_minor(member(body, "SoTien"), &r->amount))
-        r->amount = -1;
+    r->amount = amount_member(body, "SoTien");
     r->outcome = strcmp(code, "00") == 0 ? PAY_OUTCOME_PAID : PAY_OUTCOME_FAILED;
     return true;
 }
 
 json_t *npp_confirm_answer(const char *code, const char *message, const char *merchant_code,
-                           const char *txn_ref, int64_t now, const char *secret)
+                           const char *txn_ref, const char *callback_time, const char *secret)
 {
-    char when[15];
-    pay_vn_time(now, when);
+    const char *when = callback_time != NULL ? callback_time : "";
     const char *fields[] = {code, merchant_code, txn_ref, when};
     /* Without a merchant (unknown sender) there is no secret to sign with. */
     char *check = secret != NULL ? npp_check_code(fields, 4, secret) : NULL;
@@ -156,20 +181,19 @@ json_t *npp_query_request(const struct pay_merchant *m, const char *txn_ref, int
 bool npp_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
                     struct pay_result *r)
 {
-    static const char *const names[] = {"MaLoi", "MaDoiTac", "MaThamChieu", "TrangThaiGD",
-                                        "SoTien"};
+    static const char *const names[] = {"LoaiBanTin", "MaLoi",  "MaDoiTac",    "MaThamChieu",
+                                        "MaGiaoDich", "SoTien", "TrangThaiGD", "ThoiGianGD"};
     memset(r, 0, sizeof *r);
     if (strcmp(member(answer, "MaDoiTac"), m->merchant_code) != 0 ||
         strcmp(member(answer, "MaThamChieu"), txn_ref) != 0 ||
-        !check_matches(answer, names, 5, m->secret))
+        !check_matches(answer, names, sizeof names / sizeof names[0], m->secret))
         return false;
     const char *code = member(answer, "MaLoi"), *state = member(answer, "TrangThaiGD");
     snprintf(r->merchant_code, sizeof r->merchant_code, "%s", m->merchant_code);
     snprintf(r->txn_ref, sizeof r->txn_ref, "%s", txn_ref);
     snprintf(r->gateway_code, sizeof r->gateway_code, "%s", state);
     snprintf(r->transaction_no, sizeof r->transaction_no, "%s", member(answer, "MaGiaoDich"));
-    if (!pay_amount_from_minor(member(answer, "SoTien"), &r->amount))
-        r->amount = -1;
+    r->amount = amount_member(answer, "SoTien");
     if (strcmp(code, "00") != 0)
         r->outcome = PAY_OUTCOME_NOT_FOUND;
     else if (strcmp(state, "1") == 0)

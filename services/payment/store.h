@@ -129,7 +129,8 @@ struct confirmation_row {
     char payment_id[37];
     char dossier_id[37];
     char action[32];
-    json_t *body; /* owned */
+    unsigned attempts; /* this one included */
+    json_t *body;      /* owned */
 };
 /* Claim up to `limit` due confirmations for `lease_s` seconds (SKIP LOCKED). */
 mc_error store_confirmations_claim(mc_db_conn *conn, unsigned limit, unsigned lease_s,

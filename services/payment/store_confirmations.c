@@ -16,7 +16,7 @@ static const mc_db_statement confirmations_claim = {
     " WHERE payment_id IN (SELECT payment_id FROM dossier_confirmations"
     "  WHERE done_at IS NULL AND next_attempt_at <= now() ORDER BY next_attempt_at"
     "  LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-    " RETURNING payment_id, dossier_id, action, body::text", 2};
+    " RETURNING payment_id, dossier_id, action, body::text, attempts", 2};
 static const mc_db_statement confirmation_done = {
     "payment_confirmation_done",
     "UPDATE dossier_confirmations SET done_at = now(), last_status = $2::int"
@@ -59,6 +59,7 @@ mc_error store_confirmations_claim(mc_db_conn *conn, unsigned limit, unsigned le
         mc_db_copy(c->dossier_id, sizeof c->dossier_id, res, r, 1);
         mc_db_copy(c->action, sizeof c->action, res, r, 2);
         c->body = mc_db_json(res, r, 3);
+        c->attempts = (unsigned)mc_db_int(res, r, 4);
         if (c->body != NULL)
             (*n)++;
     }

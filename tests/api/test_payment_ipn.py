@@ -295,7 +295,7 @@ def test_national_platform_confirm(api, world, admin, vnpay):
 
     def confirm(merchant: Merchant, ref: str, amount: int, code: str = '00', secret: str | None = None) -> dict:
         body = {'LoaiBanTin': 'CONFIRM', 'MaLoi': code, 'MaDoiTac': merchant.code, 'MaThamChieu': ref,
-                'SoTien': str(amount * 100), 'MaTienTe': '704', 'MaGiaoDich': 'GD' + secrets.token_hex(4),
+                'SoTien': str(amount), 'MaTienTe': '704', 'MaGiaoDich': 'GD' + secrets.token_hex(4),
                 'MaNganHang': 'NCB', 'ThoiGianGD': '20261203140510', 'ThongTinGiaoDich': 'Lệ phí | hồ sơ'}
         body['MaXacThuc'] = npp_check([body[k] for k in ('LoaiBanTin', 'MaLoi', 'MaDoiTac', 'MaThamChieu', 'SoTien',
                                                           'MaTienTe', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD',

@@ -203,16 +203,16 @@ static void test_npp_check_codes(void **state)
     json_t *init = npp_init_request(&m, &o, NULL);
     assert_non_null(init);
     assert_string_equal(json_string_value(json_object_get(init, "MaXacThuc")),
-                        "9b75f0af180c25bfab303772472e33f79b566abaee436bcf281b29bdc68da7e6");
-    assert_string_equal(json_string_value(json_object_get(init, "SoTien")), "15000000");
+                        "571ff5f48320a223ce9fb50337419178c5e08087a1b2edcf140fa2241e7403d5");
+    assert_string_equal(json_string_value(json_object_get(init, "SoTien")), "150000"); /* VND */
     json_decref(init);
 
     /* A confirm callback signed with the secret verifies; with another it does not. */
-    const char *fields[] = {"CONFIRM", "00", "NPP01", TXN, "15000000", "704", "GD1", "NCB",
+    const char *fields[] = {"CONFIRM", "00", "NPP01", TXN, "150000", "704", "GD1", "NCB",
                             "20261203140510", "Lệ phí"};
     char *check = npp_check_code(fields, 10, "npp-secret");
     json_t *c = json_pack("{ss ss ss ss ss ss ss ss ss ss ss}", "LoaiBanTin", "CONFIRM", "MaLoi",
-                          "00", "MaDoiTac", "NPP01", "MaThamChieu", TXN, "SoTien", "15000000",
+                          "00", "MaDoiTac", "NPP01", "MaThamChieu", TXN, "SoTien", "150000",
                           "MaTienTe", "704", "MaGiaoDich", "GD1", "MaNganHang", "NCB", "ThoiGianGD",
                           "20261203140510", "ThongTinGiaoDich", "Lệ phí", "MaXacThuc", check);
     assert_true(npp_confirm_verify(c, "npp-secret"));
@@ -221,7 +221,12 @@ static void test_npp_check_codes(void **state)
     assert_true(npp_confirm_read(c, &r));
     assert_int_equal(r.outcome, PAY_OUTCOME_PAID);
     assert_int_equal(r.amount, 150000);
-    json_object_set_new(c, "SoTien", json_string("15000100"));
+    /* an amount sent as a JSON number is hashed as its decimal text */
+    json_object_set_new(c, "SoTien", json_integer(150000));
+    assert_true(npp_confirm_verify(c, "npp-secret"));
+    assert_true(npp_confirm_read(c, &r));
+    assert_int_equal(r.amount, 150000);
+    json_object_set_new(c, "SoTien", json_string("150001"));
     assert_false(npp_confirm_verify(c, "npp-secret"));
     free(check);
     json_decref(c);

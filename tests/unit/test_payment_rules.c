@@ -88,7 +88,8 @@ static void test_answers_and_states(void **state)
     assert_string_equal(ipn_message("42"), "Unknown error");
     assert_string_equal(payment_unpaid_state(PAY_VNPAY, "24"), "cancelled");
     assert_string_equal(payment_unpaid_state(PAY_VNPAY, "51"), "failed");
-    assert_string_equal(payment_unpaid_state(PAY_NATIONAL_PLATFORM, "24"), "failed");
+    assert_string_equal(payment_unpaid_state(PAY_NATIONAL_PLATFORM, "24"), "cancelled");
+    assert_string_equal(payment_unpaid_state(PAY_NATIONAL_PLATFORM, "51"), "failed");
 }
 
 int main(void)
