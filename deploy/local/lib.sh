@@ -25,6 +25,8 @@
 #   MOTCUA_ADMIN_USERNAME   the identity service's bootstrap system_admin (its password:
 #                           secrets/identity-admin.password, generated)     [admin]
 #   MOTCUA_PG_BIN           PostgreSQL server binaries   [/usr/lib/postgresql/15/bin]
+#   MOTCUA_SIM_RETRY_INTERVAL_SECONDS  seconds between a payment simulator's IPN attempts
+#                           (the real gateways: 300)                         [300]
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
@@ -106,6 +108,7 @@ motcua_config() {
         fi
     done
     ((MOTCUA_PORT_BASE + 9 < 65536)) || motcua_die "MOTCUA_PORT_BASE is too high"
+    ((MOTCUA_PORT_BASE + 21 < 65536)) || motcua_die "MOTCUA_PORT_BASE is too high (payment simulators: base+20, base+21)"
     [[ $MOTCUA_LOCAL_DIR != / ]] || motcua_die "MOTCUA_LOCAL_DIR must not be /"
     # Paths end up in nginx.conf, postgresql.conf and libpq strings: keep them plain.
     [[ $MOTCUA_LOCAL_DIR =~ ^[A-Za-z0-9_./+@:-]+$ ]] ||
@@ -135,6 +138,9 @@ motcua_config() {
     MOTCUA_ADMIN_PASSWORD_FILE=$MOTCUA_SECRET_DIR/identity-admin.password
     MOTCUA_DEMO_PASSWORD_FILE=$MOTCUA_SECRET_DIR/demo-accounts.password
     MOTCUA_GATEWAY_URL=http://127.0.0.1:$MOTCUA_GATEWAY_PORT
+    # The payment gateway simulators (tests/sim; motcua_simulators_start).
+    MOTCUA_VNPAY_SIM_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + 20))
+    MOTCUA_NPP_SIM_URL=http://127.0.0.1:$((MOTCUA_PORT_BASE + 21))
     # Used when the postgres user cannot reach MOTCUA_LOCAL_DIR (e.g. a repo under /root).
     MOTCUA_PG_FALLBACK_DIR=/var/lib/motcua/$(printf '%s' "$MOTCUA_LOCAL_DIR" | sha1sum | cut -c1-40)
 }
@@ -857,4 +863,98 @@ motcua_gateway_start() {
 
 motcua_gateway_stop() {
     motcua_stop_pid "$MOTCUA_NGINX_DIR/nginx.pid" nginx TERM
+}
+
+# ---------------------------------------------------------------------------
+# Payment gateway simulators (tests/sim): VNPay and the national payment platform, on
+# MOTCUA_PORT_BASE + offset, with one merchant per demo agency per provider.
+
+declare -gA MOTCUA_SIM_PORT_OFFSET=(
+    [vnpay]=20
+    [npp]=21
+)
+
+motcua_sim_port() { printf '%s\n' $((MOTCUA_PORT_BASE + MOTCUA_SIM_PORT_OFFSET[$1])); }
+
+# motcua_payment_merchants: make $MOTCUA_SECRET_DIR/payment-simulators.json (mode 600)
+# unless it exists: per provider, one merchant per agency of deploy/local/demo with a
+# random secret (and a bearer token for the national platform), notified at the payment
+# service's IPN / confirm URLs through the gateway. Both simulators and the payment
+# service's merchant set-up read it.
+motcua_payment_merchants() {
+    local file=$MOTCUA_SECRET_DIR/payment-simulators.json
+    if [[ ! -s $file ]]; then
+        (umask 077 && /usr/bin/python3 - "$MOTCUA_ROOT/deploy/local/demo/agencies.json" \
+            "$MOTCUA_GATEWAY_URL" >"$file.tmp" <<'PY'
+import json, re, secrets, sys
+agencies = json.load(open(sys.argv[1], encoding="utf-8"))
+gateway = sys.argv[2]
+vnpay, npp = [], []
+for agency in agencies:
+    code = agency["code"]
+    # 000.00.06.H56 -> T0006H56 (VNPay terminal codes are 8 characters), DVC0006H56.
+    short = "".join(code.split(".")[1:3]) + re.sub(r"[^A-Za-z0-9]", "", code.split(".")[3])[:3]
+    vnpay.append({"agency_code": code, "merchant_code": "T" + short,
+                  "secret": secrets.token_hex(16).upper(),
+                  "notify_url": gateway + "/api/v1/payments/ipn/vnpay"})
+    npp.append({"agency_code": code, "merchant_code": "DVC" + short,
+                "secret": secrets.token_hex(16), "token": secrets.token_urlsafe(24),
+                "notify_url": gateway + "/api/v1/payments/ipn/national-platform"})
+for merchants in (vnpay, npp):
+    assert len({m["merchant_code"] for m in merchants}) == len(merchants), "duplicate merchant codes"
+doc = {section: {"merchants": merchants, "retry_interval_seconds": 300, "max_attempts": 10}
+       for section, merchants in (("vnpay", vnpay), ("national_platform", npp))}
+json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
+PY
+        ) || motcua_die "cannot write $file"
+        mv -- "$file.tmp" "$file"
+    fi
+    chmod 600 -- "$file"
+}
+
+# motcua_simulators_start: both simulators (already running ones are left running).
+# MOTCUA_SIM_RETRY_INTERVAL_SECONDS overrides the configured 300 s between IPN attempts
+# (the test stack scales it down; the simulators' /sim/control can change it too).
+motcua_simulators_start() {
+    local sim port pidfile log script i
+    motcua_payment_merchants
+    mkdir -p -- "$MOTCUA_RUN_DIR/sim"
+    for sim in vnpay npp; do
+        port=$(motcua_sim_port "$sim")
+        pidfile=$MOTCUA_RUN_DIR/sim/$sim.pid
+        log=$MOTCUA_LOG_DIR/$sim-sim.log
+        script=$MOTCUA_ROOT/tests/sim/${sim}_sim.py
+        if motcua_pid_alive "$pidfile" "${sim}_sim.py"; then
+            motcua_say "$sim simulator already running (pid $(<"$pidfile"))"
+        else
+            motcua_require_free_port "$port" "$sim simulator"
+            motcua_say "starting the $sim simulator on 127.0.0.1:$port"
+            nohup setsid /usr/bin/python3 "$script" --port "$port" \
+                --config "$MOTCUA_SECRET_DIR/payment-simulators.json" >>"$log" 2>&1 </dev/null &
+            echo "$!" >"$pidfile"
+        fi
+        for ((i = 0; i < 100; i++)); do
+            curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$port/sim/ipn-log" && break
+            motcua_pid_alive "$pidfile" "${sim}_sim.py" || {
+                motcua_log_tail "$log"
+                motcua_die "the $sim simulator exited (log: $log)"
+            }
+            sleep 0.1
+        done
+        if [[ -n ${MOTCUA_SIM_RETRY_INTERVAL_SECONDS:-} ]]; then
+            curl -sf -o /dev/null --max-time 2 -X POST -H 'Content-Type: application/json' \
+                --data "{\"retry_interval_seconds\": $MOTCUA_SIM_RETRY_INTERVAL_SECONDS}" \
+                "http://127.0.0.1:$port/sim/control" ||
+                motcua_die "the $sim simulator is not ready (log: $log)"
+        fi
+    done
+}
+
+motcua_simulators_stop() {
+    local pidfile
+    [[ -d $MOTCUA_RUN_DIR/sim ]] || return 0
+    for pidfile in "$MOTCUA_RUN_DIR"/sim/*.pid; do
+        [[ -e $pidfile ]] || continue
+        motcua_stop_pid "$pidfile" "$(basename -- "$pidfile" .pid)_sim.py" TERM
+    done
 }

@@ -11,6 +11,7 @@ const char *const catalogue_channels[] = {"online", "in_person", "postal", NULL}
 const char *const catalogue_applicant_types[] = {"citizen", "business", "organisation", NULL};
 const char *const catalogue_online_scopes[] = {"full", "partial", "none", NULL};
 const char *const catalogue_supplement_clocks[] = {"restart", "extend", NULL};
+const char *const catalogue_fee_collections[] = {"after", "before_submission", "exempt", NULL};
 const char *const catalogue_time_units[] = {"working_days", "calendar_days", "working_hours", NULL};
 const char *const catalogue_step_roles[] = {"officer", "approver", "agency_admin", NULL};
 const char *const catalogue_day_kinds[] = {"day_off", "working_day", NULL};

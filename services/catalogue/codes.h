@@ -35,6 +35,9 @@ extern const char *const catalogue_channels[];          /* online, in_person, po
 extern const char *const catalogue_applicant_types[];   /* citizen, business, organisation */
 extern const char *const catalogue_online_scopes[];     /* full, partial, none */
 extern const char *const catalogue_supplement_clocks[]; /* restart, extend */
+/* When a channel's fees are collected: after (requested while processing),
+   before_submission (paid to submit), exempt. */
+extern const char *const catalogue_fee_collections[];
 extern const char *const catalogue_time_units[]; /* working_days, calendar_days, working_hours */
 extern const char *const catalogue_step_roles[]; /* officer, approver, agency_admin */
 extern const char *const catalogue_day_kinds[];  /* day_off, working_day */

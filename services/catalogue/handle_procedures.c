@@ -88,6 +88,7 @@ static const struct mc_field channel_fields[] = {
     {.name = "channel", .type = MC_F_STRING, .required = true, .enum_values = catalogue_channels},
     {.name = "time_limit", .type = MC_F_OBJECT, .required = true, .fields = time_limit_fields},
     {.name = "fees", .type = MC_F_ARRAY, .required = true, .max_len = 50, .item = &fee_item},
+    {.name = "fee_collection", .type = MC_F_STRING, .enum_values = catalogue_fee_collections},
     {0}};
 static const struct mc_field channel_item = {.type = MC_F_OBJECT, .fields = channel_fields};
 

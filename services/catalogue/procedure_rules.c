@@ -76,6 +76,7 @@ static const struct shape fee_shape[] = {{"code", NULL, NULL},
 static const struct shape channel_shape[] = {{"channel", NULL, NULL},
                                              {"time_limit", NULL, time_limit_shape},
                                              {"fees", "[]", fee_shape},
+                                             {"fee_collection", "\"after\"", NULL},
                                              {NULL, NULL, NULL}};
 
 static const struct shape document_shape[] = {
@@ -228,6 +229,38 @@ static void check_fees(const json_t *fees, const char *base, json_t *errors, siz
     }
 }
 
+/*
+ * A channel's fee_collection must agree with its fees: "before_submission"
+ * (the citizen pays to submit) needs a fee above zero to pay, and "exempt"
+ * may list fees only at zero (a fee schedule that says "free of charge").
+ * Absent means "after", which any fee list fits.
+ */
+static void check_fee_collection(const json_t *ch, const char *chan_ptr, json_t *errors,
+                                 size_t *count)
+{
+    const char *collection = mc_json_str(ch, "fee_collection", NULL);
+    const json_t *fees = json_object_get(ch, "fees");
+    if (collection == NULL || !json_is_array(fees))
+        return;
+    bool positive = false;
+    size_t k;
+    const json_t *fee;
+    json_array_foreach(fees, k, fee)
+    {
+        const json_t *amount = json_object_get(fee, "amount");
+        if (json_is_integer(amount) && json_integer_value(amount) > 0)
+            positive = true;
+    }
+    char ptr[PTR_LEN];
+    mc_pointer_join(ptr, sizeof ptr, chan_ptr, "fee_collection");
+    if (strcmp(collection, "before_submission") == 0 && !positive)
+        add_error(errors, count, ptr, CATALOGUE_E_FEE_COLLECTION,
+                  "paying before submission needs a fee above zero in fees");
+    else if (strcmp(collection, "exempt") == 0 && positive)
+        add_error(errors, count, ptr, CATALOGUE_E_FEE_COLLECTION,
+                  "an exempt channel may list fees only with amount 0");
+}
+
 static void check_channels(const json_t *channels, const char *base, json_t *errors, size_t *count)
 {
     check_unique(channels, base, "channel", "this channel is already listed for this case", errors,
@@ -257,6 +290,7 @@ static void check_channels(const json_t *channels, const char *base, json_t *err
             mc_pointer_join(fees_ptr, sizeof fees_ptr, chan_ptr, "fees");
             check_fees(fees, fees_ptr, errors, count);
         }
+        check_fee_collection(ch, chan_ptr, errors, count);
     }
 }
 

@@ -28,6 +28,9 @@
 #define CATALOGUE_E_OVERLAP "overlap"                /* office sessions overlapping */
 #define CATALOGUE_E_NOT_POSITIVE "exclusive_minimum" /* must be > 0 */
 #define CATALOGUE_E_BLANK "blank"                    /* only white space */
+/* fee_collection contradicting the fees: pay first without a fee to pay, or
+   exempt with a fee above zero. */
+#define CATALOGUE_E_FEE_COLLECTION "fee_collection"
 
 /* mc_field_check_fn for strings that must not be blank (only white space). */
 const char *catalogue_check_not_blank(const json_t *value, const char **code);

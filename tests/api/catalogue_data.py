@@ -96,8 +96,10 @@ def procedure_body(code: str | None = None, *, sector: str = 'ho-tich', agencies
             'channels': [
                 {'channel': 'online', 'time_limit': {'value': 1, 'unit': 'working_days'},
                  'fees': [{'code': 'LP', 'name': 'Lệ phí', 'amount': 0, 'description': 'Miễn lệ phí',
-                           'effective_from': '2020-01-01', 'effective_to': None}]},
-                {'channel': 'in_person', 'time_limit': {'value': 1, 'unit': 'working_days'}, 'fees': []},
+                           'effective_from': '2020-01-01', 'effective_to': None}],
+                 'fee_collection': 'after'},
+                {'channel': 'in_person', 'time_limit': {'value': 1, 'unit': 'working_days'}, 'fees': [],
+                 'fee_collection': 'after'},
             ],
             'documents': [{'code': 'TK', 'name': 'Tờ khai đăng ký khai sinh',
                            'template_url': 'https://dichvucong.gov.vn/mau/to-khai-khai-sinh.docx',

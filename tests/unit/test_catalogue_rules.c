@@ -39,9 +39,10 @@ static const char valid_doc_text[] =
     "     {\"channel\": \"online\", \"time_limit\": {\"value\": 0.5, \"unit\": \"working_days\"},"
     "      \"fees\": [{\"code\": \"LP\", \"name\": \"Lệ phí\", \"amount\": 0, \"description\": "
     "null,"
-    "                 \"effective_from\": \"2020-01-01\", \"effective_to\": \"2020-01-01\"}]},"
+    "                 \"effective_from\": \"2020-01-01\", \"effective_to\": \"2020-01-01\"}],"
+    "      \"fee_collection\": \"after\"},"
     "     {\"channel\": \"in_person\", \"time_limit\": {\"value\": 3, \"unit\": \"calendar_days\"},"
-    "      \"fees\": []}],"
+    "      \"fees\": [], \"fee_collection\": \"exempt\"}],"
     "   \"documents\": [{\"code\": \"TK\", \"name\": \"Tờ khai\", \"template_url\": null,"
     "                    \"originals\": 1, \"copies\": 0, \"mandatory\": true,"
     "                    \"description\": null}],"
@@ -52,7 +53,8 @@ static const char valid_doc_text[] =
     " }, {"
     "   \"code\": \"abroad\", \"name\": \"Ở nước ngoài\", \"steps\": [],"
     "   \"channels\": [{\"channel\": \"postal\", \"time_limit\": {\"value\": 8,"
-    "                   \"unit\": \"working_hours\"}, \"fees\": []}],"
+    "                   \"unit\": \"working_hours\"}, \"fees\": [],"
+    "                   \"fee_collection\": \"after\"}],"
     "   \"documents\": [], \"form_schema\": null, \"processing_steps\": []"
     " }]}";
 
@@ -193,6 +195,35 @@ static void test_fees_documents_and_steps(void **state)
     assert_error(errors, "/cases/0/documents/1/code", CATALOGUE_E_DUPLICATE);
     assert_error(errors, "/cases/0/processing_steps/0/allowance_hours", CATALOGUE_E_NOT_POSITIVE);
     json_decref(errors);
+    json_decref(doc);
+}
+
+static void test_fee_collection_agrees_with_fees(void **state)
+{
+    (void)state;
+    json_t *doc = load(valid_doc_text);
+    json_t *online = at(doc, "/cases/0/channels/0");
+    json_t *in_person = at(doc, "/cases/0/channels/1");
+    /* Pay first with only a zero fee, or with no fee at all: nothing to pay. */
+    json_object_set_new(online, "fee_collection", json_string("before_submission"));
+    json_object_set_new(in_person, "fee_collection", json_string("before_submission"));
+    json_t *errors = json_array();
+    assert_int_equal(catalogue_procedure_check(doc, errors), 2);
+    assert_error(errors, "/cases/0/channels/0/fee_collection", CATALOGUE_E_FEE_COLLECTION);
+    assert_error(errors, "/cases/0/channels/1/fee_collection", CATALOGUE_E_FEE_COLLECTION);
+    json_decref(errors);
+    /* A positive fee makes pay first valid; exempt with zero fees is valid. */
+    json_object_set_new(at(doc, "/cases/0/channels/0/fees/0"), "amount", json_integer(8000));
+    json_object_set_new(in_person, "fee_collection", json_string("exempt"));
+    assert_int_equal(catalogue_procedure_check(doc, NULL), 0);
+    /* Exempt with a positive fee contradicts itself; "after" fits any fees. */
+    json_object_set_new(online, "fee_collection", json_string("exempt"));
+    errors = json_array();
+    assert_int_equal(catalogue_procedure_check(doc, errors), 1);
+    assert_error(errors, "/cases/0/channels/0/fee_collection", CATALOGUE_E_FEE_COLLECTION);
+    json_decref(errors);
+    json_object_set_new(online, "fee_collection", json_string("after"));
+    assert_int_equal(catalogue_procedure_check(doc, NULL), 0);
     json_decref(doc);
 }
 
@@ -431,6 +462,7 @@ static void test_normalize_fills_defaults(void **state)
     assert_int_equal(json_array_size(at(norm, "/legal_basis")), 0);
     assert_int_equal(json_array_size(at(norm, "/cases/0/steps")), 0);
     assert_int_equal(json_array_size(at(norm, "/cases/0/channels/0/fees")), 0);
+    assert_string_equal(json_string_value(at(norm, "/cases/0/channels/0/fee_collection")), "after");
     assert_int_equal(json_integer_value(at(norm, "/cases/0/documents/0/originals")), 1);
     assert_int_equal(json_integer_value(at(norm, "/cases/0/documents/0/copies")), 0);
     assert_true(json_is_true(at(norm, "/cases/0/documents/0/mandatory")));
@@ -560,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_channels_distinct_per_case),
         cmocka_unit_test(test_calendar_days_must_be_whole),
         cmocka_unit_test(test_fees_documents_and_steps),
+        cmocka_unit_test(test_fee_collection_agrees_with_fees),
         cmocka_unit_test(test_form_schema_checked_at_its_pointer),
         cmocka_unit_test(test_nullable_members_must_be_present),
         cmocka_unit_test(test_many_errors_at_once),
