@@ -598,10 +598,11 @@ motcua_export_service_env() {
             # (tests/sim, ports +20 VNPay and +21 the national platform).
             export "MOTCUA_PAYMENT_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
             export "MOTCUA_PAYMENT_PUBLIC_URL=$MOTCUA_GATEWAY_URL"
-            export "MOTCUA_PAYMENT_VNPAY_PAY_URL=${MOTCUA_PAYMENT_VNPAY_PAY_URL:-http://127.0.0.1:$((MOTCUA_PORT_BASE + 20))/paymentv2/vpcpay.html}"
-            export "MOTCUA_PAYMENT_VNPAY_API_URL=${MOTCUA_PAYMENT_VNPAY_API_URL:-http://127.0.0.1:$((MOTCUA_PORT_BASE + 20))/merchant_webapi/api/transaction}"
-            export "MOTCUA_PAYMENT_NPP_URL=${MOTCUA_PAYMENT_NPP_URL:-http://127.0.0.1:$((MOTCUA_PORT_BASE + 21))/api/v1/thanhtoan}"
-            # Short so that the tests see a sweep and a retried confirmation quickly.
+            export "MOTCUA_PAYMENT_VNPAY_PAY_URL=${MOTCUA_PAYMENT_VNPAY_PAY_URL:-$MOTCUA_VNPAY_SIM_URL/paymentv2/vpcpay.html}"
+            export "MOTCUA_PAYMENT_VNPAY_API_URL=${MOTCUA_PAYMENT_VNPAY_API_URL:-$MOTCUA_VNPAY_SIM_URL/merchant_webapi/api/transaction}"
+            export "MOTCUA_PAYMENT_NPP_URL=${MOTCUA_PAYMENT_NPP_URL:-$MOTCUA_NPP_SIM_URL/api/v1/thanhtoan}"
+            # Short so that the tests see an expiry, a sweep and a retried confirmation quickly.
+            export "MOTCUA_PAYMENT_EXPIRY_SECONDS=${MOTCUA_PAYMENT_EXPIRY_SECONDS:-30}"
             export "MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS=${MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS:-2}"
             export "MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS=${MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS:-1}"
             export "MOTCUA_PAYMENT_FEED_POLL_MS=${MOTCUA_PAYMENT_FEED_POLL_MS:-200}"

@@ -108,7 +108,7 @@ static mc_error create_tx_fn(mc_db_conn *conn, void *arg)
     }
     if (rc == MC_OK)
         rc = store_payment_insert(conn, &t->demand, t->body.provider, t->merchant.merchant_code,
-                                  t->req->principal.sub, t->ctx->expiry_minutes, &t->pay);
+                                  t->req->principal.sub, t->ctx->expiry_seconds, &t->pay);
     if (rc != MC_OK || t->provider != PAY_VNPAY)
         return rc; /* the national platform: INIT after this commits */
     /* VNPay: the signed URL is the whole request. */

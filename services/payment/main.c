@@ -56,7 +56,7 @@ static mc_error payment_start(mc_app *app)
     char dossier_url[64], gateway_url[64];
     mc_service_default_url("dossier", dossier_url, sizeof dossier_url);
     snprintf(gateway_url, sizeof gateway_url, "http://127.0.0.1:8080");
-    bool ok = mc_config_uint("payment", "EXPIRY_MINUTES", 15, 1, 24 * 60, &ctx->expiry_minutes) &&
+    bool ok = mc_config_uint("payment", "EXPIRY_SECONDS", 900, 10, 86400, &ctx->expiry_seconds) &&
               mc_config_uint("payment", "CONFIRM_INTERVAL_SECONDS", 2, 1, 3600,
                              &ctx->confirm_interval_s) &&
               mc_config_uint("payment", "SWEEP_INTERVAL_SECONDS", 60, 0, 86400,

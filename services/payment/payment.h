@@ -43,7 +43,7 @@ struct payment_ctx {
     char npp_url[PAYMENT_URL_MAX];       /* NPP_URL: .../api/v1/thanhtoan */
     char public_url[PAYMENT_URL_MAX];    /* PUBLIC_URL: the gateway's base, for IPN and return URLs */
     char dossier_url[PAYMENT_URL_MAX];   /* DOSSIER_URL: the dossier service (feed, confirmations) */
-    unsigned expiry_minutes;             /* EXPIRY_MINUTES: a pending payment's life (15) */
+    unsigned expiry_seconds;             /* EXPIRY_SECONDS: a pending payment's life (900) */
     unsigned confirm_interval_s;         /* CONFIRM_INTERVAL_SECONDS: the confirmation sender (2) */
     unsigned sweep_interval_s;           /* SWEEP_INTERVAL_SECONDS: the sweeper (60; 0 off) */
     unsigned gateway_timeout_s;          /* GATEWAY_TIMEOUT_SECONDS: each call to a gateway (10) */

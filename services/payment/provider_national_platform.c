@@ -11,7 +11,7 @@
 #include "provider.h"
 
 #define NPP_VERSION "1.0.6"
-#define NPP_CURRENCY "704"
+#define NPP_CURRENCY "VND"
 
 char *npp_check_code(const char *const *fields, size_t n, const char *secret)
 {

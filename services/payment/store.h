@@ -75,11 +75,11 @@ struct payment_row {
     int64_t expires_at;
 };
 
-/* A new pending attempt of a demand, expiring in expiry_minutes; fills
+/* A new pending attempt of a demand, expiring in expiry_seconds; fills
    *out. MC_ERR_PAYMENT_ATTEMPT_PENDING when the demand has one already. */
 mc_error store_payment_insert(mc_db_conn *conn, const struct demand_row *demand,
                               const char *provider, const char *merchant_code,
-                              const char *payer_sub, unsigned expiry_minutes,
+                              const char *payer_sub, unsigned expiry_seconds,
                               struct payment_row *out);
 /* The id of a demand's pending attempt into id (37 bytes), or MC_ERR_NOT_FOUND. */
 mc_error store_payment_pending_of_demand(mc_db_conn *conn, const char *demand_id, char id[37]);

@@ -30,7 +30,7 @@ static const mc_db_statement payment_insert = {
     "WITH p AS (INSERT INTO payments (demand_id, dossier_id, txn_ref, provider, agency_code,"
     " merchant_code, amount, payer_sub, expires_at)"
     " VALUES ($1::uuid, $2::uuid, replace(gen_random_uuid()::text, '-', ''), $3, $4, $5,"
-    " $6::bigint, $7, now() + make_interval(mins => $8::int)) RETURNING *)"
+    " $6::bigint, $7, now() + make_interval(secs => $8::int)) RETURNING *)"
     " SELECT " PAYMENT_COLUMNS " FROM p JOIN demands d ON d.id = p.demand_id", 8};
 static const mc_db_statement payment_pending_of_demand = {
     "payment_pending_of_demand",
@@ -117,7 +117,7 @@ static mc_error one_payment(mc_db_conn *conn, const mc_db_statement *stmt, const
 
 mc_error store_payment_insert(mc_db_conn *conn, const struct demand_row *demand,
                               const char *provider, const char *merchant_code,
-                              const char *payer_sub, unsigned expiry_minutes,
+                              const char *payer_sub, unsigned expiry_seconds,
                               struct payment_row *out)
 {
     mc_db_params p = MC_DB_PARAMS_INIT;
@@ -128,7 +128,7 @@ mc_error store_payment_insert(mc_db_conn *conn, const struct demand_row *demand,
     mc_db_add_text(&p, merchant_code);
     mc_db_add_int64(&p, demand->amount);
     mc_db_add_text(&p, payer_sub);
-    mc_db_add_int64(&p, expiry_minutes);
+    mc_db_add_int64(&p, expiry_seconds);
     mc_error rc = one_payment(conn, &payment_insert, &p, out);
     if (rc == MC_ERR_CONFLICT)
         return MC_ERR_PAYMENT_ATTEMPT_PENDING;

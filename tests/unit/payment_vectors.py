@@ -40,6 +40,6 @@ if __name__ == "__main__":
     print("querydr:", hmac.new(SECRET.encode(), querydr.encode(), hashlib.sha512).hexdigest())
     # the platform takes VND as is (no x100: payment-contract.md)
     init = "|".join(["INIT", "1.0.6", "NPP01", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "150000", "PAY",
-                     "", "", "vi", "704", "", "Lệ phí hồ sơ | số 1", "20261203140000", "203.0.113.7",
+                     "", "", "vi", "VND", "", "Lệ phí hồ sơ | số 1", "20261203140000", "203.0.113.7",
                      "npp-secret"])
     print("npp init:", hashlib.sha256(init.encode()).hexdigest())

@@ -203,17 +203,17 @@ static void test_npp_check_codes(void **state)
     json_t *init = npp_init_request(&m, &o, NULL);
     assert_non_null(init);
     assert_string_equal(json_string_value(json_object_get(init, "MaXacThuc")),
-                        "571ff5f48320a223ce9fb50337419178c5e08087a1b2edcf140fa2241e7403d5");
+                        "e5e54b0c7123d0aa65185afd406b55205d7c70e28c5e8c248ce8e7679bb683f2");
     assert_string_equal(json_string_value(json_object_get(init, "SoTien")), "150000"); /* VND */
     json_decref(init);
 
     /* A confirm callback signed with the secret verifies; with another it does not. */
-    const char *fields[] = {"CONFIRM", "00", "NPP01", TXN, "150000", "704", "GD1", "NCB",
+    const char *fields[] = {"CONFIRM", "00", "NPP01", TXN, "150000", "VND", "GD1", "NCB",
                             "20261203140510", "Lệ phí"};
     char *check = npp_check_code(fields, 10, "npp-secret");
     json_t *c = json_pack("{ss ss ss ss ss ss ss ss ss ss ss}", "LoaiBanTin", "CONFIRM", "MaLoi",
                           "00", "MaDoiTac", "NPP01", "MaThamChieu", TXN, "SoTien", "150000",
-                          "MaTienTe", "704", "MaGiaoDich", "GD1", "MaNganHang", "NCB", "ThoiGianGD",
+                          "MaTienTe", "VND", "MaGiaoDich", "GD1", "MaNganHang", "NCB", "ThoiGianGD",
                           "20261203140510", "ThongTinGiaoDich", "Lệ phí", "MaXacThuc", check);
     assert_true(npp_confirm_verify(c, "npp-secret"));
     assert_false(npp_confirm_verify(c, "other"));

@@ -1,0 +1,166 @@
+"""Whole payments through the gateway simulators (tests/sim), as a payer's browser would
+go: the payment service's redirect URL opened at the simulator, the payer's choice
+(`sim_outcome`), the simulator's IPN / confirm callback to the payment service through
+the gateway, the browser sent back to the return URL. Also what happens when the IPN
+never comes (the sweeper asks the gateway) and when the payer abandons the page (the
+attempt expires; a new one pays).
+
+The test stack runs the payment service with EXPIRY_SECONDS=30 and a sweep every 2 s.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+from dossier_support import API, dossier_in
+from test_payment_ipn import PAYMENTS, Merchant, create_payment, payment_events
+
+EXPIRY = 30
+
+
+def sim_url(name: str) -> str:
+    url = os.environ.get(f'MOTCUA_TEST_SIM_URL_{name.upper()}', '')
+    if not url:
+        pytest.skip(f'MOTCUA_TEST_SIM_URL_{name.upper()} is not set: no simulator')
+    return url
+
+
+@pytest.fixture(scope='module')
+def merchants(api, world, admin):
+    """The world's agency's accounts as the simulators know them (earlier modules may
+    have set them again: the same values)."""
+    return {p: Merchant(api, admin, world.agency, p) for p in ('vnpay', 'national_platform')}
+
+
+@pytest.fixture
+def ipn_mode():
+    """Set the simulators' IPN mode for one test, back to `deliver` after it."""
+    def set_mode(mode: str):
+        for sim in ('vnpay', 'npp'):
+            requests.post(f'{sim_url(sim)}/sim/control', json={'ipn': mode}, timeout=5).raise_for_status()
+    yield set_mode
+    set_mode('deliver')
+
+
+def pay_at_simulator(payment: dict, outcome: str) -> requests.Response:
+    """The payer's browser at the gateway's page, choosing `outcome`."""
+    url = payment['redirect_url']
+    sep = '&' if '?' in url else '?'
+    return requests.get(f'{url}{sep}sim_outcome={outcome}', allow_redirects=False, timeout=15)
+
+
+def wait_state(api, world, payment_id: str, states: set, timeout: float = 15.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = api.get(f'{PAYMENTS}/{payment_id}', token=world.citizen(), expect=200).doc
+        if doc['state'] in states or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.3)
+
+
+def fresh_payment(api, world, provider: str = 'vnpay') -> dict:
+    dossier = dossier_in(world, world.procedure(mandatory=()), 6)
+    return create_payment(api, world, dossier, provider)
+
+
+def test_vnpay_success(api, world, admin, merchants):
+    payment = fresh_payment(api, world)
+    r = pay_at_simulator(payment, 'success')
+    assert r.status_code == 302
+    back = urllib.parse.urlparse(r.headers['Location'])
+    assert back.path == '/api/v1/payments/return/vnpay'
+    doc = wait_state(api, world, payment['id'], {'paid'})
+    assert doc['state'] == 'paid' and doc['gateway_code'] == '00' and doc['transaction_no']
+    # the browser's return shows it, changing nothing
+    shown = api.get(f'{back.path}?{back.query}', expect=200).doc
+    assert shown['state'] == 'paid' and shown['payment_id'] == payment['id']
+    assert [e['type'] for e in payment_events(api, admin, payment['id'])] == ['payment.payment.succeeded']
+    # the simulator's IPN got 00 and stopped
+    log = requests.get(f'{sim_url("vnpay")}/sim/ipn-log', params={'txn_ref': doc_ref(payment)}, timeout=5).json()
+    assert [rsp_code(a) for a in log['attempts']] == ['00']
+
+
+def rsp_code(attempt: dict) -> str:
+    """What the payment service answered to one IPN attempt the simulator logged."""
+    assert attempt['answer']['http_status'] == 200
+    return json.loads(attempt['answer']['body'])['RspCode']
+
+
+def doc_ref(payment: dict) -> str:
+    return urllib.parse.parse_qs(urllib.parse.urlparse(payment['redirect_url']).query)['vnp_TxnRef'][0]
+
+
+@pytest.mark.parametrize('outcome,state,code', [('cancel', 'cancelled', '24'), ('insufficient', 'failed', '51')])
+def test_vnpay_not_paid(api, world, merchants, outcome, state, code):
+    payment = fresh_payment(api, world)
+    assert pay_at_simulator(payment, outcome).status_code == 302
+    doc = wait_state(api, world, payment['id'], {state})
+    assert doc['state'] == state and doc['gateway_code'] == code
+    # a new attempt is allowed
+    again = api.post(PAYMENTS, token=world.citizen(), json={'dossier_id': payment['dossier_id'], 'provider': 'vnpay'},
+                     expect=201).doc
+    assert again['state'] == 'pending'
+
+
+def test_duplicate_deliveries_one_effect(api, world, admin, merchants, ipn_mode):
+    ipn_mode('duplicate')
+    payment = fresh_payment(api, world)
+    assert pay_at_simulator(payment, 'success').status_code == 302
+    assert wait_state(api, world, payment['id'], {'paid'})['state'] == 'paid'
+    time.sleep(1.5)
+    log = requests.get(f'{sim_url("vnpay")}/sim/ipn-log', params={'txn_ref': doc_ref(payment)}, timeout=5).json()
+    assert sorted(rsp_code(a) for a in log['attempts']) == ['00', '02']
+    assert [e['type'] for e in payment_events(api, admin, payment['id'])] == ['payment.payment.succeeded']
+
+
+def test_ipn_never_delivered_sweeper_settles(api, world, admin, merchants, ipn_mode):
+    ipn_mode('drop')
+    payment = fresh_payment(api, world)
+    assert pay_at_simulator(payment, 'success').status_code == 302
+    time.sleep(2)
+    assert api.get(f'{PAYMENTS}/{payment["id"]}', token=world.citizen(), expect=200).doc['state'] == 'pending'
+    # past its expiry the sweeper asks the gateway (querydr), which says paid
+    doc = wait_state(api, world, payment['id'], {'paid', 'expired', 'failed'}, timeout=EXPIRY + 20)
+    assert doc['state'] == 'paid'
+    assert [e['type'] for e in payment_events(api, admin, payment['id'])] == ['payment.payment.succeeded']
+
+
+def test_abandoned_expires_then_retry_pays(api, world, admin, merchants):
+    payment = fresh_payment(api, world)
+    assert pay_at_simulator(payment, 'abandon').status_code == 200
+    doc = wait_state(api, world, payment['id'], {'expired', 'paid', 'failed'}, timeout=EXPIRY + 20)
+    assert doc['state'] == 'expired' and doc['redirect_url'] is None
+    assert [e['type'] for e in payment_events(api, admin, payment['id'])] == ['payment.payment.expired']
+    again = api.post(PAYMENTS, token=world.citizen(), json={'dossier_id': payment['dossier_id'], 'provider': 'vnpay'},
+                     expect=201).doc
+    assert pay_at_simulator(again, 'success').status_code == 302
+    assert wait_state(api, world, again['id'], {'paid'})['state'] == 'paid'
+
+
+def test_national_platform_success(api, world, admin, merchants):
+    payment = fresh_payment(api, world, 'national_platform')
+    assert payment['provider'] == 'national_platform'
+    assert payment['redirect_url'].startswith(sim_url('npp'))
+    r = pay_at_simulator(payment, 'success')
+    assert r.status_code in (200, 302)
+    doc = wait_state(api, world, payment['id'], {'paid'})
+    assert doc['state'] == 'paid' and doc['gateway_code'] == '00'
+    assert [e['type'] for e in payment_events(api, admin, payment['id'])] == ['payment.payment.succeeded']
+
+
+def test_lists_filter_by_provider_and_day(api, world, merchants):
+    payment = fresh_payment(api, world, 'national_platform')
+    today = payment['created_at'][:10]
+    page = api.get(PAYMENTS, token=world.officer,
+                   params={'provider': 'national_platform', 'from': today, 'to': today, 'limit': 100},
+                   expect=200).doc
+    assert payment['id'] in [p['id'] for p in page['items']]
+    assert all(p['provider'] == 'national_platform' for p in page['items'])
+    page = api.get(PAYMENTS, token=world.officer, params={'provider': 'vnpay', 'dossier_id': payment['dossier_id']},
+                   expect=200).doc
+    assert page['items'] == []
