@@ -105,3 +105,32 @@ mc_error gateway_query(const struct payment_ctx *ctx, const struct merchant_row 
     json_decref(reply);
     return rc;
 }
+
+mc_error gateway_refund(const struct payment_ctx *ctx, const struct merchant_row *m,
+                        const struct payment_row *p, const char *refund_ref, long long amount,
+                        const char *reason, const char *by, enum pay_refund_outcome *out,
+                        char code[16], char **sent, char **answer)
+{
+    *sent = *answer = NULL;
+    struct pay_merchant pm = {m->merchant_code, m->secret, m->token};
+    int64_t now = (int64_t)time(NULL);
+    bool vnpay = strcmp(p->provider, "vnpay") == 0;
+    /* VNPay's CreateBy is a user name: the staff account id, never a person's name. */
+    json_t *body = vnpay ? vnpay_refund_request(&pm, refund_ref, p->txn_ref, amount,
+                                                amount == p->amount, /* 02 full, else 03 */
+                                                p->transaction_no, p->created_at, by, now,
+                                                "127.0.0.1")
+                         : npp_refund_request(&pm, p->txn_ref, p->transaction_no, refund_ref,
+                                              amount, reason, now);
+    if (body == NULL)
+        return MC_ERR_INTERNAL;
+    json_t *reply = NULL;
+    mc_error rc = post(ctx, vnpay ? ctx->vnpay_api_url : ctx->npp_url, body,
+                       vnpay ? NULL : m->token, &reply, sent, answer);
+    json_decref(body);
+    if (rc == MC_OK && !(vnpay ? vnpay_refund_read(reply, m->secret, out, code)
+                               : npp_refund_read(reply, &pm, p->txn_ref, out, code)))
+        rc = MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE;
+    json_decref(reply);
+    return rc;
+}

@@ -24,4 +24,13 @@ mc_error gateway_query(const struct payment_ctx *ctx, const struct merchant_row 
                        const struct payment_row *p, struct pay_result *r, char **sent,
                        char **answer);
 
+/* Ask the gateway to refund `amount` of a paid payment (`refund_ref` names
+   the refund: vnp_RequestId / MaHoanTien; `by` who asked). *out says what it
+   answered. MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE when it cannot be reached or
+   its answer cannot be trusted (the refund's fate is then unknown). */
+mc_error gateway_refund(const struct payment_ctx *ctx, const struct merchant_row *m,
+                        const struct payment_row *p, const char *refund_ref, long long amount,
+                        const char *reason, const char *by, enum pay_refund_outcome *out,
+                        char code[16], char **sent, char **answer);
+
 #endif

@@ -13,7 +13,8 @@
  *   sweep.c                pending payments past their expiry, settled by a query
  *   handle_payments.c      POST/GET /payments, GET /payments/{id}
  *   handle_ipn.c           the gateways' callbacks and the browser's return URL
- *   handle_merchants.c     PUT/GET /payments/merchants/{agency_code}/{provider}
+ *   handle_refunds.c       POST /payments/{id}/refunds
+ *   handle_merchants.c     PUT /payments/merchants/{agency_code}/{provider}
  *   handle_events.c        GET /events/payment
  *   store_*.c              every SQL statement
  */
@@ -62,6 +63,7 @@ void handle_ipn_vnpay(mc_request *req);
 void handle_ipn_national_platform(mc_request *req);
 void handle_payment_return(mc_request *req);
 void handle_merchant_put(mc_request *req);
+void handle_refund_create(mc_request *req);
 void handle_payment_event_feed(mc_request *req);
 
 /* ---- demands.c: the dossier feed ---- */

@@ -128,8 +128,16 @@ json_t *vnpay_refund_request(const struct pay_merchant *m, const char *request_i
                              const char *txn_ref, long long amount, bool full,
                              const char *transaction_no, int64_t transaction_date,
                              const char *create_by, int64_t now, const char *ip);
-/* Check the refund answer's signature; *code gets vnp_ResponseCode. */
-bool vnpay_refund_read(const json_t *answer, const char *secret, char code[16]);
+/* What a gateway says of a refund request. */
+enum pay_refund_outcome {
+    PAY_REFUND_DONE = 0,
+    PAY_REFUND_PENDING, /* accepted, not finished (VNPay 05/06, the platform's 3) */
+    PAY_REFUND_REFUSED,
+};
+/* Check the refund answer's signature and read it: false when it cannot be
+   trusted. *code gets vnp_ResponseCode (or the status when that is 00). */
+bool vnpay_refund_read(const json_t *answer, const char *secret, enum pay_refund_outcome *out,
+                       char code[16]);
 
 /* ---- the national payment platform (provider_national_platform.c) ---- */
 
@@ -155,5 +163,15 @@ json_t *npp_confirm_answer(const char *code, const char *message, const char *me
 json_t *npp_query_request(const struct pay_merchant *m, const char *txn_ref, int64_t now);
 bool npp_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
                     struct pay_result *r);
+
+/* REFUND (new reference): `refund_ref` names this refund (MaHoanTien),
+   `transaction_no` the platform's MaGiaoDich of the payment. */
+json_t *npp_refund_request(const struct pay_merchant *m, const char *txn_ref,
+                           const char *transaction_no, const char *refund_ref, long long amount,
+                           const char *reason, int64_t now);
+/* The REFUND answer, checked over LoaiBanTin|MaLoi|MaDoiTac|MaThamChieu|
+   MaHoanTien|SoTienHoan|TrangThaiHoan|secret; false when it cannot be trusted. */
+bool npp_refund_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
+                     enum pay_refund_outcome *out, char code[16]);
 
 #endif

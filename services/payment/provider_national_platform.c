@@ -204,3 +204,47 @@ bool npp_query_read(const json_t *answer, const struct pay_merchant *m, const ch
         r->outcome = PAY_OUTCOME_PENDING;
     return true;
 }
+
+json_t *npp_refund_request(const struct pay_merchant *m, const char *txn_ref,
+                           const char *transaction_no, const char *refund_ref, long long amount,
+                           const char *reason, int64_t now)
+{
+    char when[15], text[24];
+    if (amount <= 0)
+        return NULL;
+    snprintf(text, sizeof text, "%lld", amount);
+    pay_vn_time(now, when);
+    const char *fields[] = {"REFUND", NPP_VERSION, m->merchant_code, txn_ref, transaction_no,
+                            refund_ref, text, when};
+    char *check = npp_check_code(fields, sizeof fields / sizeof fields[0], m->secret);
+    json_t *body = check == NULL
+                       ? NULL
+                       : json_pack("{ss ss ss ss ss ss ss ss ss ss}", "LoaiBanTin", "REFUND",
+                                   "PhienBan", NPP_VERSION, "MaDoiTac", m->merchant_code,
+                                   "MaThamChieu", txn_ref, "MaGiaoDich", transaction_no,
+                                   "MaHoanTien", refund_ref, "SoTienHoan", text, "ThoiGianGD",
+                                   when, "LyDo", reason, "MaXacThuc", check);
+    free(check);
+    return body;
+}
+
+bool npp_refund_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
+                     enum pay_refund_outcome *out, char code[16])
+{
+    static const char *const names[] = {"LoaiBanTin", "MaLoi",      "MaDoiTac",     "MaThamChieu",
+                                        "MaHoanTien", "SoTienHoan", "TrangThaiHoan"};
+    if (strcmp(member(answer, "MaDoiTac"), m->merchant_code) != 0 ||
+        strcmp(member(answer, "MaThamChieu"), txn_ref) != 0 ||
+        !check_matches(answer, names, sizeof names / sizeof names[0], m->secret))
+        return false;
+    const char *error = member(answer, "MaLoi"), *state = member(answer, "TrangThaiHoan");
+    bool accepted = strcmp(error, "00") == 0;
+    snprintf(code, 16, "%s", accepted ? state : error);
+    if (!accepted || strcmp(state, "4") == 0)
+        *out = PAY_REFUND_REFUSED;
+    else if (strcmp(state, "1") == 0)
+        *out = PAY_REFUND_DONE;
+    else
+        *out = PAY_REFUND_PENDING;
+    return true;
+}

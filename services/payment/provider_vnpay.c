@@ -308,7 +308,8 @@ json_t *vnpay_refund_request(const struct pay_merchant *m, const char *request_i
     return body;
 }
 
-bool vnpay_refund_read(const json_t *answer, const char *secret, char code[16])
+bool vnpay_refund_read(const json_t *answer, const char *secret, enum pay_refund_outcome *out,
+                       char code[16])
 {
     static const char *const names[] = {
         "vnp_ResponseId", "vnp_Command",       "vnp_ResponseCode",    "vnp_Message",
@@ -317,6 +318,15 @@ bool vnpay_refund_read(const json_t *answer, const char *secret, char code[16])
         "vnp_OrderInfo"};
     if (!answer_signed(answer, secret, names, sizeof names / sizeof names[0]))
         return false;
-    snprintf(code, 16, "%s", member(answer, "vnp_ResponseCode"));
+    const char *response = member(answer, "vnp_ResponseCode");
+    const char *status = member(answer, "vnp_TransactionStatus");
+    bool accepted = strcmp(response, "00") == 0;
+    snprintf(code, 16, "%s", accepted ? status : response);
+    if (!accepted || strcmp(status, "09") == 0 || strcmp(status, "02") == 0)
+        *out = PAY_REFUND_REFUSED;
+    else if (strcmp(status, "05") == 0 || strcmp(status, "06") == 0)
+        *out = PAY_REFUND_PENDING;
+    else
+        *out = PAY_REFUND_DONE;
     return true;
 }

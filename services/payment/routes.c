@@ -13,6 +13,7 @@
 #define GATEWAY MC_AUTH_NONE, 0
 #define FEED_READERS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR | MC_ROLE_SERVICE
 #define ADMIN MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN
+#define REFUNDERS MC_AUTH_REQUIRED, MC_ROLE_OFFICER | MC_ROLE_AGENCY_ADMIN
 #define BODY MC_ROUTE_JSON_BODY
 #define IDEMPOTENT MC_ROUTE_IDEMPOTENT
 
@@ -24,6 +25,7 @@ const struct mc_route payment_routes[] = {
     {"GET", API "/payments/return/{provider}", handle_payment_return, GATEWAY, 0},
     {"PUT", API "/payments/merchants/{agency_code}/{provider}", handle_merchant_put, ADMIN, BODY},
     {"GET", API "/payments/{id}", handle_payment_get, READERS, 0},
+    {"POST", API "/payments/{id}/refunds", handle_refund_create, REFUNDERS, BODY | IDEMPOTENT},
     {"GET", API "/events/payment", handle_payment_event_feed, FEED_READERS, 0},
 };
 

@@ -19,14 +19,17 @@ static json_t *time_json(int64_t t)
 }
 
 static mc_error add_event(mc_db_conn *conn, const struct payment_row *p, const char *type,
-                          const char *state, const struct pay_result *r, int64_t paid_at)
+                          const char *state, const char *gateway_code, int64_t paid_at,
+                          const json_t *refund)
 {
     json_t *data = json_pack("{ss ss ss ss ss sI ss ss* so so}", "payment_id", p->id, "dossier_id",
                              p->dossier_id, "demand_kind", p->kind, "agency_code", p->agency_code,
                              "provider", p->provider, "amount", (json_int_t)p->amount, "state",
-                             state, "gateway_code", r->gateway_code[0] != '\0' ? r->gateway_code : NULL,
+                             state, "gateway_code", gateway_code != NULL && gateway_code[0] != '\0' ? gateway_code : NULL,
                              "paid_at", time_json(paid_at), "occurred_at",
                              time_json((int64_t)time(NULL)));
+    if (data != NULL)
+        json_object_set_new(data, "refund", refund != NULL ? json_deep_copy(refund) : json_null());
     char subject[64];
     snprintf(subject, sizeof subject, "payments/%s", p->id);
     mc_error rc = data != NULL ? mc_event_add(conn, type, subject, data, NULL) : MC_ERR_INTERNAL;
@@ -45,7 +48,7 @@ mc_error payment_settle(mc_db_conn *conn, const struct payment_row *p, const str
                                            r->bank_code, 0);
         if (rc == MC_OK)
             rc = add_event(conn, p, expired ? "payment.payment.expired" : "payment.payment.failed",
-                           state, r, 0);
+                           state, r->gateway_code, 0, NULL);
         return rc;
     }
     int64_t paid_at = 0;
@@ -56,7 +59,7 @@ mc_error payment_settle(mc_db_conn *conn, const struct payment_row *p, const str
     if (rc == MC_OK)
         rc = store_demand_paid(conn, p->demand_id);
     if (rc == MC_OK)
-        rc = add_event(conn, p, "payment.payment.succeeded", "paid", r, paid_at);
+        rc = add_event(conn, p, "payment.payment.succeeded", "paid", r->gateway_code, paid_at, NULL);
     if (rc == MC_OK) {
         const char *action = strcmp(p->kind, DEMAND_BEFORE_SUBMISSION) == 0
                                  ? "confirm_submission_payment"
@@ -68,4 +71,10 @@ mc_error payment_settle(mc_db_conn *conn, const struct payment_row *p, const str
         json_decref(body);
     }
     return rc;
+}
+
+mc_error payment_refund_event(mc_db_conn *conn, const struct payment_row *p, const json_t *refund)
+{
+    return add_event(conn, p, "payment.payment.refunded", p->state,
+                     json_string_value(json_object_get(refund, "gateway_code")), 0, refund);
 }

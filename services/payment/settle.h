@@ -20,4 +20,8 @@
 mc_error payment_settle(mc_db_conn *conn, const struct payment_row *p, const struct pay_result *r,
                         bool expired);
 
+/* The event payment.payment.refunded of a refund that succeeded (`refund`:
+   its JSON, borrowed), in the caller's transaction. */
+mc_error payment_refund_event(mc_db_conn *conn, const struct payment_row *p, const json_t *refund);
+
 #endif

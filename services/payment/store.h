@@ -73,6 +73,8 @@ struct payment_row {
     long long amount_refunded;
     int64_t created_at;
     int64_t expires_at;
+    char transaction_no[65];
+    long long revision;
 };
 
 /* A new pending attempt of a demand, expiring in expiry_seconds; fills
@@ -86,6 +88,10 @@ mc_error store_payment_pending_of_demand(mc_db_conn *conn, const char *demand_id
 mc_error store_payment_set_redirect(mc_db_conn *conn, const char *id, const char *url);
 /* By txn_ref, locked until the transaction ends. MC_ERR_PAYMENT_NOT_FOUND when none. */
 mc_error store_payment_lock_by_ref(mc_db_conn *conn, const char *txn_ref, struct payment_row *out);
+/* By id, locked until the transaction ends. MC_ERR_PAYMENT_NOT_FOUND when none. */
+mc_error store_payment_lock_by_id(mc_db_conn *conn, const char *id, struct payment_row *out);
+/* amount_refunded += delta (a reservation, or a refused refund given back). */
+mc_error store_payment_refunded(mc_db_conn *conn, const char *id, long long delta);
 /* The same without a lock, for reads. */
 mc_error store_payment_by_ref(mc_db_conn *conn, const char *txn_ref, struct payment_row *out);
 /* Settle a pending payment: state paid (paid_at from the gateway's time,
@@ -113,6 +119,16 @@ struct payment_filter {
 };
 mc_error store_payments_list(mc_db_conn *conn, const struct payment_filter *f, unsigned limit,
                              json_t **items, json_t **next_keys);
+
+/* ---- store_refunds.c ---- */
+
+/* A pending refund of a payment (*out new: its JSON, reference in ref[33]). */
+mc_error store_refund_insert(mc_db_conn *conn, const char *payment_id, long long amount,
+                             const char *reason, const char *requested_by, json_t **out,
+                             char ref[33]);
+/* Settle a pending refund: "succeeded" or "failed", with the gateway's code; *out (new) its JSON. */
+mc_error store_refund_settle(mc_db_conn *conn, const char *ref, const char *state,
+                             const char *gateway_code, json_t **out);
 
 /* ---- store_messages.c ---- */
 

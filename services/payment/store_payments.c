@@ -23,7 +23,8 @@
 #define PAYMENT_COLUMNS                                                                          \
     "p.id, p.demand_id, p.dossier_id, d.kind, p.txn_ref, p.provider, p.agency_code,"           \
     " p.merchant_code, p.state, p.payer_sub, p.amount, p.amount_refunded,"                     \
-    " extract(epoch FROM p.created_at)::bigint, extract(epoch FROM p.expires_at)::bigint"
+    " extract(epoch FROM p.created_at)::bigint, extract(epoch FROM p.expires_at)::bigint,"      \
+    " p.transaction_no, p.revision"
 
 static const mc_db_statement payment_insert = {
     "payment_insert",
@@ -43,6 +44,16 @@ static const mc_db_statement payment_lock_by_ref = {
     "SELECT " PAYMENT_COLUMNS " FROM payments p JOIN demands d ON d.id = p.demand_id"
     " WHERE p.txn_ref = $1 FOR UPDATE OF p", 1};
 /* Only a pending payment settles: the condition makes a second settlement a no-op. */
+static const mc_db_statement payment_lock_by_id = {
+    "payment_lock_by_id",
+    "SELECT " PAYMENT_COLUMNS " FROM payments p JOIN demands d ON d.id = p.demand_id"
+    " WHERE p.id = $1::uuid FOR UPDATE OF p", 1};
+/* Reserve (a positive delta) or give back (negative) a refund's amount; the
+   CHECK on amount_refunded refuses more than was paid. */
+static const mc_db_statement payment_refunded = {
+    "payment_refunded",
+    "UPDATE payments SET amount_refunded = amount_refunded + $2::bigint, revision = revision + 1"
+    " WHERE id = $1::uuid", 2};
 static const mc_db_statement payment_by_ref = {
     "payment_by_ref",
     "SELECT " PAYMENT_COLUMNS " FROM payments p JOIN demands d ON d.id = p.demand_id"
@@ -98,6 +109,8 @@ static void payment_from_row(const PGresult *res, int r, struct payment_row *out
     out->amount_refunded = mc_db_int(res, r, 11);
     out->created_at = mc_db_int(res, r, 12);
     out->expires_at = mc_db_int(res, r, 13);
+    mc_db_copy(out->transaction_no, sizeof out->transaction_no, res, r, 14);
+    out->revision = mc_db_int(res, r, 15);
 }
 
 static mc_error one_payment(mc_db_conn *conn, const mc_db_statement *stmt, const mc_db_params *p,
@@ -175,6 +188,25 @@ mc_error store_payment_lock_by_ref(mc_db_conn *conn, const char *txn_ref, struct
     mc_db_params p = MC_DB_PARAMS_INIT;
     mc_db_add_text(&p, txn_ref);
     return one_payment(conn, &payment_lock_by_ref, &p, out);
+}
+
+mc_error store_payment_lock_by_id(mc_db_conn *conn, const char *id, struct payment_row *out)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, id);
+    return one_payment(conn, &payment_lock_by_id, &p, out);
+}
+
+mc_error store_payment_refunded(mc_db_conn *conn, const char *id, long long delta)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, id);
+    mc_db_add_int64(&p, delta);
+    PGresult *res = mc_db_exec_params(conn, &payment_refunded, &p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return MC_OK;
 }
 
 mc_error store_payment_by_ref(mc_db_conn *conn, const char *txn_ref, struct payment_row *out)

@@ -9,6 +9,8 @@ The test stack runs the payment service with EXPIRY_SECONDS=30 and a sweep every
 """
 from __future__ import annotations
 
+import concurrent.futures
+
 import json
 import os
 import time
@@ -164,3 +166,78 @@ def test_lists_filter_by_provider_and_day(api, world, merchants):
     page = api.get(PAYMENTS, token=world.officer, params={'provider': 'vnpay', 'dossier_id': payment['dossier_id']},
                    expect=200).doc
     assert page['items'] == []
+
+
+def paid_payment(api, world, provider: str = 'vnpay') -> dict:
+    payment = fresh_payment(api, world, provider)
+    assert pay_at_simulator(payment, 'success').status_code in (200, 302)
+    doc = wait_state(api, world, payment['id'], {'paid'})
+    assert doc['state'] == 'paid'
+    return doc
+
+
+def etag(api, token: str, payment_id: str) -> str:
+    return api.get(f'{PAYMENTS}/{payment_id}', token=token, expect=200).headers['ETag']
+
+
+def refund(api, token: str, payment_id: str, amount: int, if_match: str | None, expect):
+    headers = {'If-Match': if_match} if if_match else {}
+    return api.post(f'{PAYMENTS}/{payment_id}/refunds', token=token, headers=headers,
+                    json={'amount': amount, 'reason': 'Hồ sơ bị từ chối'}, expect=expect)
+
+
+@pytest.mark.parametrize('provider', ['vnpay', 'national_platform'])
+def test_refund_partial_then_rest(api, world, admin, merchants, provider):
+    paid = paid_payment(api, world, provider)
+    officer = world.officer
+    refund(api, officer, paid['id'], 4000, None, 428)
+    refund(api, officer, paid['id'], 4000, '"p999"', 412)
+    first = refund(api, officer, paid['id'], 4000, etag(api, officer, paid['id']), 201).doc
+    assert first['state'] == 'succeeded' and first['amount'] == 4000
+    assert first['refund_summary'] == {'amount_available': 6000, 'amount_refunded': 4000}
+    over = refund(api, officer, paid['id'], 7000, etag(api, officer, paid['id']), 409).doc
+    assert over['code'] == 'payment.refund_exceeds_available' and over['amount_available'] == 6000
+    rest = refund(api, officer, paid['id'], 6000, etag(api, officer, paid['id']), 201).doc
+    assert rest['state'] == 'succeeded'
+    assert rest['refund_summary'] == {'amount_available': 0, 'amount_refunded': 10000}
+    doc = api.get(f'{PAYMENTS}/{paid["id"]}', token=world.citizen(), expect=200).doc
+    assert doc['refund_summary'] == {'amount_available': 0, 'amount_refunded': 10000}
+    events = payment_events(api, admin, paid['id'])
+    assert [e['type'] for e in events] == ['payment.payment.succeeded', 'payment.payment.refunded',
+                                           'payment.payment.refunded']
+    assert [e['data']['refund']['amount'] for e in events[1:]] == [4000, 6000]
+
+
+def test_refund_guards(api, world, merchants):
+    paid = paid_payment(api, world)
+    # the payer, another agency's staff: not theirs to refund
+    api.post(f'{PAYMENTS}/{paid["id"]}/refunds', token=world.citizen(), json={'amount': 1, 'reason': 'x'},
+             headers={'If-Match': etag(api, world.citizen(), paid['id'])}, expect=403)
+    outsider = world.staff(('officer',), world.other_agency)
+    refund(api, outsider, paid['id'], 1000, etag(api, world.officer, paid['id']), 404)
+    r = api.post(f'{PAYMENTS}/{paid["id"]}/refunds', token=world.officer, json={'amount': 0, 'reason': ''},
+                 headers={'If-Match': etag(api, world.officer, paid['id'])}, expect=422)
+    assert {e['pointer'] for e in r.doc['errors']} == {'/amount', '/reason'}
+    # a pending payment is not refundable
+    pending = fresh_payment(api, world)
+    assert refund(api, world.officer, pending['id'], 1000, etag(api, world.officer, pending['id']),
+                  409).doc['code'] == 'payment.not_refundable'
+    # five refunds of the whole amount racing on the same ETag: one refund, never more
+    tag = etag(api, world.officer, paid['id'])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
+        codes = list(pool.map(lambda _: refund(api, world.officer, paid['id'], 10000, tag, (201, 409, 412))
+                              .status_code, range(5)))
+    assert codes.count(201) == 1, codes
+    doc = api.get(f'{PAYMENTS}/{paid["id"]}', token=world.officer, expect=200).doc
+    assert doc['refund_summary'] == {'amount_available': 0, 'amount_refunded': 10000}
+
+
+def test_refund_refused_by_gateway(api, world, merchants):
+    paid = paid_payment(api, world)
+    requests.post(f'{sim_url("vnpay")}/sim/control', json={'refund': 'reject'}, timeout=5).raise_for_status()
+    try:
+        r = refund(api, world.officer, paid['id'], 3000, etag(api, world.officer, paid['id']), 201).doc
+    finally:
+        requests.post(f'{sim_url("vnpay")}/sim/control', json={'refund': 'succeed'}, timeout=5)
+    assert r['state'] == 'failed'
+    assert r['refund_summary'] == {'amount_available': 10000, 'amount_refunded': 0}
