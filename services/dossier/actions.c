@@ -10,6 +10,8 @@
 
 #include "deadlines.h"
 #include "dossier_event.h"
+#include "fees.h"
+#include "motcua/calendar.h"
 #include "motcua/json_spec.h"
 
 /* The supplement request is no longer pending: nothing is missing any more
@@ -25,6 +27,71 @@ static void finish(struct dossier *d, const char *outcome, int64_t now)
 {
     snprintf(d->outcome, sizeof d->outcome, "%s", outcome);
     d->finished_at = now;
+}
+
+/* The submission of a dossier whose fees are paid first: the demand is the
+   channel's fees in force (gathered before the transaction, fees.h); the
+   dossier is submitted when they are paid (confirm_submission_payment). */
+mc_error action_submit_pay_first(struct dossier *d, const struct action_args *a, json_t *details,
+                                 json_t *errors)
+{
+    d->fee_amount = a->in->pay_first_amount;
+    d->submitted_at = 0;
+    json_object_set_new(details, "amount", json_integer((json_int_t)d->fee_amount));
+    json_object_set_new(details, "fee_items", json_deep_copy(a->in->pay_first_items));
+    return MC_OK;
+}
+
+/* The payment of a confirmation (payment_id, provider, amount, paid_at) into
+   the history's details: what makes a repeated confirmation recognisable. */
+static void payment_details(json_t *details, const struct action_body *b)
+{
+    json_object_set_new(details, "payment_id", json_string(b->payment_id));
+    json_object_set_new(details, "provider", json_string(b->provider));
+    json_object_set_new(details, "amount", json_integer((json_int_t)b->amount));
+    json_object_set_new(details, "paid_at", json_string(b->paid_at));
+}
+
+/* A payment must pay the whole demand. */
+static bool amount_matches(const struct dossier *d, const struct action_body *b, json_t *errors)
+{
+    if (b->amount == d->fee_amount)
+        return true;
+    char message[120];
+    snprintf(message, sizeof message, "the dossier's fee demand is %lld VND", d->fee_amount);
+    mc_errors_add(errors, "/amount", "mismatch", message);
+    return false;
+}
+
+/* The fee paid first: the dossier is submitted at the payment time. Also
+   from a draft it expired or was cancelled to (a payment that succeeded
+   late still submits it); a draft never submitted to pay first has nothing
+   to confirm. */
+mc_error action_confirm_submission_payment(struct dossier *d, const struct action_args *a,
+                                           json_t *details, json_t *errors)
+{
+    if (d->code[0] == '\0' || d->fee_amount < 0) {
+        mc_errors_add(errors, "/payment_id", "not_awaiting",
+                      "this dossier was never submitted to pay its fee first");
+        return MC_OK;
+    }
+    if (!amount_matches(d, a->body, errors))
+        return MC_OK;
+    int64_t paid_at = 0;
+    if (mc_rfc3339_parse(a->body->paid_at, &paid_at) != 0)
+        return MC_ERR_VALIDATION; /* checked with the body (check_needs) */
+    d->submitted_at = paid_at;
+    payment_details(details, a->body);
+    return MC_OK;
+}
+
+/* Pay first given up (by the applicant) or expired (the watcher): a draft
+   again, keeping its code and fee demand for a late payment or a resubmission. */
+mc_error action_back_to_draft(struct dossier *d, const struct action_args *a, json_t *details,
+                              json_t *errors)
+{
+    json_object_set_new(details, "amount", json_integer((json_int_t)d->fee_amount));
+    return MC_OK;
 }
 
 mc_error action_receive(struct dossier *d, const struct action_args *a, json_t *details,
@@ -138,16 +205,29 @@ mc_error action_transfer(struct dossier *d, const struct action_args *a, json_t 
 mc_error action_request_payment(struct dossier *d, const struct action_args *a, json_t *details,
                                 json_t *errors)
 {
+    long long total = 0;
+    if (a->body->fee_items != NULL &&
+        (!dossier_fee_items_total(a->body->fee_items, &total) || total != a->body->amount)) {
+        mc_errors_add(errors, "/fee_items", "total", "the items' amounts must add up to amount");
+        return MC_OK;
+    }
     d->fee_amount = a->body->amount;
     d->previous_status = d->status;
     deadline_pause(d, a->now);
     json_object_set_new(details, "amount", json_integer((json_int_t)d->fee_amount));
+    json_object_set_new(details, "fee_items", dossier_fee_items(a->body->fee_items, d->fee_amount));
     return MC_OK;
 }
 
 mc_error action_confirm_payment(struct dossier *d, const struct action_args *a, json_t *details,
                                 json_t *errors)
 {
+    /* a payment client's confirmation names its payment (an officer's need not) */
+    if (a->body->payment_id != NULL) {
+        if (!amount_matches(d, a->body, errors))
+            return MC_OK;
+        payment_details(details, a->body);
+    }
     d->previous_status = -1;
     if (!deadline_resume(d, &a->in->calendar, a->now, false))
         return MC_ERR_CATALOGUE_UNAVAILABLE;

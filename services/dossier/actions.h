@@ -35,6 +35,11 @@ struct action_body {
     const char *result_document_id;  /* result.document_id */
     const char *new_appointment_at;  /* RFC 3339 */
     const json_t *documents;         /* ids of the files the action cites, or NULL */
+    const json_t *fee_items;         /* request_payment: [{code, name, amount}], or NULL */
+    /* a payment client's confirmation (NEED_PAYMENT) */
+    const char *payment_id;          /* uuid of the payment */
+    const char *paid_at;             /* RFC 3339 */
+    const char *provider;            /* vnpay, national_platform */
 };
 #define ACTION_BODY_INIT {.to_step = -1, .amount = -1}
 
@@ -45,6 +50,8 @@ struct action_inputs {
     bool has_calendar;
     int n_steps;               /* processing steps of the case (WF_USES_PROCEDURE) */
     const mc_catalogue_doc *procedure; /* the filed version (WF_USES_PROCEDURE), else NULL; a reference */
+    long long pay_first_amount;        /* a submission paid first (fees.h): the total, VND */
+    json_t *pay_first_items;           /* ... and its fee items (owned), else NULL */
 };
 
 /* What an effect works from (workflow_effect_fn). */
@@ -60,6 +67,9 @@ struct action_args {
 #define ACTION_EFFECT(name)                                                                        \
     mc_error action_##name(struct dossier *d, const struct action_args *a, json_t *details,        \
                            json_t *errors)
+ACTION_EFFECT(submit_pay_first);
+ACTION_EFFECT(confirm_submission_payment);
+ACTION_EFFECT(back_to_draft);
 ACTION_EFFECT(receive);
 ACTION_EFFECT(refuse);
 ACTION_EFFECT(request_supplement);

@@ -51,6 +51,8 @@ struct dossier_ctx {
     unsigned supplement_working_days; /* SUPPLEMENT_WORKING_DAYS: default deadline to supplement */
     unsigned due_soon_working_hours;  /* DUE_SOON_WORKING_HOURS: when the watcher flags "about to be overdue" */
     unsigned watch_interval_s;        /* WATCH_INTERVAL_SECONDS: 0 disables the watcher */
+    unsigned submission_payment_hours; /* SUBMISSION_PAYMENT_HOURS: an unpaid pay-first
+                                          submission goes back to draft after this long */
     /* who may be assigned: identity, asked with the service's own token
        (CLIENT_ID, CLIENT_SECRET_FILE, IDENTITY_URL); NULL when not configured,
        then assignments answer 503 */

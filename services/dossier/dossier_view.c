@@ -35,13 +35,15 @@ static bool chain_has(const json_t *chain, const char *agency)
 }
 
 /* A payment client (scope dossier:payments) of the agency handling d, and d
-   has (or had) a payment demand. A client without an agency sees nothing:
-   the agency claim is what binds it, as it binds staff. */
+   has (or had) a payment demand: a submitted dossier's, or a draft's that was
+   submitted to pay first (it has its code: a late payment still submits it).
+   A client without an agency sees nothing: the agency claim is what binds
+   it, as it binds staff. */
 static bool payment_client_may_see(const mc_principal *p, const struct dossier *d)
 {
     return (p->roles & MC_ROLE_SERVICE) != 0 && mc_principal_has_scope(p, PAYMENT_SCOPE) &&
            p->agency[0] != '\0' && strcmp(p->agency, d->handling_agency) == 0 &&
-           d->status != DS_DRAFT && d->fee_amount >= 0;
+           (d->status != DS_DRAFT || d->code[0] != '\0') && d->fee_amount >= 0;
 }
 
 unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *read_only)
@@ -55,7 +57,10 @@ unsigned dossier_actors(const mc_request *req, const struct dossier *d, bool *re
         strcmp(d->owner_sub, p->sub) == 0)
         actors |= ACTOR_OWNER;
 
-    bool citizen_draft = d->status == DS_DRAFT && strcmp(d->filed_by_role, "citizen") == 0;
+    /* a citizen's draft, or one waiting for its fee to be paid first, is not
+       the agency's yet */
+    bool citizen_draft = (d->status == DS_DRAFT || d->status == DS_AWAITING_SUBMISSION_PAYMENT) &&
+                         strcmp(d->filed_by_role, "citizen") == 0;
     unsigned staff = p->roles & (MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN);
     if (staff != 0 && p->agency[0] != '\0' && !citizen_draft) {
         if (strcmp(p->agency, d->handling_agency) == 0) {

@@ -18,6 +18,7 @@
 
 #include "deadlines.h"
 #include "dossier.h"
+#include "fees.h"
 #include "motcua/form_schema.h"
 #include "motcua/json_spec.h"
 #include "request.h"
@@ -28,21 +29,34 @@
 /* ------------------------------------------------------------------ */
 /* the action body                                                     */
 
+#define UUID_RE "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
 static const struct mc_field reason_item = {.type = MC_F_STRING, .min_len = 1, .max_len = 1000,
                                              .check = dossier_check_not_blank};
 static const struct mc_field missing_item = {.type = MC_F_STRING, .min_len = 1, .max_len = 1000,
                                               .check = dossier_check_not_blank};
 static const struct mc_field document_item = {
     .type = MC_F_STRING,
-    .pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"};
+    .pattern = UUID_RE};
 static const struct mc_field result_fields[] = {
     {.name = "summary", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 2000,
      .check = dossier_check_not_blank},
     {.name = "number", .type = MC_F_STRING, .nullable = true, .max_len = 100},
     {.name = "document_id", .type = MC_F_STRING, .nullable = true,
-     .pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+     .pattern = UUID_RE,
      MC_BIND(struct action_body, result_document_id)},
     {0}};
+
+static const char *const payment_providers[] = {"vnpay", "national_platform", NULL};
+static const struct mc_field fee_item_fields[] = {
+    {.name = "code", .type = MC_F_STRING, .required = true,
+     .pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    {.name = "name", .type = MC_F_STRING, .required = true, .min_len = 1, .max_len = 500,
+     .check = dossier_check_not_blank},
+    {.name = "amount", .type = MC_F_INTEGER, .required = true, .has_range = true, .min = 0,
+     .max = 1e12},
+    {0}};
+static const struct mc_field fee_item = {.type = MC_F_OBJECT, .fields = fee_item_fields};
 
 /* Every member any action may send, bound into struct action_body (actions.h). */
 static const struct mc_field action_fields[] = {
@@ -69,6 +83,13 @@ static const struct mc_field action_fields[] = {
      MC_BIND(struct action_body, new_appointment_at)},
     {.name = "documents", .type = MC_F_ARRAY, .max_len = 50, .item = &document_item,
      MC_BIND(struct action_body, documents)},
+    {.name = "fee_items", .type = MC_F_ARRAY, .min_len = 1, .max_len = 50, .item = &fee_item,
+     MC_BIND(struct action_body, fee_items)},
+    {.name = "payment_id", .type = MC_F_STRING, .pattern = UUID_RE,
+     MC_BIND(struct action_body, payment_id)},
+    {.name = "paid_at", .type = MC_F_STRING, .max_len = 40, MC_BIND(struct action_body, paid_at)},
+    {.name = "provider", .type = MC_F_STRING, .enum_values = payment_providers,
+     MC_BIND(struct action_body, provider)},
     {0}};
 
 /* What each `needs` bit asks of the body, and where. */
@@ -101,6 +122,24 @@ static void check_needs(const struct workflow_transition *row, const struct acti
     if (body->new_appointment_at != NULL && mc_rfc3339_parse(body->new_appointment_at, &t) != 0)
         mc_errors_add(errors, "/new_appointment_at", "format",
                       "must be an RFC 3339 date-time, e.g. 2025-03-10T17:00:00+07:00");
+    /* A payment's confirmation names the whole payment (a payment client's
+       confirm_payment may, confirm_submission_payment must). */
+    if ((row->needs & NEED_PAYMENT) != 0 || body->payment_id != NULL) {
+        const struct {
+            bool given;
+            const char *pointer;
+        } payment[] = {{body->payment_id != NULL, "/payment_id"},
+                       {body->paid_at != NULL, "/paid_at"},
+                       {body->amount >= 0, "/amount"},
+                       {body->provider != NULL, "/provider"}};
+        for (size_t i = 0; i < sizeof payment / sizeof payment[0]; i++)
+            if (!payment[i].given)
+                mc_errors_add(errors, payment[i].pointer, "required",
+                              "a payment's confirmation gives payment_id, paid_at, amount and provider");
+    }
+    if (body->paid_at != NULL && mc_rfc3339_parse(body->paid_at, &t) != 0)
+        mc_errors_add(errors, "/paid_at", "format",
+                      "must be an RFC 3339 date-time, e.g. 2025-03-10T09:15:00+07:00");
 }
 
 /* ------------------------------------------------------------------ */
@@ -188,6 +227,7 @@ static void inputs_clear(struct action_inputs *in)
 {
     if (in->has_calendar)
         mc_catalogue_calendar_free(&in->calendar);
+    json_decref(in->pay_first_items);
     mc_catalogue_doc_release(in->procedure);
     memset(in, 0, sizeof *in);
 }
@@ -246,6 +286,12 @@ static mc_error submit_checks(mc_db_conn *conn, struct action_tx *t, int64_t now
     json_decref(slots);
     if (json_array_size(t->errors) > 0)
         return MC_OK;
+    /* Submitted now, unless the fee is paid first: then at the payment. */
+    if (t->row->to == DS_SUBMITTED)
+        d->submitted_at = now;
+    /* A dossier back from paying first keeps the code it was given then. */
+    if (d->code[0] != '\0')
+        return MC_OK;
     /* The code: the receiving agency, the local date, the next number. */
     char day[11];
     mc_date_format(mc_date_from_days((now + DOSSIER_UTC_OFFSET_MIN * 60) / 86400), day);
@@ -257,7 +303,6 @@ static mc_error submit_checks(mc_db_conn *conn, struct action_tx *t, int64_t now
     mc_date_parse(day, &local);
     if (!dossier_code_format(d->code, sizeof d->code, d->agency_code, local, sequence))
         return MC_ERR_INTERNAL;
-    d->submitted_at = now;
     return MC_OK;
 }
 
@@ -293,6 +338,20 @@ static mc_error result_checks(mc_db_conn *conn, struct action_tx *t)
     return MC_OK;
 }
 
+/* The answer: the dossier as the caller may see it now, with what they may do. */
+static mc_error tx_answer(mc_db_conn *conn, struct action_tx *t)
+{
+    json_decref(t->answer);
+    /* what the caller may see and do now: a transfer takes the dossier out
+       of their hands; a payment client sees the payment view */
+    bool read_only;
+    unsigned actors_now = dossier_actors(t->req, &t->d, &read_only);
+    t->answer = dossier_view_json(&t->d, actors_now, read_only);
+    dossier_add_allowed_actions(t->answer, &t->d, actors_now);
+    dossier_etag(&t->d, t->etag, sizeof t->etag);
+    return mc_idempotency_record(t->req, conn, 200, t->answer, NULL, t->etag);
+}
+
 static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
 {
     struct action_tx *t = arg;
@@ -301,6 +360,14 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
     mc_error rc = store_dossier_load(conn, mc_path_param(t->req, "id"), true, &t->d);
     if (rc != MC_OK)
         return rc;
+    /* the same payment confirmed meanwhile (a concurrent repeat): done */
+    if ((t->row->uses & WF_PAYMENT_CONFIRMATION) != 0 && t->body->payment_id != NULL) {
+        bool applied = false;
+        rc = store_history_payment_applied(conn, t->d.id, t->row->action, t->body->payment_id,
+                                           &applied);
+        if (rc != MC_OK || applied)
+            return rc != MC_OK ? rc : tx_answer(conn, t);
+    }
     if (t->d.revision != t->expected_revision)
         return MC_ERR_PRECONDITION_FAILED;
     int64_t now = (int64_t)time(NULL);
@@ -320,15 +387,66 @@ static mc_error action_tx_fn(mc_db_conn *conn, void *arg)
                            t->errors);
     if (rc != MC_OK)
         return rc;
-    json_decref(t->answer);
-    /* what the caller may see and do now: a transfer takes the dossier out
-       of their hands; a payment client sees the payment view */
-    bool read_only;
-    unsigned actors_now = dossier_actors(t->req, &t->d, &read_only);
-    t->answer = dossier_view_json(&t->d, actors_now, read_only);
-    dossier_add_allowed_actions(t->answer, &t->d, actors_now);
-    dossier_etag(&t->d, t->etag, sizeof t->etag);
-    return mc_idempotency_record(t->req, conn, 200, t->answer, NULL, t->etag);
+    return tx_answer(conn, t);
+}
+
+/* ------------------------------------------------------------------ */
+/* payments                                                            */
+
+struct applied_check {
+    const char *dossier_id, *action, *payment_id;
+    bool applied;
+};
+
+static mc_error applied_fn(mc_db_conn *conn, void *arg)
+{
+    struct applied_check *c = arg;
+    return store_history_payment_applied(conn, c->dossier_id, c->action, c->payment_id, &c->applied);
+}
+
+/*
+ * A payment client's confirmation repeated after it succeeded (the payment
+ * service retries until it hears back): answer 200 with the dossier as it is,
+ * whatever its status and ETag now, with no second history row or event.
+ * True when the request was answered (also with an error).
+ */
+static bool reply_if_payment_applied(mc_request *req, const struct dossier *d,
+                                     const struct workflow_transition *row,
+                                     const struct action_body *body, unsigned actors,
+                                     bool read_only)
+{
+    if ((row->uses & WF_PAYMENT_CONFIRMATION) == 0 || body->payment_id == NULL ||
+        (actors & ACTOR_SERVICE) == 0)
+        return false;
+    struct applied_check c = {d->id, row->action, body->payment_id, false};
+    mc_error rc = mc_db_with_conn(mc_request_db(req), applied_fn, &c);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return true;
+    }
+    if (!c.applied)
+        return false;
+    json_t *answer = dossier_view_json(d, actors, read_only);
+    dossier_add_allowed_actions(answer, d, actors);
+    char etag[48];
+    dossier_etag(d, etag, sizeof etag);
+    mc_set_header(req, "Cache-Control", "private, no-store");
+    mc_reply_json_etag(req, 200, answer, etag);
+    return true;
+}
+
+/* Does this submission wait for its fees to be paid first (fees.h)? Then the
+   demand goes into `in` and the submission takes the pay-first row. */
+static bool pays_first(const struct dossier *d, struct action_inputs *in)
+{
+    if (in->procedure == NULL)
+        return false;
+    char today[11];
+    mc_date_format(mc_date_from_days(((int64_t)time(NULL) + DOSSIER_UTC_OFFSET_MIN * 60) / 86400),
+                   today);
+    const json_t *the_case = dossier_find_case(mc_catalogue_doc_json(in->procedure), d->case_code);
+    return dossier_pay_first_fee(the_case, d->channel, today, &in->pay_first_amount,
+                                 &in->pay_first_items);
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,6 +489,11 @@ static void run_action(mc_request *req, const char *action)
         json_decref(errors);
         return;
     }
+    if (reply_if_payment_applied(req, &d, row, &body, actors, read_only)) {
+        json_decref(errors);
+        dossier_clear(&d);
+        return;
+    }
     switch (workflow_check(action, d.status, actors, NULL)) {
     case WF_OK:
         break;
@@ -399,6 +522,9 @@ static void run_action(mc_request *req, const char *action)
     mc_error rc = MC_OK;
     if (json_array_size(errors) == 0)
         rc = gather_inputs(req, &d, row, &body, &in, errors);
+    if (rc == MC_OK && json_array_size(errors) == 0 && (row->uses & WF_SUBMISSION) != 0 &&
+        pays_first(&d, &in))
+        row = workflow_find("submit_pay_first");
     if (rc != MC_OK || json_array_size(errors) > 0) {
         inputs_clear(&in);
         dossier_clear(&d);

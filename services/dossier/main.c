@@ -29,6 +29,8 @@ static mc_error dossier_start(mc_app *app)
     bool ok = mc_config_uint(svc, "SUPPLEMENT_WORKING_DAYS", 7, 1, 60, &ctx->supplement_working_days) &&
               mc_config_uint(svc, "DUE_SOON_WORKING_HOURS", 8, 1, 400, &ctx->due_soon_working_hours) &&
               mc_config_uint(svc, "WATCH_INTERVAL_SECONDS", 60, 0, 86400, &ctx->watch_interval_s) &&
+              mc_config_uint(svc, "SUBMISSION_PAYMENT_HOURS", 24, 1, 24 * 30,
+                             &ctx->submission_payment_hours) &&
               mc_config_uint(svc, "CATALOGUE_CACHE_SECONDS", 60, 0, 86400, &cache_seconds) &&
               mc_config_uint(svc, "MAX_DRAFTS_PER_CITIZEN", 20, 1, 10000, &ctx->max_drafts_per_citizen) &&
               mc_config_uint(svc, "MAX_FILES_PER_DOSSIER", 60, 1, 10000, &ctx->max_files_per_dossier) &&

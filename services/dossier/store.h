@@ -89,6 +89,10 @@ mc_error store_history_add(mc_db_conn *conn, const struct history_entry *e);
 
 /* The whole trail of a dossier, oldest first (new reference, an array). */
 mc_error store_history_list(mc_db_conn *conn, const char *dossier_id, json_t **out);
+/* Was `action` taken on the dossier for the payment `payment_id` (its
+   history details name it)? What makes a payment's confirmation idempotent. */
+mc_error store_history_payment_applied(mc_db_conn *conn, const char *dossier_id, const char *action,
+                                       const char *payment_id, bool *applied);
 
 /* ---- store_documents.c ---- */
 
@@ -200,6 +204,10 @@ mc_error store_watch_supplement_expired(mc_db_conn *conn, int64_t now, unsigned 
 /* Ids of up to `limit` open dossiers (2, 4, 6) past their appointment, not
    yet flagged overdue. */
 mc_error store_watch_overdue(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids);
+/* Dossiers waiting for their fee to be paid first (status 11) since before
+   `before` (epoch seconds), oldest first, at most `limit`. */
+mc_error store_watch_submission_payment_expired(mc_db_conn *conn, int64_t before, unsigned limit,
+                                                json_t **ids);
 /* Ids of up to `limit` open dossiers whose appointment is between now and
    `soon`, flagged neither overdue nor due soon. */
 mc_error store_watch_due_soon(mc_db_conn *conn, int64_t now, int64_t soon, unsigned limit,

@@ -155,7 +155,7 @@ static const mc_db_statement code_sequence = {
 static const mc_db_statement list_inbox = {
     "dossier_list_inbox",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
-    " WHERE status > 0 AND handling_agency = $1" LIST_FILTERS
+    " WHERE " WF_FILED_STATUSES_SQL " AND handling_agency = $1" LIST_FILTERS
     " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
     " ORDER BY submitted_at DESC, dossiers.id DESC LIMIT $11::integer",
     11};
@@ -174,10 +174,10 @@ static const mc_db_statement list_inbox = {
     " AND (" col ", id) < (" BEFORE_MICROS(2) ", $3::uuid)"                                      \
     " ORDER BY " col " DESC, dossiers.id DESC LIMIT $4::integer"
 static const mc_db_statement list_inbox_all = {
-    "dossier_list_inbox_all", NEWEST_FIRST("submitted_at", "status > 0 AND handling_agency = $1"), 4};
+    "dossier_list_inbox_all", NEWEST_FIRST("submitted_at", WF_FILED_STATUSES_SQL " AND handling_agency = $1"), 4};
 static const mc_db_statement list_inbox_status = {
     "dossier_list_inbox_status",
-    NEWEST_FIRST("submitted_at", "status > 0 AND handling_agency = $1 AND status = $5::smallint"), 5};
+    NEWEST_FIRST("submitted_at", WF_FILED_STATUSES_SQL " AND handling_agency = $1 AND status = $5::smallint"), 5};
 static const mc_db_statement list_owner_all = {
     "dossier_list_owner_all", NEWEST_FIRST("created_at", "owner_sub = $1"), 4};
 

@@ -28,6 +28,12 @@ static const mc_db_statement history_list = {
     " 'details', jsonb_strip_nulls(details))::text"
     " FROM dossier_history WHERE dossier_id = $1::uuid ORDER BY seq",
     1};
+
+static const mc_db_statement history_payment_applied = {
+    "dossier_history_payment_applied",
+    "SELECT 1 FROM dossier_history WHERE dossier_id = $1::uuid AND action = $2"
+    " AND details ->> 'payment_id' = $3 LIMIT 1",
+    3};
 /* clang-format on */
 
 static char *text_or_null(const json_t *v)
@@ -89,5 +95,18 @@ mc_error store_history_list(mc_db_conn *conn, const char *dossier_id, json_t **o
         return rc;
     }
     *out = ctx.items;
+    return MC_OK;
+}
+
+mc_error store_history_payment_applied(mc_db_conn *conn, const char *dossier_id, const char *action,
+                                       const char *payment_id, bool *applied)
+{
+    const char *params[3] = {dossier_id, action, payment_id};
+    PGresult *res = mc_db_exec(conn, &history_payment_applied, params);
+    *applied = false;
+    if (res == NULL)
+        return mc_db_failure(conn);
+    *applied = PQntuples(res) > 0;
+    PQclear(res);
     return MC_OK;
 }

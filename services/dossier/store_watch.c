@@ -32,6 +32,11 @@ static const mc_db_statement due_soon = {
     " AND due_soon_flagged_at IS NULL AND appointment_at >= to_timestamp($1::bigint)"
     " AND appointment_at < to_timestamp($2::bigint) ORDER BY appointment_at LIMIT $3::integer",
     3};
+static const mc_db_statement submission_payment_expired = {
+    "dossier_watch_submission_payment_expired",
+    "SELECT id::text FROM dossiers WHERE status = 11 AND updated_at < to_timestamp($1::bigint)"
+    " ORDER BY updated_at LIMIT $2::integer",
+    2};
 static const mc_db_statement flag_overdue = {
     "dossier_watch_flag_overdue",
     "UPDATE dossiers SET overdue_flagged_at = now() WHERE id = $1::uuid", 1};
@@ -78,6 +83,16 @@ mc_error store_watch_supplement_expired(mc_db_conn *conn, int64_t now, unsigned 
     snprintf(l, sizeof l, "%u", limit);
     const char *params[2] = {t, l};
     return select_ids(conn, &supplement_expired, params, ids);
+}
+
+mc_error store_watch_submission_payment_expired(mc_db_conn *conn, int64_t before, unsigned limit,
+                                                json_t **ids)
+{
+    char t[24], l[12];
+    snprintf(t, sizeof t, "%lld", (long long)before);
+    snprintf(l, sizeof l, "%u", limit);
+    const char *params[2] = {t, l};
+    return select_ids(conn, &submission_payment_expired, params, ids);
 }
 
 mc_error store_watch_overdue(mc_db_conn *conn, int64_t now, unsigned limit, json_t **ids)

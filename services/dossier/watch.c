@@ -2,6 +2,8 @@
  * The deadline watcher: a thread that, every WATCH_INTERVAL_SECONDS,
  *   - stops the dossiers whose supplement deadline passed (status 5 -> 8,
  *     through the same transition as an officer's stop, by actor "system");
+ *   - returns to draft the pay-first submissions unpaid for
+ *     SUBMISSION_PAYMENT_HOURS (11 -> 0, expire_submission_payment);
  *   - flags open dossiers whose appointment is near (within the warning
  *     window of DUE_SOON_WORKING_HOURS: the agency should finish, or issue an
  *     apology with a new appointment) and those whose appointment has passed,
@@ -32,7 +34,7 @@ static struct {
 
 struct watch_tx {
     const char *id;
-    const char *kind; /* "supplement_expired", "overdue", "due_soon" */
+    const char *kind; /* "supplement_expired", "submission_payment_expired", "overdue", "due_soon" */
     int64_t now;
     int64_t soon;
     struct action_inputs *in;
@@ -60,6 +62,18 @@ static mc_error watch_tx_fn(mc_db_conn *conn, void *arg)
         rc = transition_commit(conn, &d, workflow_find("stop"), &body, t->in, t->now, t->settings,
                                &system, errors);
         json_decref(reasons);
+        json_decref(errors);
+    } else if (strcmp(t->kind, "submission_payment_expired") == 0) {
+        if (d.status != DS_AWAITING_SUBMISSION_PAYMENT ||
+            d.updated_at >= t->now - (int64_t)watcher.ctx->submission_payment_hours * 3600) {
+            dossier_clear(&d);
+            return MC_OK; /* paid or cancelled meanwhile */
+        }
+        struct action_body body = ACTION_BODY_INIT;
+        json_t *errors = json_array();
+        struct transition_actor system = {"system", "system", NULL, NULL};
+        rc = transition_commit(conn, &d, workflow_find("expire_submission_payment"), &body, t->in,
+                               t->now, t->settings, &system, errors);
         json_decref(errors);
     } else {
         /* again under the row lock: the appointment may have moved meanwhile */
@@ -102,7 +116,7 @@ static void handle_ids(const json_t *ids, const char *kind, int64_t now, int64_t
     }
 }
 
-enum watch_scan { SCAN_SUPPLEMENT_EXPIRED, SCAN_OVERDUE, SCAN_DUE_SOON };
+enum watch_scan { SCAN_SUPPLEMENT_EXPIRED, SCAN_SUBMISSION_PAYMENT_EXPIRED, SCAN_OVERDUE, SCAN_DUE_SOON };
 
 /* One scan's ids, on a connection borrowed for the scan alone: it is given
    back before the ids are handled, each in a transaction of its own, so the
@@ -117,6 +131,10 @@ static mc_error watch_scan(enum watch_scan scan, int64_t now, int64_t soon, json
     switch (scan) {
     case SCAN_SUPPLEMENT_EXPIRED:
         rc = store_watch_supplement_expired(conn, now, WATCH_BATCH, ids);
+        break;
+    case SCAN_SUBMISSION_PAYMENT_EXPIRED:
+        rc = store_watch_submission_payment_expired(
+            conn, now - (int64_t)watcher.ctx->submission_payment_hours * 3600, WATCH_BATCH, ids);
         break;
     case SCAN_OVERDUE:
         rc = store_watch_overdue(conn, now, WATCH_BATCH, ids);
@@ -138,6 +156,10 @@ static void watch_once(void)
     json_t *ids = NULL;
     if (watch_scan(SCAN_SUPPLEMENT_EXPIRED, now, soon, &ids) == MC_OK)
         handle_ids(ids, "supplement_expired", now, soon);
+    json_decref(ids);
+    ids = NULL;
+    if (watch_scan(SCAN_SUBMISSION_PAYMENT_EXPIRED, now, soon, &ids) == MC_OK)
+        handle_ids(ids, "submission_payment_expired", now, soon);
     json_decref(ids);
     ids = NULL;
     if (watch_scan(SCAN_OVERDUE, now, soon, &ids) == MC_OK)

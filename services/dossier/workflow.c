@@ -8,6 +8,10 @@
  *         2,4 -request_payment-> 6 -confirm_payment-> 4
  *   1,2,4,5,6 -request_withdrawal-> 7 -confirm_withdrawal-> 8 | -decline_withdrawal-> (back)
  *     2,4,5,6 -stop-> 8;  2,4,5,6 -apologize-> (same, new appointment)
+ *
+ * Pay first (the channel's fees collected before submission):
+ *   draft -submit-> 11 -confirm_submission_payment-> 1     (also from a draft it expired to)
+ *            11 -cancel_submission_payment | expire_submission_payment-> draft
  */
 #include "workflow.h"
 
@@ -23,6 +27,17 @@
 const struct workflow_transition workflow_table[] = {
     {"submit", S(DS_DRAFT), DS_SUBMITTED, ACTOR_OWNER | ACTOR_COUNTER, 0, EV("submitted"),
      NULL, WF_SUBMISSION | WF_USES_PROCEDURE},
+    {"submit_pay_first", S(DS_DRAFT), DS_AWAITING_SUBMISSION_PAYMENT, ACTOR_OWNER | ACTOR_COUNTER,
+     0, EV("submission_payment_required"), action_submit_pay_first,
+     WF_SUBMISSION | WF_USES_PROCEDURE | WF_PAY_FIRST},
+    {"confirm_submission_payment", S(DS_AWAITING_SUBMISSION_PAYMENT) | S(DS_DRAFT), DS_SUBMITTED,
+     ACTOR_SERVICE, NEED_PAYMENT, EV("submitted"), action_confirm_submission_payment,
+     WF_PAYMENT_CONFIRMATION},
+    {"cancel_submission_payment", S(DS_AWAITING_SUBMISSION_PAYMENT), DS_DRAFT,
+     ACTOR_OWNER | ACTOR_COUNTER, 0, EV("submission_payment_cancelled"),
+     action_back_to_draft, 0},
+    {"expire_submission_payment", S(DS_AWAITING_SUBMISSION_PAYMENT), DS_DRAFT, ACTOR_SYSTEM, 0,
+     EV("submission_payment_expired"), action_back_to_draft, 0},
     {"receive", S(DS_SUBMITTED), DS_RECEIVED, ACTOR_OFFICER | ACTOR_AGENCY_ADMIN, 0, EV("received"),
      action_receive, WF_USES_CALENDAR | WF_USES_PROCEDURE},
     {"refuse", S(DS_SUBMITTED), DS_REFUSED, ACTOR_OFFICER | ACTOR_AGENCY_ADMIN, NEED_REASONS,
@@ -45,7 +60,7 @@ const struct workflow_transition workflow_table[] = {
      NEED_AMOUNT, EV("payment_requested"), action_request_payment, 0},
     {"confirm_payment", S(DS_AWAITING_PAYMENT), DS_PROCESSING,
      ACTOR_OFFICER | ACTOR_AGENCY_ADMIN | ACTOR_SERVICE, 0, EV("payment_confirmed"),
-     action_confirm_payment, WF_USES_CALENDAR},
+     action_confirm_payment, WF_USES_CALENDAR | WF_PAYMENT_CONFIRMATION},
     {"approve", S(DS_PROCESSING), DS_RESULT_READY, ACTOR_APPROVER, NEED_RESULT, EV("approved"),
      action_approve, 0},
     {"reject", S(DS_PROCESSING), DS_RESULT_READY, ACTOR_APPROVER, NEED_REASONS | NEED_RESULT,
@@ -93,6 +108,7 @@ static const struct {
     [DS_STOPPED] = {"stopped", false, false},
     [DS_RESULT_READY] = {"result_ready", false, false},
     [DS_RESULT_RETURNED] = {"result_returned", false, false},
+    [DS_AWAITING_SUBMISSION_PAYMENT] = {"awaiting_submission_payment", false, false},
 };
 
 const char *workflow_status_name(int status)
@@ -153,7 +169,8 @@ size_t workflow_allowed(int status, unsigned actors, const char **out, size_t ca
     if (status < 0 || status >= DS_COUNT)
         return 0;
     for (size_t i = 0; i < workflow_table_count && n < cap; i++)
-        if ((workflow_table[i].from & (1u << status)) != 0 && (workflow_table[i].actors & actors) != 0)
+        if ((workflow_table[i].from & (1u << status)) != 0 && (workflow_table[i].actors & actors) != 0 &&
+            (workflow_table[i].uses & WF_PAY_FIRST) == 0)
             out[n++] = workflow_table[i].action;
     return n;
 }

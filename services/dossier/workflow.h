@@ -29,8 +29,11 @@ enum dossier_status {
     DS_STOPPED = 8,               /* dừng xử lý */
     DS_RESULT_READY = 9,          /* đã xử lý xong */
     DS_RESULT_RETURNED = 10,      /* đã trả kết quả */
+    DS_AWAITING_SUBMISSION_PAYMENT = 11, /* ours, like draft: submitted, waiting for the fee to
+                                            be paid first; not a national status, never in an
+                                            agency's inbox */
 };
-#define DS_COUNT 11
+#define DS_COUNT 12
 
 /* Who is acting, relative to the dossier (computed by the handler from the
    token and the dossier; several bits may be set). */
@@ -61,6 +64,7 @@ enum workflow_needs {
     NEED_AMOUNT = 1u << 4,        /* amount (VND) */
     NEED_RESULT = 1u << 5,        /* result {summary, document_id?} */
     NEED_ASSIGNEE = 1u << 6,      /* assignee */
+    NEED_PAYMENT = 1u << 7,       /* payment_id, paid_at, amount, provider (a payment client) */
 };
 
 /* What taking an action involves besides its effect. */
@@ -72,6 +76,12 @@ enum workflow_uses {
                                           "incomplete" */
     WF_USES_PROCEDURE = 1u << 3,       /* reads the filed procedure version (its form, documents,
                                           steps): fetched from the catalogue first */
+    WF_PAY_FIRST = 1u << 4,            /* the submission of a dossier whose fee is paid first:
+                                          taken by `submit` instead of its own row when the
+                                          channel's fee is collected before submission; never
+                                          by name, never listed as allowed */
+    WF_PAYMENT_CONFIRMATION = 1u << 5, /* a payment client's confirmation: idempotent by the
+                                          body's payment_id (a repeat answers the dossier) */
 };
 
 struct dossier;
@@ -140,6 +150,10 @@ bool workflow_status_is_watched(int status);
    predicate, and a parameter (status = ANY($n)) does not repeat it. A unit
    test checks that each list is exactly its set. */
 #define WF_OPEN_STATUSES_SQL "2, 4, 5, 6, 7"
+/* The statuses of a dossier that was submitted (an agency's inbox): the
+   national codes. Draft (0) and awaiting submission payment (11) are the
+   applicant's own; the inbox's partial indexes (migration 0008) repeat it. */
+#define WF_FILED_STATUSES_SQL "status BETWEEN 1 AND 10"
 #define WF_WATCHED_STATUSES_SQL "2, 4, 6"
 
 #endif

@@ -313,3 +313,34 @@ def machine_client_token(world: World, scopes: list[str], agency: str | None = N
                                                   'client_secret': client['client_secret']},
                        expect=200)
     return r.doc['access_token']
+
+
+# ---- paying first (issue 11) ----
+
+PAY_FIRST_FEE = 200000  # the total of pay_first_procedure's online fees
+
+
+def pay_first_procedure(world: World) -> str:
+    """A published procedure (one per run) whose online offer is paid first: LP 150,000
+    and PH 50,000 (and a zero item that is not paid); by post it is paid after."""
+    with world.lock:
+        code = getattr(world, '_pay_first_procedure', None)
+        if code is None:
+            body = procedure_for_tests([world.agency, world.other_agency], optional=())
+            online = body['cases'][0]['channels'][0]
+            assert online['channel'] == 'online'
+            online['fees'] = [{'code': c, 'name': f'Lệ phí {c}', 'amount': a, 'description': None,
+                               'effective_from': None, 'effective_to': None}
+                              for c, a in (('LP', 150000), ('PH', 50000), ('MP', 0))]
+            online['fee_collection'] = 'before_submission'
+            code = _publish(world.api, world.tokens.system_admin, body)['code']
+            world._pay_first_procedure = code  # type: ignore[attr-defined]
+    return code
+
+
+def awaiting_submission_payment(world: World, code: str, citizen: int = 0) -> dict:
+    """A citizen's dossier of a pay-first procedure, submitted: waiting for its fee (11)."""
+    return filed(world, code, citizen)
+
+
+__all__ += ['PAY_FIRST_FEE', 'pay_first_procedure', 'awaiting_submission_payment']

@@ -41,6 +41,8 @@ import catalogue_data as cd
 from catalogue_data import API
 from dossier_support import (PDF, World, act, create, dossier_in, etag_of, procedure_for_tests, token_sub,
                              upload, _publish)
+from dossier_support import (PAY_FIRST_FEE, awaiting_submission_payment, machine_client_token,
+                             pay_first_procedure)
 from motcua_api import REPO_ROOT, SpecSet, assert_problem, deepcopy, unique_suffix
 
 DOCS = sorted(glob.glob(os.path.join(REPO_ROOT, 'docs', '*.md')) +
@@ -351,6 +353,8 @@ RUNNERS: dict[str, Callable[[World, Any], Run]] = {
     'transferDossier': lambda w, b: _transfer(w, b),
     'requestDossierPayment': lambda w, b: _in(w, 2, w.officer, 'request_payment', b),
     'confirmDossierPayment': lambda w, b: _in(w, 6, w.officer, 'confirm_payment', b),
+    'confirmDossierSubmissionPayment': lambda w, b: _pay_first(w, 'confirm_submission_payment', b),
+    'cancelDossierSubmissionPayment': lambda w, b: _pay_first(w, 'cancel_submission_payment', b),
     'approveDossier': _approve,
     'rejectDossier': lambda w, b: _in(w, 4, w.approver, 'reject', b),
     'returnDossierResult': lambda w, b: _in(w, 9, w.officer, 'return_result', b),
@@ -370,6 +374,18 @@ RUNNERS: dict[str, Callable[[World, Any], Run]] = {
     'createClient': lambda w, b: Run(f'{API}/clients', w.tokens.system_admin, b, 201),
     'updateClient': _client_update,
 }
+
+
+def _pay_first(world: World, action: str, body: dict) -> Run:
+    """A dossier waiting for its fee paid first (the examples pay the whole 200,000):
+    confirmed by the payment service's client, or given up by its citizen."""
+    assert PAY_FIRST_FEE == 200000
+    d = awaiting_submission_payment(world, pay_first_procedure(world))
+    token = world.citizen()
+    if action == 'confirm_submission_payment':
+        token = machine_client_token(world, ['dossier:payments'], world.agency)
+    return Run(f'{API}/dossiers/{d["id"]}/actions/{action}', token, body,
+               headers={'If-Match': etag_of(d)})
 
 
 def _return_step(world: World, body: dict) -> Run:

@@ -130,4 +130,16 @@ def npp(merchant):
     server.server_close()
 
 
-__all__ = ["call", "wait_for", "signing"]
+def assert_attempts(sim, merchant, txn_ref, outcomes):
+    """The merchant got exactly len(outcomes) notifications (none more after a pause) and
+    the simulator's log shows these outcomes in order."""
+    assert wait_for(lambda: len(merchant.requests) >= len(outcomes))
+    time.sleep(0.3)
+    assert len(merchant.requests) == len(outcomes)
+    def log():
+        return json.loads(call("GET", sim.url + "/sim/ipn-log?txn_ref=" + txn_ref)[2])["attempts"]
+    wait_for(lambda: len(log()) >= len(outcomes))  # logged once each answer is in
+    assert [e["outcome"] for e in log()] == outcomes
+
+
+__all__ = ["call", "wait_for", "assert_attempts", "signing"]

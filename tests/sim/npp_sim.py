@@ -212,11 +212,8 @@ class NppSimulator(simcore.Simulator):
                    html.escape(txn["txn_no"]), buttons))
 
     def act(self, h, txn, outcome):
-        if outcome not in OUTCOMES and outcome != "abandon":
-            return h.send_text(400, "unknown sim_outcome", "text/plain; charset=utf-8")
-        if outcome == "abandon":
-            return h.send_text(200, "<!doctype html><p>Người thanh toán đã rời trang.</p>",
-                               "text/html; charset=utf-8")
+        if self.answered_without_payment(h, outcome, OUTCOMES):
+            return True
         code = OUTCOMES[outcome]
         moment = vn_now()
         with self.act_lock:

@@ -134,6 +134,18 @@ class Simulator:
                                  "outcome": outcome, "answer": answer, "ended": ended,
                                  "at": vn_now().isoformat()})
 
+    @staticmethod
+    def answered_without_payment(h, outcome, outcomes):
+        """The payer's choice when nothing is paid or failed: an unknown one (400), or
+        `abandon` (the payer left the page: nothing is sent, the order stays pending).
+        True when answered here."""
+        if outcome not in outcomes and outcome != "abandon":
+            return h.send_text(400, "unknown sim_outcome", "text/plain; charset=utf-8")
+        if outcome == "abandon":
+            return h.send_text(200, "<!doctype html><p>Người thanh toán đã rời trang.</p>",
+                               "text/html; charset=utf-8")
+        return False
+
     # ---- statement ------------------------------------------------------------------
 
     def record_statement(self, row, moment):

@@ -6,7 +6,7 @@ import json
 import time
 import urllib.parse
 
-from conftest import call, wait_for
+from conftest import assert_attempts, call, wait_for
 import signing
 from simcore import vn_stamp
 
@@ -126,11 +126,7 @@ def test_confirm_retried_until_a_valid_answer(npp, merchant):
     forged = lambda request: dict(merchant_answer(request), MaXacThuc="00" * 32)  # noqa: E731
     merchant.answers = [{"MaLoi": "99"}, forged, merchant_answer]
     init_and_pay(npp, "R1", "success")
-    assert wait_for(lambda: len(merchant.requests) >= 3)
-    time.sleep(0.3)
-    assert len(merchant.requests) == 3
-    log = json.loads(call("GET", npp.url + "/sim/ipn-log?txn_ref=R1")[2])["attempts"]
-    assert [e["outcome"] for e in log] == ["failed", "failed", "delivered"]
+    assert_attempts(npp, merchant, "R1", ["failed", "failed", "delivered"])
 
 
 def test_drop_duplicate(npp, merchant):

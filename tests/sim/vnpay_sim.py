@@ -118,11 +118,8 @@ class VnpaySimulator(simcore.Simulator):
 
     def act(self, h, txn, outcome):
         """The payer's choice: settle, notify the merchant, send the browser back."""
-        if outcome not in OUTCOMES and outcome != "abandon":
-            return h.send_text(400, "unknown sim_outcome", "text/plain; charset=utf-8")
-        if outcome == "abandon":
-            return h.send_text(200, "<!doctype html><p>Người thanh toán đã rời trang.</p>",
-                               "text/html; charset=utf-8")
+        if self.answered_without_payment(h, outcome, OUTCOMES):
+            return True
         with self.act_lock:
             if txn["state"] != "pending":
                 return h.redirect(ERROR_PATH + "?code=01")

@@ -76,7 +76,20 @@ static void test_a_payment_client_is_bound_to_its_agency_and_payment_demands(voi
     assert_int_equal(dossier_actors(&req, &d, &read_only), 0);
     d.fee_amount = 25000;
     d.status = DS_DRAFT;
+    char code[sizeof d.code];
+    memcpy(code, d.code, sizeof code);
+    d.code[0] = '\0'; /* a draft never submitted has no code */
     assert_int_equal(dossier_actors(&req, &d, &read_only), 0);
+    /* paying first, and a draft back from paying first (a late payment still
+       submits it): the payment client confirms them */
+    memcpy(d.code, code, sizeof code);
+    assert_int_equal(dossier_actors(&req, &d, &read_only), ACTOR_SERVICE);
+    d.status = DS_AWAITING_SUBMISSION_PAYMENT;
+    assert_int_equal(dossier_actors(&req, &d, &read_only), ACTOR_SERVICE);
+    /* not yet the agency's: its staff do not see a citizen's dossier paying first */
+    principal(&req, "officer", "H", "");
+    assert_int_equal(dossier_actors(&req, &d, &read_only), 0);
+    principal(&req, "service", "H", "dossier:events dossier:payments");
     d.status = DS_AWAITING_PAYMENT;
     principal(&req, "service", "OTHER", "dossier:payments");
     assert_int_equal(dossier_actors(&req, &d, &read_only), 0);

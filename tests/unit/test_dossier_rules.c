@@ -25,6 +25,7 @@
 #include "dossier.h"
 #include "dossier_code.h"
 #include "dossier_event.h"
+#include "fees.h"
 #include "motcua/calendar.h"
 #include "workflow.h"
 
@@ -49,6 +50,14 @@ struct expected_row {
 
 static const struct expected_row expected[] = {
     {"submit", BIT(DS_DRAFT), DS_SUBMITTED, CITIZEN, "dossier.dossier.submitted"},
+    {"submit_pay_first", BIT(DS_DRAFT), DS_AWAITING_SUBMISSION_PAYMENT, CITIZEN,
+     "dossier.dossier.submission_payment_required"},
+    {"confirm_submission_payment", BIT(DS_AWAITING_SUBMISSION_PAYMENT) | BIT(DS_DRAFT),
+     DS_SUBMITTED, ACTOR_SERVICE, "dossier.dossier.submitted"},
+    {"cancel_submission_payment", BIT(DS_AWAITING_SUBMISSION_PAYMENT), DS_DRAFT, CITIZEN,
+     "dossier.dossier.submission_payment_cancelled"},
+    {"expire_submission_payment", BIT(DS_AWAITING_SUBMISSION_PAYMENT), DS_DRAFT, ACTOR_SYSTEM,
+     "dossier.dossier.submission_payment_expired"},
     {"receive", BIT(DS_SUBMITTED), DS_RECEIVED, INTAKE, "dossier.dossier.received"},
     {"refuse", BIT(DS_SUBMITTED), DS_REFUSED, INTAKE, "dossier.dossier.refused"},
     {"request_supplement", BIT(DS_SUBMITTED) | BIT(DS_RECEIVED) | BIT(DS_PROCESSING),
@@ -121,8 +130,10 @@ static void test_table_matches_expected(void **state)
         /* each action appears once */
         for (size_t j = i + 1; j < workflow_table_count; j++)
             assert_string_not_equal(t->action, workflow_table[j].action);
-        /* nothing leads to draft, and nothing starts from a final status */
-        assert_int_not_equal(t->to, DS_DRAFT);
+        /* nothing leads to draft but giving up paying first, and nothing
+           starts from a final status */
+        if (t->from != BIT(DS_AWAITING_SUBMISSION_PAYMENT))
+            assert_int_not_equal(t->to, DS_DRAFT);
         assert_int_equal(t->from & (BIT(DS_REFUSED) | BIT(DS_STOPPED) | BIT(DS_RESULT_RETURNED)),
                          0);
     }
@@ -196,9 +207,20 @@ static void test_check_forbidden_before_status(void **state)
                      WF_OK);
     assert_int_equal(workflow_check("confirm_payment", DS_PROCESSING, ACTOR_SERVICE, NULL),
                      WF_NOT_FROM_STATUS);
+    assert_int_equal(workflow_check("confirm_submission_payment", DS_AWAITING_SUBMISSION_PAYMENT,
+                                    ACTOR_SERVICE, NULL),
+                     WF_OK);
+    assert_int_equal(workflow_check("confirm_submission_payment", DS_DRAFT, ACTOR_SERVICE, NULL),
+                     WF_OK);
+    assert_int_equal(workflow_check("confirm_submission_payment", DS_SUBMITTED, ACTOR_SERVICE, NULL),
+                     WF_NOT_FROM_STATUS);
+    assert_int_equal(workflow_check("confirm_submission_payment", DS_AWAITING_SUBMISSION_PAYMENT,
+                                    ACTOR_OWNER | STAFF, NULL),
+                     WF_ACTOR_FORBIDDEN);
     /* the payment service can do nothing else */
     for (size_t i = 0; i < workflow_table_count; i++)
-        if (strcmp(workflow_table[i].action, "confirm_payment") != 0)
+        if (strcmp(workflow_table[i].action, "confirm_payment") != 0 &&
+            strcmp(workflow_table[i].action, "confirm_submission_payment") != 0)
             assert_int_equal(
                 workflow_check(workflow_table[i].action, DS_PROCESSING, ACTOR_SERVICE, NULL),
                 WF_ACTOR_FORBIDDEN);
@@ -258,7 +280,9 @@ static void test_allowed_lists(void **state)
             size_t want = 0;
             for (size_t i = 0; i < workflow_table_count; i++) {
                 const struct expected_row *e = expected_find(workflow_table[i].action);
-                if (status >= 0 && status < DS_COUNT && expected_allows(e, status, actors)) {
+                /* the pay-first submission is taken through submit, never listed */
+                bool listed = (workflow_table[i].uses & WF_PAY_FIRST) == 0;
+                if (listed && status >= 0 && status < DS_COUNT && expected_allows(e, status, actors)) {
                     /* in table order */
                     assert_true(want < n);
                     assert_string_equal(out[want], e->action);
@@ -279,6 +303,12 @@ static void test_allowed_lists(void **state)
     n = workflow_allowed(DS_DRAFT, ACTOR_OWNER, out, 64);
     assert_int_equal(n, 1);
     assert_string_equal(out[0], "submit");
+    n = workflow_allowed(DS_AWAITING_SUBMISSION_PAYMENT, ACTOR_OWNER, out, 64);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0], "cancel_submission_payment");
+    n = workflow_allowed(DS_AWAITING_SUBMISSION_PAYMENT, ACTOR_SERVICE, out, 64);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0], "confirm_submission_payment");
     n = workflow_allowed(DS_SUBMITTED, ACTOR_OFFICER, out, 64);
     assert_int_equal(n, 3);
     assert_string_equal(out[0], "receive");
@@ -306,7 +336,8 @@ static void test_status_names(void **state)
                                    "withdrawal_requested",
                                    "stopped",
                                    "result_ready",
-                                   "result_returned"};
+                                   "result_returned",
+                                   "awaiting_submission_payment"};
     for (int s = 0; s < DS_COUNT; s++)
         assert_string_equal(workflow_status_name(s), names[s]);
     assert_null(workflow_status_name(-1));
@@ -332,6 +363,11 @@ static void test_rows_carry_effects_and_uses(void **state)
         unsigned uses;
     } want[] = {
         {"submit", NULL, WF_SUBMISSION | WF_USES_PROCEDURE},
+        {"submit_pay_first", action_submit_pay_first,
+         WF_SUBMISSION | WF_USES_PROCEDURE | WF_PAY_FIRST},
+        {"confirm_submission_payment", action_confirm_submission_payment, WF_PAYMENT_CONFIRMATION},
+        {"cancel_submission_payment", action_back_to_draft, 0},
+        {"expire_submission_payment", action_back_to_draft, 0},
         {"receive", action_receive, WF_USES_CALENDAR | WF_USES_PROCEDURE},
         {"refuse", action_refuse, 0},
         {"request_supplement", action_request_supplement, WF_USES_CALENDAR},
@@ -341,7 +377,7 @@ static void test_rows_carry_effects_and_uses(void **state)
         {"return_step", action_return_step, WF_USES_PROCEDURE},
         {"transfer", action_transfer, WF_CHECKS_TRANSFER_TARGET | WF_USES_PROCEDURE},
         {"request_payment", action_request_payment, 0},
-        {"confirm_payment", action_confirm_payment, WF_USES_CALENDAR},
+        {"confirm_payment", action_confirm_payment, WF_USES_CALENDAR | WF_PAYMENT_CONFIRMATION},
         {"approve", action_approve, 0},
         {"reject", action_reject, 0},
         {"return_result", action_return_result, 0},
@@ -399,6 +435,10 @@ static void test_status_sql_lists_match_the_workflow(void **state)
     assert_int_equal(watched, BIT(DS_RECEIVED) | BIT(DS_PROCESSING) | BIT(DS_AWAITING_PAYMENT));
     assert_false(workflow_status_is_watched(-1));
     assert_false(workflow_status_is_watched(DS_COUNT));
+    /* an agency's inbox: the national codes, not draft nor awaiting submission payment */
+    assert_int_equal(DS_RESULT_RETURNED, 10);
+    assert_int_equal(DS_AWAITING_SUBMISSION_PAYMENT, 11);
+    assert_string_equal(WF_FILED_STATUSES_SQL, "status BETWEEN 1 AND 10");
 }
 
 /* ---- dossier codes ---- */
@@ -967,6 +1007,159 @@ static void test_effect_withdrawal(void **state)
     effect_case_fini(&t);
 }
 
+/* ---- fees: pay first, fee items ---- */
+
+static json_t *case_with_online(const char *collection, const char *fees_json)
+{
+    json_error_t err;
+    json_t *fees = json_loads(fees_json, 0, &err);
+    assert_non_null(fees);
+    json_t *offer = json_pack("{ss so}", "channel", "online", "fees", fees);
+    if (collection != NULL)
+        json_object_set_new(offer, "fee_collection", json_string(collection));
+    return json_pack("{ss s[o{ss s[]}]}", "code", "default", "channels", offer, "channel",
+                     "in_person", "fees");
+}
+
+static void test_pay_first_fee(void **state)
+{
+    (void)state;
+    const char *fees = "[{\"code\":\"LP\",\"name\":\"Lệ phí\",\"amount\":100000,"
+                       "\"effective_from\":\"2020-01-01\",\"effective_to\":null},"
+                       "{\"code\":\"CU\",\"name\":\"Cũ\",\"amount\":5000,"
+                       "\"effective_from\":null,\"effective_to\":\"2024-12-31\"},"
+                       "{\"code\":\"PH\",\"name\":\"Phí\",\"amount\":20000,"
+                       "\"effective_from\":null,\"effective_to\":null},"
+                       "{\"code\":\"MP\",\"name\":\"Miễn\",\"amount\":0}]";
+    long long amount = -1;
+    json_t *items = NULL;
+    json_t *c = case_with_online("before_submission", fees);
+    /* in force on 2025-06-01: LP and PH (CU ended, MP is zero) */
+    assert_true(dossier_pay_first_fee(c, "online", "2025-06-01", &amount, &items));
+    assert_int_equal(amount, 120000);
+    assert_int_equal(json_array_size(items), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "code")), "LP");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "amount")), 20000);
+    json_decref(items);
+    /* on 2024-06-01 CU was in force too, LP not yet... it was (from 2020) */
+    assert_true(dossier_pay_first_fee(c, "online", "2024-06-01", &amount, &items));
+    assert_int_equal(amount, 125000);
+    json_decref(items);
+    /* another channel (no offer with fees paid first) */
+    assert_false(dossier_pay_first_fee(c, "in_person", "2025-06-01", &amount, &items));
+    assert_null(items);
+    assert_false(dossier_pay_first_fee(c, "postal", "2025-06-01", &amount, &items));
+    json_decref(c);
+    /* pay after (explicit or by default) and exempt never wait */
+    const char *collections[] = {"after", NULL, "exempt"};
+    for (size_t i = 0; i < 3; i++) {
+        c = case_with_online(collections[i], fees);
+        assert_false(dossier_pay_first_fee(c, "online", "2025-06-01", &amount, &items));
+        assert_null(items);
+        json_decref(c);
+    }
+    /* paid first, but nothing to pay today */
+    c = case_with_online("before_submission", "[{\"code\":\"MP\",\"name\":\"M\",\"amount\":0}]");
+    assert_false(dossier_pay_first_fee(c, "online", "2025-06-01", &amount, &items));
+    assert_int_equal(amount, 0);
+    json_decref(c);
+    assert_false(dossier_pay_first_fee(NULL, "online", "2025-06-01", &amount, &items));
+}
+
+static void test_fee_items(void **state)
+{
+    (void)state;
+    json_t *items = dossier_fee_items(NULL, 50000);
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "code")), "LEPHI");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 50000);
+    long long total = 0;
+    assert_true(dossier_fee_items_total(items, &total));
+    assert_int_equal(total, 50000);
+    json_decref(items);
+    json_t *given = json_pack("[{ss ss si} {ss ss si}]", "code", "LP", "name", "Lệ phí", "amount",
+                              30000, "code", "PH", "name", "Phí", "amount", 15000);
+    items = dossier_fee_items(given, 45000);
+    assert_true(json_equal(items, given));
+    assert_true(dossier_fee_items_total(items, &total));
+    assert_int_equal(total, 45000);
+    json_decref(items);
+    json_array_append_new(given, json_pack("{ss}", "code", "X")); /* no amount */
+    assert_false(dossier_fee_items_total(given, &total));
+    json_decref(given);
+}
+
+/* Pay first: the demand at submission, the confirmation (amount checked,
+   submitted at the payment time, the payment in the history), back to draft. */
+static void test_effect_pay_first(void **state)
+{
+    (void)state;
+    struct effect_case t;
+    effect_case_init(&t, DS_DRAFT, local(2025, 5, 2, 9, 0));
+    snprintf(t.d.code, sizeof t.d.code, "%s", "H56.06-250502-0001");
+    t.d.submitted_at = local(2025, 5, 2, 9, 0); /* what submit's checks set */
+    t.in.pay_first_amount = 200000;
+    t.in.pay_first_items = json_pack("[{ss ss si}]", "code", "LP", "name", "Lệ phí", "amount", 200000);
+    assert_int_equal(action_submit_pay_first(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.fee_amount, 200000);
+    assert_int_equal(t.d.submitted_at, 0); /* not submitted until paid */
+    assert_int_equal(json_integer_value(json_object_get(t.details, "amount")), 200000);
+    assert_true(json_equal(json_object_get(t.details, "fee_items"), t.in.pay_first_items));
+    json_decref(t.in.pay_first_items);
+
+    /* a payment of another amount is refused */
+    json_object_clear(t.details);
+    t.body.payment_id = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+    t.body.provider = "vnpay";
+    t.body.paid_at = "2025-05-02T10:15:30+07:00";
+    t.body.amount = 199999;
+    assert_int_equal(action_confirm_submission_payment(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_true(has_error_at(t.errors, "/amount", "mismatch"));
+    assert_int_equal(t.d.submitted_at, 0);
+    json_array_clear(t.errors);
+    t.body.amount = 200000;
+    assert_int_equal(action_confirm_submission_payment(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(json_array_size(t.errors), 0);
+    assert_time(t.d.submitted_at, local(2025, 5, 2, 10, 15) + 30);
+    assert_string_equal(json_string_value(json_object_get(t.details, "payment_id")), t.body.payment_id);
+    assert_string_equal(json_string_value(json_object_get(t.details, "provider")), "vnpay");
+
+    /* back to draft keeps the code and the demand (a late payment) */
+    assert_int_equal(action_back_to_draft(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_string_equal(t.d.code, "H56.06-250502-0001");
+    assert_int_equal(t.d.fee_amount, 200000);
+
+    /* a draft never submitted to pay first has no payment to confirm */
+    t.d.code[0] = '\0';
+    assert_int_equal(action_confirm_submission_payment(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_true(has_error_at(t.errors, "/payment_id", "not_awaiting"));
+    effect_case_fini(&t);
+}
+
+/* Pay after: the officer's fee items must add up; the default item. A
+   payment client's confirm_payment names its payment. */
+static void test_effect_payment_fee_items(void **state)
+{
+    (void)state;
+    struct effect_case t;
+    effect_case_init(&t, DS_PROCESSING, local(2025, 5, 2, 9, 0));
+    t.d.fee_amount = -1; /* no demand yet */
+    t.body.amount = 70000;
+    t.body.fee_items = json_pack("[{ss ss si}]", "code", "LP", "name", "Lệ phí", "amount", 60000);
+    assert_int_equal(action_request_payment(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_true(has_error_at(t.errors, "/fee_items", "total"));
+    assert_int_equal(t.d.fee_amount, -1);
+    json_decref((json_t *)t.body.fee_items);
+    json_array_clear(t.errors);
+    t.body.fee_items = NULL;
+    assert_int_equal(action_request_payment(&t.d, &t.a, t.details, t.errors), MC_OK);
+    assert_int_equal(t.d.fee_amount, 70000);
+    const json_t *items = json_object_get(t.details, "fee_items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "code")), "LEPHI");
+    effect_case_fini(&t);
+}
+
 /* The event payload: built from the dossier and the action alone. */
 static void test_event_data(void **state)
 {
@@ -1026,6 +1219,10 @@ int main(void)
         cmocka_unit_test(test_target),
         cmocka_unit_test(test_allowed_lists),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_pay_first_fee),
+        cmocka_unit_test(test_fee_items),
+        cmocka_unit_test(test_effect_pay_first),
+        cmocka_unit_test(test_effect_payment_fee_items),
         cmocka_unit_test(test_rows_carry_effects_and_uses),
         cmocka_unit_test(test_status_sql_lists_match_the_workflow),
         cmocka_unit_test(test_code_format),
