@@ -646,7 +646,7 @@ motcua_service_start() {
                 motcua_die "cannot register the dossier service's machine client with identity"
         fi
         if [[ $svc == payment ]] && motcua_has_identity; then
-            motcua_service_client payment "dossier:events dossier:payments" ||
+            motcua_service_client payment "dossier:events dossier:payments dossier:payments.all_agencies" ||
                 motcua_die "cannot register the payment service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
