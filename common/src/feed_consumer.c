@@ -111,6 +111,12 @@ static bool lead(mc_feed_consumer *c)
     }
     const char *params[1] = {c->feed};
     PGresult *res = mc_db_exec(c->lock_conn, &claim_lock, params);
+    if (res == NULL) {
+        /* The lock's session is gone (a database restart) and the lock with it:
+           give the connection back, so the next try borrows it reconnected. */
+        mc_db_release(c->lock_db, c->lock_conn);
+        c->lock_conn = NULL;
+    }
     bool held = res != NULL && PQntuples(res) == 1 && mc_db_bool(res, 0, 0);
     PQclear(res);
     if (held && !c->leading) {

@@ -7,6 +7,7 @@
  *   GET  /payments          a citizen's own; staff their agency's; system
  *                           administrators and auditors everyone's
  *   GET  /payments/{id}     the same people; 404 for anyone else
+ *   GET  /payments/{id}/receipt   the e-receipt of a paid payment, for them
  *
  * A demand has at most one pending attempt (a second POST while one is
  * pending is 409 payment.attempt_pending) and at most one paid attempt (a
@@ -232,6 +233,39 @@ void handle_payment_get(mc_request *req)
     mc_etag_for_revision(etag, sizeof etag, "p", revision);
     mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, body, etag);
+}
+
+/* GET /payments/{id}/receipt: the e-receipt of a paid payment (refunded in
+   part or whole included), for the same readers as the payment. */
+void handle_payment_receipt(mc_request *req)
+{
+    const char *id = mc_path_param(req, "id");
+    if (!mc_uuid_valid(id)) {
+        mc_reply_error(req, MC_ERR_PAYMENT_NOT_FOUND, NULL);
+        return;
+    }
+    json_t *body = NULL;
+    char state[16], payer[129], agency[33];
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_payment_receipt(conn, id, &body, state, payer, agency);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    if (rc == MC_OK && !may_see(&req->principal, payer, agency))
+        rc = MC_ERR_PAYMENT_NOT_FOUND;
+    if (rc == MC_OK && strcmp(state, "paid") != 0) {
+        json_decref(body);
+        mc_reply_error(req, MC_ERR_CONFLICT, "a payment has a receipt once it is paid");
+        return;
+    }
+    if (rc != MC_OK) {
+        json_decref(body);
+        mc_reply_error(req, rc, NULL);
+        return;
+    }
+    mc_set_header(req, "Cache-Control", "private, no-store");
+    mc_reply_json_etag(req, 200, body, NULL);
 }
 
 static mc_error list_page(mc_db_conn *conn, const void *query, unsigned limit, json_t **items,

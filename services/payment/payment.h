@@ -59,6 +59,7 @@ struct payment_ctx *payment_ctx(const mc_request *req);
 void handle_payment_create(mc_request *req);
 void handle_payments_list(mc_request *req);
 void handle_payment_get(mc_request *req);
+void handle_payment_receipt(mc_request *req);
 void handle_ipn_vnpay(mc_request *req);
 void handle_ipn_national_platform(mc_request *req);
 void handle_payment_return(mc_request *req);

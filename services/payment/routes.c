@@ -25,6 +25,7 @@ const struct mc_route payment_routes[] = {
     {"GET", API "/payments/return/{provider}", handle_payment_return, GATEWAY, 0},
     {"PUT", API "/payments/merchants/{agency_code}/{provider}", handle_merchant_put, ADMIN, BODY},
     {"GET", API "/payments/{id}", handle_payment_get, READERS, 0},
+    {"GET", API "/payments/{id}/receipt", handle_payment_receipt, READERS, 0},
     {"POST", API "/payments/{id}/refunds", handle_refund_create, REFUNDERS, BODY | IDEMPOTENT},
     {"GET", API "/events/payment", handle_payment_event_feed, FEED_READERS, 0},
 };

@@ -110,6 +110,11 @@ mc_error store_payment_queried(mc_db_conn *conn, const char *id);
 mc_error store_payment_get_json(mc_db_conn *conn, const char *id, json_t **out,
                                 long long *revision, char payer_sub[129], char agency[33]);
 
+/* A payment's e-receipt JSON (*out new), with its state, payer and agency
+   (for who may read it). MC_ERR_PAYMENT_NOT_FOUND. */
+mc_error store_payment_receipt(mc_db_conn *conn, const char *id, json_t **out, char state[16],
+                               char payer_sub[129], char agency[33]);
+
 struct payment_filter {
     const char *payer_sub;  /* a citizen's own */
     const char *agency;     /* staff: their agency's */

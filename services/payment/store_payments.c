@@ -77,6 +77,18 @@ static const mc_db_statement payment_get = {
     "payment_get",
     "SELECT " PAYMENT_JSON ", p.revision, p.payer_sub, p.agency_code"
     " FROM payments p JOIN demands d ON d.id = p.demand_id WHERE p.id = $1::uuid", 1};
+/* The e-receipt of a payment: its number is the payment day and the
+   reference, so it is the same whenever it is asked for. */
+static const mc_db_statement payment_receipt = {
+    "payment_receipt",
+    "SELECT json_build_object('receipt_no', 'BL-' || to_char(p.paid_at AT TIME ZONE"
+    " 'Asia/Ho_Chi_Minh', 'YYYYMMDD') || '-' || upper(left(p.txn_ref, 12)),"
+    " 'payment_id', p.id, 'dossier_id', p.dossier_id, 'dossier_code', d.dossier_code,"
+    " 'procedure_code', d.procedure_code, 'agency_code', p.agency_code,"
+    " 'payer_account', p.payer_sub, 'provider', p.provider, 'transaction_no', p.transaction_no,"
+    " 'fee_items', d.fee_items, 'amount', p.amount, 'paid_at', " VN_TIME("p.paid_at") ","
+    " 'amount_refunded', p.amount_refunded)::text, p.state, p.payer_sub, p.agency_code"
+    " FROM payments p JOIN demands d ON d.id = p.demand_id WHERE p.id = $1::uuid", 1};
 static const mc_db_statement payments_list = {
     "payment_list",
     "SELECT " PAYMENT_JSON ", (extract(epoch FROM p.created_at) * 1000000)::bigint, p.id::text"
@@ -296,6 +308,26 @@ mc_error store_payments_list(mc_db_conn *conn, const struct payment_filter *f, u
     if (res == NULL)
         return mc_db_failure(conn);
     mc_error rc = mc_db_page_from(res, limit, "is", items, next_keys);
+    PQclear(res);
+    return rc;
+}
+
+mc_error store_payment_receipt(mc_db_conn *conn, const char *id, json_t **out, char state[16],
+                               char payer_sub[129], char agency[33])
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, id);
+    PGresult *res = mc_db_exec_params(conn, &payment_receipt, &p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = MC_ERR_PAYMENT_NOT_FOUND;
+    if (PQntuples(res) == 1) {
+        *out = mc_db_json(res, 0, 0);
+        mc_db_copy(state, 16, res, 0, 1);
+        mc_db_copy(payer_sub, 129, res, 0, 2);
+        mc_db_copy(agency, 33, res, 0, 3);
+        rc = *out != NULL ? MC_OK : MC_ERR_INTERNAL;
+    }
     PQclear(res);
     return rc;
 }

@@ -241,3 +241,18 @@ def test_refund_refused_by_gateway(api, world, merchants):
         requests.post(f'{sim_url("vnpay")}/sim/control', json={'refund': 'succeed'}, timeout=5)
     assert r['state'] == 'failed'
     assert r['refund_summary'] == {'amount_available': 10000, 'amount_refunded': 0}
+
+
+def test_receipt_of_a_paid_payment(api, world, merchants):
+    pending = fresh_payment(api, world)
+    r = api.get(f'{PAYMENTS}/{pending["id"]}/receipt', token=world.citizen(), expect=409)
+    assert r.doc['code'] == 'resource.conflict'
+    paid = paid_payment(api, world, 'vnpay')
+    receipt = api.get(f'{PAYMENTS}/{paid["id"]}/receipt', token=world.citizen(), expect=200).doc
+    assert receipt['payment_id'] == paid['id'] and receipt['amount'] == 10000
+    assert receipt['fee_items'] == paid['fee_items'] and receipt['paid_at'] == paid['paid_at']
+    assert receipt['transaction_no'] == paid['transaction_no']
+    assert receipt['receipt_no'].startswith('BL-' + paid['paid_at'][:10].replace('-', ''))
+    again = api.get(f'{PAYMENTS}/{paid["id"]}/receipt', token=world.officer, expect=200).doc
+    assert again == receipt
+    api.get(f'{PAYMENTS}/{paid["id"]}/receipt', token=world.citizen(1), expect=404)
