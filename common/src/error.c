@@ -102,6 +102,19 @@ static const struct mc_error_info error_table[MC_ERR__COUNT] = {
      "Too many drafts: submit or finish some before starting another"),
     ROW(MC_ERR_DOSSIER_STORAGE_LIMIT, 422, "dossier.storage_limit",
      "The dossier's files would exceed a storage limit"),
+    ROW(MC_ERR_PAYMENT_NOT_FOUND, 404, "payment.not_found", "Payment not found"),
+    ROW(MC_ERR_PAYMENT_NO_OPEN_DEMAND, 409, "payment.no_open_demand",
+     "This dossier has no fee waiting to be paid"),
+    ROW(MC_ERR_PAYMENT_ATTEMPT_PENDING, 409, "payment.attempt_pending",
+     "A payment of this fee is already in progress; finish it or wait until it expires"),
+    ROW(MC_ERR_PAYMENT_MERCHANT_NOT_CONFIGURED, 409, "payment.merchant_not_configured",
+     "The agency has no merchant account with this provider"),
+    ROW(MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE, 503, "payment.gateway_unavailable",
+     "The payment gateway cannot be reached; retry later"),
+    ROW(MC_ERR_PAYMENT_NOT_REFUNDABLE, 409, "payment.not_refundable",
+     "Only a paid payment can be refunded"),
+    ROW(MC_ERR_PAYMENT_REFUND_EXCEEDS_AVAILABLE, 409, "payment.refund_exceeds_available",
+     "The refund exceeds the amount still available"),
 };
 
 #undef ROW

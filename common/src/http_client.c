@@ -8,8 +8,9 @@
 
 /* Send one request and copy the answer into *out. */
 static mc_error send_request(const char *verb, const char *url, const char *json_body,
-                             const char *if_none_match, const char *bearer, unsigned timeout_s,
-                             size_t max_bytes, struct mc_http_result *out)
+                             const char *if_none_match, const char *const *headers,
+                             const char *bearer, unsigned timeout_s, size_t max_bytes,
+                             struct mc_http_result *out)
 {
     memset(out, 0, sizeof *out);
     struct _u_request request;
@@ -25,6 +26,8 @@ static mc_error send_request(const char *verb, const char *url, const char *json
     }
     if (if_none_match != NULL && if_none_match[0] != '\0')
         u_map_put(request.map_header, "If-None-Match", if_none_match);
+    for (size_t i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2)
+        u_map_put(request.map_header, headers[i], headers[i + 1]);
     if (bearer != NULL) {
         char auth[9000];
         snprintf(auth, sizeof auth, "Bearer %s", bearer);
@@ -60,13 +63,20 @@ static mc_error send_request(const char *verb, const char *url, const char *json
 mc_error mc_http_get(const char *url, const char *if_none_match, const char *bearer,
                      unsigned timeout_s, size_t max_bytes, struct mc_http_result *out)
 {
-    return send_request("GET", url, NULL, if_none_match, bearer, timeout_s, max_bytes, out);
+    return send_request("GET", url, NULL, if_none_match, NULL, bearer, timeout_s, max_bytes, out);
 }
 
 mc_error mc_http_post_json(const char *url, const char *json_body, const char *bearer,
                            unsigned timeout_s, size_t max_bytes, struct mc_http_result *out)
 {
-    return send_request("POST", url, json_body, NULL, bearer, timeout_s, max_bytes, out);
+    return send_request("POST", url, json_body, NULL, NULL, bearer, timeout_s, max_bytes, out);
+}
+
+mc_error mc_http_post_json_headers(const char *url, const char *json_body, const char *bearer,
+                                   const char *const *headers, unsigned timeout_s,
+                                   size_t max_bytes, struct mc_http_result *out)
+{
+    return send_request("POST", url, json_body, NULL, headers, bearer, timeout_s, max_bytes, out);
 }
 
 void mc_http_result_free(struct mc_http_result *r)

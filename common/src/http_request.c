@@ -27,6 +27,12 @@ const char *mc_query_param(const mc_request *req, const char *name)
     return (v != NULL && *v != '\0') ? v : NULL;
 }
 
+const char *mc_query_string(const mc_request *req)
+{
+    const char *q = req->u->http_url != NULL ? strchr(req->u->http_url, '?') : NULL;
+    return q != NULL ? q + 1 : "";
+}
+
 const char *mc_header(const mc_request *req, const char *name)
 {
     return u_map_get_case(req->u->map_header, name);

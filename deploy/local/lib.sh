@@ -30,7 +30,7 @@
 
 # ---------------------------------------------------------------------------
 # The one list to edit when a service joins the local stack.
-MOTCUA_SERVICES_DEFAULT="identity catalogue dossier tracking statistics"
+MOTCUA_SERVICES_DEFAULT="identity catalogue dossier tracking payment statistics"
 
 # Port of each service = MOTCUA_PORT_BASE + offset. Also fixes the set of known names.
 declare -gA MOTCUA_PORT_OFFSET=(
@@ -631,6 +631,22 @@ motcua_export_service_env() {
             export "MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS=${MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS:-2}"
             motcua_export_service_client statistics
             ;;&
+        payment)
+            # The dossier service (its feed and the confirmations) and the gateway's base
+            # for the return URL; the gateways themselves are the simulators
+            # (tests/sim, ports +20 VNPay and +21 the national platform).
+            export "MOTCUA_PAYMENT_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
+            export "MOTCUA_PAYMENT_PUBLIC_URL=$MOTCUA_GATEWAY_URL"
+            export "MOTCUA_PAYMENT_VNPAY_PAY_URL=${MOTCUA_PAYMENT_VNPAY_PAY_URL:-$MOTCUA_VNPAY_SIM_URL/paymentv2/vpcpay.html}"
+            export "MOTCUA_PAYMENT_VNPAY_API_URL=${MOTCUA_PAYMENT_VNPAY_API_URL:-$MOTCUA_VNPAY_SIM_URL/merchant_webapi/api/transaction}"
+            export "MOTCUA_PAYMENT_NPP_URL=${MOTCUA_PAYMENT_NPP_URL:-$MOTCUA_NPP_SIM_URL/api/v1/thanhtoan}"
+            # Short so that the tests see an expiry, a sweep and a retried confirmation quickly.
+            export "MOTCUA_PAYMENT_EXPIRY_SECONDS=${MOTCUA_PAYMENT_EXPIRY_SECONDS:-30}"
+            export "MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS=${MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS:-2}"
+            export "MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS=${MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS:-1}"
+            export "MOTCUA_PAYMENT_FEED_POLL_MS=${MOTCUA_PAYMENT_FEED_POLL_MS:-200}"
+            motcua_export_service_client payment
+            ;;&
         *)
             # With the identity service in the stack, the others take its keys from
             # its JWKS (fetched at start, refetched on an unknown kid) instead of a
@@ -734,6 +750,10 @@ motcua_service_start() {
         if [[ $svc == statistics ]] && motcua_has_identity; then
             motcua_service_client statistics dossier:events ||
                 motcua_die "cannot register the statistics service's machine client with identity"
+        fi
+        if [[ $svc == payment ]] && motcua_has_identity; then
+            motcua_service_client payment "dossier:events dossier:payments dossier:payments.all_agencies" ||
+                motcua_die "cannot register the payment service's machine client with identity"
         fi
         motcua_say "starting $svc on 127.0.0.1:$port ($bin)"
         if ! (motcua_export_service_env "$svc" && exec "$bin" migrate) >>"$log" 2>&1 </dev/null; then

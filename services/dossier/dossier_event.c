@@ -77,8 +77,9 @@ json_t *dossier_event_data(const struct dossier *d, const char *action, int from
     json_object_set_new(data, "fee_amount",
                         d->fee_amount >= 0 ? json_integer((json_int_t)d->fee_amount) : json_null());
     json_object_set_new(data, "details", value_or_null(json_object_size(details) > 0 ? details : NULL));
-    /* For the tracking service: who may read the timeline, the procedure's
-       name for the public card, and the lookup's factors (hashed, never raw). */
+    /* For the tracking and payment services: who may read the timeline and
+       pay (the owning citizen's account), the procedure's name for the public
+       card, and the lookup's factors (hashed, never raw). */
     json_object_set_new(data, "owner_sub", d->owner_sub[0] != '\0' ? json_string(d->owner_sub) : json_null());
     json_object_set_new(data, "procedure_name", json_string(d->procedure_name));
     json_object_set_new(data, "applicant_lookup", dossier_event_applicant_lookup(d->applicant));

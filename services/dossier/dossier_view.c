@@ -41,8 +41,11 @@ static bool chain_has(const json_t *chain, const char *agency)
    it, as it binds staff. */
 static bool payment_client_may_see(const mc_principal *p, const struct dossier *d)
 {
+    /* the platform's payment service collects for every agency: no agency claim,
+       its own scope (payment-contract.md) */
+    bool platform = p->agency[0] == '\0' && mc_principal_has_scope(p, "dossier:payments.all_agencies");
     return (p->roles & MC_ROLE_SERVICE) != 0 && mc_principal_has_scope(p, PAYMENT_SCOPE) &&
-           p->agency[0] != '\0' && strcmp(p->agency, d->handling_agency) == 0 &&
+           (platform || (p->agency[0] != '\0' && strcmp(p->agency, d->handling_agency) == 0)) &&
            (d->status != DS_DRAFT || d->code[0] != '\0') && d->fee_amount >= 0;
 }
 

@@ -78,6 +78,10 @@ struct mc_request {
 /* Values from the request. Pointers stay valid for the request's lifetime. */
 const char *mc_path_param(const mc_request *req, const char *name);
 const char *mc_query_param(const mc_request *req, const char *name);
+/* The raw query string after '?' (still percent-encoded), "" when none: for
+   a handler that must see every parameter exactly as sent (a payment
+   gateway's signed callback). */
+const char *mc_query_string(const mc_request *req);
 const char *mc_header(const mc_request *req, const char *name);
 /* The raw request body (not NUL-terminated; *len bytes), for routes that
    accept other media types than JSON (e.g. an OAuth2 form-encoded grant).

@@ -29,6 +29,11 @@ mc_error mc_http_get(const char *url, const char *if_none_match, const char *bea
 mc_error mc_http_post_json(const char *url, const char *json_body, const char *bearer,
                            unsigned timeout_s, size_t max_bytes, struct mc_http_result *out);
 
+/* The same with more request headers: `headers` is name, value, name, value,
+   ..., NULL (e.g. If-Match and Idempotency-Key of a write to another service). */
+mc_error mc_http_post_json_headers(const char *url, const char *json_body, const char *bearer,
+                                   const char *const *headers, unsigned timeout_s,
+                                   size_t max_bytes, struct mc_http_result *out);
 void mc_http_result_free(struct mc_http_result *r);
 
 #endif

@@ -1,0 +1,33 @@
+/*
+ * The payment service's route table. The gateways' callbacks and the return
+ * URL carry no token: they are checked by their signatures (handle_ipn.c).
+ */
+#include "payment.h"
+
+#define API "/api/v1"
+#define ANY MC_AUTH_REQUIRED, 0
+#define PAYERS MC_AUTH_REQUIRED, MC_ROLE_CITIZEN
+#define READERS                                                                                   \
+    MC_AUTH_REQUIRED, MC_ROLE_CITIZEN | MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN | \
+                          MC_ROLE_AUDITOR | MC_ROLE_SYSTEM_ADMIN
+#define GATEWAY MC_AUTH_NONE, 0
+#define FEED_READERS MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR | MC_ROLE_SERVICE
+#define ADMIN MC_AUTH_REQUIRED, MC_ROLE_SYSTEM_ADMIN
+#define REFUNDERS MC_AUTH_REQUIRED, MC_ROLE_OFFICER | MC_ROLE_AGENCY_ADMIN
+#define BODY MC_ROUTE_JSON_BODY
+#define IDEMPOTENT MC_ROUTE_IDEMPOTENT
+
+const struct mc_route payment_routes[] = {
+    {"POST", API "/payments", handle_payment_create, PAYERS, BODY | IDEMPOTENT},
+    {"GET", API "/payments", handle_payments_list, READERS, 0},
+    {"GET", API "/payments/ipn/vnpay", handle_ipn_vnpay, GATEWAY, 0},
+    {"POST", API "/payments/ipn/national-platform", handle_ipn_national_platform, GATEWAY, BODY},
+    {"GET", API "/payments/return/{provider}", handle_payment_return, GATEWAY, 0},
+    {"PUT", API "/payments/merchants/{agency_code}/{provider}", handle_merchant_put, ADMIN, BODY},
+    {"GET", API "/payments/{id}", handle_payment_get, READERS, 0},
+    {"GET", API "/payments/{id}/receipt", handle_payment_receipt, READERS, 0},
+    {"POST", API "/payments/{id}/refunds", handle_refund_create, REFUNDERS, BODY | IDEMPOTENT},
+    {"GET", API "/events/payment", handle_payment_event_feed, FEED_READERS, 0},
+};
+
+const size_t payment_routes_count = sizeof payment_routes / sizeof payment_routes[0];
