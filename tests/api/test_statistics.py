@@ -49,6 +49,10 @@ EVENT_TYPES = {a: f'dossier.dossier.{t}' for a, t in {
     'return_result': 'result_returned', 'request_withdrawal': 'withdrawal_requested',
     'confirm_withdrawal': 'withdrawn', 'decline_withdrawal': 'withdrawal_declined',
     'stop': 'stopped', 'apologize': 'apology_issued', 'evaluate': 'evaluated'}.items()}
+# The nine criteria of an evaluation (DOMAIN.md §7) adding up to 16 points.
+SCORES_16 = {'total_time': 2, 'time_at_each_unit': 2, 'contacts_needed': 2, 'agencies_contacted': 2,
+             'one_stop_handling': 2, 'procedure_publication': 2, 'staff_attitude': 2,
+             'complaint_handling': 1, 'online_service_quality': 1}
 STATUS_NAMES = {0: 'draft', 1: 'submitted', 2: 'received', 3: 'refused', 4: 'processing',
                 5: 'supplement_requested', 6: 'awaiting_payment', 7: 'withdrawal_requested',
                 8: 'stopped', 9: 'result_ready', 10: 'result_returned'}
@@ -304,7 +308,7 @@ def hand_built(tree: Tree) -> dict[str, Dossier]:
     # an evaluated one on the department itself
     d['evaluated'] = Dossier(tree.dept).received('2025-03-03', '2025-03-14').resolved('2025-03-13') \
         .step('2025-03-14', 10, 'return_result') \
-        .step('2025-03-15', 10, 'evaluate', details={'total': 16, 'satisfaction': 'satisfied', 'scores': {}})
+        .step('2025-03-15', 10, 'evaluate', details={'total': 16, 'satisfaction': 'satisfied', 'scores': SCORES_16})
     return d
 
 
