@@ -65,8 +65,12 @@ def container(svc: str, replica: str) -> str:
 
 
 def psql(sql: str) -> str:
-    return podman('exec', 'motcua-postgres-pod-0-postgres', 'psql', '-X', '-q', '-At', '-h', '/tmp',
-                  '-U', 'postgres', '-d', 'motcua', '-v', 'ON_ERROR_STOP=1', '-c', sql)
+    # The statement goes through stdin: with thousands of dossier ids it is longer than one
+    # command-line argument may be (128 KiB).
+    return subprocess.run(['podman', 'exec', '-i', 'motcua-postgres-pod-0-postgres', 'psql', '-X', '-q',
+                           '-At', '-h', '/tmp', '-U', 'postgres', '-d', 'motcua', '-v', 'ON_ERROR_STOP=1',
+                           '-f', '-'],
+                          input=sql, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def signal_replica(svc: str, replica: str, sig: str) -> int:
