@@ -377,7 +377,10 @@ void handle_procedures_search(mc_request *req)
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
     if (rc == MC_OK) {
-        rc = store_procedure_search(conn, &f, limit, &items, &next_keys);
+        bool answered = false;
+        rc = catalogue_search_with_index(req, &f, limit, &items, &next_keys, &answered);
+        if (rc == MC_OK && !answered)
+            rc = store_procedure_search(conn, &f, limit, &items, &next_keys);
         if (rc == MC_OK && f.q != NULL && cursor == NULL && json_array_size(items) == 0)
             rc = search_suggestion(conn, &f, &suggestion);
         mc_db_release(mc_request_db(req), conn);

@@ -1,0 +1,937 @@
+/*
+ * The in-process search index (search_index.h): the ranking rules of
+ * store_procedure_search.c's SQL over postings held in memory.
+ */
+#include "search_index.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TYPED 32
+#define MAX_READINGS 17 /* the words as typed and up to 16 synonym readings */
+#define MAX_NORM_CHARS 200
+
+struct doc {
+    char *code, *code_lower, *name, *summary, *sector, *admin_level;
+    int online_level;
+    char **agencies, **channels;
+    size_t n_agencies, n_channels;
+    unsigned name_words; /* 1 + the spaces of the name */
+};
+
+struct posting_raw {
+    char *term;
+    uint32_t doc;
+    bool in_name;
+};
+
+struct term {
+    char *term;
+    uint32_t *docs; /* ascending */
+    bool *in_name;
+    size_t n;
+};
+
+struct synonym {
+    char *phrase, *expansion;
+};
+
+struct search_index {
+    struct doc *docs;
+    size_t n_docs, cap_docs;
+    struct posting_raw *raw;
+    size_t n_raw, cap_raw;
+    struct term *terms; /* sorted by strcmp */
+    size_t n_terms;
+    char **fillers; /* sorted */
+    size_t n_fillers, cap_fillers;
+    struct synonym *synonyms; /* sorted: longest phrase first, then phrase, expansion */
+    size_t n_synonyms, cap_synonyms;
+};
+
+static bool grow(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t cap2 = *cap == 0 ? 64 : *cap * 2;
+    void *p = realloc(*items, cap2 * size);
+    if (p == NULL)
+        return false;
+    *items = p;
+    *cap = cap2;
+    return true;
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+    if (s == NULL)
+        return NULL;
+    char *d = strdup(s);
+    if (d == NULL)
+        *ok = false;
+    return d;
+}
+
+struct search_index *search_index_new(void)
+{
+    return calloc(1, sizeof(struct search_index));
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+void search_index_free(struct search_index *idx)
+{
+    if (idx == NULL)
+        return;
+    for (size_t i = 0; i < idx->n_docs; i++) {
+        struct doc *d = &idx->docs[i];
+        free(d->code);
+        free(d->code_lower);
+        free(d->name);
+        free(d->summary);
+        free(d->sector);
+        free(d->admin_level);
+        free_strings(d->agencies, d->n_agencies);
+        free_strings(d->channels, d->n_channels);
+    }
+    free(idx->docs);
+    for (size_t i = 0; i < idx->n_raw; i++)
+        free(idx->raw[i].term);
+    free(idx->raw);
+    for (size_t i = 0; i < idx->n_terms; i++) {
+        free(idx->terms[i].term);
+        free(idx->terms[i].docs);
+        free(idx->terms[i].in_name);
+    }
+    free(idx->terms);
+    free_strings(idx->fillers, idx->n_fillers);
+    for (size_t i = 0; i < idx->n_synonyms; i++) {
+        free(idx->synonyms[i].phrase);
+        free(idx->synonyms[i].expansion);
+    }
+    free(idx->synonyms);
+    free(idx);
+}
+
+static char **dup_list(const char *const *s, size_t n, bool *ok)
+{
+    char **out = calloc(n + 1, sizeof *out);
+    if (out == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = dup_or_null(s[i], ok);
+    return out;
+}
+
+bool search_index_add_doc(struct search_index *idx, const struct search_index_doc *in)
+{
+    if (!grow((void **)&idx->docs, &idx->cap_docs, idx->n_docs, sizeof *idx->docs))
+        return false;
+    bool ok = true;
+    struct doc d = {0};
+    d.code = dup_or_null(in->code, &ok);
+    d.code_lower = dup_or_null(in->code, &ok);
+    for (char *p = d.code_lower; p != NULL && *p != '\0'; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    d.name = dup_or_null(in->search_name != NULL ? in->search_name : "", &ok);
+    d.summary = dup_or_null(in->summary_json, &ok);
+    d.sector = dup_or_null(in->sector_code, &ok);
+    d.admin_level = dup_or_null(in->admin_level, &ok);
+    d.online_level = in->online_level;
+    d.agencies = dup_list(in->agencies, in->n_agencies, &ok);
+    d.n_agencies = in->n_agencies;
+    d.channels = dup_list(in->channels, in->n_channels, &ok);
+    d.n_channels = in->n_channels;
+    d.name_words = 1;
+    for (const char *p = d.name; p != NULL && *p != '\0'; p++)
+        d.name_words += *p == ' ';
+    idx->docs[idx->n_docs++] = d; /* freed with the index, even when !ok */
+    for (size_t i = 0; ok && i < in->n_terms; i++) {
+        if (!grow((void **)&idx->raw, &idx->cap_raw, idx->n_raw, sizeof *idx->raw))
+            return false;
+        struct posting_raw r = {strdup(in->terms[i]), (uint32_t)(idx->n_docs - 1), in->in_name[i]};
+        if (r.term == NULL)
+            return false;
+        idx->raw[idx->n_raw++] = r;
+    }
+    return ok;
+}
+
+bool search_index_add_filler(struct search_index *idx, const char *word)
+{
+    if (!grow((void **)&idx->fillers, &idx->cap_fillers, idx->n_fillers, sizeof *idx->fillers))
+        return false;
+    char *w = strdup(word);
+    if (w == NULL)
+        return false;
+    idx->fillers[idx->n_fillers++] = w;
+    return true;
+}
+
+bool search_index_add_synonym(struct search_index *idx, const char *phrase, const char *expansion)
+{
+    if (!grow((void **)&idx->synonyms, &idx->cap_synonyms, idx->n_synonyms,
+              sizeof *idx->synonyms))
+        return false;
+    struct synonym s = {strdup(phrase), strdup(expansion)};
+    if (s.phrase == NULL || s.expansion == NULL) {
+        free(s.phrase);
+        free(s.expansion);
+        return false;
+    }
+    idx->synonyms[idx->n_synonyms++] = s;
+    return true;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+    const struct posting_raw *x = a, *y = b;
+    int c = strcmp(x->term, y->term);
+    return c != 0 ? c : (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_synonym(const void *a, const void *b)
+{
+    const struct synonym *x = a, *y = b;
+    size_t lx = strlen(x->phrase), ly = strlen(y->phrase);
+    if (lx != ly)
+        return lx > ly ? -1 : 1;
+    int c = strcmp(x->phrase, y->phrase);
+    return c != 0 ? c : strcmp(x->expansion, y->expansion);
+}
+
+bool search_index_finish(struct search_index *idx)
+{
+    qsort(idx->raw, idx->n_raw, sizeof *idx->raw, cmp_raw);
+    qsort(idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str);
+    qsort(idx->synonyms, idx->n_synonyms, sizeof *idx->synonyms, cmp_synonym);
+    size_t n_terms = 0;
+    for (size_t i = 0; i < idx->n_raw; i++)
+        n_terms += i == 0 || strcmp(idx->raw[i].term, idx->raw[i - 1].term) != 0;
+    idx->terms = calloc(n_terms + 1, sizeof *idx->terms);
+    if (idx->terms == NULL)
+        return false;
+    for (size_t i = 0; i < idx->n_raw;) {
+        size_t j = i;
+        while (j < idx->n_raw && strcmp(idx->raw[j].term, idx->raw[i].term) == 0)
+            j++;
+        struct term *t = &idx->terms[idx->n_terms++];
+        t->term = idx->raw[i].term;
+        idx->raw[i].term = NULL;
+        t->docs = malloc((j - i) * sizeof *t->docs);
+        t->in_name = malloc((j - i) * sizeof *t->in_name);
+        if (t->docs == NULL || t->in_name == NULL)
+            return false;
+        for (size_t k = i; k < j; k++) {
+            if (t->n > 0 && t->docs[t->n - 1] == idx->raw[k].doc) { /* the same lexeme twice */
+                t->in_name[t->n - 1] = t->in_name[t->n - 1] || idx->raw[k].in_name;
+            } else {
+                t->docs[t->n] = idx->raw[k].doc;
+                t->in_name[t->n++] = idx->raw[k].in_name;
+            }
+            if (k > i) {
+                free(idx->raw[k].term);
+                idx->raw[k].term = NULL;
+            }
+        }
+        i = j;
+    }
+    free(idx->raw);
+    idx->raw = NULL;
+    idx->n_raw = idx->cap_raw = 0;
+    return true;
+}
+
+size_t search_index_size(const struct search_index *idx)
+{
+    return idx->n_docs;
+}
+
+/* ---- normal form --------------------------------------------------------- */
+
+/* The unaccented lower-case letter of U+00C0..U+024F and U+1E00..U+1EFF, '.'
+   for none (generated from Unicode's decompositions; đ/Đ -> d). */
+static const char latin1_ext[] =
+    "aaaaaa.ceeeeiiii.nooooo..uuuuy..aaaaaa.ceeeeiiii.nooooo..uuuuy.y"
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghh..iiiiiiiii...jjkk.llllll."
+    "...nnnnnn...oooooo..rrrrrrsssssssstttt..uuuuuuuuuuuuwwyyyzzzzzz."
+    "................................oo.............uu..............."
+    ".............aaiioouuuuuuuuuu.aaaa....ggkkoooo..j...gg..nnaa...."
+    "aaaaeeeeiiiioooorrrruuuusstt..hh......aaeeooooooooyy............"
+    "................";
+static const char latin_additional[] =
+    "aabbbbbbccddddddddddeeeeeeeeeeffgghhhhhhhhhhiiiikkkkkkllllllllmm"
+    "mmmmnnnnnnnnoooooooopppprrrrrrrrssssssssssttttttttuuuuuuuuuuvvvv"
+    "wwwwwwwwwwxxxxyyzzzzzzhtwy......aaaaaaaaaaaaaaaaaaaaaaaaeeeeeeee"
+    "eeeeeeeeiiiioooooooooooooooooooooooouuuuuuuuuuuuuuyyyyyyyy......";
+
+/* Decodes one UTF-8 sequence at s (length *len); U+FFFD for a malformed one. */
+static uint32_t utf8_next(const unsigned char *s, size_t *len)
+{
+    *len = 1;
+    if (s[0] < 0x80)
+        return s[0];
+    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0)
+        return 0xFFFD;
+    uint32_t cp = s[0] & (0x7Fu >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0xFFFD;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    *len = (size_t)n;
+    return cp;
+}
+
+static char unaccented(uint32_t cp)
+{
+    char c = '.';
+    if (cp >= 0xC0 && cp < 0xC0 + sizeof latin1_ext - 1)
+        c = latin1_ext[cp - 0xC0];
+    else if (cp >= 0x1E00 && cp < 0x1E00 + sizeof latin_additional - 1)
+        c = latin_additional[cp - 0x1E00];
+    return c;
+}
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+char *search_index_norm(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0, chars = 0;
+    bool space = false;
+    for (size_t i = 0; i < n && chars < MAX_NORM_CHARS;) {
+        size_t len;
+        uint32_t cp = utf8_next(s + i, &len);
+        if (cp < 0x80 && is_space((unsigned char)cp)) {
+            space = o > 0;
+        } else {
+            if (space) {
+                out[o++] = ' ';
+                chars++;
+                space = false;
+                if (chars == MAX_NORM_CHARS)
+                    break;
+            }
+            char c = cp < 0x80 ? (char)cp : unaccented(cp);
+            if (cp < 0x80 || c != '.') {
+                out[o++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+            } else {
+                memcpy(out + o, s + i, len);
+                o += len;
+            }
+            chars++;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- trigrams ------------------------------------------------------------ */
+
+#define MAX_TRGM 48
+
+static size_t trigrams(const char *w, char out[][3])
+{
+    char padded[40];
+    size_t n = strlen(w);
+    if (n > 32)
+        n = 32;
+    padded[0] = padded[1] = ' ';
+    memcpy(padded + 2, w, n);
+    padded[n + 2] = ' ';
+    size_t k = 0;
+    for (size_t i = 0; i + 3 <= n + 3; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = memcmp(out[j], padded + i, 3) == 0;
+        if (!seen)
+            memcpy(out[k++], padded + i, 3);
+    }
+    return k;
+}
+
+double search_index_trigram_similarity(const char *a, const char *b)
+{
+    char ta[MAX_TRGM][3], tb[MAX_TRGM][3];
+    size_t na = trigrams(a, ta), nb = trigrams(b, tb), shared = 0;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++)
+            if (memcmp(ta[i], tb[j], 3) == 0) {
+                shared++;
+                break;
+            }
+    size_t all = na + nb - shared;
+    return all == 0 ? 0 : (double)shared / (double)all;
+}
+
+/* ---- search -------------------------------------------------------------- */
+
+static const struct term *find_term(const struct search_index *idx, const char *w)
+{
+    size_t lo = 0, hi = idx->n_terms;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(idx->terms[mid].term, w);
+        if (c == 0)
+            return &idx->terms[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The first term not below w. */
+static size_t lower_bound(const struct search_index *idx, const char *w)
+{
+    size_t lo = 0, hi = idx->n_terms;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(idx->terms[mid].term, w) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool is_filler(const struct search_index *idx, const char *w)
+{
+    return bsearch(&w, idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str) != NULL;
+}
+
+static size_t df_of(const struct term *t)
+{
+    return t != NULL ? t->n : 0;
+}
+
+static bool only_letters(const char *w)
+{
+    for (; *w != '\0'; w++)
+        if (*w < 'a' || *w > 'z')
+            return false;
+    return true;
+}
+
+/* One way a word may be matched: a term (prefix: any term starting with it),
+   or two terms both present (a split). */
+struct alternative {
+    const struct term *a, *b;
+    size_t range_from, range_to; /* prefix: terms [from, to) */
+    bool prefix;
+};
+
+struct word {
+    char *w;
+    double weight; /* 1, or 0.1 for a filler word */
+    size_t df;     /* as common as its most common alternative */
+    struct alternative alts[4];
+    size_t n_alts;
+    bool selective;
+};
+
+struct reading_word {
+    size_t word; /* index into words */
+    double wt;
+};
+
+struct reading {
+    struct reading_word *rw;
+    size_t n;
+};
+
+struct query {
+    struct word *words;
+    size_t n_words, cap_words;
+    struct reading readings[MAX_READINGS];
+    size_t n_readings;
+};
+
+static void query_free(struct query *q)
+{
+    for (size_t i = 0; i < q->n_words; i++)
+        free(q->words[i].w);
+    free(q->words);
+    for (size_t r = 0; r < q->n_readings; r++)
+        free(q->readings[r].rw);
+}
+
+/* The typed words: runs of letters, digits and dots, dots trimmed, at most 32. */
+static size_t split_typed(const char *qn, char **typed)
+{
+    size_t n = 0;
+    const char *p = qn;
+    while (*p != '\0' && n < MAX_TYPED) {
+        while (*p != '\0' && !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                               (unsigned char)*p >= 0x80))
+            p++;
+        const char *start = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+               (unsigned char)*p >= 0x80)
+            p++;
+        const char *end = p;
+        while (start < end && *start == '.')
+            start++;
+        while (end > start && end[-1] == '.')
+            end--;
+        if (end > start) {
+            typed[n] = strndup(start, (size_t)(end - start));
+            if (typed[n] == NULL)
+                break;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Replaces every " phrase " of padded with " expansion " (non-overlapping,
+   left to right, like SQL replace()). Malloc'd. */
+static char *replace_all(const char *padded, const char *phrase, const char *expansion)
+{
+    size_t lp = strlen(phrase) + 2, le = strlen(expansion) + 2, n = strlen(padded);
+    char *needle = malloc(lp + 1), *with = malloc(le + 1);
+    char *out = malloc(n / lp * le + n + 1);
+    if (needle == NULL || with == NULL || out == NULL) {
+        free(needle);
+        free(with);
+        free(out);
+        return NULL;
+    }
+    snprintf(needle, lp + 1, " %s ", phrase);
+    snprintf(with, le + 1, " %s ", expansion);
+    size_t o = 0;
+    const char *p = padded, *hit;
+    while ((hit = strstr(p, needle)) != NULL) {
+        memcpy(out + o, p, (size_t)(hit - p));
+        o += (size_t)(hit - p);
+        memcpy(out + o, with, le);
+        o += le;
+        p = hit + lp;
+    }
+    strcpy(out + o, p);
+    free(needle);
+    free(with);
+    return out;
+}
+
+static bool contains_phrase(const char *padded, const char *phrase)
+{
+    size_t lp = strlen(phrase);
+    for (const char *p = strstr(padded, phrase); p != NULL; p = strstr(p + 1, phrase))
+        if (p > padded && p[-1] == ' ' && p[lp] == ' ')
+            return true;
+    return false;
+}
+
+static size_t word_slot(struct query *q, const char *w, bool *ok)
+{
+    for (size_t i = 0; i < q->n_words; i++)
+        if (strcmp(q->words[i].w, w) == 0)
+            return i;
+    if (!grow((void **)&q->words, &q->cap_words, q->n_words, sizeof *q->words) ||
+        (q->words[q->n_words] = (struct word){.w = strdup(w)}).w == NULL) {
+        *ok = false;
+        return 0;
+    }
+    return q->n_words++;
+}
+
+/* The alternatives of a word, as the SQL's `alternatives`. */
+static void word_alternatives(const struct search_index *idx, struct word *wd, bool prefix)
+{
+    const struct term *self = find_term(idx, wd->w);
+    bool known = self != NULL;
+    size_t df = df_of(self), len = strlen(wd->w);
+    struct alternative a = {self, NULL, 0, 0, prefix};
+    if (prefix) {
+        a.range_from = lower_bound(idx, wd->w);
+        a.range_to = a.range_from;
+        while (a.range_to < idx->n_terms && strncmp(idx->terms[a.range_to].term, wd->w, len) == 0)
+            a.range_to++;
+    }
+    wd->alts[wd->n_alts++] = a;
+    char last = len > 0 ? wd->w[len - 1] : '\0';
+    char before = len > 1 ? wd->w[len - 2] : '\0';
+    if (len >= 2 && (last == 'i' || last == 'y') && before != 'a' && before != 'e' &&
+        before != 'o' && before != 'u') {
+        char *v = strdup(wd->w);
+        if (v != NULL) {
+            v[len - 1] = last == 'i' ? 'y' : 'i';
+            const struct term *t = find_term(idx, v);
+            free(v);
+            wd->alts[wd->n_alts++] = (struct alternative){t, NULL, 0, 0, false};
+            if (df_of(t) > df)
+                df = df_of(t);
+        }
+    }
+    if (!known && len >= 4 && len <= 24 && only_letters(wd->w)) {
+        /* the split nearest the middle into two known syllables */
+        const struct term *best_a = NULL, *best_b = NULL;
+        size_t best_dist = SIZE_MAX;
+        char buf[32];
+        for (size_t i = 1; i < len; i++) {
+            size_t dist = 2 * i > len ? 2 * i - len : len - 2 * i;
+            if (dist >= best_dist)
+                continue;
+            memcpy(buf, wd->w, i);
+            buf[i] = '\0';
+            const struct term *ta = find_term(idx, buf), *tb = find_term(idx, wd->w + i);
+            if (ta != NULL && tb != NULL) {
+                best_a = ta;
+                best_b = tb;
+                best_dist = dist;
+            }
+        }
+        if (best_a != NULL) {
+            wd->alts[wd->n_alts++] = (struct alternative){best_a, best_b, 0, 0, false};
+            size_t d = best_a->n < best_b->n ? best_a->n : best_b->n;
+            if (d > df)
+                df = d;
+        }
+    }
+    if (!known && len >= 4 && wd->weight == 1.0 && only_letters(wd->w)) {
+        /* the nearest known term by trigrams (similarity >= 0.3) */
+        const struct term *best = NULL;
+        double best_sim = 0.3;
+        for (size_t i = 0; i < idx->n_terms; i++) {
+            const struct term *t = &idx->terms[i];
+            size_t lt = strlen(t->term);
+            if (lt + 1 < len || lt > len + 1)
+                continue;
+            double sim = search_index_trigram_similarity(t->term, wd->w);
+            if (sim > best_sim || (sim == best_sim && best == NULL)) {
+                best = t;
+                best_sim = sim;
+            }
+        }
+        if (best != NULL) {
+            wd->alts[wd->n_alts++] = (struct alternative){best, NULL, 0, 0, false};
+            if (best->n > df)
+                df = best->n;
+        }
+    }
+    wd->df = df;
+}
+
+static bool build_query(const struct search_index *idx, const char *qn, struct query *q)
+{
+    char *typed[MAX_TYPED];
+    size_t n_typed = split_typed(qn, typed);
+    bool ok = n_typed > 0;
+    size_t padded_len = 2;
+    for (size_t i = 0; i < n_typed; i++)
+        padded_len += strlen(typed[i]) + 1;
+    char *padded = malloc(padded_len + 1);
+    char *readings[MAX_READINGS] = {0};
+    size_t n_readings = 0;
+    if (padded != NULL && ok) {
+        size_t o = 0;
+        padded[o++] = ' ';
+        for (size_t i = 0; i < n_typed; i++) {
+            size_t l = strlen(typed[i]);
+            memcpy(padded + o, typed[i], l);
+            o += l;
+            padded[o++] = ' ';
+        }
+        padded[o] = '\0';
+        readings[n_readings++] = strdup(padded);
+        for (size_t s = 0; s < idx->n_synonyms && n_readings < MAX_READINGS; s++)
+            if (contains_phrase(padded, idx->synonyms[s].phrase))
+                readings[n_readings++] =
+                    replace_all(padded, idx->synonyms[s].phrase, idx->synonyms[s].expansion);
+    } else {
+        ok = false;
+    }
+    const char *last_typed = n_typed > 0 ? typed[n_typed - 1] : "";
+    double total = idx->n_docs > 0 ? (double)idx->n_docs : 1.0;
+    for (size_t r = 0; ok && r < n_readings; r++) {
+        if (readings[r] == NULL) {
+            ok = false;
+            break;
+        }
+        struct reading *rd = &q->readings[q->n_readings++];
+        size_t cap = 1;
+        for (const char *p = readings[r]; *p != '\0'; p++)
+            cap += *p == ' ';
+        rd->rw = calloc(cap, sizeof *rd->rw);
+        if (rd->rw == NULL) {
+            ok = false;
+            break;
+        }
+        for (char *tok = strtok(readings[r], " "); tok != NULL && ok; tok = strtok(NULL, " ")) {
+            size_t slot = word_slot(q, tok, &ok);
+            if (ok)
+                rd->rw[rd->n++].word = slot;
+        }
+    }
+    for (size_t i = 0; ok && i < q->n_words; i++) {
+        struct word *wd = &q->words[i];
+        wd->weight = is_filler(idx, wd->w) ? 0.1 : 1.0;
+        word_alternatives(idx, wd, strcmp(wd->w, last_typed) == 0);
+    }
+    /* weights, and the words that can qualify a row (the SQL's `selective`) */
+    for (size_t r = 0; ok && r < q->n_readings; r++) {
+        struct reading *rd = &q->readings[r];
+        double sum = 0;
+        for (size_t k = 0; k < rd->n; k++) {
+            const struct word *wd = &q->words[rd->rw[k].word];
+            rd->rw[k].wt = wd->weight * log(1 + total / (double)(wd->df > 0 ? wd->df : 1));
+            sum += rd->rw[k].wt;
+        }
+        /* ascending (wt, w): a word is selective once the running sum reaches 0.3 */
+        bool *done = calloc(rd->n, sizeof *done);
+        if (done == NULL) {
+            ok = false;
+            break;
+        }
+        double upto = 0;
+        for (size_t step = 0; step < rd->n; step++) {
+            size_t best = SIZE_MAX;
+            for (size_t k = 0; k < rd->n; k++) {
+                if (done[k])
+                    continue;
+                if (best == SIZE_MAX || rd->rw[k].wt < rd->rw[best].wt ||
+                    (rd->rw[k].wt == rd->rw[best].wt &&
+                     strcmp(q->words[rd->rw[k].word].w, q->words[rd->rw[best].word].w) < 0))
+                    best = k;
+            }
+            done[best] = true;
+            upto += rd->rw[best].wt;
+            if (upto >= 0.3 * sum)
+                q->words[rd->rw[best].word].selective = true;
+        }
+        free(done);
+    }
+    for (size_t i = 0; i < n_typed; i++)
+        free(typed[i]);
+    for (size_t r = 0; r < n_readings; r++)
+        free(readings[r]);
+    free(padded);
+    return ok;
+}
+
+static bool has(char *const *list, size_t n, const char *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], v) == 0)
+            return true;
+    return false;
+}
+
+static bool passes(const struct doc *d, const struct search_index_filter *f)
+{
+    return (f->sector == NULL || strcmp(d->sector, f->sector) == 0) &&
+           (f->agency == NULL || has(d->agencies, d->n_agencies, f->agency)) &&
+           (f->admin_level == NULL || strcmp(d->admin_level, f->admin_level) == 0) &&
+           (f->online_level == 0 || d->online_level == f->online_level) &&
+           (f->channel == NULL || has(d->channels, d->n_channels, f->channel));
+}
+
+static bool posting_of(const struct term *t, uint32_t doc, bool *in_name)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->docs[mid] == doc) {
+            *in_name = t->in_name[mid];
+            return true;
+        }
+        if (t->docs[mid] < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Hit codes per word and candidate: 0 none, 3 elsewhere (0.3), 6 a prefix in
+   the name (0.6), 10 the whole word in the code or name (1). */
+static void mark(uint8_t *hits, const int32_t *slot, uint32_t doc, uint8_t code)
+{
+    int32_t c = slot[doc];
+    if (c >= 0 && hits[c] < code)
+        hits[c] = code;
+}
+
+static void word_hits(const struct search_index *idx, const struct word *wd, const int32_t *slot,
+                      uint8_t *hits)
+{
+    for (size_t a = 0; a < wd->n_alts; a++) {
+        const struct alternative *al = &wd->alts[a];
+        if (al->b != NULL) {
+            for (size_t k = 0; k < al->a->n; k++) {
+                bool b_in_name;
+                uint32_t doc = al->a->docs[k];
+                if (slot[doc] >= 0 && posting_of(al->b, doc, &b_in_name))
+                    mark(hits, slot, doc, al->a->in_name[k] && b_in_name ? 10 : 3);
+            }
+        } else if (al->prefix) {
+            for (size_t t = al->range_from; t < al->range_to; t++) {
+                const struct term *tm = &idx->terms[t];
+                bool whole = tm == al->a;
+                for (size_t k = 0; k < tm->n; k++)
+                    mark(hits, slot, tm->docs[k], tm->in_name[k] ? (whole ? 10 : 6) : 3);
+            }
+        } else if (al->a != NULL) {
+            for (size_t k = 0; k < al->a->n; k++)
+                mark(hits, slot, al->a->docs[k], al->a->in_name[k] ? 10 : 3);
+        }
+    }
+}
+
+static void mark_candidates(const struct search_index *idx, const struct word *wd, uint8_t *is_cand)
+{
+    for (size_t a = 0; a < wd->n_alts; a++) {
+        const struct alternative *al = &wd->alts[a];
+        if (al->b != NULL) {
+            bool unused;
+            for (size_t k = 0; k < al->a->n; k++)
+                if (posting_of(al->b, al->a->docs[k], &unused))
+                    is_cand[al->a->docs[k]] = 1;
+        } else if (al->prefix) {
+            for (size_t t = al->range_from; t < al->range_to; t++)
+                for (size_t k = 0; k < idx->terms[t].n; k++)
+                    is_cand[idx->terms[t].docs[k]] = 1;
+        } else if (al->a != NULL) {
+            for (size_t k = 0; k < al->a->n; k++)
+                is_cand[al->a->docs[k]] = 1;
+        }
+    }
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const struct search_index_hit *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+static bool after_cursor(const struct search_index_hit *h, const struct search_index_filter *f)
+{
+    return !f->has_cursor || h->rank < f->cursor_rank ||
+           (h->rank == f->cursor_rank && strcmp(h->code, f->cursor_code) > 0);
+}
+
+static double hit_value(uint8_t code)
+{
+    return code == 10 ? 1.0 : code == 6 ? 0.6 : code == 3 ? 0.3 : 0.0;
+}
+
+enum search_index_outcome search_index_query(const struct search_index *idx, const char *qn,
+                                             const struct search_index_filter *filter,
+                                             size_t limit, struct search_index_hit **hits_out,
+                                             size_t *n_hits)
+{
+    *hits_out = NULL;
+    *n_hits = 0;
+    struct query q = {0};
+    enum search_index_outcome out = SEARCH_INDEX_NO_MEMORY;
+    uint8_t *is_cand = calloc(idx->n_docs + 1, 1);
+    int32_t *slot = malloc((idx->n_docs + 1) * sizeof *slot);
+    uint32_t *cands = NULL;
+    uint8_t *hits = NULL;
+    struct search_index_hit *ranked = NULL;
+    if (is_cand == NULL || slot == NULL)
+        goto done;
+    if (!build_query(idx, qn, &q)) {
+        out = q.n_readings == 0 && q.n_words == 0 ? SEARCH_INDEX_NO_CANDIDATES : out;
+        goto done;
+    }
+    for (size_t i = 0; i < q.n_words; i++)
+        if (q.words[i].selective)
+            mark_candidates(idx, &q.words[i], is_cand);
+    size_t n_cands = 0;
+    for (size_t d = 0; d < idx->n_docs; d++) {
+        slot[d] = -1;
+        if (is_cand[d] && passes(&idx->docs[d], filter))
+            slot[d] = (int32_t)n_cands++;
+    }
+    if (n_cands == 0) {
+        out = SEARCH_INDEX_NO_CANDIDATES;
+        goto done;
+    }
+    cands = malloc(n_cands * sizeof *cands);
+    hits = calloc(n_cands * q.n_words, 1);
+    ranked = malloc(n_cands * sizeof *ranked);
+    if (cands == NULL || hits == NULL || ranked == NULL)
+        goto done;
+    for (size_t d = 0; d < idx->n_docs; d++)
+        if (slot[d] >= 0)
+            cands[slot[d]] = (uint32_t)d;
+    for (size_t i = 0; i < q.n_words; i++)
+        word_hits(idx, &q.words[i], slot, hits + i * n_cands);
+    size_t n_ranked = 0;
+    for (size_t c = 0; c < n_cands; c++) {
+        const struct doc *d = &idx->docs[cands[c]];
+        double best = -1;
+        size_t best_name_words = 0;
+        for (size_t r = 0; r < q.n_readings; r++) {
+            const struct reading *rd = &q.readings[r];
+            double got = 0, all = 0;
+            size_t name_words = 0;
+            for (size_t k = 0; k < rd->n; k++) {
+                uint8_t code = hits[rd->rw[k].word * n_cands + c];
+                got += rd->rw[k].wt * hit_value(code);
+                all += rd->rw[k].wt;
+                name_words += code == 10;
+            }
+            double covered = all > 0 ? got / all : 0;
+            if (covered > best || (covered == best && name_words > best_name_words)) {
+                best = covered;
+                best_name_words = name_words;
+            }
+        }
+        if (best < 0.3)
+            continue;
+        double score = strcmp(d->code_lower, qn) == 0                    ? 30
+                       : strcmp(d->name, qn) == 0                        ? 20
+                       : strncmp(d->name, qn, strlen(qn)) == 0 ? 10
+                                                                         : 0;
+        double name_share = (double)best_name_words / (double)d->name_words;
+        score += 8 * best + (name_share < 1 ? name_share : 1);
+        struct search_index_hit h = {d->code, d->summary, llround(score * 1e6)};
+        if (after_cursor(&h, filter))
+            ranked[n_ranked++] = h;
+    }
+    qsort(ranked, n_ranked, sizeof *ranked, cmp_hit);
+    *n_hits = n_ranked < limit ? n_ranked : limit;
+    *hits_out = ranked;
+    ranked = NULL;
+    out = SEARCH_INDEX_OK;
+done:
+    query_free(&q);
+    free(is_cand);
+    free(slot);
+    free(cands);
+    free(hits);
+    free(ranked);
+    return out;
+}
