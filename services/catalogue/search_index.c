@@ -30,6 +30,7 @@ struct posting_raw {
 
 struct term {
     char *term;
+    size_t len;
     uint32_t *docs; /* ascending */
     bool *in_name;
     size_t n;
@@ -233,6 +234,7 @@ bool search_index_finish(struct search_index *idx)
             j++;
         struct term *t = &idx->terms[idx->n_terms++];
         t->term = idx->raw[i].term;
+        t->len = strlen(t->term);
         idx->raw[i].term = NULL;
         t->docs = malloc((j - i) * sizeof *t->docs);
         t->in_name = malloc((j - i) * sizeof *t->in_name);
@@ -622,8 +624,7 @@ static void word_alternatives(const struct search_index *idx, struct word *wd, b
         double best_sim = 0.3;
         for (size_t i = 0; i < idx->n_terms; i++) {
             const struct term *t = &idx->terms[i];
-            size_t lt = strlen(t->term);
-            if (lt + 1 < len || lt > len + 1)
+            if (t->len + 1 < len || t->len > len + 1)
                 continue;
             double sim = search_index_trigram_similarity(t->term, wd->w);
             if (sim > best_sim || (sim == best_sim && best == NULL)) {
@@ -685,7 +686,9 @@ static bool build_query(const struct search_index *idx, const char *qn, struct q
             ok = false;
             break;
         }
-        for (char *tok = strtok(readings[r], " "); tok != NULL && ok; tok = strtok(NULL, " ")) {
+        char *save = NULL;
+        for (char *tok = strtok_r(readings[r], " ", &save); tok != NULL && ok;
+             tok = strtok_r(NULL, " ", &save)) {
             size_t slot = word_slot(q, tok, &ok);
             if (ok)
                 rd->rw[rd->n++].word = slot;
@@ -834,6 +837,28 @@ static int cmp_hit(const void *a, const void *b)
     return strcmp(x->code, y->code);
 }
 
+/* Keeps the best `cap` hits in top[0..*n), in answer order (binary insertion:
+   most candidates are worse than the last kept one and cost one compare). */
+static void keep_best(struct search_index_hit *top, size_t *n, size_t cap,
+                      const struct search_index_hit *h)
+{
+    if (cap == 0 || (*n == cap && cmp_hit(h, &top[*n - 1]) >= 0))
+        return;
+    size_t lo = 0, hi = *n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_hit(&top[mid], h) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t last = *n < cap ? *n : cap - 1;
+    memmove(&top[lo + 1], &top[lo], (last - lo) * sizeof *top);
+    top[lo] = *h;
+    if (*n < cap)
+        (*n)++;
+}
+
 static bool after_cursor(const struct search_index_hit *h, const struct search_index_filter *f)
 {
     return !f->has_cursor || h->rank < f->cursor_rank ||
@@ -880,7 +905,8 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
     }
     cands = malloc(n_cands * sizeof *cands);
     hits = calloc(n_cands * q.n_words, 1);
-    ranked = malloc(n_cands * sizeof *ranked);
+    size_t cap = limit < n_cands ? limit : n_cands;
+    ranked = malloc((cap + 1) * sizeof *ranked);
     if (cands == NULL || hits == NULL || ranked == NULL)
         goto done;
     for (size_t d = 0; d < idx->n_docs; d++)
@@ -888,7 +914,7 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
             cands[slot[d]] = (uint32_t)d;
     for (size_t i = 0; i < q.n_words; i++)
         word_hits(idx, &q.words[i], slot, hits + i * n_cands);
-    size_t n_ranked = 0;
+    size_t n_ranked = 0, qn_len = strlen(qn);
     for (size_t c = 0; c < n_cands; c++) {
         const struct doc *d = &idx->docs[cands[c]];
         double best = -1;
@@ -913,16 +939,15 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
             continue;
         double score = strcmp(d->code_lower, qn) == 0                    ? 30
                        : strcmp(d->name, qn) == 0                        ? 20
-                       : strncmp(d->name, qn, strlen(qn)) == 0 ? 10
+                       : strncmp(d->name, qn, qn_len) == 0 ? 10
                                                                          : 0;
         double name_share = (double)best_name_words / (double)d->name_words;
         score += 8 * best + (name_share < 1 ? name_share : 1);
         struct search_index_hit h = {d->code, d->summary, llround(score * 1e6)};
         if (after_cursor(&h, filter))
-            ranked[n_ranked++] = h;
+            keep_best(ranked, &n_ranked, cap, &h);
     }
-    qsort(ranked, n_ranked, sizeof *ranked, cmp_hit);
-    *n_hits = n_ranked < limit ? n_ranked : limit;
+    *n_hits = n_ranked;
     *hits_out = ranked;
     ranked = NULL;
     out = SEARCH_INDEX_OK;
