@@ -381,8 +381,11 @@ void handle_procedures_search(mc_request *req)
         rc = catalogue_search_with_index(req, &f, limit, &items, &next_keys, &answered);
         if (rc == MC_OK && !answered)
             rc = store_procedure_search(conn, &f, limit, &items, &next_keys);
-        if (rc == MC_OK && f.q != NULL && cursor == NULL && json_array_size(items) == 0)
-            rc = search_suggestion(conn, &f, &suggestion);
+        if (rc == MC_OK && f.q != NULL && cursor == NULL && json_array_size(items) == 0) {
+            rc = catalogue_suggest_with_index(req, &f, &suggestion, &answered);
+            if (rc == MC_OK && !answered)
+                rc = search_suggestion(conn, &f, &suggestion);
+        }
         mc_db_release(mc_request_db(req), conn);
     }
     json_decref(cursor);

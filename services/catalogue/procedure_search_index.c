@@ -131,24 +131,26 @@ static mc_error page_from_hits(const struct search_index_hit *hits, size_t n, un
     return *items != NULL ? MC_OK : MC_ERR_INTERNAL;
 }
 
-mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
-                                     unsigned limit, json_t **items, json_t **next_keys,
-                                     bool *answered)
+/* Read-locks a current index for req, or answers false (*rc set when it failed). */
+static bool lock_current(mc_request *req, struct catalogue_ctx *ctx, mc_error *rc)
 {
-    *items = NULL;
-    *next_keys = NULL;
-    *answered = false;
-    struct catalogue_ctx *ctx = mc_request_service_ctx(req);
     unsigned long generation;
-    if (ctx == NULL || !ctx->index_on || f->q == NULL ||
-        !mc_request_write_generation(req, &generation))
-        return MC_OK;
-    mc_error rc = is_current(ctx, generation) ? MC_OK : rebuild(req, ctx, generation);
-    if (rc != MC_OK)
-        return rc;
-    char *qn = search_index_norm(f->q);
-    if (qn == NULL)
-        return MC_ERR_INTERNAL;
+    *rc = MC_OK;
+    if (ctx == NULL || !ctx->index_on || !mc_request_write_generation(req, &generation))
+        return false;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        pthread_rwlock_rdlock(&ctx->lock);
+        if (ctx->idx != NULL && ctx->generation == generation)
+            return true;
+        pthread_rwlock_unlock(&ctx->lock);
+        if ((*rc = rebuild(req, ctx, generation)) != MC_OK)
+            return false;
+    }
+    return false; /* writes keep coming: the SQL answers */
+}
+
+static struct search_index_filter index_filter(const struct store_procedure_filter *f)
+{
     struct search_index_filter filter = {
         .sector = f->sector,
         .agency = f->agency,
@@ -161,11 +163,27 @@ mc_error catalogue_search_with_index(mc_request *req, const struct store_procedu
         filter.cursor_rank = rank_of(json_string_value(json_array_get(f->cursor, 0)));
         filter.cursor_code = json_string_value(json_array_get(f->cursor, 1));
     }
+    return filter;
+}
+
+mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
+                                     unsigned limit, json_t **items, json_t **next_keys,
+                                     bool *answered)
+{
+    *items = NULL;
+    *next_keys = NULL;
+    *answered = false;
+    struct catalogue_ctx *ctx = mc_request_service_ctx(req);
+    mc_error rc;
+    if (f->q == NULL || !lock_current(req, ctx, &rc))
+        return f->q == NULL ? MC_OK : rc;
+    char *qn = search_index_norm(f->q);
+    struct search_index_filter filter = index_filter(f);
     struct search_index_hit *hits = NULL;
     size_t n_hits = 0;
-    pthread_rwlock_rdlock(&ctx->lock);
     enum search_index_outcome out =
-        search_index_query(ctx->idx, qn, &filter, (size_t)limit + 1, &hits, &n_hits);
+        qn == NULL ? SEARCH_INDEX_NO_MEMORY
+                   : search_index_query(ctx->idx, qn, &filter, (size_t)limit + 1, &hits, &n_hits);
     if (out == SEARCH_INDEX_OK) {
         rc = page_from_hits(hits, n_hits, limit, items, next_keys);
         *answered = true;
@@ -176,4 +194,38 @@ mc_error catalogue_search_with_index(mc_request *req, const struct store_procedu
     free(hits);
     free(qn);
     return rc;
+}
+
+mc_error catalogue_suggest_with_index(mc_request *req, const struct store_procedure_filter *f,
+                                      char **suggestion, bool *answered)
+{
+    *suggestion = NULL;
+    *answered = false;
+    struct catalogue_ctx *ctx = mc_request_service_ctx(req);
+    mc_error rc;
+    if (f->q == NULL || !lock_current(req, ctx, &rc))
+        return f->q == NULL ? MC_OK : rc;
+    char *qn = search_index_norm(f->q);
+    char *fixed = qn != NULL ? search_index_suggest(ctx->idx, qn) : NULL;
+    struct store_procedure_filter again = *f;
+    again.cursor = NULL;
+    struct search_index_filter filter = index_filter(&again);
+    struct search_index_hit *hits = NULL;
+    size_t n_hits = 0;
+    enum search_index_outcome out =
+        fixed == NULL ? SEARCH_INDEX_OK
+                      : search_index_query(ctx->idx, fixed, &filter, 1, &hits, &n_hits);
+    pthread_rwlock_unlock(&ctx->lock);
+    free(hits);
+    free(qn);
+    if (qn == NULL || out == SEARCH_INDEX_NO_MEMORY) {
+        free(fixed);
+        return MC_ERR_INTERNAL;
+    }
+    *answered = out == SEARCH_INDEX_OK; /* else the SQL's trigram fallback decides */
+    if (*answered && n_hits > 0)
+        *suggestion = fixed;
+    else
+        free(fixed);
+    return MC_OK;
 }

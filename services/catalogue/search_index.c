@@ -394,6 +394,9 @@ double search_index_trigram_similarity(const char *a, const char *b)
 
 /* ---- search -------------------------------------------------------------- */
 
+static const struct term *nearest_term(const struct search_index *idx, const char *w,
+                                       size_t max_len_diff);
+
 static const struct term *find_term(const struct search_index *idx, const char *w)
 {
     size_t lo = 0, hi = idx->n_terms;
@@ -619,19 +622,8 @@ static void word_alternatives(const struct search_index *idx, struct word *wd, b
         }
     }
     if (!known && len >= 4 && wd->weight == 1.0 && only_letters(wd->w)) {
-        /* the nearest known term by trigrams (similarity >= 0.3) */
-        const struct term *best = NULL;
-        double best_sim = 0.3;
-        for (size_t i = 0; i < idx->n_terms; i++) {
-            const struct term *t = &idx->terms[i];
-            if (t->len + 1 < len || t->len > len + 1)
-                continue;
-            double sim = search_index_trigram_similarity(t->term, wd->w);
-            if (sim > best_sim || (sim == best_sim && best == NULL)) {
-                best = t;
-                best_sim = sim;
-            }
-        }
+        /* the nearest known term by trigrams, of about the same length */
+        const struct term *best = nearest_term(idx, wd->w, 1);
         if (best != NULL) {
             wd->alts[wd->n_alts++] = (struct alternative){best, NULL, 0, 0, false};
             if (best->n > df)
@@ -958,5 +950,59 @@ done:
     free(cands);
     free(hits);
     free(ranked);
+    return out;
+}
+
+/* The known term most like w by trigrams (similarity >= 0.3, then the first
+   term), or NULL; max_len_diff limits the length difference (SIZE_MAX: none). */
+static const struct term *nearest_term(const struct search_index *idx, const char *w,
+                                       size_t max_len_diff)
+{
+    const struct term *best = NULL;
+    double best_sim = 0.3;
+    size_t len = strlen(w);
+    for (size_t i = 0; i < idx->n_terms; i++) {
+        const struct term *t = &idx->terms[i];
+        if (max_len_diff != SIZE_MAX && (t->len + max_len_diff < len || t->len > len + max_len_diff))
+            continue;
+        double sim = search_index_trigram_similarity(t->term, w);
+        if (sim > best_sim || (sim == best_sim && best == NULL)) {
+            best = t;
+            best_sim = sim;
+        }
+    }
+    return best;
+}
+
+char *search_index_suggest(const struct search_index *idx, const char *qn)
+{
+    char *typed[MAX_TYPED];
+    size_t n_typed = split_typed(qn, typed), len = 1;
+    bool changed = false;
+    const char *fixed[MAX_TYPED];
+    for (size_t i = 0; i < n_typed; i++) {
+        fixed[i] = typed[i];
+        size_t l = strlen(typed[i]);
+        if (l >= 4 && only_letters(typed[i]) && find_term(idx, typed[i]) == NULL &&
+            !is_filler(idx, typed[i])) {
+            const struct term *t = nearest_term(idx, typed[i], SIZE_MAX);
+            if (t != NULL) {
+                fixed[i] = t->term;
+                changed = true;
+            }
+        }
+        len += strlen(fixed[i]) + 1;
+    }
+    char *out = changed ? malloc(len) : NULL;
+    if (out != NULL) {
+        out[0] = '\0';
+        for (size_t i = 0; i < n_typed; i++) {
+            if (i > 0)
+                strcat(out, " ");
+            strcat(out, fixed[i]);
+        }
+    }
+    for (size_t i = 0; i < n_typed; i++)
+        free(typed[i]);
     return out;
 }

@@ -76,6 +76,12 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
                                              size_t limit, struct search_index_hit **hits,
                                              size_t *n_hits);
 
+/* "Did you mean" (the SQL's procedure_suggest): qn with each word of four
+   letters or more that is neither a known term nor a filler word replaced by
+   the known term most similar to it by trigrams (similarity >= 0.3); NULL
+   when no word changed (or out of memory). Malloc'd. */
+char *search_index_suggest(const struct search_index *idx, const char *qn);
+
 /* pg_trgm's similarity of two words of [a-z0-9] (trigrams of "  w "). */
 double search_index_trigram_similarity(const char *a, const char *b);
 

@@ -225,6 +225,18 @@ static void test_nothing_matches(void **state)
     search_index_free(idx);
 }
 
+static void test_did_you_mean(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char *s = search_index_suggest(idx, "dang ky khia sinhh");
+    assert_string_equal(s, "dang ky khia sinh"); /* "khia" is too unlike "khai" */
+    free(s);
+    assert_null(search_index_suggest(idx, "dang ky khai sinh")); /* nothing to fix */
+    assert_null(search_index_suggest(idx, "xqz toi")); /* short, or a filler word */
+    search_index_free(idx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_last_word_is_a_prefix),
         cmocka_unit_test(test_filters_and_cursor),
         cmocka_unit_test(test_nothing_matches),
+        cmocka_unit_test(test_did_you_mean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
