@@ -45,12 +45,12 @@ mc_error catalogue_start(mc_app *app);
 void catalogue_stop(mc_app *app);
 /* Ranks f->q with the in-process index when it is on (*answered true: items
    and next_keys as store_procedure_search gives them); *answered false when
-   the SQL must answer (index off, or no word of the query matches at all). */
+   the SQL must answer (the index is off). */
 mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
                                      unsigned limit, json_t **items, json_t **next_keys,
                                      bool *answered);
 /* "Did you mean" for an empty first page, from the index: *answered false
-   when the SQL must answer (index off, or the suggestion matches no word). */
+   when the SQL must answer (the index is off). */
 mc_error catalogue_suggest_with_index(mc_request *req, const struct store_procedure_filter *f,
                                       char **suggestion, bool *answered);
 

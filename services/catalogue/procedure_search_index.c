@@ -9,8 +9,7 @@
  * an older generation rebuilds it from one store read (one rebuild at a time;
  * searches that find it stale wait for it, so a writer reads their own
  * write), then swaps the pointer under the write lock; searches run under the
- * read lock and touch the database only when no word of the query matches at
- * all (the SQL's trigram fallback answers then).
+ * read lock and never touch the database.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -184,12 +183,9 @@ mc_error catalogue_search_with_index(mc_request *req, const struct store_procedu
     enum search_index_outcome out =
         qn == NULL ? SEARCH_INDEX_NO_MEMORY
                    : search_index_query(ctx->idx, qn, &filter, (size_t)limit + 1, &hits, &n_hits);
-    if (out == SEARCH_INDEX_OK) {
-        rc = page_from_hits(hits, n_hits, limit, items, next_keys);
-        *answered = true;
-    } else if (out == SEARCH_INDEX_NO_MEMORY) {
-        rc = MC_ERR_INTERNAL;
-    }
+    rc = out == SEARCH_INDEX_OK ? page_from_hits(hits, n_hits, limit, items, next_keys)
+                                : MC_ERR_INTERNAL;
+    *answered = true;
     pthread_rwlock_unlock(&ctx->lock); /* the hits' strings belong to the index */
     free(hits);
     free(qn);
@@ -222,8 +218,8 @@ mc_error catalogue_suggest_with_index(mc_request *req, const struct store_proced
         free(fixed);
         return MC_ERR_INTERNAL;
     }
-    *answered = out == SEARCH_INDEX_OK; /* else the SQL's trigram fallback decides */
-    if (*answered && n_hits > 0)
+    *answered = true;
+    if (n_hits > 0)
         *suggestion = fixed;
     else
         free(fixed);

@@ -20,6 +20,8 @@ struct doc {
     char **agencies, **channels;
     size_t n_agencies, n_channels;
     unsigned name_words; /* 1 + the spaces of the name */
+    uint32_t *name_trgm;  /* the name's trigrams in order (text_trigrams) */
+    size_t n_name_trgm;
 };
 
 struct posting_raw {
@@ -100,6 +102,7 @@ void search_index_free(struct search_index *idx)
         free(d->summary);
         free(d->sector);
         free(d->admin_level);
+        free(d->name_trgm);
         free_strings(d->agencies, d->n_agencies);
         free_strings(d->channels, d->n_channels);
     }
@@ -134,6 +137,38 @@ static char **dup_list(const char *const *s, size_t n, bool *ok)
     return out;
 }
 
+static bool is_trgm_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
+}
+
+/* pg_trgm's trigrams of a normalised text, in order: each run of letters and
+   digits padded as "  word ", three bytes packed in 24 bits. Malloc'd (NULL
+   and 0 for none, or when out of memory). */
+static size_t text_trigrams(const char *text, uint32_t **out)
+{
+    size_t n = strlen(text), k = 0;
+    *out = malloc((n + 2) * 2 * sizeof **out);
+    if (*out == NULL)
+        return 0;
+    for (const char *p = text; *p != '\0';) {
+        while (*p != '\0' && !is_trgm_char(*p))
+            p++;
+        const char *start = p;
+        while (is_trgm_char(*p))
+            p++;
+        if (p == start)
+            break;
+        uint32_t window = ((uint32_t)' ' << 8) | ' ';
+        for (const char *c = start; c <= p; c++) {
+            unsigned char ch = c < p ? (unsigned char)*c : ' ';
+            window = ((window << 8) | ch) & 0xFFFFFFu;
+            (*out)[k++] = window;
+        }
+    }
+    return k;
+}
+
 bool search_index_add_doc(struct search_index *idx, const struct search_index_doc *in)
 {
     if (!grow((void **)&idx->docs, &idx->cap_docs, idx->n_docs, sizeof *idx->docs))
@@ -157,6 +192,10 @@ bool search_index_add_doc(struct search_index *idx, const struct search_index_do
     d.name_words = 1;
     for (const char *p = d.name; p != NULL && *p != '\0'; p++)
         d.name_words += *p == ' ';
+    if (d.name != NULL) {
+        d.n_name_trgm = text_trigrams(d.name, &d.name_trgm);
+        ok = ok && d.name_trgm != NULL;
+    }
     idx->docs[idx->n_docs++] = d; /* freed with the index, even when !ok */
     for (size_t i = 0; ok && i < in->n_terms; i++) {
         if (!grow((void **)&idx->raw, &idx->cap_raw, idx->n_raw, sizeof *idx->raw))
@@ -821,6 +860,181 @@ static void mark_candidates(const struct search_index *idx, const struct word *w
     }
 }
 
+/* ---- the whole-query trigram fallback (pg_trgm, in float4 like it) ------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts and dedups t in place; the count left. */
+static size_t unique_trgm(uint32_t *t, size_t n)
+{
+    qsort(t, n, sizeof *t, cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || t[k - 1] != t[i])
+            t[k++] = t[i];
+    return k;
+}
+
+static bool in_set(const uint32_t *set, size_t n, uint32_t t)
+{
+    return bsearch(&t, set, n, sizeof *set, cmp_u32) != NULL;
+}
+
+/* similarity(): shared distinct trigrams over all distinct trigrams. */
+static float trgm_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2, size_t n2,
+                             uint32_t *scratch)
+{
+    memcpy(scratch, t2, n2 * sizeof *t2);
+    size_t u2 = unique_trgm(scratch, n2), shared = 0;
+    for (size_t i = 0; i < u2; i++)
+        shared += in_set(set1, n1, scratch[i]);
+    size_t all = n1 + u2 - shared;
+    return all == 0 ? 0.0f : (float)shared / (float)all;
+}
+
+static float calc_sml(int count, int len1, int len2)
+{
+    return (float)count / (float)(len1 + len2 - count);
+}
+
+/* word_similarity(q, name): the best similarity of q's trigrams (set1, n1
+   distinct) to a continuous extent of the name's trigrams t2 (pg_trgm's
+   iterate_word_similarity, not strict). index/lastpos: scratch of n2. */
+static float word_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2, size_t n2,
+                             int *lastpos, bool *found)
+{
+    /* the trigram ids: its place in set1, or n1 + its position for one q lacks */
+    for (size_t i = 0; i < n2; i++) {
+        const uint32_t *hit = bsearch(&t2[i], set1, n1, sizeof *set1, cmp_u32);
+        found[i] = hit != NULL;
+        lastpos[i] = -1;
+    }
+    int ulen1 = (int)n1, ulen2 = 0, count = 0, lower = -1;
+    float smlr_max = 0.0f;
+    /* lastpos is kept per distinct trigram: the id of position i is the first
+       position holding the same trigram */
+    for (size_t i = 0; i < n2; i++) {
+        size_t id = i;
+        for (size_t j = 0; j < i; j++)
+            if (t2[j] == t2[i]) {
+                id = j;
+                break;
+            }
+        if (lower >= 0 || found[i]) {
+            if (lastpos[id] < 0) {
+                ulen2++;
+                if (found[i])
+                    count++;
+            }
+            lastpos[id] = (int)i;
+        }
+        if (!found[i])
+            continue;
+        int upper = (int)i;
+        if (lower == -1) {
+            lower = (int)i;
+            ulen2 = 1;
+        }
+        float smlr_cur = calc_sml(count, ulen1, ulen2);
+        int tmp_count = count, tmp_ulen2 = ulen2, prev_lower = lower;
+        for (int tmp_lower = lower; tmp_lower <= upper; tmp_lower++) {
+            float smlr_tmp = calc_sml(tmp_count, ulen1, tmp_ulen2);
+            if (smlr_tmp > smlr_cur) {
+                smlr_cur = smlr_tmp;
+                ulen2 = tmp_ulen2;
+                lower = tmp_lower;
+                count = tmp_count;
+            }
+            size_t tid = (size_t)tmp_lower;
+            for (size_t j = 0; j < (size_t)tmp_lower; j++)
+                if (t2[j] == t2[tmp_lower]) {
+                    tid = j;
+                    break;
+                }
+            if (lastpos[tid] == tmp_lower) {
+                tmp_ulen2--;
+                if (found[tmp_lower])
+                    tmp_count--;
+            }
+        }
+        if (smlr_cur > smlr_max)
+            smlr_max = smlr_cur;
+        for (int tmp_lower = prev_lower; tmp_lower < lower; tmp_lower++) {
+            size_t tid = (size_t)tmp_lower;
+            for (size_t j = 0; j < (size_t)tmp_lower; j++)
+                if (t2[j] == t2[tmp_lower]) {
+                    tid = j;
+                    break;
+                }
+            if (lastpos[tid] == tmp_lower)
+                lastpos[tid] = -1;
+        }
+    }
+    return smlr_max;
+}
+
+static int cmp_hit(const void *a, const void *b);
+static void keep_best(struct search_index_hit *top, size_t *n, size_t cap,
+                      const struct search_index_hit *h);
+static bool after_cursor(const struct search_index_hit *h, const struct search_index_filter *f);
+
+/* Rows whose name is word-similar to the whole query (word_similarity >= 0.6,
+   pg_trgm's <%), scored word_similarity + similarity: the SQL's `fuzzy`, for a
+   query none of whose words matches. Its rank goes through float4 and numeric
+   like the SQL's (six significant digits, then six decimals). */
+static bool fuzzy(const struct search_index *idx, const char *qn,
+                  const struct search_index_filter *filter, size_t limit,
+                  struct search_index_hit *top, size_t *n_top)
+{
+    size_t chars = 0;
+    for (const char *p = qn; *p != '\0'; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    if (chars < 3 || chars > 64)
+        return true;
+    uint32_t *set1;
+    size_t n1 = text_trigrams(qn, &set1);
+    if (set1 == NULL)
+        return false;
+    n1 = unique_trgm(set1, n1);
+    size_t max2 = 0;
+    for (size_t d = 0; d < idx->n_docs; d++)
+        if (idx->docs[d].n_name_trgm > max2)
+            max2 = idx->docs[d].n_name_trgm;
+    uint32_t *scratch = malloc((max2 + 1) * sizeof *scratch);
+    int *lastpos = malloc((max2 + 1) * sizeof *lastpos);
+    bool *found = malloc((max2 + 1) * sizeof *found);
+    bool ok = scratch != NULL && lastpos != NULL && found != NULL;
+    for (size_t d = 0; ok && n1 > 0 && d < idx->n_docs; d++) {
+        const struct doc *doc = &idx->docs[d];
+        /* at most the shared share of q's trigrams: under 0.6 cannot qualify */
+        size_t shared = 0;
+        memcpy(scratch, doc->name_trgm, doc->n_name_trgm * sizeof *scratch);
+        size_t u2 = unique_trgm(scratch, doc->n_name_trgm);
+        for (size_t i = 0; i < u2; i++)
+            shared += in_set(set1, n1, scratch[i]);
+        if ((float)shared / (float)n1 < 0.6f || !passes(doc, filter))
+            continue;
+        float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, lastpos, found);
+        if (ws < 0.6f)
+            continue;
+        float score = ws + trgm_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, scratch);
+        char text[32];
+        snprintf(text, sizeof text, "%.6g", (double)score); /* float4 -> numeric */
+        struct search_index_hit h = {doc->code, doc->summary, llround(strtod(text, NULL) * 1e6)};
+        if (after_cursor(&h, filter))
+            keep_best(top, n_top, limit, &h);
+    }
+    free(set1);
+    free(scratch);
+    free(lastpos);
+    free(found);
+    return ok;
+}
+
 static int cmp_hit(const void *a, const void *b)
 {
     const struct search_index_hit *x = a, *y = b;
@@ -878,11 +1092,10 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
     struct search_index_hit *ranked = NULL;
     if (is_cand == NULL || slot == NULL)
         goto done;
-    if (!build_query(idx, qn, &q)) {
-        out = q.n_readings == 0 && q.n_words == 0 ? SEARCH_INDEX_NO_CANDIDATES : out;
-        goto done;
-    }
-    for (size_t i = 0; i < q.n_words; i++)
+    bool built = build_query(idx, qn, &q);
+    if (!built && (q.n_readings > 0 || q.n_words > 0))
+        goto done; /* out of memory */
+    for (size_t i = 0; built && i < q.n_words; i++)
         if (q.words[i].selective)
             mark_candidates(idx, &q.words[i], is_cand);
     size_t n_cands = 0;
@@ -891,8 +1104,15 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
         if (is_cand[d] && passes(&idx->docs[d], filter))
             slot[d] = (int32_t)n_cands++;
     }
-    if (n_cands == 0) {
-        out = SEARCH_INDEX_NO_CANDIDATES;
+    if (n_cands == 0) { /* no word matches: the whole-query trigram fallback */
+        ranked = malloc((limit + 1) * sizeof *ranked);
+        size_t n_ranked = 0;
+        if (ranked == NULL || !fuzzy(idx, qn, filter, limit, ranked, &n_ranked))
+            goto done;
+        *n_hits = n_ranked;
+        *hits_out = ranked;
+        ranked = NULL;
+        out = SEARCH_INDEX_OK;
         goto done;
     }
     cands = malloc(n_cands * sizeof *cands);

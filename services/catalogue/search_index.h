@@ -4,8 +4,8 @@
  * (store_search_index.c) and adds them here; a search then ranks by the rules
  * of store_procedure_search.c's SQL (coverage of the query's readings, words
  * weighed by rarity and filler weight, synonyms, i/y variants, syllable splits,
- * nearest known term) without a database round trip. What it leaves out is
- * said at search_index_query.
+ * nearest known term, the whole-query trigram fallback) without a database
+ * round trip. What it leaves out is said at search_index_query.
  */
 #ifndef CATALOGUE_SEARCH_INDEX_H
 #define CATALOGUE_SEARCH_INDEX_H
@@ -62,7 +62,6 @@ struct search_index_hit {
 
 enum search_index_outcome {
     SEARCH_INDEX_OK,
-    SEARCH_INDEX_NO_CANDIDATES, /* no word matches at all: the SQL's trigram fallback applies */
     SEARCH_INDEX_NO_MEMORY,
 };
 
@@ -70,7 +69,10 @@ enum search_index_outcome {
    answers up to limit hits after the cursor, best first (rank desc, code),
    *hits malloc'd (the caller frees the array, not its strings). The score
    is the SQL's without its phrase term (half the ts_rank_cd of the words in
-   order, under 0.5): ties on coverage are broken by code instead. */
+   order, under 0.5): ties on coverage are broken by code instead. When no
+   word matches at all, the names word-similar to the whole query answer
+   (pg_trgm's word_similarity >= 0.6, scored word_similarity + similarity),
+   as in the SQL. */
 enum search_index_outcome search_index_query(const struct search_index *idx, const char *qn,
                                              const struct search_index_filter *filter,
                                              size_t limit, struct search_index_hit **hits,

@@ -197,8 +197,8 @@ static void test_filters_and_cursor(void **state)
     assert_int_equal(codes(idx, "cap giay phep", &f, 10, out, sizeof out), SEARCH_INDEX_OK);
     assert_string_equal(out, "1.004");
     struct search_index_filter g = {.channel = "postal"};
-    assert_int_equal(codes(idx, "cap giay phep", &g, 10, out, sizeof out),
-                     SEARCH_INDEX_NO_CANDIDATES);
+    assert_int_equal(codes(idx, "cap giay phep", &g, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "");
     /* keyset: after the first answer's (rank, code) comes the second */
     struct search_index_hit *hits = NULL;
     size_t n = 0;
@@ -220,8 +220,46 @@ static void test_nothing_matches(void **state)
     (void)state;
     struct search_index *idx = demo();
     char out[256];
-    assert_int_equal(codes(idx, "xqzvw", NULL, 10, out, sizeof out), SEARCH_INDEX_NO_CANDIDATES);
-    assert_int_equal(codes(idx, "--", NULL, 10, out, sizeof out), SEARCH_INDEX_NO_CANDIDATES);
+    assert_int_equal(codes(idx, "xqzvw", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(codes(idx, "--", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "");
+    search_index_free(idx);
+}
+
+/* When no word of the query matches, names word-similar to the whole query
+   answer, scored like pg_trgm (figures from PostgreSQL 16's word_similarity
+   and similarity, through float4 and numeric like the SQL). */
+static void test_whole_query_trigram_fallback(void **state)
+{
+    (void)state;
+    struct search_index *idx = search_index_new();
+    const char *names[] = {"cap giay phep xay dung", "cap lai giay phep lai xe",
+                           "dang ky khai sinh", "giay phep"};
+    const char *codes_[] = {"1.001", "1.002", "1.003", "1.004"};
+    for (size_t i = 0; i < 4; i++) {
+        struct search_index_doc d = {.code = codes_[i], .search_name = names[i],
+                                     .summary_json = "{}", .sector_code = "s",
+                                     .admin_level = "commune", .online_level = 4};
+        assert_true(search_index_add_doc(idx, &d)); /* no lexemes: no word can match */
+    }
+    assert_true(search_index_finish(idx));
+    struct search_index_filter none = {0};
+    struct search_index_hit *hits = NULL;
+    size_t n = 0;
+    assert_int_equal(search_index_query(idx, "giay phepp", &none, 10, &hits, &n), SEARCH_INDEX_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(hits[0].code, "1.004");
+    assert_int_equal(hits[0].rank, 1568180); /* 0.8181818 + 0.75 */
+    assert_string_equal(hits[1].code, "1.002");
+    assert_int_equal(hits[1].rank, 1209490); /* 0.8181818 + 0.39130434 */
+    assert_string_equal(hits[2].code, "1.001");
+    assert_int_equal(hits[2].rank, 1193180); /* 0.8181818 + 0.375 */
+    free(hits);
+    /* two characters are too few to compare */
+    assert_int_equal(search_index_query(idx, "gi", &none, 10, &hits, &n), SEARCH_INDEX_OK);
+    assert_int_equal(n, 0);
+    free(hits);
     search_index_free(idx);
 }
 
@@ -250,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_filters_and_cursor),
         cmocka_unit_test(test_nothing_matches),
         cmocka_unit_test(test_did_you_mean),
+        cmocka_unit_test(test_whole_query_trigram_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
