@@ -22,6 +22,8 @@ struct doc {
     unsigned name_words; /* 1 + the spaces of the name */
     uint32_t *name_trgm;  /* the name's trigrams in order (text_trigrams) */
     size_t n_name_trgm;
+    uint32_t *name_set; /* the same, sorted and distinct */
+    size_t n_name_set;
 };
 
 struct posting_raw {
@@ -103,6 +105,7 @@ void search_index_free(struct search_index *idx)
         free(d->sector);
         free(d->admin_level);
         free(d->name_trgm);
+        free(d->name_set);
         free_strings(d->agencies, d->n_agencies);
         free_strings(d->channels, d->n_channels);
     }
@@ -135,6 +138,23 @@ static char **dup_list(const char *const *s, size_t n, bool *ok)
     for (size_t i = 0; i < n; i++)
         out[i] = dup_or_null(s[i], ok);
     return out;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts and dedups t in place; the count left. */
+static size_t unique_trgm(uint32_t *t, size_t n)
+{
+    qsort(t, n, sizeof *t, cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || t[k - 1] != t[i])
+            t[k++] = t[i];
+    return k;
 }
 
 static bool is_trgm_char(char c)
@@ -194,7 +214,12 @@ bool search_index_add_doc(struct search_index *idx, const struct search_index_do
         d.name_words += *p == ' ';
     if (d.name != NULL) {
         d.n_name_trgm = text_trigrams(d.name, &d.name_trgm);
-        ok = ok && d.name_trgm != NULL;
+        d.name_set = malloc((d.n_name_trgm + 1) * sizeof *d.name_set);
+        ok = ok && d.name_trgm != NULL && d.name_set != NULL;
+        if (ok) {
+            memcpy(d.name_set, d.name_trgm, d.n_name_trgm * sizeof *d.name_set);
+            d.n_name_set = unique_trgm(d.name_set, d.n_name_trgm);
+        }
     }
     idx->docs[idx->n_docs++] = d; /* freed with the index, even when !ok */
     for (size_t i = 0; ok && i < in->n_terms; i++) {
@@ -862,37 +887,18 @@ static void mark_candidates(const struct search_index *idx, const struct word *w
 
 /* ---- the whole-query trigram fallback (pg_trgm, in float4 like it) ------- */
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts and dedups t in place; the count left. */
-static size_t unique_trgm(uint32_t *t, size_t n)
-{
-    qsort(t, n, sizeof *t, cmp_u32);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || t[k - 1] != t[i])
-            t[k++] = t[i];
-    return k;
-}
-
 static bool in_set(const uint32_t *set, size_t n, uint32_t t)
 {
     return bsearch(&t, set, n, sizeof *set, cmp_u32) != NULL;
 }
 
 /* similarity(): shared distinct trigrams over all distinct trigrams. */
-static float trgm_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2, size_t n2,
-                             uint32_t *scratch)
+static float trgm_similarity(const uint32_t *set1, size_t n1, const uint32_t *set2, size_t n2)
 {
-    memcpy(scratch, t2, n2 * sizeof *t2);
-    size_t u2 = unique_trgm(scratch, n2), shared = 0;
-    for (size_t i = 0; i < u2; i++)
-        shared += in_set(set1, n1, scratch[i]);
-    size_t all = n1 + u2 - shared;
+    size_t shared = 0;
+    for (size_t i = 0; i < n1; i++)
+        shared += in_set(set2, n2, set1[i]);
+    size_t all = n1 + n2 - shared;
     return all == 0 ? 0.0f : (float)shared / (float)all;
 }
 
@@ -902,35 +908,29 @@ static float calc_sml(int count, int len1, int len2)
 }
 
 /* word_similarity(q, name): the best similarity of q's trigrams (set1, n1
-   distinct) to a continuous extent of the name's trigrams t2 (pg_trgm's
-   iterate_word_similarity, not strict). index/lastpos: scratch of n2. */
+   distinct) to a continuous extent of the name's trigrams t2 (n2, in order;
+   set2: the same distinct), as pg_trgm's iterate_word_similarity (not
+   strict). id, found: scratch of n2; lastpos: scratch of n2 too. */
 static float word_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2, size_t n2,
-                             int *lastpos, bool *found)
+                             const uint32_t *set2, size_t n_set2, size_t *id, bool *found,
+                             int *lastpos)
 {
-    /* the trigram ids: its place in set1, or n1 + its position for one q lacks */
     for (size_t i = 0; i < n2; i++) {
-        const uint32_t *hit = bsearch(&t2[i], set1, n1, sizeof *set1, cmp_u32);
-        found[i] = hit != NULL;
-        lastpos[i] = -1;
+        const uint32_t *at = bsearch(&t2[i], set2, n_set2, sizeof *set2, cmp_u32);
+        id[i] = at != NULL ? (size_t)(at - set2) : 0;
+        found[i] = in_set(set1, n1, t2[i]);
+        lastpos[i] = -1; /* indexed by id */
     }
     int ulen1 = (int)n1, ulen2 = 0, count = 0, lower = -1;
     float smlr_max = 0.0f;
-    /* lastpos is kept per distinct trigram: the id of position i is the first
-       position holding the same trigram */
     for (size_t i = 0; i < n2; i++) {
-        size_t id = i;
-        for (size_t j = 0; j < i; j++)
-            if (t2[j] == t2[i]) {
-                id = j;
-                break;
-            }
         if (lower >= 0 || found[i]) {
-            if (lastpos[id] < 0) {
+            if (lastpos[id[i]] < 0) {
                 ulen2++;
                 if (found[i])
                     count++;
             }
-            lastpos[id] = (int)i;
+            lastpos[id[i]] = (int)i;
         }
         if (!found[i])
             continue;
@@ -949,13 +949,7 @@ static float word_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2
                 lower = tmp_lower;
                 count = tmp_count;
             }
-            size_t tid = (size_t)tmp_lower;
-            for (size_t j = 0; j < (size_t)tmp_lower; j++)
-                if (t2[j] == t2[tmp_lower]) {
-                    tid = j;
-                    break;
-                }
-            if (lastpos[tid] == tmp_lower) {
+            if (lastpos[id[tmp_lower]] == tmp_lower) {
                 tmp_ulen2--;
                 if (found[tmp_lower])
                     tmp_count--;
@@ -963,16 +957,9 @@ static float word_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2
         }
         if (smlr_cur > smlr_max)
             smlr_max = smlr_cur;
-        for (int tmp_lower = prev_lower; tmp_lower < lower; tmp_lower++) {
-            size_t tid = (size_t)tmp_lower;
-            for (size_t j = 0; j < (size_t)tmp_lower; j++)
-                if (t2[j] == t2[tmp_lower]) {
-                    tid = j;
-                    break;
-                }
-            if (lastpos[tid] == tmp_lower)
-                lastpos[tid] = -1;
-        }
+        for (int tmp_lower = prev_lower; tmp_lower < lower; tmp_lower++)
+            if (lastpos[id[tmp_lower]] == tmp_lower)
+                lastpos[id[tmp_lower]] = -1;
     }
     return smlr_max;
 }
@@ -1004,24 +991,23 @@ static bool fuzzy(const struct search_index *idx, const char *qn,
     for (size_t d = 0; d < idx->n_docs; d++)
         if (idx->docs[d].n_name_trgm > max2)
             max2 = idx->docs[d].n_name_trgm;
-    uint32_t *scratch = malloc((max2 + 1) * sizeof *scratch);
     int *lastpos = malloc((max2 + 1) * sizeof *lastpos);
     bool *found = malloc((max2 + 1) * sizeof *found);
-    bool ok = scratch != NULL && lastpos != NULL && found != NULL;
+    size_t *id = malloc((max2 + 1) * sizeof *id);
+    bool ok = lastpos != NULL && found != NULL && id != NULL;
     for (size_t d = 0; ok && n1 > 0 && d < idx->n_docs; d++) {
         const struct doc *doc = &idx->docs[d];
         /* at most the shared share of q's trigrams: under 0.6 cannot qualify */
         size_t shared = 0;
-        memcpy(scratch, doc->name_trgm, doc->n_name_trgm * sizeof *scratch);
-        size_t u2 = unique_trgm(scratch, doc->n_name_trgm);
-        for (size_t i = 0; i < u2; i++)
-            shared += in_set(set1, n1, scratch[i]);
+        for (size_t i = 0; i < n1; i++)
+            shared += in_set(doc->name_set, doc->n_name_set, set1[i]);
         if ((float)shared / (float)n1 < 0.6f || !passes(doc, filter))
             continue;
-        float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, lastpos, found);
+        float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, doc->name_set,
+                                   doc->n_name_set, id, found, lastpos);
         if (ws < 0.6f)
             continue;
-        float score = ws + trgm_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, scratch);
+        float score = ws + trgm_similarity(set1, n1, doc->name_set, doc->n_name_set);
         char text[32];
         snprintf(text, sizeof text, "%.6g", (double)score); /* float4 -> numeric */
         struct search_index_hit h = {doc->code, doc->summary, llround(strtod(text, NULL) * 1e6)};
@@ -1029,9 +1015,9 @@ static bool fuzzy(const struct search_index *idx, const char *qn,
             keep_best(top, n_top, limit, &h);
     }
     free(set1);
-    free(scratch);
     free(lastpos);
     free(found);
+    free(id);
     return ok;
 }
 
