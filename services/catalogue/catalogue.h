@@ -49,10 +49,10 @@ void catalogue_stop(mc_app *app);
 mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
                                      unsigned limit, json_t **items, json_t **next_keys,
                                      bool *answered);
-/* "Did you mean" for an empty first page, from the index: *answered false
-   when the SQL must answer (the index is off). */
+/* "Did you mean" for an empty first page, from the index (NULL when there is
+   none, or when the index cannot be had). */
 mc_error catalogue_suggest_with_index(mc_request *req, const struct store_procedure_filter *f,
-                                      char **suggestion, bool *answered);
+                                      char **suggestion);
 
 /* handle_procedures.c */
 void handle_procedures_search(mc_request *req);

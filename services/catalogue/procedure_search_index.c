@@ -193,10 +193,9 @@ mc_error catalogue_search_with_index(mc_request *req, const struct store_procedu
 }
 
 mc_error catalogue_suggest_with_index(mc_request *req, const struct store_procedure_filter *f,
-                                      char **suggestion, bool *answered)
+                                      char **suggestion)
 {
     *suggestion = NULL;
-    *answered = false;
     struct catalogue_ctx *ctx = mc_request_service_ctx(req);
     mc_error rc;
     if (f->q == NULL || !lock_current(req, ctx, &rc))
@@ -218,7 +217,6 @@ mc_error catalogue_suggest_with_index(mc_request *req, const struct store_proced
         free(fixed);
         return MC_ERR_INTERNAL;
     }
-    *answered = true;
     if (n_hits > 0)
         *suggestion = fixed;
     else
