@@ -685,6 +685,25 @@ static void word_alternatives(const struct search_index *idx, struct word *wd, b
                 df = d;
         }
     }
+    if (!known && strchr(wd->w, '.') != NULL) {
+        /* PostgreSQL's parser reads "9.123456.tabc" as "9.123456" then "tabc":
+           both known terms, split at the last dot where they are */
+        char buf[256];
+        for (size_t i = len; i-- > 1 && len < sizeof buf;) {
+            if (wd->w[i] != '.')
+                continue;
+            memcpy(buf, wd->w, i);
+            buf[i] = '\0';
+            const struct term *ta = find_term(idx, buf), *tb = find_term(idx, wd->w + i + 1);
+            if (ta != NULL && tb != NULL) {
+                wd->alts[wd->n_alts++] = (struct alternative){ta, tb, 0, 0, false};
+                size_t d = ta->n < tb->n ? ta->n : tb->n;
+                if (d > df)
+                    df = d;
+                break;
+            }
+        }
+    }
     if (!known && len >= 4 && wd->weight == 1.0 && only_letters(wd->w)) {
         /* the nearest known term by trigrams, of about the same length */
         const struct term *best = nearest_term(idx, wd->w, 1);

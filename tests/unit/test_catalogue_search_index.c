@@ -55,6 +55,8 @@ static struct search_index *demo(void)
     add(idx, "1.004", "cap lai giay phep lai xe", "bang lai bi mat", "giao-thong");
     add(idx, "1.005", "cap giay phep xay dung", "nha o rieng le", "xay-dung");
     add(idx, "1.006", "chung thuc chu ki", "chu ky tren giay to", "tu-phap");
+    /* PostgreSQL's lexemes of the code 9.000001.Tab12: 9.000001 and tab12 */
+    add(idx, "9.000001", "tab12 giay to khac", "", "tu-phap");
     assert_true(search_index_add_filler(idx, "toi"));
     assert_true(search_index_add_filler(idx, "muon"));
     assert_true(search_index_add_filler(idx, "lam"));
@@ -215,6 +217,16 @@ static void test_filters_and_cursor(void **state)
     search_index_free(idx);
 }
 
+static void test_a_code_with_a_suffix(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "9.000001.tab12", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "9.000001");
+    search_index_free(idx);
+}
+
 static void test_nothing_matches(void **state)
 {
     (void)state;
@@ -287,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_last_word_is_a_prefix),
         cmocka_unit_test(test_filters_and_cursor),
         cmocka_unit_test(test_nothing_matches),
+        cmocka_unit_test(test_a_code_with_a_suffix),
         cmocka_unit_test(test_did_you_mean),
         cmocka_unit_test(test_whole_query_trigram_fallback),
     };
