@@ -70,6 +70,14 @@ struct mc_db_pool *mc_request_db(const mc_request *req)
     return req->app->db;
 }
 
+bool mc_request_write_generation(const mc_request *req, unsigned long *generation)
+{
+    if (req->app->cache == NULL)
+        return false;
+    *generation = mc_response_cache_generation(req->app->cache);
+    return true;
+}
+
 void mc_errors_add_param(json_t *errors, const char *parameter, const char *code, const char *message)
 {
     json_array_append_new(errors, json_pack("{ss ss ss}", "parameter", parameter, "code", code,

@@ -38,6 +38,22 @@ void handle_agency_get(mc_request *req);
 void handle_agency_create(mc_request *req);
 void handle_agency_update(mc_request *req);
 
+/* procedure_search_index.c: the service's start and stop hooks (its context:
+   the in-process search index), and the search through that index. */
+struct store_procedure_filter;
+mc_error catalogue_start(mc_app *app);
+void catalogue_stop(mc_app *app);
+/* Ranks f->q with the in-process index when it is on (*answered true: items
+   and next_keys as store_procedure_search gives them); *answered false when
+   the SQL must answer (the index is off). */
+mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
+                                     unsigned limit, json_t **items, json_t **next_keys,
+                                     bool *answered);
+/* "Did you mean" for an empty first page, from the index (NULL when there is
+   none, or when the index cannot be had). */
+mc_error catalogue_suggest_with_index(mc_request *req, const struct store_procedure_filter *f,
+                                      char **suggestion);
+
 /* handle_procedures.c */
 void handle_procedures_search(mc_request *req);
 void handle_procedure_get(mc_request *req);

@@ -375,9 +375,14 @@ void handle_procedures_search(mc_request *req)
     }
     json_t *items = NULL, *next_keys = NULL;
     char *suggestion = NULL;
+    /* The in-process index first: it takes no connection (a rebuild takes one
+       of its own, so a search never holds one while waiting for it). */
+    bool indexed = false;
+    mc_error rc = catalogue_search_with_index(req, &f, limit, &items, &next_keys, &indexed);
+    if (rc == MC_OK && indexed && f.q != NULL && cursor == NULL && json_array_size(items) == 0)
+        rc = catalogue_suggest_with_index(req, &f, &suggestion);
     mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
-    if (rc == MC_OK) {
+    if (rc == MC_OK && !indexed && (rc = mc_db_acquire(mc_request_db(req), &conn)) == MC_OK) {
         rc = store_procedure_search(conn, &f, limit, &items, &next_keys);
         if (rc == MC_OK && f.q != NULL && cursor == NULL && json_array_size(items) == 0)
             rc = search_suggestion(conn, &f, &suggestion);

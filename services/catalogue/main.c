@@ -13,6 +13,7 @@ MC_SERVICE_EMBEDDED(catalogue); /* services/catalogue/meson.build */
 int main(int argc, char **argv)
 {
     /* Port: MOTCUA_CATALOGUE_PORT, else mc_service_default_port (8101). */
-    const struct mc_service svc = {MC_SERVICE_PARTS(catalogue)};
+    const struct mc_service svc = {MC_SERVICE_PARTS(catalogue), .start = catalogue_start,
+                                   .stop = catalogue_stop};
     return mc_service_main(&svc, argc, argv);
 }

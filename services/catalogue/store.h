@@ -107,6 +107,10 @@ struct store_procedure_filter {
    the current published versions; items are summaries. */
 mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_filter *filter,
                                 unsigned limit, json_t **items, json_t **next_keys);
+/* Fills an empty in-process search index (search_index.h) from one read of
+   the published procedures, the filler words and the synonyms, and finishes it. */
+struct search_index;
+mc_error store_search_index_load(mc_db_conn *conn, struct search_index *idx);
 /* "Did you mean" for a search that found nothing: *suggestion (malloc'd,
    the caller frees it) is q with each unknown word replaced by the most
    similar known one, or NULL when there is none. */

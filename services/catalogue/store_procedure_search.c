@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "search_index.h"
 #include "store.h"
 
 /* ---- search and browse ------------------------------------------------ */
@@ -256,7 +257,117 @@ static const mc_db_statement procedure_suggest = {
     ")"
     "SELECT CASE WHEN bool_or(fixed <> w) THEN string_agg(fixed, ' ' ORDER BY n) END FROM fixed",
     1};
+
+/* The in-process search index's one read (search_index.h): every published
+   procedure with its result item, filter fields and the lexemes of its search
+   vector (true: weight A, the code or name); then the filler words and the
+   synonyms. */
+static const mc_db_statement search_index_procedures = {
+    "catalogue_search_index_procedures",
+    "SELECT s.code, s.search_name, " SUMMARY_JSON ", s.sector_code, s.admin_level,"
+    "       s.online_level::text,"
+    "       (SELECT coalesce(json_agg(pa.agency_code ORDER BY pa.agency_code), '[]')"
+    "          FROM procedure_agencies pa WHERE pa.procedure_code = s.code)::text,"
+    "       to_json(s.channels)::text,"
+    "       (SELECT coalesce(json_agg(json_build_array(t.lexeme, 'A' = ANY (t.weights))), '[]')"
+    "          FROM unnest(s.search_vector) AS t)::text"
+    "  FROM procedure_search s JOIN sectors sec ON sec.code = s.sector_code",
+    0};
+
+static const mc_db_statement search_index_fillers = {
+    "catalogue_search_index_fillers", "SELECT word FROM search_filler_words", 0};
+
+static const mc_db_statement search_index_synonyms = {
+    "catalogue_search_index_synonyms", "SELECT phrase, expansion FROM search_synonyms", 0};
 /* clang-format on */
+
+/* The strings of a JSON array of strings (borrowed from it); NULL when out of memory. */
+static const char **json_strings(const json_t *array, size_t *n)
+{
+    *n = json_array_size(array);
+    const char **out = calloc(*n + 1, sizeof *out);
+    for (size_t i = 0; out != NULL && i < *n; i++)
+        out[i] = json_string_value(json_array_get(array, i)) != NULL
+                     ? json_string_value(json_array_get(array, i))
+                     : "";
+    return out;
+}
+
+static bool add_procedure(struct search_index *idx, const PGresult *res, int r)
+{
+    json_t *agencies = json_loads(mc_db_text(res, r, 6), 0, NULL);
+    json_t *channels = json_loads(mc_db_text(res, r, 7), 0, NULL);
+    json_t *lexemes = json_loads(mc_db_text(res, r, 8), 0, NULL);
+    struct search_index_doc d = {
+        .code = mc_db_text(res, r, 0),
+        .search_name = mc_db_text(res, r, 1),
+        .summary_json = mc_db_text(res, r, 2),
+        .sector_code = mc_db_text(res, r, 3),
+        .admin_level = mc_db_text(res, r, 4),
+        .online_level = (int)mc_db_int(res, r, 5),
+    };
+    const char **agency_codes = json_strings(agencies, &d.n_agencies);
+    const char **channel_names = json_strings(channels, &d.n_channels);
+    d.agencies = agency_codes;
+    d.channels = channel_names;
+    d.n_terms = json_array_size(lexemes);
+    const char **terms = calloc(d.n_terms + 1, sizeof *terms);
+    bool *in_name = calloc(d.n_terms + 1, sizeof *in_name);
+    bool ok = agency_codes != NULL && channel_names != NULL && terms != NULL && in_name != NULL;
+    for (size_t i = 0; ok && i < d.n_terms; i++) {
+        const json_t *lexeme = json_array_get(lexemes, i);
+        terms[i] = json_string_value(json_array_get(lexeme, 0));
+        in_name[i] = json_is_true(json_array_get(lexeme, 1));
+        ok = terms[i] != NULL;
+    }
+    d.terms = terms;
+    d.in_name = in_name;
+    ok = ok && search_index_add_doc(idx, &d);
+    free(agency_codes);
+    free(channel_names);
+    free(terms);
+    free(in_name);
+    json_decref(agencies);
+    json_decref(channels);
+    json_decref(lexemes);
+    return ok;
+}
+
+static bool add_filler(struct search_index *idx, const PGresult *res, int r)
+{
+    return search_index_add_filler(idx, mc_db_text(res, r, 0));
+}
+
+static bool add_synonym(struct search_index *idx, const PGresult *res, int r)
+{
+    return search_index_add_synonym(idx, mc_db_text(res, r, 0), mc_db_text(res, r, 1));
+}
+
+/* Runs stmt and adds each of its rows to idx with add. */
+static mc_error load_rows(mc_db_conn *conn, const mc_db_statement *stmt, struct search_index *idx,
+                          bool (*add)(struct search_index *, const PGresult *, int))
+{
+    PGresult *res = mc_db_exec(conn, stmt, NULL);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    bool ok = true;
+    for (int r = 0; ok && r < PQntuples(res); r++)
+        ok = add(idx, res, r);
+    PQclear(res);
+    return ok ? MC_OK : MC_ERR_INTERNAL;
+}
+
+mc_error store_search_index_load(mc_db_conn *conn, struct search_index *idx)
+{
+    mc_error rc = load_rows(conn, &search_index_procedures, idx, add_procedure);
+    if (rc == MC_OK)
+        rc = load_rows(conn, &search_index_fillers, idx, add_filler);
+    if (rc == MC_OK)
+        rc = load_rows(conn, &search_index_synonyms, idx, add_synonym);
+    if (rc == MC_OK && !search_index_finish(idx))
+        rc = MC_ERR_INTERNAL;
+    return rc;
+}
 
 mc_error store_procedure_search(mc_db_conn *conn, const struct store_procedure_filter *f,
                                 unsigned limit, json_t **items, json_t **next_keys)

@@ -95,6 +95,11 @@ void mc_client_address(const mc_request *req, char *out, size_t out_len);
 /* The service-specific context set by the service's start hook. */
 void *mc_request_service_ctx(const mc_request *req);
 struct mc_db_pool *mc_request_db(const mc_request *req);
+/* A number that changes after every successful write of this service, on any
+   instance (the response cache's generation, moved by LISTEN/NOTIFY), so an
+   in-process copy of the service's data knows when it is stale. False when
+   writes are not tracked (the response cache is off). */
+bool mc_request_write_generation(const mc_request *req, unsigned long *generation);
 
 /* Answers. Each steals the json_t it is given. */
 void mc_reply_json(mc_request *req, unsigned status, json_t *body);

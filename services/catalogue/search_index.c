@@ -1,0 +1,1233 @@
+/*
+ * The in-process search index (search_index.h): the ranking rules of
+ * store_procedure_search.c's SQL over postings held in memory.
+ */
+#include "search_index.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TYPED 32
+#define MAX_READINGS 17 /* the words as typed and up to 16 synonym readings */
+#define MAX_NORM_CHARS 200
+
+struct doc {
+    char *code, *code_lower, *name, *summary, *sector, *admin_level;
+    int online_level;
+    char **agencies, **channels;
+    size_t n_agencies, n_channels;
+    unsigned name_words; /* 1 + the spaces of the name */
+    uint32_t *name_trgm;  /* the name's trigrams in order (text_trigrams) */
+    size_t n_name_trgm;
+    uint32_t *name_set; /* the same, sorted and distinct */
+    size_t n_name_set;
+};
+
+struct posting_raw {
+    char *term;
+    uint32_t doc;
+    bool in_name;
+};
+
+struct term {
+    char *term;
+    size_t len;
+    uint32_t *docs; /* ascending */
+    bool *in_name;
+    size_t n;
+};
+
+struct synonym {
+    char *phrase, *expansion;
+};
+
+struct search_index {
+    struct doc *docs;
+    size_t n_docs, cap_docs;
+    struct posting_raw *raw;
+    size_t n_raw, cap_raw;
+    struct term *terms; /* sorted by strcmp */
+    size_t n_terms;
+    char **fillers; /* sorted */
+    size_t n_fillers, cap_fillers;
+    struct synonym *synonyms; /* sorted: longest phrase first, then phrase, expansion */
+    size_t n_synonyms, cap_synonyms;
+};
+
+static bool grow(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t cap2 = *cap == 0 ? 64 : *cap * 2;
+    void *p = realloc(*items, cap2 * size);
+    if (p == NULL)
+        return false;
+    *items = p;
+    *cap = cap2;
+    return true;
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+    if (s == NULL)
+        return NULL;
+    char *d = strdup(s);
+    if (d == NULL)
+        *ok = false;
+    return d;
+}
+
+struct search_index *search_index_new(void)
+{
+    return calloc(1, sizeof(struct search_index));
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+void search_index_free(struct search_index *idx)
+{
+    if (idx == NULL)
+        return;
+    for (size_t i = 0; i < idx->n_docs; i++) {
+        struct doc *d = &idx->docs[i];
+        free(d->code);
+        free(d->code_lower);
+        free(d->name);
+        free(d->summary);
+        free(d->sector);
+        free(d->admin_level);
+        free(d->name_trgm);
+        free(d->name_set);
+        free_strings(d->agencies, d->n_agencies);
+        free_strings(d->channels, d->n_channels);
+    }
+    free(idx->docs);
+    for (size_t i = 0; i < idx->n_raw; i++)
+        free(idx->raw[i].term);
+    free(idx->raw);
+    for (size_t i = 0; i < idx->n_terms; i++) {
+        free(idx->terms[i].term);
+        free(idx->terms[i].docs);
+        free(idx->terms[i].in_name);
+    }
+    free(idx->terms);
+    free_strings(idx->fillers, idx->n_fillers);
+    for (size_t i = 0; i < idx->n_synonyms; i++) {
+        free(idx->synonyms[i].phrase);
+        free(idx->synonyms[i].expansion);
+    }
+    free(idx->synonyms);
+    free(idx);
+}
+
+static char **dup_list(const char *const *s, size_t n, bool *ok)
+{
+    char **out = calloc(n + 1, sizeof *out);
+    if (out == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = dup_or_null(s[i], ok);
+    return out;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts and dedups t in place; the count left. */
+static size_t unique_trgm(uint32_t *t, size_t n)
+{
+    qsort(t, n, sizeof *t, cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || t[k - 1] != t[i])
+            t[k++] = t[i];
+    return k;
+}
+
+static bool is_trgm_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
+}
+
+/* pg_trgm's trigrams of a normalised text, in order: each run of letters and
+   digits padded as "  word ", three bytes packed in 24 bits. Malloc'd (NULL
+   and 0 for none, or when out of memory). */
+static size_t text_trigrams(const char *text, uint32_t **out)
+{
+    size_t n = strlen(text), k = 0;
+    *out = malloc((n + 2) * 2 * sizeof **out);
+    if (*out == NULL)
+        return 0;
+    for (const char *p = text; *p != '\0';) {
+        while (*p != '\0' && !is_trgm_char(*p))
+            p++;
+        const char *start = p;
+        while (is_trgm_char(*p))
+            p++;
+        if (p == start)
+            break;
+        uint32_t window = ((uint32_t)' ' << 8) | ' ';
+        for (const char *c = start; c <= p; c++) {
+            unsigned char ch = c < p ? (unsigned char)*c : ' ';
+            window = ((window << 8) | ch) & 0xFFFFFFu;
+            (*out)[k++] = window;
+        }
+    }
+    return k;
+}
+
+bool search_index_add_doc(struct search_index *idx, const struct search_index_doc *in)
+{
+    if (!grow((void **)&idx->docs, &idx->cap_docs, idx->n_docs, sizeof *idx->docs))
+        return false;
+    bool ok = true;
+    struct doc d = {0};
+    d.code = dup_or_null(in->code, &ok);
+    d.code_lower = dup_or_null(in->code, &ok);
+    for (char *p = d.code_lower; p != NULL && *p != '\0'; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    d.name = dup_or_null(in->search_name != NULL ? in->search_name : "", &ok);
+    d.summary = dup_or_null(in->summary_json, &ok);
+    d.sector = dup_or_null(in->sector_code, &ok);
+    d.admin_level = dup_or_null(in->admin_level, &ok);
+    d.online_level = in->online_level;
+    d.agencies = dup_list(in->agencies, in->n_agencies, &ok);
+    d.n_agencies = in->n_agencies;
+    d.channels = dup_list(in->channels, in->n_channels, &ok);
+    d.n_channels = in->n_channels;
+    d.name_words = 1;
+    for (const char *p = d.name; p != NULL && *p != '\0'; p++)
+        d.name_words += *p == ' ';
+    if (d.name != NULL) {
+        d.n_name_trgm = text_trigrams(d.name, &d.name_trgm);
+        d.name_set = malloc((d.n_name_trgm + 1) * sizeof *d.name_set);
+        ok = ok && d.name_trgm != NULL && d.name_set != NULL;
+        if (ok) {
+            memcpy(d.name_set, d.name_trgm, d.n_name_trgm * sizeof *d.name_set);
+            d.n_name_set = unique_trgm(d.name_set, d.n_name_trgm);
+        }
+    }
+    idx->docs[idx->n_docs++] = d; /* freed with the index, even when !ok */
+    for (size_t i = 0; ok && i < in->n_terms; i++) {
+        if (!grow((void **)&idx->raw, &idx->cap_raw, idx->n_raw, sizeof *idx->raw))
+            return false;
+        struct posting_raw r = {strdup(in->terms[i]), (uint32_t)(idx->n_docs - 1), in->in_name[i]};
+        if (r.term == NULL)
+            return false;
+        idx->raw[idx->n_raw++] = r;
+    }
+    return ok;
+}
+
+bool search_index_add_filler(struct search_index *idx, const char *word)
+{
+    if (!grow((void **)&idx->fillers, &idx->cap_fillers, idx->n_fillers, sizeof *idx->fillers))
+        return false;
+    char *w = strdup(word);
+    if (w == NULL)
+        return false;
+    idx->fillers[idx->n_fillers++] = w;
+    return true;
+}
+
+bool search_index_add_synonym(struct search_index *idx, const char *phrase, const char *expansion)
+{
+    if (!grow((void **)&idx->synonyms, &idx->cap_synonyms, idx->n_synonyms,
+              sizeof *idx->synonyms))
+        return false;
+    struct synonym s = {strdup(phrase), strdup(expansion)};
+    if (s.phrase == NULL || s.expansion == NULL) {
+        free(s.phrase);
+        free(s.expansion);
+        return false;
+    }
+    idx->synonyms[idx->n_synonyms++] = s;
+    return true;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+    const struct posting_raw *x = a, *y = b;
+    int c = strcmp(x->term, y->term);
+    return c != 0 ? c : (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_synonym(const void *a, const void *b)
+{
+    const struct synonym *x = a, *y = b;
+    size_t lx = strlen(x->phrase), ly = strlen(y->phrase);
+    if (lx != ly)
+        return lx > ly ? -1 : 1;
+    int c = strcmp(x->phrase, y->phrase);
+    return c != 0 ? c : strcmp(x->expansion, y->expansion);
+}
+
+bool search_index_finish(struct search_index *idx)
+{
+    qsort(idx->raw, idx->n_raw, sizeof *idx->raw, cmp_raw);
+    qsort(idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str);
+    qsort(idx->synonyms, idx->n_synonyms, sizeof *idx->synonyms, cmp_synonym);
+    size_t n_terms = 0;
+    for (size_t i = 0; i < idx->n_raw; i++)
+        n_terms += i == 0 || strcmp(idx->raw[i].term, idx->raw[i - 1].term) != 0;
+    idx->terms = calloc(n_terms + 1, sizeof *idx->terms);
+    if (idx->terms == NULL)
+        return false;
+    for (size_t i = 0; i < idx->n_raw;) {
+        size_t j = i;
+        while (j < idx->n_raw && strcmp(idx->raw[j].term, idx->raw[i].term) == 0)
+            j++;
+        struct term *t = &idx->terms[idx->n_terms++];
+        t->term = idx->raw[i].term;
+        t->len = strlen(t->term);
+        idx->raw[i].term = NULL;
+        t->docs = malloc((j - i) * sizeof *t->docs);
+        t->in_name = malloc((j - i) * sizeof *t->in_name);
+        if (t->docs == NULL || t->in_name == NULL)
+            return false;
+        for (size_t k = i; k < j; k++) {
+            if (t->n > 0 && t->docs[t->n - 1] == idx->raw[k].doc) { /* the same lexeme twice */
+                t->in_name[t->n - 1] = t->in_name[t->n - 1] || idx->raw[k].in_name;
+            } else {
+                t->docs[t->n] = idx->raw[k].doc;
+                t->in_name[t->n++] = idx->raw[k].in_name;
+            }
+            if (k > i) {
+                free(idx->raw[k].term);
+                idx->raw[k].term = NULL;
+            }
+        }
+        i = j;
+    }
+    free(idx->raw);
+    idx->raw = NULL;
+    idx->n_raw = idx->cap_raw = 0;
+    return true;
+}
+
+size_t search_index_size(const struct search_index *idx)
+{
+    return idx->n_docs;
+}
+
+/* ---- normal form --------------------------------------------------------- */
+
+/* The unaccented lower-case letter of U+00C0..U+024F and U+1E00..U+1EFF, '.'
+   for none (generated from Unicode's decompositions; đ/Đ -> d). */
+static const char latin1_ext[] =
+    "aaaaaa.ceeeeiiii.nooooo..uuuuy..aaaaaa.ceeeeiiii.nooooo..uuuuy.y"
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghh..iiiiiiiii...jjkk.llllll."
+    "...nnnnnn...oooooo..rrrrrrsssssssstttt..uuuuuuuuuuuuwwyyyzzzzzz."
+    "................................oo.............uu..............."
+    ".............aaiioouuuuuuuuuu.aaaa....ggkkoooo..j...gg..nnaa...."
+    "aaaaeeeeiiiioooorrrruuuusstt..hh......aaeeooooooooyy............"
+    "................";
+static const char latin_additional[] =
+    "aabbbbbbccddddddddddeeeeeeeeeeffgghhhhhhhhhhiiiikkkkkkllllllllmm"
+    "mmmmnnnnnnnnoooooooopppprrrrrrrrssssssssssttttttttuuuuuuuuuuvvvv"
+    "wwwwwwwwwwxxxxyyzzzzzzhtwy......aaaaaaaaaaaaaaaaaaaaaaaaeeeeeeee"
+    "eeeeeeeeiiiioooooooooooooooooooooooouuuuuuuuuuuuuuyyyyyyyy......";
+
+/* Decodes one UTF-8 sequence at s (length *len); U+FFFD for a malformed one. */
+static uint32_t utf8_next(const unsigned char *s, size_t *len)
+{
+    *len = 1;
+    if (s[0] < 0x80)
+        return s[0];
+    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0)
+        return 0xFFFD;
+    uint32_t cp = s[0] & (0x7Fu >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0xFFFD;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    *len = (size_t)n;
+    return cp;
+}
+
+static char unaccented(uint32_t cp)
+{
+    char c = '.';
+    if (cp >= 0xC0 && cp < 0xC0 + sizeof latin1_ext - 1)
+        c = latin1_ext[cp - 0xC0];
+    else if (cp >= 0x1E00 && cp < 0x1E00 + sizeof latin_additional - 1)
+        c = latin_additional[cp - 0x1E00];
+    return c;
+}
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+char *search_index_norm(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0, chars = 0;
+    bool space = false;
+    for (size_t i = 0; i < n && chars < MAX_NORM_CHARS;) {
+        size_t len;
+        uint32_t cp = utf8_next(s + i, &len);
+        if (cp < 0x80 && is_space((unsigned char)cp)) {
+            space = o > 0;
+        } else {
+            if (space) {
+                out[o++] = ' ';
+                chars++;
+                space = false;
+                if (chars == MAX_NORM_CHARS)
+                    break;
+            }
+            char c = cp < 0x80 ? (char)cp : unaccented(cp);
+            if (cp < 0x80 || c != '.') {
+                out[o++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+            } else {
+                memcpy(out + o, s + i, len);
+                o += len;
+            }
+            chars++;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- trigrams ------------------------------------------------------------ */
+
+#define MAX_TRGM 48
+
+static size_t trigrams(const char *w, char out[][3])
+{
+    char padded[40];
+    size_t n = strlen(w);
+    if (n > 32)
+        n = 32;
+    padded[0] = padded[1] = ' ';
+    memcpy(padded + 2, w, n);
+    padded[n + 2] = ' ';
+    size_t k = 0;
+    for (size_t i = 0; i + 3 <= n + 3; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = memcmp(out[j], padded + i, 3) == 0;
+        if (!seen)
+            memcpy(out[k++], padded + i, 3);
+    }
+    return k;
+}
+
+double search_index_trigram_similarity(const char *a, const char *b)
+{
+    char ta[MAX_TRGM][3], tb[MAX_TRGM][3];
+    size_t na = trigrams(a, ta), nb = trigrams(b, tb), shared = 0;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++)
+            if (memcmp(ta[i], tb[j], 3) == 0) {
+                shared++;
+                break;
+            }
+    size_t all = na + nb - shared;
+    return all == 0 ? 0 : (double)shared / (double)all;
+}
+
+/* ---- search -------------------------------------------------------------- */
+
+static const struct term *nearest_term(const struct search_index *idx, const char *w,
+                                       size_t max_len_diff);
+
+static const struct term *find_term(const struct search_index *idx, const char *w)
+{
+    size_t lo = 0, hi = idx->n_terms;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(idx->terms[mid].term, w);
+        if (c == 0)
+            return &idx->terms[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The first term not below w. */
+static size_t lower_bound(const struct search_index *idx, const char *w)
+{
+    size_t lo = 0, hi = idx->n_terms;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(idx->terms[mid].term, w) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool is_filler(const struct search_index *idx, const char *w)
+{
+    return bsearch(&w, idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str) != NULL;
+}
+
+static size_t df_of(const struct term *t)
+{
+    return t != NULL ? t->n : 0;
+}
+
+static bool only_letters(const char *w)
+{
+    for (; *w != '\0'; w++)
+        if (*w < 'a' || *w > 'z')
+            return false;
+    return true;
+}
+
+/* One way a word may be matched: a term (prefix: any term starting with it),
+   or two terms both present (a split). */
+struct alternative {
+    const struct term *a, *b;
+    size_t range_from, range_to; /* prefix: terms [from, to) */
+    bool prefix;
+};
+
+struct word {
+    char *w;
+    double weight; /* 1, or 0.1 for a filler word */
+    size_t df;     /* as common as its most common alternative */
+    struct alternative alts[4];
+    size_t n_alts;
+    bool selective;
+};
+
+struct reading_word {
+    size_t word; /* index into words */
+    double wt;
+};
+
+struct reading {
+    struct reading_word *rw;
+    size_t n;
+};
+
+struct query {
+    struct word *words;
+    size_t n_words, cap_words;
+    struct reading readings[MAX_READINGS];
+    size_t n_readings;
+};
+
+static void query_free(struct query *q)
+{
+    for (size_t i = 0; i < q->n_words; i++)
+        free(q->words[i].w);
+    free(q->words);
+    for (size_t r = 0; r < q->n_readings; r++)
+        free(q->readings[r].rw);
+}
+
+/* The typed words: runs of letters, digits and dots, dots trimmed, at most 32. */
+static size_t split_typed(const char *qn, char **typed)
+{
+    size_t n = 0;
+    const char *p = qn;
+    while (*p != '\0' && n < MAX_TYPED) {
+        while (*p != '\0' && !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                               (unsigned char)*p >= 0x80))
+            p++;
+        const char *start = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+               (unsigned char)*p >= 0x80)
+            p++;
+        const char *end = p;
+        while (start < end && *start == '.')
+            start++;
+        while (end > start && end[-1] == '.')
+            end--;
+        if (end > start) {
+            typed[n] = strndup(start, (size_t)(end - start));
+            if (typed[n] == NULL)
+                break;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Replaces every " phrase " of padded with " expansion " (non-overlapping,
+   left to right, like SQL replace()). Malloc'd. */
+static char *replace_all(const char *padded, const char *phrase, const char *expansion)
+{
+    size_t lp = strlen(phrase) + 2, le = strlen(expansion) + 2, n = strlen(padded);
+    char *needle = malloc(lp + 1), *with = malloc(le + 1);
+    char *out = malloc(n / lp * le + n + 1);
+    if (needle == NULL || with == NULL || out == NULL) {
+        free(needle);
+        free(with);
+        free(out);
+        return NULL;
+    }
+    snprintf(needle, lp + 1, " %s ", phrase);
+    snprintf(with, le + 1, " %s ", expansion);
+    size_t o = 0;
+    const char *p = padded, *hit;
+    while ((hit = strstr(p, needle)) != NULL) {
+        memcpy(out + o, p, (size_t)(hit - p));
+        o += (size_t)(hit - p);
+        memcpy(out + o, with, le);
+        o += le;
+        p = hit + lp;
+    }
+    strcpy(out + o, p);
+    free(needle);
+    free(with);
+    return out;
+}
+
+static bool contains_phrase(const char *padded, const char *phrase)
+{
+    size_t lp = strlen(phrase);
+    for (const char *p = strstr(padded, phrase); p != NULL; p = strstr(p + 1, phrase))
+        if (p > padded && p[-1] == ' ' && p[lp] == ' ')
+            return true;
+    return false;
+}
+
+static size_t word_slot(struct query *q, const char *w, bool *ok)
+{
+    for (size_t i = 0; i < q->n_words; i++)
+        if (strcmp(q->words[i].w, w) == 0)
+            return i;
+    if (!grow((void **)&q->words, &q->cap_words, q->n_words, sizeof *q->words) ||
+        (q->words[q->n_words] = (struct word){.w = strdup(w)}).w == NULL) {
+        *ok = false;
+        return 0;
+    }
+    return q->n_words++;
+}
+
+/* The alternatives of a word, as the SQL's `alternatives`. */
+static void word_alternatives(const struct search_index *idx, struct word *wd, bool prefix)
+{
+    const struct term *self = find_term(idx, wd->w);
+    bool known = self != NULL;
+    size_t df = df_of(self), len = strlen(wd->w);
+    struct alternative a = {self, NULL, 0, 0, prefix};
+    if (prefix) {
+        a.range_from = lower_bound(idx, wd->w);
+        a.range_to = a.range_from;
+        while (a.range_to < idx->n_terms && strncmp(idx->terms[a.range_to].term, wd->w, len) == 0)
+            a.range_to++;
+    }
+    wd->alts[wd->n_alts++] = a;
+    char last = len > 0 ? wd->w[len - 1] : '\0';
+    char before = len > 1 ? wd->w[len - 2] : '\0';
+    if (len >= 2 && (last == 'i' || last == 'y') && before != 'a' && before != 'e' &&
+        before != 'o' && before != 'u') {
+        char *v = strdup(wd->w);
+        if (v != NULL) {
+            v[len - 1] = last == 'i' ? 'y' : 'i';
+            const struct term *t = find_term(idx, v);
+            free(v);
+            wd->alts[wd->n_alts++] = (struct alternative){t, NULL, 0, 0, false};
+            if (df_of(t) > df)
+                df = df_of(t);
+        }
+    }
+    if (!known && len >= 4 && len <= 24 && only_letters(wd->w)) {
+        /* the split nearest the middle into two known syllables */
+        const struct term *best_a = NULL, *best_b = NULL;
+        size_t best_dist = SIZE_MAX;
+        char buf[32];
+        for (size_t i = 1; i < len; i++) {
+            size_t dist = 2 * i > len ? 2 * i - len : len - 2 * i;
+            if (dist >= best_dist)
+                continue;
+            memcpy(buf, wd->w, i);
+            buf[i] = '\0';
+            const struct term *ta = find_term(idx, buf), *tb = find_term(idx, wd->w + i);
+            if (ta != NULL && tb != NULL) {
+                best_a = ta;
+                best_b = tb;
+                best_dist = dist;
+            }
+        }
+        if (best_a != NULL) {
+            wd->alts[wd->n_alts++] = (struct alternative){best_a, best_b, 0, 0, false};
+            size_t d = best_a->n < best_b->n ? best_a->n : best_b->n;
+            if (d > df)
+                df = d;
+        }
+    }
+    if (!known && strchr(wd->w, '.') != NULL) {
+        /* PostgreSQL's parser reads "9.123456.tabc" as "9.123456" then "tabc":
+           both known terms, split at the last dot where they are */
+        char buf[256];
+        for (size_t i = len; i-- > 1 && len < sizeof buf;) {
+            if (wd->w[i] != '.')
+                continue;
+            memcpy(buf, wd->w, i);
+            buf[i] = '\0';
+            const struct term *ta = find_term(idx, buf), *tb = find_term(idx, wd->w + i + 1);
+            if (ta != NULL && tb != NULL) {
+                wd->alts[wd->n_alts++] = (struct alternative){ta, tb, 0, 0, false};
+                size_t d = ta->n < tb->n ? ta->n : tb->n;
+                if (d > df)
+                    df = d;
+                break;
+            }
+        }
+    }
+    if (!known && len >= 4 && wd->weight == 1.0 && only_letters(wd->w)) {
+        /* the nearest known term by trigrams, of about the same length */
+        const struct term *best = nearest_term(idx, wd->w, 1);
+        if (best != NULL) {
+            wd->alts[wd->n_alts++] = (struct alternative){best, NULL, 0, 0, false};
+            if (best->n > df)
+                df = best->n;
+        }
+    }
+    wd->df = df;
+}
+
+static bool build_query(const struct search_index *idx, const char *qn, struct query *q)
+{
+    char *typed[MAX_TYPED];
+    size_t n_typed = split_typed(qn, typed);
+    bool ok = n_typed > 0;
+    size_t padded_len = 2;
+    for (size_t i = 0; i < n_typed; i++)
+        padded_len += strlen(typed[i]) + 1;
+    char *padded = malloc(padded_len + 1);
+    char *readings[MAX_READINGS] = {0};
+    size_t n_readings = 0;
+    if (padded != NULL && ok) {
+        size_t o = 0;
+        padded[o++] = ' ';
+        for (size_t i = 0; i < n_typed; i++) {
+            size_t l = strlen(typed[i]);
+            memcpy(padded + o, typed[i], l);
+            o += l;
+            padded[o++] = ' ';
+        }
+        padded[o] = '\0';
+        readings[n_readings++] = strdup(padded);
+        for (size_t s = 0; s < idx->n_synonyms && n_readings < MAX_READINGS; s++)
+            if (contains_phrase(padded, idx->synonyms[s].phrase))
+                readings[n_readings++] =
+                    replace_all(padded, idx->synonyms[s].phrase, idx->synonyms[s].expansion);
+    } else {
+        ok = false;
+    }
+    const char *last_typed = n_typed > 0 ? typed[n_typed - 1] : "";
+    double total = idx->n_docs > 0 ? (double)idx->n_docs : 1.0;
+    for (size_t r = 0; ok && r < n_readings; r++) {
+        if (readings[r] == NULL) {
+            ok = false;
+            break;
+        }
+        struct reading *rd = &q->readings[q->n_readings++];
+        size_t cap = 1;
+        for (const char *p = readings[r]; *p != '\0'; p++)
+            cap += *p == ' ';
+        rd->rw = calloc(cap, sizeof *rd->rw);
+        if (rd->rw == NULL) {
+            ok = false;
+            break;
+        }
+        char *save = NULL;
+        for (char *tok = strtok_r(readings[r], " ", &save); tok != NULL && ok;
+             tok = strtok_r(NULL, " ", &save)) {
+            size_t slot = word_slot(q, tok, &ok);
+            if (ok)
+                rd->rw[rd->n++].word = slot;
+        }
+    }
+    for (size_t i = 0; ok && i < q->n_words; i++) {
+        struct word *wd = &q->words[i];
+        wd->weight = is_filler(idx, wd->w) ? 0.1 : 1.0;
+        word_alternatives(idx, wd, strcmp(wd->w, last_typed) == 0);
+    }
+    /* weights, and the words that can qualify a row (the SQL's `selective`) */
+    for (size_t r = 0; ok && r < q->n_readings; r++) {
+        struct reading *rd = &q->readings[r];
+        double sum = 0;
+        for (size_t k = 0; k < rd->n; k++) {
+            const struct word *wd = &q->words[rd->rw[k].word];
+            rd->rw[k].wt = wd->weight * log(1 + total / (double)(wd->df > 0 ? wd->df : 1));
+            sum += rd->rw[k].wt;
+        }
+        /* ascending (wt, w): a word is selective once the running sum reaches 0.3 */
+        bool *done = calloc(rd->n, sizeof *done);
+        if (done == NULL) {
+            ok = false;
+            break;
+        }
+        double upto = 0;
+        for (size_t step = 0; step < rd->n; step++) {
+            size_t best = SIZE_MAX;
+            for (size_t k = 0; k < rd->n; k++) {
+                if (done[k])
+                    continue;
+                if (best == SIZE_MAX || rd->rw[k].wt < rd->rw[best].wt ||
+                    (rd->rw[k].wt == rd->rw[best].wt &&
+                     strcmp(q->words[rd->rw[k].word].w, q->words[rd->rw[best].word].w) < 0))
+                    best = k;
+            }
+            done[best] = true;
+            upto += rd->rw[best].wt;
+            if (upto >= 0.3 * sum)
+                q->words[rd->rw[best].word].selective = true;
+        }
+        free(done);
+    }
+    for (size_t i = 0; i < n_typed; i++)
+        free(typed[i]);
+    for (size_t r = 0; r < n_readings; r++)
+        free(readings[r]);
+    free(padded);
+    return ok;
+}
+
+static bool has(char *const *list, size_t n, const char *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], v) == 0)
+            return true;
+    return false;
+}
+
+static bool passes(const struct doc *d, const struct search_index_filter *f)
+{
+    return (f->sector == NULL || strcmp(d->sector, f->sector) == 0) &&
+           (f->agency == NULL || has(d->agencies, d->n_agencies, f->agency)) &&
+           (f->admin_level == NULL || strcmp(d->admin_level, f->admin_level) == 0) &&
+           (f->online_level == 0 || d->online_level == f->online_level) &&
+           (f->channel == NULL || has(d->channels, d->n_channels, f->channel));
+}
+
+static bool posting_of(const struct term *t, uint32_t doc, bool *in_name)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->docs[mid] == doc) {
+            *in_name = t->in_name[mid];
+            return true;
+        }
+        if (t->docs[mid] < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Hit codes per word and candidate: 0 none, 3 elsewhere (0.3), 6 a prefix in
+   the name (0.6), 10 the whole word in the code or name (1). */
+static void mark(uint8_t *hits, const int32_t *slot, uint32_t doc, uint8_t code)
+{
+    int32_t c = slot[doc];
+    if (c >= 0 && hits[c] < code)
+        hits[c] = code;
+}
+
+static void word_hits(const struct search_index *idx, const struct word *wd, const int32_t *slot,
+                      uint8_t *hits)
+{
+    for (size_t a = 0; a < wd->n_alts; a++) {
+        const struct alternative *al = &wd->alts[a];
+        if (al->b != NULL) {
+            for (size_t k = 0; k < al->a->n; k++) {
+                bool b_in_name;
+                uint32_t doc = al->a->docs[k];
+                if (slot[doc] >= 0 && posting_of(al->b, doc, &b_in_name))
+                    mark(hits, slot, doc, al->a->in_name[k] && b_in_name ? 10 : 3);
+            }
+        } else if (al->prefix) {
+            for (size_t t = al->range_from; t < al->range_to; t++) {
+                const struct term *tm = &idx->terms[t];
+                bool whole = tm == al->a;
+                for (size_t k = 0; k < tm->n; k++)
+                    mark(hits, slot, tm->docs[k], tm->in_name[k] ? (whole ? 10 : 6) : 3);
+            }
+        } else if (al->a != NULL) {
+            for (size_t k = 0; k < al->a->n; k++)
+                mark(hits, slot, al->a->docs[k], al->a->in_name[k] ? 10 : 3);
+        }
+    }
+}
+
+static void mark_candidates(const struct search_index *idx, const struct word *wd, uint8_t *is_cand)
+{
+    for (size_t a = 0; a < wd->n_alts; a++) {
+        const struct alternative *al = &wd->alts[a];
+        if (al->b != NULL) {
+            bool unused;
+            for (size_t k = 0; k < al->a->n; k++)
+                if (posting_of(al->b, al->a->docs[k], &unused))
+                    is_cand[al->a->docs[k]] = 1;
+        } else if (al->prefix) {
+            for (size_t t = al->range_from; t < al->range_to; t++)
+                for (size_t k = 0; k < idx->terms[t].n; k++)
+                    is_cand[idx->terms[t].docs[k]] = 1;
+        } else if (al->a != NULL) {
+            for (size_t k = 0; k < al->a->n; k++)
+                is_cand[al->a->docs[k]] = 1;
+        }
+    }
+}
+
+/* ---- the whole-query trigram fallback (pg_trgm, in float4 like it) ------- */
+
+static bool in_set(const uint32_t *set, size_t n, uint32_t t)
+{
+    return bsearch(&t, set, n, sizeof *set, cmp_u32) != NULL;
+}
+
+/* similarity(): shared distinct trigrams over all distinct trigrams. */
+static float trgm_similarity(const uint32_t *set1, size_t n1, const uint32_t *set2, size_t n2)
+{
+    size_t shared = 0;
+    for (size_t i = 0; i < n1; i++)
+        shared += in_set(set2, n2, set1[i]);
+    size_t all = n1 + n2 - shared;
+    return all == 0 ? 0.0f : (float)shared / (float)all;
+}
+
+static float calc_sml(int count, int len1, int len2)
+{
+    return (float)count / (float)(len1 + len2 - count);
+}
+
+/* word_similarity(q, name): the best similarity of q's trigrams (set1, n1
+   distinct) to a continuous extent of the name's trigrams t2 (n2, in order;
+   set2: the same distinct), as pg_trgm's iterate_word_similarity (not
+   strict). id, found: scratch of n2; lastpos: scratch of n2 too. */
+static float word_similarity(const uint32_t *set1, size_t n1, const uint32_t *t2, size_t n2,
+                             const uint32_t *set2, size_t n_set2, size_t *id, bool *found,
+                             int *lastpos)
+{
+    for (size_t i = 0; i < n2; i++) {
+        const uint32_t *at = bsearch(&t2[i], set2, n_set2, sizeof *set2, cmp_u32);
+        id[i] = at != NULL ? (size_t)(at - set2) : 0;
+        found[i] = in_set(set1, n1, t2[i]);
+        lastpos[i] = -1; /* indexed by id */
+    }
+    int ulen1 = (int)n1, ulen2 = 0, count = 0, lower = -1;
+    float smlr_max = 0.0f;
+    for (size_t i = 0; i < n2; i++) {
+        if (lower >= 0 || found[i]) {
+            if (lastpos[id[i]] < 0) {
+                ulen2++;
+                if (found[i])
+                    count++;
+            }
+            lastpos[id[i]] = (int)i;
+        }
+        if (!found[i])
+            continue;
+        int upper = (int)i;
+        if (lower == -1) {
+            lower = (int)i;
+            ulen2 = 1;
+        }
+        float smlr_cur = calc_sml(count, ulen1, ulen2);
+        int tmp_count = count, tmp_ulen2 = ulen2, prev_lower = lower;
+        for (int tmp_lower = lower; tmp_lower <= upper; tmp_lower++) {
+            float smlr_tmp = calc_sml(tmp_count, ulen1, tmp_ulen2);
+            if (smlr_tmp > smlr_cur) {
+                smlr_cur = smlr_tmp;
+                ulen2 = tmp_ulen2;
+                lower = tmp_lower;
+                count = tmp_count;
+            }
+            if (lastpos[id[tmp_lower]] == tmp_lower) {
+                tmp_ulen2--;
+                if (found[tmp_lower])
+                    tmp_count--;
+            }
+        }
+        if (smlr_cur > smlr_max)
+            smlr_max = smlr_cur;
+        for (int tmp_lower = prev_lower; tmp_lower < lower; tmp_lower++)
+            if (lastpos[id[tmp_lower]] == tmp_lower)
+                lastpos[id[tmp_lower]] = -1;
+    }
+    return smlr_max;
+}
+
+static int cmp_hit(const void *a, const void *b);
+static void keep_best(struct search_index_hit *top, size_t *n, size_t cap,
+                      const struct search_index_hit *h);
+static bool after_cursor(const struct search_index_hit *h, const struct search_index_filter *f);
+
+/* Rows whose name is word-similar to the whole query (word_similarity >= 0.6,
+   pg_trgm's <%), scored word_similarity + similarity: the SQL's `fuzzy`, for a
+   query none of whose words matches. Its rank goes through float4 and numeric
+   like the SQL's (six significant digits, then six decimals). */
+static bool fuzzy(const struct search_index *idx, const char *qn,
+                  const struct search_index_filter *filter, size_t limit,
+                  struct search_index_hit *top, size_t *n_top)
+{
+    size_t chars = 0;
+    for (const char *p = qn; *p != '\0'; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    if (chars < 3 || chars > 64)
+        return true;
+    uint32_t *set1;
+    size_t n1 = text_trigrams(qn, &set1);
+    if (set1 == NULL)
+        return false;
+    n1 = unique_trgm(set1, n1);
+    size_t max2 = 0;
+    for (size_t d = 0; d < idx->n_docs; d++)
+        if (idx->docs[d].n_name_trgm > max2)
+            max2 = idx->docs[d].n_name_trgm;
+    int *lastpos = malloc((max2 + 1) * sizeof *lastpos);
+    bool *found = malloc((max2 + 1) * sizeof *found);
+    size_t *id = malloc((max2 + 1) * sizeof *id);
+    bool ok = lastpos != NULL && found != NULL && id != NULL;
+    for (size_t d = 0; ok && n1 > 0 && d < idx->n_docs; d++) {
+        const struct doc *doc = &idx->docs[d];
+        /* at most the shared share of q's trigrams: under 0.6 cannot qualify */
+        size_t shared = 0;
+        for (size_t i = 0; i < n1; i++)
+            shared += in_set(doc->name_set, doc->n_name_set, set1[i]);
+        if ((float)shared / (float)n1 < 0.6f || !passes(doc, filter))
+            continue;
+        float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, doc->name_set,
+                                   doc->n_name_set, id, found, lastpos);
+        if (ws < 0.6f)
+            continue;
+        float score = ws + trgm_similarity(set1, n1, doc->name_set, doc->n_name_set);
+        char text[32];
+        snprintf(text, sizeof text, "%.6g", (double)score); /* float4 -> numeric */
+        struct search_index_hit h = {doc->code, doc->summary, llround(strtod(text, NULL) * 1e6)};
+        if (after_cursor(&h, filter))
+            keep_best(top, n_top, limit, &h);
+    }
+    free(set1);
+    free(lastpos);
+    free(found);
+    free(id);
+    return ok;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const struct search_index_hit *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+/* Keeps the best `cap` hits in top[0..*n), in answer order (binary insertion:
+   most candidates are worse than the last kept one and cost one compare). */
+static void keep_best(struct search_index_hit *top, size_t *n, size_t cap,
+                      const struct search_index_hit *h)
+{
+    if (cap == 0 || (*n == cap && cmp_hit(h, &top[*n - 1]) >= 0))
+        return;
+    size_t lo = 0, hi = *n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_hit(&top[mid], h) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t last = *n < cap ? *n : cap - 1;
+    memmove(&top[lo + 1], &top[lo], (last - lo) * sizeof *top);
+    top[lo] = *h;
+    if (*n < cap)
+        (*n)++;
+}
+
+static bool after_cursor(const struct search_index_hit *h, const struct search_index_filter *f)
+{
+    return !f->has_cursor || h->rank < f->cursor_rank ||
+           (h->rank == f->cursor_rank && strcmp(h->code, f->cursor_code) > 0);
+}
+
+static double hit_value(uint8_t code)
+{
+    return code == 10 ? 1.0 : code == 6 ? 0.6 : code == 3 ? 0.3 : 0.0;
+}
+
+enum search_index_outcome search_index_query(const struct search_index *idx, const char *qn,
+                                             const struct search_index_filter *filter,
+                                             size_t limit, struct search_index_hit **hits_out,
+                                             size_t *n_hits)
+{
+    *hits_out = NULL;
+    *n_hits = 0;
+    struct query q = {0};
+    enum search_index_outcome out = SEARCH_INDEX_NO_MEMORY;
+    uint8_t *is_cand = calloc(idx->n_docs + 1, 1);
+    int32_t *slot = malloc((idx->n_docs + 1) * sizeof *slot);
+    uint32_t *cands = NULL;
+    uint8_t *hits = NULL;
+    struct search_index_hit *ranked = NULL;
+    if (is_cand == NULL || slot == NULL)
+        goto done;
+    bool built = build_query(idx, qn, &q);
+    if (!built && (q.n_readings > 0 || q.n_words > 0))
+        goto done; /* out of memory */
+    for (size_t i = 0; built && i < q.n_words; i++)
+        if (q.words[i].selective)
+            mark_candidates(idx, &q.words[i], is_cand);
+    size_t n_cands = 0;
+    for (size_t d = 0; d < idx->n_docs; d++) {
+        slot[d] = -1;
+        if (is_cand[d] && passes(&idx->docs[d], filter))
+            slot[d] = (int32_t)n_cands++;
+    }
+    if (n_cands == 0) { /* no word matches: the whole-query trigram fallback */
+        ranked = malloc((limit + 1) * sizeof *ranked);
+        size_t n_ranked = 0;
+        if (ranked == NULL || !fuzzy(idx, qn, filter, limit, ranked, &n_ranked))
+            goto done;
+        *n_hits = n_ranked;
+        *hits_out = ranked;
+        ranked = NULL;
+        out = SEARCH_INDEX_OK;
+        goto done;
+    }
+    cands = malloc(n_cands * sizeof *cands);
+    hits = calloc(n_cands * q.n_words, 1);
+    size_t cap = limit < n_cands ? limit : n_cands;
+    ranked = malloc((cap + 1) * sizeof *ranked);
+    if (cands == NULL || hits == NULL || ranked == NULL)
+        goto done;
+    for (size_t d = 0; d < idx->n_docs; d++)
+        if (slot[d] >= 0)
+            cands[slot[d]] = (uint32_t)d;
+    for (size_t i = 0; i < q.n_words; i++)
+        word_hits(idx, &q.words[i], slot, hits + i * n_cands);
+    size_t n_ranked = 0, qn_len = strlen(qn);
+    for (size_t c = 0; c < n_cands; c++) {
+        const struct doc *d = &idx->docs[cands[c]];
+        double best = -1;
+        size_t best_name_words = 0;
+        for (size_t r = 0; r < q.n_readings; r++) {
+            const struct reading *rd = &q.readings[r];
+            double got = 0, all = 0;
+            size_t name_words = 0;
+            for (size_t k = 0; k < rd->n; k++) {
+                uint8_t code = hits[rd->rw[k].word * n_cands + c];
+                got += rd->rw[k].wt * hit_value(code);
+                all += rd->rw[k].wt;
+                name_words += code == 10;
+            }
+            double covered = all > 0 ? got / all : 0;
+            if (covered > best || (covered == best && name_words > best_name_words)) {
+                best = covered;
+                best_name_words = name_words;
+            }
+        }
+        if (best < 0.3)
+            continue;
+        double score = strcmp(d->code_lower, qn) == 0                    ? 30
+                       : strcmp(d->name, qn) == 0                        ? 20
+                       : strncmp(d->name, qn, qn_len) == 0 ? 10
+                                                                         : 0;
+        double name_share = (double)best_name_words / (double)d->name_words;
+        score += 8 * best + (name_share < 1 ? name_share : 1);
+        struct search_index_hit h = {d->code, d->summary, llround(score * 1e6)};
+        if (after_cursor(&h, filter))
+            keep_best(ranked, &n_ranked, cap, &h);
+    }
+    *n_hits = n_ranked;
+    *hits_out = ranked;
+    ranked = NULL;
+    out = SEARCH_INDEX_OK;
+done:
+    query_free(&q);
+    free(is_cand);
+    free(slot);
+    free(cands);
+    free(hits);
+    free(ranked);
+    return out;
+}
+
+/* The known term most like w by trigrams (similarity >= 0.3, then the first
+   term), or NULL; max_len_diff limits the length difference (SIZE_MAX: none). */
+static const struct term *nearest_term(const struct search_index *idx, const char *w,
+                                       size_t max_len_diff)
+{
+    const struct term *best = NULL;
+    double best_sim = 0.3;
+    size_t len = strlen(w);
+    for (size_t i = 0; i < idx->n_terms; i++) {
+        const struct term *t = &idx->terms[i];
+        if (max_len_diff != SIZE_MAX && (t->len + max_len_diff < len || t->len > len + max_len_diff))
+            continue;
+        double sim = search_index_trigram_similarity(t->term, w);
+        if (sim > best_sim || (sim == best_sim && best == NULL)) {
+            best = t;
+            best_sim = sim;
+        }
+    }
+    return best;
+}
+
+char *search_index_suggest(const struct search_index *idx, const char *qn)
+{
+    char *typed[MAX_TYPED];
+    size_t n_typed = split_typed(qn, typed), len = 1;
+    bool changed = false;
+    const char *fixed[MAX_TYPED];
+    for (size_t i = 0; i < n_typed; i++) {
+        fixed[i] = typed[i];
+        size_t l = strlen(typed[i]);
+        if (l >= 4 && only_letters(typed[i]) && find_term(idx, typed[i]) == NULL &&
+            !is_filler(idx, typed[i])) {
+            const struct term *t = nearest_term(idx, typed[i], SIZE_MAX);
+            if (t != NULL) {
+                fixed[i] = t->term;
+                changed = true;
+            }
+        }
+        len += strlen(fixed[i]) + 1;
+    }
+    char *out = changed ? malloc(len) : NULL;
+    if (out != NULL) {
+        out[0] = '\0';
+        for (size_t i = 0; i < n_typed; i++) {
+            if (i > 0)
+                strcat(out, " ");
+            strcat(out, fixed[i]);
+        }
+    }
+    for (size_t i = 0; i < n_typed; i++)
+        free(typed[i]);
+    return out;
+}

@@ -1,0 +1,307 @@
+/*
+ * Unit tests of the catalogue's in-process search index
+ * (services/catalogue/search_index.c): the normal form, trigram similarity,
+ * and the ranking rules it shares with store_procedure_search.c's SQL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "search_index.h"
+
+/* Adds a procedure whose code and name words are weight A and whose
+   description words are not. */
+static void add(struct search_index *idx, const char *code, const char *name,
+                const char *description, const char *sector)
+{
+    const char *terms[32];
+    bool in_name[32];
+    char buf[512];
+    size_t n = 0;
+    snprintf(buf, sizeof buf, "%s %s | %s", code, name, description);
+    bool name_part = true;
+    for (char *t = strtok(buf, " "); t != NULL; t = strtok(NULL, " ")) {
+        if (strcmp(t, "|") == 0) {
+            name_part = false;
+            continue;
+        }
+        terms[n] = t;
+        in_name[n++] = name_part;
+    }
+    const char *channels[] = {"online"};
+    const char *agencies[] = {"000.00.00.H56"};
+    char summary[160];
+    snprintf(summary, sizeof summary, "{\"code\": \"%s\"}", code);
+    struct search_index_doc d = {
+        .code = code, .search_name = name, .summary_json = summary, .sector_code = sector,
+        .admin_level = "commune", .online_level = 4, .agencies = agencies, .n_agencies = 1,
+        .channels = channels, .n_channels = 1, .terms = terms, .in_name = in_name, .n_terms = n};
+    assert_true(search_index_add_doc(idx, &d));
+}
+
+static struct search_index *demo(void)
+{
+    struct search_index *idx = search_index_new();
+    assert_non_null(idx);
+    add(idx, "1.001", "dang ky khai sinh", "tre em moi sinh", "ho-tich");
+    add(idx, "1.002", "dang ky khai sinh ket hop", "khai sinh va thuong tru", "ho-tich");
+    add(idx, "1.003", "dang ky ket hon", "hai ben nam nu", "ho-tich");
+    add(idx, "1.004", "cap lai giay phep lai xe", "bang lai bi mat", "giao-thong");
+    add(idx, "1.005", "cap giay phep xay dung", "nha o rieng le", "xay-dung");
+    add(idx, "1.006", "chung thuc chu ki", "chu ky tren giay to", "tu-phap");
+    /* PostgreSQL's lexemes of the code 9.000001.Tab12: 9.000001 and tab12 */
+    add(idx, "9.000001", "tab12 giay to khac", "", "tu-phap");
+    assert_true(search_index_add_filler(idx, "toi"));
+    assert_true(search_index_add_filler(idx, "muon"));
+    assert_true(search_index_add_filler(idx, "lam"));
+    assert_true(search_index_add_synonym(idx, "gplx", "giay phep lai xe"));
+    assert_true(search_index_add_synonym(idx, "bang lai", "giay phep lai xe"));
+    assert_true(search_index_finish(idx));
+    return idx;
+}
+
+/* The codes answered for qn, space-separated, into out; the outcome. */
+static enum search_index_outcome codes(const struct search_index *idx, const char *qn,
+                                       const struct search_index_filter *f, size_t limit,
+                                       char *out, size_t len)
+{
+    struct search_index_filter none = {0};
+    struct search_index_hit *hits = NULL;
+    size_t n = 0;
+    enum search_index_outcome o = search_index_query(idx, qn, f != NULL ? f : &none, limit, &hits, &n);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", i > 0 ? " " : "", hits[i].code);
+    free(hits);
+    return o;
+}
+
+static long long rank_of(const struct search_index *idx, const char *qn, const char *code)
+{
+    struct search_index_filter none = {0};
+    struct search_index_hit *hits = NULL;
+    size_t n = 0;
+    long long rank = -1;
+    assert_int_equal(search_index_query(idx, qn, &none, 100, &hits, &n), SEARCH_INDEX_OK);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(hits[i].code, code) == 0)
+            rank = hits[i].rank;
+    free(hits);
+    return rank;
+}
+
+static void test_norm(void **state)
+{
+    (void)state;
+    char *n = search_index_norm("  Đăng   Ký\tKHAI sinh Ở ĐÂU  ");
+    assert_string_equal(n, "dang ky khai sinh o dau");
+    free(n);
+    n = search_index_norm("Giấy phép lái xe hạng A1 — 2024");
+    assert_string_equal(n, "giay phep lai xe hang a1 — 2024"); /* other characters kept */
+    free(n);
+    char long_text[600];
+    memset(long_text, 'a', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    n = search_index_norm(long_text);
+    assert_int_equal(strlen(n), 200);
+    free(n);
+}
+
+static void test_trigram_similarity(void **state)
+{
+    (void)state;
+    assert_true(search_index_trigram_similarity("nghiep", "nghiep") == 1.0);
+    /* pg_trgm: {"  n"," ng","ngh","ghe","hep","ep "} and 7 trigrams, 4 shared: 4/9 */
+    double sim = search_index_trigram_similarity("nghep", "nghiep");
+    assert_true(sim > 4.0 / 9.0 - 1e-9 && sim < 4.0 / 9.0 + 1e-9);
+    assert_true(search_index_trigram_similarity("khia", "khai") < 0.3);
+}
+
+static void test_exact_name_first_then_shorter_name(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "dang ky khai sinh", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.001 1.002 1.003");
+    /* exact name 20 + 8 x whole coverage + every name word hit */
+    assert_int_equal(rank_of(idx, "dang ky khai sinh", "1.001"), 29000000);
+    /* name prefix 10 + 8 + 4 of 6 name words */
+    assert_int_equal(rank_of(idx, "dang ky khai sinh", "1.002"), 18666667);
+    /* "khai sinh": the shorter name covers a larger share */
+    assert_int_equal(codes(idx, "khai sinh", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.001 1.002");
+    search_index_free(idx);
+}
+
+static void test_words_not_all_required_and_fillers_count_little(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "toi muon lam khai sinh", NULL, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.001");
+    /* "ket hon" covers most of the rare words: the marriage first */
+    assert_int_equal(codes(idx, "dang ky ket hon nhanh", NULL, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.003");
+    search_index_free(idx);
+}
+
+static void test_synonyms_add_a_reading(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    /* the building permit covers "giay phep" of "giay phep lai xe" only */
+    assert_int_equal(codes(idx, "gplx", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.004 1.005");
+    assert_int_equal(codes(idx, "cap lai bang lai", NULL, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.004");
+    search_index_free(idx);
+}
+
+static void test_misspelt_run_together_and_iy(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "khai sinhh", NULL, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.001"); /* nearest known term */
+    assert_int_equal(codes(idx, "dangky ket hon", NULL, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.003"); /* split into dang + ky */
+    /* "ky" matches the name's "ki": every word whole in the name, 8 + 1 */
+    assert_int_equal(rank_of(idx, "chung thuc chu ky", "1.006"), 9000000);
+    search_index_free(idx);
+}
+
+static void test_last_word_is_a_prefix(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "giay phep xay d", NULL, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.005");
+    search_index_free(idx);
+}
+
+static void test_filters_and_cursor(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    struct search_index_filter f = {.sector = "giao-thong"};
+    assert_int_equal(codes(idx, "cap giay phep", &f, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "1.004");
+    struct search_index_filter g = {.channel = "postal"};
+    assert_int_equal(codes(idx, "cap giay phep", &g, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "");
+    /* keyset: after the first answer's (rank, code) comes the second */
+    struct search_index_hit *hits = NULL;
+    size_t n = 0;
+    struct search_index_filter none = {0};
+    assert_int_equal(search_index_query(idx, "dang ky", &none, 10, &hits, &n), SEARCH_INDEX_OK);
+    assert_int_equal(n, 4); /* and 1.006 through "ki" */
+    struct search_index_filter after = {.has_cursor = true, .cursor_rank = hits[0].rank,
+                                        .cursor_code = hits[0].code};
+    assert_int_equal(codes(idx, "dang ky", &after, 10, out, sizeof out), SEARCH_INDEX_OK);
+    char expect[64];
+    snprintf(expect, sizeof expect, "%s %s %s", hits[1].code, hits[2].code, hits[3].code);
+    assert_string_equal(out, expect);
+    free(hits);
+    search_index_free(idx);
+}
+
+static void test_a_code_with_a_suffix(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "9.000001.tab12", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "9.000001");
+    search_index_free(idx);
+}
+
+static void test_nothing_matches(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char out[256];
+    assert_int_equal(codes(idx, "xqzvw", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(codes(idx, "--", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "");
+    search_index_free(idx);
+}
+
+/* When no word of the query matches, names word-similar to the whole query
+   answer, scored like pg_trgm (figures from PostgreSQL 16's word_similarity
+   and similarity, through float4 and numeric like the SQL). */
+static void test_whole_query_trigram_fallback(void **state)
+{
+    (void)state;
+    struct search_index *idx = search_index_new();
+    const char *names[] = {"cap giay phep xay dung", "cap lai giay phep lai xe",
+                           "dang ky khai sinh", "giay phep"};
+    const char *codes_[] = {"1.001", "1.002", "1.003", "1.004"};
+    for (size_t i = 0; i < 4; i++) {
+        struct search_index_doc d = {.code = codes_[i], .search_name = names[i],
+                                     .summary_json = "{}", .sector_code = "s",
+                                     .admin_level = "commune", .online_level = 4};
+        assert_true(search_index_add_doc(idx, &d)); /* no lexemes: no word can match */
+    }
+    assert_true(search_index_finish(idx));
+    struct search_index_filter none = {0};
+    struct search_index_hit *hits = NULL;
+    size_t n = 0;
+    assert_int_equal(search_index_query(idx, "giay phepp", &none, 10, &hits, &n), SEARCH_INDEX_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(hits[0].code, "1.004");
+    assert_int_equal(hits[0].rank, 1568180); /* 0.8181818 + 0.75 */
+    assert_string_equal(hits[1].code, "1.002");
+    assert_int_equal(hits[1].rank, 1209490); /* 0.8181818 + 0.39130434 */
+    assert_string_equal(hits[2].code, "1.001");
+    assert_int_equal(hits[2].rank, 1193180); /* 0.8181818 + 0.375 */
+    free(hits);
+    /* two characters are too few to compare */
+    assert_int_equal(search_index_query(idx, "gi", &none, 10, &hits, &n), SEARCH_INDEX_OK);
+    assert_int_equal(n, 0);
+    free(hits);
+    search_index_free(idx);
+}
+
+static void test_did_you_mean(void **state)
+{
+    (void)state;
+    struct search_index *idx = demo();
+    char *s = search_index_suggest(idx, "dang ky khia sinhh");
+    assert_string_equal(s, "dang ky khia sinh"); /* "khia" is too unlike "khai" */
+    free(s);
+    assert_null(search_index_suggest(idx, "dang ky khai sinh")); /* nothing to fix */
+    assert_null(search_index_suggest(idx, "xqz toi")); /* short, or a filler word */
+    search_index_free(idx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_norm),
+        cmocka_unit_test(test_trigram_similarity),
+        cmocka_unit_test(test_exact_name_first_then_shorter_name),
+        cmocka_unit_test(test_words_not_all_required_and_fillers_count_little),
+        cmocka_unit_test(test_synonyms_add_a_reading),
+        cmocka_unit_test(test_misspelt_run_together_and_iy),
+        cmocka_unit_test(test_last_word_is_a_prefix),
+        cmocka_unit_test(test_filters_and_cursor),
+        cmocka_unit_test(test_nothing_matches),
+        cmocka_unit_test(test_a_code_with_a_suffix),
+        cmocka_unit_test(test_did_you_mean),
+        cmocka_unit_test(test_whole_query_trigram_fallback),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
