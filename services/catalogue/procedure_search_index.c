@@ -2,7 +2,7 @@
  * The in-process index of the published procedures for GET /procedures?q=
  * (issue 14; the ranking is search_index.c's, the read store_procedure_search.c's).
  *
- * On when MOTCUA_CATALOGUE_SEARCH_INDEX=1 and the response cache is on: the
+ * On unless MOTCUA_CATALOGUE_SEARCH_INDEX=0, when the response cache is on: the
  * index is current for one write generation (mc_request_write_generation,
  * which every successful write of the service moves, on this instance at once
  * and on the others through LISTEN/NOTIFY). A search that finds the index of
@@ -36,7 +36,7 @@ mc_error catalogue_start(mc_app *app)
     if (ctx == NULL)
         return MC_ERR_INTERNAL;
     unsigned on = 0;
-    if (!mc_config_uint("catalogue", "SEARCH_INDEX", 0, 0, 1, &on)) {
+    if (!mc_config_uint("catalogue", "SEARCH_INDEX", 1, 0, 1, &on)) {
         free(ctx);
         return MC_ERR_INTERNAL;
     }
