@@ -140,6 +140,14 @@ static char **dup_list(const char *const *s, size_t n, bool *ok)
     return out;
 }
 
+/* qsort that accepts an empty array (its base may then be NULL, which qsort
+   must not be given). */
+static void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -149,7 +157,7 @@ static int cmp_u32(const void *a, const void *b)
 /* Sorts and dedups t in place; the count left. */
 static size_t unique_trgm(uint32_t *t, size_t n)
 {
-    qsort(t, n, sizeof *t, cmp_u32);
+    sort_items(t, n, sizeof *t, cmp_u32);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (k == 0 || t[k - 1] != t[i])
@@ -283,9 +291,9 @@ static int cmp_synonym(const void *a, const void *b)
 
 bool search_index_finish(struct search_index *idx)
 {
-    qsort(idx->raw, idx->n_raw, sizeof *idx->raw, cmp_raw);
-    qsort(idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str);
-    qsort(idx->synonyms, idx->n_synonyms, sizeof *idx->synonyms, cmp_synonym);
+    sort_items(idx->raw, idx->n_raw, sizeof *idx->raw, cmp_raw);
+    sort_items(idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str);
+    sort_items(idx->synonyms, idx->n_synonyms, sizeof *idx->synonyms, cmp_synonym);
     size_t n_terms = 0;
     for (size_t i = 0; i < idx->n_raw; i++)
         n_terms += i == 0 || strcmp(idx->raw[i].term, idx->raw[i - 1].term) != 0;

@@ -4,7 +4,7 @@
  *   GET  /payments/ipn/vnpay                VNPay's IPN: 200 {RspCode, Message}
  *   POST /payments/ipn/national-platform    the national platform's confirm:
  *                                           200 {MaLoi, MoTaLoi, ..., MaXacThuc}
- *   GET  /payments/return/{provider}        where the payer's browser comes
+ *   GET  /payments/return/{vnpay,national-platform}  where the payer's browser comes
  *                                           back: shows the state, changes nothing
  *
  * The checks run in the protocol's order (DOMAIN.md §6): the signature with
@@ -154,14 +154,10 @@ void handle_ipn_national_platform(mc_request *req)
 /* ------------------------------------------------------------------ */
 /* return URL                                                          */
 
-void handle_payment_return(mc_request *req)
+/* One path per provider (like the IPNs): a `{provider}` template there would
+   make /payments/return/x and /payments/{id}/receipt ambiguous. */
+static void payment_return(mc_request *req, bool vnpay)
 {
-    const char *provider = mc_path_param(req, "provider");
-    bool vnpay = strcmp(provider, "vnpay") == 0;
-    if (!vnpay && strcmp(provider, "national-platform") != 0) {
-        mc_reply_error(req, MC_ERR_ROUTE_NOT_FOUND, NULL);
-        return;
-    }
     /* The reference only selects what to show; the state shown is ours, never the URL's. */
     json_t *fields = vnpay_query_decode(mc_query_string(req));
     const char *ref = json_string_value(json_object_get(fields, vnpay ? "vnp_TxnRef" : "MaThamChieu"));
@@ -189,4 +185,14 @@ void handle_payment_return(mc_request *req)
     mc_reply_json(req, 200,
                   json_pack("{ss ss ss sI}", "payment_id", p.id, "dossier_id", p.dossier_id, "state",
                             p.state, "amount", (json_int_t)p.amount));
+}
+
+void handle_payment_return_vnpay(mc_request *req)
+{
+    payment_return(req, true);
+}
+
+void handle_payment_return_national_platform(mc_request *req)
+{
+    payment_return(req, false);
 }

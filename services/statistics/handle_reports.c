@@ -105,7 +105,8 @@ static json_t *report_body(const struct report_scope *s, struct collect *c, int6
     static const char *const group_names[] = {NULL, "agency", "sector", "procedure"};
     char from[11], to[11], as_of[11];
     json_t *rows = json_array();
-    qsort(c->groups, c->n, sizeof *c->groups, group_cmp);
+    if (c->n > 1) /* c->groups is NULL when nothing was counted */
+        qsort(c->groups, c->n, sizeof *c->groups, group_cmp);
     for (size_t i = 0; i < c->n; i++) {
         json_t *row = stat_06a_columns(&c->groups[i].sums);
         json_t *name = c->by == GROUP_AGENCY
