@@ -7,7 +7,10 @@
 # benchmark start a second, independent stack next to the developer's one.
 #   MOTCUA_LOCAL_DIR        state of this stack: data, logs, pids, keys, secrets
 #                           [<repo>/.local/dev]
-#   MOTCUA_PG_PORT          PostgreSQL TCP port on 127.0.0.1                [55432]
+#   MOTCUA_PG_PORT          PostgreSQL TCP port on 127.0.0.1                [25432]
+#   (every fixed port of the stacks, tests and benchmarks is below 32768, outside Linux's
+#   ephemeral range: a port in it can be held by any outgoing connection, and PostgreSQL
+#   then fails to start with "Address already in use")
 #   MOTCUA_PORT_BASE        service N listens on base+N (table below)       [8100]
 #   MOTCUA_GATEWAY_PORT     nginx gateway on 127.0.0.1                      [8080]
 #   MOTCUA_BUILD_DIR        meson build dir, relative to the repo           [build]
@@ -96,7 +99,7 @@ motcua_abs_path() {
 # motcua_config: fill in defaults, validate, derive paths. Call once before anything else.
 motcua_config() {
     MOTCUA_LOCAL_DIR=$(motcua_abs_path "${MOTCUA_LOCAL_DIR:-$MOTCUA_ROOT/.local/dev}" "$PWD")
-    MOTCUA_PG_PORT=${MOTCUA_PG_PORT:-55432}
+    MOTCUA_PG_PORT=${MOTCUA_PG_PORT:-25432}
     MOTCUA_PORT_BASE=${MOTCUA_PORT_BASE:-8100}
     MOTCUA_GATEWAY_PORT=${MOTCUA_GATEWAY_PORT:-8080}
     MOTCUA_BUILD_DIR=$(motcua_abs_path "${MOTCUA_BUILD_DIR:-build}" "$MOTCUA_ROOT")
