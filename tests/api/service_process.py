@@ -49,9 +49,15 @@ class ServiceProcess:
             pytest.skip(f'the running service binary was replaced on disk: {self.exe}')
 
     def alive(self) -> bool:
+        """Running, or dying: after SIGKILL the main thread can be a zombie while other
+        threads still exit holding the process's files, its listening socket among them
+        (slow under ASan, whose exit unmaps large shadow memory): a restart then fails to
+        bind the port. Gone only once no thread but a zombie main one is left."""
         try:
             with open(f'/proc/{self.pid}/stat', encoding='ascii') as f:
-                return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+                if f.read().rsplit(')', 1)[1].split()[0] != 'Z':
+                    return True
+            return len(os.listdir(f'/proc/{self.pid}/task')) > 1
         except OSError:
             return False
 
