@@ -46,6 +46,8 @@ static PGconn *listen_connect(const struct mc_cache_listener *l)
     const char *vals[] = {"3", l->conninfo, NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (pg != NULL && PQstatus(pg) == CONNECTION_OK) {
+        /* A compile-time literal (CHANNEL is a #define): LISTEN takes no bind
+           parameters, and nothing from outside ever reaches this text. */
         PGresult *res = PQexec(pg, "LISTEN " CHANNEL);
         bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         PQclear(res);
