@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "motcua/db.h"
+#include "motcua/json_spec.h"
 
 static const char b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -170,4 +171,16 @@ void mc_reply_list(mc_request *req, json_t *errors, json_t *cursor, mc_list_fn l
     }
     json_decref(cursor);
     mc_reply_page(req, rc, items, next_keys);
+}
+
+void mc_reply_keyed_list(mc_request *req, unsigned default_limit, unsigned max_limit,
+                         bool (*valid_key)(const char *), mc_list_fn list)
+{
+    json_t *errors = mc_errors_new();
+    unsigned limit = 0;
+    json_t *cursor = NULL;
+    const char *after = NULL;
+    if (mc_page_parse(req, default_limit, max_limit, 1, &limit, &cursor, errors) && cursor != NULL)
+        after = mc_page_cursor_string(cursor, 0, valid_key, errors);
+    mc_reply_list(req, errors, cursor, list, after, limit);
 }

@@ -52,15 +52,7 @@ static mc_error sector_page(mc_db_conn *conn, const void *after, unsigned limit,
 
 void handle_sectors_list(mc_request *req)
 {
-    json_t *errors = mc_errors_new();
-    unsigned limit = 0;
-    json_t *cursor = NULL;
-    const char *after = NULL;
-    if (mc_page_parse(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, 1, &limit, &cursor,
-                      errors) &&
-        cursor != NULL)
-        after = mc_page_cursor_string(cursor, 0, catalogue_is_sector_code, errors);
-    mc_reply_list(req, errors, cursor, sector_page, after, limit);
+    mc_reply_keyed_list(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, catalogue_is_sector_code, sector_page);
 }
 
 void handle_sector_get(mc_request *req)

@@ -83,15 +83,7 @@ static bool is_phrase(const char *s)
 
 void handle_synonyms_list(mc_request *req)
 {
-    json_t *errors = mc_errors_new();
-    unsigned limit = 0;
-    json_t *cursor = NULL;
-    const char *after = NULL;
-    if (mc_page_parse(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, 1, &limit, &cursor,
-                      errors) &&
-        cursor != NULL)
-        after = mc_page_cursor_string(cursor, 0, is_phrase, errors);
-    mc_reply_list(req, errors, cursor, synonym_page, after, limit);
+    mc_reply_keyed_list(req, CATALOGUE_PAGE_DEFAULT, CATALOGUE_PAGE_MAX, is_phrase, synonym_page);
 }
 
 void handle_synonym_get(mc_request *req)

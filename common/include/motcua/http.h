@@ -191,6 +191,12 @@ typedef mc_error (*mc_list_fn)(struct mc_db_conn *conn, const void *query, unsig
                                json_t **items, json_t **next_keys);
 void mc_reply_list(mc_request *req, json_t *errors, json_t *cursor, mc_list_fn list,
                    const void *query, unsigned limit);
+/* A whole list handler for a resource paged by one string key (a code, a
+   phrase): parses limit and cursor, checks the cursor's key with valid_key,
+   and answers mc_reply_list with the key after which the page starts (NULL
+   on the first page) as list's query (a const char *). */
+void mc_reply_keyed_list(mc_request *req, unsigned default_limit, unsigned max_limit,
+                         bool (*valid_key)(const char *), mc_list_fn list);
 
 /* After checks appended their problems to `errors`: true when there are
    none; else answers `err` (MC_ERR_VALIDATION: 422 for a body,
