@@ -77,6 +77,7 @@ json_t *dossier_event_data(const struct dossier *d, const char *action, int from
     json_object_set_new(data, "fee_amount",
                         d->fee_amount >= 0 ? json_integer((json_int_t)d->fee_amount) : json_null());
     json_object_set_new(data, "details", value_or_null(json_object_size(details) > 0 ? details : NULL));
+    json_object_set_new(data, "document_counts", json_null()); /* dossier_event_set_document_counts */
     /* For the tracking and payment services: who may read the timeline and
        pay (the owning citizen's account), the procedure's name for the public
        card, and the lookup's factors (hashed, never raw). */
@@ -84,4 +85,18 @@ json_t *dossier_event_data(const struct dossier *d, const char *action, int from
     json_object_set_new(data, "procedure_name", json_string(d->procedure_name));
     json_object_set_new(data, "applicant_lookup", dossier_event_applicant_lookup(d->applicant));
     return data;
+}
+
+bool dossier_event_tells_documents(const char *action)
+{
+    return strcmp(action, "receive") == 0 || strcmp(action, "approve") == 0 ||
+           strcmp(action, "reject") == 0;
+}
+
+void dossier_event_set_document_counts(json_t *data, long long application, long long supplement,
+                                       long long result)
+{
+    json_object_set_new(data, "document_counts",
+                        json_pack("{sI sI sI}", "application", (json_int_t)application, "supplement",
+                                  (json_int_t)supplement, "result", (json_int_t)result));
 }

@@ -8,6 +8,7 @@
 #define DOSSIER_EVENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,15 @@ json_t *dossier_time_json(int64_t t);
    empty or NULL). */
 json_t *dossier_event_data(const struct dossier *d, const char *action, int from, const char *role,
                            const json_t *reasons, const json_t *details, int64_t now);
+
+/* Do events of `action` tell the dossier's document counts (receive: were
+   the documents digitised; approve, reject: was the result issued as a
+   file)? The others carry `document_counts` null. */
+bool dossier_event_tells_documents(const char *action);
+
+/* Set data's `document_counts` to {application, supplement, result}: the
+   dossier's current files of each kind (counts only, never names). */
+void dossier_event_set_document_counts(json_t *data, long long application, long long supplement,
+                                       long long result);
 
 #endif

@@ -100,6 +100,13 @@ mc_error store_history_payment_applied(mc_db_conn *conn, const char *dossier_id,
    as an array of strings (new reference). */
 mc_error store_document_slots(mc_db_conn *conn, const char *dossier_id, json_t **slots);
 
+/* How many current files of each kind the dossier has. */
+struct store_document_counts {
+    long long application, supplement, result;
+};
+mc_error store_document_counts(mc_db_conn *conn, const char *dossier_id,
+                               struct store_document_counts *counts);
+
 /* One row of dossier_documents. Times are epoch seconds (replaced_at 0 for
    the current file of its slot). */
 struct store_document {

@@ -58,7 +58,29 @@ static const mc_db_statement document_current = {
     "SELECT " DOCUMENT_COLUMNS " FROM dossier_documents"
     " WHERE dossier_id = $1::uuid AND slot = $2 AND replaced_at IS NULL",
     2};
+/* The current files of a dossier by kind: what its events tell consumers of
+   digitised documents and electronic results (no names, no contents). */
+static const mc_db_statement document_counts = {
+    "dossier_document_counts",
+    "SELECT count(*) FILTER (WHERE kind = 'application'), count(*) FILTER (WHERE kind = 'supplement'),"
+    " count(*) FILTER (WHERE kind = 'result')"
+    " FROM dossier_documents WHERE dossier_id = $1::uuid AND replaced_at IS NULL",
+    1};
 /* clang-format on */
+
+mc_error store_document_counts(mc_db_conn *conn, const char *dossier_id,
+                               struct store_document_counts *counts)
+{
+    const char *params[1] = {dossier_id};
+    PGresult *res = mc_db_exec(conn, &document_counts, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    counts->application = mc_db_int(res, 0, 0);
+    counts->supplement = mc_db_int(res, 0, 1);
+    counts->result = mc_db_int(res, 0, 2);
+    PQclear(res);
+    return MC_OK;
+}
 
 mc_error store_document_slots(mc_db_conn *conn, const char *dossier_id, json_t **slots)
 {

@@ -110,9 +110,17 @@ mc_error transition_commit(mc_db_conn *conn, struct dossier *d,
     if (rc == MC_OK) {
         json_t *data =
             dossier_event_data(d, row->action, from, actor->role, body->reasons, details, now);
+        struct store_document_counts counts;
+        if (dossier_event_tells_documents(row->action)) {
+            rc = store_document_counts(conn, d->id, &counts);
+            if (rc == MC_OK)
+                dossier_event_set_document_counts(data, counts.application, counts.supplement,
+                                                  counts.result);
+        }
         char subject[64];
         snprintf(subject, sizeof subject, "dossiers/%s", d->id);
-        rc = mc_event_add(conn, row->event, subject, data, NULL);
+        if (rc == MC_OK)
+            rc = mc_event_add(conn, row->event, subject, data, NULL);
         json_decref(data);
     }
     json_decref(details);

@@ -1,7 +1,7 @@
 /*
  * The agency tree (province -> departments -> communes) as the catalogue
- * publishes it (GET /api/v1/agencies, every page), kept in memory and read
- * again after `cache_seconds`. Reports roll up and drill down over it
+ * publishes it (GET /api/v1/agencies, every page), kept in the catalogue
+ * cache (catalogue_cache.h). Reports roll up and drill down over it
  * (report_rules.h has the pure walks).
  */
 #ifndef STATISTICS_AGENCY_TREE_H
@@ -9,18 +9,13 @@
 
 #include <jansson.h>
 
+#include "catalogue_cache.h"
 #include "motcua/error.h"
 
-struct agency_tree;
-
-struct agency_tree *agency_tree_new(const char *catalogue_url, unsigned cache_seconds);
-void agency_tree_free(struct agency_tree *t);
-
 /* The tree as an object code -> {"parent": code|null, "name": text,
-   "admin_level": text} (a new
-   reference to a read-only object: json_decref it, never change it).
-   MC_ERR_CATALOGUE_UNAVAILABLE when the catalogue cannot be read and no copy
-   is held. */
-mc_error agency_tree_get(struct agency_tree *t, json_t **out);
+   "admin_level": text} (a new reference to a read-only object: json_decref
+   it, never change it). MC_ERR_CATALOGUE_UNAVAILABLE when the catalogue
+   cannot be read and no copy is held. */
+mc_error agency_tree_get(struct catalogue_cache *c, json_t **out);
 
 #endif

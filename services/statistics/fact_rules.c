@@ -37,6 +37,12 @@ static const char *const measure_names[M_COUNT] = {
     [M_VERY_SATISFIED] = "very_satisfied",
     [M_SATISFIED] = "satisfied",
     [M_NOT_SATISFIED] = "not_satisfied",
+    [M_FEES_PAID] = "fees_paid",
+    [M_FEES_PAID_ONLINE] = "fees_paid_online",
+    [M_RECEIVED_DOCUMENTS_KNOWN] = "received_documents_known",
+    [M_RECEIVED_DIGITISED] = "received_digitised",
+    [M_RESOLVED_DOCUMENTS_KNOWN] = "resolved_documents_known",
+    [M_RESOLVED_ELECTRONIC] = "resolved_electronic",
     [M_OPEN_WITHIN] = "open_within",
     [M_OPEN_OVERDUE] = "open_overdue",
     [M_AWAITING_SUPPLEMENT] = "awaiting_supplement",
@@ -101,6 +107,13 @@ static bool day_member(const json_t *obj, const char *name, int64_t *day)
     return true;
 }
 
+/* A non-negative integer member, or -1 (absent, null or not one). */
+static long long count_member(const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    return json_is_integer(v) && json_integer_value(v) >= 0 ? (long long)json_integer_value(v) : -1;
+}
+
 bool stat_event_parse(const json_t *event, struct stat_event *e, const char **reason)
 {
     memset(e, 0, sizeof *e);
@@ -141,7 +154,15 @@ bool stat_event_parse(const json_t *event, struct stat_event *e, const char **re
         return false;
     }
     e->day = stat_day_of(occurred);
+    e->fee_amount = count_member(data, "fee_amount");
+    const json_t *counts = json_object_get(data, "document_counts");
+    e->application_files = count_member(counts, "application");
+    e->result_files = count_member(counts, "result");
+    e->documents_known = e->application_files >= 0 && e->result_files >= 0;
     const json_t *details = json_object_get(data, "details");
+    /* Only the payment service confirms with a provider (VNPay, the national
+       platform): a fee taken at the counter is confirmed without one. */
+    e->paid_online = json_is_string(json_object_get(details, "provider"));
     if (strcmp(e->type, "dossier.dossier.evaluated") == 0 && json_is_object(details)) {
         const json_t *total = json_object_get(details, "total");
         if (json_is_integer(total))
@@ -266,6 +287,11 @@ bool stat_fact_apply(struct stat_fact *f, const struct stat_event *e, struct sta
         f->received_day = d;
         snprintf(f->received_agency, sizeof f->received_agency, "%s", f->agency);
         add(out, f, d, strcmp(f->channel, "online") == 0 ? M_RECEIVED_ONLINE : M_RECEIVED_OFFLINE, 1);
+        if (e->documents_known) {
+            add(out, f, d, M_RECEIVED_DOCUMENTS_KNOWN, 1);
+            if (e->application_files > 0)
+                add(out, f, d, M_RECEIVED_DIGITISED, 1);
+        }
     } else if (e->to_status == ST_REFUSED && f->closed_day == STAT_NO_DAY) {
         close_as(f, d, "refused");
         add(out, f, d, M_REFUSED, 1);
@@ -284,6 +310,11 @@ bool stat_fact_apply(struct stat_fact *f, const struct stat_event *e, struct sta
         snprintf(f->timeliness, sizeof f->timeliness, "%s",
                  m == M_RESOLVED_EARLY ? "early" : m == M_RESOLVED_OVERDUE ? "overdue" : "on_time");
         add(out, f, d, m, 1);
+        if (e->documents_known) {
+            add(out, f, d, M_RESOLVED_DOCUMENTS_KNOWN, 1);
+            if (e->result_files > 0)
+                add(out, f, d, M_RESOLVED_ELECTRONIC, 1);
+        }
     } else if (e->to_status == ST_RESULT_RETURNED && e->from_status == ST_RESULT_READY &&
                f->received_day != STAT_NO_DAY) {
         add(out, f, d, M_RETURNED, 1);
@@ -303,6 +334,17 @@ bool stat_fact_apply(struct stat_fact *f, const struct stat_event *e, struct sta
             add(out, f, d, M_SATISFIED, 1);
         else
             add(out, f, d, M_NOT_SATISFIED, 1);
+    }
+
+    /* A fee settled: once per dossier, on the confirmation's day (the fee's
+       date); a zero or no demand (exempt) is no fee. */
+    if (!f->fee_paid && e->fee_amount > 0 &&
+        (strcmp(e->action, "confirm_payment") == 0 ||
+         strcmp(e->action, "confirm_submission_payment") == 0)) {
+        f->fee_paid = true;
+        add(out, f, d, M_FEES_PAID, 1);
+        if (e->paid_online)
+            add(out, f, d, M_FEES_PAID_ONLINE, 1);
     }
 
     f->open = f->received_day != STAT_NO_DAY && f->closed_day == STAT_NO_DAY &&

@@ -40,6 +40,16 @@ enum stat_measure {
     M_VERY_SATISFIED,
     M_SATISFIED,
     M_NOT_SATISFIED,
+    /* Decision 766: fees paid (a fee demand above zero settled) and those
+       paid online, on the payment's confirmation day; receipts and decisions
+       whose event told the dossier's files, and those with an application
+       file (digitised) or a result file (issued electronically). */
+    M_FEES_PAID,
+    M_FEES_PAID_ONLINE,
+    M_RECEIVED_DOCUMENTS_KNOWN,
+    M_RECEIVED_DIGITISED,
+    M_RESOLVED_DOCUMENTS_KNOWN,
+    M_RESOLVED_ELECTRONIC,
     /* stocks: deltas whose running sum is the number at the end of a day */
     M_OPEN_WITHIN,
     M_OPEN_OVERDUE,
@@ -74,6 +84,7 @@ struct stat_fact {
     int64_t closed_day;
     char closed_kind[12];               /* "resolved", "withdrawn", "stopped", "refused" or "" */
     bool evaluated;
+    bool fee_paid;                      /* a fee payment was counted (once per dossier) */
     long long sequence;                 /* the feed position of the last event applied */
 };
 
@@ -94,6 +105,10 @@ struct stat_event {
     char outcome[16];
     int evaluation_total;               /* evaluated: details.total, else -1 */
     char satisfaction[20];              /* evaluated: details.satisfaction */
+    long long fee_amount;               /* the fee demand, -1 when none */
+    bool paid_online;                   /* a payment confirmation naming a payment provider */
+    bool documents_known;               /* document_counts given (receive, approve, reject) */
+    long long application_files, result_files;
 };
 
 struct stat_delta {

@@ -4,6 +4,10 @@
  * JSON, CSV or XLSX; GET /statistics/reports/06a/dossiers: the dossiers behind one
  * of its numbers.
  *
+ * Rows carry the name of their agency (the agency tree), sector or
+ * procedure (the catalogue's names, catalogue_names.c; null when the
+ * catalogue cannot say), which the CSV and XLSX print as the row's label.
+ *
  * Who sees what: the summary of a root of the agency tree (a province) is
  * public, portals publish it. An agency's figures, any breakdown and the
  * dossier lists are for system administrators, auditors and the staff of the
@@ -15,8 +19,10 @@
 #include <unistd.h>
 
 #include "agency_tree.h"
+#include "catalogue_names.h"
 #include "export_xlsx.h"
 #include "motcua/calendar.h"
+#include "motcua/log.h"
 #include "report_rules.h"
 #include "statistics.h"
 #include "store.h"
@@ -100,7 +106,25 @@ static char *day_text(int64_t day, char out[11])
     return out;
 }
 
-static json_t *report_body(const struct report_scope *s, struct collect *c, int64_t today)
+/* The names of the rows' keys (a new reference: the agency tree for agency
+   rows, the catalogue's sectors or procedures), or NULL. */
+static json_t *row_names(mc_request *req, const struct report_scope *s, enum group_by by)
+{
+    if (by == GROUP_AGENCY)
+        return json_incref(s->tree);
+    if (by != GROUP_SECTOR && by != GROUP_PROCEDURE)
+        return NULL;
+    struct statistics_ctx *ctx = mc_request_service_ctx(req);
+    json_t *names = NULL;
+    if (catalogue_names_get(ctx->catalogue, by == GROUP_SECTOR ? NAMES_OF_SECTORS : NAMES_OF_PROCEDURES,
+                            &names) != MC_OK)
+        mc_log(MC_LOG_WARNING, req->request_id, "catalogue.unavailable",
+               "the catalogue's names could not be read: the rows carry codes only");
+    return names;
+}
+
+static json_t *report_body(const struct report_scope *s, struct collect *c, const json_t *names,
+                           int64_t today)
 {
     static const char *const group_names[] = {NULL, "agency", "sector", "procedure"};
     char from[11], to[11], as_of[11];
@@ -109,9 +133,11 @@ static json_t *report_body(const struct report_scope *s, struct collect *c, int6
         qsort(c->groups, c->n, sizeof *c->groups, group_cmp);
     for (size_t i = 0; i < c->n; i++) {
         json_t *row = stat_06a_columns(&c->groups[i].sums);
-        json_t *name = c->by == GROUP_AGENCY
-                           ? json_object_get(json_object_get(s->tree, c->groups[i].key), "name")
-                           : NULL;
+        json_t *name = json_object_get(names, c->groups[i].key);
+        if (c->by == GROUP_AGENCY)
+            name = json_object_get(name, "name");
+        if (!json_is_string(name))
+            name = NULL;
         json_object_set_new(row, "key", json_string(c->groups[i].key));
         json_object_set_new(row, "name", name != NULL ? json_incref(name) : json_null());
         json_array_append_new(rows, row);
@@ -217,7 +243,9 @@ void handle_report_06a(mc_request *req)
     mc_error rc = scope_sums(req, &s, today, collect_row, &c);
     if (rc == MC_OK && c.failed)
         rc = MC_ERR_INTERNAL;
-    json_t *body = rc == MC_OK ? report_body(&s, &c, today) : NULL;
+    json_t *names = rc == MC_OK ? row_names(req, &s, by) : NULL;
+    json_t *body = rc == MC_OK ? report_body(&s, &c, names, today) : NULL;
+    json_decref(names);
     free(c.groups);
     scope_clear(&s);
     if (rc != MC_OK || body == NULL) {

@@ -8,7 +8,26 @@ static json_t *share(long long part, long long whole)
     return whole > 0 ? json_real((double)part / (double)whole) : json_null();
 }
 
-json_t *stat_766_values(const struct stat_sums *s)
+struct stat_online_procedures stat_online_procedures_count(const json_t *offered,
+                                                           const json_t *active)
+{
+    struct stat_online_procedures n = {0, 0};
+    const char *agency;
+    const json_t *codes;
+    json_object_foreach((json_t *)offered, agency, codes) {
+        const json_t *received = json_object_get(active, agency);
+        size_t i;
+        const json_t *code;
+        json_array_foreach(codes, i, code) {
+            n.offered++;
+            if (json_is_string(code) && json_object_get(received, json_string_value(code)) != NULL)
+                n.with_dossiers++;
+        }
+    }
+    return n;
+}
+
+json_t *stat_766_values(const struct stat_sums *s, const struct stat_online_procedures *online)
 {
     const long long *p = s->period;
     double rate = stat_on_time_rate(s);
@@ -17,10 +36,13 @@ json_t *stat_766_values(const struct stat_sums *s)
     json_object_set_new(v, "on_time_share", rate >= 0 ? json_real(rate) : json_null());
     json_object_set_new(v, "online_filing_share",
                         share(p[M_RECEIVED_ONLINE], p[M_RECEIVED_ONLINE] + p[M_RECEIVED_OFFLINE]));
-    json_object_set_new(v, "online_procedures_with_dossiers_share", json_null());
-    json_object_set_new(v, "paid_online_share", json_null());
-    json_object_set_new(v, "digitised_share", json_null());
-    json_object_set_new(v, "electronic_results_share", json_null());
+    json_object_set_new(v, "online_procedures_with_dossiers_share",
+                        online != NULL ? share(online->with_dossiers, online->offered) : json_null());
+    json_object_set_new(v, "paid_online_share", share(p[M_FEES_PAID_ONLINE], p[M_FEES_PAID]));
+    json_object_set_new(v, "digitised_share",
+                        share(p[M_RECEIVED_DIGITISED], p[M_RECEIVED_DOCUMENTS_KNOWN]));
+    json_object_set_new(v, "electronic_results_share",
+                        share(p[M_RESOLVED_ELECTRONIC], p[M_RESOLVED_DOCUMENTS_KNOWN]));
     json_object_set_new(v, "satisfied_share", share(p[M_VERY_SATISFIED] + p[M_SATISFIED], evaluations));
     json_object_set_new(v, "evaluations", json_integer((json_int_t)evaluations));
     json_object_set_new(v, "average_points",

@@ -10,11 +10,21 @@
 
 #include "report_rules.h"
 
+/* The procedures offered online (`offered`: agency -> [procedure codes])
+   and how many of them received an online dossier in the period (`active`:
+   agency -> {procedure code: anything}); each agency's own procedures. */
+struct stat_online_procedures {
+    long long offered, with_dossiers;
+};
+struct stat_online_procedures stat_online_procedures_count(const json_t *offered,
+                                                           const json_t *active);
+
 /* The measured indicators of sums (a new object): on_time_share,
-   online_filing_share, satisfied_share, evaluations, average_points (of 18),
-   and null for what the events do not tell yet (online procedures with
-   dossiers, paid online, digitised, electronic results). */
-json_t *stat_766_values(const struct stat_sums *s);
+   online_filing_share, online_procedures_with_dossiers_share (of `online`;
+   NULL when the catalogue could not say), paid_online_share,
+   digitised_share, electronic_results_share, satisfied_share, evaluations,
+   average_points (of 18); a share is null when nothing was there to count. */
+json_t *stat_766_values(const struct stat_sums *s, const struct stat_online_procedures *online);
 
 /* The scores of `formula` ({"groups": [{code, weight, indicators: [{code,
    target}]}]}; a target may be {"province": x, "commune": y}, chosen by

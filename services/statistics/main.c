@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "agency_tree.h"
+#include "catalogue_cache.h"
 #include "motcua/config.h"
 #include "motcua/log.h"
 #include "motcua/service_token.h"
@@ -21,7 +21,7 @@ static void statistics_free(struct statistics_ctx *ctx)
 {
     mc_feed_consumer_stop(ctx->consumer);
     mc_service_token_free(ctx->service_token);
-    agency_tree_free(ctx->agencies);
+    catalogue_cache_free(ctx->catalogue);
     free(ctx);
 }
 
@@ -40,12 +40,12 @@ static mc_error statistics_start(mc_app *app)
               mc_config_uint(svc, "FEED_PAGE_LIMIT", 500, 1, 1000, &page_limit);
     snprintf(feed_url, sizeof feed_url, "%s/api/v1/events/dossier",
              mc_config_str(svc, "DOSSIER_URL", dossier_url));
-    ctx->agencies = ok ? agency_tree_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url),
-                                         cache_seconds)
-                       : NULL;
+    ctx->catalogue = ok ? catalogue_cache_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url),
+                                              cache_seconds)
+                        : NULL;
     bool has_client = false;
-    ctx->service_token = ctx->agencies != NULL ? mc_service_token_from_config(svc, &has_client) : NULL;
-    if (ctx->agencies == NULL || (has_client && ctx->service_token == NULL)) {
+    ctx->service_token = ctx->catalogue != NULL ? mc_service_token_from_config(svc, &has_client) : NULL;
+    if (ctx->catalogue == NULL || (has_client && ctx->service_token == NULL)) {
         statistics_free(ctx);
         return MC_ERR_INTERNAL;
     }

@@ -61,7 +61,7 @@ bool load_scope(mc_request *req, struct report_scope *s, json_t *errors)
     if (!mc_query_ok(req, errors))
         return false;
     struct statistics_ctx *ctx = mc_request_service_ctx(req);
-    mc_error rc = agency_tree_get(ctx->agencies, &s->tree);
+    mc_error rc = agency_tree_get(ctx->catalogue, &s->tree);
     if (rc != MC_OK) {
         mc_reply_error(req, rc, "the agency tree cannot be read from the catalogue");
         return false;

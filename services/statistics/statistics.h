@@ -8,7 +8,11 @@
  *   fact_rules.c          what an event does to a fact and the counters (pure)
  *   report_rules.c        periods, the 06a columns, the on-time rate, the agency
  *                         tree's walks, CSV (pure)
- *   agency_tree.c         the agency tree read from the catalogue, cached
+ *   catalogue_cache.c     what is read from the catalogue, kept for a while
+ *   catalogue_pages.c     reading every page of a catalogue list
+ *   agency_tree.c         the agency tree, from the catalogue
+ *   online_procedures.c   the procedures each agency offers online, from the catalogue
+ *   catalogue_names.c     sector and procedure names, from the catalogue
  *   request.c             what the report routes share: scope, access, sums
  *   handle_reports.c      GET /statistics/reports/06a and its dossier lists
  *   handle_indicators.c   GET /statistics/indicators/766
@@ -32,12 +36,12 @@
 extern const struct mc_route statistics_routes[];
 extern const size_t statistics_routes_count;
 
-struct agency_tree;
+struct catalogue_cache;
 struct mc_service_token;
 
 /* What the handlers and the consumer share, set up at start (main.c). */
 struct statistics_ctx {
-    struct agency_tree *agencies;           /* CATALOGUE_URL, AGENCY_CACHE_SECONDS */
+    struct catalogue_cache *catalogue;      /* CATALOGUE_URL, AGENCY_CACHE_SECONDS */
     struct mc_service_token *service_token; /* CLIENT_ID: reads the dossier feed */
     mc_feed_consumer *consumer;             /* NULL when no CLIENT_ID is configured */
 };

@@ -14,7 +14,7 @@ static const mc_db_statement fact_get = {
     " in_supplement, " FACT_DAY("due_day") ", " FACT_DAY("crossing_day") ", " FACT_DAY("received_day") ","
     " coalesce(received_agency, ''), " FACT_DAY("resolved_day") ", coalesce(timeliness, ''),"
     " coalesce(outcome, ''), " FACT_DAY("closed_day") ", coalesce(closed_kind, ''), evaluated,"
-    " updated_sequence"
+    " updated_sequence, fee_paid"
     " FROM facts WHERE dossier_id = $1::uuid FOR UPDATE", 1};
 
 /* The fact comes as one JSON object (more members than a statement takes
@@ -23,18 +23,18 @@ static const mc_db_statement fact_put = {
     "statistics_fact_put",
     "INSERT INTO facts (dossier_id, code, agency_code, procedure_code, sector_code, channel, status,"
     " is_open, in_supplement, due_day, crossing_day, received_day, received_agency, resolved_day,"
-    " timeliness, outcome, closed_day, closed_kind, evaluated, updated_sequence)"
+    " timeliness, outcome, closed_day, closed_kind, evaluated, updated_sequence, fee_paid)"
     " SELECT f.dossier_id, nullif(f.code, ''), f.agency_code, f.procedure_code, f.sector_code,"
     " f.channel, f.status, f.is_open, f.in_supplement, DATE '1970-01-01' + f.due_day,"
     " DATE '1970-01-01' + f.crossing_day, DATE '1970-01-01' + f.received_day,"
     " nullif(f.received_agency, ''), DATE '1970-01-01' + f.resolved_day, nullif(f.timeliness, ''),"
     " nullif(f.outcome, ''), DATE '1970-01-01' + f.closed_day, nullif(f.closed_kind, ''),"
-    " f.evaluated, f.updated_sequence"
+    " f.evaluated, f.updated_sequence, f.fee_paid"
     " FROM jsonb_to_record($1::jsonb) AS f(dossier_id uuid, code text, agency_code text,"
     " procedure_code text, sector_code text, channel text, status smallint, is_open boolean,"
     " in_supplement boolean, due_day integer, crossing_day integer, received_day integer,"
     " received_agency text, resolved_day integer, timeliness text, outcome text, closed_day integer,"
-    " closed_kind text, evaluated boolean, updated_sequence bigint)"
+    " closed_kind text, evaluated boolean, updated_sequence bigint, fee_paid boolean)"
     " ON CONFLICT (dossier_id) DO UPDATE SET code = EXCLUDED.code, agency_code = EXCLUDED.agency_code,"
     " procedure_code = EXCLUDED.procedure_code, sector_code = EXCLUDED.sector_code,"
     " channel = EXCLUDED.channel, status = EXCLUDED.status, is_open = EXCLUDED.is_open,"
@@ -43,7 +43,7 @@ static const mc_db_statement fact_put = {
     " received_agency = EXCLUDED.received_agency, resolved_day = EXCLUDED.resolved_day,"
     " timeliness = EXCLUDED.timeliness, outcome = EXCLUDED.outcome, closed_day = EXCLUDED.closed_day,"
     " closed_kind = EXCLUDED.closed_kind, evaluated = EXCLUDED.evaluated,"
-    " updated_sequence = EXCLUDED.updated_sequence", 1};
+    " updated_sequence = EXCLUDED.updated_sequence, fee_paid = EXCLUDED.fee_paid", 1};
 
 static const mc_db_statement rollup_add = {
     "statistics_rollup_add",
@@ -87,6 +87,7 @@ mc_error store_fact_get_for_update(mc_db_conn *conn, const char *dossier_id, str
         mc_db_copy(f->closed_kind, sizeof f->closed_kind, res, 0, 16);
         f->evaluated = mc_db_bool(res, 0, 17);
         f->sequence = mc_db_int(res, 0, 18);
+        f->fee_paid = mc_db_bool(res, 0, 19);
     }
     PQclear(res);
     return MC_OK;
@@ -100,7 +101,7 @@ static json_t *day_json(int64_t day)
 mc_error store_fact_put(mc_db_conn *conn, const struct stat_fact *f)
 {
     json_t *row = json_pack(
-        "{ss ss ss ss ss ss si sb sb so so so ss so ss ss so ss sb sI}", "dossier_id", f->dossier_id,
+        "{ss ss ss ss ss ss si sb sb so so so ss so ss ss so ss sb sI sb}", "dossier_id", f->dossier_id,
         "code", f->code, "agency_code", f->agency, "procedure_code", f->procedure, "sector_code",
         f->sector, "channel", f->channel, "status", f->status, "is_open", f->open, "in_supplement",
         f->in_supplement, "due_day", day_json(f->due_day), "crossing_day",
@@ -108,7 +109,7 @@ mc_error store_fact_put(mc_db_conn *conn, const struct stat_fact *f)
         "received_agency", f->received_agency, "resolved_day", day_json(f->resolved_day),
         "timeliness", f->timeliness, "outcome", f->outcome, "closed_day", day_json(f->closed_day),
         "closed_kind", f->closed_kind, "evaluated", f->evaluated, "updated_sequence",
-        (json_int_t)f->sequence);
+        (json_int_t)f->sequence, "fee_paid", f->fee_paid);
     if (row == NULL)
         return MC_ERR_INTERNAL;
     mc_db_params p = MC_DB_PARAMS_INIT;

@@ -18,8 +18,8 @@ import urllib.parse
 
 import pytest
 
-from dossier_support import (API, JPEG, PDF, PNG, act, create, etag_of, filed, submit,
-                             upload)
+from dossier_support import (API, JPEG, PDF, PNG, act, create, dossier_events, etag_of, feed_end,
+                             filed, submit, upload)
 from motcua_api import assert_problem, error_parameters
 
 MIB = 1024 * 1024
@@ -340,6 +340,32 @@ def test_result_document_by_the_agency_while_processing(world, proc):
     assert content(world, d, 'result', citizen).content == RESULT_PDF + b'%v2\n'
     assert_problem(upload(api, approver, d, 'result', RESULT_PDF, expect=409), 409,
                    'dossier.transition_not_allowed')
+
+
+def test_events_count_the_files_at_receipt_and_decision(world, proc):
+    """receive, approve and reject tell how many current files of each kind the dossier
+    holds (the statistics' digitised documents and electronic results); others say null."""
+    api, officer, approver = world.api, world.officer, world.approver
+    start = feed_end(world)
+    d = filed(world, proc)                  # the application file TK
+    d = act(api, officer, d, 'receive').doc
+    d = act(api, officer, d, 'forward').doc
+    upload(api, approver, d, 'result', RESULT_PDF, file_name='ket-qua.pdf', expect=201)
+    upload(api, officer, d, 'result', RESULT_PDF + b'%v2\n', file_name='ket-qua.pdf', expect=200)
+    d = act(api, approver, d, 'approve', {'result': {'summary': 'Cấp giấy khai sinh'}}).doc
+    counts = {e['data']['action']: e['data']['document_counts']
+              for e in dossier_events(world, d['id'], start, 4)}
+    assert counts == {'submit': None, 'receive': {'application': 1, 'supplement': 0, 'result': 0},
+                      'forward': None,
+                      # the replaced result file is not counted twice
+                      'approve': {'application': 1, 'supplement': 0, 'result': 1}}
+    # a decision without a result file says so
+    e = act(api, officer, filed(world, proc), 'receive').doc
+    e = act(api, approver, act(api, officer, e, 'forward').doc, 'reject',
+            {'reasons': ['Không đủ điều kiện'], 'result': {'summary': 'Từ chối cấp'}}).doc
+    rejected = dossier_events(world, e['id'], start, 4)[-1]
+    assert rejected['data']['action'] == 'reject'
+    assert rejected['data']['document_counts'] == {'application': 1, 'supplement': 0, 'result': 0}
 
 
 def test_counter_staff_upload_for_a_dossier_filed_at_the_counter(world, proc):

@@ -31,7 +31,8 @@ import time
 import uuid
 
 import pytest
-from catalogue_data import ROOT_AGENCY, create_agency
+from catalogue_data import (ROOT_AGENCY, create_agency, create_sector,
+                            create_published_procedure, procedure_body, publish as publish_procedure)
 from motcua_api import assert_problem
 from service_process import ServiceProcess
 from stack_db import psql_as
@@ -48,14 +49,17 @@ EVENT_TYPES = {a: f'dossier.dossier.{t}' for a, t in {
     'forward': 'step_changed', 'transfer': 'transferred', 'approve': 'approved',
     'return_result': 'result_returned', 'request_withdrawal': 'withdrawal_requested',
     'confirm_withdrawal': 'withdrawn', 'decline_withdrawal': 'withdrawal_declined',
-    'stop': 'stopped', 'apologize': 'apology_issued', 'evaluate': 'evaluated'}.items()}
+    'stop': 'stopped', 'apologize': 'apology_issued', 'evaluate': 'evaluated',
+    'reject': 'rejected', 'request_payment': 'payment_requested', 'confirm_payment': 'payment_confirmed',
+    'submit_pay_first': 'submission_payment_required',
+    'confirm_submission_payment': 'submitted'}.items()}
 # The nine criteria of an evaluation (DOMAIN.md §7) adding up to 16 points.
 SCORES_16 = {'total_time': 2, 'time_at_each_unit': 2, 'contacts_needed': 2, 'agencies_contacted': 2,
              'one_stop_handling': 2, 'procedure_publication': 2, 'staff_attitude': 2,
              'complaint_handling': 1, 'online_service_quality': 1}
 STATUS_NAMES = {0: 'draft', 1: 'submitted', 2: 'received', 3: 'refused', 4: 'processing',
                 5: 'supplement_requested', 6: 'awaiting_payment', 7: 'withdrawal_requested',
-                8: 'stopped', 9: 'result_ready', 10: 'result_returned'}
+                8: 'stopped', 9: 'result_ready', 10: 'result_returned', 11: 'awaiting_submission_payment'}
 OPEN = {2, 4, 5, 6, 7}
 
 
@@ -82,10 +86,17 @@ class Dossier:
         self.sector = sector
         self.status = 0
         self.due: dt.date | None = None
+        self.fee: int | None = None
         self.steps: list[tuple[dt.date, int, int, str, dt.date | None, str, dict | None]] = []
+        # per step: the event's fee_amount (the demand so far) and document_counts
+        self.payload: list[dict] = []
 
     def step(self, on: str | dt.date, to: int, action: str, *, due: str | dt.date | None | bool = False,
-             agency: str | None = None, details: dict | None = None) -> 'Dossier':
+             agency: str | None = None, details: dict | None = None, fee: int | None = None,
+             documents: dict | None = None) -> 'Dossier':
+        if fee is not None:
+            self.fee = fee
+        self.payload.append({'fee_amount': self.fee, 'document_counts': documents})
         on = day(on) if isinstance(on, str) else on
         if due is not False:
             self.due = day(due) if isinstance(due, str) else due
@@ -104,7 +115,7 @@ class Dossier:
 
     def events(self) -> list[dict]:
         out = []
-        for on, frm, to, agency, due, action, details in self.steps:
+        for (on, frm, to, agency, due, action, details), payload in zip(self.steps, self.payload):
             data = {
                 'dossier_id': self.id, 'code': None, 'agency_code': self.steps[0][3],
                 'handling_agency': agency, 'procedure_code': self.procedure,
@@ -120,6 +131,7 @@ class Dossier:
             data.update({'owner_sub': None, 'procedure_name': 'Đăng ký khai sinh',
                          'applicant_lookup': {'masked_name': None, 'id_number_hash': None,
                                               'phone_last4_hash': None}})
+            data.update(payload)
             out.append({'day': on, 'type': EVENT_TYPES[action], 'subject': f'dossiers/{self.id}',
                         'data': data})
         return out
@@ -448,6 +460,37 @@ def test_xlsx_holds_the_same_numbers_under_merged_headers(api, admin, tree, mont
             assert abs(got[16] - 100 * row['on_time_rate']) < 1e-9
 
 
+def test_rows_by_sector_and_procedure_carry_the_catalogues_names(api, admin):
+    """Rows by sector and by procedure carry the catalogue's names in JSON, and the CSV and
+    the workbook print them; a code the catalogue does not know keeps its code."""
+    openpyxl = pytest.importorskip('openpyxl')
+    t = Tree(api, admin)
+    sector = create_sector(api, admin, name='Lĩnh vực Thống Kê Tên')['code']
+    procedure = create_published_procedure(api, admin, sector=sector, agencies=[t.c1],
+                                           name='Thủ tục Thống Kê Tên Riêng')['code']
+    dossiers = [Dossier(t.c1, procedure=procedure, sector=sector).received('2025-06-02', '2025-06-20'),
+                Dossier(t.c1, procedure=procedure, sector=sector).received('2025-06-03', '2025-06-20')
+                .resolved('2025-06-04'),
+                Dossier(t.c2, procedure='9.999998', sector='khong-co').received('2025-06-03', '2025-06-20')]
+    wait_counted(publish(dossiers))
+    params = {'period': '2025-06'}
+    for group, known, name, unknown in (('sector', sector, 'Lĩnh vực Thống Kê Tên', 'khong-co'),
+                                        ('procedure', procedure, 'Thủ tục Thống Kê Tên Riêng', '9.999998')):
+        rows = {r['key']: r for r in report(api, admin, t.dept, group_by=group, **params).doc['rows']}
+        assert rows[known]['name'] == name and rows[known]['received']['total'] == 2
+        assert rows[unknown]['name'] is None and rows[unknown]['received']['total'] == 1
+        csv_rows = list(csv.reader(io.StringIO(api.get(
+            REPORT, token=admin, params=dict(params, agency=t.dept, group_by=group, format='csv'),
+            expect=200).content.decode('utf-8-sig'))))
+        labels = {row[0]: row for row in csv_rows[2:]}
+        assert labels[name][1] == '2' and labels[unknown][1] == '1', csv_rows
+        ws = openpyxl.load_workbook(io.BytesIO(api.get(
+            REPORT, token=admin, params=dict(params, agency=t.dept, group_by=group, format='xlsx'),
+            expect=200).content)).active
+        cells = {row[0].value: row[1].value for row in ws.iter_rows(min_row=6)}
+        assert cells[name] == 2 and cells[unknown] == 1, cells
+
+
 def test_a_late_event_leaves_the_closed_month_alone(api, admin, tree, month):
     before = report(api, admin, tree.dept, period='2025-03').doc
     late = Dossier(tree.c1)
@@ -489,6 +532,74 @@ def test_766_indicators_of_the_month(api, admin, tree, month, tokens):
             expect=200)
     assert_problem(api.get(f'{API}/statistics/indicators/766',
                            params={'agency': tree.dept, 'period': '2025-03'}), 401)
+
+
+def test_766_payments_files_and_online_procedures(api, admin):
+    """The four indicators the events now tell, each on a hand-built April: fees paid online
+    (the payment service's confirmations name a provider, the counter's do not; exempt
+    excluded), dossiers received with their files, decisions with a result file, and the
+    procedures each agency offers online (the catalogue) that received an online dossier.
+    The payments are the dossier feed's real shapes of confirm_payment and
+    confirm_submission_payment (as the payment service's confirmation makes them), injected
+    like every event here."""
+    t = Tree(api, admin)
+    p1 = create_published_procedure(api, admin, agencies=[t.c1])['code']
+    p2 = create_published_procedure(api, admin, agencies=[t.c1, t.c2])['code']
+    counter_only = procedure_body(agencies=[t.c2])
+    counter_only['cases'][0]['channels'] = counter_only['cases'][0]['channels'][1:]
+    api.post(f'{API}/procedures', token=admin, json=counter_only, expect=201)
+    publish_procedure(api, admin, counter_only['code'])
+    files = lambda application, result=0: {'application': application, 'supplement': 0, 'result': result}  # noqa: E731
+    vnpay = {'payment_id': str(uuid.uuid4()), 'provider': 'vnpay', 'amount': 50000,
+             'paid_at': at(day('2025-04-04'), 9)}
+    platform = {'payment_id': str(uuid.uuid4()), 'provider': 'national_platform', 'amount': 30000,
+                'paid_at': at(day('2025-04-02'), 9)}
+    dossiers = [
+        # online, files at receipt, paid by VNPay, a result file at the decision
+        Dossier(t.c1, procedure=p1).step('2025-04-02', 1, 'submit')
+        .step('2025-04-02', 2, 'receive', due='2025-04-20', documents=files(1))
+        .step('2025-04-03', 6, 'request_payment', fee=50000)
+        .step('2025-04-04', 4, 'confirm_payment', details=vnpay)
+        .step('2025-04-05', 9, 'approve', documents=files(1, 1)),
+        # at the counter, nothing scanned, the fee paid in cash, a decision on paper only
+        Dossier(t.c1, 'in_person', procedure=p1).step('2025-04-02', 1, 'submit')
+        .step('2025-04-02', 2, 'receive', due='2025-04-20', documents=files(0))
+        .step('2025-04-03', 6, 'request_payment', fee=20000)
+        .step('2025-04-04', 4, 'confirm_payment')
+        .step('2025-04-05', 9, 'approve', documents=files(0)),
+        # the fee paid first through the national platform, then received with two files
+        Dossier(t.c2, procedure=p2).step('2025-04-01', 11, 'submit_pay_first', fee=30000)
+        .step('2025-04-02', 1, 'confirm_submission_payment', details=platform)
+        .step('2025-04-03', 2, 'receive', due='2025-04-20', documents=files(2)),
+        # exempt: a zero demand confirmed is no fee; an event from before the counts
+        # (document_counts null) is left out of the digitised share
+        Dossier(t.c1, procedure='9.999999').received('2025-04-03', '2025-04-20')
+        .step('2025-04-04', 6, 'request_payment', fee=0)
+        .step('2025-04-04', 4, 'confirm_payment', details=dict(vnpay, amount=0)),
+    ]
+    wait_counted(publish(dossiers))
+    report(api, admin, t.dept, period='2025-04')   # the service knows the new agencies
+    v = api.get(f'{API}/statistics/indicators/766', token=admin,
+                params={'agency': t.dept, 'period': '2025-04'}, expect=200).doc['values']
+    assert abs(v['paid_online_share'] - 2 / 3) < 1e-9, v
+    assert abs(v['digitised_share'] - 2 / 3) < 1e-9, v
+    assert abs(v['electronic_results_share'] - 1 / 2) < 1e-9, v
+    # offered online: c1 p1, p2; c2 p2 (not the counter-only one). With an online dossier:
+    # c1 p1 and c2 p2 (c1's in-person p1 and its dossier of an unknown procedure do not count)
+    assert abs(v['online_procedures_with_dossiers_share'] - 2 / 3) < 1e-9, v
+    # one commune: c2 offers p2 online and received a dossier of it; paid online only
+    c2 = api.get(f'{API}/statistics/indicators/766', token=admin,
+                 params={'agency': t.c2, 'period': '2025-04'}, expect=200).doc
+    assert c2['values']['online_procedures_with_dossiers_share'] == 1
+    assert c2['values']['paid_online_share'] == 1 and c2['values']['electronic_results_share'] is None
+    groups = {g['code']: g for g in c2['scores']['groups']}
+    assert groups['online_payment']['score'] == 10
+    assert groups['digitisation']['indicators'][0]['value'] == 1
+    # another month: nothing paid, nothing to share
+    may = api.get(f'{API}/statistics/indicators/766', token=admin,
+                  params={'agency': t.dept, 'period': '2025-05'}, expect=200).doc['values']
+    assert may['paid_online_share'] is None and may['digitised_share'] is None
+    assert may['online_procedures_with_dossiers_share'] == 0
 
 
 def test_series_per_day_and_month(api, admin, tree, month):

@@ -210,6 +210,76 @@ static void test_a_replayed_event_and_a_resolved_dossier_count_once(void **state
     assert_true(earliest_change() >= day("2026-11-03"));
 }
 
+/* A payment confirmation of a fee demand, online (a provider) or at the counter. */
+static struct stat_event paid(const char *action, int from, int to, const char *on, long long fee,
+                              bool online)
+{
+    struct stat_event e = ev(A, from, to, on, "2026-11-20");
+    snprintf(e.action, sizeof e.action, "%s", action);
+    e.fee_amount = fee;
+    e.paid_online = online;
+    return e;
+}
+
+static void test_fees_paid_online_once_per_dossier_by_the_payment_day(void **state)
+{
+    (void)state;
+    struct stat_fact f = {0};
+    apply(&f, ev(A, 1, 2, "2026-11-03", "2026-11-20"));
+    apply(&f, paid("request_payment", 4, 6, "2026-11-04", 50000, false));
+    apply(&f, paid("confirm_payment", 6, 4, "2026-11-06", 50000, true));
+    apply(&f, paid("confirm_payment", 6, 4, "2026-11-07", 50000, true)); /* a second demand */
+    assert_int_equal(sum(A, M_FEES_PAID, day("2026-11-06"), day("2026-11-06")), 1);
+    assert_int_equal(sum(A, M_FEES_PAID, day("2026-11-01"), day("2026-11-30")), 1);
+    assert_int_equal(sum(A, M_FEES_PAID_ONLINE, day("2026-11-01"), day("2026-11-30")), 1);
+    assert_true(f.fee_paid);
+
+    /* paid at the counter (no provider): a fee paid, not online */
+    struct stat_fact g = {0};
+    apply(&g, ev(A, 1, 2, "2026-11-03", "2026-11-20"));
+    apply(&g, paid("confirm_payment", 6, 4, "2026-11-08", 20000, false));
+    /* pay first, online, before it is even received */
+    struct stat_fact h = {0};
+    apply(&h, paid("confirm_submission_payment", 11, 1, "2026-11-09", 30000, true));
+    /* exempt: a zero demand confirmed is no fee */
+    struct stat_fact z = {0};
+    apply(&z, paid("confirm_payment", 6, 4, "2026-11-09", 0, true));
+    assert_int_equal(sum(A, M_FEES_PAID, day("2026-11-01"), day("2026-11-30")), 3);
+    assert_int_equal(sum(A, M_FEES_PAID_ONLINE, day("2026-11-01"), day("2026-11-30")), 2);
+}
+
+static void test_digitised_receipts_and_electronic_results(void **state)
+{
+    (void)state;
+    struct stat_fact f = {0}, g = {0}, old = {0};
+    struct stat_event e = ev(A, 1, 2, "2026-11-03", "2026-11-20");
+    e.documents_known = true;
+    e.application_files = 2;
+    apply(&f, e);
+    e.application_files = 0; /* filed at the counter, nothing scanned */
+    apply(&g, e);
+    apply(&old, ev(A, 1, 2, "2026-11-03", "2026-11-20")); /* an event without counts */
+    assert_int_equal(sum(A, M_RECEIVED_DOCUMENTS_KNOWN, day("2026-11-03"), day("2026-11-03")), 2);
+    assert_int_equal(sum(A, M_RECEIVED_DIGITISED, day("2026-11-03"), day("2026-11-03")), 1);
+
+    struct stat_event decided = ev(A, 4, 9, "2026-11-10", "2026-11-20");
+    decided.documents_known = true;
+    decided.application_files = 2;
+    decided.result_files = 1;
+    apply(&f, decided);
+    decided.result_files = 0;
+    apply(&g, decided);
+    apply(&old, ev(A, 4, 9, "2026-11-10", "2026-11-20"));
+    assert_int_equal(sum(A, M_RESOLVED_DOCUMENTS_KNOWN, day("2026-11-10"), day("2026-11-10")), 2);
+    assert_int_equal(sum(A, M_RESOLVED_ELECTRONIC, day("2026-11-10"), day("2026-11-10")), 1);
+    /* a later event telling a result file does not count the decision again */
+    struct stat_event later = ev(A, 4, 9, "2026-11-11", "2026-11-20");
+    later.documents_known = true;
+    later.result_files = 1;
+    apply(&g, later);
+    assert_int_equal(sum(A, M_RESOLVED_ELECTRONIC, day("2026-11-01"), day("2026-11-30")), 1);
+}
+
 static void test_event_parse(void **state)
 {
     (void)state;
@@ -230,6 +300,20 @@ static void test_event_parse(void **state)
     assert_int_equal(e.due_day, day("2026-11-30"));
     assert_int_equal(e.evaluation_total, 17);
     assert_string_equal(e.satisfaction, "very_satisfied");
+    assert_false(e.documents_known);
+    assert_true(e.fee_amount == -1 && !e.paid_online);
+    json_t *data = json_object_get(event, "data");
+    json_object_set_new(data, "fee_amount", json_integer(50000));
+    json_object_set_new(data, "document_counts",
+                        json_pack("{si si si}", "application", 3, "supplement", 0, "result", 1));
+    json_object_set_new(data, "details",
+                        json_pack("{ss ss}", "provider", "vnpay", "paid_at", "2026-11-30T17:30:00Z"));
+    assert_true(stat_event_parse(event, &e, &reason));
+    assert_true(e.documents_known && e.application_files == 3 && e.result_files == 1);
+    assert_true(e.fee_amount == 50000 && e.paid_online);
+    json_object_set_new(data, "details", json_pack("{si}", "amount", 50000)); /* staff's confirmation */
+    assert_true(stat_event_parse(event, &e, &reason));
+    assert_false(e.paid_online);
     json_object_del(json_object_get(event, "data"), "handling_agency");
     assert_false(stat_event_parse(event, &e, &reason));
     json_decref(event);
@@ -355,7 +439,9 @@ static void test_766_scores_follow_the_formula(void **state)
     s.period[M_EVALUATION_POINTS] = 60;
     s.period[M_VERY_SATISFIED] = 1;
     s.period[M_SATISFIED] = 2;
-    json_t *values = stat_766_values(&s);
+    json_t *values = stat_766_values(&s, NULL);
+    assert_true(json_is_null(json_object_get(values, "online_procedures_with_dossiers_share")));
+    assert_true(json_is_null(json_object_get(values, "digitised_share")));
     assert_true(json_real_value(json_object_get(values, "online_filing_share")) == 0.6);
     assert_true(json_real_value(json_object_get(values, "on_time_share")) == 0.75);
     assert_true(json_real_value(json_object_get(values, "satisfied_share")) == 0.75);
@@ -388,6 +474,41 @@ static void test_766_scores_follow_the_formula(void **state)
     json_decref(values);
 }
 
+static void test_766_values_of_the_new_indicators(void **state)
+{
+    (void)state;
+    struct stat_sums s = {0};
+    s.period[M_FEES_PAID] = 4;
+    s.period[M_FEES_PAID_ONLINE] = 3;
+    s.period[M_RECEIVED_DOCUMENTS_KNOWN] = 5;
+    s.period[M_RECEIVED_DIGITISED] = 4;
+    s.period[M_RESOLVED_DOCUMENTS_KNOWN] = 2;
+    s.period[M_RESOLVED_ELECTRONIC] = 1;
+    /* A offers two procedures online and received a dossier of one; B offers
+       one and received an online dossier of a procedure it does not offer online. */
+    json_t *offered = json_pack("{s[ss] s[s]}", A, "1.001193", "1.000894", B, "2.000488");
+    json_t *active = json_pack("{s{sb} s{sb}}", A, "1.001193", 1, B, "9.999999", 1);
+    struct stat_online_procedures online = stat_online_procedures_count(offered, active);
+    assert_int_equal(online.offered, 3);
+    assert_int_equal(online.with_dossiers, 1);
+    json_t *v = stat_766_values(&s, &online);
+    assert_true(json_real_value(json_object_get(v, "paid_online_share")) == 0.75);
+    assert_true(json_real_value(json_object_get(v, "digitised_share")) == 0.8);
+    assert_true(json_real_value(json_object_get(v, "electronic_results_share")) == 0.5);
+    double share = json_real_value(json_object_get(v, "online_procedures_with_dossiers_share"));
+    assert_true(share > 1.0 / 3 - 1e-12 && share < 1.0 / 3 + 1e-12);
+    /* nothing offered online: no share */
+    json_t *nothing = json_object();
+    struct stat_online_procedures none = stat_online_procedures_count(nothing, active);
+    json_decref(nothing);
+    json_t *w = stat_766_values(&s, &none);
+    assert_true(json_is_null(json_object_get(w, "online_procedures_with_dossiers_share")));
+    json_decref(w);
+    json_decref(v);
+    json_decref(offered);
+    json_decref(active);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,7 +518,10 @@ int main(void)
         cmocka_unit_test_setup(test_transfer_moves_the_stock, reset),
         cmocka_unit_test_setup(test_withdrawn_stopped_refused_supplement, reset),
         cmocka_unit_test_setup(test_a_replayed_event_and_a_resolved_dossier_count_once, reset),
+        cmocka_unit_test_setup(test_fees_paid_online_once_per_dossier_by_the_payment_day, reset),
+        cmocka_unit_test_setup(test_digitised_receipts_and_electronic_results, reset),
         cmocka_unit_test(test_event_parse),
+        cmocka_unit_test(test_766_values_of_the_new_indicators),
         cmocka_unit_test(test_periods),
         cmocka_unit_test(test_series_buckets),
         cmocka_unit_test(test_columns_and_rate),
