@@ -20,6 +20,34 @@ static const mc_db_statement report_sums = {
     " AND (day >= " DAY_PARAM(2) " OR measure IN ('open_within', 'open_overdue', 'awaiting_supplement'))"
     " GROUP BY 1, 2, 3, 4", 5};
 
+/* The same sums per agency (no sector or procedure) from the agency rollups
+   (migration 0004): whole months from agency_months, the days of partly covered
+   months from agency_days (stat_read_plan); a stock at day X from the months
+   before its bound and the days from the bound to X. */
+#define STOCKS "('open_within', 'open_overdue', 'awaiting_supplement')"
+#define IN_MONTHS "month >= " DAY_PARAM(4) " AND month < " DAY_PARAM(5)
+#define IN_DAYS                                                                                   \
+    "day BETWEEN " DAY_PARAM(2) " AND " DAY_PARAM(3) " AND NOT (day >= " DAY_PARAM(4)            \
+    " AND day < " DAY_PARAM(5) ")"
+#define STOCK_DAYS(bound, day) "day >= " DAY_PARAM(bound) " AND day <= " DAY_PARAM(day)
+static const mc_db_statement agency_sums = {
+    "statistics_agency_sums",
+    "SELECT agency_code, measure, sum(period)::bigint, sum(at_start)::bigint, sum(at_end)::bigint"
+    " FROM (SELECT agency_code, measure,"
+    " CASE WHEN " IN_MONTHS " THEN value ELSE 0 END AS period,"
+    " CASE WHEN measure IN " STOCKS " AND month < " DAY_PARAM(6) " THEN value ELSE 0 END AS at_start,"
+    " CASE WHEN measure IN " STOCKS " AND month < " DAY_PARAM(8) " THEN value ELSE 0 END AS at_end"
+    " FROM agency_months WHERE " AGENCIES_IN("agency_code")
+    " AND ((" IN_MONTHS ") OR (measure IN " STOCKS
+    " AND month < greatest(" DAY_PARAM(6) ", " DAY_PARAM(8) ")))"
+    " UNION ALL SELECT agency_code, measure,"
+    " CASE WHEN " IN_DAYS " THEN value ELSE 0 END,"
+    " CASE WHEN measure IN " STOCKS " AND " STOCK_DAYS(6, 7) " THEN value ELSE 0 END,"
+    " CASE WHEN measure IN " STOCKS " AND " STOCK_DAYS(8, 9) " THEN value ELSE 0 END"
+    " FROM agency_days WHERE " AGENCIES_IN("agency_code")
+    " AND ((" IN_DAYS ") OR (measure IN " STOCKS " AND ((" STOCK_DAYS(6, 7) ") OR ("
+    STOCK_DAYS(8, 9) "))))) AS parts GROUP BY 1, 2", 9};
+
 #define DOSSIER_ITEM(agency_col)                                                                \
     "SELECT json_build_object('dossier_id', dossier_id, 'code', code, 'agency_code', "          \
     agency_col ", 'procedure_code', procedure_code, 'sector_code', sector_code)::text,"         \
@@ -113,6 +141,35 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
         if (m >= 0)
             row(ctx, mc_db_text(res, r, 0), mc_db_text(res, r, 1), mc_db_text(res, r, 2), m,
                 mc_db_int(res, r, 4), mc_db_int(res, r, 5), mc_db_int(res, r, 6));
+    }
+    PQclear(res);
+    return MC_OK;
+}
+
+mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
+                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
+                           void *ctx)
+{
+    struct stat_read_plan plan = stat_read_plan(p, start_stock_day, end_stock_day);
+    mc_db_params params = MC_DB_PARAMS_INIT;
+    mc_db_add_json(&params, agencies);
+    mc_db_add_int64(&params, (long long)p->first);
+    mc_db_add_int64(&params, (long long)p->last);
+    mc_db_add_int64(&params, (long long)plan.months_from);
+    mc_db_add_int64(&params, (long long)plan.months_to);
+    mc_db_add_int64(&params, (long long)plan.start_bound);
+    mc_db_add_int64(&params, (long long)start_stock_day);
+    mc_db_add_int64(&params, (long long)plan.end_bound);
+    mc_db_add_int64(&params, (long long)end_stock_day);
+    PGresult *res = mc_db_exec_params(conn, &agency_sums, &params);
+    mc_db_params_clear(&params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    for (int r = 0; r < PQntuples(res); r++) {
+        int m = stat_measure_from_name(mc_db_text(res, r, 1));
+        if (m >= 0)
+            row(ctx, mc_db_text(res, r, 0), NULL, NULL, m, mc_db_int(res, r, 2), mc_db_int(res, r, 3),
+                mc_db_int(res, r, 4));
     }
     PQclear(res);
     return MC_OK;
