@@ -67,7 +67,7 @@ bool may_see_detail(const mc_request *req, const json_t *tree, const char *agenc
 void refuse_detail(mc_request *req, const char *what);
 /* The rollup sums of the scope, stocks at most `today`: by agency, sector and
    procedure (store_report_sums) when by_procedure, else by agency only
-   (store_agency_sums: sector and procedure NULL, read flat as data grows). */
+   (store_agency_sums: sector and procedure "", read flat as data grows). */
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx);
 

@@ -34,7 +34,7 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
 
 /* The same sums per agency, from the agency rollups (migration 0004): the cost
    follows the agencies and the months, not the dossiers or the procedures.
-   `row` gets NULL for sector and procedure. */
+   `row` gets "" for sector and procedure. */
 mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
                            int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
                            void *ctx);

@@ -32,7 +32,7 @@ static const mc_db_statement report_sums = {
 #define STOCK_DAYS(bound, day) "day >= " DAY_PARAM(bound) " AND day <= " DAY_PARAM(day)
 static const mc_db_statement agency_sums = {
     "statistics_agency_sums",
-    "SELECT agency_code, measure, sum(period)::bigint, sum(at_start)::bigint, sum(at_end)::bigint"
+    "SELECT agency_code, '', '', measure, sum(period)::bigint, sum(at_start)::bigint, sum(at_end)::bigint"
     " FROM (SELECT agency_code, measure,"
     " CASE WHEN " IN_MONTHS " THEN value ELSE 0 END AS period,"
     " CASE WHEN measure IN " STOCKS " AND month < " DAY_PARAM(6) " THEN value ELSE 0 END AS at_start,"
@@ -46,7 +46,7 @@ static const mc_db_statement agency_sums = {
     " CASE WHEN measure IN " STOCKS " AND " STOCK_DAYS(8, 9) " THEN value ELSE 0 END"
     " FROM agency_days WHERE " AGENCIES_IN("agency_code")
     " AND ((" IN_DAYS ") OR (measure IN " STOCKS " AND ((" STOCK_DAYS(6, 7) ") OR ("
-    STOCK_DAYS(8, 9) "))))) AS parts GROUP BY 1, 2", 9};
+    STOCK_DAYS(8, 9) "))))) AS parts GROUP BY 1, 4", 9};
 
 #define DOSSIER_ITEM(agency_col)                                                                \
     "SELECT json_build_object('dossier_id', dossier_id, 'code', code, 'agency_code', "          \
@@ -122,18 +122,13 @@ mc_error store_formula_for_day(mc_db_conn *conn, int64_t day, json_t **formula, 
     return rc;
 }
 
-mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
-                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
-                           void *ctx)
+/* Run a sums statement (agency, sector, procedure, measure, period, at start,
+   at end) and call `row` for each row; params are cleared. */
+static mc_error read_sums(mc_db_conn *conn, const mc_db_statement *stmt, mc_db_params *params,
+                          store_sums_fn row, void *ctx)
 {
-    mc_db_params params = MC_DB_PARAMS_INIT;
-    mc_db_add_json(&params, agencies);
-    mc_db_add_int64(&params, (long long)p->first);
-    mc_db_add_int64(&params, (long long)p->last);
-    mc_db_add_int64(&params, (long long)start_stock_day);
-    mc_db_add_int64(&params, (long long)end_stock_day);
-    PGresult *res = mc_db_exec_params(conn, &report_sums, &params);
-    mc_db_params_clear(&params);
+    PGresult *res = mc_db_exec_params(conn, stmt, params);
+    mc_db_params_clear(params);
     if (res == NULL)
         return mc_db_failure(conn);
     for (int r = 0; r < PQntuples(res); r++) {
@@ -144,6 +139,19 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
     }
     PQclear(res);
     return MC_OK;
+}
+
+mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
+                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
+                           void *ctx)
+{
+    mc_db_params params = MC_DB_PARAMS_INIT;
+    mc_db_add_json(&params, agencies);
+    mc_db_add_int64(&params, (long long)p->first);
+    mc_db_add_int64(&params, (long long)p->last);
+    mc_db_add_int64(&params, (long long)start_stock_day);
+    mc_db_add_int64(&params, (long long)end_stock_day);
+    return read_sums(conn, &report_sums, &params, row, ctx);
 }
 
 mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
@@ -161,18 +169,7 @@ mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struc
     mc_db_add_int64(&params, (long long)start_stock_day);
     mc_db_add_int64(&params, (long long)plan.end_bound);
     mc_db_add_int64(&params, (long long)end_stock_day);
-    PGresult *res = mc_db_exec_params(conn, &agency_sums, &params);
-    mc_db_params_clear(&params);
-    if (res == NULL)
-        return mc_db_failure(conn);
-    for (int r = 0; r < PQntuples(res); r++) {
-        int m = stat_measure_from_name(mc_db_text(res, r, 1));
-        if (m >= 0)
-            row(ctx, mc_db_text(res, r, 0), NULL, NULL, m, mc_db_int(res, r, 2), mc_db_int(res, r, 3),
-                mc_db_int(res, r, 4));
-    }
-    PQclear(res);
-    return MC_OK;
+    return read_sums(conn, &agency_sums, &params, row, ctx);
 }
 
 mc_error store_report_dossiers(mc_db_conn *conn, const struct store_dossier_query *q, unsigned limit,

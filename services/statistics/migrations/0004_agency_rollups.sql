@@ -29,3 +29,5 @@ SELECT agency_code, day, measure, sum(value) FROM rollups GROUP BY 1, 2, 3;
 INSERT INTO agency_months (agency_code, month, measure, value)
 SELECT agency_code, date_trunc('month', day::timestamp)::date, measure, sum(value)
 FROM rollups GROUP BY 1, 2, 3;
+ANALYZE agency_days;
+ANALYZE agency_months;
