@@ -21,32 +21,31 @@ static const mc_db_statement report_sums = {
     " GROUP BY 1, 2, 3, 4", 5};
 
 /* The same sums per agency (no sector or procedure) from the agency rollups
-   (migration 0004): whole months from agency_months, the days of partly covered
-   months from agency_days (stat_read_plan); a stock at day X from the months
-   before its bound and the days from the bound to X. */
-#define STOCKS "('open_within', 'open_overdue', 'awaiting_supplement')"
-#define IN_MONTHS "month >= " DAY_PARAM(4) " AND month < " DAY_PARAM(5)
-#define IN_DAYS                                                                                   \
-    "day BETWEEN " DAY_PARAM(2) " AND " DAY_PARAM(3) " AND NOT (day >= " DAY_PARAM(4)            \
-    " AND day < " DAY_PARAM(5) ")"
-#define STOCK_DAYS(bound, day) "day >= " DAY_PARAM(bound) " AND day <= " DAY_PARAM(day)
+   (migration 0004), planned by stat_read_plan: flows of the period's whole
+   months from agency_months and of its other days (before and after them) from
+   agency_days; a stock at day X from the months before its bound and the days
+   from the bound to X. Each part is one range of a primary key per agency. */
+#define STOCKS " AND measure IN ('open_within', 'open_overdue', 'awaiting_supplement')"
+#define MONTHS_WHERE " FROM agency_months WHERE " AGENCIES_IN("agency_code") " AND "
+#define DAYS_WHERE " FROM agency_days WHERE " AGENCIES_IN("agency_code") " AND "
 static const mc_db_statement agency_sums = {
     "statistics_agency_sums",
-    "SELECT agency_code, '', '', measure, sum(period)::bigint, sum(at_start)::bigint, sum(at_end)::bigint"
-    " FROM (SELECT agency_code, measure,"
-    " CASE WHEN " IN_MONTHS " THEN value ELSE 0 END AS period,"
-    " CASE WHEN measure IN " STOCKS " AND month < " DAY_PARAM(6) " THEN value ELSE 0 END AS at_start,"
-    " CASE WHEN measure IN " STOCKS " AND month < " DAY_PARAM(8) " THEN value ELSE 0 END AS at_end"
-    " FROM agency_months WHERE " AGENCIES_IN("agency_code")
-    " AND ((" IN_MONTHS ") OR (measure IN " STOCKS
-    " AND month < greatest(" DAY_PARAM(6) ", " DAY_PARAM(8) ")))"
-    " UNION ALL SELECT agency_code, measure,"
-    " CASE WHEN " IN_DAYS " THEN value ELSE 0 END,"
-    " CASE WHEN measure IN " STOCKS " AND " STOCK_DAYS(6, 7) " THEN value ELSE 0 END,"
-    " CASE WHEN measure IN " STOCKS " AND " STOCK_DAYS(8, 9) " THEN value ELSE 0 END"
-    " FROM agency_days WHERE " AGENCIES_IN("agency_code")
-    " AND ((" IN_DAYS ") OR (measure IN " STOCKS " AND ((" STOCK_DAYS(6, 7) ") OR ("
-    STOCK_DAYS(8, 9) "))))) AS parts GROUP BY 1, 4", 9};
+    "SELECT agency_code, '', '', measure, sum(period)::bigint, sum(at_start)::bigint,"
+    " sum(at_end)::bigint FROM ("
+    "SELECT agency_code, measure, value AS period, 0 AS at_start, 0 AS at_end" MONTHS_WHERE
+    "month >= " DAY_PARAM(4) " AND month < " DAY_PARAM(5)
+    " UNION ALL SELECT agency_code, measure, 0, CASE WHEN month < " DAY_PARAM(6) " THEN value ELSE 0 END,"
+    " CASE WHEN month < " DAY_PARAM(8) " THEN value ELSE 0 END" MONTHS_WHERE
+    "month < greatest(" DAY_PARAM(6) ", " DAY_PARAM(8) ")" STOCKS
+    " UNION ALL SELECT agency_code, measure, value, 0, 0" DAYS_WHERE
+    "day BETWEEN " DAY_PARAM(2) " AND least(" DAY_PARAM(3) ", " DAY_PARAM(4) " - 1)"
+    " UNION ALL SELECT agency_code, measure, value, 0, 0" DAYS_WHERE
+    "day BETWEEN greatest(" DAY_PARAM(2) ", " DAY_PARAM(5) ") AND " DAY_PARAM(3)
+    " UNION ALL SELECT agency_code, measure, 0, value, 0" DAYS_WHERE
+    "day BETWEEN " DAY_PARAM(6) " AND " DAY_PARAM(7) STOCKS
+    " UNION ALL SELECT agency_code, measure, 0, 0, value" DAYS_WHERE
+    "day BETWEEN " DAY_PARAM(8) " AND " DAY_PARAM(9) STOCKS
+    ") AS parts GROUP BY 1, 4", 9};
 
 #define DOSSIER_ITEM(agency_col)                                                                \
     "SELECT json_build_object('dossier_id', dossier_id, 'code', code, 'agency_code', "          \
