@@ -20,27 +20,33 @@ static int64_t day(const char *ymd)
     return mc_date_to_days(d);
 }
 
+/* The plan of first..last with stocks at start and end: the whole months
+   [from, to) and the stocks' bounds. */
+static void assert_plan(const char *first, const char *last, const char *start, const char *end,
+                        const char *from, const char *to, const char *start_bound,
+                        const char *end_bound)
+{
+    struct stat_period p = {day(first), day(last)};
+    struct stat_read_plan plan = stat_read_plan(&p, day(start), day(end));
+    assert_int_equal(plan.months_from, day(from));
+    assert_int_equal(plan.months_to, day(to));
+    assert_int_equal(plan.start_bound, day(start_bound));
+    assert_int_equal(plan.end_bound, day(end_bound));
+}
+
 static void test_whole_months_and_the_days_around_them(void **state)
 {
     (void)state;
-    struct stat_period march = {day("2025-03-01"), day("2025-03-31")};
-    struct stat_read_plan p = stat_read_plan(&march, march.first - 1, march.last);
-    assert_int_equal(p.months_from, day("2025-03-01"));
-    assert_int_equal(p.months_to, day("2025-04-01"));
-    /* the end of February is a whole month: no daily rows for the stock */
-    assert_int_equal(p.start_bound, day("2025-03-01"));
-    assert_int_equal(p.end_bound, day("2025-04-01"));
-
-    struct stat_period cut = {day("2024-02-14"), day("2024-05-09")};
-    p = stat_read_plan(&cut, day("2024-02-13"), day("2024-05-09"));
-    assert_int_equal(p.months_from, day("2024-03-01"));
-    assert_int_equal(p.months_to, day("2024-05-01"));
-    assert_int_equal(p.start_bound, day("2024-02-01"));
-    assert_int_equal(p.end_bound, day("2024-05-01"));
+    /* March: one whole month; the end of February is a whole month too (no daily rows) */
+    assert_plan("2025-03-01", "2025-03-31", "2025-02-28", "2025-03-31", "2025-03-01", "2025-04-01",
+                "2025-03-01", "2025-04-01");
+    /* cut on both sides: March and April whole, the days of February and May around them */
+    assert_plan("2024-02-14", "2024-05-09", "2024-02-13", "2024-05-09", "2024-03-01", "2024-05-01",
+                "2024-02-01", "2024-05-01");
 
     /* inside one month: no whole month, every day from the daily rollups */
     struct stat_period inside = {day("2025-03-10"), day("2025-03-20")};
-    p = stat_read_plan(&inside, day("2025-03-09"), day("2025-03-20"));
+    struct stat_read_plan p = stat_read_plan(&inside, day("2025-03-09"), day("2025-03-20"));
     assert_int_equal(p.months_from, p.months_to);
     assert_true(p.months_from > inside.last || p.months_from <= inside.first);
 
