@@ -240,7 +240,7 @@ void handle_report_06a(mc_request *req)
     }
     int64_t today = stat_day_of((int64_t)time(NULL));
     struct collect c = {.by = by, .tree = s.tree, .agency = s.agency};
-    mc_error rc = scope_sums(req, &s, today, collect_row, &c);
+    mc_error rc = scope_sums(req, &s, today, by == GROUP_SECTOR || by == GROUP_PROCEDURE, collect_row, &c);
     if (rc == MC_OK && c.failed)
         rc = MC_ERR_INTERNAL;
     json_t *names = rc == MC_OK ? row_names(req, &s, by) : NULL;

@@ -107,7 +107,7 @@ void handle_series(mc_request *req)
         s.resolved = cells + days;
         s.overdue = cells + 2 * days;
         s.stock_delta = cells + 3 * days;
-        rc = scope_sums(req, &scope, s.today, add_start, &stock);
+        rc = scope_sums(req, &scope, s.today, false, add_start, &stock);
     }
     if (rc == MC_OK) {
         json_t *measures = json_pack("[sssss]", "received_online", "received_offline", "resolved_early",

@@ -109,6 +109,31 @@ int64_t stat_bucket_start(int64_t day, enum stat_interval interval)
     return day_of_date(d.year, d.month, 1);
 }
 
+/* ---- Where the agency-level sums are read ---- */
+
+static int64_t month_start(int64_t day)
+{
+    return stat_bucket_start(day, STAT_MONTH);
+}
+
+int64_t stat_stock_bound(int64_t day)
+{
+    return month_start(day + 1) == day + 1 ? day + 1 : month_start(day);
+}
+
+struct stat_read_plan stat_read_plan(const struct stat_period *p, int64_t start_stock_day,
+                                     int64_t end_stock_day)
+{
+    /* The first month starting on or after the period's first day; the end of
+       the last month ending on or before its last day. */
+    int64_t from = month_start(p->first) == p->first ? p->first : month_start(month_start(p->first) + 31);
+    int64_t to = month_start(p->last + 1) == p->last + 1 ? p->last + 1 : month_start(p->last);
+    if (from >= to)
+        from = to = p->last + 1;
+    return (struct stat_read_plan){from, to, stat_stock_bound(start_stock_day),
+                                   stat_stock_bound(end_stock_day)};
+}
+
 /* ---- The agency tree ---- */
 
 #define TREE_DEPTH_MAX 32

@@ -50,6 +50,28 @@ json_t *stat_06a_columns(const struct stat_sums *s);
    denominator is 0. */
 double stat_on_time_rate(const struct stat_sums *s);
 
+/* ---- Where the agency-level sums are read (store_agency_sums) ----
+
+   Whole months from the monthly rollups, the days of a partly covered month from
+   the daily ones. Day numbers; a month is named by its first day. */
+struct stat_read_plan {
+    /* The period's whole months: month starts in [months_from, months_to), empty
+       when equal; the period's other days are read from the daily rollups. */
+    int64_t months_from, months_to;
+    /* A stock at the end of day X is the sum of its deltas of the months before
+       stat_stock_bound(X) and of the days from that bound to X. */
+    int64_t start_bound, end_bound;
+};
+
+/* The first day of the month after `day` when `day` is its month's last (the
+   whole month is then read as a month), else the first day of its month. */
+int64_t stat_stock_bound(int64_t day);
+
+/* The plan of a period whose stocks are counted at start_stock_day and
+   end_stock_day (store_report_sums). */
+struct stat_read_plan stat_read_plan(const struct stat_period *p, int64_t start_stock_day,
+                                     int64_t end_stock_day);
+
 /* ---- Time series ---- */
 
 enum stat_interval { STAT_DAY, STAT_MONTH };

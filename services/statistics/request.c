@@ -84,8 +84,8 @@ void refuse_detail(mc_request *req, const char *what)
                        "%s is for system administrators, auditors and the agency's own staff", what);
 }
 
-mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, store_sums_fn row,
-                    void *ctx)
+mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
+                    store_sums_fn row, void *ctx)
 {
     /* Stocks are counted at the period's start and end, but never past
        today: a scheduled "becomes overdue" change is not a fact yet. */
@@ -94,7 +94,9 @@ mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
     if (rc == MC_OK) {
-        rc = store_report_sums(conn, s->agencies, &s->period, start_stock, end_stock, row, ctx);
+        rc = by_procedure
+                 ? store_report_sums(conn, s->agencies, &s->period, start_stock, end_stock, row, ctx)
+                 : store_agency_sums(conn, s->agencies, &s->period, start_stock, end_stock, row, ctx);
         mc_db_release(mc_request_db(req), conn);
     }
     return rc;

@@ -69,9 +69,11 @@ void scope_clear(struct report_scope *s);
 bool may_see_detail(const mc_request *req, const json_t *tree, const char *agency);
 /* Answer 401 or 403 for `what`. */
 void refuse_detail(mc_request *req, const char *what);
-/* The rollup sums of the scope (store_report_sums), stocks at most `today`. */
-mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, store_sums_fn row,
-                    void *ctx);
+/* The rollup sums of the scope, stocks at most `today`: by agency, sector and
+   procedure (store_report_sums) when by_procedure, else by agency only
+   (store_agency_sums: sector and procedure "", read flat as data grows). */
+mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
+                    store_sums_fn row, void *ctx);
 
 void handle_report_06a(mc_request *req);
 void handle_indicators_766(mc_request *req);

@@ -32,6 +32,13 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
                            int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
                            void *ctx);
 
+/* The same sums per agency, from the agency rollups (migration 0004): the cost
+   follows the agencies and the months, not the dossiers or the procedures.
+   `row` gets "" for sector and procedure. */
+mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
+                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
+                           void *ctx);
+
 /* The daily sums of `measures` (names, a JSON array, borrowed) of the
    agencies for days first..last: `row` once per day and measure. */
 typedef void (*store_daily_fn)(void *ctx, int64_t day, int measure, long long value);

@@ -45,12 +45,20 @@ static const mc_db_statement fact_put = {
     " closed_kind = EXCLUDED.closed_kind, evaluated = EXCLUDED.evaluated,"
     " updated_sequence = EXCLUDED.updated_sequence, fee_paid = EXCLUDED.fee_paid", 1};
 
+/* The daily counter and its agency day and month (migration 0004) in one
+   statement: the three always move together. */
 static const mc_db_statement rollup_add = {
     "statistics_rollup_add",
-    "INSERT INTO rollups (agency_code, procedure_code, day, measure, sector_code, value)"
+    "WITH by_procedure AS (INSERT INTO rollups (agency_code, procedure_code, day, measure, sector_code, value)"
     " VALUES ($1, $2, " DAY_PARAM(3) ", $4, $5, $6::bigint)"
     " ON CONFLICT (agency_code, day, procedure_code, measure)"
-    " DO UPDATE SET value = rollups.value + EXCLUDED.value", 6};
+    " DO UPDATE SET value = rollups.value + EXCLUDED.value),"
+    " by_day AS (INSERT INTO agency_days (agency_code, day, measure, value)"
+    " VALUES ($1, " DAY_PARAM(3) ", $4, $6::bigint) ON CONFLICT (agency_code, day, measure)"
+    " DO UPDATE SET value = agency_days.value + EXCLUDED.value)"
+    " INSERT INTO agency_months (agency_code, month, measure, value)"
+    " VALUES ($1, date_trunc('month', " DAY_PARAM(3) "::timestamp)::date, $4, $6::bigint)"
+    " ON CONFLICT (agency_code, month, measure) DO UPDATE SET value = agency_months.value + EXCLUDED.value", 6};
 /* clang-format on */
 
 static int64_t day_or_none(const PGresult *res, int c)

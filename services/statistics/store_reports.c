@@ -20,6 +20,33 @@ static const mc_db_statement report_sums = {
     " AND (day >= " DAY_PARAM(2) " OR measure IN ('open_within', 'open_overdue', 'awaiting_supplement'))"
     " GROUP BY 1, 2, 3, 4", 5};
 
+/* The same sums per agency (no sector or procedure) from the agency rollups
+   (migration 0004), planned by stat_read_plan: flows of the period's whole
+   months from agency_months and of its other days (before and after them) from
+   agency_days; a stock at day X from the months before its bound and the days
+   from the bound to X. Each part is one range of a primary key per agency. */
+#define STOCKS " AND measure IN ('open_within', 'open_overdue', 'awaiting_supplement')"
+#define MONTHS_WHERE " FROM agency_months WHERE " AGENCIES_IN("agency_code") " AND "
+#define DAYS_WHERE " FROM agency_days WHERE " AGENCIES_IN("agency_code") " AND "
+static const mc_db_statement agency_sums = {
+    "statistics_agency_sums",
+    "SELECT agency_code, '', '', measure, sum(period)::bigint, sum(at_start)::bigint,"
+    " sum(at_end)::bigint FROM ("
+    "SELECT agency_code, measure, value AS period, 0 AS at_start, 0 AS at_end" MONTHS_WHERE
+    "month >= " DAY_PARAM(4) " AND month < " DAY_PARAM(5)
+    " UNION ALL SELECT agency_code, measure, 0, CASE WHEN month < " DAY_PARAM(6) " THEN value ELSE 0 END,"
+    " CASE WHEN month < " DAY_PARAM(8) " THEN value ELSE 0 END" MONTHS_WHERE
+    "month < greatest(" DAY_PARAM(6) ", " DAY_PARAM(8) ")" STOCKS
+    " UNION ALL SELECT agency_code, measure, value, 0, 0" DAYS_WHERE
+    "day BETWEEN " DAY_PARAM(2) " AND least(" DAY_PARAM(3) ", " DAY_PARAM(4) " - 1)"
+    " UNION ALL SELECT agency_code, measure, value, 0, 0" DAYS_WHERE
+    "day BETWEEN greatest(" DAY_PARAM(2) ", " DAY_PARAM(5) ") AND " DAY_PARAM(3)
+    " UNION ALL SELECT agency_code, measure, 0, value, 0" DAYS_WHERE
+    "day BETWEEN " DAY_PARAM(6) " AND " DAY_PARAM(7) STOCKS
+    " UNION ALL SELECT agency_code, measure, 0, 0, value" DAYS_WHERE
+    "day BETWEEN " DAY_PARAM(8) " AND " DAY_PARAM(9) STOCKS
+    ") AS parts GROUP BY 1, 4", 9};
+
 #define DOSSIER_ITEM(agency_col)                                                                \
     "SELECT json_build_object('dossier_id', dossier_id, 'code', code, 'agency_code', "          \
     agency_col ", 'procedure_code', procedure_code, 'sector_code', sector_code)::text,"         \
@@ -94,18 +121,13 @@ mc_error store_formula_for_day(mc_db_conn *conn, int64_t day, json_t **formula, 
     return rc;
 }
 
-mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
-                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
-                           void *ctx)
+/* Run a sums statement (agency, sector, procedure, measure, period, at start,
+   at end) and call `row` for each row; params are cleared. */
+static mc_error read_sums(mc_db_conn *conn, const mc_db_statement *stmt, mc_db_params *params,
+                          store_sums_fn row, void *ctx)
 {
-    mc_db_params params = MC_DB_PARAMS_INIT;
-    mc_db_add_json(&params, agencies);
-    mc_db_add_int64(&params, (long long)p->first);
-    mc_db_add_int64(&params, (long long)p->last);
-    mc_db_add_int64(&params, (long long)start_stock_day);
-    mc_db_add_int64(&params, (long long)end_stock_day);
-    PGresult *res = mc_db_exec_params(conn, &report_sums, &params);
-    mc_db_params_clear(&params);
+    PGresult *res = mc_db_exec_params(conn, stmt, params);
+    mc_db_params_clear(params);
     if (res == NULL)
         return mc_db_failure(conn);
     for (int r = 0; r < PQntuples(res); r++) {
@@ -116,6 +138,37 @@ mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struc
     }
     PQclear(res);
     return MC_OK;
+}
+
+mc_error store_report_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
+                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
+                           void *ctx)
+{
+    mc_db_params params = MC_DB_PARAMS_INIT;
+    mc_db_add_json(&params, agencies);
+    mc_db_add_int64(&params, (long long)p->first);
+    mc_db_add_int64(&params, (long long)p->last);
+    mc_db_add_int64(&params, (long long)start_stock_day);
+    mc_db_add_int64(&params, (long long)end_stock_day);
+    return read_sums(conn, &report_sums, &params, row, ctx);
+}
+
+mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struct stat_period *p,
+                           int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
+                           void *ctx)
+{
+    struct stat_read_plan plan = stat_read_plan(p, start_stock_day, end_stock_day);
+    mc_db_params params = MC_DB_PARAMS_INIT;
+    mc_db_add_json(&params, agencies);
+    mc_db_add_int64(&params, (long long)p->first);
+    mc_db_add_int64(&params, (long long)p->last);
+    mc_db_add_int64(&params, (long long)plan.months_from);
+    mc_db_add_int64(&params, (long long)plan.months_to);
+    mc_db_add_int64(&params, (long long)plan.start_bound);
+    mc_db_add_int64(&params, (long long)start_stock_day);
+    mc_db_add_int64(&params, (long long)plan.end_bound);
+    mc_db_add_int64(&params, (long long)end_stock_day);
+    return read_sums(conn, &agency_sums, &params, row, ctx);
 }
 
 mc_error store_report_dossiers(mc_db_conn *conn, const struct store_dossier_query *q, unsigned limit,
