@@ -92,18 +92,15 @@ static bool etag_list_has(const char *header, const char *etag, bool weak)
     return false;
 }
 
-void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const char *etag)
+/* A serialised JSON answer with its ETag (hashed from the text when etag
+   is NULL); 304 without a body when If-None-Match matches. */
+static void reply_text_etag(mc_request *req, unsigned status, const char *text, size_t len,
+                            const char *etag)
 {
-    char *text = dump(body);
-    json_decref(body);
-    if (text == NULL) {
-        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
-        return;
-    }
     char computed[72];
     if (etag == NULL) {
         char hex[65];
-        mc_sha256_hex(text, strlen(text), hex);
+        mc_sha256_hex(text, len, hex);
         snprintf(computed, sizeof computed, "\"%.32s\"", hex);
         etag = computed;
     }
@@ -112,11 +109,26 @@ void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const ch
     if (inm != NULL && status == 200 && etag_list_has(inm, etag, true)) {
         req->response->status = 304;
         req->status = 304;
-        free(text);
         return;
     }
-    mc_reply_raw(req, status, "application/json", text, strlen(text));
+    mc_reply_raw(req, status, "application/json", text, len);
+}
+
+void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const char *etag)
+{
+    char *text = dump(body);
+    json_decref(body);
+    if (text == NULL) {
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+        return;
+    }
+    reply_text_etag(req, status, text, strlen(text), etag);
     free(text);
+}
+
+void mc_reply_json_text(mc_request *req, unsigned status, const char *body, size_t len)
+{
+    reply_text_etag(req, status, body, len, NULL);
 }
 
 void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const char *etag)

@@ -102,19 +102,62 @@ bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_l
     return ok;
 }
 
-json_t *mc_page_body(json_t *items, json_t *next_cursor_keys)
+/* The next_cursor token of a page: base64url of the keys' compact JSON, as
+   a new JSON string (json null for none, or when out of memory). Steals keys. */
+static json_t *cursor_token(json_t *keys)
 {
     json_t *cursor = json_null();
-    if (next_cursor_keys != NULL) {
-        char *text = json_dumps(next_cursor_keys, JSON_COMPACT);
+    if (keys != NULL) {
+        char *text = json_dumps(keys, JSON_COMPACT);
         char *encoded = text != NULL ? b64url_encode((const unsigned char *)text, strlen(text)) : NULL;
         if (encoded != NULL)
             cursor = json_string(encoded);
         free(text);
         free(encoded);
-        json_decref(next_cursor_keys);
+        json_decref(keys);
     }
-    return json_pack("{so so}", "items", items, "next_cursor", cursor);
+    return cursor;
+}
+
+json_t *mc_page_body(json_t *items, json_t *next_cursor_keys)
+{
+    return json_pack("{so so}", "items", items, "next_cursor", cursor_token(next_cursor_keys));
+}
+
+char *mc_page_body_text(const char *const *items, size_t n, json_t *next_cursor_keys, size_t *len)
+{
+    json_t *cursor = cursor_token(next_cursor_keys);
+    char *cursor_text = json_dumps(cursor, JSON_ENCODE_ANY);
+    json_decref(cursor);
+    if (cursor_text == NULL)
+        return NULL;
+    static const char head[] = "{\"items\":[", tail[] = "],\"next_cursor\":";
+    size_t total = sizeof head - 1 + sizeof tail - 1 + strlen(cursor_text) + 2;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(items[i]) + 1;
+    char *out = malloc(total);
+    if (out != NULL) {
+        size_t o = 0;
+        memcpy(out, head, sizeof head - 1);
+        o += sizeof head - 1;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0)
+                out[o++] = ',';
+            size_t l = strlen(items[i]);
+            memcpy(out + o, items[i], l);
+            o += l;
+        }
+        memcpy(out + o, tail, sizeof tail - 1);
+        o += sizeof tail - 1;
+        size_t l = strlen(cursor_text);
+        memcpy(out + o, cursor_text, l);
+        o += l;
+        out[o++] = '}';
+        out[o] = '\0';
+        *len = o;
+    }
+    free(cursor_text);
+    return out;
 }
 
 const char *mc_page_cursor_string(const json_t *keys, size_t i, bool (*valid)(const char *),

@@ -43,12 +43,13 @@ void handle_agency_update(mc_request *req);
 struct store_procedure_filter;
 mc_error catalogue_start(mc_app *app);
 void catalogue_stop(mc_app *app);
-/* Ranks f->q with the in-process index when it is on (*answered true: items
-   and next_keys as store_procedure_search gives them); *answered false when
-   the SQL must answer (the index is off). */
+/* Ranks f->q with the in-process index when it is on (*answered true: the
+   page's body as mc_page_body_text gives it, *body malloc'd, with its length
+   and how many items it holds); *answered false when the SQL must answer
+   (the index is off). */
 mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
-                                     unsigned limit, json_t **items, json_t **next_keys,
-                                     bool *answered);
+                                     unsigned limit, char **body, size_t *body_len,
+                                     size_t *n_items, bool *answered);
 /* "Did you mean" for an empty first page, from the index (NULL when there is
    none, or when the index cannot be had). */
 mc_error catalogue_suggest_with_index(mc_request *req, const struct store_procedure_filter *f,

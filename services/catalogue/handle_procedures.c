@@ -378,9 +378,21 @@ void handle_procedures_search(mc_request *req)
     /* The in-process index first: it takes no connection (a rebuild takes one
        of its own, so a search never holds one while waiting for it). */
     bool indexed = false;
-    mc_error rc = catalogue_search_with_index(req, &f, limit, &items, &next_keys, &indexed);
-    if (rc == MC_OK && indexed && f.q != NULL && cursor == NULL && json_array_size(items) == 0)
+    char *page = NULL;
+    size_t page_len = 0, page_items = 0;
+    mc_error rc =
+        catalogue_search_with_index(req, &f, limit, &page, &page_len, &page_items, &indexed);
+    if (rc == MC_OK && indexed && f.q != NULL && cursor == NULL && page_items == 0)
         rc = catalogue_suggest_with_index(req, &f, &suggestion);
+    if (rc == MC_OK && indexed && suggestion == NULL) { /* the index's bytes as they are */
+        json_decref(cursor);
+        mc_reply_json_text(req, 200, page, page_len);
+        free(page);
+        return;
+    }
+    free(page);
+    if (rc == MC_OK && indexed) /* an empty page with its suggestion */
+        items = json_array();
     mc_db_conn *conn;
     if (rc == MC_OK && !indexed && (rc = mc_db_acquire(mc_request_db(req), &conn)) == MC_OK) {
         rc = store_procedure_search(conn, &f, limit, &items, &next_keys);

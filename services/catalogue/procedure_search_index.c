@@ -111,23 +111,26 @@ static long long rank_of(const char *text)
     return whole * 1000000 + frac;
 }
 
+/* The page's body from the hits, their item texts copied as they are (the
+   store serialised them compactly when it built the index). */
 static mc_error page_from_hits(const struct search_index_hit *hits, size_t n, unsigned limit,
-                               json_t **items, json_t **next_keys)
+                               char **body, size_t *body_len, size_t *n_items)
 {
-    *items = json_array();
-    for (size_t i = 0; *items != NULL && i < n && i < limit; i++)
-        if (json_array_append_new(*items, json_loads(hits[i].summary_json, 0, NULL)) != 0) {
-            json_decref(*items);
-            *items = NULL;
-        }
-    if (*items != NULL && n > limit) {
-        *next_keys = json_pack("[os]", rank_text(hits[limit - 1].rank), hits[limit - 1].code);
-        if (*next_keys == NULL) {
-            json_decref(*items);
-            *items = NULL;
-        }
+    *n_items = n < limit ? n : limit;
+    const char **texts = malloc((*n_items + 1) * sizeof *texts);
+    json_t *next_keys = NULL;
+    if (n > limit)
+        next_keys = json_pack("[os]", rank_text(hits[limit - 1].rank), hits[limit - 1].code);
+    if (texts == NULL || (n > limit && next_keys == NULL)) {
+        free(texts);
+        json_decref(next_keys);
+        return MC_ERR_INTERNAL;
     }
-    return *items != NULL ? MC_OK : MC_ERR_INTERNAL;
+    for (size_t i = 0; i < *n_items; i++)
+        texts[i] = hits[i].summary_json;
+    *body = mc_page_body_text(texts, *n_items, next_keys, body_len);
+    free(texts);
+    return *body != NULL ? MC_OK : MC_ERR_INTERNAL;
 }
 
 /* Read-locks a current index for req, or answers false (*rc set when it failed). */
@@ -166,11 +169,12 @@ static struct search_index_filter index_filter(const struct store_procedure_filt
 }
 
 mc_error catalogue_search_with_index(mc_request *req, const struct store_procedure_filter *f,
-                                     unsigned limit, json_t **items, json_t **next_keys,
-                                     bool *answered)
+                                     unsigned limit, char **body, size_t *body_len,
+                                     size_t *n_items, bool *answered)
 {
-    *items = NULL;
-    *next_keys = NULL;
+    *body = NULL;
+    *body_len = 0;
+    *n_items = 0;
     *answered = false;
     struct catalogue_ctx *ctx = mc_request_service_ctx(req);
     mc_error rc;
@@ -183,7 +187,7 @@ mc_error catalogue_search_with_index(mc_request *req, const struct store_procedu
     enum search_index_outcome out =
         qn == NULL ? SEARCH_INDEX_NO_MEMORY
                    : search_index_query(ctx->idx, qn, &filter, (size_t)limit + 1, &hits, &n_hits);
-    rc = out == SEARCH_INDEX_OK ? page_from_hits(hits, n_hits, limit, items, next_keys)
+    rc = out == SEARCH_INDEX_OK ? page_from_hits(hits, n_hits, limit, body, body_len, n_items)
                                 : MC_ERR_INTERNAL;
     *answered = true;
     pthread_rwlock_unlock(&ctx->lock); /* the hits' strings belong to the index */

@@ -55,6 +55,24 @@ struct search_index {
     size_t n_fillers, cap_fillers;
     struct synonym *synonyms; /* sorted: longest phrase first, then phrase, expansion */
     size_t n_synonyms, cap_synonyms;
+    /* Per doc, in arrays of their own so a scan over candidates stays in
+       cache: the first four bytes of the name and of the lower-case code
+       (head4), which decide nearly every exact/prefix test without reading
+       the strings, the code's place in code order (ties without strcmp) and
+       its inverse, and the name's word count. */
+    uint32_t *name_head, *code_head, *code_order, *doc_by_code, *name_words;
+    /* Trigram -> postings, for the nearest-term lookup (over the terms) and
+       the whole-query fallback (over the names): each key's list ascends. */
+    struct trigram_postings *term_trgm, *name_trgm;
+};
+
+/* Sorted distinct trigram keys, and per key the ascending ids holding it. */
+struct trigram_postings {
+    uint32_t *keys;
+    uint32_t *first; /* n_keys + 1: key k's ids are ids[first[k] .. first[k + 1]) */
+    uint32_t *ids;
+    size_t n_keys;
+    uint8_t *n_of; /* per id: how many distinct trigrams it has (at most 255 counted) */
 };
 
 static bool grow(void **items, size_t *cap, size_t n, size_t size)
@@ -92,6 +110,17 @@ static void free_strings(char **s, size_t n)
     free(s);
 }
 
+static void trigram_postings_free(struct trigram_postings *p)
+{
+    if (p == NULL)
+        return;
+    free(p->keys);
+    free(p->first);
+    free(p->ids);
+    free(p->n_of);
+    free(p);
+}
+
 void search_index_free(struct search_index *idx)
 {
     if (idx == NULL)
@@ -125,6 +154,13 @@ void search_index_free(struct search_index *idx)
         free(idx->synonyms[i].expansion);
     }
     free(idx->synonyms);
+    free(idx->name_head);
+    free(idx->code_head);
+    free(idx->code_order);
+    free(idx->doc_by_code);
+    free(idx->name_words);
+    trigram_postings_free(idx->term_trgm);
+    trigram_postings_free(idx->name_trgm);
     free(idx);
 }
 
@@ -289,8 +325,57 @@ static int cmp_synonym(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->expansion, y->expansion);
 }
 
+/* Up to the first four bytes of s, zero-padded, as one number. */
+static uint32_t head4(const char *s)
+{
+    uint32_t h = 0;
+    for (unsigned i = 0; i < 4 && s[i] != '\0'; i++)
+        h |= (uint32_t)(unsigned char)s[i] << (8 * i);
+    return h;
+}
+
+static const struct doc *sort_docs_base;
+
+static int cmp_doc_code(const void *a, const void *b)
+{
+    return strcmp(sort_docs_base[*(const uint32_t *)a].code, sort_docs_base[*(const uint32_t *)b].code);
+}
+
+/* The per-doc arrays of struct search_index (name_head, code_head, code_order). */
+static bool doc_keys(struct search_index *idx)
+{
+    size_t n = idx->n_docs;
+    idx->name_head = malloc((n + 1) * sizeof *idx->name_head);
+    idx->code_head = malloc((n + 1) * sizeof *idx->code_head);
+    idx->code_order = malloc((n + 1) * sizeof *idx->code_order);
+    uint32_t *by_code = idx->doc_by_code = malloc((n + 1) * sizeof *by_code);
+    idx->name_words = malloc((n + 1) * sizeof *idx->name_words);
+    bool ok = idx->name_head != NULL && idx->code_head != NULL && idx->code_order != NULL &&
+              by_code != NULL && idx->name_words != NULL;
+    for (size_t d = 0; ok && d < n; d++) {
+        ok = idx->docs[d].code != NULL && idx->docs[d].name != NULL;
+        if (ok) {
+            idx->name_head[d] = head4(idx->docs[d].name);
+            idx->code_head[d] = head4(idx->docs[d].code_lower);
+            idx->name_words[d] = idx->docs[d].name_words;
+            by_code[d] = (uint32_t)d;
+        }
+    }
+    if (ok) {
+        sort_docs_base = idx->docs; /* the index is built by one thread */
+        sort_items(by_code, n, sizeof *by_code, cmp_doc_code);
+        for (size_t i = 0; i < n; i++)
+            idx->code_order[by_code[i]] = (uint32_t)i;
+    }
+    return ok;
+}
+
+static bool trigram_indexes(struct search_index *idx);
+
 bool search_index_finish(struct search_index *idx)
 {
+    if (!doc_keys(idx))
+        return false;
     sort_items(idx->raw, idx->n_raw, sizeof *idx->raw, cmp_raw);
     sort_items(idx->fillers, idx->n_fillers, sizeof *idx->fillers, cmp_str);
     sort_items(idx->synonyms, idx->n_synonyms, sizeof *idx->synonyms, cmp_synonym);
@@ -329,7 +414,7 @@ bool search_index_finish(struct search_index *idx)
     free(idx->raw);
     idx->raw = NULL;
     idx->n_raw = idx->cap_raw = 0;
-    return true;
+    return trigram_indexes(idx);
 }
 
 size_t search_index_size(const struct search_index *idx)
@@ -462,6 +547,97 @@ double search_index_trigram_similarity(const char *a, const char *b)
             }
     size_t all = na + nb - shared;
     return all == 0 ? 0 : (double)shared / (double)all;
+}
+
+static uint32_t pack_trigram(const char t[3])
+{
+    return (uint32_t)(unsigned char)t[0] << 16 | (uint32_t)(unsigned char)t[1] << 8 |
+           (unsigned char)t[2];
+}
+
+/* The distinct trigrams of a word as trigrams() makes them, packed. */
+static size_t word_trigram_keys(const char *w, uint32_t out[MAX_TRGM])
+{
+    char t[MAX_TRGM][3];
+    size_t n = trigrams(w, t);
+    for (size_t i = 0; i < n; i++)
+        out[i] = pack_trigram(t[i]);
+    return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Postings from (key << 32 | id) pairs, sorted here; n_of[id] counts keys.
+   Takes pairs (freed). NULL when out of memory. */
+static struct trigram_postings *postings_from_pairs(uint64_t *pairs, size_t n_pairs, size_t n_ids)
+{
+    struct trigram_postings *p = calloc(1, sizeof *p);
+    if (p != NULL) {
+        p->keys = malloc((n_pairs + 1) * sizeof *p->keys);
+        p->first = malloc((n_pairs + 2) * sizeof *p->first);
+        p->ids = malloc((n_pairs + 1) * sizeof *p->ids);
+        p->n_of = calloc(n_ids + 1, 1);
+    }
+    if (p == NULL || p->keys == NULL || p->first == NULL || p->ids == NULL || p->n_of == NULL) {
+        trigram_postings_free(p);
+        free(pairs);
+        return NULL;
+    }
+    sort_items(pairs, n_pairs, sizeof *pairs, cmp_u64);
+    size_t n = 0;
+    for (size_t i = 0; i < n_pairs; i++) {
+        if (i > 0 && pairs[i] == pairs[i - 1])
+            continue; /* the same trigram twice in one name */
+        uint32_t key = (uint32_t)(pairs[i] >> 32), id = (uint32_t)pairs[i];
+        if (p->n_keys == 0 || p->keys[p->n_keys - 1] != key) {
+            p->keys[p->n_keys] = key;
+            p->first[p->n_keys++] = (uint32_t)n;
+        }
+        p->ids[n++] = id;
+        if (p->n_of[id] < UINT8_MAX)
+            p->n_of[id]++;
+    }
+    p->first[p->n_keys] = (uint32_t)n;
+    free(pairs);
+    return p;
+}
+
+/* The ids holding key: [*from, *to) of p->ids (empty when none). */
+static void postings_of(const struct trigram_postings *p, uint32_t key, size_t *from, size_t *to)
+{
+    const uint32_t *at = bsearch(&key, p->keys, p->n_keys, sizeof key, cmp_u32);
+    *from = *to = 0;
+    if (at != NULL) {
+        *from = p->first[at - p->keys];
+        *to = p->first[at - p->keys + 1];
+    }
+}
+
+static bool trigram_indexes(struct search_index *idx)
+{
+    size_t n_pairs = 0;
+    uint64_t *pairs = malloc((idx->n_terms * MAX_TRGM + 1) * sizeof *pairs);
+    for (size_t t = 0; pairs != NULL && t < idx->n_terms; t++) {
+        uint32_t keys[MAX_TRGM];
+        size_t n = word_trigram_keys(idx->terms[t].term, keys);
+        for (size_t k = 0; k < n; k++)
+            pairs[n_pairs++] = (uint64_t)keys[k] << 32 | (uint32_t)t;
+    }
+    idx->term_trgm = pairs != NULL ? postings_from_pairs(pairs, n_pairs, idx->n_terms) : NULL;
+    n_pairs = 0;
+    for (size_t d = 0; d < idx->n_docs; d++)
+        n_pairs += idx->docs[d].n_name_set;
+    pairs = malloc((n_pairs + 1) * sizeof *pairs);
+    n_pairs = 0;
+    for (size_t d = 0; pairs != NULL && d < idx->n_docs; d++)
+        for (size_t k = 0; k < idx->docs[d].n_name_set; k++)
+            pairs[n_pairs++] = (uint64_t)idx->docs[d].name_set[k] << 32 | (uint32_t)d;
+    idx->name_trgm = pairs != NULL ? postings_from_pairs(pairs, n_pairs, idx->n_docs) : NULL;
+    return idx->term_trgm != NULL && idx->name_trgm != NULL;
 }
 
 /* ---- search -------------------------------------------------------------- */
@@ -1021,14 +1197,18 @@ static bool fuzzy(const struct search_index *idx, const char *qn,
     int *lastpos = malloc((max2 + 1) * sizeof *lastpos);
     bool *found = malloc((max2 + 1) * sizeof *found);
     size_t *id = malloc((max2 + 1) * sizeof *id);
-    bool ok = lastpos != NULL && found != NULL && id != NULL;
+    uint16_t *shared = calloc(idx->n_docs + 1, sizeof *shared);
+    bool ok = lastpos != NULL && found != NULL && id != NULL && shared != NULL;
+    for (size_t k = 0; ok && k < n1; k++) {
+        size_t from, to;
+        postings_of(idx->name_trgm, set1[k], &from, &to);
+        for (size_t i = from; i < to; i++)
+            shared[idx->name_trgm->ids[i]]++;
+    }
     for (size_t d = 0; ok && n1 > 0 && d < idx->n_docs; d++) {
         const struct doc *doc = &idx->docs[d];
         /* at most the shared share of q's trigrams: under 0.6 cannot qualify */
-        size_t shared = 0;
-        for (size_t i = 0; i < n1; i++)
-            shared += in_set(doc->name_set, doc->n_name_set, set1[i]);
-        if ((float)shared / (float)n1 < 0.6f || !passes(doc, filter))
+        if ((float)shared[d] / (float)n1 < 0.6f || !passes(doc, filter))
             continue;
         float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, doc->name_set,
                                    doc->n_name_set, id, found, lastpos);
@@ -1037,11 +1217,13 @@ static bool fuzzy(const struct search_index *idx, const char *qn,
         float score = ws + trgm_similarity(set1, n1, doc->name_set, doc->n_name_set);
         char text[32];
         snprintf(text, sizeof text, "%.6g", (double)score); /* float4 -> numeric */
-        struct search_index_hit h = {doc->code, doc->summary, llround(strtod(text, NULL) * 1e6)};
+        struct search_index_hit h = {doc->code, doc->summary, llround(strtod(text, NULL) * 1e6),
+                                     idx->code_order[d]};
         if (after_cursor(&h, filter))
             keep_best(top, n_top, limit, &h);
     }
     free(set1);
+    free(shared);
     free(lastpos);
     free(found);
     free(id);
@@ -1053,7 +1235,7 @@ static int cmp_hit(const void *a, const void *b)
     const struct search_index_hit *x = a, *y = b;
     if (x->rank != y->rank)
         return x->rank > y->rank ? -1 : 1;
-    return strcmp(x->code, y->code);
+    return (x->code_order > y->code_order) - (x->code_order < y->code_order);
 }
 
 /* Keeps the best `cap` hits in top[0..*n), in answer order (binary insertion:
@@ -1140,6 +1322,7 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
     for (size_t i = 0; i < q.n_words; i++)
         word_hits(idx, &q.words[i], slot, hits + i * n_cands);
     size_t n_ranked = 0, qn_len = strlen(qn);
+    uint32_t q_head = head4(qn), q_mask = qn_len >= 4 ? 0xFFFFFFFFu : (1u << (8 * qn_len)) - 1;
     for (size_t c = 0; c < n_cands; c++) {
         const struct doc *d = &idx->docs[cands[c]];
         double best = -1;
@@ -1162,15 +1345,26 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
         }
         if (best < 0.3)
             continue;
-        double score = strcmp(d->code_lower, qn) == 0                    ? 30
-                       : strcmp(d->name, qn) == 0                        ? 20
-                       : strncmp(d->name, qn, qn_len) == 0 ? 10
-                                                                         : 0;
-        double name_share = (double)best_name_words / (double)d->name_words;
+        uint32_t doc = cands[c];
+        bool name_prefix = (idx->name_head[doc] & q_mask) == q_head &&
+                           (qn_len <= 4 || strncmp(d->name, qn, qn_len) == 0);
+        double score = idx->code_head[doc] == q_head && strcmp(d->code_lower, qn) == 0 ? 30
+                       : name_prefix && d->name[qn_len] == '\0'                       ? 20
+                       : name_prefix                                                   ? 10
+                                                                                       : 0;
+        double name_share = (double)best_name_words / (double)idx->name_words[doc];
         score += 8 * best + (name_share < 1 ? name_share : 1);
-        struct search_index_hit h = {d->code, d->summary, llround(score * 1e6)};
+        /* code and summary once kept: most candidates never touch their doc */
+        struct search_index_hit h = {NULL, NULL, llround(score * 1e6), idx->code_order[doc]};
+        if (filter->has_cursor && h.rank == filter->cursor_rank)
+            h.code = d->code;
         if (after_cursor(&h, filter))
             keep_best(ranked, &n_ranked, cap, &h);
+    }
+    for (size_t i = 0; i < n_ranked; i++) {
+        const struct doc *d = &idx->docs[idx->doc_by_code[ranked[i].code_order]];
+        ranked[i].code = d->code;
+        ranked[i].summary_json = d->summary;
     }
     *n_hits = n_ranked;
     *hits_out = ranked;
@@ -1187,23 +1381,39 @@ done:
 }
 
 /* The known term most like w by trigrams (similarity >= 0.3, then the first
-   term), or NULL; max_len_diff limits the length difference (SIZE_MAX: none). */
+   term), or NULL; max_len_diff limits the length difference (SIZE_MAX: none).
+   Only terms sharing a trigram with w can reach 0.3: their shared counts come
+   from the trigram postings, and the similarity is
+   search_index_trigram_similarity's (shared over all distinct trigrams). */
 static const struct term *nearest_term(const struct search_index *idx, const char *w,
                                        size_t max_len_diff)
 {
+    uint32_t keys[MAX_TRGM];
+    size_t n_keys = word_trigram_keys(w, keys), len = strlen(w);
+    uint8_t *shared = calloc(idx->n_terms + 1, 1);
+    if (shared == NULL)
+        return NULL;
+    for (size_t k = 0; k < n_keys; k++) {
+        size_t from, to;
+        postings_of(idx->term_trgm, keys[k], &from, &to);
+        for (size_t i = from; i < to; i++)
+            shared[idx->term_trgm->ids[i]]++;
+    }
     const struct term *best = NULL;
     double best_sim = 0.3;
-    size_t len = strlen(w);
     for (size_t i = 0; i < idx->n_terms; i++) {
         const struct term *t = &idx->terms[i];
-        if (max_len_diff != SIZE_MAX && (t->len + max_len_diff < len || t->len > len + max_len_diff))
+        if (shared[i] == 0 ||
+            (max_len_diff != SIZE_MAX && (t->len + max_len_diff < len || t->len > len + max_len_diff)))
             continue;
-        double sim = search_index_trigram_similarity(t->term, w);
+        size_t all = n_keys + idx->term_trgm->n_of[i] - shared[i];
+        double sim = (double)shared[i] / (double)all;
         if (sim > best_sim || (sim == best_sim && best == NULL)) {
             best = t;
             best_sim = sim;
         }
     }
+    free(shared);
     return best;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct search_index;
 
@@ -58,6 +59,7 @@ struct search_index_hit {
     const char *code;         /* borrowed from the index */
     const char *summary_json; /* borrowed from the index */
     long long rank;           /* millionths (the SQL's round(score, 6)) */
+    uint32_t code_order;      /* the code's place among the codes: ties by code */
 };
 
 enum search_index_outcome {

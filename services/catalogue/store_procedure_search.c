@@ -295,13 +295,19 @@ static const char **json_strings(const json_t *array, size_t *n)
 
 static bool add_procedure(struct search_index *idx, const PGresult *res, int r)
 {
+    /* The item as the answer's bytes (compact, in column order), serialised
+       once here so a search page is answered without a JSON round trip. */
+    json_t *summary = json_loads(mc_db_text(res, r, 2), 0, NULL);
+    char *summary_text = summary != NULL ? json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                                         : NULL;
+    json_decref(summary);
     json_t *agencies = json_loads(mc_db_text(res, r, 6), 0, NULL);
     json_t *channels = json_loads(mc_db_text(res, r, 7), 0, NULL);
     json_t *lexemes = json_loads(mc_db_text(res, r, 8), 0, NULL);
     struct search_index_doc d = {
         .code = mc_db_text(res, r, 0),
         .search_name = mc_db_text(res, r, 1),
-        .summary_json = mc_db_text(res, r, 2),
+        .summary_json = summary_text,
         .sector_code = mc_db_text(res, r, 3),
         .admin_level = mc_db_text(res, r, 4),
         .online_level = (int)mc_db_int(res, r, 5),
@@ -313,7 +319,8 @@ static bool add_procedure(struct search_index *idx, const PGresult *res, int r)
     d.n_terms = json_array_size(lexemes);
     const char **terms = calloc(d.n_terms + 1, sizeof *terms);
     bool *in_name = calloc(d.n_terms + 1, sizeof *in_name);
-    bool ok = agency_codes != NULL && channel_names != NULL && terms != NULL && in_name != NULL;
+    bool ok = summary_text != NULL && agency_codes != NULL && channel_names != NULL &&
+              terms != NULL && in_name != NULL;
     for (size_t i = 0; ok && i < d.n_terms; i++) {
         const json_t *lexeme = json_array_get(lexemes, i);
         terms[i] = json_string_value(json_array_get(lexeme, 0));
@@ -323,6 +330,7 @@ static bool add_procedure(struct search_index *idx, const PGresult *res, int r)
     d.terms = terms;
     d.in_name = in_name;
     ok = ok && search_index_add_doc(idx, &d);
+    free(summary_text);
     free(agency_codes);
     free(channel_names);
     free(terms);

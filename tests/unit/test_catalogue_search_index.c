@@ -287,6 +287,99 @@ static void test_did_you_mean(void **state)
     search_index_free(idx);
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The nearest known term comes from trigram postings (issue 14): it must be
+   the term a full scan of the vocabulary picks (the most similar by
+   search_index_trigram_similarity, >= 0.3, the first in term order on a
+   tie), for misspellings near many terms and near none. */
+static void test_nearest_term_is_the_full_scan_answer(void **state)
+{
+    (void)state;
+    static const char *const syllables[] = {
+        "dang", "ky", "khai", "sinh", "ket", "hon", "giay", "phep", "lai", "xe", "xay", "dung",
+        "chung", "thuc", "ban", "sao", "thuong", "tru", "tam", "tach", "nghiep", "doanh", "kinh",
+        "truong", "hoc", "nhan", "khoang", "thuy", "karaoke", "quang", "phuong", "thanh"};
+    const size_t n_syl = sizeof syllables / sizeof *syllables;
+    struct search_index *idx = search_index_new();
+    const char *vocabulary[80];
+    size_t n_vocab = 0;
+    char codes_[40][16], names[40][64];
+    for (size_t i = 0; i < 40; i++) {
+        snprintf(codes_[i], sizeof codes_[i], "3.%06zu", i);
+        snprintf(names[i], sizeof names[i], "%s %s %s", syllables[i % n_syl],
+                 syllables[(i * 7 + 3) % n_syl], syllables[(i * 11 + 5) % n_syl]);
+        const char *terms[4] = {codes_[i], syllables[i % n_syl], syllables[(i * 7 + 3) % n_syl],
+                                syllables[(i * 11 + 5) % n_syl]};
+        bool in_name[4] = {true, true, true, true};
+        struct search_index_doc d = {.code = codes_[i], .search_name = names[i],
+                                     .summary_json = "{}", .sector_code = "s",
+                                     .admin_level = "commune", .online_level = 4, .terms = terms,
+                                     .in_name = in_name, .n_terms = 4};
+        assert_true(search_index_add_doc(idx, &d));
+    }
+    assert_true(search_index_finish(idx));
+    for (size_t i = 0; i < 40; i++)
+        vocabulary[n_vocab++] = codes_[i];
+    for (size_t i = 0; i < n_syl; i++)
+        vocabulary[n_vocab++] = syllables[i];
+    qsort(vocabulary, n_vocab, sizeof *vocabulary, cmp_text);
+    static const char *const typos[] = {"khia", "sinhh", "truongg", "ngiep", "doanhh", "karaok",
+                                        "phuongg", "thanhh", "xyzw", "qqqq", "dungg", "chungg",
+                                        "kinhdoanh", "thuongtru"};
+    for (size_t t = 0; t < sizeof typos / sizeof *typos; t++) {
+        const char *best = NULL;
+        double best_sim = 0.3;
+        for (size_t v = 0; v < n_vocab; v++) {
+            double sim = search_index_trigram_similarity(vocabulary[v], typos[t]);
+            if (sim > best_sim || (sim == best_sim && best == NULL)) {
+                best = vocabulary[v];
+                best_sim = sim;
+            }
+        }
+        char *got = search_index_suggest(idx, typos[t]);
+        if (best == NULL)
+            assert_null(got);
+        else
+            assert_string_equal(got, best);
+        free(got);
+    }
+    search_index_free(idx);
+}
+
+/* Equal ranks come in code order, whatever order the procedures were added
+   in, and a cursor inside a run of ties goes on after its code. */
+static void test_ties_in_code_order(void **state)
+{
+    (void)state;
+    struct search_index *idx = search_index_new();
+    const char *order[] = {"2.000003", "10.000001", "2.000001", "2.000002"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *terms[] = {order[i], "ho", "tich"};
+        bool in_name[] = {true, true, true};
+        struct search_index_doc d = {.code = order[i], .search_name = "ho tich",
+                                     .summary_json = "{}", .sector_code = "s",
+                                     .admin_level = "commune", .online_level = 4, .terms = terms,
+                                     .in_name = in_name, .n_terms = 3};
+        assert_true(search_index_add_doc(idx, &d));
+    }
+    assert_true(search_index_finish(idx));
+    char out[256];
+    assert_int_equal(codes(idx, "ho tich", NULL, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "10.000001 2.000001 2.000002 2.000003");
+    long long rank = rank_of(idx, "ho tich", "2.000001");
+    struct search_index_filter after = {.has_cursor = true, .cursor_rank = rank,
+                                        .cursor_code = "2.000001"};
+    assert_int_equal(codes(idx, "ho tich", &after, 10, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "2.000002 2.000003");
+    assert_int_equal(codes(idx, "ho tich", &after, 1, out, sizeof out), SEARCH_INDEX_OK);
+    assert_string_equal(out, "2.000002");
+    search_index_free(idx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +394,8 @@ int main(void)
         cmocka_unit_test(test_nothing_matches),
         cmocka_unit_test(test_a_code_with_a_suffix),
         cmocka_unit_test(test_did_you_mean),
+        cmocka_unit_test(test_nearest_term_is_the_full_scan_answer),
+        cmocka_unit_test(test_ties_in_code_order),
         cmocka_unit_test(test_whole_query_trigram_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

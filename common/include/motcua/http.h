@@ -106,6 +106,10 @@ void mc_reply_json(mc_request *req, unsigned status, json_t *body);
 /* A cacheable read: sets ETag (computed from the body when etag is NULL) and
    answers 304 without a body when If-None-Match matches. */
 void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const char *etag);
+/* mc_reply_json_etag for a body already serialised as compact JSON (e.g. by
+   mc_page_body_text): ETag hashed from the text, 304 on If-None-Match. The
+   body is copied. */
+void mc_reply_json_text(mc_request *req, unsigned status, const char *body, size_t len);
 /* 201 Created with Location and (optional) ETag. */
 void mc_reply_created(mc_request *req, json_t *body, const char *location, const char *etag);
 void mc_reply_no_content(mc_request *req);
@@ -172,6 +176,11 @@ bool mc_page_parse(const mc_request *req, unsigned default_limit, unsigned max_l
                    size_t cursor_arity, unsigned *limit, json_t **cursor_keys, json_t *errors);
 /* {"items": items, "next_cursor": <token or null>}; steals both arguments. */
 json_t *mc_page_body(json_t *items, json_t *next_cursor_keys);
+/* The bytes mc_reply_json sends for mc_page_body, from items that are
+   already compact JSON texts (e.g. kept by an in-memory index), so a page is
+   answered without parsing them and serialising them again. Steals
+   next_cursor_keys; malloc'd, its length in *len; NULL when out of memory. */
+char *mc_page_body_text(const char *const *items, size_t n, json_t *next_cursor_keys, size_t *len);
 /* Sort key i of a decoded cursor as a string that valid() accepts (valid
    may be NULL), or NULL after adding the parameter problem "cursor"
    invalid_cursor to `errors`. Borrowed from keys. */
