@@ -148,10 +148,18 @@ static const mc_db_statement code_sequence = {
     LIST_FILTERS_BUT_OVERDUE                                                                     \
     " AND ($8::bigint IS NULL OR (status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)))"
 
-/* The lists' filters are optional ("$n IS NULL OR ..."), so they are planned
-   with each call's values (mc_db_exec_planned): a cached generic plan would not
-   use the index that fits this request's filters. ORDER BY names
-   "dossiers.id": a bare "id" there would be the text output column. */
+/* The lists' filters are optional ("$n IS NULL OR ..."), so each call must be
+   planned with its own values: a generic plan would not use the index that
+   fits this request's filters. They are still prepared statements (mc_db_exec),
+   so PostgreSQL parses and analyses them once per connection, which cost more
+   than planning (tests/bench/README.md, issue 14), and plans each call anew:
+   plan_cache_mode "auto" keeps a generic plan only when it costs no more than
+   the custom ones, and a generic plan of these statements can use no index
+   condition (every filter may be NULL) and must expect a tenth of the agency
+   for its unknown LIMIT, so at any realistic size it costs thousands of times
+   more (EXPLAIN EXECUTE: a parallel sequential scan at 126,000 against 100 for
+   the custom plan at 1.4 M dossiers). ORDER BY names "dossiers.id": a bare
+   "id" there would be the text output column. */
 static const mc_db_statement list_inbox = {
     "dossier_list_inbox",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
@@ -468,7 +476,7 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
                                       : f->by_due            ? &list_inbox_by_due
                                       : f->overdue_only      ? &list_inbox_overdue
                                                              : &list_inbox;
-        res = mc_db_exec_planned(conn, list, params);
+        res = mc_db_exec(conn, list, params);
     }
     if (res == NULL)
         return mc_db_failure(conn);
