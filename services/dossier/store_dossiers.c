@@ -189,21 +189,23 @@ static const mc_db_statement list_inbox_status = {
 static const mc_db_statement list_owner_all = {
     "dossier_list_owner_all", NEWEST_FIRST("created_at", "owner_sub = $1"), 4};
 
-/* The overdue filter. Overdue dossiers are the older open ones, so walking the
-   inbox from the newest (what the planner picks for LIMIT 20) would pass over
-   every recent dossier first. Here the agency's overdue dossiers are taken
-   from their own index (dossiers_inbox_open_due, index-only: it holds the sort
-   key and id), then filtered and sorted, and only the page's rows are read:
-   the cost follows the number overdue (thousands), not the agency's size.
-   The overdue condition is not repeated from LIST_FILTERS: counted twice, it
-   made the planner expect a handful of rows and pick another index. */
+/* The overdue filter, newest first. Overdue dossiers are the older open
+   ones, so walking the inbox from the newest (dossiers_inbox) would read every
+   recent dossier from the table to learn it is not overdue. The inner query
+   needs only index columns, so either way it reads indexes alone: walking
+   dossiers_inbox_open (the open dossiers newest first, due date included,
+   migration 0009) until a page of overdue ones, or taking the agency's overdue
+   range of dossiers_inbox_open_due and sorting it; the planner picks per call.
+   Only the page's rows are then read from the table. The overdue condition is
+   not repeated from LIST_FILTERS: counted twice, it made the planner expect a
+   handful of rows and pick another index. */
 static const mc_db_statement list_inbox_overdue = {
     "dossier_list_inbox_overdue",
-    "WITH overdue AS MATERIALIZED (SELECT id, submitted_at FROM dossiers"
+    "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
+    " (SELECT id FROM dossiers"
     "   WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)"
-    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
-    " SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
-    " (SELECT id FROM overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
+    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
+    "   ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
     " ORDER BY submitted_at DESC, dossiers.id DESC",
     11};
 
