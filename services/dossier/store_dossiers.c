@@ -148,10 +148,18 @@ static const mc_db_statement code_sequence = {
     LIST_FILTERS_BUT_OVERDUE                                                                     \
     " AND ($8::bigint IS NULL OR (status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)))"
 
-/* The lists' filters are optional ("$n IS NULL OR ..."), so they are planned
-   with each call's values (mc_db_exec_planned): a cached generic plan would not
-   use the index that fits this request's filters. ORDER BY names
-   "dossiers.id": a bare "id" there would be the text output column. */
+/* The lists' filters are optional ("$n IS NULL OR ..."), so each call must be
+   planned with its own values: a generic plan would not use the index that
+   fits this request's filters. They are still prepared statements (mc_db_exec),
+   so PostgreSQL parses and analyses them once per connection, which cost more
+   than planning (tests/bench/README.md, issue 14), and plans each call anew:
+   plan_cache_mode "auto" keeps a generic plan only when it costs no more than
+   the custom ones, and a generic plan of these statements can use no index
+   condition (every filter may be NULL) and must expect a tenth of the agency
+   for its unknown LIMIT, so at any realistic size it costs thousands of times
+   more (EXPLAIN EXECUTE: a parallel sequential scan at 126,000 against 100 for
+   the custom plan at 1.4 M dossiers). ORDER BY names "dossiers.id": a bare
+   "id" there would be the text output column. */
 static const mc_db_statement list_inbox = {
     "dossier_list_inbox",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers"
@@ -181,21 +189,23 @@ static const mc_db_statement list_inbox_status = {
 static const mc_db_statement list_owner_all = {
     "dossier_list_owner_all", NEWEST_FIRST("created_at", "owner_sub = $1"), 4};
 
-/* The overdue filter. Overdue dossiers are the older open ones, so walking the
-   inbox from the newest (what the planner picks for LIMIT 20) would pass over
-   every recent dossier first. Here the agency's overdue dossiers are taken
-   from their own index (dossiers_inbox_open_due, index-only: it holds the sort
-   key and id), then filtered and sorted, and only the page's rows are read:
-   the cost follows the number overdue (thousands), not the agency's size.
-   The overdue condition is not repeated from LIST_FILTERS: counted twice, it
-   made the planner expect a handful of rows and pick another index. */
+/* The overdue filter, newest first. Overdue dossiers are the older open
+   ones, so walking the inbox from the newest (dossiers_inbox) would read every
+   recent dossier from the table to learn it is not overdue. The inner query
+   needs only index columns, so either way it reads indexes alone: walking
+   dossiers_inbox_open (the open dossiers newest first, due date included,
+   migration 0009) until a page of overdue ones, or taking the agency's overdue
+   range of dossiers_inbox_open_due and sorting it; the planner picks per call.
+   Only the page's rows are then read from the table. The overdue condition is
+   not repeated from LIST_FILTERS: counted twice, it made the planner expect a
+   handful of rows and pick another index. */
 static const mc_db_statement list_inbox_overdue = {
     "dossier_list_inbox_overdue",
-    "WITH overdue AS MATERIALIZED (SELECT id, submitted_at FROM dossiers"
+    "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
+    " (SELECT id FROM dossiers"
     "   WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)"
-    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid)))"
-    " SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
-    " (SELECT id FROM overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
+    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
+    "   ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
     " ORDER BY submitted_at DESC, dossiers.id DESC",
     11};
 
@@ -468,7 +478,7 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
                                       : f->by_due            ? &list_inbox_by_due
                                       : f->overdue_only      ? &list_inbox_overdue
                                                              : &list_inbox;
-        res = mc_db_exec_planned(conn, list, params);
+        res = mc_db_exec(conn, list, params);
     }
     if (res == NULL)
         return mc_db_failure(conn);

@@ -13,6 +13,7 @@ import pytest
 
 from dossier_support import API, act, create, dossier_in, etag_of, filed, submit, token_sub
 from motcua_api import assert_problem, error_parameters
+from stack_db import psql_as
 
 RESULT = {'summary': 'Cấp giấy khai sinh'}
 OWNER_ACTIONS = {'supplement', 'request_withdrawal'}
@@ -329,6 +330,43 @@ def test_the_agency_inbox_and_its_filters(world, inbox):
     # the summary
     item = next(i for i in walk(api, officer, {'procedure': code, 'status': 2}, 10))
     assert item['code'] == inbox['received'][2]['code'] and item['due_at'] == inbox['received'][2]['dates']['due_at']
+
+
+def test_the_overdue_list_is_newest_first_across_pages(world):
+    """overdue=true reads the agency's open dossiers past their due date newest first
+    (the inner query walks dossiers_inbox_open or sorts the overdue range of
+    dossiers_inbox_open_due, whichever the planner prices lower): the same dossiers
+    in the same order (submitted_at, then id, both descending) whatever the page size,
+    with the other filters applied, and nothing that is not overdue or not open."""
+    api, officer = world.api, world.officer
+    code = world.procedure(value=2, mandatory=())
+    received = [act(api, officer, filed(world, code, documents=()), 'receive').doc for _ in range(6)]
+    received[0] = act(api, officer, received[0], 'assign', {'assignee': token_sub(officer)}).doc
+    pending = filed(world, code, documents=())                          # status 1: not open
+    # Four past their due date (two submitted at the same instant: the id decides),
+    # two still within it; the submitted one is backdated too and must not appear.
+    backdated = {received[0]['id']: '2020-01-03', received[1]['id']: '2020-01-05',
+                 received[2]['id']: '2020-01-04', received[3]['id']: '2020-01-04',
+                 received[4]['id']: '2020-01-02', pending['id']: '2020-01-06'}
+    for dossier_id, day in backdated.items():
+        psql_as('dossier', f"UPDATE dossier.dossiers SET submitted_at = '{day} 08:00+07',"
+                           f" due_at = CASE WHEN status = 1 THEN NULL"
+                           f" WHEN id = '{received[4]['id']}' THEN now() + interval '3 days'"
+                           f" ELSE now() - interval '1 hour' END WHERE id = '{dossier_id}'")
+    overdue = sorted(((backdated[d['id']], d['id']) for d in received[:4]), reverse=True)
+    expected = [dossier_id for _, dossier_id in overdue]
+    for size in (1, 2, 3, 20):
+        items = walk(api, officer, {'procedure': code, 'overdue': 'true'}, size)
+        assert ids(items) == expected, size
+        assert all(i['overdue'] for i in items)
+    assert ids(walk(api, officer, {'procedure': code, 'overdue': 'true', 'status': 4}, 1)) == \
+        [received[0]['id']]
+    assert ids(walk(api, officer, {'procedure': code, 'overdue': 'true', 'assignee': 'me'}, 2)) == \
+        [received[0]['id']]
+    assert walk(api, officer, {'procedure': code, 'overdue': 'true', 'channel': 'postal'}, 2) == []
+    # the deadline queue over the same dossiers: overdue ones first, by due date then id
+    queue = walk(api, officer, {'procedure': code, 'sort': 'due_at', 'overdue': 'true'}, 2)
+    assert set(ids(queue)) == set(expected)
 
 
 def test_the_deadline_queue_lists_open_dossiers_earliest_due_first(world, inbox):
