@@ -27,9 +27,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from dossier_support import API, awaiting_submission_payment, dossier_in, pay_first_procedure
+from dossier_support import awaiting_submission_payment, dossier_in, pay_first_procedure
 from service_process import ServiceProcess
 from stack_db import psql_as
+from test_payment_dossier import wait_dossier
 from test_payment_ipn import create_payment, payment_events
 from test_payment_journey import merchants, pay_at_simulator, wait_state  # noqa: F401 (fixture)
 
@@ -39,15 +40,6 @@ WORKERS = 3
 PACE = 0.4       # seconds between a payer thread's payments: the burst outlasts the first kill
 SETTLE_TIMEOUT = 120  # seconds: callbacks retried each second, the sweeper after the 30 s expiry
 CONFIRMATIONS = ('confirm_payment', 'confirm_submission_payment')
-
-
-def wait_dossier_status(api, world, dossier_id: str, status: int, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        d = api.get(f'{API}/dossiers/{dossier_id}', token=world.citizen(), expect=200).doc
-        if d['status'] == status or time.monotonic() > deadline:
-            return d
-        time.sleep(0.5)
 
 
 def test_kill_9_payment_then_dossier_during_payments(api, world, admin, merchants):  # noqa: F811
@@ -100,7 +92,7 @@ def test_kill_9_payment_then_dossier_during_payments(api, world, admin, merchant
         doc = wait_state(api, world, payment['id'], {'paid', 'failed', 'cancelled', 'expired'},
                          timeout=SETTLE_TIMEOUT)
         assert doc['state'] == 'paid', doc
-        d = wait_dossier_status(api, world, dossier['id'], moved_to, timeout=SETTLE_TIMEOUT)
+        d = wait_dossier(api, world, dossier['id'], moved_to, timeout=SETTLE_TIMEOUT)
         assert d['status'] == moved_to, (payment['id'], d['status'])
 
     # exactly one confirmation per dossier in its history, naming its payment
