@@ -64,9 +64,16 @@ def wait_refund(refund_id: str, pred, timeout: float = 30.0) -> tuple[str, int, 
         time.sleep(0.3)
 
 
-def refunded_events(api, admin, payment_id: str) -> list[dict]:
-    return [e for e in payment_events(api, admin, payment_id)
-            if e['type'] == 'payment.payment.refunded']
+def refunded_events(api, admin, payment_id: str, at_least: int = 0, timeout: float = 10.0) -> list[dict]:
+    """The payment's refunded events in the feed, once there are `at_least` of them (the
+    outbox publishes after the commit) or the timeout passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [e for e in payment_events(api, admin, payment_id)
+                 if e['type'] == 'payment.payment.refunded']
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def lost_answer_refund(api, world, control, provider: str, amount: int, mode: str) -> tuple[dict, dict]:
@@ -90,7 +97,7 @@ def test_lost_answer_of_a_done_refund_settles_once(api, world, admin, merchants,
     paid, doc = lost_answer_refund(api, world, sim_control, provider, 4000, 'succeed')
     state, attempts, due = wait_refund(doc['id'], lambda row: row[0] != 'pending')
     assert (state, due) == ('succeeded', False) and attempts >= 1
-    events = refunded_events(api, admin, paid['id'])
+    events = refunded_events(api, admin, paid['id'], 1)
     assert len(events) == 1
     assert events[0]['data']['refund']['id'] == doc['id']
     assert events[0]['data']['refund']['state'] == 'succeeded'
@@ -103,7 +110,7 @@ def test_lost_answer_of_a_done_refund_settles_once(api, world, admin, merchants,
     rest = refund(api, world.officer, paid['id'], 6000, etag(api, world.officer, paid['id']), 201).doc
     assert rest['state'] == 'succeeded'
     assert rest['refund_summary'] == {'amount_available': 0, 'amount_refunded': 10000}
-    assert len(refunded_events(api, admin, paid['id'])) == 2
+    assert len(refunded_events(api, admin, paid['id'], 2)) == 2
 
 
 @pytest.mark.parametrize('provider', ['vnpay', 'national_platform'])
@@ -118,7 +125,7 @@ def test_refund_in_progress_is_asked_again_until_done(api, world, admin, merchan
     assert settled['refunds_settled'] >= 1
     state, _, due = wait_refund(doc['id'], lambda row: row[0] != 'pending')
     assert (state, due) == ('succeeded', False)
-    events = refunded_events(api, admin, paid['id'])
+    events = refunded_events(api, admin, paid['id'], 1)
     assert [e['data']['refund']['id'] for e in events] == [doc['id']]
     after = api.get(f'{PAYMENTS}/{paid["id"]}', token=world.officer, expect=200).doc
     assert after['refund_summary'] == {'amount_available': 0, 'amount_refunded': 10000}
