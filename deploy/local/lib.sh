@@ -648,6 +648,10 @@ motcua_export_service_env() {
             export "MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS=${MOTCUA_PAYMENT_SWEEP_INTERVAL_SECONDS:-2}"
             export "MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS=${MOTCUA_PAYMENT_CONFIRM_INTERVAL_SECONDS:-1}"
             export "MOTCUA_PAYMENT_FEED_POLL_MS=${MOTCUA_PAYMENT_FEED_POLL_MS:-200}"
+            # A refund whose answer was lost is asked about a second later (then with
+            # back-off), and a lost answer is given up on after 4 s, so the tests see it.
+            export "MOTCUA_PAYMENT_REFUND_QUERY_SECONDS=${MOTCUA_PAYMENT_REFUND_QUERY_SECONDS:-1}"
+            export "MOTCUA_PAYMENT_GATEWAY_TIMEOUT_SECONDS=${MOTCUA_PAYMENT_GATEWAY_TIMEOUT_SECONDS:-4}"
             motcua_export_service_client payment
             ;;&
         *)

@@ -65,6 +65,17 @@ mc_error gateway_npp_init(const struct payment_ctx *ctx, const struct merchant_r
     return rc;
 }
 
+/* A fresh vnp_RequestId: 32 hex digits (unique per day, as VNPay requires). */
+static bool vnpay_request_id(char out[33])
+{
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return false;
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return true;
+}
+
 mc_error gateway_query(const struct payment_ctx *ctx, const struct merchant_row *m,
                        const struct payment_row *p, struct pay_result *r, char **sent,
                        char **answer)
@@ -77,12 +88,9 @@ mc_error gateway_query(const struct payment_ctx *ctx, const struct merchant_row 
     json_t *body;
     const char *url;
     if (provider == PAY_VNPAY) {
-        unsigned char raw[16];
         char request_id[33];
-        if (RAND_bytes(raw, sizeof raw) != 1)
+        if (!vnpay_request_id(request_id))
             return MC_ERR_INTERNAL;
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(request_id + 2 * i, 3, "%02x", raw[i]);
         body = vnpay_querydr_request(&pm, request_id, p->txn_ref, p->created_at, now, "127.0.0.1");
         url = ctx->vnpay_api_url;
     } else {
@@ -106,6 +114,19 @@ mc_error gateway_query(const struct payment_ctx *ctx, const struct merchant_row 
     return rc;
 }
 
+/* POST a request (consumed; NULL when it could not be made) to the merchant
+   API of VNPay, or of the platform with the merchant's bearer token. */
+static mc_error post_api(const struct payment_ctx *ctx, const struct merchant_row *m, bool vnpay,
+                         json_t *body, json_t **reply, char **sent, char **answer)
+{
+    if (body == NULL)
+        return MC_ERR_INTERNAL;
+    mc_error rc = post(ctx, vnpay ? ctx->vnpay_api_url : ctx->npp_url, body,
+                       vnpay ? NULL : m->token, reply, sent, answer);
+    json_decref(body);
+    return rc;
+}
+
 mc_error gateway_refund(const struct payment_ctx *ctx, const struct merchant_row *m,
                         const struct payment_row *p, const char *refund_ref, long long amount,
                         const char *reason, const char *by, enum pay_refund_outcome *out,
@@ -122,14 +143,35 @@ mc_error gateway_refund(const struct payment_ctx *ctx, const struct merchant_row
                                                 "127.0.0.1")
                          : npp_refund_request(&pm, p->txn_ref, p->transaction_no, refund_ref,
                                               amount, reason, now);
-    if (body == NULL)
-        return MC_ERR_INTERNAL;
     json_t *reply = NULL;
-    mc_error rc = post(ctx, vnpay ? ctx->vnpay_api_url : ctx->npp_url, body,
-                       vnpay ? NULL : m->token, &reply, sent, answer);
-    json_decref(body);
+    mc_error rc = post_api(ctx, m, vnpay, body, &reply, sent, answer);
     if (rc == MC_OK && !(vnpay ? vnpay_refund_read(reply, m->secret, out, code)
                                : npp_refund_read(reply, &pm, p->txn_ref, out, code)))
+        rc = MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE;
+    json_decref(reply);
+    return rc;
+}
+
+mc_error gateway_refund_status(const struct payment_ctx *ctx, const struct merchant_row *m,
+                               const struct payment_row *p, const char *refund_ref,
+                               long long refunded_before, enum pay_refund_outcome *out,
+                               char code[16], char **sent, char **answer)
+{
+    *sent = *answer = NULL;
+    struct pay_merchant pm = {m->merchant_code, m->secret, m->token};
+    int64_t now = (int64_t)time(NULL);
+    bool vnpay = strcmp(p->provider, "vnpay") == 0;
+    char request_id[33];
+    if (vnpay && !vnpay_request_id(request_id))
+        return MC_ERR_INTERNAL;
+    json_t *body = vnpay ? vnpay_querydr_request(&pm, request_id, p->txn_ref, p->created_at, now,
+                                                 "127.0.0.1")
+                         : npp_refund_query_request(&pm, p->txn_ref, refund_ref, now);
+    json_t *reply = NULL;
+    mc_error rc = post_api(ctx, m, vnpay, body, &reply, sent, answer);
+    if (rc == MC_OK &&
+        !(vnpay ? vnpay_refund_status_read(reply, m->secret, p->txn_ref, refunded_before, out, code)
+                : npp_refund_query_read(reply, &pm, p->txn_ref, refund_ref, out, code)))
         rc = MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE;
     json_decref(reply);
     return rc;

@@ -1,8 +1,9 @@
 /*
  * The HTTP calls to the gateways (gateway.c): the national platform's INIT,
- * and the status queries (VNPay querydr, NPP QUERY). The messages and their
- * checks are provider*.c's; this file sends them. Each call fills *sent and
- * *answer (malloc'd, masked, for the message log; may be NULL on failure).
+ * the status queries (VNPay querydr, NPP QUERY and QUERY_REFUND) and
+ * refunds. The messages and their checks are provider*.c's; this file sends
+ * them. Each call fills *sent and *answer (malloc'd, masked, for the message
+ * log; may be NULL on failure).
  */
 #ifndef PAYMENT_GATEWAY_H
 #define PAYMENT_GATEWAY_H
@@ -32,5 +33,15 @@ mc_error gateway_refund(const struct payment_ctx *ctx, const struct merchant_row
                         const struct payment_row *p, const char *refund_ref, long long amount,
                         const char *reason, const char *by, enum pay_refund_outcome *out,
                         char code[16], char **sent, char **answer);
+
+/* Where a refund whose answer never came stands now (VNPay: a querydr of the
+   payment, read with `refunded_before`, what its earlier refunds that
+   succeeded add up to; the platform: QUERY_REFUND of `refund_ref`).
+   MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE when the gateway cannot be reached or
+   its answer cannot be trusted or decides nothing. */
+mc_error gateway_refund_status(const struct payment_ctx *ctx, const struct merchant_row *m,
+                               const struct payment_row *p, const char *refund_ref,
+                               long long refunded_before, enum pay_refund_outcome *out,
+                               char code[16], char **sent, char **answer);
 
 #endif

@@ -9,7 +9,8 @@
  * payment.refund_exceeds_available). The gateway is then asked; the
  * refund ends succeeded (event payment.payment.refunded) or failed (the
  * reservation given back), or stays pending when the gateway's answer is
- * not final or did not come.
+ * not final or did not come: the sweeper then settles it by a status query
+ * (sweep.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,9 +73,14 @@ static mc_error reserve_tx(mc_db_conn *conn, void *arg)
     rc = store_merchant_get(conn, t->pay.agency_code, t->pay.provider, &t->merchant);
     if (rc == MC_ERR_NOT_FOUND)
         rc = MC_ERR_PAYMENT_MERCHANT_NOT_CONFIGURED;
+    /* Due for a status query only once this request has surely given up on
+       the gateway: should it never get back (a crash), the sweeper settles it. */
+    const struct payment_ctx *ctx = payment_ctx(t->req);
     if (rc == MC_OK)
         rc = store_refund_insert(conn, t->pay.id, t->body.amount, t->body.reason,
-                                 t->req->principal.sub, &t->refund, t->ref);
+                                 t->req->principal.sub,
+                                 2 * ctx->gateway_timeout_s + ctx->refund_query_s, &t->refund,
+                                 t->ref);
     if (rc == MC_OK)
         rc = store_payment_refunded(conn, t->pay.id, t->body.amount);
     return rc;
@@ -85,21 +91,17 @@ static mc_error settle_tx(mc_db_conn *conn, void *arg)
     struct refund_tx *t = arg;
     mc_error rc = store_message_add(conn, t->pay.id, t->pay.provider, "out", "refund",
                                     t->sent != NULL ? t->sent : "", t->answer);
-    if (rc != MC_OK || t->asked != MC_OK || t->outcome == PAY_REFUND_PENDING)
-        return rc; /* not final: stays pending */
+    if (rc != MC_OK)
+        return rc;
+    if (t->asked != MC_OK || t->outcome == PAY_REFUND_PENDING) /* not final: the sweeper asks */
+        return store_refund_await(conn, t->ref, payment_ctx(t->req)->refund_query_s);
     json_t *settled = NULL;
-    bool done = t->outcome == PAY_REFUND_DONE;
-    rc = store_refund_settle(conn, t->ref, done ? "succeeded" : "failed", t->code, &settled);
-    if (rc == MC_OK && done)
-        rc = payment_refund_event(conn, &t->pay, settled);
-    if (rc == MC_OK && !done)
-        rc = store_payment_refunded(conn, t->pay.id, -t->body.amount);
+    rc = payment_refund_settle(conn, &t->pay, t->ref, t->body.amount,
+                               t->outcome == PAY_REFUND_DONE, t->code, &settled);
     if (rc == MC_OK) {
         json_decref(t->refund);
         t->refund = settled;
-        settled = NULL;
     }
-    json_decref(settled);
     return rc;
 }
 

@@ -63,6 +63,8 @@ static mc_error payment_start(mc_app *app)
                              &ctx->sweep_interval_s) &&
               mc_config_uint("payment", "GATEWAY_TIMEOUT_SECONDS", 10, 1, 120,
                              &ctx->gateway_timeout_s) &&
+              mc_config_uint("payment", "REFUND_QUERY_SECONDS", 60, 1, 86400,
+                             &ctx->refund_query_s) &&
               url_setting("VNPAY_PAY_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html",
                           ctx->vnpay_pay_url, sizeof ctx->vnpay_pay_url) &&
               url_setting("VNPAY_API_URL",

@@ -10,7 +10,8 @@
  *   gateway.c              the HTTP calls to the gateways (INIT, querydr, QUERY)
  *   settle.c               applying a gateway's verdict to a payment, once
  *   confirm.c              the dossier confirmations sent from this service's outbox
- *   sweep.c                pending payments past their expiry, settled by a query
+ *   sweep.c                pending payments past their expiry, and refunds whose
+ *                          answer never came, settled by a status query
  *   handle_payments.c      POST/GET /payments, GET /payments/{id}
  *   handle_ipn.c           the gateways' callbacks and the browser's return URL
  *   handle_refunds.c       POST /payments/{id}/refunds
@@ -48,6 +49,7 @@ struct payment_ctx {
     unsigned confirm_interval_s;         /* CONFIRM_INTERVAL_SECONDS: the confirmation sender (2) */
     unsigned sweep_interval_s;           /* SWEEP_INTERVAL_SECONDS: the sweeper (60; 0 off) */
     unsigned gateway_timeout_s;          /* GATEWAY_TIMEOUT_SECONDS: each call to a gateway (10) */
+    unsigned refund_query_s;             /* REFUND_QUERY_SECONDS: first status query of an unsettled refund (60) */
     mc_service_token *token;             /* the service's own token (CLIENT_ID ...), NULL if none */
     mc_feed_consumer *consumer;          /* the dossier feed */
     mc_periodic *confirmer, *sweeper;

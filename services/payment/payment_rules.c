@@ -109,3 +109,11 @@ const char *payment_unpaid_state(enum pay_provider provider, const char *gateway
     (void)provider; /* both say 24 for a payer who cancelled */
     return strcmp(gateway_code, "24") == 0 ? "cancelled" : "failed";
 }
+
+unsigned refund_query_delay(unsigned base_s, unsigned attempts)
+{
+    unsigned long long delay = base_s > 0 ? base_s : 1;
+    for (unsigned i = 0; i < attempts && delay < REFUND_QUERY_MAX_DELAY_S; i++)
+        delay *= 2;
+    return delay < REFUND_QUERY_MAX_DELAY_S ? (unsigned)delay : REFUND_QUERY_MAX_DELAY_S;
+}

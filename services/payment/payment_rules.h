@@ -55,4 +55,12 @@ const char *ipn_message(const char *code);
    the platform's MaLoi alike), else "failed". */
 const char *payment_unpaid_state(enum pay_provider provider, const char *gateway_code);
 
+/* Refunds whose answer never came are asked about again with back-off: the
+   delay before query number `attempts` + 1 is base_s doubled per earlier
+   query, at most a day; after three days of asking (REFUND_QUERY_GIVE_UP_S)
+   the reconciliation decides. */
+#define REFUND_QUERY_MAX_DELAY_S 86400u
+#define REFUND_QUERY_GIVE_UP_S (3u * 86400u)
+unsigned refund_query_delay(unsigned base_s, unsigned attempts);
+
 #endif

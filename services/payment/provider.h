@@ -138,6 +138,17 @@ enum pay_refund_outcome {
    trusted. *code gets vnp_ResponseCode (or the status when that is 00). */
 bool vnpay_refund_read(const json_t *answer, const char *secret, enum pay_refund_outcome *out,
                        char code[16]);
+/* A refund whose answer never came (lost, or "in progress"), settled by a
+   querydr of its payment: read the signed answer (about txn_ref) for that
+   refund, `refunded_before` being what the payment's earlier refunds that
+   succeeded add up to. Status 05/06: still pending; 09: refused; 00 with
+   TransactionType 02 (all refunded): done; 03 (partly): done when it was the
+   payment's only refund, else undecided (pending: a later query or the
+   reconciliation decides); 01 (never refunded): refused. *code gets the
+   status. False when the answer cannot be trusted or says nothing. */
+bool vnpay_refund_status_read(const json_t *answer, const char *secret, const char *txn_ref,
+                              long long refunded_before, enum pay_refund_outcome *out,
+                              char code[16]);
 
 /* ---- the national payment platform (provider_national_platform.c) ---- */
 
@@ -173,5 +184,14 @@ json_t *npp_refund_request(const struct pay_merchant *m, const char *txn_ref,
    MaHoanTien|SoTienHoan|TrangThaiHoan|secret; false when it cannot be trusted. */
 bool npp_refund_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
                      enum pay_refund_outcome *out, char code[16]);
+/* QUERY_REFUND (new reference): where the refund `refund_ref` stands (this
+   project's reconstruction: LoaiBanTin|PhienBan|MaDoiTac|MaThamChieu|
+   MaHoanTien|ThoiGianGD|secret), answered like REFUND. The answer read:
+   TrangThaiHoan 1 done, 3 pending, 4 refused; MaLoi 04 (the platform never
+   received it) refused; false when it cannot be trusted or says nothing. */
+json_t *npp_refund_query_request(const struct pay_merchant *m, const char *txn_ref,
+                                 const char *refund_ref, int64_t now);
+bool npp_refund_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
+                           const char *refund_ref, enum pay_refund_outcome *out, char code[16]);
 
 #endif

@@ -228,23 +228,73 @@ json_t *npp_refund_request(const struct pay_merchant *m, const char *txn_ref,
     return body;
 }
 
+/* What the answers of REFUND and QUERY_REFUND are checked over, in order. */
+static const char *const refund_answer_names[] = {"LoaiBanTin", "MaLoi",      "MaDoiTac",
+                                                  "MaThamChieu", "MaHoanTien", "SoTienHoan",
+                                                  "TrangThaiHoan"};
+#define REFUND_ANSWER_NAMES (sizeof refund_answer_names / sizeof refund_answer_names[0])
+
+/* TrangThaiHoan: 1 done, 4 refused, else (3) still in progress. */
+static enum pay_refund_outcome refund_state(const char *state)
+{
+    if (strcmp(state, "1") == 0)
+        return PAY_REFUND_DONE;
+    return strcmp(state, "4") == 0 ? PAY_REFUND_REFUSED : PAY_REFUND_PENDING;
+}
+
 bool npp_refund_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
                      enum pay_refund_outcome *out, char code[16])
 {
-    static const char *const names[] = {"LoaiBanTin", "MaLoi",      "MaDoiTac",     "MaThamChieu",
-                                        "MaHoanTien", "SoTienHoan", "TrangThaiHoan"};
     if (strcmp(member(answer, "MaDoiTac"), m->merchant_code) != 0 ||
         strcmp(member(answer, "MaThamChieu"), txn_ref) != 0 ||
-        !check_matches(answer, names, sizeof names / sizeof names[0], m->secret))
+        !check_matches(answer, refund_answer_names, REFUND_ANSWER_NAMES, m->secret))
         return false;
     const char *error = member(answer, "MaLoi"), *state = member(answer, "TrangThaiHoan");
     bool accepted = strcmp(error, "00") == 0;
     snprintf(code, 16, "%s", accepted ? state : error);
-    if (!accepted || strcmp(state, "4") == 0)
+    if (!accepted)
         *out = PAY_REFUND_REFUSED;
-    else if (strcmp(state, "1") == 0)
-        *out = PAY_REFUND_DONE;
     else
-        *out = PAY_REFUND_PENDING;
+        *out = refund_state(state);
+    return true;
+}
+
+json_t *npp_refund_query_request(const struct pay_merchant *m, const char *txn_ref,
+                                 const char *refund_ref, int64_t now)
+{
+    char when[15];
+    pay_vn_time(now, when);
+    const char *fields[] = {"QUERY_REFUND", NPP_VERSION, m->merchant_code, txn_ref, refund_ref, when};
+    char *check = npp_check_code(fields, sizeof fields / sizeof fields[0], m->secret);
+    json_t *body = check == NULL ? NULL
+                                 : json_pack("{ss ss ss ss ss ss ss}", "LoaiBanTin", "QUERY_REFUND",
+                                             "PhienBan", NPP_VERSION, "MaDoiTac", m->merchant_code,
+                                             "MaThamChieu", txn_ref, "MaHoanTien", refund_ref,
+                                             "ThoiGianGD", when, "MaXacThuc", check);
+    free(check);
+    return body;
+}
+
+bool npp_refund_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
+                           const char *refund_ref, enum pay_refund_outcome *out, char code[16])
+{
+    if (strcmp(member(answer, "LoaiBanTin"), "QUERY_REFUND") != 0 ||
+        strcmp(member(answer, "MaDoiTac"), m->merchant_code) != 0 ||
+        strcmp(member(answer, "MaThamChieu"), txn_ref) != 0 ||
+        strcmp(member(answer, "MaHoanTien"), refund_ref) != 0 ||
+        !check_matches(answer, refund_answer_names, REFUND_ANSWER_NAMES, m->secret))
+        return false;
+    const char *error = member(answer, "MaLoi");
+    if (strcmp(error, "04") == 0) { /* never received: the refund did not happen */
+        snprintf(code, 16, "%s", error);
+        *out = PAY_REFUND_REFUSED;
+        return true;
+    }
+    const char *state = member(answer, "TrangThaiHoan");
+    if (strcmp(error, "00") != 0 ||
+        (strcmp(state, "1") != 0 && strcmp(state, "3") != 0 && strcmp(state, "4") != 0))
+        return false; /* the query failed: nothing known */
+    snprintf(code, 16, "%s", state);
+    *out = refund_state(state);
     return true;
 }

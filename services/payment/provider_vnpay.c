@@ -244,14 +244,17 @@ static bool answer_signed(const json_t *answer, const char *secret, const char *
     return ok;
 }
 
+/* What a querydr answer is signed over, in order (DOMAIN.md §6). */
+static const char *const querydr_answer_names[] = {
+    "vnp_ResponseId", "vnp_Command",         "vnp_ResponseCode",  "vnp_Message",
+    "vnp_TmnCode",    "vnp_TxnRef",          "vnp_Amount",        "vnp_BankCode",
+    "vnp_PayDate",    "vnp_TransactionNo",   "vnp_TransactionType", "vnp_TransactionStatus",
+    "vnp_OrderInfo",  "vnp_PromotionCode",   "vnp_PromotionAmount"};
+#define QUERYDR_ANSWER_NAMES (sizeof querydr_answer_names / sizeof querydr_answer_names[0])
+
 bool vnpay_querydr_read(const json_t *answer, const char *secret, struct pay_result *r)
 {
-    static const char *const names[] = {
-        "vnp_ResponseId", "vnp_Command",         "vnp_ResponseCode",  "vnp_Message",
-        "vnp_TmnCode",    "vnp_TxnRef",          "vnp_Amount",        "vnp_BankCode",
-        "vnp_PayDate",    "vnp_TransactionNo",   "vnp_TransactionType", "vnp_TransactionStatus",
-        "vnp_OrderInfo",  "vnp_PromotionCode",   "vnp_PromotionAmount"};
-    if (!answer_signed(answer, secret, names, sizeof names / sizeof names[0]))
+    if (!answer_signed(answer, secret, querydr_answer_names, QUERYDR_ANSWER_NAMES))
         return false;
     memset(r, 0, sizeof *r);
     const char *code = member(answer, "vnp_ResponseCode");
@@ -328,5 +331,35 @@ bool vnpay_refund_read(const json_t *answer, const char *secret, enum pay_refund
         *out = PAY_REFUND_PENDING;
     else
         *out = PAY_REFUND_DONE;
+    return true;
+}
+
+bool vnpay_refund_status_read(const json_t *answer, const char *secret, const char *txn_ref,
+                              long long refunded_before, enum pay_refund_outcome *out,
+                              char code[16])
+{
+    if (!answer_signed(answer, secret, querydr_answer_names, QUERYDR_ANSWER_NAMES) ||
+        strcmp(member(answer, "vnp_TxnRef"), txn_ref) != 0 ||
+        strcmp(member(answer, "vnp_ResponseCode"), "00") != 0)
+        return false; /* about another order, or the query itself failed: nothing known */
+    const char *type = member(answer, "vnp_TransactionType");
+    const char *status = member(answer, "vnp_TransactionStatus");
+    snprintf(code, 16, "%s", status);
+    if (strcmp(status, "05") == 0 || strcmp(status, "06") == 0)
+        *out = PAY_REFUND_PENDING; /* the gateway is still refunding */
+    else if (strcmp(status, "09") == 0)
+        *out = PAY_REFUND_REFUSED;
+    else if (strcmp(status, "00") != 0)
+        return false;
+    else if (strcmp(type, "01") == 0 && refunded_before == 0)
+        *out = PAY_REFUND_REFUSED; /* a payment never refunded: the request never took effect */
+    else if (strcmp(type, "02") == 0)
+        *out = PAY_REFUND_DONE; /* all of it refunded, this refund included */
+    else if (strcmp(type, "03") == 0 && refunded_before == 0)
+        *out = PAY_REFUND_DONE; /* partly refunded, and this was its only refund */
+    else if (strcmp(type, "03") == 0)
+        *out = PAY_REFUND_PENDING; /* an earlier refund alone would read the same: undecided */
+    else
+        return false;
     return true;
 }

@@ -73,8 +73,21 @@ mc_error payment_settle(mc_db_conn *conn, const struct payment_row *p, const str
     return rc;
 }
 
-mc_error payment_refund_event(mc_db_conn *conn, const struct payment_row *p, const json_t *refund)
+mc_error payment_refund_settle(mc_db_conn *conn, const struct payment_row *p, const char *ref,
+                               long long amount, bool done, const char *gateway_code,
+                               json_t **out)
 {
-    return add_event(conn, p, "payment.payment.refunded", p->state,
-                     json_string_value(json_object_get(refund, "gateway_code")), 0, refund);
+    json_t *settled = NULL;
+    mc_error rc = store_refund_settle(conn, ref, done ? "succeeded" : "failed", gateway_code,
+                                      &settled);
+    if (rc == MC_OK && done)
+        rc = add_event(conn, p, "payment.payment.refunded", p->state,
+                       json_string_value(json_object_get(settled, "gateway_code")), 0, settled);
+    if (rc == MC_OK && !done) /* the reservation given back */
+        rc = store_payment_refunded(conn, p->id, -amount);
+    if (rc == MC_OK && out != NULL)
+        *out = settled;
+    else
+        json_decref(settled);
+    return rc;
 }

@@ -127,13 +127,35 @@ mc_error store_payments_list(mc_db_conn *conn, const struct payment_filter *f, u
 
 /* ---- store_refunds.c ---- */
 
-/* A pending refund of a payment (*out new: its JSON, reference in ref[33]). */
+/* A pending refund of a payment (*out new: its JSON, reference in ref[33]),
+   due for a status query after query_after_s should its gateway call never
+   end (a crash). */
 mc_error store_refund_insert(mc_db_conn *conn, const char *payment_id, long long amount,
-                             const char *reason, const char *requested_by, json_t **out,
-                             char ref[33]);
-/* Settle a pending refund: "succeeded" or "failed", with the gateway's code; *out (new) its JSON. */
+                             const char *reason, const char *requested_by, unsigned query_after_s,
+                             json_t **out, char ref[33]);
+/* Settle a pending refund: "succeeded" or "failed", with the gateway's code;
+   *out (new) its JSON. MC_ERR_CONFLICT when it was no longer pending. */
 mc_error store_refund_settle(mc_db_conn *conn, const char *ref, const char *state,
                              const char *gateway_code, json_t **out);
+/* The gateway's answer was lost or not final: ask again after delay_s. */
+mc_error store_refund_await(mc_db_conn *conn, const char *ref, unsigned delay_s);
+
+struct refund_row {
+    char reference[33];
+    char payment_id[37];
+    long long amount;
+    unsigned query_attempts; /* status queries made so far */
+};
+/* Pending refunds due for a status query, locked with SKIP LOCKED so
+   instances share the work; at most `limit`. */
+mc_error store_refunds_due_for_query(mc_db_conn *conn, unsigned limit, struct refund_row *out,
+                                     size_t *n);
+/* One more query made: the next after next_after_s, none once the refund
+   is give_up_after_s old. */
+mc_error store_refund_queried(mc_db_conn *conn, const char *ref, unsigned next_after_s,
+                              unsigned give_up_after_s);
+/* What a payment's succeeded refunds add up to (VND). */
+mc_error store_refunds_succeeded_sum(mc_db_conn *conn, const char *payment_id, long long *sum);
 
 /* ---- store_messages.c ---- */
 

@@ -81,7 +81,7 @@ class NppSimulator(simcore.Simulator):
         super().__init__(config)
         self.txns = {}  # (MaDoiTac, MaThamChieu) -> dict
         self.by_txn_no = {}  # MaGiaoDich -> txn
-        self.refund_refs = set()
+        self.refunds = {}  # (MaDoiTac, MaHoanTien) -> {"txn", "amount", "state"}
         self.act_lock = threading.Lock()
         self.base_url = ""
 
@@ -121,7 +121,8 @@ class NppSimulator(simcore.Simulator):
         response_fields = {"INIT": signing.NPP_INIT_RESPONSE_FIELDS,
                            "QUERY": signing.NPP_QUERY_RESPONSE_FIELDS,
                            "GET_BILL": signing.NPP_GET_BILL_RESPONSE_FIELDS,
-                           "REFUND": signing.NPP_REFUND_RESPONSE_FIELDS}.get(kind)
+                           "REFUND": signing.NPP_REFUND_RESPONSE_FIELDS,
+                           "QUERY_REFUND": signing.NPP_REFUND_RESPONSE_FIELDS}.get(kind)
         if fields is None:
             return self.answer(h, merchant, kind, "03", None)
         if not signing.npp_verify(fields, doc, merchant["secret"]):
@@ -130,8 +131,10 @@ class NppSimulator(simcore.Simulator):
                 or parse_vn_stamp(text_of(doc.get("ThoiGianGD"))) is None):
             return self.answer(h, merchant, kind, "03", response_fields, base)
         handler = {"INIT": self.init, "QUERY": self.query, "GET_BILL": self.get_bill,
-                   "REFUND": self.refund}[kind]
+                   "REFUND": self.refund, "QUERY_REFUND": self.query_refund}[kind]
         code, extra = handler(h, merchant, doc)
+        if kind == "REFUND" and self.refund_answer_lost(h):
+            return True
         return self.answer(h, merchant, kind, code, response_fields, dict(base, **extra))
 
     def init(self, h, merchant, doc):
@@ -192,22 +195,55 @@ class NppSimulator(simcore.Simulator):
         with self.act_lock:
             if txn["state"] != "paid":
                 return "06", extra
-            if (merchant["merchant_code"], ref_no) in self.refund_refs:
+            if (merchant["merchant_code"], ref_no) in self.refunds:
                 return "01", extra
             if amount > txn["amount"] - txn["refunded"]:
                 return "05", extra
-            self.refund_refs.add((merchant["merchant_code"], ref_no))
             state = {"succeed": "1", "pending": "3", "reject": "4"}[mode]
+            self.refunds[(merchant["merchant_code"], ref_no)] = {"txn": txn, "amount": amount,
+                                                                  "state": state}
             if mode == "succeed":
                 txn["refunded"] += amount
         if mode == "succeed":
-            moment = vn_now()
-            self.record_statement({"merchant_code": merchant["merchant_code"], "txn_ref": txn["ref"],
-                                   "transaction_no": ref_no,
-                                   "transaction_type": "02" if amount == txn["amount"] else "03",
-                                   "amount": amount, "pay_date": vn_stamp(moment),
-                                   "bank_code": txn["bank"], "status": "00"}, moment)
+            self.record_refund(txn, ref_no, amount)
         return "00", dict(extra, TrangThaiHoan=state)
+
+    def record_refund(self, txn, ref_no, amount):
+        moment = vn_now()
+        self.record_statement({"merchant_code": txn["merchant"]["merchant_code"],
+                               "txn_ref": txn["ref"], "transaction_no": ref_no,
+                               "transaction_type": "02" if amount == txn["amount"] else "03",
+                               "amount": amount, "pay_date": vn_stamp(moment),
+                               "bank_code": txn["bank"], "status": "00"}, moment)
+
+    def query_refund(self, h, merchant, doc):
+        """QUERY_REFUND: where a refund stands (TrangThaiHoan 1 done, 3 pending, 4
+        refused); 04 when the platform never received it."""
+        ref_no = text_of(doc.get("MaHoanTien"))
+        if not REF_RE.match(ref_no):
+            return "03", {}
+        with self.act_lock:
+            refund = self.refunds.get((merchant["merchant_code"], ref_no))
+            if refund is None or refund["txn"]["ref"] != text_of(doc.get("MaThamChieu")):
+                return "04", {"MaHoanTien": ref_no}
+            return "00", {"MaHoanTien": ref_no, "SoTienHoan": str(refund["amount"]),
+                          "TrangThaiHoan": refund["state"]}
+
+    def settle_pending_refunds(self, outcome):
+        """Refunds in progress (3) end: done (1) or refused (4)."""
+        done = []
+        with self.act_lock:
+            for (_, ref_no), refund in self.refunds.items():
+                if refund["state"] != "3":
+                    continue
+                refund["state"] = "1" if outcome == "succeed" else "4"
+                if outcome == "succeed":
+                    refund["txn"]["refunded"] += refund["amount"]
+                done.append((refund, ref_no))
+        for refund, ref_no in done:
+            if refund["state"] == "1":
+                self.record_refund(refund["txn"], ref_no, refund["amount"])
+        return len(done)
 
     # ---- payment page and the confirm callback ----------------------------------------
 

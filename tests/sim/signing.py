@@ -116,6 +116,10 @@ NPP_REFUND_FIELDS = ("LoaiBanTin", "PhienBan", "MaDoiTac", "MaThamChieu", "MaGia
                      "MaHoanTien", "SoTienHoan", "ThoiGianGD")
 NPP_REFUND_RESPONSE_FIELDS = ("LoaiBanTin", "MaLoi", "MaDoiTac", "MaThamChieu",
                               "MaHoanTien", "SoTienHoan", "TrangThaiHoan")
+# The status of one refund by its MaHoanTien (this project's reconstruction: the
+# platform's documents give none); answered like REFUND.
+NPP_QUERY_REFUND_FIELDS = ("LoaiBanTin", "PhienBan", "MaDoiTac", "MaThamChieu", "MaHoanTien",
+                           "ThoiGianGD")
 
 # Request fields checked per LoaiBanTin (GET_BILL signs like QUERY).
 NPP_REQUEST_FIELDS = {
@@ -123,6 +127,7 @@ NPP_REQUEST_FIELDS = {
     "QUERY": NPP_QUERY_FIELDS,
     "GET_BILL": NPP_QUERY_FIELDS,
     "REFUND": NPP_REFUND_FIELDS,
+    "QUERY_REFUND": NPP_QUERY_REFUND_FIELDS,
 }
 
 

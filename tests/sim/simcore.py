@@ -91,7 +91,9 @@ class Simulator:
         self.control = {"ipn": "deliver",
                         "retry_interval_seconds": config["retry_interval_seconds"],
                         "max_attempts": config["max_attempts"],
-                        "refund": "succeed"}
+                        "refund": "succeed",
+                        "refund_answer": "deliver",
+                        "refund_answer_hold_seconds": 30}
         self.ipn_log = []
         self.statement_rows = []  # dicts with STATEMENT_COLUMNS plus "date"
         self.plants = []
@@ -192,16 +194,23 @@ class Simulator:
                 return h.send_json(400, {"error": "ipn must be one of " + ", ".join(IPN_MODES)})
             if "refund" in doc and doc["refund"] not in ("succeed", "pending", "reject"):
                 return h.send_json(400, {"error": "refund must be succeed, pending or reject"})
-            for key in ("retry_interval_seconds", "max_attempts"):
+            if "refund_answer" in doc and doc["refund_answer"] not in ("deliver", "drop"):
+                return h.send_json(400, {"error": "refund_answer must be deliver or drop"})
+            if "settle_refunds" in doc and doc["settle_refunds"] not in ("succeed", "reject"):
+                return h.send_json(400, {"error": "settle_refunds must be succeed or reject"})
+            for key in ("retry_interval_seconds", "max_attempts", "refund_answer_hold_seconds"):
                 if key in doc and (not isinstance(doc[key], (int, float)) or doc[key] < 0):
                     return h.send_json(400, {"error": key + " must be a number >= 0"})
             with self.lock:
-                for key in ("ipn", "refund", "retry_interval_seconds", "max_attempts"):
+                for key in ("ipn", "refund", "retry_interval_seconds", "max_attempts",
+                            "refund_answer", "refund_answer_hold_seconds"):
                     if key in doc:
                         self.control[key] = doc[key]
                 if doc.get("reset_log"):
                     self.ipn_log.clear()
                 answer = dict(self.control)
+            if "settle_refunds" in doc:
+                answer["refunds_settled"] = self.settle_pending_refunds(doc["settle_refunds"])
             return h.send_json(200, answer)
         if path == "/sim/ipn-log" and method == "GET":
             ref = query.get("txn_ref")
@@ -227,6 +236,26 @@ class Simulator:
                 self.plants.append(doc)
             return h.send_json(201, doc)
         return False
+
+    # ---- refunds ----------------------------------------------------------------------
+
+    def refund_answer_lost(self, h):
+        """`refund_answer: drop`: the refund was handled (as `refund` says) but its answer
+        never reaches the merchant, as in a real time-out: the connection stays silent for
+        refund_answer_hold_seconds, then closes with no response at all. True when the
+        answer was lost (the caller must not answer)."""
+        with self.lock:
+            mode = self.control["refund_answer"]
+            hold = float(self.control["refund_answer_hold_seconds"])
+        if mode != "drop":
+            return False
+        time.sleep(hold)
+        h.close_connection = True
+        return True
+
+    def settle_pending_refunds(self, outcome):  # pragma: no cover - abstract
+        """The gateway finishes its pending refunds: `succeed` or `reject`. Their number."""
+        raise NotImplementedError
 
     # ---- serving ----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 INIT / QUERY / GET_BILL / REFUND, the confirm callback with retries, statement."""
 
 import base64
+import http.client
 import json
 import time
 import urllib.parse
@@ -41,7 +42,8 @@ def post(sim, body, token=TOKEN):
 def verified(answer, kind):
     fields = {"INIT": signing.NPP_INIT_RESPONSE_FIELDS, "QUERY": signing.NPP_QUERY_RESPONSE_FIELDS,
               "GET_BILL": signing.NPP_GET_BILL_RESPONSE_FIELDS,
-              "REFUND": signing.NPP_REFUND_RESPONSE_FIELDS}[kind]
+              "REFUND": signing.NPP_REFUND_RESPONSE_FIELDS,
+              "QUERY_REFUND": signing.NPP_REFUND_RESPONSE_FIELDS}[kind]
     assert signing.npp_verify(fields, answer, SECRET), answer
     return answer
 
@@ -166,6 +168,38 @@ def test_refunds_and_statement(npp, merchant):
     assert "F1" not in text  # planted: the gateway "lost" it
     status, _, text = call("GET", npp.url + "/sim/statement?merchant_code=UNKNOWN&date=" + today)
     assert status == 400
+
+
+def test_query_refund_lost_answer_and_pending(npp, merchant):
+    """QUERY_REFUND tells where a refund stands by its MaHoanTien, also when the REFUND's
+    answer was lost (`refund_answer: drop`) or said pending (3) until `settle_refunds`."""
+    merchant.answers = [merchant_answer]
+    answer, _, _ = init_and_pay(npp, "Q1", "success", amount=100000)
+    txn_no = answer["MaGiaoDich"]
+    status, r = post(npp, message("QUERY_REFUND", "Q1", MaHoanTien="QH1"))
+    assert verified(r, "QUERY_REFUND")["MaLoi"] == "04"  # never received
+    call("POST", npp.url + "/sim/control", {"refund_answer": "drop", "refund_answer_hold_seconds": 0.2})
+    try:
+        post(npp, message("REFUND", "Q1", MaGiaoDich=txn_no, MaHoanTien="QH1", SoTienHoan="40000"))
+        raise AssertionError("a lost answer was answered")
+    except (ConnectionError, http.client.HTTPException):
+        pass
+    call("POST", npp.url + "/sim/control", {"refund_answer": "deliver", "refund": "pending"})
+    status, r = post(npp, message("QUERY_REFUND", "Q1", MaHoanTien="QH1"))
+    assert (verified(r, "QUERY_REFUND")["MaLoi"], r["TrangThaiHoan"], r["SoTienHoan"]) == ("00", "1", "40000")
+    status, r = post(npp, message("REFUND", "Q1", MaGiaoDich=txn_no, MaHoanTien="QH2", SoTienHoan="60000"))
+    assert r["TrangThaiHoan"] == "3"
+    status, r = post(npp, message("QUERY_REFUND", "Q1", MaHoanTien="QH2"))
+    assert verified(r, "QUERY_REFUND")["TrangThaiHoan"] == "3"
+    _, _, text = call("POST", npp.url + "/sim/control", {"settle_refunds": "succeed", "refund": "succeed"})
+    assert json.loads(text)["refunds_settled"] == 1
+    status, r = post(npp, message("QUERY_REFUND", "Q1", MaHoanTien="QH2"))
+    assert verified(r, "QUERY_REFUND")["TrangThaiHoan"] == "1"
+    # another order's reference, or a forged check value: not answered about it
+    status, r = post(npp, message("QUERY_REFUND", "OTHER", MaHoanTien="QH2"))
+    assert r["MaLoi"] == "04"
+    status, r = post(npp, message("QUERY_REFUND", "Q1", secret="WRONG", MaHoanTien="QH2"))
+    assert r["MaLoi"] == "97"
 
 
 def test_garbage_and_unknown_messages_get_codes(npp):

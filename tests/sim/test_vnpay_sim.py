@@ -2,6 +2,7 @@
 refund, statement, test controls."""
 
 import csv
+import http.client
 import io
 import json
 import time
@@ -189,6 +190,39 @@ def test_refunds_partial_full_over_and_unpaid(vnpay):
     pay(vnpay, pay_params("F3"), outcome="success")
     assert refund(vnpay, "F3", 1000, "RF7")["vnp_TransactionStatus"] == "05"
     assert refund(vnpay, "F3", 1000, "RF8")["vnp_ResponseCode"] == "94"
+
+
+def test_refund_answer_lost_and_pending_refunds_settled(vnpay):
+    """`refund_answer: drop` handles the refund but never answers (the connection closes
+    after the hold, no response); querydr then tells what happened. Refunds in progress
+    end when told (`settle_refunds`)."""
+    pay(vnpay, pay_params("L1", amount=100000), outcome="success")
+    status, _, _ = call("POST", vnpay.url + "/sim/control", {"refund_answer": "sometimes"})
+    assert status == 400
+    call("POST", vnpay.url + "/sim/control", {"refund_answer": "drop",
+                                              "refund_answer_hold_seconds": 0.2})
+    try:
+        refund(vnpay, "L1", 30000, "LR1")
+        raise AssertionError("a lost answer was answered")
+    except (ConnectionError, http.client.HTTPException):
+        pass
+    call("POST", vnpay.url + "/sim/control", {"refund_answer": "deliver"})
+    answer = querydr(vnpay, "L1", "LQ1")
+    assert (answer["vnp_TransactionType"], answer["vnp_TransactionStatus"]) == ("03", "00")
+    # in progress (05) until the gateway finishes: done, or rejected (09)
+    call("POST", vnpay.url + "/sim/control", {"refund": "pending"})
+    assert refund(vnpay, "L1", 70000, "LR2", kind="02")["vnp_TransactionStatus"] == "05"
+    assert querydr(vnpay, "L1", "LQ2")["vnp_TransactionStatus"] == "05"
+    _, _, text = call("POST", vnpay.url + "/sim/control", {"settle_refunds": "succeed"})
+    assert json.loads(text)["refunds_settled"] == 1
+    answer = querydr(vnpay, "L1", "LQ3")
+    assert (answer["vnp_TransactionType"], answer["vnp_TransactionStatus"]) == ("02", "00")
+    pay(vnpay, pay_params("L2"), outcome="success")
+    refund(vnpay, "L2", 1000, "LR3")
+    call("POST", vnpay.url + "/sim/control", {"settle_refunds": "reject"})
+    answer = querydr(vnpay, "L2", "LQ4")
+    assert (answer["vnp_TransactionType"], answer["vnp_TransactionStatus"]) == ("01", "09")
+    call("POST", vnpay.url + "/sim/control", {"refund": "succeed"})
 
 
 def test_statement_lists_payments_refunds_and_plants(vnpay):

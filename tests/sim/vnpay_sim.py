@@ -205,7 +205,10 @@ class VnpaySimulator(simcore.Simulator):
                                                      vnp_Message="Transaction not found"), command)
         if command == "querydr":
             return self.api_answer(h, merchant, self.querydr_answer(txn), command)
-        return self.api_answer(h, merchant, self.refund(txn, doc), command)
+        answer = self.refund(txn, doc)
+        if self.refund_answer_lost(h):
+            return True
+        return self.api_answer(h, merchant, answer, command)
 
     @staticmethod
     def api_fields_ok(command, doc):
@@ -228,7 +231,8 @@ class VnpaySimulator(simcore.Simulator):
 
     def querydr_answer(self, txn):
         with self.act_lock:
-            status = "05" if txn["refund_pending"] else txn["status"]
+            # A refund in progress (05) or the last one rejected (09) is what querydr shows.
+            status = "05" if txn["refund_pending"] else txn.get("refund_status") or txn["status"]
             kind = "01" if txn["refunded"] == 0 else (
                 "02" if txn["refunded"] * 100 == int(txn["amount"]) else "03")
             return {"vnp_ResponseCode": "00", "vnp_Message": "QueryDR Success",
@@ -257,21 +261,50 @@ class VnpaySimulator(simcore.Simulator):
             moment = vn_now()
             number = random_digits(8)
             status = {"succeed": "00", "pending": "05", "reject": "09"}[mode]
+            txn["refund_status"] = None if mode == "succeed" else status
             if mode == "succeed":
                 txn["refunded"] += amount // 100
             elif mode == "pending":
-                txn["refund_pending"] = True
+                txn["refund_pending"] = {"amount": amount // 100, "number": number,
+                                         "type": doc["vnp_TransactionType"]}
         if mode == "succeed":
-            self.record_statement({"merchant_code": base["vnp_TmnCode"], "txn_ref": txn["txn_ref"],
-                                   "transaction_no": number,
-                                   "transaction_type": doc["vnp_TransactionType"],
-                                   "amount": amount // 100, "pay_date": vn_stamp(moment),
-                                   "bank_code": txn["bank_code"], "status": "00"}, moment)
+            self.record_refund(txn, number, doc["vnp_TransactionType"], amount // 100, moment)
         return dict(base, vnp_ResponseCode="00", vnp_Message="Refund success",
                     vnp_BankCode=txn["bank_code"], vnp_PayDate=vn_stamp(moment),
                     vnp_TransactionNo=number,
                     vnp_TransactionType=doc["vnp_TransactionType"],
                     vnp_TransactionStatus=status)
+
+    def record_refund(self, txn, number, kind, amount, moment):
+        self.record_statement({"merchant_code": txn["merchant"]["merchant_code"],
+                               "txn_ref": txn["txn_ref"], "transaction_no": number,
+                               "transaction_type": kind, "amount": amount,
+                               "pay_date": vn_stamp(moment), "bank_code": txn["bank_code"],
+                               "status": "00"}, moment)
+
+    def settle_pending_refunds(self, outcome):
+        """Refunds in progress (05) end: done (querydr then shows 02/03 with status 00)
+        or rejected (status 09)."""
+        done, count = [], 0
+        with self.lock:
+            txns = list(self.txns.values())
+        with self.act_lock:
+            for txn in txns:
+                pending = txn["refund_pending"]
+                if not pending:
+                    continue
+                txn["refund_pending"] = False
+                count += 1
+                if outcome == "succeed":
+                    txn["refunded"] += pending["amount"]
+                    txn["refund_status"] = None
+                    done.append((txn, pending))
+                else:
+                    txn["refund_status"] = "09"
+        moment = vn_now()
+        for txn, pending in done:
+            self.record_refund(txn, pending["number"], pending["type"], pending["amount"], moment)
+        return count
 
     @staticmethod
     def api_answer(h, merchant, answer, command=None):

@@ -43,3 +43,11 @@ if __name__ == "__main__":
                      "", "", "vi", "VND", "", "Lệ phí hồ sơ | số 1", "20261203140000", "203.0.113.7",
                      "npp-secret"])
     print("npp init:", hashlib.sha256(init.encode()).hexdigest())
+    # QUERY_REFUND: where one refund (MaHoanTien) stands
+    query_refund = "|".join(["QUERY_REFUND", "1.0.6", "NPP01", "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                             "RF1", "20261203143000", "npp-secret"])
+    print("npp query_refund:", hashlib.sha256(query_refund.encode()).hexdigest())
+    # its answer: a refund done (TrangThaiHoan 1), checked like REFUND's
+    answer = "|".join(["QUERY_REFUND", "00", "NPP01", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "RF1",
+                       "4000", "1", "npp-secret"])
+    print("npp query_refund answer:", hashlib.sha256(answer.encode()).hexdigest())

@@ -194,6 +194,133 @@ static void test_vnpay_querydr(void **state)
     json_decref(a);
 }
 
+/* A querydr answer about TXN with this TransactionType and status, signed
+   over the documented order with SECRET. */
+static json_t *querydr_answer(const char *type, const char *status)
+{
+    const char *parts[] = {"R2", "querydr", "00", "OK", "DEMOV210", TXN, "15000000", "NCB",
+                           "20261203140510", "14123456", type, status, "x", "", ""};
+    char *data = pay_join_pipe(parts, 15);
+    char *hash = pay_hmac_sha512_hex(SECRET, data);
+    json_t *a = json_pack("{ss ss ss ss ss ss ss ss ss ss ss ss ss ss ss ss}", "vnp_ResponseId",
+                          "R2", "vnp_Command", "querydr", "vnp_ResponseCode", "00", "vnp_Message",
+                          "OK", "vnp_TmnCode", "DEMOV210", "vnp_TxnRef", TXN, "vnp_Amount",
+                          "15000000", "vnp_BankCode", "NCB", "vnp_PayDate", "20261203140510",
+                          "vnp_TransactionNo", "14123456", "vnp_TransactionType", type,
+                          "vnp_TransactionStatus", status, "vnp_OrderInfo", "x",
+                          "vnp_PromotionCode", "", "vnp_PromotionAmount", "", "vnp_SecureHash",
+                          hash);
+    free(hash);
+    free(data);
+    return a;
+}
+
+/* A refund whose answer was lost, read from a querydr of its payment. */
+static void test_vnpay_refund_status(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *type, *status;
+        long long refunded_before;
+        bool decided;
+        enum pay_refund_outcome outcome;
+    } cases[] = {
+        {"01", "05", 0, true, PAY_REFUND_PENDING},    /* the gateway is still refunding */
+        {"03", "06", 4000, true, PAY_REFUND_PENDING},
+        {"01", "09", 0, true, PAY_REFUND_REFUSED},    /* refund rejected */
+        {"01", "00", 0, true, PAY_REFUND_REFUSED},    /* never refunded: it did not happen */
+        {"02", "00", 0, true, PAY_REFUND_DONE},       /* all refunded */
+        {"02", "00", 4000, true, PAY_REFUND_DONE},
+        {"03", "00", 0, true, PAY_REFUND_DONE},       /* partly, and it was the only refund */
+        {"03", "00", 4000, true, PAY_REFUND_PENDING}, /* an earlier refund reads the same */
+        {"01", "00", 4000, false, PAY_REFUND_PENDING}, /* contradicts what we know */
+        {"01", "07", 0, false, PAY_REFUND_PENDING},   /* suspected fraud: says nothing of it */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *a = querydr_answer(cases[i].type, cases[i].status);
+        enum pay_refund_outcome out = PAY_REFUND_PENDING;
+        char code[16] = "";
+        bool read = vnpay_refund_status_read(a, SECRET, TXN, cases[i].refunded_before, &out, code);
+        assert_int_equal(read, cases[i].decided);
+        if (read) {
+            assert_int_equal(out, cases[i].outcome);
+            assert_string_equal(code, cases[i].status);
+        }
+        json_decref(a);
+    }
+    /* about another order, forged, or a failed query: not trusted */
+    enum pay_refund_outcome out;
+    char code[16];
+    json_t *a = querydr_answer("02", "00");
+    assert_false(vnpay_refund_status_read(a, SECRET, "another", 0, &out, code));
+    assert_false(vnpay_refund_status_read(a, "other-secret", TXN, 0, &out, code));
+    json_object_set_new(a, "vnp_TransactionType", json_string("03"));
+    assert_false(vnpay_refund_status_read(a, SECRET, TXN, 0, &out, code));
+    json_decref(a);
+}
+
+/* QUERY_REFUND: the request's MaXacThuc and the answer, vectors from
+   tests/unit/payment_vectors.py. */
+static void test_npp_refund_query(void **state)
+{
+    (void)state;
+    const struct pay_merchant m = {"NPP01", "npp-secret", "tok"};
+    json_t *q = npp_refund_query_request(&m, TXN, "RF1", T_QUERY);
+    assert_non_null(q);
+    assert_string_equal(json_string_value(json_object_get(q, "LoaiBanTin")), "QUERY_REFUND");
+    assert_string_equal(json_string_value(json_object_get(q, "MaHoanTien")), "RF1");
+    assert_string_equal(json_string_value(json_object_get(q, "MaXacThuc")),
+                        "bdff1a7785e116cced13ac2d17d19bb739796551b3c3786fc0a157621e15834c");
+    json_decref(q);
+
+    json_t *a = json_pack("{ss ss ss ss ss ss ss ss}", "LoaiBanTin", "QUERY_REFUND", "MaLoi", "00",
+                          "MaDoiTac", "NPP01", "MaThamChieu", TXN, "MaHoanTien", "RF1",
+                          "SoTienHoan", "4000", "TrangThaiHoan", "1", "MaXacThuc",
+                          "c4c22e33db3de8af564404f9c511a8a1c223d45a2eb386c59aad0a4abfce7bb9");
+    enum pay_refund_outcome out = PAY_REFUND_PENDING;
+    char code[16] = "";
+    assert_true(npp_refund_query_read(a, &m, TXN, "RF1", &out, code));
+    assert_int_equal(out, PAY_REFUND_DONE);
+    assert_string_equal(code, "1");
+    /* about another refund or order: not this one's answer */
+    assert_false(npp_refund_query_read(a, &m, TXN, "RF2", &out, code));
+    assert_false(npp_refund_query_read(a, &m, "another", "RF1", &out, code));
+    /* a REFUND answer is not a QUERY_REFUND answer; a changed state breaks the check */
+    json_object_set_new(a, "TrangThaiHoan", json_string("4"));
+    assert_false(npp_refund_query_read(a, &m, TXN, "RF1", &out, code));
+    json_decref(a);
+
+    /* pending (3), refused (4), never received (04), a failed query (97) */
+    static const struct {
+        const char *error, *state;
+        bool decided;
+        enum pay_refund_outcome outcome;
+        const char *code;
+    } cases[] = {
+        {"00", "3", true, PAY_REFUND_PENDING, "3"},
+        {"00", "4", true, PAY_REFUND_REFUSED, "4"},
+        {"04", "", true, PAY_REFUND_REFUSED, "04"},
+        {"97", "", false, PAY_REFUND_PENDING, ""},
+        {"00", "", false, PAY_REFUND_PENDING, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *fields[] = {"QUERY_REFUND", cases[i].error, "NPP01", TXN, "RF1", "4000",
+                                cases[i].state};
+        char *check = npp_check_code(fields, 7, "npp-secret");
+        json_t *b = json_pack("{ss ss ss ss ss ss ss ss}", "LoaiBanTin", "QUERY_REFUND", "MaLoi",
+                              cases[i].error, "MaDoiTac", "NPP01", "MaThamChieu", TXN, "MaHoanTien",
+                              "RF1", "SoTienHoan", "4000", "TrangThaiHoan", cases[i].state,
+                              "MaXacThuc", check);
+        assert_int_equal(npp_refund_query_read(b, &m, TXN, "RF1", &out, code), cases[i].decided);
+        if (cases[i].decided) {
+            assert_int_equal(out, cases[i].outcome);
+            assert_string_equal(code, cases[i].code);
+        }
+        free(check);
+        json_decref(b);
+    }
+}
+
 static void test_npp_check_codes(void **state)
 {
     (void)state;
@@ -255,6 +382,8 @@ int main(void)
         cmocka_unit_test(test_vnpay_query_decode_refuses),
         cmocka_unit_test(test_vnpay_callback_read),
         cmocka_unit_test(test_vnpay_querydr),
+        cmocka_unit_test(test_vnpay_refund_status),
+        cmocka_unit_test(test_npp_refund_query),
         cmocka_unit_test(test_npp_check_codes),
         cmocka_unit_test(test_masking),
     };

@@ -92,6 +92,19 @@ static void test_answers_and_states(void **state)
     assert_string_equal(payment_unpaid_state(PAY_NATIONAL_PLATFORM, "51"), "failed");
 }
 
+/* The back-off of the status queries of a refund whose answer never came. */
+static void test_refund_query_delay(void **state)
+{
+    (void)state;
+    assert_int_equal(refund_query_delay(60, 0), 60);
+    assert_int_equal(refund_query_delay(60, 1), 120);
+    assert_int_equal(refund_query_delay(60, 4), 960);
+    assert_int_equal(refund_query_delay(60, 11), REFUND_QUERY_MAX_DELAY_S); /* 122880 s: a day */
+    assert_int_equal(refund_query_delay(60, 4000), REFUND_QUERY_MAX_DELAY_S); /* no overflow */
+    assert_int_equal(refund_query_delay(0, 0), 1);
+    assert_int_equal(refund_query_delay(86400 * 2, 0), REFUND_QUERY_MAX_DELAY_S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +112,7 @@ int main(void)
         cmocka_unit_test(test_pay_first_demand_with_items),
         cmocka_unit_test(test_not_demands),
         cmocka_unit_test(test_answers_and_states),
+        cmocka_unit_test(test_refund_query_delay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
