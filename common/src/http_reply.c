@@ -92,6 +92,25 @@ static bool etag_list_has(const char *header, const char *etag, bool weak)
     return false;
 }
 
+/* The ETag of an answer's bytes: the first 128 bits of their SHA-256. */
+static void body_etag(const char *text, size_t len, char etag[MC_BODY_ETAG_MAX])
+{
+    char hex[65];
+    mc_sha256_hex(text, len, hex);
+    snprintf(etag, MC_BODY_ETAG_MAX, "\"%.32s\"", hex);
+}
+
+char *mc_json_text_etag(json_t *body, size_t *len, char etag[MC_BODY_ETAG_MAX])
+{
+    char *text = dump(body);
+    json_decref(body);
+    if (text == NULL)
+        return NULL;
+    *len = strlen(text);
+    body_etag(text, *len, etag);
+    return text;
+}
+
 void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const char *etag)
 {
     char *text = dump(body);
@@ -100,11 +119,9 @@ void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const ch
         mc_reply_error(req, MC_ERR_INTERNAL, NULL);
         return;
     }
-    char computed[72];
+    char computed[MC_BODY_ETAG_MAX];
     if (etag == NULL) {
-        char hex[65];
-        mc_sha256_hex(text, strlen(text), hex);
-        snprintf(computed, sizeof computed, "\"%.32s\"", hex);
+        body_etag(text, strlen(text), computed);
         etag = computed;
     }
     mc_set_header(req, "ETag", etag);
