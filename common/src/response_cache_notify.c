@@ -114,11 +114,12 @@ static void *listen_main(void *arg)
         }
         PGnotify *n;
         while ((n = PQnotifies(pg)) != NULL) {
-            if (strncmp(n->extra, l->service, l->service_len) != 0)
-                ; /* another service's */
-            else if (n->extra[l->service_len] == '\0' && l->on_all != NULL)
+            /* "<service>" or "<service>:<key>"; another service's are ignored */
+            bool ours = strncmp(n->extra, l->service, l->service_len) == 0;
+            char after = ours ? n->extra[l->service_len] : 'x';
+            if (after == '\0' && l->on_all != NULL)
                 l->on_all(l->ctx);
-            else if (n->extra[l->service_len] == ':' && l->on_key != NULL)
+            else if (after == ':' && l->on_key != NULL)
                 l->on_key(n->extra + l->service_len + 1, l->ctx);
             PQfreemem(n);
         }
