@@ -92,16 +92,33 @@ static bool etag_list_has(const char *header, const char *etag, bool weak)
     return false;
 }
 
+/* The ETag of an answer's bytes: the first 128 bits of their SHA-256. */
+static void body_etag(const char *text, size_t len, char etag[MC_BODY_ETAG_MAX])
+{
+    char hex[65];
+    mc_sha256_hex(text, len, hex);
+    snprintf(etag, MC_BODY_ETAG_MAX, "\"%.32s\"", hex);
+}
+
+char *mc_json_text_etag(json_t *body, size_t *len, char etag[MC_BODY_ETAG_MAX])
+{
+    char *text = dump(body);
+    json_decref(body);
+    if (text == NULL)
+        return NULL;
+    *len = strlen(text);
+    body_etag(text, *len, etag);
+    return text;
+}
+
 /* A serialised JSON answer with its ETag (hashed from the text when etag
    is NULL); 304 without a body when If-None-Match matches. */
 static void reply_text_etag(mc_request *req, unsigned status, const char *text, size_t len,
                             const char *etag)
 {
-    char computed[72];
+    char computed[MC_BODY_ETAG_MAX];
     if (etag == NULL) {
-        char hex[65];
-        mc_sha256_hex(text, len, hex);
-        snprintf(computed, sizeof computed, "\"%.32s\"", hex);
+        body_etag(text, len, computed);
         etag = computed;
     }
     mc_set_header(req, "ETag", etag);

@@ -206,7 +206,5 @@ void mc_revocation_poller_stop(struct mc_revocation_poller *poller);
 void mc_reply_raw(mc_request *req, unsigned status, const char *content_type, const char *body,
                   size_t len);
 void mc_sha256_hex(const void *data, size_t len, char out[65]);
-/* A 200 JSON answer from stored bytes with its ETag (304 when If-None-Match matches). */
-void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const char *etag);
 
 #endif

@@ -14,6 +14,12 @@
  *
  * The channel name is one constant (LISTEN takes no parameters); the service
  * travels as the payload, a bound parameter of pg_notify.
+ *
+ * The same channel and listener carry keyed invalidations
+ * (motcua/invalidation.h): payload "<service>:<key>", sent inside the
+ * transaction that changed what the key names, so it arrives only if that
+ * commits. A service keeping its own cache of such keys (the tracking
+ * service's public cards) listens with mc_invalidation_listen.
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -24,16 +30,23 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "motcua/invalidation.h"
 #include "motcua/log.h"
 
 #define CHANNEL "motcua_response_cache"
 #define RETRY_MS 1000
 
+/* A listener of one service's invalidations (the response cache's and
+   mc_invalidation_listen's). */
 struct mc_cache_listener {
     char *conninfo;
     char *service;
-    struct mc_response_cache *cache; /* borrowed: the app owns it */
-    int wake[2];                     /* a byte on wake[1] stops the thread */
+    size_t service_len;
+    void (*on_all)(void *ctx);                  /* payload "<service>" */
+    void (*on_key)(const char *key, void *ctx); /* payload "<service>:<key>" */
+    void (*on_reset)(bool listening, void *ctx);
+    void *ctx;                                  /* borrowed */
+    int wake[2];                                /* a byte on wake[1] stops the thread */
     pthread_t thread;
 };
 
@@ -76,9 +89,11 @@ static void *listen_main(void *arg)
         if (pg == NULL) {
             pg = listen_connect(l);
             if (pg == NULL) {
-                if (!failing)
+                if (!failing) {
+                    l->on_reset(false, l->ctx);
                     mc_log(MC_LOG_WARNING, NULL, "cache.listen_failed",
                            "cannot LISTEN for cache invalidations; retrying every second");
+                }
                 failing = true;
                 if (!wait_for(l, -1, RETRY_MS))
                     break;
@@ -87,19 +102,25 @@ static void *listen_main(void *arg)
             if (failing)
                 mc_log(MC_LOG_INFO, NULL, "cache.listen_recovered", "listening again");
             failing = false;
-            mc_response_cache_invalidate(l->cache); /* what was missed meanwhile */
+            l->on_reset(true, l->ctx); /* what was missed meanwhile */
         }
         if (!wait_for(l, PQsocket(pg), 60000))
             break;
         if (!PQconsumeInput(pg)) {
+            l->on_reset(false, l->ctx);
             PQfinish(pg);
             pg = NULL;
             continue;
         }
         PGnotify *n;
         while ((n = PQnotifies(pg)) != NULL) {
-            if (strcmp(n->extra, l->service) == 0)
-                mc_response_cache_invalidate(l->cache);
+            /* "<service>" or "<service>:<key>"; another service's are ignored */
+            bool ours = strncmp(n->extra, l->service, l->service_len) == 0;
+            char after = ours ? n->extra[l->service_len] : 'x';
+            if (after == '\0' && l->on_all != NULL)
+                l->on_all(l->ctx);
+            else if (after == ':' && l->on_key != NULL)
+                l->on_key(n->extra + l->service_len + 1, l->ctx);
             PQfreemem(n);
         }
     }
@@ -107,15 +128,19 @@ static void *listen_main(void *arg)
     return NULL;
 }
 
-struct mc_cache_listener *mc_cache_listener_start(const char *conninfo, const char *service,
-                                                  struct mc_response_cache *cache)
+static struct mc_cache_listener *listener_start(const char *conninfo, const char *service,
+                                                 const struct mc_cache_listener *callbacks)
 {
     struct mc_cache_listener *l = calloc(1, sizeof *l);
     if (l == NULL)
         return NULL;
     l->conninfo = strdup(conninfo);
     l->service = strdup(service);
-    l->cache = cache;
+    l->service_len = strlen(service);
+    l->on_all = callbacks->on_all;
+    l->on_key = callbacks->on_key;
+    l->on_reset = callbacks->on_reset;
+    l->ctx = callbacks->ctx;
     l->wake[0] = l->wake[1] = -1;
     if (l->conninfo == NULL || l->service == NULL || pipe(l->wake) != 0 ||
         pthread_create(&l->thread, NULL, listen_main, l) != 0) {
@@ -129,6 +154,40 @@ struct mc_cache_listener *mc_cache_listener_start(const char *conninfo, const ch
         return NULL;
     }
     return l;
+}
+
+static void cache_drop_all(void *cache)
+{
+    mc_response_cache_invalidate(cache);
+}
+
+static void cache_reset(bool listening, void *cache)
+{
+    (void)listening;
+    mc_response_cache_invalidate(cache);
+}
+
+struct mc_cache_listener *mc_cache_listener_start(const char *conninfo, const char *service,
+                                                  struct mc_response_cache *cache)
+{
+    struct mc_cache_listener callbacks = {.on_all = cache_drop_all, .on_reset = cache_reset, .ctx = cache};
+    return listener_start(conninfo, service, &callbacks);
+}
+
+mc_invalidation_listener *mc_invalidation_listen(const char *conninfo, const char *service,
+                                                 void (*on_key)(const char *key, void *ctx),
+                                                 void (*on_reset)(bool listening, void *ctx),
+                                                 void *ctx)
+{
+    if (conninfo == NULL || service == NULL || on_key == NULL || on_reset == NULL)
+        return NULL;
+    struct mc_cache_listener callbacks = {.on_key = on_key, .on_reset = on_reset, .ctx = ctx};
+    return listener_start(conninfo, service, &callbacks);
+}
+
+void mc_invalidation_listener_stop(mc_invalidation_listener *l)
+{
+    mc_cache_listener_stop(l);
 }
 
 void mc_cache_listener_stop(struct mc_cache_listener *l)
@@ -163,4 +222,18 @@ void mc_cache_notify(mc_db_pool *pool, const char *service)
                "could not tell other instances of a write");
     PQclear(res);
     mc_db_release(pool, conn);
+}
+
+mc_error mc_invalidation_send(mc_db_conn *conn, const char *service, const char *key)
+{
+    char payload[512];
+    int n = snprintf(payload, sizeof payload, "%s:%s", service, key);
+    if (n < 0 || (size_t)n >= sizeof payload)
+        return MC_ERR_INTERNAL;
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, payload);
+    PGresult *res = mc_db_exec_params(conn, &notify_stmt, &p);
+    mc_error rc = res != NULL ? MC_OK : mc_db_last_error(conn);
+    PQclear(res);
+    return rc;
 }

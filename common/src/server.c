@@ -74,6 +74,38 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
                "untrusted clients hold all they may; refusing (logged at most every 10 s)");
 }
 
+/* Stops what serve() started, on every way out: the normal stop after
+   SIGTERM and each failure after the first thread exists (the service's
+   start, the outbox relay, the listen). Threads first (the outbox relay,
+   the service's own consumers and workers through svc->stop, the cache
+   listener, the revocation poller inside the verifier), joined, and only
+   then what they use (metrics, cache, verifier, pool). A thread left running
+   into exit() finds libraries already torn down by the exit handlers: a
+   service whose port was taken crashed on its way out with SIGSEGV or
+   SIGABRT in a worker instead of exiting 1 with its error.
+   service_started: svc->start succeeded (a start that fails cleans up
+   after itself, so svc->stop is not called then). Logs server.stopped
+   last: after it, no thread of the service runs. */
+static void app_stop(mc_app *app, bool service_started)
+{
+    mc_events_relay_stop();
+    mc_idem_holder_stop();
+    if (service_started && app->svc->stop != NULL)
+        app->svc->stop(app);
+    mc_cache_listener_stop(app->cache_listener);
+    app->cache_listener = NULL;
+    mc_auth_verifier_free(app->auth);
+    app->auth = NULL;
+    mc_metrics_free(app->metrics);
+    app->metrics = NULL;
+    mc_response_cache_free(app->cache);
+    app->cache = NULL;
+    mc_db_pool_free(app->db);
+    app->db = NULL;
+    pthread_mutex_destroy(&app->jwks_mu);
+    mc_log(MC_LOG_INFO, NULL, "server.stopped", "every thread stopped and joined");
+}
+
 static int serve(const struct mc_service *svc, const struct mc_server_config *cfg, bool migrate_first)
 {
     /* Seconds between SIGTERM and closing the listener, answering with Connection: close
@@ -82,6 +114,24 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     unsigned drain_s = 0;
     if (!mc_config_uint(svc->name, "DRAIN_SECONDS", 0, 0, 60, &drain_s))
         return 2;
+    /* Checked before anything starts: nothing to stop on this way out. */
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)cfg->port);
+    if (inet_pton(AF_INET, cfg->listen_address, &addr.sin_addr) != 1) {
+        mc_log(MC_LOG_ERROR, NULL, "config.invalid", "LISTEN_ADDRESS must be an IPv4 address");
+        return 1;
+    }
+    /* Block the stop signals before any thread exists, so only sigwait()
+       below receives them; ignore SIGPIPE from clients that went away. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     if (migrate_first && mc_db_migrate(cfg->database_url, svc->name, svc->migrations, svc->n_migrations) != MC_OK) {
         mc_log(MC_LOG_ERROR, NULL, "server.migrate_failed", "migrations failed; not starting");
         return 1;
@@ -125,42 +175,25 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     if (app.db == NULL || app.auth == NULL || app.metrics == NULL ||
         (svc->start != NULL && svc->start(&app) != MC_OK)) {
         mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not initialise the service");
-        mc_db_pool_free(app.db);
-        mc_auth_verifier_free(app.auth);
-        mc_metrics_free(app.metrics);
+        app_stop(&app, false);
         return 1;
     }
     if (svc->publishes_events &&
         mc_events_relay_start(&pc, cfg->events_poll_ms,
                               cfg->events_retention_days, cfg->events_prune_interval_s) != MC_OK) {
         mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not start the event relay");
+        app_stop(&app, true);
         return 1;
     }
-
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)cfg->port);
-    if (inet_pton(AF_INET, cfg->listen_address, &addr.sin_addr) != 1) {
-        mc_log(MC_LOG_ERROR, NULL, "config.invalid", "LISTEN_ADDRESS must be an IPv4 address");
-        return 1;
-    }
-
-    /* Block the stop signals before any thread exists, so only sigwait()
-       below receives them; ignore SIGPIPE from clients that went away. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     struct mc_conn_admission *admission =
         mc_conn_admission_new(&cfg->trusted_proxies, cfg->max_connections_per_client,
                               cfg->max_connections - cfg->reserved_proxy_connections);
     struct _u_instance instance;
     if (admission == NULL || ulfius_init_instance(&instance, cfg->port, &addr, NULL) != U_OK) {
+        mc_log(MC_LOG_ERROR, NULL, "server.start_failed", "could not initialise the HTTP server");
         mc_conn_admission_free(admission);
+        app_stop(&app, true);
         return 1;
     }
     /* One byte over the limit lets body_too_large() see that ulfius cut it. */
@@ -198,6 +231,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
                cfg->listen_address, cfg->port);
         ulfius_clean_instance(&instance);
         mc_conn_admission_free(admission);
+        app_stop(&app, true);
         return 1;
     }
     mc_log_event(MC_LOG_INFO, NULL, "server.started",
@@ -230,17 +264,7 @@ static int serve(const struct mc_service *svc, const struct mc_server_config *cf
     ulfius_stop_framework(&instance);
     ulfius_clean_instance(&instance);
     mc_conn_admission_free(admission);
-    mc_events_relay_stop();
-    mc_idem_holder_stop();
-    if (svc->stop != NULL)
-        svc->stop(&app);
-    mc_metrics_free(app.metrics);
-    mc_cache_listener_stop(app.cache_listener);
-    mc_response_cache_free(app.cache);
-    mc_auth_verifier_free(app.auth);
-    mc_db_pool_free(app.db);
-    pthread_mutex_destroy(&app.jwks_mu);
-    mc_log(MC_LOG_INFO, NULL, "server.stopped", "bye");
+    app_stop(&app, true);
     return 0;
 }
 

@@ -14,7 +14,12 @@
  *
  * The second factor comes in a header, never the query string: URLs end up in
  * access logs and browser histories, and an ID number must not.
+ *
+ * The public card asked by code without a factor is answered from the card
+ * cache when it holds it (card_cache.h), after the same validation and
+ * rate limits; with a factor, or by short code, the database is read.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -118,6 +123,27 @@ static mc_error find(mc_request *req, const char *code, bool by_short, struct tr
     return rc;
 }
 
+/* The answer's headers: it depends on the factor headers, so no shared
+   cache may mix them. */
+static void card_headers(mc_request *req)
+{
+    mc_set_header(req, "Cache-Control", "no-store");
+    mc_set_header(req, "Vary", ID_NUMBER_HEADER ", " PHONE_HEADER);
+}
+
+/* Answer the public card from the card cache; false on a miss. */
+static bool cached_card(mc_request *req, struct tracking_ctx *ctx, const char *code)
+{
+    char *text = NULL, etag[CARD_CACHE_ETAG_MAX];
+    size_t len = 0;
+    if (!card_cache_get(ctx->cards, code, &text, &len, etag))
+        return false;
+    card_headers(req);
+    mc_reply_stored_json(req, text, len, etag);
+    free(text);
+    return true;
+}
+
 /* The public card of the dossier with this code (or short code). */
 static void public_card(mc_request *req, const char *code, bool by_short)
 {
@@ -127,6 +153,10 @@ static void public_card(mc_request *req, const char *code, bool by_short)
     char hash[MC_LOOKUP_HASH_LEN + 1] = "";
     if (!read_factor(req, ctx, &given, &kind, hash) || !within_limits(req, ctx, code))
         return;
+    bool cacheable = !given && !by_short && ctx->cards != NULL && atomic_load(&ctx->cards_trusted);
+    if (cacheable && cached_card(req, ctx, code))
+        return;
+    uint64_t version = cacheable ? card_cache_version(ctx->cards, code) : 0;
     struct tracked_dossier d;
     json_t *steps = NULL;
     mc_error rc = find(req, code, by_short, &d, &steps);
@@ -151,10 +181,21 @@ static void public_card(mc_request *req, const char *code, bool by_short)
     json_t *body = card_json(&d, steps, match, match, has_short ? short_code : NULL);
     tracked_dossier_clear(&d);
     json_decref(steps);
-    /* The answer depends on the factor headers: no shared cache may mix them. */
-    mc_set_header(req, "Cache-Control", "no-store");
-    mc_set_header(req, "Vary", ID_NUMBER_HEADER ", " PHONE_HEADER);
-    mc_reply_json_etag(req, 200, body, NULL);
+    card_headers(req);
+    if (!cacheable) {
+        mc_reply_json_etag(req, 200, body, NULL);
+        return;
+    }
+    size_t len = 0;
+    char etag[MC_BODY_ETAG_MAX];
+    char *text = mc_json_text_etag(body, &len, etag);
+    if (text == NULL) {
+        mc_reply_error(req, MC_ERR_INTERNAL, NULL);
+        return;
+    }
+    card_cache_put(ctx->cards, code, text, len, etag, version);
+    mc_reply_stored_json(req, text, len, etag);
+    free(text);
 }
 
 /* A code in the path: false (after a 400) when it is not one. */

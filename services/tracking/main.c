@@ -21,10 +21,28 @@ struct tracking_ctx *tracking_ctx(const mc_request *req)
     return mc_request_service_ctx(req);
 }
 
+/* The card listener's callbacks (card_cache.h): a changed dossier's card
+   goes; while not listening, no card is trusted, and none kept from before. */
+static void card_changed(const char *code, void *p)
+{
+    struct tracking_ctx *ctx = p;
+    card_cache_invalidate(ctx->cards, code);
+}
+
+static void cards_reset(bool listening, void *p)
+{
+    struct tracking_ctx *ctx = p;
+    atomic_store(&ctx->cards_trusted, false);
+    card_cache_clear(ctx->cards);
+    atomic_store(&ctx->cards_trusted, listening);
+}
+
 static void ctx_free(struct tracking_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    mc_invalidation_listener_stop(ctx->card_listener);
+    card_cache_free(ctx->cards);
     mc_feed_consumer_stop(ctx->dossier_feed);
     webhook_workers_stop(ctx->webhook_workers);
     notify_workers_stop(ctx->notify_workers);
@@ -49,8 +67,9 @@ static mc_error tracking_start(mc_app *app)
         mc_log(MC_LOG_WARNING, NULL, "config.missing",
                "no LOOKUP_KEY_FILE: the lookup accepts no second factor and short links are off");
     }
-    unsigned per_address = 30, per_code = 10, window = 60, feed_enabled = 1;
-    bool ok = mc_config_uint(svc, "LOOKUP_LIMIT_PER_ADDRESS", 30, 1, 1000000, &per_address) &&
+    unsigned per_address = 30, per_code = 10, window = 60, feed_enabled = 1, card_entries = 100000;
+    bool ok = mc_config_uint(svc, "CARD_CACHE_ENTRIES", 100000, 0, 10000000, &card_entries) &&
+              mc_config_uint(svc, "LOOKUP_LIMIT_PER_ADDRESS", 30, 1, 1000000, &per_address) &&
               mc_config_uint(svc, "LOOKUP_LIMIT_PER_CODE", 10, 1, 1000000, &per_code) &&
               mc_config_uint(svc, "LOOKUP_LIMIT_WINDOW_SECONDS", 60, 1, 3600, &window) &&
               mc_config_uint(svc, "FEED_ENABLED", 1, 0, 1, &feed_enabled);
@@ -62,6 +81,18 @@ static mc_error tracking_start(mc_app *app)
     if (!notify_settings_load(&ctx->notify) || !webhook_settings_load(&ctx->webhooks)) {
         ctx_free(ctx);
         return MC_ERR_INTERNAL;
+    }
+    if (card_entries > 0) {
+        ctx->cards = card_cache_new(card_entries);
+        ctx->card_listener =
+            ctx->cards != NULL ? mc_invalidation_listen(mc_config_str(svc, "DATABASE_URL", NULL), svc,
+                                                        card_changed, cards_reset, ctx)
+                               : NULL;
+        if (ctx->card_listener == NULL) {
+            mc_log(MC_LOG_ERROR, NULL, "tracking.card_cache", "cannot start the card cache");
+            ctx_free(ctx);
+            return MC_ERR_INTERNAL;
+        }
     }
     mc_app_set_ctx(app, ctx);
     /* Webhook deliveries need no token: they run whatever the feed does. */

@@ -6,6 +6,7 @@
 
 #include "lookup_rules.h"
 #include "motcua/calendar.h"
+#include "motcua/invalidation.h"
 #include "motcua/log.h"
 #include "timeline.h"
 
@@ -119,6 +120,12 @@ mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tr
     bool has_short = lookup_short_code(ctx->lookup_key, ctx->lookup_key_len, after.dossier_id,
                                        short_code);
     rc = store_dossier_put(conn, &after, has_short ? short_code : NULL);
+    /* Every instance drops its cached public card of this dossier when this
+       transaction commits (card_cache.h); the old code's too, if it changed. */
+    if (rc == MC_OK)
+        rc = mc_invalidation_send(conn, "tracking", after.code);
+    if (rc == MC_OK && found && before.code[0] != '\0' && strcmp(before.code, after.code) != 0)
+        rc = mc_invalidation_send(conn, "tracking", before.code);
     bool is_new = true;
     json_t *step = rc == MC_OK ? timeline_step(ev.type, ev.data, found ? before.card : NULL) : NULL;
     if (step != NULL) {

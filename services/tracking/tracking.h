@@ -11,17 +11,21 @@
  *   timeline.c            what an event says to a citizen: labels, card, step (pure)
  *   lookup_rules.c        dossier codes, short codes, second factors (pure)
  *   handle_dossiers.c     GET /tracking/dossiers/{code}[/timeline], GET /t/{short}
+ *   card_cache.c          the public cards kept in memory (pure)
  *   rate_limit.c          the in-service rate limits of the public lookup
  *   store_dossiers.c      every SQL statement of the projection
  */
 #ifndef TRACKING_H
 #define TRACKING_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "motcua/feed_consumer.h"
+#include "card_cache.h"
 #include "motcua/http.h"
+#include "motcua/invalidation.h"
 #include "motcua/server.h"
 #include "motcua/service_token.h"
 #include "notify.h"
@@ -48,6 +52,12 @@ struct tracking_ctx {
     struct webhook_settings webhooks;
     notify_workers *notify_workers;
     webhook_workers *webhook_workers;
+    /* The public cards (card_cache.h): NULL when CARD_CACHE_ENTRIES=0. Used
+       only while card_listener listens (cards_trusted), since invalidations
+       sent while it is away are lost. */
+    card_cache *cards;
+    mc_invalidation_listener *card_listener;
+    atomic_bool cards_trusted;
 };
 
 struct tracking_ctx *tracking_ctx(const mc_request *req);

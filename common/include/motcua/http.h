@@ -111,6 +111,13 @@ void mc_reply_json_etag(mc_request *req, unsigned status, json_t *body, const ch
    body is copied. */
 void mc_reply_json_text(mc_request *req, unsigned status, const char *body, size_t len);
 /* 201 Created with Location and (optional) ETag. */
+/* The bytes mc_reply_json_etag would send for body (consumed) and their ETag,
+   for an answer kept to be sent again (a handler's own cache); NULL when out
+   of memory. The caller frees the text. */
+#define MC_BODY_ETAG_MAX 72
+char *mc_json_text_etag(json_t *body, size_t *len, char etag[MC_BODY_ETAG_MAX]);
+/* A 200 JSON answer from stored bytes with its ETag (304 when If-None-Match matches). */
+void mc_reply_stored_json(mc_request *req, const char *body, size_t len, const char *etag);
 void mc_reply_created(mc_request *req, json_t *body, const char *location, const char *etag);
 void mc_reply_no_content(mc_request *req);
 /* Conditional GET for an answer the handler builds itself (mc_reply_stream):
