@@ -11,11 +11,14 @@
  *   settle.c               applying a gateway's verdict to a payment, once
  *   confirm.c              the dossier confirmations sent from this service's outbox
  *   sweep.c                pending payments past their expiry, settled by a query
+ *   reconcile.c            the daily reconciliation against the gateways' statements
+ *   reconcile_rules.c      reading a statement, comparing, the accountant's CSV (pure)
  *   handle_payments.c      POST/GET /payments, GET /payments/{id}
  *   handle_ipn.c           the gateways' callbacks and the browser's return URL
  *   handle_refunds.c       POST /payments/{id}/refunds
  *   handle_merchants.c     PUT /payments/merchants/{agency_code}/{provider}
  *   handle_events.c        GET /events/payment
+ *   handle_reconciliations.c  /payments/reconciliations
  *   store_*.c              every SQL statement
  */
 #ifndef PAYMENT_H
@@ -48,6 +51,11 @@ struct payment_ctx {
     unsigned confirm_interval_s;         /* CONFIRM_INTERVAL_SECONDS: the confirmation sender (2) */
     unsigned sweep_interval_s;           /* SWEEP_INTERVAL_SECONDS: the sweeper (60; 0 off) */
     unsigned gateway_timeout_s;          /* GATEWAY_TIMEOUT_SECONDS: each call to a gateway (10) */
+    char vnpay_statement_url[PAYMENT_URL_MAX]; /* VNPAY_STATEMENT_URL: the daily file ("" none) */
+    char npp_statement_url[PAYMENT_URL_MAX];   /* NPP_STATEMENT_URL: the daily file ("" none) */
+    unsigned reconcile_hour;             /* RECONCILE_HOUR: yesterday reconciled from this hour (6) */
+    unsigned reconcile_interval_s;       /* RECONCILE_INTERVAL_SECONDS: the schedule's check (600; 0 off) */
+    mc_periodic *reconciler;
     mc_service_token *token;             /* the service's own token (CLIENT_ID ...), NULL if none */
     mc_feed_consumer *consumer;          /* the dossier feed */
     mc_periodic *confirmer, *sweeper;
@@ -67,6 +75,9 @@ void handle_payment_return_national_platform(mc_request *req);
 void handle_merchant_put(mc_request *req);
 void handle_refund_create(mc_request *req);
 void handle_payment_event_feed(mc_request *req);
+void handle_reconciliations_create(mc_request *req);
+void handle_reconciliations_list(mc_request *req);
+void handle_reconciliation_get(mc_request *req);
 
 /* ---- demands.c: the dossier feed ---- */
 mc_feed_consumer *payment_demands_start(struct payment_ctx *ctx, const char *conninfo);
@@ -76,5 +87,15 @@ void payment_confirm_run(void *ctx);
 
 /* ---- sweep.c: one pass of the sweeper (also the periodic job) ---- */
 void payment_sweep_run(void *ctx);
+
+/* ---- reconcile.c ---- */
+/* Reconcile `day` (YYYY-MM-DD, Vietnam time) now for every merchant account
+   of `agency` (NULL: all), superseding the day's current runs; the new runs'
+   ids are appended to ids. MC_ERR_PAYMENT_MERCHANT_NOT_CONFIGURED when there
+   is no account. */
+mc_error payment_reconcile(struct payment_ctx *ctx, const char *day, const char *agency,
+                           const char *requested_by, json_t *ids);
+/* One pass of the schedule (the periodic job): yesterday's due runs. */
+void payment_reconcile_run(void *ctx);
 
 #endif
