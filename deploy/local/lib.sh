@@ -650,8 +650,9 @@ motcua_export_service_env() {
             export "MOTCUA_PAYMENT_FEED_POLL_MS=${MOTCUA_PAYMENT_FEED_POLL_MS:-200}"
             # Reconciliation reads the simulators' daily statements; yesterday is
             # reconciled from midnight (Vietnam time), the schedule checking every 5 s.
-            export "MOTCUA_PAYMENT_VNPAY_STATEMENT_URL=${MOTCUA_PAYMENT_VNPAY_STATEMENT_URL:-$MOTCUA_VNPAY_SIM_URL/sim/statement?merchant_code={merchant_code}&date={date}}"
-            export "MOTCUA_PAYMENT_NPP_STATEMENT_URL=${MOTCUA_PAYMENT_NPP_STATEMENT_URL:-$MOTCUA_NPP_SIM_URL/sim/statement?merchant_code={merchant_code}&date={date}}"
+            local statement='/sim/statement?merchant_code={merchant_code}&date={date}'
+            export "MOTCUA_PAYMENT_VNPAY_STATEMENT_URL=${MOTCUA_PAYMENT_VNPAY_STATEMENT_URL:-$MOTCUA_VNPAY_SIM_URL$statement}"
+            export "MOTCUA_PAYMENT_NPP_STATEMENT_URL=${MOTCUA_PAYMENT_NPP_STATEMENT_URL:-$MOTCUA_NPP_SIM_URL$statement}"
             export "MOTCUA_PAYMENT_RECONCILE_HOUR=${MOTCUA_PAYMENT_RECONCILE_HOUR:-0}"
             export "MOTCUA_PAYMENT_RECONCILE_INTERVAL_SECONDS=${MOTCUA_PAYMENT_RECONCILE_INTERVAL_SECONDS:-5}"
             motcua_export_service_client payment

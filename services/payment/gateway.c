@@ -134,3 +134,22 @@ mc_error gateway_refund(const struct payment_ctx *ctx, const struct merchant_row
     json_decref(reply);
     return rc;
 }
+
+mc_error gateway_npp_get_bill(const struct payment_ctx *ctx, const struct merchant_row *m,
+                              const char *txn_ref, char receipt_no[65], unsigned char **pdf,
+                              size_t *pdf_len, char **sent, char **answer)
+{
+    *sent = *answer = NULL;
+    *pdf = NULL;
+    struct pay_merchant pm = {m->merchant_code, m->secret, m->token};
+    json_t *body = npp_get_bill_request(&pm, txn_ref, (int64_t)time(NULL));
+    if (body == NULL)
+        return MC_ERR_INTERNAL;
+    json_t *reply = NULL;
+    mc_error rc = post(ctx, ctx->npp_url, body, m->token, &reply, sent, answer);
+    json_decref(body);
+    if (rc == MC_OK && !npp_get_bill_read(reply, &pm, txn_ref, receipt_no, pdf, pdf_len))
+        rc = MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE;
+    json_decref(reply);
+    return rc;
+}

@@ -195,8 +195,8 @@ void handle_payment_create(mc_request *req)
     mc_reply_created(req, t.out, location, etag);
 }
 
-/* May the caller see a payment of this payer and agency? */
-static bool may_see(const mc_principal *p, const char *payer_sub, const char *agency)
+/* May the caller see a payment of this payer and agency? (payment.h) */
+bool payment_may_see(const mc_principal *p, const char *payer_sub, const char *agency)
 {
     if ((p->roles & (MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR)) != 0)
         return true;
@@ -222,7 +222,7 @@ void handle_payment_get(mc_request *req)
         rc = store_payment_get_json(conn, id, &body, &revision, payer, agency);
         mc_db_release(mc_request_db(req), conn);
     }
-    if (rc == MC_OK && !may_see(&req->principal, payer, agency))
+    if (rc == MC_OK && !payment_may_see(&req->principal, payer, agency))
         rc = MC_ERR_PAYMENT_NOT_FOUND;
     if (rc != MC_OK) {
         json_decref(body);
@@ -252,7 +252,7 @@ void handle_payment_receipt(mc_request *req)
         rc = store_payment_receipt(conn, id, &body, state, payer, agency);
         mc_db_release(mc_request_db(req), conn);
     }
-    if (rc == MC_OK && !may_see(&req->principal, payer, agency))
+    if (rc == MC_OK && !payment_may_see(&req->principal, payer, agency))
         rc = MC_ERR_PAYMENT_NOT_FOUND;
     if (rc == MC_OK && strcmp(state, "paid") != 0) {
         json_decref(body);

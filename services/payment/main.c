@@ -41,10 +41,9 @@ static bool url_setting(const char *key, const char *fallback, char *out, size_t
 
 /* A statement URL template (reconcile.c): empty (not configured), or an
    http(s) URL with {merchant_code} and {date}. */
-static bool statement_setting(const char *key, char *out, size_t len)
+static bool statement_setting(const char *v, const char *key, char *out, size_t len)
 {
-    const char *v = mc_config_str("payment", key, "");
-    if (v[0] == '\0') {
+    if (v == NULL || v[0] == '\0') {
         out[0] = '\0';
         return true;
     }
@@ -94,10 +93,11 @@ static mc_error payment_start(mc_app *app)
               url_setting("PUBLIC_URL", gateway_url, ctx->public_url, sizeof ctx->public_url) &&
               url_setting("DOSSIER_URL", dossier_url, ctx->dossier_url, sizeof ctx->dossier_url);
     ok = ok &&
-         statement_setting("VNPAY_STATEMENT_URL", ctx->vnpay_statement_url,
+         statement_setting(mc_config_str("payment", "VNPAY_STATEMENT_URL", NULL),
+                           "VNPAY_STATEMENT_URL", ctx->vnpay_statement_url,
                            sizeof ctx->vnpay_statement_url) &&
-         statement_setting("NPP_STATEMENT_URL", ctx->npp_statement_url,
-                           sizeof ctx->npp_statement_url) &&
+         statement_setting(mc_config_str("payment", "NPP_STATEMENT_URL", NULL), "NPP_STATEMENT_URL",
+                           ctx->npp_statement_url, sizeof ctx->npp_statement_url) &&
          mc_config_uint("payment", "RECONCILE_HOUR", 6, 0, 23, &ctx->reconcile_hour) &&
          mc_config_uint("payment", "RECONCILE_INTERVAL_SECONDS", 600, 0, 86400,
                         &ctx->reconcile_interval_s);

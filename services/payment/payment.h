@@ -16,9 +16,11 @@
  *   handle_payments.c      POST/GET /payments, GET /payments/{id}
  *   handle_ipn.c           the gateways' callbacks and the browser's return URL
  *   handle_refunds.c       POST /payments/{id}/refunds
- *   handle_merchants.c     PUT /payments/merchants/{agency_code}/{provider}
+ *   handle_merchants.c     PUT, DELETE /payments/merchants/{agency_code}/{provider}
  *   handle_events.c        GET /events/payment
  *   handle_reconciliations.c  /payments/reconciliations
+ *   handle_receipt_document.c GET /payments/{id}/receipt/document
+ *   receipt_rules.c        the e-receipt rendered as HTML (pure)
  *   store_*.c              every SQL statement
  */
 #ifndef PAYMENT_H
@@ -62,17 +64,22 @@ struct payment_ctx {
 };
 
 struct payment_ctx *payment_ctx(const mc_request *req);
+/* May this caller see a payment of this payer and agency (its receipt too)?
+   The payer, staff of the agency, system_admin and auditors. */
+bool payment_may_see(const mc_principal *p, const char *payer_sub, const char *agency);
 
 /* ---- handlers ---- */
 void handle_payment_create(mc_request *req);
 void handle_payments_list(mc_request *req);
 void handle_payment_get(mc_request *req);
 void handle_payment_receipt(mc_request *req);
+void handle_payment_receipt_document(mc_request *req);
 void handle_ipn_vnpay(mc_request *req);
 void handle_ipn_national_platform(mc_request *req);
 void handle_payment_return_vnpay(mc_request *req);
 void handle_payment_return_national_platform(mc_request *req);
 void handle_merchant_put(mc_request *req);
+void handle_merchant_delete(mc_request *req);
 void handle_refund_create(mc_request *req);
 void handle_payment_event_feed(mc_request *req);
 void handle_reconciliations_create(mc_request *req);

@@ -349,7 +349,7 @@ void recon_result_clear(struct recon_result *r)
 
 json_t *recon_mismatch_json(const struct recon_mismatch *m, size_t line)
 {
-    return json_pack("{sI ss ss ss s? s? s? s? s? s?}", "line", (json_int_t)line, "kind",
+    return json_pack("{sI ss ss ss so so so so so so}", "line", (json_int_t)line, "kind",
                      recon_kind_name(m->kind), "transaction_type", recon_type_name(m->type),
                      "txn_ref", m->txn_ref, "payment_id",
                      m->payment_id[0] != '\0' ? json_string(m->payment_id) : json_null(),

@@ -34,6 +34,9 @@ struct merchant_row {
 mc_error store_merchant_put(mc_db_conn *conn, const char *agency, const char *provider,
                             const char *merchant_code, const char *secret, const char *token,
                             json_t **out);
+/* Remove an agency's account with a provider: MC_ERR_NOT_FOUND when none,
+   MC_ERR_CONFLICT while one of its payments is pending. */
+mc_error store_merchant_delete(mc_db_conn *conn, const char *agency, const char *provider);
 /* By (agency, provider) or by (provider, merchant_code). MC_ERR_NOT_FOUND when none. */
 mc_error store_merchant_get(mc_db_conn *conn, const char *agency, const char *provider,
                             struct merchant_row *out);
@@ -211,5 +214,22 @@ struct recon_filter {
 };
 mc_error store_recon_list(mc_db_conn *conn, const struct recon_filter *f, unsigned limit,
                           json_t **items, json_t **next_keys);
+
+/* ---- store_receipts.c ---- */
+
+/* A stored e-receipt document (the national platform's GET_BILL PDF). */
+struct receipt_document {
+    char receipt_no[65];
+    char media_type[64];
+    unsigned char *body; /* malloc'd, the caller frees */
+    size_t len;
+};
+/* MC_ERR_NOT_FOUND when none was stored yet. */
+mc_error store_receipt_document_get(mc_db_conn *conn, const char *payment_id,
+                                    struct receipt_document *out);
+/* Store it unless one is stored already (the first one stays). */
+mc_error store_receipt_document_put(mc_db_conn *conn, const char *payment_id,
+                                    const char *receipt_no, const char *media_type,
+                                    const char *body_base64);
 
 #endif

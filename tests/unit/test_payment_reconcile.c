@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "receipt_rules.h"
 #include "reconcile_rules.h"
 
 #define HEADER "merchant_code,txn_ref,transaction_no,transaction_type,amount,pay_date,bank_code,status\r\n"
@@ -149,6 +150,25 @@ static void test_compare_finds_each_kind(void **state)
     m = find(&r, "refund_missing", RECON_REFUND);
     assert_non_null(m);
     assert_int_equal(m->kind, RECON_MISSING_THERE);
+    /* As the API shows it: absent values are null. */
+    json_t *j = recon_mismatch_json(find(&r, "extra", RECON_PAYMENT), 3);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "line")), 3);
+    assert_string_equal(json_string_value(json_object_get(j, "kind")), "missing_here");
+    assert_string_equal(json_string_value(json_object_get(j, "transaction_type")), "payment");
+    assert_true(json_is_null(json_object_get(j, "payment_id")));
+    assert_true(json_is_null(json_object_get(j, "our_amount")));
+    assert_true(json_is_null(json_object_get(j, "our_state")));
+    assert_int_equal(json_integer_value(json_object_get(j, "their_amount")), 7000);
+    assert_string_equal(json_string_value(json_object_get(j, "their_status")), "00");
+    json_decref(j);
+    j = recon_mismatch_json(find(&r, "missing", RECON_PAYMENT), 1);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "payment_id")),
+                        "00000000-0000-0000-0000-000000000001");
+    assert_int_equal(json_integer_value(json_object_get(j, "our_amount")), 6000);
+    assert_true(json_is_null(json_object_get(j, "their_amount")));
+    json_decref(j);
     /* Totals: ours settled in the day; theirs the succeeded lines. */
     assert_int_equal(r.our_paid, 10000 + 10000 + 6000 + 8000);
     assert_int_equal(r.their_paid, 10000 + 9000 + 7000 + 5000);
@@ -215,6 +235,38 @@ static void test_csv_of_a_report(void **state)
     json_decref(report);
 }
 
+static void test_receipt_html(void **state)
+{
+    (void)state;
+    json_t *receipt = json_pack(
+        "{ss ss ss ss ss ss ss ss sI sI s[{ss ss sI}{ss ss sI}]}", "receipt_no", "BL-20261203-ABC",
+        "agency_code", "000.00.06.H56", "dossier_code", "000.00.06.H56-261203-0001",
+        "procedure_code", "1.000001", "payer_account", "sub-1", "paid_at",
+        "2026-12-03T10:00:00+07:00", "provider", "vnpay", "transaction_no", "14123456", "amount",
+        (json_int_t)1250000, "amount_refunded", (json_int_t)0, "fee_items", "code", "LEPHI",
+        "name", "Lệ phí <script>alert(1)</script>", "amount", (json_int_t)1000000, "code", "PHI",
+        "name", "Phí \"A\" & B", "amount", (json_int_t)250000);
+    assert_non_null(receipt);
+    size_t len = 0;
+    char *html = receipt_html(receipt, &len);
+    assert_non_null(html);
+    assert_int_equal(strlen(html), len);
+    assert_non_null(strstr(html, "<td>BL-20261203-ABC</td>"));
+    assert_non_null(strstr(html, "<td>000.00.06.H56-261203-0001</td>"));
+    assert_non_null(strstr(html, "<td>Lệ phí &lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+    assert_non_null(strstr(html, "<td>Phí &quot;A&quot; &amp; B</td>"));
+    assert_null(strstr(html, "<script"));
+    assert_non_null(strstr(html, "1.000.000&nbsp;₫"));
+    assert_non_null(strstr(html, "<td class=\"n\">1.250.000&nbsp;₫</td>"));
+    assert_null(strstr(html, "Đã hoàn trả")); /* nothing refunded */
+    free(html);
+    json_object_set_new(receipt, "amount_refunded", json_integer(250000));
+    html = receipt_html(receipt, &len);
+    assert_non_null(strstr(html, "Đã hoàn trả: 250.000&nbsp;₫"));
+    free(html);
+    json_decref(receipt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_compare_two_refunds_of_one_payment),
         cmocka_unit_test(test_statement_url),
         cmocka_unit_test(test_csv_of_a_report),
+        cmocka_unit_test(test_receipt_html),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,3 +49,13 @@ CREATE TABLE reconciliation_mismatches (
 -- Reconciliation reads a merchant's payments by the day they were paid.
 CREATE INDEX payments_paid_by_merchant ON payments (provider, merchant_code, paid_at)
     WHERE state = 'paid';
+
+-- The national platform's e-receipt of a payment (GET_BILL), fetched once and
+-- served from here after (handle_receipt_document.c).
+CREATE TABLE receipt_documents (
+    payment_id  uuid        PRIMARY KEY REFERENCES payments (id),
+    receipt_no  text        NOT NULL,  -- SoBienLai
+    media_type  text        NOT NULL,
+    body        bytea       NOT NULL,
+    fetched_at  timestamptz NOT NULL DEFAULT now()
+);
