@@ -268,6 +268,21 @@ void handle_payment_receipt(mc_request *req)
     mc_reply_json_etag(req, 200, body, NULL);
 }
 
+bool payment_page_parse(const mc_request *req, json_t *errors, unsigned *limit, json_t **cursor,
+                        char after_created[24], const char **after_id)
+{
+    if (!mc_page_parse(req, PAGE_DEFAULT, PAGE_MAX, 2, limit, cursor, errors) || *cursor == NULL)
+        return false;
+    const json_t *k0 = json_array_get(*cursor, 0), *k1 = json_array_get(*cursor, 1);
+    if (!json_is_integer(k0) || !json_is_string(k1) || !mc_is_uuid(json_string_value(k1))) {
+        mc_errors_add_param(errors, "cursor", "invalid_cursor", "is not a cursor this server produced");
+        return false;
+    }
+    snprintf(after_created, 24, "%lld", (long long)json_integer_value(k0));
+    *after_id = json_string_value(k1);
+    return true;
+}
+
 static mc_error list_page(mc_db_conn *conn, const void *query, unsigned limit, json_t **items,
                           json_t **next_keys)
 {
@@ -325,18 +340,8 @@ void handle_payments_list(mc_request *req)
     }
     unsigned limit = 0;
     json_t *cursor = NULL;
-    if (mc_page_parse(req, PAGE_DEFAULT, PAGE_MAX, 2, &limit, &cursor, errors) && cursor != NULL) {
-        const json_t *k0 = json_array_get(cursor, 0), *k1 = json_array_get(cursor, 1);
-        if (!json_is_integer(k0) || !json_is_string(k1) || !mc_is_uuid(json_string_value(k1))) {
-            mc_errors_add_param(errors, "cursor", "invalid_cursor",
-                                "is not a cursor this server produced");
-        } else {
-            snprintf(after_created, sizeof after_created, "%lld",
-                     (long long)json_integer_value(k0));
-            f.after_created = after_created;
-            f.after_id = json_string_value(k1);
-        }
-    }
+    if (payment_page_parse(req, errors, &limit, &cursor, after_created, &f.after_id))
+        f.after_created = after_created;
     mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_list(req, errors, cursor, list_page, &f, limit);
 }

@@ -26,8 +26,6 @@
 #include "payment.h"
 #include "store.h"
 
-#define PAGE_DEFAULT 20
-#define PAGE_MAX 100
 #define STAFF (MC_ROLE_OFFICER | MC_ROLE_APPROVER | MC_ROLE_AGENCY_ADMIN)
 
 struct create_body {
@@ -199,18 +197,8 @@ void handle_reconciliations_list(mc_request *req)
     }
     unsigned limit = 0;
     json_t *cursor = NULL;
-    if (mc_page_parse(req, PAGE_DEFAULT, PAGE_MAX, 2, &limit, &cursor, errors) && cursor != NULL) {
-        const json_t *k0 = json_array_get(cursor, 0), *k1 = json_array_get(cursor, 1);
-        if (!json_is_integer(k0) || !json_is_string(k1) || !mc_is_uuid(json_string_value(k1))) {
-            mc_errors_add_param(errors, "cursor", "invalid_cursor",
-                                "is not a cursor this server produced");
-        } else {
-            snprintf(after_created, sizeof after_created, "%lld",
-                     (long long)json_integer_value(k0));
-            f.after_created = after_created;
-            f.after_id = json_string_value(k1);
-        }
-    }
+    if (payment_page_parse(req, errors, &limit, &cursor, after_created, &f.after_id))
+        f.after_created = after_created;
     mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_list(req, errors, cursor, list_page, &f, limit);
 }

@@ -67,6 +67,12 @@ struct payment_ctx *payment_ctx(const mc_request *req);
 /* May this caller see a payment of this payer and agency (its receipt too)?
    The payer, staff of the agency, system_admin and auditors. */
 bool payment_may_see(const mc_principal *p, const char *payer_sub, const char *agency);
+/* The page of a list keyed by (created_at in microseconds, id): limit and
+   cursor as mc_page_parse (20 by default, at most 100); true when a valid
+   cursor gave the keys after_created and after_id (borrowed from *cursor);
+   a malformed one is added to errors. */
+bool payment_page_parse(const mc_request *req, json_t *errors, unsigned *limit, json_t **cursor,
+                        char after_created[24], const char **after_id);
 
 /* ---- handlers ---- */
 void handle_payment_create(mc_request *req);

@@ -128,6 +128,19 @@ static mc_error recon_tx_fn(mc_db_conn *conn, void *arg)
     return rc;
 }
 
+/* store_recon_targets on a connection of its own. */
+static mc_error read_targets(struct payment_ctx *ctx, const char *day, const char *agency,
+                             bool due_only, struct recon_target *out, size_t max, size_t *n)
+{
+    mc_db_conn *conn;
+    mc_error rc = mc_db_acquire(ctx->db, &conn);
+    if (rc == MC_OK) {
+        rc = store_recon_targets(conn, day, agency, due_only, out, max, n);
+        mc_db_release(ctx->db, conn);
+    }
+    return rc;
+}
+
 /* The day before `now` in Vietnam time, and the hour it is there. */
 static void vietnam_yesterday(time_t now, char day[11], unsigned *hour)
 {
@@ -147,12 +160,7 @@ mc_error payment_reconcile(struct payment_ctx *ctx, const char *day, const char 
     if (targets == NULL)
         return MC_ERR_INTERNAL;
     size_t n = 0;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(ctx->db, &conn);
-    if (rc == MC_OK) {
-        rc = store_recon_targets(conn, day, agency, false, targets, REQUEST_MAX_TARGETS, &n);
-        mc_db_release(ctx->db, conn);
-    }
+    mc_error rc = read_targets(ctx, day, agency, false, targets, REQUEST_MAX_TARGETS, &n);
     if (rc == MC_OK && n == 0)
         rc = MC_ERR_PAYMENT_MERCHANT_NOT_CONFIGURED;
     for (size_t i = 0; rc == MC_OK && i < n; i++) {
@@ -176,12 +184,7 @@ void payment_reconcile_run(void *arg)
         return; /* the gateways' files for yesterday are not there yet */
     struct recon_target targets[SCHEDULE_BATCH];
     size_t n = 0;
-    mc_db_conn *conn;
-    mc_error rc = mc_db_acquire(ctx->db, &conn);
-    if (rc == MC_OK) {
-        rc = store_recon_targets(conn, day, NULL, true, targets, SCHEDULE_BATCH, &n);
-        mc_db_release(ctx->db, conn);
-    }
+    mc_error rc = read_targets(ctx, day, NULL, true, targets, SCHEDULE_BATCH, &n);
     for (size_t i = 0; rc == MC_OK && i < n; i++) {
         struct recon_tx t = {.ctx = ctx, .day = day, .target = &targets[i], .scheduled = true};
         mc_error one = mc_db_transaction(ctx->db, NULL, recon_tx_fn, &t);
