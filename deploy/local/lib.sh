@@ -652,6 +652,13 @@ motcua_export_service_env() {
             # back-off), and a lost answer is given up on after 4 s, so the tests see it.
             export "MOTCUA_PAYMENT_REFUND_QUERY_SECONDS=${MOTCUA_PAYMENT_REFUND_QUERY_SECONDS:-1}"
             export "MOTCUA_PAYMENT_GATEWAY_TIMEOUT_SECONDS=${MOTCUA_PAYMENT_GATEWAY_TIMEOUT_SECONDS:-4}"
+            # Reconciliation reads the simulators' daily statements; yesterday is
+            # reconciled from midnight (Vietnam time), the schedule checking every 5 s.
+            local statement='/sim/statement?merchant_code={merchant_code}&date={date}'
+            export "MOTCUA_PAYMENT_VNPAY_STATEMENT_URL=${MOTCUA_PAYMENT_VNPAY_STATEMENT_URL:-$MOTCUA_VNPAY_SIM_URL$statement}"
+            export "MOTCUA_PAYMENT_NPP_STATEMENT_URL=${MOTCUA_PAYMENT_NPP_STATEMENT_URL:-$MOTCUA_NPP_SIM_URL$statement}"
+            export "MOTCUA_PAYMENT_RECONCILE_HOUR=${MOTCUA_PAYMENT_RECONCILE_HOUR:-0}"
+            export "MOTCUA_PAYMENT_RECONCILE_INTERVAL_SECONDS=${MOTCUA_PAYMENT_RECONCILE_INTERVAL_SECONDS:-5}"
             motcua_export_service_client payment
             ;;&
         *)

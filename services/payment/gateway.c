@@ -176,3 +176,19 @@ mc_error gateway_refund_status(const struct payment_ctx *ctx, const struct merch
     json_decref(reply);
     return rc;
 }
+
+mc_error gateway_npp_get_bill(const struct payment_ctx *ctx, const struct merchant_row *m,
+                              const char *txn_ref, char receipt_no[65], unsigned char **pdf,
+                              size_t *pdf_len, char **sent, char **answer)
+{
+    *sent = *answer = NULL;
+    *pdf = NULL;
+    struct pay_merchant pm = {m->merchant_code, m->secret, m->token};
+    json_t *reply = NULL;
+    mc_error rc = post_api(ctx, m, false, npp_get_bill_request(&pm, txn_ref, (int64_t)time(NULL)),
+                           &reply, sent, answer);
+    if (rc == MC_OK && !npp_get_bill_read(reply, &pm, txn_ref, receipt_no, pdf, pdf_len))
+        rc = MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE;
+    json_decref(reply);
+    return rc;
+}

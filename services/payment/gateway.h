@@ -43,5 +43,11 @@ mc_error gateway_refund_status(const struct payment_ctx *ctx, const struct merch
                                const struct payment_row *p, const char *refund_ref,
                                long long refunded_before, enum pay_refund_outcome *out,
                                char code[16], char **sent, char **answer);
+/* The platform's e-receipt of a paid order (GET_BILL): its number and the
+   PDF (malloc'd), checked (npp_get_bill_read). MC_ERR_PAYMENT_GATEWAY_UNAVAILABLE
+   when it cannot be reached or its answer cannot be trusted. */
+mc_error gateway_npp_get_bill(const struct payment_ctx *ctx, const struct merchant_row *m,
+                              const char *txn_ref, char receipt_no[65], unsigned char **pdf,
+                              size_t *pdf_len, char **sent, char **answer);
 
 #endif

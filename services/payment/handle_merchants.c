@@ -4,6 +4,9 @@
  *
  *   PUT  system_admin: create or replace {merchant_code, secret, token}; 200
  *        with the account without its secret or token (never returned)
+ *   DELETE system_admin: remove it (the agency stops collecting through that
+ *        provider; paying then answers 409 payment.merchant_not_configured);
+ *        204, 404 when there is none, 409 while one of its payments is pending
  */
 #include <ctype.h>
 #include <string.h>
@@ -54,19 +57,26 @@ static mc_error merchant_put_tx(mc_db_conn *conn, void *arg)
                               t->body.token, &t->out);
 }
 
+/* The path's agency and provider; false (answered) when malformed. */
+static bool path_ok(mc_request *req, struct merchant_tx *t, enum pay_provider *provider)
+{
+    t->agency = mc_path_param(req, "agency_code");
+    t->provider = mc_path_param(req, "provider");
+    json_t *errors = mc_errors_new();
+    if (!agency_code_valid(t->agency))
+        mc_errors_add_param(errors, "agency_code", "pattern", "an agency code: [A-Za-z0-9._-]{1,32}");
+    if (!pay_provider_parse(t->provider, provider))
+        mc_errors_add_param(errors, "provider", "enum", "must be one of: vnpay national_platform");
+    return mc_no_errors(req, MC_ERR_BAD_QUERY, errors);
+}
+
 void handle_merchant_put(mc_request *req)
 {
-    struct merchant_tx t = {.agency = mc_path_param(req, "agency_code"),
-                            .provider = mc_path_param(req, "provider")};
+    struct merchant_tx t = {0};
     enum pay_provider provider;
-    json_t *errors = mc_errors_new();
-    if (!agency_code_valid(t.agency))
-        mc_errors_add_param(errors, "agency_code", "pattern", "an agency code: [A-Za-z0-9._-]{1,32}");
-    if (!pay_provider_parse(t.provider, &provider))
-        mc_errors_add_param(errors, "provider", "enum", "must be one of: vnpay national_platform");
-    if (!mc_no_errors(req, MC_ERR_BAD_QUERY, errors))
+    if (!path_ok(req, &t, &provider))
         return;
-    errors = mc_errors_new();
+    json_t *errors = mc_errors_new();
     mc_json_parse_fields(req->body, merchant_fields, "", errors, &t.body);
     if (provider == PAY_NATIONAL_PLATFORM && t.body.token == NULL)
         mc_errors_add(errors, "/token", "required", "the national platform's bearer token");
@@ -83,4 +93,26 @@ void handle_merchant_put(mc_request *req)
         return;
     }
     mc_reply_json(req, 200, t.out);
+}
+
+static mc_error merchant_delete_tx(mc_db_conn *conn, void *arg)
+{
+    struct merchant_tx *t = arg;
+    return store_merchant_delete(conn, t->agency, t->provider);
+}
+
+void handle_merchant_delete(mc_request *req)
+{
+    struct merchant_tx t = {0};
+    enum pay_provider provider;
+    if (!path_ok(req, &t, &provider))
+        return;
+    mc_error rc = mc_db_transaction(mc_request_db(req), NULL, merchant_delete_tx, &t);
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, rc == MC_ERR_CONFLICT ? "a payment through this account is pending"
+                                : rc == MC_ERR_NOT_FOUND ? "the agency has no account with this provider"
+                                                         : NULL);
+        return;
+    }
+    mc_reply_no_content(req);
 }

@@ -195,8 +195,8 @@ void handle_payment_create(mc_request *req)
     mc_reply_created(req, t.out, location, etag);
 }
 
-/* May the caller see a payment of this payer and agency? */
-static bool may_see(const mc_principal *p, const char *payer_sub, const char *agency)
+/* May the caller see a payment of this payer and agency? (payment.h) */
+bool payment_may_see(const mc_principal *p, const char *payer_sub, const char *agency)
 {
     if ((p->roles & (MC_ROLE_SYSTEM_ADMIN | MC_ROLE_AUDITOR)) != 0)
         return true;
@@ -222,7 +222,7 @@ void handle_payment_get(mc_request *req)
         rc = store_payment_get_json(conn, id, &body, &revision, payer, agency);
         mc_db_release(mc_request_db(req), conn);
     }
-    if (rc == MC_OK && !may_see(&req->principal, payer, agency))
+    if (rc == MC_OK && !payment_may_see(&req->principal, payer, agency))
         rc = MC_ERR_PAYMENT_NOT_FOUND;
     if (rc != MC_OK) {
         json_decref(body);
@@ -252,7 +252,7 @@ void handle_payment_receipt(mc_request *req)
         rc = store_payment_receipt(conn, id, &body, state, payer, agency);
         mc_db_release(mc_request_db(req), conn);
     }
-    if (rc == MC_OK && !may_see(&req->principal, payer, agency))
+    if (rc == MC_OK && !payment_may_see(&req->principal, payer, agency))
         rc = MC_ERR_PAYMENT_NOT_FOUND;
     if (rc == MC_OK && strcmp(state, "paid") != 0) {
         json_decref(body);
@@ -266,6 +266,21 @@ void handle_payment_receipt(mc_request *req)
     }
     mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_json_etag(req, 200, body, NULL);
+}
+
+bool payment_page_parse(const mc_request *req, json_t *errors, unsigned *limit, json_t **cursor,
+                        char after_created[24], const char **after_id)
+{
+    if (!mc_page_parse(req, PAGE_DEFAULT, PAGE_MAX, 2, limit, cursor, errors) || *cursor == NULL)
+        return false;
+    const json_t *k0 = json_array_get(*cursor, 0), *k1 = json_array_get(*cursor, 1);
+    if (!json_is_integer(k0) || !json_is_string(k1) || !mc_is_uuid(json_string_value(k1))) {
+        mc_errors_add_param(errors, "cursor", "invalid_cursor", "is not a cursor this server produced");
+        return false;
+    }
+    snprintf(after_created, 24, "%lld", (long long)json_integer_value(k0));
+    *after_id = json_string_value(k1);
+    return true;
 }
 
 static mc_error list_page(mc_db_conn *conn, const void *query, unsigned limit, json_t **items,
@@ -325,18 +340,8 @@ void handle_payments_list(mc_request *req)
     }
     unsigned limit = 0;
     json_t *cursor = NULL;
-    if (mc_page_parse(req, PAGE_DEFAULT, PAGE_MAX, 2, &limit, &cursor, errors) && cursor != NULL) {
-        const json_t *k0 = json_array_get(cursor, 0), *k1 = json_array_get(cursor, 1);
-        if (!json_is_integer(k0) || !json_is_string(k1) || !mc_is_uuid(json_string_value(k1))) {
-            mc_errors_add_param(errors, "cursor", "invalid_cursor",
-                                "is not a cursor this server produced");
-        } else {
-            snprintf(after_created, sizeof after_created, "%lld",
-                     (long long)json_integer_value(k0));
-            f.after_created = after_created;
-            f.after_id = json_string_value(k1);
-        }
-    }
+    if (payment_page_parse(req, errors, &limit, &cursor, after_created, &f.after_id))
+        f.after_created = after_created;
     mc_set_header(req, "Cache-Control", "private, no-store");
     mc_reply_list(req, errors, cursor, list_page, &f, limit);
 }

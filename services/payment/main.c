@@ -4,8 +4,9 @@
  *
  * Everything generic is common's mc_service_main (which also runs the outbox
  * relay, since this service publishes events); this file reads the service's
- * own settings and starts its three background jobs: the dossier feed
- * consumer (demands), the confirmation sender and the sweeper.
+ * own settings and starts its background jobs: the dossier feed consumer
+ * (demands), the confirmation sender, the sweeper and the reconciliation
+ * schedule.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,27 @@ static bool url_setting(const char *key, const char *fallback, char *out, size_t
     return true;
 }
 
+/* A statement URL template (reconcile.c): empty (not configured), or an
+   http(s) URL with {merchant_code} and {date}. */
+static bool statement_setting(const char *v, const char *key, char *out, size_t len)
+{
+    if (v == NULL || v[0] == '\0') {
+        out[0] = '\0';
+        return true;
+    }
+    if (strlen(v) >= len || (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+        strstr(v, "{merchant_code}") == NULL || strstr(v, "{date}") == NULL) {
+        mc_log(MC_LOG_ERROR, NULL, "config.invalid",
+               "MOTCUA_PAYMENT_%s must be an http(s) URL with {merchant_code} and {date}", key);
+        return false;
+    }
+    memcpy(out, v, strlen(v) + 1);
+    return true;
+}
+
 static void payment_ctx_free(struct payment_ctx *ctx)
 {
+    mc_periodic_stop(ctx->reconciler);
     mc_periodic_stop(ctx->sweeper);
     mc_periodic_stop(ctx->confirmer);
     mc_feed_consumer_stop(ctx->consumer);
@@ -74,6 +94,15 @@ static mc_error payment_start(mc_app *app)
                           sizeof ctx->npp_url) &&
               url_setting("PUBLIC_URL", gateway_url, ctx->public_url, sizeof ctx->public_url) &&
               url_setting("DOSSIER_URL", dossier_url, ctx->dossier_url, sizeof ctx->dossier_url);
+    ok = ok &&
+         statement_setting(mc_config_str("payment", "VNPAY_STATEMENT_URL", NULL),
+                           "VNPAY_STATEMENT_URL", ctx->vnpay_statement_url,
+                           sizeof ctx->vnpay_statement_url) &&
+         statement_setting(mc_config_str("payment", "NPP_STATEMENT_URL", NULL), "NPP_STATEMENT_URL",
+                           ctx->npp_statement_url, sizeof ctx->npp_statement_url) &&
+         mc_config_uint("payment", "RECONCILE_HOUR", 6, 0, 23, &ctx->reconcile_hour) &&
+         mc_config_uint("payment", "RECONCILE_INTERVAL_SECONDS", 600, 0, 86400,
+                        &ctx->reconcile_interval_s);
     bool has_client = false;
     if (ok) {
         ctx->token = mc_service_token_from_config("payment", &has_client);
@@ -92,6 +121,10 @@ static mc_error payment_start(mc_app *app)
     if (ok && ctx->sweep_interval_s > 0) {
         ctx->sweeper = mc_periodic_start(ctx->sweep_interval_s, payment_sweep_run, ctx);
         ok = ctx->sweeper != NULL;
+    }
+    if (ok && ctx->reconcile_interval_s > 0) {
+        ctx->reconciler = mc_periodic_start(ctx->reconcile_interval_s, payment_reconcile_run, ctx);
+        ok = ctx->reconciler != NULL;
     }
     if (!ok) {
         payment_ctx_free(ctx);

@@ -210,3 +210,30 @@ json_t *pay_mask_json(const json_t *message)
     }
     return copy;
 }
+
+bool pay_base64_decode(const char *text, size_t n, unsigned char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n == 0 || n % 4 != 0 || n > INT_MAX)
+        return false;
+    unsigned char *buf = malloc(n / 4 * 3 + 1);
+    int len = buf != NULL ? EVP_DecodeBlock(buf, (const unsigned char *)text, (int)n) : -1;
+    if (len < 0) {
+        free(buf);
+        return false;
+    }
+    *out = buf;
+    *out_len = (size_t)len - (text[n - 1] == '=') - (text[n - 2] == '='); /* the padding */
+    return true;
+}
+
+char *pay_base64_encode(const unsigned char *data, size_t n)
+{
+    if (n > INT_MAX / 2)
+        return NULL;
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    if (out != NULL)
+        EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+    return out;
+}

@@ -84,6 +84,11 @@ bool pay_amount_from_minor(const char *text, long long *out);
 /* Lower-case hex of HMAC-SHA512(key, data) / SHA-256(data). */
 char *pay_hmac_sha512_hex(const char *key, const char *data);
 char *pay_sha256_hex(const char *data);
+/* Standard base64 (with padding, no line breaks) decoded into *out
+   (malloc'd); false when it is not that. */
+bool pay_base64_decode(const char *text, size_t n, unsigned char **out, size_t *out_len);
+/* n bytes as standard base64 (malloc'd, NUL-terminated), NULL when out of memory. */
+char *pay_base64_encode(const unsigned char *data, size_t n);
 /* Compare two hex digests, case-insensitively, in time independent of where
    they differ. */
 bool pay_hex_equal(const char *a, const char *b);
@@ -193,5 +198,14 @@ json_t *npp_refund_query_request(const struct pay_merchant *m, const char *txn_r
                                  const char *refund_ref, int64_t now);
 bool npp_refund_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
                            const char *refund_ref, enum pay_refund_outcome *out, char code[16]);
+
+/* GET_BILL (new reference; fields as QUERY) and its answer: MaLoi 00, this
+   merchant and order, MaXacThuc over LoaiBanTin|MaLoi|MaDoiTac|MaThamChieu|
+   SoBienLai|secret, and BienLai (base64) a PDF (the check field does not
+   cover it). The receipt number into receipt_no, the PDF (malloc'd) into
+   *pdf. False when any of that fails. */
+json_t *npp_get_bill_request(const struct pay_merchant *m, const char *txn_ref, int64_t now);
+bool npp_get_bill_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
+                       char receipt_no[65], unsigned char **pdf, size_t *pdf_len);
 
 #endif

@@ -163,19 +163,26 @@ json_t *npp_confirm_answer(const char *code, const char *message, const char *me
     return answer;
 }
 
-json_t *npp_query_request(const struct pay_merchant *m, const char *txn_ref, int64_t now)
+/* QUERY and GET_BILL: the same fields, checked the same way. */
+static json_t *order_request(const char *kind, const struct pay_merchant *m, const char *txn_ref,
+                             int64_t now)
 {
     char when[15];
     pay_vn_time(now, when);
-    const char *fields[] = {"QUERY", NPP_VERSION, m->merchant_code, txn_ref, when};
+    const char *fields[] = {kind, NPP_VERSION, m->merchant_code, txn_ref, when};
     char *check = npp_check_code(fields, 5, m->secret);
     json_t *body = check == NULL ? NULL
-                                 : json_pack("{ss ss ss ss ss ss}", "LoaiBanTin", "QUERY",
+                                 : json_pack("{ss ss ss ss ss ss}", "LoaiBanTin", kind,
                                              "PhienBan", NPP_VERSION, "MaDoiTac", m->merchant_code,
                                              "MaThamChieu", txn_ref, "ThoiGianGD", when,
                                              "MaXacThuc", check);
     free(check);
     return body;
+}
+
+json_t *npp_query_request(const struct pay_merchant *m, const char *txn_ref, int64_t now)
+{
+    return order_request("QUERY", m, txn_ref, now);
 }
 
 bool npp_query_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
@@ -296,5 +303,41 @@ bool npp_refund_query_read(const json_t *answer, const struct pay_merchant *m, c
         return false; /* the query failed: nothing known */
     snprintf(code, 16, "%s", state);
     *out = refund_state(state);
+    return true;
+}
+
+json_t *npp_get_bill_request(const struct pay_merchant *m, const char *txn_ref, int64_t now)
+{
+    return order_request("GET_BILL", m, txn_ref, now);
+}
+
+bool npp_get_bill_read(const json_t *answer, const struct pay_merchant *m, const char *txn_ref,
+                       char receipt_no[65], unsigned char **pdf, size_t *pdf_len)
+{
+    static const char *const names[] = {"LoaiBanTin", "MaLoi", "MaDoiTac", "MaThamChieu",
+                                        "SoBienLai"};
+    *pdf = NULL;
+    *pdf_len = 0;
+    const char *b64 = member(answer, "BienLai"), *number = member(answer, "SoBienLai");
+    size_t n = strlen(b64);
+    if (strcmp(member(answer, "LoaiBanTin"), "GET_BILL") != 0 ||
+        strcmp(member(answer, "MaLoi"), "00") != 0 ||
+        strcmp(member(answer, "MaDoiTac"), m->merchant_code) != 0 ||
+        strcmp(member(answer, "MaThamChieu"), txn_ref) != 0 || number[0] == '\0' ||
+        strlen(number) >= 65 || n == 0 || n % 4 != 0 || n > 16u * 1024 * 1024 ||
+        !check_matches(answer, names, sizeof names / sizeof names[0], m->secret))
+        return false;
+    unsigned char *out;
+    size_t size;
+    if (!pay_base64_decode(b64, n, &out, &size))
+        return false;
+    /* The check field does not cover the document: take nothing but a PDF. */
+    if (size < 5 || memcmp(out, "%PDF-", 5) != 0) {
+        free(out);
+        return false;
+    }
+    snprintf(receipt_no, 65, "%s", number);
+    *pdf = out;
+    *pdf_len = size;
     return true;
 }

@@ -13,6 +13,11 @@
 
 #include "motcua/db.h"
 #include "payment_rules.h"
+#include "reconcile_rules.h"
+
+/* SQL of a timestamptz column as RFC 3339 in Vietnam time (the API's times). */
+#define VN_TIME(col)                                                                             \
+    "to_char(" col " AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')"
 
 /* ---- store_merchants.c ---- */
 
@@ -29,6 +34,9 @@ struct merchant_row {
 mc_error store_merchant_put(mc_db_conn *conn, const char *agency, const char *provider,
                             const char *merchant_code, const char *secret, const char *token,
                             json_t **out);
+/* Remove an agency's account with a provider: MC_ERR_NOT_FOUND when none,
+   MC_ERR_CONFLICT while one of its payments is pending. */
+mc_error store_merchant_delete(mc_db_conn *conn, const char *agency, const char *provider);
 /* By (agency, provider) or by (provider, merchant_code). MC_ERR_NOT_FOUND when none. */
 mc_error store_merchant_get(mc_db_conn *conn, const char *agency, const char *provider,
                             struct merchant_row *out);
@@ -182,5 +190,68 @@ mc_error store_confirmations_claim(mc_db_conn *conn, unsigned limit, unsigned le
 mc_error store_confirmation_done(mc_db_conn *conn, const char *payment_id, int status);
 mc_error store_confirmation_retry(mc_db_conn *conn, const char *payment_id, int status,
                                   unsigned delay_s);
+
+/* ---- store_reconciliations.c ---- */
+
+/* A merchant account to reconcile. */
+struct recon_target {
+    char agency_code[33];
+    char provider[24];
+    char merchant_code[65];
+};
+/* The accounts to reconcile for `day` (YYYY-MM-DD), of `agency` when not
+   NULL, at most `max`. due_only: those with no current run of the day, or
+   whose current run failed over an hour ago (the scheduled job's). */
+mc_error store_recon_targets(mc_db_conn *conn, const char *day, const char *agency, bool due_only,
+                             struct recon_target *out, size_t max, size_t *n);
+/* The lock of (day, agency, provider) until the transaction ends; wait for
+   it, or (!wait) MC_ERR_CONFLICT at once when another run holds it. */
+mc_error store_recon_lock(mc_db_conn *conn, const char *day, const struct recon_target *t,
+                          bool wait);
+/* Is a scheduled run of (day, agency, provider) still due (as in targets)? */
+mc_error store_recon_due(mc_db_conn *conn, const char *day, const struct recon_target *t,
+                         bool *due);
+/* The merchant's payments paid and refunds succeeded in the day, and those
+   of the references in `refs` (a JSON array of the statement's txn_ref),
+   into *out (malloc'd, free()). */
+mc_error store_recon_records(mc_db_conn *conn, const char *day, const struct recon_target *t,
+                             const json_t *refs, struct recon_record **out, size_t *n);
+/* A run to record: the current one of its day from now on. */
+struct recon_run {
+    const char *day;
+    const struct recon_target *target;
+    const char *trigger;      /* "schedule" | "request" */
+    const char *requested_by; /* NULL for the schedule */
+    const char *failure;      /* NULL when it compared */
+    const struct recon_result *result;
+};
+/* Record it (superseding the day's current run) with its mismatches; its id into id. */
+mc_error store_recon_insert(mc_db_conn *conn, const struct recon_run *run, char id[37]);
+/* A run's JSON with its mismatches (*out new) and agency. MC_ERR_NOT_FOUND. */
+mc_error store_recon_get_json(mc_db_conn *conn, const char *id, json_t **out, char agency[33]);
+
+struct recon_filter {
+    const char *agency, *day, *provider, *state;
+    const char *after_created, *after_id; /* keyset */
+};
+mc_error store_recon_list(mc_db_conn *conn, const struct recon_filter *f, unsigned limit,
+                          json_t **items, json_t **next_keys);
+
+/* ---- store_receipts.c ---- */
+
+/* A stored e-receipt document (the national platform's GET_BILL PDF). */
+struct receipt_document {
+    char receipt_no[65];
+    char media_type[64];
+    unsigned char *body; /* malloc'd, the caller frees */
+    size_t len;
+};
+/* MC_ERR_NOT_FOUND when none was stored yet. */
+mc_error store_receipt_document_get(mc_db_conn *conn, const char *payment_id,
+                                    struct receipt_document *out);
+/* Store it unless one is stored already (the first one stays). */
+mc_error store_receipt_document_put(mc_db_conn *conn, const char *payment_id,
+                                    const char *receipt_no, const char *media_type,
+                                    const char *body_base64);
 
 #endif

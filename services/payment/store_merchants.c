@@ -25,6 +25,15 @@ static const mc_db_statement merchant_by_code = {
     "payment_merchant_by_code",
     "SELECT agency_code, provider, merchant_code, secret, token FROM merchants"
     " WHERE provider = $1 AND merchant_code = $2", 2};
+/* The account locked, with how many of its payments are still pending. */
+static const mc_db_statement merchant_lock_pending = {
+    "payment_merchant_lock_pending",
+    "SELECT (SELECT count(*) FROM payments p WHERE p.provider = m.provider"
+    " AND p.merchant_code = m.merchant_code AND p.state = 'pending')"
+    " FROM merchants m WHERE m.agency_code = $1 AND m.provider = $2 FOR UPDATE", 2};
+static const mc_db_statement merchant_delete = {
+    "payment_merchant_delete",
+    "DELETE FROM merchants WHERE agency_code = $1 AND provider = $2", 2};
 /* clang-format on */
 
 mc_error store_merchant_put(mc_db_conn *conn, const char *agency, const char *provider,
@@ -74,4 +83,25 @@ mc_error store_merchant_by_code(mc_db_conn *conn, const char *provider, const ch
                                 struct merchant_row *out)
 {
     return merchant_row(conn, &merchant_by_code, provider, merchant_code, out);
+}
+
+mc_error store_merchant_delete(mc_db_conn *conn, const char *agency, const char *provider)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, agency);
+    mc_db_add_text(&p, provider);
+    PGresult *res = mc_db_exec_params(conn, &merchant_lock_pending, &p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = PQntuples(res) != 1       ? MC_ERR_NOT_FOUND
+                  : mc_db_int(res, 0, 0) > 0 ? MC_ERR_CONFLICT
+                                             : MC_OK;
+    PQclear(res);
+    if (rc != MC_OK)
+        return rc;
+    res = mc_db_exec_params(conn, &merchant_delete, &p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return MC_OK;
 }

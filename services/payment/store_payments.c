@@ -5,8 +5,6 @@
 #include "store.h"
 
 /* clang-format off */
-#define VN_TIME(col)                                                                             \
-    "to_char(" col " AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')"
 /* The public JSON of a payment (p joined with its demand d). */
 #define PAYMENT_JSON                                                                             \
     "json_build_object('id', p.id, 'dossier_id', p.dossier_id, 'dossier_code', d.dossier_code,"\

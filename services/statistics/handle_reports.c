@@ -23,6 +23,7 @@
 #include "export_xlsx.h"
 #include "motcua/calendar.h"
 #include "motcua/log.h"
+#include "motcua/download.h"
 #include "report_rules.h"
 #include "statistics.h"
 #include "store.h"
@@ -150,38 +151,15 @@ static json_t *report_body(const struct report_scope *s, struct collect *c, cons
                      "totals", stat_06a_columns(&c->totals), "rows", rows);
 }
 
-struct memory_body {
-    char *data;
-    size_t len;
-};
-
-static long memory_read(void *ctx, unsigned long long offset, char *buf, size_t max)
-{
-    struct memory_body *m = ctx;
-    if (offset >= m->len)
-        return 0;
-    size_t n = m->len - (size_t)offset < max ? m->len - (size_t)offset : max;
-    memcpy(buf, m->data + offset, n);
-    return (long)n;
-}
-
-static void memory_done(void *ctx)
-{
-    struct memory_body *m = ctx;
-    free(m->data);
-    free(m);
-}
-
 static void reply_csv(mc_request *req, const json_t *report)
 {
-    struct memory_body *m = calloc(1, sizeof *m);
-    m = m != NULL && (m->data = stat_06a_csv(report, &m->len)) != NULL ? m : (free(m), NULL);
-    if (m == NULL) {
+    size_t len = 0;
+    char *csv = stat_06a_csv(report, &len);
+    if (csv == NULL) {
         mc_reply_error(req, MC_ERR_INTERNAL, "out of memory");
         return;
     }
-    mc_set_header(req, "Content-Disposition", "attachment; filename=\"06a.csv\"");
-    mc_reply_stream(req, 200, "text/csv; charset=utf-8", m->len, memory_read, memory_done, m);
+    mc_reply_download(req, "text/csv; charset=utf-8", "06a.csv", csv, len);
 }
 
 static long file_read(void *ctx, unsigned long long offset, char *buf, size_t max)
