@@ -36,6 +36,7 @@ mc_error statistics_apply_events(mc_db_conn *conn, const json_t *events, void *c
     (void)ctx;
     size_t i;
     const json_t *event;
+    int64_t latest = 0; /* the latest occurred_at counted in this page */
     json_array_foreach(events, i, event) {
         const char *type = json_string_value(json_object_get(event, "type"));
         if (type == NULL || strncmp(type, DOSSIER_EVENT_PREFIX, strlen(DOSSIER_EVENT_PREFIX)) != 0)
@@ -52,8 +53,12 @@ mc_error statistics_apply_events(mc_db_conn *conn, const json_t *events, void *c
         mc_error rc = apply_one(conn, &e);
         if (rc != MC_OK)
             return rc;
+        if (e.at > latest)
+            latest = e.at;
     }
-    return MC_OK;
+    /* In the page's transaction: the answer cache trusts it only once the
+       counters it covers are committed. */
+    return latest > 0 ? store_applied_until_advance(conn, latest) : MC_OK;
 }
 
 mc_error statistics_resync(mc_db_conn *conn, long long oldest_after, void *ctx)

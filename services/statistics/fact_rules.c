@@ -154,6 +154,7 @@ bool stat_event_parse(const json_t *event, struct stat_event *e, const char **re
         return false;
     }
     e->day = stat_day_of(occurred);
+    e->at = (int64_t)occurred;
     e->fee_amount = count_member(data, "fee_amount");
     const json_t *counts = json_object_get(data, "document_counts");
     e->application_files = count_member(counts, "application");

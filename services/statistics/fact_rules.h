@@ -101,6 +101,7 @@ struct stat_event {
     char action[32];
     int from_status, to_status;
     int64_t day;                        /* the day of occurred_at */
+    int64_t at;                         /* occurred_at, epoch seconds */
     int64_t due_day;                    /* STAT_NO_DAY when due_at is null */
     char outcome[16];
     int evaluation_total;               /* evaluated: details.total, else -1 */

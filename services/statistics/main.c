@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "answer_cache.h"
 #include "catalogue_cache.h"
 #include "motcua/config.h"
 #include "motcua/log.h"
@@ -22,6 +23,7 @@ static void statistics_free(struct statistics_ctx *ctx)
     mc_feed_consumer_stop(ctx->consumer);
     mc_service_token_free(ctx->service_token);
     catalogue_cache_free(ctx->catalogue);
+    answer_cache_free(ctx->answers);
     free(ctx);
 }
 
@@ -31,13 +33,15 @@ static mc_error statistics_start(mc_app *app)
     struct statistics_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL)
         return MC_ERR_INTERNAL;
-    unsigned cache_seconds = 60, poll_ms = 1000, page_limit = 500;
+    unsigned cache_seconds = 60, poll_ms = 1000, page_limit = 500, answers = 512;
     char catalogue_url[64], dossier_url[64], feed_url[160];
     mc_service_default_url("catalogue", catalogue_url, sizeof catalogue_url);
     mc_service_default_url("dossier", dossier_url, sizeof dossier_url);
     bool ok = mc_config_uint(svc, "AGENCY_CACHE_SECONDS", 60, 0, 86400, &cache_seconds) &&
               mc_config_uint(svc, "FEED_POLL_MS", 1000, 50, 60000, &poll_ms) &&
-              mc_config_uint(svc, "FEED_PAGE_LIMIT", 500, 1, 1000, &page_limit);
+              mc_config_uint(svc, "FEED_PAGE_LIMIT", 500, 1, 1000, &page_limit) &&
+              mc_config_uint(svc, "REPORT_CACHE_ENTRIES", 512, 0, 100000, &answers);
+    ctx->answers = ok ? answer_cache_new(answers) : NULL;
     snprintf(feed_url, sizeof feed_url, "%s/api/v1/events/dossier",
              mc_config_str(svc, "DOSSIER_URL", dossier_url));
     ctx->catalogue = ok ? catalogue_cache_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url),

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fact_rules.h"
 #include "motcua/calendar.h"
 
 static int64_t day_of_date(int y, int m, int d)
@@ -305,4 +306,10 @@ char *stat_06a_csv(const json_t *report, size_t *len)
     }
     *len = b.len;
     return b.data;
+}
+
+bool stat_period_settled(const struct stat_period *p, int64_t today, int64_t applied_until)
+{
+    return applied_until > STAT_SETTLE_SLACK_SECONDS && p->last < today &&
+           p->last < stat_day_of(applied_until - STAT_SETTLE_SLACK_SECONDS);
 }

@@ -72,6 +72,19 @@ int64_t stat_stock_bound(int64_t day);
 struct stat_read_plan stat_read_plan(const struct stat_period *p, int64_t start_stock_day,
                                      int64_t end_stock_day);
 
+/* ---- Settled periods (the answer cache) ---- */
+
+/* Slack for commit-order skew: an event committed after one that occurred
+   later occurred at most this long before it. */
+#define STAT_SETTLE_SLACK_SECONDS 300
+
+/* Has period p settled, so that its report can never change: it ended before
+   today and before the day of applied_until (epoch seconds of the latest event
+   counted, 0 for none) minus the slack? Every counter change is dated on its
+   event's day or later, and later events occur after applied_until minus
+   the slack. */
+bool stat_period_settled(const struct stat_period *p, int64_t today, int64_t applied_until);
+
 /* ---- Time series ---- */
 
 enum stat_interval { STAT_DAY, STAT_MONTH };

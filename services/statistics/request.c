@@ -2,7 +2,11 @@
  * What the report routes share (statistics.h): the agency and period of a
  * request, who may see an agency's detail, and the rollup sums of a scope.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "answer_cache.h"
 
 #include "agency_tree.h"
 #include "statistics.h"
@@ -84,6 +88,54 @@ void refuse_detail(mc_request *req, const char *what)
                        "%s is for system administrators, auditors and the agency's own staff", what);
 }
 
+/* Forwards each row to the caller and records it for the answer cache. */
+struct recording {
+    store_sums_fn row;
+    void *ctx;
+    json_t *rows; /* [agency, sector, procedure, measure, period, at start, at end] */
+};
+
+static void record_row(void *ctx, const char *agency, const char *sector, const char *procedure,
+                       int measure, long long period, long long at_start, long long at_end)
+{
+    struct recording *r = ctx;
+    r->row(r->ctx, agency, sector, procedure, measure, period, at_start, at_end);
+    if (r->rows != NULL &&
+        json_array_append_new(r->rows, json_pack("[sssiIII]", agency, sector, procedure, measure,
+                                                 (json_int_t)period, (json_int_t)at_start,
+                                                 (json_int_t)at_end)) != 0) {
+        json_decref(r->rows);
+        r->rows = NULL; /* not kept: the answer itself is complete */
+    }
+}
+
+static void replay_rows(const json_t *rows, store_sums_fn row, void *ctx)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(rows, i, r) {
+        row(ctx, json_string_value(json_array_get(r, 0)), json_string_value(json_array_get(r, 1)),
+            json_string_value(json_array_get(r, 2)), (int)json_integer_value(json_array_get(r, 3)),
+            (long long)json_integer_value(json_array_get(r, 4)),
+            (long long)json_integer_value(json_array_get(r, 5)),
+            (long long)json_integer_value(json_array_get(r, 6)));
+    }
+}
+
+/* The canonical query of the sums: the path, the period and the subtree's
+   codes (so a changed agency tree is a different query). NULL on failure. */
+static char *sums_key(const struct report_scope *s, bool by_procedure)
+{
+    char *agencies = json_dumps(s->agencies, JSON_COMPACT);
+    size_t len = agencies != NULL ? strlen(agencies) + 64 : 0;
+    char *key = agencies != NULL ? malloc(len) : NULL;
+    if (key != NULL)
+        snprintf(key, len, "%d|%lld|%lld|%s", by_procedure ? 1 : 0, (long long)s->period.first,
+                 (long long)s->period.last, agencies);
+    free(agencies);
+    return key;
+}
+
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx)
 {
@@ -91,13 +143,35 @@ mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today
        today: a scheduled "becomes overdue" change is not a fact yet. */
     int64_t start_stock = s->period.first - 1 < today ? s->period.first - 1 : today;
     int64_t end_stock = s->period.last < today ? s->period.last : today;
+    struct answer_cache *answers = ((struct statistics_ctx *)mc_request_service_ctx(req))->answers;
+    /* Only a period ended before today may have settled. */
+    char *key = answers != NULL && s->period.last < today ? sums_key(s, by_procedure) : NULL;
+    json_t *kept = key != NULL ? answer_cache_get(answers, key) : NULL;
+    if (kept != NULL) {
+        replay_rows(kept, row, ctx);
+        json_decref(kept);
+        free(key);
+        return MC_OK;
+    }
+    struct recording rec = {row, ctx, key != NULL ? json_array() : NULL};
+    int64_t applied_until = 0;
     mc_db_conn *conn;
     mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
     if (rc == MC_OK) {
-        rc = by_procedure
-                 ? store_report_sums(conn, s->agencies, &s->period, start_stock, end_stock, row, ctx)
-                 : store_agency_sums(conn, s->agencies, &s->period, start_stock, end_stock, row, ctx);
+        /* How far the feed is counted, read BEFORE the sums: they then hold
+           every counter committed with it. */
+        if (rec.rows != NULL)
+            rc = store_applied_until(conn, &applied_until);
+        if (rc == MC_OK)
+            rc = by_procedure ? store_report_sums(conn, s->agencies, &s->period, start_stock, end_stock,
+                                                  record_row, &rec)
+                              : store_agency_sums(conn, s->agencies, &s->period, start_stock, end_stock,
+                                                  record_row, &rec);
         mc_db_release(mc_request_db(req), conn);
     }
+    if (rc == MC_OK && rec.rows != NULL && stat_period_settled(&s->period, today, applied_until))
+        answer_cache_put(answers, key, rec.rows);
+    json_decref(rec.rows);
+    free(key);
     return rc;
 }

@@ -36,6 +36,7 @@
 extern const struct mc_route statistics_routes[];
 extern const size_t statistics_routes_count;
 
+struct answer_cache;
 struct catalogue_cache;
 struct mc_service_token;
 
@@ -44,6 +45,7 @@ struct statistics_ctx {
     struct catalogue_cache *catalogue;      /* CATALOGUE_URL, AGENCY_CACHE_SECONDS */
     struct mc_service_token *service_token; /* CLIENT_ID: reads the dossier feed */
     mc_feed_consumer *consumer;             /* NULL when no CLIENT_ID is configured */
+    struct answer_cache *answers;           /* REPORT_CACHE_ENTRIES; NULL: none */
 };
 
 /* The feed consumer's callbacks (consumer.c). */
@@ -71,7 +73,9 @@ bool may_see_detail(const mc_request *req, const json_t *tree, const char *agenc
 void refuse_detail(mc_request *req, const char *what);
 /* The rollup sums of the scope, stocks at most `today`: by agency, sector and
    procedure (store_report_sums) when by_procedure, else by agency only
-   (store_agency_sums: sector and procedure "", read flat as data grows). */
+   (store_agency_sums: sector and procedure "", read flat as data grows).
+   The rows of a settled period (stat_period_settled) are kept in the answer
+   cache and read from it again. */
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx);
 

@@ -20,6 +20,10 @@ mc_error store_fact_get_for_update(mc_db_conn *conn, const char *dossier_id, str
 mc_error store_fact_put(mc_db_conn *conn, const struct stat_fact *f);
 /* Add d->value to its rollup counter. */
 mc_error store_rollup_add(mc_db_conn *conn, const struct stat_delta *d);
+/* Move how far the dossier feed is counted to epoch seconds `at` (never back). */
+mc_error store_applied_until_advance(mc_db_conn *conn, int64_t at);
+/* How far the dossier feed is counted (epoch seconds), 0 when nothing was. */
+mc_error store_applied_until(mc_db_conn *conn, int64_t *at);
 
 /* The rollup sums of the agencies (a JSON array of codes, borrowed) for the
    period: flows within it, stocks up to start_day (the day before it starts,

@@ -59,6 +59,11 @@ static const mc_db_statement rollup_add = {
     " INSERT INTO agency_months (agency_code, month, measure, value)"
     " VALUES ($1, date_trunc('month', " DAY_PARAM(3) "::timestamp)::date, $4, $6::bigint)"
     " ON CONFLICT (agency_code, month, measure) DO UPDATE SET value = agency_months.value + EXCLUDED.value", 6};
+
+static const mc_db_statement applied_until_advance = {
+    "statistics_applied_until_advance",
+    "INSERT INTO applied_until (feed, occurred_at) VALUES ('dossier', to_timestamp($1::bigint))"
+    " ON CONFLICT (feed) DO UPDATE SET occurred_at = greatest(applied_until.occurred_at, EXCLUDED.occurred_at)", 1};
 /* clang-format on */
 
 static int64_t day_or_none(const PGresult *res, int c)
@@ -141,6 +146,18 @@ mc_error store_rollup_add(mc_db_conn *conn, const struct stat_delta *d)
     mc_db_add_text(&p, d->sector);
     mc_db_add_int64(&p, d->value);
     PGresult *res = mc_db_exec_params(conn, &rollup_add, &p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return MC_OK;
+}
+
+mc_error store_applied_until_advance(mc_db_conn *conn, int64_t at)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_int64(&p, (long long)at);
+    PGresult *res = mc_db_exec_params(conn, &applied_until_advance, &p);
+    mc_db_params_clear(&p);
     if (res == NULL)
         return mc_db_failure(conn);
     PQclear(res);

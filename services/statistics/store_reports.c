@@ -80,7 +80,22 @@ static const mc_db_statement formula_for_day = {
     "statistics_formula_for_day",
     "SELECT formula::text, version FROM indicator_formulas"
     " WHERE valid_from <= " DAY_PARAM(1) " ORDER BY valid_from DESC LIMIT 1", 1};
+static const mc_db_statement applied_until = {
+    "statistics_applied_until",
+    "SELECT extract(epoch FROM occurred_at)::bigint FROM applied_until WHERE feed = 'dossier'", 0};
 /* clang-format on */
+
+mc_error store_applied_until(mc_db_conn *conn, int64_t *at)
+{
+    *at = 0;
+    PGresult *res = mc_db_exec(conn, &applied_until, NULL);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    if (PQntuples(res) == 1)
+        *at = (int64_t)mc_db_int(res, 0, 0);
+    PQclear(res);
+    return MC_OK;
+}
 
 mc_error store_daily_sums(mc_db_conn *conn, const json_t *agencies, int64_t first, int64_t last,
                           const json_t *measures, store_daily_fn row, void *ctx)

@@ -504,6 +504,65 @@ def test_a_late_event_leaves_the_closed_month_alone(api, admin, tree, month):
     assert may['resolved']['overdue'] == 1
 
 
+SHOWN_MEASURES = "('received_online', 'received_offline', 'resolved_early', 'resolved_on_time', 'resolved_overdue')"
+
+
+def shift_counter(agency: str, first: str, last: str, delta: int) -> tuple[str, str]:
+    """Move one counter of 06a of `agency` between first and last (a day's and its month's
+    agency rollup alike) by delta, behind the service's back; (day, measure) moved. Only a
+    test does this: no event changes a day before the last one counted."""
+    found = psql_as('statistics', "SELECT day || ' ' || measure FROM agency_days "
+                                  f"WHERE agency_code = '{agency}' AND day BETWEEN '{first}' AND '{last}' "
+                                  f"AND measure IN {SHOWN_MEASURES} ORDER BY day, measure LIMIT 1")
+    assert found, f'no counter of {agency} between {first} and {last}'
+    on, measure = found.split()
+    psql_as('statistics', f"UPDATE agency_days SET value = value + {delta} "
+                          f"WHERE agency_code = '{agency}' AND day = '{on}' AND measure = '{measure}'")
+    psql_as('statistics', f"UPDATE agency_months SET value = value + {delta} WHERE agency_code = '{agency}' "
+                          f"AND month = date_trunc('month', DATE '{on}') AND measure = '{measure}'")
+    return on, measure
+
+
+def test_a_settled_period_is_answered_from_the_cache(api, admin, tree, month):
+    """March 2025 has settled (the feed is counted past its end: the month's dossiers go
+    on into April), so its answer is kept: a counter moved behind the service's back
+    afterwards is not seen. A period the feed is not counted past is read again."""
+    for params in ({'period': '2025-03'}, {'period': '2025-03', 'group_by': 'agency'}):
+        before = report(api, admin, tree.dept, **params).doc
+        shift_counter(tree.c1, '2025-03-01', '2025-03-31', 1000)
+        try:
+            assert report(api, admin, tree.dept, **params).doc == before, params
+        finally:
+            shift_counter(tree.c1, '2025-03-01', '2025-03-31', -1000)
+
+    # Counted only up to 1 April 2025: April's first days have not settled.
+    counted = psql_as('statistics', "SELECT occurred_at FROM applied_until WHERE feed = 'dossier'")
+    psql_as('statistics', "UPDATE applied_until SET occurred_at = '2025-04-01T12:00:00+07:00'")
+    try:
+        params = {'from': '2025-04-01', 'to': '2025-04-20'}
+        before = report(api, admin, tree.c1, **params).doc['totals']
+        shift_counter(tree.c1, '2025-04-01', '2025-04-20', 1000)
+        try:
+            after = report(api, admin, tree.c1, **params).doc['totals']
+            assert after != before
+            assert after['resolved']['total'] + after['received']['total'] == \
+                before['resolved']['total'] + before['received']['total'] + 1000
+        finally:
+            shift_counter(tree.c1, '2025-04-01', '2025-04-20', -1000)
+    finally:
+        psql_as('statistics', f"UPDATE applied_until SET occurred_at = greatest(occurred_at, '{counted}')")
+
+
+def test_the_current_month_moves_at_once(api, admin, tree, month):
+    """The current month is never kept: a dossier received today is counted on the next ask."""
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    period = today.strftime('%Y-%m')
+    before = report(api, admin, tree.c2, period=period).doc['totals']['received']['total']
+    fresh = Dossier(tree.c2).received(today, today + dt.timedelta(days=10))
+    wait_counted(publish([fresh]))
+    assert report(api, admin, tree.c2, period=period).doc['totals']['received']['total'] == before + 1
+
+
 def test_766_indicators_of_the_month(api, admin, tree, month, tokens):
     r = api.get(f'{API}/statistics/indicators/766', token=admin,
                 params={'agency': tree.dept, 'period': '2025-03'}, expect=200)
