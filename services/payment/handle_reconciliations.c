@@ -9,7 +9,7 @@
  *        each run supersedes the day's current one. 201 {items}.
  *   GET  /payments/reconciliations   the runs, newest first, keyset pages;
  *        filters date, agency, provider, state
- *   GET  /payments/reconciliations/{id}   one run with its mismatches;
+ *   GET  /payments/reconciliations/runs/{id} one run with its mismatches;
  *        ?format=csv: the accountant's CSV (as the statistics reports)
  *
  * Readers: the agency's staff, auditors and system administrators; a run of

@@ -36,7 +36,7 @@ const struct mc_route payment_routes[] = {
     {"POST", API "/payments/reconciliations", handle_reconciliations_create, RECONCILERS,
      BODY | IDEMPOTENT},
     {"GET", API "/payments/reconciliations", handle_reconciliations_list, RECON_READERS, 0},
-    {"GET", API "/payments/reconciliations/{id}", handle_reconciliation_get, RECON_READERS, 0},
+    {"GET", API "/payments/reconciliations/runs/{id}", handle_reconciliation_get, RECON_READERS, 0},
     {"GET", API "/payments/{id}", handle_payment_get, READERS, 0},
     {"GET", API "/payments/{id}/receipt", handle_payment_receipt, READERS, 0},
     {"GET", API "/payments/{id}/receipt/document", handle_payment_receipt_document, READERS, 0},

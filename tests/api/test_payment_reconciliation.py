@@ -98,9 +98,9 @@ def test_planted_mismatches_found_csv_and_access(api, world, merchants):  # noqa
     assert run['summary']['their_refunded'] >= 4000 and run['summary']['our_refunded'] >= 4000
 
     # read back: the same run, and as CSV with the same content
-    again = api.get(f'{RECONCILIATIONS}/{run["id"]}', token=world.officer, expect=200).doc
+    again = api.get(f'{RECONCILIATIONS}/runs/{run["id"]}', token=world.officer, expect=200).doc
     assert again == run
-    r = api.get(f'{RECONCILIATIONS}/{run["id"]}', token=world.officer, params={'format': 'csv'}, expect=200)
+    r = api.get(f'{RECONCILIATIONS}/runs/{run["id"]}', token=world.officer, params={'format': 'csv'}, expect=200)
     assert r.headers['Content-Type'].startswith('text/csv')
     assert 'attachment' in r.headers['Content-Disposition'] and '.csv' in r.headers['Content-Disposition']
     assert r.content.startswith(b'\xef\xbb\xbf')
@@ -124,8 +124,8 @@ def test_planted_mismatches_found_csv_and_access(api, world, merchants):  # noqa
 
     # another agency's staff: as if it did not exist
     outsider = world.staff(('officer',), world.other_agency)
-    api.get(f'{RECONCILIATIONS}/{run["id"]}', token=outsider, expect=404)
-    api.get(f'{RECONCILIATIONS}/{run["id"]}', token=outsider, params={'format': 'csv'}, expect=404)
+    api.get(f'{RECONCILIATIONS}/runs/{run["id"]}', token=outsider, expect=404)
+    api.get(f'{RECONCILIATIONS}/runs/{run["id"]}', token=outsider, params={'format': 'csv'}, expect=404)
     listed = api.get(RECONCILIATIONS, token=outsider, params={'date': day, 'limit': 100}, expect=200).doc
     assert run['id'] not in [r['id'] for r in listed['items']]
     api.get(RECONCILIATIONS, token=outsider, params={'agency': world.agency}, expect=400)
@@ -133,7 +133,7 @@ def test_planted_mismatches_found_csv_and_access(api, world, merchants):  # noqa
     # a re-run supersedes the day's report; the first is kept
     rerun = vnpay_run(api.post(RECONCILIATIONS, token=world.officer, json={'date': day}, expect=201).doc['items'])
     assert rerun['id'] != run['id'] and rerun['supersedes'] == run['id'] and rerun['current']
-    first = api.get(f'{RECONCILIATIONS}/{run["id"]}', token=world.officer, expect=200).doc
+    first = api.get(f'{RECONCILIATIONS}/runs/{run["id"]}', token=world.officer, expect=200).doc
     assert first['current'] is False
     page = api.get(RECONCILIATIONS, token=world.officer,
                    params={'date': day, 'provider': 'vnpay', 'state': 'mismatched', 'limit': 1}, expect=200).doc
