@@ -9,6 +9,7 @@ The `world` fixture (session scope) is registered in conftest.py.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import subprocess
@@ -54,6 +55,9 @@ def procedure_for_tests(agencies: list[str], *, value: float = 1, unit: str = 'w
     return body
 
 
+_staff_numbers = itertools.count(1)  # staff account names, unique in the test run
+
+
 class World:
     """Principals and procedures for the dossier tests (see the module doc)."""
 
@@ -75,7 +79,9 @@ class World:
         with self.lock:
             account = self._staff.get(key)
             if account is None:
-                name = f'dv{len(self._staff) + 1}'
+                # unique across Worlds: a name taken by another World's account (of another
+                # agency) would hand back that account (409 username_taken)
+                name = f'dv{next(_staff_numbers)}'
                 account = self.tokens._create_staff(self.tokens.agency_admin(agency), agency,
                                                     list(roles), name)
                 self._staff[key] = account
