@@ -22,9 +22,11 @@
  * X(kind, member of struct dossier, full select expression, list select
  * expression), SEP between rows. The select lists, their count and the
  * decoding (row_to_dossier) all come from here. Lists (SUMMARY_COLUMNS)
- * show what a summary needs: the form data, the applicant's details and the
- * other large documents are NULL in their place. Kinds: TEXT (into a char
- * array), INT, LONG, DOUBLE (from text), JSON (owned json_t *), INT_OR_NONE
+ * read only what a list item (dossier_summary_json) shows; every other
+ * column is NULL in its place. Each column a list reads costs PostgreSQL its
+ * output (the times go through numeric): the 47 columns of the full row cost
+ * a list more than its index scan (tests/bench/README.md, issue 14). Kinds:
+ * TEXT (into a char array), INT, LONG, DOUBLE (from text), JSON (owned json_t *), INT_OR_NONE
  * and LONG_OR_NONE (-1 for NULL), TIME (epoch seconds, 0 for NULL).
  */
 #define DOSSIER_COLUMN_TABLE(X, SEP)                                                             \
@@ -35,46 +37,46 @@
     X(TEXT, procedure_code, "procedure_code", "procedure_code") SEP                               \
     X(INT, procedure_version, "procedure_version", "procedure_version") SEP                       \
     X(TEXT, procedure_name, "procedure_name", "procedure_name") SEP                               \
-    X(TEXT, sector_code, "sector_code", "sector_code") SEP                                        \
-    X(TEXT, case_code, "case_code", "case_code") SEP                                              \
+    X(TEXT, sector_code, "sector_code", "NULL") SEP                                               \
+    X(TEXT, case_code, "case_code", "NULL") SEP                                                   \
     X(TEXT, channel, "channel", "channel") SEP                                                    \
-    X(DOUBLE, limit_value, "time_limit_value", "time_limit_value") SEP                            \
-    X(TEXT, limit_unit, "time_limit_unit", "time_limit_unit") SEP                                 \
-    X(TEXT, supplement_clock, "supplement_clock", "supplement_clock") SEP                         \
+    X(DOUBLE, limit_value, "time_limit_value", "NULL") SEP                                        \
+    X(TEXT, limit_unit, "time_limit_unit", "NULL") SEP                                            \
+    X(TEXT, supplement_clock, "supplement_clock", "NULL") SEP                                     \
     X(TEXT, agency_code, "agency_code", "agency_code") SEP                                        \
     X(TEXT, handling_agency, "handling_agency", "handling_agency") SEP                            \
     X(JSON, transfer_chain, "array_to_json(transfer_chain)::text", "NULL") SEP                    \
-    X(TEXT, owner_sub, "owner_sub", "owner_sub") SEP                                              \
-    X(TEXT, filed_by_sub, "filed_by_sub", "filed_by_sub") SEP                                     \
-    X(TEXT, filed_by_role, "filed_by_role", "filed_by_role") SEP                                  \
+    X(TEXT, owner_sub, "owner_sub", "NULL") SEP                                                   \
+    X(TEXT, filed_by_sub, "filed_by_sub", "NULL") SEP                                             \
+    X(TEXT, filed_by_role, "filed_by_role", "NULL") SEP                                           \
     X(JSON, applicant, "applicant::text",                                                         \
       "json_build_object('full_name', applicant->'full_name')::text") SEP                         \
     X(JSON, representative, "representative::text", "NULL") SEP                                   \
     X(JSON, form_data, "form_data::text", "NULL") SEP                                             \
     X(JSON, delivery, "delivery::text", "NULL") SEP                                               \
-    X(INT_OR_NONE, step_index, "step_index", "step_index") SEP                                    \
+    X(INT_OR_NONE, step_index, "step_index", "NULL") SEP                                          \
     X(TEXT, assignee_sub, "assignee_sub", "assignee_sub") SEP                                     \
-    X(INT_OR_NONE, previous_status, "previous_status", "previous_status") SEP                     \
-    X(TEXT, outcome, "outcome", "outcome") SEP                                                    \
+    X(INT_OR_NONE, previous_status, "previous_status", "NULL") SEP                                \
+    X(TEXT, outcome, "outcome", "NULL") SEP                                                       \
     X(JSON, result, "result::text", "NULL") SEP                                                   \
     X(JSON, missing_items, "missing_items::text", "NULL") SEP                                     \
-    X(LONG_OR_NONE, fee_amount, "fee_amount", "fee_amount") SEP                                   \
-    X(TIME, created_at, EPOCH("created_at"), EPOCH("created_at")) SEP                             \
-    X(TIME, updated_at, EPOCH("updated_at"), EPOCH("updated_at")) SEP                             \
+    X(LONG_OR_NONE, fee_amount, "fee_amount", "NULL") SEP                                         \
+    X(TIME, created_at, EPOCH("created_at"), "NULL") SEP                                          \
+    X(TIME, updated_at, EPOCH("updated_at"), "NULL") SEP                                          \
     X(TIME, submitted_at, EPOCH("submitted_at"), EPOCH("submitted_at")) SEP                       \
-    X(TIME, received_at, EPOCH("received_at"), EPOCH("received_at")) SEP                          \
-    X(TIME, clock_start_at, EPOCH("clock_start_at"), EPOCH("clock_start_at")) SEP                 \
+    X(TIME, received_at, EPOCH("received_at"), "NULL") SEP                                        \
+    X(TIME, clock_start_at, EPOCH("clock_start_at"), "NULL") SEP                                  \
     X(TIME, due_at, EPOCH("due_at"), EPOCH("due_at")) SEP                                         \
-    X(TIME, appointment_at, EPOCH("appointment_at"), EPOCH("appointment_at")) SEP                 \
-    X(TIME, paused_since, EPOCH("paused_since"), EPOCH("paused_since")) SEP                       \
-    X(TIME, supplement_due_at, EPOCH("supplement_due_at"), EPOCH("supplement_due_at")) SEP        \
+    X(TIME, appointment_at, EPOCH("appointment_at"), "NULL") SEP                                  \
+    X(TIME, paused_since, EPOCH("paused_since"), "NULL") SEP                                      \
+    X(TIME, supplement_due_at, EPOCH("supplement_due_at"), "NULL") SEP                            \
     X(TIME, decided_at, EPOCH("decided_at"), EPOCH("decided_at")) SEP                             \
-    X(TIME, returned_at, EPOCH("returned_at"), EPOCH("returned_at")) SEP                          \
-    X(TIME, finished_at, EPOCH("finished_at"), EPOCH("finished_at")) SEP                          \
-    X(TIME, overdue_flagged_at, EPOCH("overdue_flagged_at"), EPOCH("overdue_flagged_at")) SEP     \
+    X(TIME, returned_at, EPOCH("returned_at"), "NULL") SEP                                        \
+    X(TIME, finished_at, EPOCH("finished_at"), "NULL") SEP                                        \
+    X(TIME, overdue_flagged_at, EPOCH("overdue_flagged_at"), "NULL") SEP                          \
     X(JSON, pauses, "pauses::text", "NULL") SEP                                                   \
-    X(INT_OR_NONE, withdrawal_from_status, "withdrawal_from_status", "withdrawal_from_status") SEP \
-    X(TIME, due_soon_flagged_at, EPOCH("due_soon_flagged_at"), EPOCH("due_soon_flagged_at"))
+    X(INT_OR_NONE, withdrawal_from_status, "withdrawal_from_status", "NULL") SEP                  \
+    X(TIME, due_soon_flagged_at, EPOCH("due_soon_flagged_at"), "NULL")
 
 #define FULL_EXPRESSION(kind, member, full, summary) full
 #define SUMMARY_EXPRESSION(kind, member, full, summary) summary
@@ -176,11 +178,23 @@ static const mc_db_statement list_inbox = {
 #define INBOX_FIRST_PAGE_MICROS "253402300799000000" /* 9999-12-31T23:59:59Z */
 #define INBOX_FIRST_PAGE_ID "ffffffff-ffff-ffff-ffff-ffffffffffff"
 /* A prepared list: its rows after the cursor ($2 micros, $3 id) by `col`,
-   newest first, $4 rows. */
+   newest first, $4 rows.
+   The page is cut twice: inside, at the largest page the API serves
+   (LIST_BOUND, a constant), and outside at $4. PostgreSQL keeps a prepared
+   statement's generic plan only when it is priced no higher than the custom
+   ones, and prices an unknown "LIMIT $4" at a tenth of the agency's rows:
+   with "LIMIT $4" alone it planned every call anew (pg_prepared_statements:
+   0 generic plans), which cost more than running the list. With the
+   constant bound inside, the generic plan is priced at its page and kept
+   after five calls. The outer LIMIT pulls only $4 rows from the ordered
+   subquery (a subquery scan under a LIMIT keeps its rows' order), so the
+   inner bound reads no more rows. */
+#define LIST_BOUND "101" /* DOSSIER_PAGE_MAX + 1: a page and its "is there more" row */
+_Static_assert(DOSSIER_PAGE_MAX + 1 == 101, "LIST_BOUND is a page of DOSSIER_PAGE_MAX and one more row");
 #define NEWEST_FIRST(col, where)                                                                 \
-    "SELECT " SUMMARY_COLUMNS ", " MICROS(col) " FROM dossiers WHERE " where                     \
+    "SELECT * FROM (SELECT " SUMMARY_COLUMNS ", " MICROS(col) " FROM dossiers WHERE " where      \
     " AND (" col ", id) < (" BEFORE_MICROS(2) ", $3::uuid)"                                      \
-    " ORDER BY " col " DESC, dossiers.id DESC LIMIT $4::integer"
+    " ORDER BY " col " DESC, dossiers.id DESC LIMIT " LIST_BOUND ") page LIMIT $4::integer"
 static const mc_db_statement list_inbox_all = {
     "dossier_list_inbox_all", NEWEST_FIRST("submitted_at", WF_FILED_STATUSES_SQL " AND handling_agency = $1"), 4};
 static const mc_db_statement list_inbox_status = {
@@ -190,22 +204,38 @@ static const mc_db_statement list_owner_all = {
     "dossier_list_owner_all", NEWEST_FIRST("created_at", "owner_sub = $1"), 4};
 
 /* The overdue filter, newest first. Overdue dossiers are the older open
-   ones, so walking the inbox from the newest (dossiers_inbox) would read every
-   recent dossier from the table to learn it is not overdue. The inner query
-   needs only index columns, so either way it reads indexes alone: walking
-   dossiers_inbox_open (the open dossiers newest first, due date included,
-   migration 0009) until a page of overdue ones, or taking the agency's overdue
-   range of dossiers_inbox_open_due and sorting it; the planner picks per call.
-   Only the page's rows are then read from the table. The overdue condition is
-   not repeated from LIST_FILTERS: counted twice, it made the planner expect a
-   handful of rows and pick another index. */
+   ones, so walking the inbox from the newest would pass over every open
+   dossier not yet due (most of them: 6,122 index entries for a page at
+   1.42 M dossiers). The overdue ones are split in two by the watcher's flag
+   (migration 0010), a partition only: each half checks the due date itself,
+   so the answer is the same whatever the watcher has flagged yet.
+    - flagged: walked newest first from dossiers_inbox_overdue_flagged, whose
+      entries are (nearly) all past due: a page reads about a page;
+    - not flagged (just past due, or in a status the watcher does not flag):
+      the overdue range of dossiers_inbox_unflagged_due, sorted. OFFSET 0
+      keeps the planner from walking dossiers_inbox for it instead (it
+      expects thousands of unflagged overdue rows, having no statistics on the
+      pair: 12 ms against 0.25 ms).
+   Both read index entries only; the two pages are merged (a merge append of
+   two ordered inputs) and only the page's rows are read from the table. The
+   overdue condition is not repeated from LIST_FILTERS: counted twice, it
+   made the planner expect a handful of rows and pick another index. */
+#define OVERDUE_HALF(flag, after)                                                                \
+    "SELECT submitted_at, id FROM dossiers"                                                      \
+    " WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ")"                       \
+    " AND overdue_flagged_at " flag " AND due_at < to_timestamp($8::bigint)"                    \
+    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < ("               \
+    BEFORE_MICROS(9) ", $10::uuid))" after
 static const mc_db_statement list_inbox_overdue = {
     "dossier_list_inbox_overdue",
     "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
-    " (SELECT id FROM dossiers"
-    "   WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at < to_timestamp($8::bigint)"
-    LIST_FILTERS_BUT_OVERDUE " AND ($9::bigint IS NULL OR (submitted_at, id) < (" BEFORE_MICROS(9) ", $10::uuid))"
-    "   ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
+    " (SELECT id FROM ("
+    "   (" OVERDUE_HALF("IS NOT NULL", " ORDER BY submitted_at DESC, id DESC LIMIT $11::integer") ")"
+    "   UNION ALL"
+    "   (SELECT submitted_at, id FROM ("
+    OVERDUE_HALF("IS NULL", " OFFSET 0") ") unflagged"
+    "    ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
+    "  ) overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
     " ORDER BY submitted_at DESC, dossiers.id DESC",
     11};
 

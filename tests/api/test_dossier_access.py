@@ -334,8 +334,8 @@ def test_the_agency_inbox_and_its_filters(world, inbox):
 
 def test_the_overdue_list_is_newest_first_across_pages(world):
     """overdue=true reads the agency's open dossiers past their due date newest first
-    (the inner query walks dossiers_inbox_open or sorts the overdue range of
-    dossiers_inbox_open_due, whichever the planner prices lower): the same dossiers
+    (the watcher-flagged ones walked newest first, the unflagged overdue range sorted,
+    the two merged): the same dossiers
     in the same order (submitted_at, then id, both descending) whatever the page size,
     with the other filters applied, and nothing that is not overdue or not open."""
     api, officer = world.api, world.officer
@@ -353,6 +353,16 @@ def test_the_overdue_list_is_newest_first_across_pages(world):
                            f" due_at = CASE WHEN status = 1 THEN NULL"
                            f" WHEN id = '{received[4]['id']}' THEN now() + interval '3 days'"
                            f" ELSE now() - interval '1 hour' END WHERE id = '{dossier_id}'")
+    # The list reads the watcher-flagged and the unflagged overdue dossiers from two
+    # indexes (migration 0010) and merges them: the flag only partitions, the due
+    # date decides. Two overdue ones flagged, two not (whatever the watcher does
+    # meanwhile, the answer is the same), and a flagged one that is not due (a stale
+    # flag) must not appear.
+    for dossier_id, flagged in ((received[1]['id'], True), (received[3]['id'], True),
+                                (received[4]['id'], True), (received[0]['id'], False),
+                                (received[2]['id'], False)):
+        psql_as('dossier', "UPDATE dossier.dossiers SET overdue_flagged_at = "
+                           f"{'now()' if flagged else 'NULL'} WHERE id = '{dossier_id}'")
     overdue = sorted(((backdated[d['id']], d['id']) for d in received[:4]), reverse=True)
     expected = [dossier_id for _, dossier_id in overdue]
     for size in (1, 2, 3, 20):
