@@ -170,11 +170,12 @@ static const mc_db_statement list_inbox = {
     " ORDER BY submitted_at DESC, dossiers.id DESC LIMIT $11::integer",
     11};
 
-/* The lists asked for most (a citizen's own dossiers; the whole inbox and
-   one status of it), each as its own prepared statement: with no optional filters its cached
-   generic plan is the right plan, and planning a list costs PostgreSQL about
-   as much as running it. The first page passes a cursor past every row
-   (INBOX_FIRST_PAGE_*), so the keyset is always an index condition. */
+/* The lists asked for most (a citizen's own dossiers; the whole inbox, and
+   the filter combinations of inbox_shapes below), each as its own prepared
+   statement: with no optional filters its cached generic plan is the right
+   plan, and planning a list costs PostgreSQL more than running it. The
+   first page passes a cursor past every row (INBOX_FIRST_PAGE_*,
+   DEADLINE_FIRST_PAGE_*), so the keyset is always an index condition. */
 #define INBOX_FIRST_PAGE_MICROS "253402300799000000" /* 9999-12-31T23:59:59Z */
 #define INBOX_FIRST_PAGE_ID "ffffffff-ffff-ffff-ffff-ffffffffffff"
 /* A prepared list: its rows after the cursor ($2 micros, $3 id) by `col`,
@@ -202,6 +203,60 @@ static const mc_db_statement list_inbox_status = {
     NEWEST_FIRST("submitted_at", WF_FILED_STATUSES_SQL " AND handling_agency = $1 AND status = $5::smallint"), 5};
 static const mc_db_statement list_owner_all = {
     "dossier_list_owner_all", NEWEST_FIRST("created_at", "owner_sub = $1"), 4};
+
+/* The deadline queue's prepared lists: rows after the cursor ($2 micros, $3
+   id) by `col`, earliest first, $4 rows, cut twice as in NEWEST_FIRST. */
+#define EARLIEST_FIRST(col, where)                                                               \
+    "SELECT * FROM (SELECT " SUMMARY_COLUMNS ", " MICROS(col) " FROM dossiers WHERE " where      \
+    " AND (" col ", id) > (" BEFORE_MICROS(2) ", $3::uuid)"                                      \
+    " ORDER BY " col ", dossiers.id LIMIT " LIST_BOUND ") page LIMIT $4::integer"
+#define DEADLINE_FIRST_PAGE_MICROS "-62135596800000000" /* 0001-01-01T00:00:00Z */
+#define DEADLINE_FIRST_PAGE_ID "00000000-0000-0000-0000-000000000000"
+#define INBOX_FILED WF_FILED_STATUSES_SQL " AND handling_agency = $1"
+#define INBOX_OPEN "handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ") AND due_at IS NOT NULL"
+
+/* The other filter combinations staff use most (tests/bench/dossier), each a
+   prepared list of its own with a generic plan that fits every value: each
+   reads one index in the list's order (status and channel:
+   dossiers_inbox_status; assignee: dossiers_assignee; the deadline queue:
+   dossiers_inbox_open_due). Their filters' parameters follow $4 in the order
+   of enum list_filter. Other combinations use the statements with optional
+   filters below, planned per call. */
+enum list_filter {
+    LF_STATUS = 1 << 0,
+    LF_PROCEDURE = 1 << 1,
+    LF_ASSIGNEE = 1 << 2,
+    LF_CHANNEL = 1 << 3,
+    LF_OVERDUE = 1 << 4,
+};
+static const mc_db_statement list_inbox_status_channel = {
+    "dossier_list_inbox_status_channel",
+    NEWEST_FIRST("submitted_at", INBOX_FILED " AND status = $5::smallint AND channel = $6"), 6};
+static const mc_db_statement list_inbox_status_procedure = {
+    "dossier_list_inbox_status_procedure",
+    NEWEST_FIRST("submitted_at", INBOX_FILED " AND status = $5::smallint AND procedure_code = $6"), 6};
+static const mc_db_statement list_inbox_assignee = {
+    "dossier_list_inbox_assignee", NEWEST_FIRST("submitted_at", INBOX_FILED " AND assignee_sub = $5"), 5};
+static const mc_db_statement list_inbox_due_all = {
+    "dossier_list_inbox_due_all", EARLIEST_FIRST("due_at", INBOX_OPEN), 4};
+static const mc_db_statement list_inbox_due_overdue = {
+    "dossier_list_inbox_due_overdue",
+    EARLIEST_FIRST("due_at", INBOX_OPEN " AND due_at < to_timestamp($5::bigint)"), 5};
+
+struct list_shape {
+    unsigned filters; /* enum list_filter */
+    bool by_due;
+    const mc_db_statement *statement;
+};
+static const struct list_shape inbox_shapes[] = {
+    {0, false, &list_inbox_all},
+    {LF_STATUS, false, &list_inbox_status},
+    {LF_STATUS | LF_CHANNEL, false, &list_inbox_status_channel},
+    {LF_STATUS | LF_PROCEDURE, false, &list_inbox_status_procedure},
+    {LF_ASSIGNEE, false, &list_inbox_assignee},
+    {0, true, &list_inbox_due_all},
+    {LF_OVERDUE, true, &list_inbox_due_overdue},
+};
 
 /* The overdue filter, newest first. Overdue dossiers are the older open
    ones, so walking the inbox from the newest would pass over every open
@@ -463,6 +518,21 @@ struct list_ctx {
     size_t n;
 };
 
+/* The prepared list of inbox_shapes that serves exactly f's filters, or NULL. */
+static const struct list_shape *inbox_shape(const struct dossier_filter *f)
+{
+    if (f->owner_sub != NULL || f->step_index >= 0 || f->due_before != 0 ||
+        (f->overdue_only && !f->by_due))
+        return NULL;
+    unsigned filters = (f->status >= 0 ? LF_STATUS : 0u) | (f->procedure_code != NULL ? LF_PROCEDURE : 0u) |
+                       (f->assignee_sub != NULL ? LF_ASSIGNEE : 0u) | (f->channel != NULL ? LF_CHANNEL : 0u) |
+                       (f->overdue_only ? LF_OVERDUE : 0u);
+    for (size_t i = 0; i < sizeof inbox_shapes / sizeof inbox_shapes[0]; i++)
+        if (inbox_shapes[i].filters == filters && inbox_shapes[i].by_due == f->by_due)
+            return &inbox_shapes[i];
+    return NULL;
+}
+
 static mc_error list_tx(mc_db_conn *conn, void *arg)
 {
     struct list_ctx *ctx = arg;
@@ -488,21 +558,35 @@ static mc_error list_tx(mc_db_conn *conn, void *arg)
         limit,
     };
     PGresult *res;
-    bool only_status = f->procedure_code == NULL && f->step_index < 0 && f->assignee_sub == NULL &&
-                       f->channel == NULL && f->due_before == 0 && !f->overdue_only;
-    if (only_status && !f->by_due && (f->owner_sub == NULL || f->status < 0)) {
-        const char *keyset[5] = {
-            f->owner_sub != NULL ? f->owner_sub : f->agency,
-            f->after_time != 0 ? after : INBOX_FIRST_PAGE_MICROS,
-            f->after_time != 0 ? f->after_id : INBOX_FIRST_PAGE_ID,
+    const struct list_shape *shape = inbox_shape(f);
+    bool owner_all = f->owner_sub != NULL && f->status < 0 && f->procedure_code == NULL &&
+                     f->step_index < 0 && f->assignee_sub == NULL && f->channel == NULL &&
+                     f->due_before == 0 && !f->overdue_only;
+    if (shape != NULL || owner_all) {
+        /* $1..$4, then the shape's filters in enum list_filter order */
+        const char *keyset[9] = {
+            owner_all ? f->owner_sub : f->agency,
+            f->after_time != 0 ? after
+            : f->by_due        ? DEADLINE_FIRST_PAGE_MICROS
+                               : INBOX_FIRST_PAGE_MICROS,
+            f->after_time != 0 ? f->after_id
+            : f->by_due        ? DEADLINE_FIRST_PAGE_ID
+                               : INBOX_FIRST_PAGE_ID,
             limit,
-            status,
         };
-        res = mc_db_exec(conn,
-                         f->owner_sub != NULL ? &list_owner_all
-                         : f->status >= 0     ? &list_inbox_status
-                                              : &list_inbox_all,
-                         keyset);
+        int n = 4;
+        unsigned filters = shape != NULL ? shape->filters : 0;
+        if ((filters & LF_STATUS) != 0)
+            keyset[n++] = status;
+        if ((filters & LF_PROCEDURE) != 0)
+            keyset[n++] = f->procedure_code;
+        if ((filters & LF_ASSIGNEE) != 0)
+            keyset[n++] = f->assignee_sub;
+        if ((filters & LF_CHANNEL) != 0)
+            keyset[n++] = f->channel;
+        if ((filters & LF_OVERDUE) != 0)
+            keyset[n++] = overdue_now;
+        res = mc_db_exec(conn, owner_all ? &list_owner_all : shape->statement, keyset);
     } else {
         const mc_db_statement *list = f->owner_sub != NULL ? &list_owner
                                       : f->by_due            ? &list_inbox_by_due

@@ -332,6 +332,29 @@ def test_the_agency_inbox_and_its_filters(world, inbox):
     assert item['code'] == inbox['received'][2]['code'] and item['due_at'] == inbox['received'][2]['dates']['due_at']
 
 
+def test_the_prepared_inbox_lists_answer_as_the_general_one(world, inbox):
+    """The filter combinations staff use most have prepared lists of their own (the
+    store's inbox_shapes, each with a cached plan); any other combination goes through
+    the general list, whose filters are optional. A due_before far in the future
+    filters nothing out of these lists (each reads dossiers that have a due date, or
+    compares the same set) but sends the request to the general list: both must give
+    the same dossiers in the same order, across pages, over the whole agency."""
+    api, officer = world.api, world.officer
+    far = '2100-01-01T00:00:00+07:00'
+    assigned = inbox['assigned']
+    shapes = [{'status': 4}, {'status': 4, 'channel': assigned['channel']}, {'assignee': 'me'},
+              {'status': 2, 'procedure': inbox['code']}, {'sort': 'due_at'},
+              {'sort': 'due_at', 'overdue': 'true'}]
+    for params in shapes:
+        general = ids(walk(api, officer, dict(params, due_before=far), 100))
+        for size in (7, 100):
+            assert ids(walk(api, officer, params, size)) == general, (params, size)
+    for params in shapes[:3]:
+        assert assigned['id'] in ids(walk(api, officer, params, 100)), params
+    assert inbox['received'][2]['id'] in ids(walk(api, officer, shapes[3], 100))
+    assert set(ids(inbox['received'])) <= set(ids(walk(api, officer, shapes[4], 100)))
+
+
 def test_the_overdue_list_is_newest_first_across_pages(world):
     """overdue=true reads the agency's open dossiers past their due date newest first
     (the watcher-flagged ones walked newest first, the unflagged overdue range sorted,
