@@ -219,9 +219,10 @@ static const mc_db_statement list_owner_all = {
    prepared list of its own with a generic plan that fits every value: each
    reads one index in the list's order (status and channel:
    dossiers_inbox_status; assignee: dossiers_assignee; the deadline queue:
-   dossiers_inbox_open_due). Their filters' parameters follow $4 in the order
-   of enum list_filter. Other combinations use the statements with optional
-   filters below, planned per call. */
+   dossiers_inbox_open_due; overdue alone: list_inbox_overdue_all below).
+   Their filters' parameters follow $4 in the order of enum list_filter
+   (inbox_shapes, after the statements). Other combinations use the
+   statements with optional filters below, planned per call. */
 enum list_filter {
     LF_STATUS = 1 << 0,
     LF_PROCEDURE = 1 << 1,
@@ -242,21 +243,6 @@ static const mc_db_statement list_inbox_due_all = {
 static const mc_db_statement list_inbox_due_overdue = {
     "dossier_list_inbox_due_overdue",
     EARLIEST_FIRST("due_at", INBOX_OPEN " AND due_at < to_timestamp($5::bigint)"), 5};
-
-struct list_shape {
-    unsigned filters; /* enum list_filter */
-    bool by_due;
-    const mc_db_statement *statement;
-};
-static const struct list_shape inbox_shapes[] = {
-    {0, false, &list_inbox_all},
-    {LF_STATUS, false, &list_inbox_status},
-    {LF_STATUS | LF_CHANNEL, false, &list_inbox_status_channel},
-    {LF_STATUS | LF_PROCEDURE, false, &list_inbox_status_procedure},
-    {LF_ASSIGNEE, false, &list_inbox_assignee},
-    {0, true, &list_inbox_due_all},
-    {LF_OVERDUE, true, &list_inbox_due_overdue},
-};
 
 /* The overdue filter, newest first. Overdue dossiers are the older open
    ones, so walking the inbox from the newest would pass over every open
@@ -293,6 +279,43 @@ static const mc_db_statement list_inbox_overdue = {
     "  ) overdue ORDER BY submitted_at DESC, id DESC LIMIT $11::integer)"
     " ORDER BY submitted_at DESC, dossiers.id DESC",
     11};
+
+/* The overdue filter alone, newest first: list_inbox_overdue without the
+   optional filters, in the parameters of inbox_shapes (the cursor $2 $3,
+   $4 rows, now $5), each half cut at LIST_BOUND so that its generic plan is
+   priced right and kept. */
+#define OVERDUE_HALF_PAGE(flag)                                                                  \
+    "SELECT submitted_at, id FROM dossiers"                                                      \
+    " WHERE handling_agency = $1 AND status IN (" WF_OPEN_STATUSES_SQL ")"                       \
+    " AND overdue_flagged_at " flag " AND due_at < to_timestamp($5::bigint)"                    \
+    " AND (submitted_at, id) < (" BEFORE_MICROS(2) ", $3::uuid)"
+static const mc_db_statement list_inbox_overdue_all = {
+    "dossier_list_inbox_overdue_all",
+    "SELECT " SUMMARY_COLUMNS ", " MICROS("submitted_at") " FROM dossiers WHERE id IN"
+    " (SELECT id FROM ("
+    "   (" OVERDUE_HALF_PAGE("IS NOT NULL") " ORDER BY submitted_at DESC, id DESC LIMIT " LIST_BOUND ")"
+    "   UNION ALL"
+    "   (SELECT submitted_at, id FROM (" OVERDUE_HALF_PAGE("IS NULL") " OFFSET 0) unflagged"
+    "    ORDER BY submitted_at DESC, id DESC LIMIT " LIST_BOUND ")"
+    "  ) overdue ORDER BY submitted_at DESC, id DESC LIMIT $4::integer)"
+    " ORDER BY submitted_at DESC, dossiers.id DESC",
+    5};
+
+struct list_shape {
+    unsigned filters; /* enum list_filter */
+    bool by_due;
+    const mc_db_statement *statement;
+};
+static const struct list_shape inbox_shapes[] = {
+    {0, false, &list_inbox_all},
+    {LF_STATUS, false, &list_inbox_status},
+    {LF_STATUS | LF_CHANNEL, false, &list_inbox_status_channel},
+    {LF_STATUS | LF_PROCEDURE, false, &list_inbox_status_procedure},
+    {LF_ASSIGNEE, false, &list_inbox_assignee},
+    {LF_OVERDUE, false, &list_inbox_overdue_all},
+    {0, true, &list_inbox_due_all},
+    {LF_OVERDUE, true, &list_inbox_due_overdue},
+};
 
 /* The deadline queue: open dossiers by due date, then id (every open status
    has a due date: it is set at reception). Overdue is only "due_at < $8"
@@ -521,8 +544,7 @@ struct list_ctx {
 /* The prepared list of inbox_shapes that serves exactly f's filters, or NULL. */
 static const struct list_shape *inbox_shape(const struct dossier_filter *f)
 {
-    if (f->owner_sub != NULL || f->step_index >= 0 || f->due_before != 0 ||
-        (f->overdue_only && !f->by_due))
+    if (f->owner_sub != NULL || f->step_index >= 0 || f->due_before != 0)
         return NULL;
     unsigned filters = (f->status >= 0 ? LF_STATUS : 0u) | (f->procedure_code != NULL ? LF_PROCEDURE : 0u) |
                        (f->assignee_sub != NULL ? LF_ASSIGNEE : 0u) | (f->channel != NULL ? LF_CHANNEL : 0u) |

@@ -344,7 +344,7 @@ def test_the_prepared_inbox_lists_answer_as_the_general_one(world, inbox):
     assigned = inbox['assigned']
     shapes = [{'status': 4}, {'status': 4, 'channel': assigned['channel']}, {'assignee': 'me'},
               {'status': 2, 'procedure': inbox['code']}, {'sort': 'due_at'},
-              {'sort': 'due_at', 'overdue': 'true'}]
+              {'sort': 'due_at', 'overdue': 'true'}, {'overdue': 'true'}]
     for params in shapes:
         general = ids(walk(api, officer, dict(params, due_before=far), 100))
         for size in (7, 100):
