@@ -1462,8 +1462,29 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
         word_hits(idx, &q.words[i], slot, cands, n_cands, hits + i * n_cands);
     size_t n_ranked = 0, qn_len = strlen(qn);
     uint32_t q_head = head4(qn), q_mask = qn_len >= 4 ? 0xFFFFFFFFu : (1u << (8 * qn_len)) - 1;
+    size_t most_words = 0; /* a reading's words: at most that many hit the name */
+    for (size_t r = 0; r < q.n_readings; r++)
+        most_words = q.readings[r].n > most_words ? q.readings[r].n : most_words;
     for (size_t c = 0; c < n_cands; c++) {
-        const struct doc *d = &idx->docs[cands[c]];
+        uint32_t doc = cands[c];
+        const struct doc *d = &idx->docs[doc];
+        bool name_prefix = (idx->name_head[doc] & q_mask) == q_head &&
+                           (qn_len <= 4 || strncmp(d->name, qn, qn_len) == 0);
+        double score = idx->code_head[doc] == q_head && strcmp(d->code_lower, qn) == 0 ? 30
+                       : name_prefix && d->name[qn_len] == '\0'                       ? 20
+                       : name_prefix                                                   ? 10
+                                                                                       : 0;
+        if (cap > 0 && n_ranked == cap && !idx->exhaustive) {
+            /* Early termination: the most this candidate can score (full coverage,
+               every word of the longest reading in its name), by the same
+               floating-point steps as its score, so never below it; when that
+               cannot beat the last kept hit, its words are not read. */
+            double share_most = (double)most_words / (double)idx->name_words[doc];
+            double most = score;
+            most += 8 * 1.0 + (share_most < 1 ? share_most : 1);
+            if (llround(most * 1e6) < ranked[cap - 1].rank)
+                continue;
+        }
         double best = -1;
         size_t best_name_words = 0;
         for (size_t r = 0; r < q.n_readings; r++) {
@@ -1484,13 +1505,6 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
         }
         if (best < 0.3)
             continue;
-        uint32_t doc = cands[c];
-        bool name_prefix = (idx->name_head[doc] & q_mask) == q_head &&
-                           (qn_len <= 4 || strncmp(d->name, qn, qn_len) == 0);
-        double score = idx->code_head[doc] == q_head && strcmp(d->code_lower, qn) == 0 ? 30
-                       : name_prefix && d->name[qn_len] == '\0'                       ? 20
-                       : name_prefix                                                   ? 10
-                                                                                       : 0;
         double name_share = (double)best_name_words / (double)idx->name_words[doc];
         score += 8 * best + (name_share < 1 ? name_share : 1);
         /* code and summary once kept: most candidates never touch their doc */
