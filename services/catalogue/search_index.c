@@ -1269,6 +1269,17 @@ static bool fuzzy(const struct search_index *idx, const char *qn,
         /* at most the shared share of q's trigrams: under 0.6 cannot qualify */
         if ((float)shared[d] / (float)n1 < 0.6f || !passes(doc, filter))
             continue;
+        float sim = (float)shared[d] / (float)(n1 + doc->n_name_set - shared[d]);
+        if (*n_top == limit && limit > 0 && !idx->exhaustive) {
+            /* Early termination: word_similarity is at most the shared share of
+               q's trigrams (a best extent holds no more of them), and the
+               similarity is exact from the shared count; when even that sum
+               cannot beat the last kept hit, the extent scan is skipped. */
+            char most[32];
+            snprintf(most, sizeof most, "%.6g", (double)((float)shared[d] / (float)n1 + sim));
+            if (llround(strtod(most, NULL) * 1e6) < top[limit - 1].rank)
+                continue;
+        }
         float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, doc->name_set,
                                    doc->n_name_set, id, found, lastpos);
         if (ws < 0.6f)
