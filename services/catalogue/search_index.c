@@ -5,6 +5,7 @@
 #include "search_index.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,9 @@ struct search_index {
     /* Trigram -> postings, for the nearest-term lookup (over the terms) and
        the whole-query fallback (over the names): each key's list ascends. */
     struct trigram_postings *term_trgm, *name_trgm;
+    /* Tests only: every word's hits from a scan of its whole postings, never
+       looked up per candidate (search_index_set_exhaustive). */
+    bool exhaustive;
 };
 
 /* Sorted distinct trigram keys, and per key the ascending ids holding it. */
@@ -1042,33 +1046,88 @@ static void mark(uint8_t *hits, const int32_t *slot, uint32_t doc, uint8_t code)
         hits[c] = code;
 }
 
+/* Whether looking each candidate up in a posting list of n (a binary search,
+   about log2(n) steps) is cheaper than scanning the list: a common word of a
+   query whose candidates came from its rarer words. The hits are the same
+   either way (the unit test compares both paths). */
+static bool lookup_cheaper(const struct search_index *idx, size_t n, size_t n_cands)
+{
+    size_t steps = 1;
+    for (size_t k = n; k > 1; k >>= 1)
+        steps++;
+    return !idx->exhaustive && n_cands * steps * 2 < n;
+}
+
+/* The hits of term t (whole word: 10 in the name, else 3; whole_code: the
+   code when in the name, prefix: 6) over the candidates. */
+static void term_hits(const struct search_index *idx, const struct term *t, uint8_t name_code,
+                      const int32_t *slot, const uint32_t *cands, size_t n_cands, uint8_t *hits)
+{
+    if (lookup_cheaper(idx, t->n, n_cands)) {
+        for (size_t c = 0; c < n_cands; c++) {
+            bool in_name;
+            if (posting_of(t, cands[c], &in_name))
+                mark(hits, slot, cands[c], in_name ? name_code : 3);
+        }
+        return;
+    }
+    for (size_t k = 0; k < t->n; k++)
+        mark(hits, slot, t->docs[k], t->in_name[k] ? name_code : 3);
+}
+
 static void word_hits(const struct search_index *idx, const struct word *wd, const int32_t *slot,
-                      uint8_t *hits)
+                      const uint32_t *cands, size_t n_cands, uint8_t *hits)
 {
     for (size_t a = 0; a < wd->n_alts; a++) {
         const struct alternative *al = &wd->alts[a];
         if (al->b != NULL) {
-            for (size_t k = 0; k < al->a->n; k++) {
-                bool b_in_name;
-                uint32_t doc = al->a->docs[k];
-                if (slot[doc] >= 0 && posting_of(al->b, doc, &b_in_name))
-                    mark(hits, slot, doc, al->a->in_name[k] && b_in_name ? 10 : 3);
+            bool by_cand = lookup_cheaper(idx, al->a->n, n_cands);
+            size_t n = by_cand ? n_cands : al->a->n;
+            for (size_t k = 0; k < n; k++) {
+                bool a_in_name, b_in_name;
+                uint32_t doc = by_cand ? cands[k] : al->a->docs[k];
+                if (by_cand ? !posting_of(al->a, doc, &a_in_name)
+                            : (a_in_name = al->a->in_name[k], slot[doc] < 0))
+                    continue;
+                if (posting_of(al->b, doc, &b_in_name))
+                    mark(hits, slot, doc, a_in_name && b_in_name ? 10 : 3);
             }
         } else if (al->prefix) {
             for (size_t t = al->range_from; t < al->range_to; t++) {
                 const struct term *tm = &idx->terms[t];
-                bool whole = tm == al->a;
-                for (size_t k = 0; k < tm->n; k++)
-                    mark(hits, slot, tm->docs[k], tm->in_name[k] ? (whole ? 10 : 6) : 3);
+                term_hits(idx, tm, tm == al->a ? 10 : 6, slot, cands, n_cands, hits);
             }
         } else if (al->a != NULL) {
-            for (size_t k = 0; k < al->a->n; k++)
-                mark(hits, slot, al->a->docs[k], al->a->in_name[k] ? 10 : 3);
+            term_hits(idx, al->a, 10, slot, cands, n_cands, hits);
         }
     }
 }
 
-static void mark_candidates(const struct search_index *idx, const struct word *wd, uint8_t *is_cand)
+/* Marks the docs a selective word can qualify: is_cand[doc] 1 (a candidate,
+   appended to cands) or 2 (filtered out); every doc marked is appended to
+   touched, so the scratch is reset without a pass over every doc. */
+struct candidates {
+    uint8_t *is_cand;
+    uint32_t *cands, *touched;
+    size_t n_cands, n_touched;
+};
+
+static void add_candidate(const struct search_index *idx, const struct search_index_filter *filter,
+                          struct candidates *c, uint32_t doc)
+{
+    if (c->is_cand[doc] != 0)
+        return;
+    c->touched[c->n_touched++] = doc;
+    if (passes(&idx->docs[doc], filter)) {
+        c->is_cand[doc] = 1;
+        c->cands[c->n_cands++] = doc;
+    } else {
+        c->is_cand[doc] = 2;
+    }
+}
+
+static void mark_candidates(const struct search_index *idx, const struct word *wd,
+                            const struct search_index_filter *filter, struct candidates *c)
 {
     for (size_t a = 0; a < wd->n_alts; a++) {
         const struct alternative *al = &wd->alts[a];
@@ -1076,14 +1135,14 @@ static void mark_candidates(const struct search_index *idx, const struct word *w
             bool unused;
             for (size_t k = 0; k < al->a->n; k++)
                 if (posting_of(al->b, al->a->docs[k], &unused))
-                    is_cand[al->a->docs[k]] = 1;
+                    add_candidate(idx, filter, c, al->a->docs[k]);
         } else if (al->prefix) {
             for (size_t t = al->range_from; t < al->range_to; t++)
                 for (size_t k = 0; k < idx->terms[t].n; k++)
-                    is_cand[idx->terms[t].docs[k]] = 1;
+                    add_candidate(idx, filter, c, idx->terms[t].docs[k]);
         } else if (al->a != NULL) {
             for (size_t k = 0; k < al->a->n; k++)
-                is_cand[al->a->docs[k]] = 1;
+                add_candidate(idx, filter, c, al->a->docs[k]);
         }
     }
 }
@@ -1210,6 +1269,17 @@ static bool fuzzy(const struct search_index *idx, const char *qn,
         /* at most the shared share of q's trigrams: under 0.6 cannot qualify */
         if ((float)shared[d] / (float)n1 < 0.6f || !passes(doc, filter))
             continue;
+        float sim = (float)shared[d] / (float)(n1 + doc->n_name_set - shared[d]);
+        if (*n_top == limit && limit > 0 && !idx->exhaustive) {
+            /* Early termination: word_similarity is at most the shared share of
+               q's trigrams (a best extent holds no more of them), and the
+               similarity is exact from the shared count; when even that sum
+               cannot beat the last kept hit, the extent scan is skipped. */
+            char most[32];
+            snprintf(most, sizeof most, "%.6g", (double)((float)shared[d] / (float)n1 + sim));
+            if (llround(strtod(most, NULL) * 1e6) < top[limit - 1].rank)
+                continue;
+        }
         float ws = word_similarity(set1, n1, doc->name_trgm, doc->n_name_trgm, doc->name_set,
                                    doc->n_name_set, id, found, lastpos);
         if (ws < 0.6f)
@@ -1271,6 +1341,92 @@ static double hit_value(uint8_t code)
     return code == 10 ? 1.0 : code == 6 ? 0.6 : code == 3 ? 0.3 : 0.0;
 }
 
+/* The per-thread scratch of search_index_query (issue 14): arrays of one
+   entry per doc and the hit codes, kept between queries instead of allocated
+   and cleared for each. Between queries is_cand is all 0 and slot all -1 (a
+   query resets the entries it touched). Freed when the thread ends. */
+struct scratch {
+    size_t cap_docs, cap_hits;
+    uint8_t *is_cand;
+    int32_t *slot;
+    uint32_t *cands, *touched;
+    uint8_t *hits;
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_key_ok;
+
+static void scratch_free(void *p)
+{
+    struct scratch *s = p;
+    if (s == NULL)
+        return;
+    free(s->is_cand);
+    free(s->slot);
+    free(s->cands);
+    free(s->touched);
+    free(s->hits);
+    free(s);
+}
+
+static void scratch_key_make(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+/* This thread's scratch for n_docs docs; NULL when out of memory. */
+static struct scratch *scratch_for(size_t n_docs)
+{
+    pthread_once(&scratch_once, scratch_key_make);
+    if (!scratch_key_ok)
+        return NULL;
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (s == NULL) {
+        if ((s = calloc(1, sizeof *s)) == NULL || pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (s->cap_docs < n_docs + 1) {
+        size_t cap = n_docs + 1 + n_docs / 8;
+        free(s->is_cand);
+        free(s->slot);
+        free(s->cands);
+        free(s->touched);
+        s->is_cand = calloc(cap, 1);
+        s->slot = malloc(cap * sizeof *s->slot);
+        s->cands = malloc(cap * sizeof *s->cands);
+        s->touched = malloc(cap * sizeof *s->touched);
+        s->cap_docs = 0;
+        if (s->is_cand == NULL || s->slot == NULL || s->cands == NULL || s->touched == NULL)
+            return NULL; /* freed by the next call or the thread's end */
+        for (size_t d = 0; d < cap; d++)
+            s->slot[d] = -1;
+        s->cap_docs = cap;
+    }
+    return s;
+}
+
+/* Zeroed room for n hit codes in s; NULL when out of memory. */
+static uint8_t *scratch_hits(struct scratch *s, size_t n)
+{
+    if (s->cap_hits < n + 1) {
+        free(s->hits);
+        s->cap_hits = 0;
+        if ((s->hits = malloc(n + 1 + n / 4)) == NULL)
+            return NULL;
+        s->cap_hits = n + 1 + n / 4;
+    }
+    memset(s->hits, 0, n);
+    return s->hits;
+}
+
+void search_index_set_exhaustive(struct search_index *idx, bool exhaustive)
+{
+    idx->exhaustive = exhaustive;
+}
+
 enum search_index_outcome search_index_query(const struct search_index *idx, const char *qn,
                                              const struct search_index_filter *filter,
                                              size_t limit, struct search_index_hit **hits_out,
@@ -1280,25 +1436,21 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
     *n_hits = 0;
     struct query q = {0};
     enum search_index_outcome out = SEARCH_INDEX_NO_MEMORY;
-    uint8_t *is_cand = calloc(idx->n_docs + 1, 1);
-    int32_t *slot = malloc((idx->n_docs + 1) * sizeof *slot);
-    uint32_t *cands = NULL;
-    uint8_t *hits = NULL;
+    struct scratch *sc = scratch_for(idx->n_docs);
+    struct candidates cs = {0};
     struct search_index_hit *ranked = NULL;
-    if (is_cand == NULL || slot == NULL)
+    if (sc == NULL)
         goto done;
+    cs = (struct candidates){sc->is_cand, sc->cands, sc->touched, 0, 0};
     bool built = build_query(idx, qn, &q);
     if (!built && (q.n_readings > 0 || q.n_words > 0))
         goto done; /* out of memory */
     for (size_t i = 0; built && i < q.n_words; i++)
         if (q.words[i].selective)
-            mark_candidates(idx, &q.words[i], is_cand);
-    size_t n_cands = 0;
-    for (size_t d = 0; d < idx->n_docs; d++) {
-        slot[d] = -1;
-        if (is_cand[d] && passes(&idx->docs[d], filter))
-            slot[d] = (int32_t)n_cands++;
-    }
+            mark_candidates(idx, &q.words[i], filter, &cs);
+    size_t n_cands = cs.n_cands;
+    const uint32_t *cands = cs.cands;
+    int32_t *slot = sc->slot;
     if (n_cands == 0) { /* no word matches: the whole-query trigram fallback */
         ranked = malloc((limit + 1) * sizeof *ranked);
         size_t n_ranked = 0;
@@ -1310,21 +1462,40 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
         out = SEARCH_INDEX_OK;
         goto done;
     }
-    cands = malloc(n_cands * sizeof *cands);
-    hits = calloc(n_cands * q.n_words, 1);
+    uint8_t *hits = scratch_hits(sc, n_cands * q.n_words);
     size_t cap = limit < n_cands ? limit : n_cands;
     ranked = malloc((cap + 1) * sizeof *ranked);
-    if (cands == NULL || hits == NULL || ranked == NULL)
+    if (hits == NULL || ranked == NULL)
         goto done;
-    for (size_t d = 0; d < idx->n_docs; d++)
-        if (slot[d] >= 0)
-            cands[slot[d]] = (uint32_t)d;
+    for (size_t c = 0; c < n_cands; c++)
+        slot[cands[c]] = (int32_t)c;
     for (size_t i = 0; i < q.n_words; i++)
-        word_hits(idx, &q.words[i], slot, hits + i * n_cands);
+        word_hits(idx, &q.words[i], slot, cands, n_cands, hits + i * n_cands);
     size_t n_ranked = 0, qn_len = strlen(qn);
     uint32_t q_head = head4(qn), q_mask = qn_len >= 4 ? 0xFFFFFFFFu : (1u << (8 * qn_len)) - 1;
+    size_t most_words = 0; /* a reading's words: at most that many hit the name */
+    for (size_t r = 0; r < q.n_readings; r++)
+        most_words = q.readings[r].n > most_words ? q.readings[r].n : most_words;
     for (size_t c = 0; c < n_cands; c++) {
-        const struct doc *d = &idx->docs[cands[c]];
+        uint32_t doc = cands[c];
+        const struct doc *d = &idx->docs[doc];
+        bool name_prefix = (idx->name_head[doc] & q_mask) == q_head &&
+                           (qn_len <= 4 || strncmp(d->name, qn, qn_len) == 0);
+        double score = idx->code_head[doc] == q_head && strcmp(d->code_lower, qn) == 0 ? 30
+                       : name_prefix && d->name[qn_len] == '\0'                       ? 20
+                       : name_prefix                                                   ? 10
+                                                                                       : 0;
+        if (cap > 0 && n_ranked == cap && !idx->exhaustive) {
+            /* Early termination: the most this candidate can score (full coverage,
+               every word of the longest reading in its name), by the same
+               floating-point steps as its score, so never below it; when that
+               cannot beat the last kept hit, its words are not read. */
+            double share_most = (double)most_words / (double)idx->name_words[doc];
+            double most = score;
+            most += 8 * 1.0 + (share_most < 1 ? share_most : 1);
+            if (llround(most * 1e6) < ranked[cap - 1].rank)
+                continue;
+        }
         double best = -1;
         size_t best_name_words = 0;
         for (size_t r = 0; r < q.n_readings; r++) {
@@ -1345,13 +1516,6 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
         }
         if (best < 0.3)
             continue;
-        uint32_t doc = cands[c];
-        bool name_prefix = (idx->name_head[doc] & q_mask) == q_head &&
-                           (qn_len <= 4 || strncmp(d->name, qn, qn_len) == 0);
-        double score = idx->code_head[doc] == q_head && strcmp(d->code_lower, qn) == 0 ? 30
-                       : name_prefix && d->name[qn_len] == '\0'                       ? 20
-                       : name_prefix                                                   ? 10
-                                                                                       : 0;
         double name_share = (double)best_name_words / (double)idx->name_words[doc];
         score += 8 * best + (name_share < 1 ? name_share : 1);
         /* code and summary once kept: most candidates never touch their doc */
@@ -1371,11 +1535,11 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
     ranked = NULL;
     out = SEARCH_INDEX_OK;
 done:
+    for (size_t i = 0; i < cs.n_touched; i++) { /* the scratch as it was */
+        sc->is_cand[cs.touched[i]] = 0;
+        sc->slot[cs.touched[i]] = -1;
+    }
     query_free(&q);
-    free(is_cand);
-    free(slot);
-    free(cands);
-    free(hits);
     free(ranked);
     return out;
 }

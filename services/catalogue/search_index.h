@@ -80,6 +80,11 @@ enum search_index_outcome search_index_query(const struct search_index *idx, con
                                              size_t limit, struct search_index_hit **hits,
                                              size_t *n_hits);
 
+/* Tests only: true makes every query score each word from a scan of its
+   whole postings (the exhaustive path) instead of looking up the candidates
+   where that is cheaper; the answers must be the same. */
+void search_index_set_exhaustive(struct search_index *idx, bool exhaustive);
+
 /* "Did you mean" (the SQL's procedure_suggest): qn with each word of four
    letters or more that is neither a known term nor a filler word replaced by
    the known term most similar to it by trigrams (similarity >= 0.3); NULL
