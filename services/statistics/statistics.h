@@ -21,6 +21,8 @@
  *   export_xlsx.c         the 06a workbook
  *   store_facts.c         facts and rollups (writes)
  *   store_reports.c       what reports read
+ *   stock_snapshots.c     the month-start stock snapshots' step
+ *   store_stocks.c        the snapshots (writes)
  */
 #ifndef STATISTICS_H
 #define STATISTICS_H
@@ -39,6 +41,7 @@ extern const size_t statistics_routes_count;
 struct answer_cache;
 struct catalogue_cache;
 struct mc_service_token;
+struct stock_snapshots;
 
 /* What the handlers and the consumer share, set up at start (main.c). */
 struct statistics_ctx {
@@ -46,6 +49,7 @@ struct statistics_ctx {
     struct mc_service_token *service_token; /* CLIENT_ID: reads the dossier feed */
     mc_feed_consumer *consumer;             /* NULL when no CLIENT_ID is configured */
     struct answer_cache *answers;           /* REPORT_CACHE_ENTRIES; NULL: none */
+    struct stock_snapshots *stock_snapshots; /* STOCK_SNAPSHOT_SECONDS */
 };
 
 /* The feed consumer's callbacks (consumer.c). */
