@@ -12,6 +12,7 @@
 #include "fact_rules.h"
 #include "motcua/log.h"
 #include "motcua/service_token.h"
+#include "period_memo.h"
 #include "statistics.h"
 #include "store.h"
 
@@ -38,7 +39,9 @@ static mc_error apply_one(mc_db_conn *conn, const struct stat_event *e, int64_t 
 
 mc_error statistics_apply_events(mc_db_conn *conn, const json_t *events, void *ctx)
 {
-    (void)ctx;
+    /* The current periods' rows held are stale from now on (read during
+       this page's transaction, they may still be a moment old). */
+    period_memo_changed(((struct statistics_ctx *)ctx)->memo);
     size_t i;
     const json_t *event;
     int64_t latest = 0; /* the latest occurred_at counted in this page */

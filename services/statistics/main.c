@@ -14,6 +14,7 @@
 #include "motcua/config.h"
 #include "motcua/log.h"
 #include "motcua/service_token.h"
+#include "period_memo.h"
 #include "statistics.h"
 #include "stock_snapshots.h"
 
@@ -26,6 +27,7 @@ static void statistics_free(struct statistics_ctx *ctx)
     mc_service_token_free(ctx->service_token);
     catalogue_cache_free(ctx->catalogue);
     answer_cache_free(ctx->answers);
+    period_memo_free(ctx->memo);
     free(ctx);
 }
 
@@ -36,7 +38,7 @@ static mc_error statistics_start(mc_app *app)
     if (ctx == NULL)
         return MC_ERR_INTERNAL;
     unsigned cache_seconds = 60, poll_ms = 1000, page_limit = 500, answers = 512,
-             snapshot_seconds = 60;
+             snapshot_seconds = 60, memo_ms = 1000;
     char catalogue_url[64], dossier_url[64], feed_url[160];
     mc_service_default_url("catalogue", catalogue_url, sizeof catalogue_url);
     mc_service_default_url("dossier", dossier_url, sizeof dossier_url);
@@ -44,8 +46,10 @@ static mc_error statistics_start(mc_app *app)
               mc_config_uint(svc, "FEED_POLL_MS", 1000, 50, 60000, &poll_ms) &&
               mc_config_uint(svc, "FEED_PAGE_LIMIT", 500, 1, 1000, &page_limit) &&
               mc_config_uint(svc, "REPORT_CACHE_ENTRIES", 512, 0, 100000, &answers) &&
-              mc_config_uint(svc, "STOCK_SNAPSHOT_SECONDS", 60, 1, 86400, &snapshot_seconds);
+              mc_config_uint(svc, "STOCK_SNAPSHOT_SECONDS", 60, 1, 86400, &snapshot_seconds) &&
+              mc_config_uint(svc, "CURRENT_MEMO_MS", 1000, 0, 1000, &memo_ms);
     ctx->answers = ok ? answer_cache_new(answers) : NULL;
+    ctx->memo = ok ? period_memo_new(memo_ms, 64) : NULL;
     snprintf(feed_url, sizeof feed_url, "%s/api/v1/events/dossier",
              mc_config_str(svc, "DOSSIER_URL", dossier_url));
     ctx->catalogue = ok ? catalogue_cache_new(mc_config_str(svc, "CATALOGUE_URL", catalogue_url),

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "answer_cache.h"
+#include "period_memo.h"
 
 #include "agency_tree.h"
 #include "statistics.h"
@@ -136,6 +138,13 @@ static char *sums_key(const struct report_scope *s, bool by_procedure)
     return key;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx)
 {
@@ -143,10 +152,16 @@ mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today
        today: a scheduled "becomes overdue" change is not a fact yet. */
     int64_t start_stock = s->period.first - 1 < today ? s->period.first - 1 : today;
     int64_t end_stock = s->period.last < today ? s->period.last : today;
-    struct answer_cache *answers = ((struct statistics_ctx *)mc_request_service_ctx(req))->answers;
-    /* Only a period ended before today may have settled. */
-    char *key = answers != NULL && s->period.last < today ? sums_key(s, by_procedure) : NULL;
-    json_t *kept = key != NULL ? answer_cache_get(answers, key) : NULL;
+    struct statistics_ctx *sctx = mc_request_service_ctx(req);
+    struct answer_cache *answers = sctx->answers;
+    /* Only a period ended before today may have settled; a current one may be
+       in the memo of the last second. */
+    bool ended = s->period.last < today;
+    char *key = (ended ? answers != NULL : sctx->memo != NULL) ? sums_key(s, by_procedure) : NULL;
+    bool claimed = false;
+    json_t *kept = key == NULL ? NULL
+                   : ended     ? answer_cache_get(answers, key)
+                               : period_memo_get(sctx->memo, key, monotonic_ms(), &claimed);
     if (kept != NULL) {
         replay_rows(kept, row, ctx);
         json_decref(kept);
@@ -160,7 +175,7 @@ mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today
     if (rc == MC_OK) {
         /* How far the feed is counted, read BEFORE the sums: they then hold
            every counter committed with it. */
-        if (rec.rows != NULL)
+        if (rec.rows != NULL && ended)
             rc = store_applied_until(conn, &applied_until);
         if (rc == MC_OK)
             rc = by_procedure ? store_report_sums(conn, s->agencies, &s->period, start_stock, end_stock,
@@ -169,7 +184,9 @@ mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today
                                                   record_row, &rec);
         mc_db_release(mc_request_db(req), conn);
     }
-    if (rc == MC_OK && rec.rows != NULL && stat_period_settled(&s->period, today, applied_until))
+    if (claimed)
+        period_memo_done(sctx->memo, key, rc == MC_OK ? rec.rows : NULL);
+    else if (rc == MC_OK && rec.rows != NULL && stat_period_settled(&s->period, today, applied_until))
         answer_cache_put(answers, key, rec.rows);
     json_decref(rec.rows);
     free(key);

@@ -42,6 +42,7 @@ struct answer_cache;
 struct catalogue_cache;
 struct mc_service_token;
 struct stock_snapshots;
+struct period_memo;
 
 /* What the handlers and the consumer share, set up at start (main.c). */
 struct statistics_ctx {
@@ -50,6 +51,7 @@ struct statistics_ctx {
     mc_feed_consumer *consumer;             /* NULL when no CLIENT_ID is configured */
     struct answer_cache *answers;           /* REPORT_CACHE_ENTRIES; NULL: none */
     struct stock_snapshots *stock_snapshots; /* STOCK_SNAPSHOT_SECONDS */
+    struct period_memo *memo;               /* CURRENT_MEMO_MS: current periods' rows; NULL: none */
 };
 
 /* The feed consumer's callbacks (consumer.c). */
@@ -79,7 +81,8 @@ void refuse_detail(mc_request *req, const char *what);
    procedure (store_report_sums) when by_procedure, else by agency only
    (store_agency_sums: sector and procedure "", read flat as data grows).
    The rows of a settled period (stat_period_settled) are kept in the answer
-   cache and read from it again. */
+   cache and read from it again; those of a current one in the memo
+   (period_memo.h), at most CURRENT_MEMO_MS. */
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx);
 
