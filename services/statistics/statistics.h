@@ -85,6 +85,12 @@ void refuse_detail(mc_request *req, const char *what);
    (period_memo.h), at most CURRENT_MEMO_MS. */
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx);
+/* The same by agency, sector and procedure for `measure` only, and the other
+   measures summed over the scope (one row each, agency, sector and procedure
+   ""): what the 766 indicators need, and a tenth of the rows to keep and
+   read again. */
+mc_error scope_sums_detail(mc_request *req, const struct report_scope *s, int64_t today, int measure,
+                           store_sums_fn row, void *ctx);
 
 void handle_report_06a(mc_request *req);
 void handle_indicators_766(mc_request *req);
