@@ -8,11 +8,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "answer_cache.h"
 #include "catalogue_cache.h"
 #include "motcua/config.h"
 #include "motcua/log.h"
+#include "motcua/periodic.h"
 #include "motcua/service_token.h"
 #include "period_memo.h"
 #include "statistics.h"
@@ -24,11 +26,18 @@ static void statistics_free(struct statistics_ctx *ctx)
 {
     mc_feed_consumer_stop(ctx->consumer);
     stock_snapshots_stop(ctx->stock_snapshots);
+    mc_periodic_stop(ctx->catalogue_refresh);
     mc_service_token_free(ctx->service_token);
     catalogue_cache_free(ctx->catalogue);
     answer_cache_free(ctx->answers);
     period_memo_free(ctx->memo);
     free(ctx);
+}
+
+/* The catalogue's copies, read again outside the requests (catalogue_cache.h). */
+static void refresh_catalogue(void *catalogue)
+{
+    catalogue_cache_refresh(catalogue, time(NULL));
 }
 
 static mc_error statistics_start(mc_app *app)
@@ -62,7 +71,8 @@ static mc_error statistics_start(mc_app *app)
         return MC_ERR_INTERNAL;
     }
     ctx->stock_snapshots = stock_snapshots_start(mc_app_db(app), snapshot_seconds);
-    if (ctx->stock_snapshots == NULL) {
+    ctx->catalogue_refresh = mc_periodic_start(1, refresh_catalogue, ctx->catalogue);
+    if (ctx->stock_snapshots == NULL || ctx->catalogue_refresh == NULL) {
         statistics_free(ctx);
         return MC_ERR_INTERNAL;
     }

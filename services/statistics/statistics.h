@@ -47,6 +47,7 @@ struct period_memo;
 /* What the handlers and the consumer share, set up at start (main.c). */
 struct statistics_ctx {
     struct catalogue_cache *catalogue;      /* CATALOGUE_URL, AGENCY_CACHE_SECONDS */
+    struct mc_periodic *catalogue_refresh;  /* reads its stale entries again, every second */
     struct mc_service_token *service_token; /* CLIENT_ID: reads the dossier feed */
     mc_feed_consumer *consumer;             /* NULL when no CLIENT_ID is configured */
     struct answer_cache *answers;           /* REPORT_CACHE_ENTRIES; NULL: none */
