@@ -632,6 +632,7 @@ motcua_export_service_env() {
             export "MOTCUA_STATISTICS_DOSSIER_URL=http://127.0.0.1:$(motcua_service_port dossier)"
             export "MOTCUA_STATISTICS_FEED_POLL_MS=${MOTCUA_STATISTICS_FEED_POLL_MS:-200}"
             export "MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS=${MOTCUA_STATISTICS_AGENCY_CACHE_SECONDS:-2}"
+            export "MOTCUA_STATISTICS_STOCK_SNAPSHOT_SECONDS=${MOTCUA_STATISTICS_STOCK_SNAPSHOT_SECONDS:-1}"
             motcua_export_service_client statistics
             ;;&
         payment)

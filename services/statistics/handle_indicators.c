@@ -73,7 +73,9 @@ void handle_indicators_766(mc_request *req)
     struct indicator_sums sums = {.active = json_object()};
     json_t *formula = NULL;
     char version[64] = "";
-    mc_error rc = scope_sums(req, &s, today, true, add_row, &sums);
+    /* Only the online receipts are needed per procedure (the share of online
+       procedures that received one). */
+    mc_error rc = scope_sums_detail(req, &s, today, M_RECEIVED_ONLINE, add_row, &sums);
     if (rc == MC_OK) {
         mc_db_conn *conn;
         rc = mc_db_acquire(mc_request_db(req), &conn);

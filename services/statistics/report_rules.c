@@ -313,3 +313,12 @@ bool stat_period_settled(const struct stat_period *p, int64_t today, int64_t app
     return applied_until > STAT_SETTLE_SLACK_SECONDS && p->last < today &&
            p->last < stat_day_of(applied_until - STAT_SETTLE_SLACK_SECONDS);
 }
+
+int64_t stat_stock_snapshot_month(int64_t today, int64_t applied_until)
+{
+    if (applied_until <= STAT_SETTLE_SLACK_SECONDS)
+        return STAT_NO_DAY;
+    /* The first day not settled: today, or the day of applied_until minus the slack. */
+    int64_t counted = stat_day_of(applied_until - STAT_SETTLE_SLACK_SECONDS);
+    return month_start(counted < today ? counted : today);
+}

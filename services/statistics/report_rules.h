@@ -85,6 +85,12 @@ struct stat_read_plan stat_read_plan(const struct stat_period *p, int64_t start_
    the slack. */
 bool stat_period_settled(const struct stat_period *p, int64_t today, int64_t applied_until);
 
+/* The latest month (its first day) whose month-start stock snapshot may be
+   written: every day before it has settled (stat_period_settled), so no
+   later event can change a stock delta dated before it. STAT_NO_DAY when no
+   month has (nothing counted yet). */
+int64_t stat_stock_snapshot_month(int64_t today, int64_t applied_until);
+
 /* ---- Time series ---- */
 
 enum stat_interval { STAT_DAY, STAT_MONTH };

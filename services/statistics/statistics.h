@@ -21,6 +21,8 @@
  *   export_xlsx.c         the 06a workbook
  *   store_facts.c         facts and rollups (writes)
  *   store_reports.c       what reports read
+ *   stock_snapshots.c     the month-start stock snapshots' step
+ *   store_stocks.c        the snapshots (writes)
  */
 #ifndef STATISTICS_H
 #define STATISTICS_H
@@ -39,13 +41,18 @@ extern const size_t statistics_routes_count;
 struct answer_cache;
 struct catalogue_cache;
 struct mc_service_token;
+struct stock_snapshots;
+struct period_memo;
 
 /* What the handlers and the consumer share, set up at start (main.c). */
 struct statistics_ctx {
     struct catalogue_cache *catalogue;      /* CATALOGUE_URL, AGENCY_CACHE_SECONDS */
+    struct mc_periodic *catalogue_refresh;  /* reads its stale entries again, every second */
     struct mc_service_token *service_token; /* CLIENT_ID: reads the dossier feed */
     mc_feed_consumer *consumer;             /* NULL when no CLIENT_ID is configured */
     struct answer_cache *answers;           /* REPORT_CACHE_ENTRIES; NULL: none */
+    struct stock_snapshots *stock_snapshots; /* STOCK_SNAPSHOT_SECONDS */
+    struct period_memo *memo;               /* CURRENT_MEMO_MS: current periods' rows; NULL: none */
 };
 
 /* The feed consumer's callbacks (consumer.c). */
@@ -75,9 +82,16 @@ void refuse_detail(mc_request *req, const char *what);
    procedure (store_report_sums) when by_procedure, else by agency only
    (store_agency_sums: sector and procedure "", read flat as data grows).
    The rows of a settled period (stat_period_settled) are kept in the answer
-   cache and read from it again. */
+   cache and read from it again; those of a current one in the memo
+   (period_memo.h), at most CURRENT_MEMO_MS. */
 mc_error scope_sums(mc_request *req, const struct report_scope *s, int64_t today, bool by_procedure,
                     store_sums_fn row, void *ctx);
+/* The same by agency, sector and procedure for `measure` only, and the other
+   measures summed over the scope (one row each, agency, sector and procedure
+   ""): what the 766 indicators need, and a tenth of the rows to keep and
+   read again. */
+mc_error scope_sums_detail(mc_request *req, const struct report_scope *s, int64_t today, int measure,
+                           store_sums_fn row, void *ctx);
 
 void handle_report_06a(mc_request *req);
 void handle_indicators_766(mc_request *req);

@@ -43,6 +43,15 @@ mc_error store_agency_sums(mc_db_conn *conn, const json_t *agencies, const struc
                            int64_t start_stock_day, int64_t end_stock_day, store_sums_fn row,
                            void *ctx);
 
+/* Month-start stock snapshots (migration 0006). Write the snapshot of every
+   month up to `month` (a first day, settled: stat_stock_snapshot_month) that
+   has none, in the caller's transaction, serialised with the feed consumer's
+   pages; *months: how many months were marked complete. */
+mc_error store_stock_snapshots_write(mc_db_conn *conn, int64_t month, long long *months);
+/* A stock delta dated `day` was counted: the snapshots of the months after it
+   are no longer complete (they are written again by the snapshot step). */
+mc_error store_stock_snapshots_forget_after(mc_db_conn *conn, int64_t day);
+
 /* The daily sums of `measures` (names, a JSON array, borrowed) of the
    agencies for days first..last: `row` once per day and measure. */
 typedef void (*store_daily_fn)(void *ctx, int64_t day, int measure, long long value);

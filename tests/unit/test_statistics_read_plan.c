@@ -3,6 +3,7 @@
    the daily ones. Whatever the period, every day must be read exactly once,
    and a stock at a day must be the running sum of every delta up to it. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,31 @@ static long long planned_stock(int64_t bound, int64_t at)
     return months_in(INT64_MIN, bound) + sum_days(bound, at);
 }
 
+/* The month-start snapshots written (migration 0006): a snapshot at month m
+   holds the sum of every month before it; only some months have one. */
+#define MONTHS (SPAN / 28 + 2)
+static bool snapshot_written[MONTHS];
+
+static int month_index(int64_t month_start)
+{
+    mc_date d = mc_date_from_days(month_start), b = mc_date_from_days(base);
+    return (d.year - b.year) * 12 + (d.month - b.month);
+}
+
+/* A stock as the agency statement reads it: the latest snapshot not after the
+   bound (none: every month), the months from it to the bound, the days. */
+static long long snapshot_stock(int64_t bound, int64_t at)
+{
+    int64_t from = INT64_MIN;
+    long long snapshot = 0;
+    for (int64_t m = stat_bucket_start(base, STAT_MONTH); m <= bound; m = stat_bucket_start(m + 31, STAT_MONTH))
+        if (month_index(m) < MONTHS && snapshot_written[month_index(m)]) {
+            from = m;
+            snapshot = months_in(INT64_MIN, m);
+        }
+    return snapshot + months_in(from, bound) + sum_days(bound, at);
+}
+
 static void test_every_day_is_read_once(void **state)
 {
     (void)state;
@@ -109,6 +135,8 @@ static void test_every_day_is_read_once(void **state)
     srand(20261203);
     for (int i = 0; i < SPAN; i++)
         deltas[i] = rand() % 7 - 3;
+    for (int i = 0; i < MONTHS; i++)
+        snapshot_written[i] = rand() % 3 != 0;
     for (int n = 0; n < 3000; n++) {
         int64_t first = base + rand() % (SPAN - 40);
         int64_t last = first + rand() % (n % 3 == 0 ? 40 : SPAN - (first - base));
@@ -129,6 +157,8 @@ static void test_every_day_is_read_once(void **state)
         assert_int_equal(planned_flow(&p, &plan), sum_days(first, last));
         assert_int_equal(planned_stock(plan.start_bound, start_stock), sum_days(base, start_stock));
         assert_int_equal(planned_stock(plan.end_bound, end_stock), sum_days(base, end_stock));
+        assert_int_equal(snapshot_stock(plan.start_bound, start_stock), sum_days(base, start_stock));
+        assert_int_equal(snapshot_stock(plan.end_bound, end_stock), sum_days(base, end_stock));
         /* at most the days of two partly covered months come from the daily rollups */
         int64_t daily = 0;
         for (int64_t d = first; d <= last; d++)
@@ -137,11 +167,39 @@ static void test_every_day_is_read_once(void **state)
     }
 }
 
+/* A month's snapshot is written only once every day before it has settled:
+   for any watermark, the day before the snapshot month is settled and the
+   day before the next month is not. */
+static void test_a_snapshot_waits_for_its_month_to_settle(void **state)
+{
+    (void)state;
+    assert_int_equal(stat_stock_snapshot_month(day("2026-12-03"), 0), STAT_NO_DAY);
+    /* counted up to 2026-12-01 00:04 in Vietnam (17:04 UTC the day before): the slack
+       of 5 minutes puts the settled edge on 2026-11-30, so November is not settled yet */
+    int64_t at = (day("2026-11-30") * 86400) + 17 * 3600 + 4 * 60;
+    assert_int_equal(stat_stock_snapshot_month(day("2026-12-03"), at), day("2026-11-01"));
+    assert_int_equal(stat_stock_snapshot_month(day("2026-12-03"), at + 120), day("2026-12-01"));
+    /* a watermark ahead of today (a clock skew) never settles today */
+    assert_int_equal(stat_stock_snapshot_month(day("2026-11-20"), at + 86400 * 30), day("2026-11-01"));
+    srand(20261204);
+    for (int n = 0; n < 5000; n++) {
+        int64_t today = day("2020-01-01") + rand() % 3000;
+        int64_t applied = (today - 40 + rand() % 80) * 86400 + rand() % 86400;
+        int64_t month = stat_stock_snapshot_month(today, applied);
+        struct stat_period before = {month - 1, month - 1};
+        int64_t next = stat_bucket_start(month + 31, STAT_MONTH);
+        struct stat_period before_next = {next - 1, next - 1};
+        assert_true(stat_period_settled(&before, today, applied));
+        assert_false(stat_period_settled(&before_next, today, applied));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_months_and_the_days_around_them),
         cmocka_unit_test(test_every_day_is_read_once),
+        cmocka_unit_test(test_a_snapshot_waits_for_its_month_to_settle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
