@@ -15,14 +15,20 @@
  * The second factor comes in a header, never the query string: URLs end up in
  * access logs and browser histories, and an ID number must not.
  *
- * The public card asked by code without a factor is answered from the card
- * cache when it holds it (card_cache.h), after the same validation and
- * rate limits; with a factor, or by short code, the database is read.
+ * The public card asked without a factor is answered from the card cache
+ * when it holds it (card_cache.h; by code only), else as the bytes the
+ * projection stored in the dossier's row (card_view.h): one indexed read,
+ * nothing parsed or built. A row whose stored card is missing or was built
+ * with another lookup key (public_cards.h) gets the same answer built on
+ * the spot. With a factor the row and its steps are read and the answer is
+ * built, as before: an unknown code and a wrong factor still cost one query
+ * and one hash each.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "card_view.h"
 #include "lookup_rules.h"
 #include "motcua/log.h"
 #include "rate_limit.h"
@@ -33,36 +39,6 @@
 #define ID_NUMBER_HEADER "Tracking-Id-Number"
 #define PHONE_HEADER "Tracking-Phone-Last4"
 #define NOT_FOUND_DETAIL "no dossier matches this code and second factor"
-
-/* The card's state members copied into an answer. */
-static const char *const card_members[] = {"status", "procedure", "agency_code", "handling_agency",
-                                           "channel", "submitted_at", "received_at",
-                                           "appointment_at", "outcome", "updated_at", NULL};
-
-/* The answer for d: the card, its steps (public, or whole when `full`), and
-   the applicant's part when `applicant` (new reference). */
-static json_t *card_json(const struct tracked_dossier *d, const json_t *steps, bool full,
-                         bool applicant, const char *short_code)
-{
-    json_t *out = json_pack("{ss ss?}", "code", d->code, "short_code", short_code);
-    for (size_t i = 0; card_members[i] != NULL; i++) {
-        json_t *v = json_object_get(d->card, card_members[i]);
-        json_object_set_new(out, card_members[i], v != NULL ? json_incref(v) : json_null());
-    }
-    json_t *shown = json_array();
-    size_t i;
-    const json_t *step;
-    json_array_foreach(steps, i, step) {
-        json_array_append_new(shown, full ? json_incref((json_t *)step) : timeline_step_public(step));
-    }
-    json_object_set_new(out, "steps", shown);
-    json_object_set_new(out, "applicant",
-                        applicant ? json_pack("{s:s?}", "masked_name",
-                                              d->masked_name[0] != '\0' ? d->masked_name : NULL)
-                                  : json_null());
-    json_object_set_new(out, "asked", applicant ? json_incref(d->asked) : json_null());
-    return out;
-}
 
 /* The second factor of the request into hash (MC_LOOKUP_HASH_LEN + 1):
    *given false without one. False (after a 400) when one is malformed or
@@ -144,6 +120,39 @@ static bool cached_card(mc_request *req, struct tracking_ctx *ctx, const char *c
     return true;
 }
 
+/* Answer the public card from the bytes stored in the dossier's row (kept
+   in the card cache too when cacheable, with the version read before);
+   false when they are missing or stale: the caller then builds it. */
+static bool stored_card(mc_request *req, struct tracking_ctx *ctx, const char *code, bool by_short,
+                        bool cacheable, uint64_t version)
+{
+    mc_db_conn *conn;
+    struct stored_card card;
+    mc_error rc = mc_db_acquire(mc_request_db(req), &conn);
+    if (rc == MC_OK) {
+        rc = store_public_card_find(conn, code, by_short, &card);
+        mc_db_release(mc_request_db(req), conn);
+    }
+    if (rc == MC_ERR_NOT_FOUND) {
+        mc_reply_error(req, MC_ERR_NOT_FOUND, NOT_FOUND_DETAIL);
+        return true;
+    }
+    if (rc != MC_OK) {
+        mc_reply_error(req, rc, NULL);
+        return true;
+    }
+    if (card.body == NULL || strcmp(card.key_id, ctx->key_id) != 0) {
+        free(card.body);
+        return false;
+    }
+    if (cacheable)
+        card_cache_put(ctx->cards, code, card.body, card.len, card.etag, version);
+    card_headers(req);
+    mc_reply_stored_json(req, card.body, card.len, card.etag);
+    free(card.body);
+    return true;
+}
+
 /* The public card of the dossier with this code (or short code). */
 static void public_card(mc_request *req, const char *code, bool by_short)
 {
@@ -157,6 +166,8 @@ static void public_card(mc_request *req, const char *code, bool by_short)
     if (cacheable && cached_card(req, ctx, code))
         return;
     uint64_t version = cacheable ? card_cache_version(ctx->cards, code) : 0;
+    if (!given && stored_card(req, ctx, code, by_short, cacheable, version))
+        return;
     struct tracked_dossier d;
     json_t *steps = NULL;
     mc_error rc = find(req, code, by_short, &d, &steps);
@@ -178,7 +189,7 @@ static void public_card(mc_request *req, const char *code, bool by_short)
     }
     char short_code[TRACKING_SHORT_LEN + 1];
     bool has_short = lookup_short_code(ctx->lookup_key, ctx->lookup_key_len, d.dossier_id, short_code);
-    json_t *body = card_json(&d, steps, match, match, has_short ? short_code : NULL);
+    json_t *body = card_view_json(&d, steps, match, match, has_short ? short_code : NULL);
     tracked_dossier_clear(&d);
     json_decref(steps);
     card_headers(req);
@@ -254,7 +265,7 @@ void handle_tracking_dossier_timeline(mc_request *req)
     char short_code[TRACKING_SHORT_LEN + 1];
     struct tracking_ctx *ctx = tracking_ctx(req);
     bool has_short = lookup_short_code(ctx->lookup_key, ctx->lookup_key_len, d.dossier_id, short_code);
-    json_t *body = card_json(&d, steps, true, true, has_short ? short_code : NULL);
+    json_t *body = card_view_json(&d, steps, true, true, has_short ? short_code : NULL);
     tracked_dossier_clear(&d);
     json_decref(steps);
     mc_set_header(req, "Cache-Control", "private, no-store");

@@ -63,6 +63,25 @@ bool lookup_short_code(const unsigned char *key, size_t key_len, const char *dos
     return true;
 }
 
+void lookup_key_id(const unsigned char *key, size_t key_len, char *out)
+{
+    static const char label[] = "motcua.tracking.key-id";
+    static const char hex[] = "0123456789abcdef";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned mac_len = 0;
+    out[0] = '\0';
+    if (key_len == 0 ||
+        HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)label, sizeof label - 1, mac,
+             &mac_len) == NULL ||
+        mac_len < TRACKING_KEY_ID_LEN / 2)
+        return;
+    for (int i = 0; i < TRACKING_KEY_ID_LEN / 2; i++) {
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 15];
+    }
+    out[TRACKING_KEY_ID_LEN] = '\0';
+}
+
 bool lookup_short_valid(const char *s)
 {
     if (s == NULL || strlen(s) != TRACKING_SHORT_LEN)

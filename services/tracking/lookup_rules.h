@@ -31,6 +31,14 @@ bool lookup_code_valid(const char *code);
    with the lookup key so it cannot be guessed from the dossier's id. */
 bool lookup_short_code(const unsigned char *key, size_t key_len, const char *dossier_id, char *out);
 
+/* What the stored public cards (card_view.h) depend on besides the row: the
+   lookup key, through the short code. A key id names the key without giving
+   it away: the first 8 bytes of HMAC-SHA256(key, "motcua.tracking.key-id")
+   in hex (out: TRACKING_KEY_ID_LEN + 1 bytes); "" when there is no key. A
+   card stored under another key id is rebuilt (public_cards.c). */
+#define TRACKING_KEY_ID_LEN 16
+void lookup_key_id(const unsigned char *key, size_t key_len, char *out);
+
 /* Is `s` a short code's shape (before any database work)? Lower case is
    accepted and upper-cased in place by lookup_short_normalise. */
 bool lookup_short_valid(const char *s);

@@ -11,6 +11,7 @@
 #include "motcua/config.h"
 #include "motcua/log.h"
 #include "motcua/lookup_factor.h"
+#include "public_cards.h"
 #include "rate_limit.h"
 #include "tracking.h"
 
@@ -41,6 +42,7 @@ static void ctx_free(struct tracking_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    public_cards_refresher_stop(ctx->card_refresher);
     mc_invalidation_listener_stop(ctx->card_listener);
     card_cache_free(ctx->cards);
     mc_feed_consumer_stop(ctx->dossier_feed);
@@ -67,6 +69,7 @@ static mc_error tracking_start(mc_app *app)
         mc_log(MC_LOG_WARNING, NULL, "config.missing",
                "no LOOKUP_KEY_FILE: the lookup accepts no second factor and short links are off");
     }
+    lookup_key_id(ctx->lookup_key, ctx->lookup_key_len, ctx->key_id);
     unsigned per_address = 30, per_code = 10, window = 60, feed_enabled = 1, card_entries = 100000;
     bool ok = mc_config_uint(svc, "CARD_CACHE_ENTRIES", 100000, 0, 10000000, &card_entries) &&
               mc_config_uint(svc, "LOOKUP_LIMIT_PER_ADDRESS", 30, 1, 1000000, &per_address) &&
@@ -95,9 +98,11 @@ static mc_error tracking_start(mc_app *app)
         }
     }
     mc_app_set_ctx(app, ctx);
-    /* Webhook deliveries need no token: they run whatever the feed does. */
+    /* Webhook deliveries need no token: they run whatever the feed does; nor
+       does rebuilding the stored public cards. */
     ctx->webhook_workers = webhook_workers_start(mc_app_db(app), &ctx->webhooks);
-    if (ctx->webhook_workers == NULL) {
+    ctx->card_refresher = public_cards_refresher_start(mc_app_db(app), ctx);
+    if (ctx->webhook_workers == NULL || ctx->card_refresher == NULL) {
         mc_app_set_ctx(app, NULL);
         ctx_free(ctx);
         return MC_ERR_INTERNAL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card_view.h"
 #include "lookup_rules.h"
 #include "motcua/calendar.h"
 #include "motcua/invalidation.h"
@@ -51,6 +52,27 @@ bool projection_dossier_from_event(const char *type, const json_t *data, long lo
         return false;
     }
     return true;
+}
+
+mc_error projection_store_public_card(mc_db_conn *conn, const struct tracking_ctx *ctx,
+                                      const char *dossier_id)
+{
+    struct tracked_dossier d;
+    json_t *steps = NULL;
+    mc_error rc = store_dossier_find_id(conn, dossier_id, &d, &steps);
+    if (rc != MC_OK)
+        return rc;
+    char short_code[TRACKING_SHORT_LEN + 1], etag[MC_BODY_ETAG_MAX];
+    bool has_short = lookup_short_code(ctx->lookup_key, ctx->lookup_key_len, d.dossier_id, short_code);
+    size_t len = 0;
+    char *text = card_view_public_text(&d, steps, has_short ? short_code : NULL, &len, etag);
+    rc = text != NULL ? store_public_card_put(conn, d.dossier_id, d.last_sequence, text, etag,
+                                              ctx->key_id)
+                      : MC_ERR_INTERNAL;
+    free(text);
+    json_decref(steps);
+    tracked_dossier_clear(&d);
+    return rc;
 }
 
 /* Is s a UUID in its text form? (The store casts ids to uuid: a malformed one
@@ -137,6 +159,10 @@ mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tr
         rc = store_step_add(conn, after.dossier_id, ev.sequence, ev.id, time, step, &is_new);
         json_decref(step);
     }
+    /* The public card's answer, kept in the row for the lookup (card_view.h):
+       rebuilt from the card and the steps this transaction leaves. */
+    if (rc == MC_OK)
+        rc = projection_store_public_card(conn, ctx, after.dossier_id);
     ev.dossier = &after;
     if (rc == MC_OK && is_new) {
         /* The service's other reactions to a new event: each adds its rows

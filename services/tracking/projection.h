@@ -32,6 +32,12 @@ struct projection_event {
    with MC_OK, so it never blocks the feed. */
 mc_error projection_apply_event(mc_db_conn *conn, const json_t *event, struct tracking_ctx *ctx);
 
+/* Build the public card's answer of the dossier from its row and steps as
+   conn sees them (card_view.h) and store it in the row, with the key id it
+   was built with (inside the transaction that changed them). */
+mc_error projection_store_public_card(mc_db_conn *conn, const struct tracking_ctx *ctx,
+                                      const char *dossier_id);
+
 /* Pure: the dossier row the event leaves (into *out, owned by the caller;
    tracked_dossier_clear), from the event's payload and the row before it
    (`before`, NULL for a new dossier). False when the payload lacks what the

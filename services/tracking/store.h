@@ -11,7 +11,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "lookup_rules.h"
 #include "motcua/db.h"
+#include "motcua/http.h"
 
 /* A dossier as the projection keeps it. The json_t members are new
    references owned by the struct (tracked_dossier_clear). */
@@ -55,6 +57,49 @@ mc_error store_step_add(mc_db_conn *conn, const char *dossier_id, long long sequ
    dossiers (50 bits of a hash: rare, and then it names neither). */
 mc_error store_dossier_find(mc_db_conn *conn, const char *code, bool by_short,
                             struct tracked_dossier *d, json_t **steps);
+
+/* The dossier with this id and its steps, as store_dossier_find (inside the
+   projection's transaction, it sees the transaction's own changes). */
+mc_error store_dossier_find_id(mc_db_conn *conn, const char *dossier_id, struct tracked_dossier *d,
+                               json_t **steps);
+
+/* The public card as the row keeps it (card_view.h). */
+struct stored_card {
+    char *body;                 /* malloc'd (the caller frees); NULL when not built yet */
+    size_t len;
+    char etag[MC_BODY_ETAG_MAX];
+    char key_id[TRACKING_KEY_ID_LEN + 1]; /* the key it was built with (lookup_key_id) */
+};
+
+/* The stored public card of the dossier with this code (or, by_short, short
+   code): one indexed read. MC_ERR_NOT_FOUND as store_dossier_find. */
+mc_error store_public_card_find(mc_db_conn *conn, const char *code, bool by_short,
+                                struct stored_card *out);
+
+/* Store the public card of the dossier as of feed position last_sequence
+   (in the projection's transaction); a row at another position is left
+   alone. */
+mc_error store_public_card_put(mc_db_conn *conn, const char *dossier_id, long long last_sequence,
+                               const char *body, const char *etag, const char *key_id);
+
+/* The next span of at most `span` dossier ids after `after` ("" from the
+   start), in id order: *until is its last id; "" when none is left. */
+mc_error store_dossier_id_span(mc_db_conn *conn, const char *after, unsigned span,
+                               char until[37]);
+
+/* The dossiers with ids in (after, until] whose public card is missing or
+   was built with another key than key_id, at most `limit`, locked until the
+   transaction ends (SKIP LOCKED: a row another transaction holds is being
+   rewritten by it); each into ds[i] and steps[i] (owned by the caller:
+   clear the first *n even on an error). */
+mc_error store_public_cards_stale(mc_db_conn *conn, const char *after, const char *until,
+                                  const char *key_id, unsigned limit, struct tracked_dossier *ds,
+                                  json_t **steps, unsigned *n);
+
+/* Store the public cards of `cards` (borrowed: an array of {id, body,
+   etag}), built with key_id, in one statement (inside the transaction that
+   locked them with store_public_cards_stale). */
+mc_error store_public_cards_put(mc_db_conn *conn, const json_t *cards, const char *key_id);
 
 /* Record that the feed's positions up to oldest_after expired unseen. */
 mc_error store_feed_gap_add(mc_db_conn *conn, const char *feed, long long oldest_after);

@@ -48,6 +48,45 @@ static const mc_db_statement find_by_code = {"tracking_dossier_find_code", FIND_
 static const mc_db_statement find_by_short = {"tracking_dossier_find_short",
                                               FIND_SQL("short_code = $1 LIMIT 2"), 1};
 
+static const mc_db_statement find_by_id = {"tracking_dossier_find_id",
+                                           FIND_SQL("dossier_id = $1::uuid"), 1};
+
+/* The hot read of the public lookup: one row by a unique index, the answer's bytes. */
+#define PUBLIC_CARD_SQL(where)                                                                    \
+    "SELECT public_card, coalesce(public_etag, ''), coalesce(public_key_id, '') FROM dossiers "   \
+    "WHERE " where
+
+static const mc_db_statement public_by_code = {"tracking_public_card_code",
+                                               PUBLIC_CARD_SQL("code = $1"), 1};
+static const mc_db_statement public_by_short = {"tracking_public_card_short",
+                                                PUBLIC_CARD_SQL("short_code = $1 LIMIT 2"), 1};
+
+static const mc_db_statement put_public = {
+    "tracking_public_card_put",
+    "UPDATE dossiers SET public_card = $3, public_etag = $4, public_key_id = $5 "
+    "WHERE dossier_id = $1::uuid AND last_sequence = $2::bigint",
+    5};
+
+static const mc_db_statement id_span = {
+    "tracking_dossier_id_span",
+    "SELECT dossier_id::text FROM (SELECT dossier_id FROM dossiers WHERE dossier_id > $1::uuid "
+    "ORDER BY dossier_id LIMIT $2::int) span ORDER BY dossier_id DESC LIMIT 1",
+    2};
+
+static const mc_db_statement stale_public = {
+    "tracking_public_cards_stale",
+    FIND_SQL("d.dossier_id > $1::uuid AND d.dossier_id <= $2::uuid AND (d.public_card IS NULL OR "
+             "d.public_key_id IS DISTINCT FROM $3) ORDER BY d.dossier_id LIMIT $4::int "
+             "FOR UPDATE OF d SKIP LOCKED"),
+    4};
+
+static const mc_db_statement put_public_batch = {
+    "tracking_public_cards_put",
+    "UPDATE dossiers d SET public_card = u.body, public_etag = u.etag, public_key_id = $2 "
+    "FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, body text, etag text) "
+    "WHERE d.dossier_id = u.id",
+    2};
+
 static const mc_db_statement add_gap = {
     "tracking_feed_gap_add",
     "INSERT INTO feed_gaps (feed, oldest_after) VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING", 2};
@@ -145,24 +184,143 @@ mc_error store_step_add(mc_db_conn *conn, const char *dossier_id, long long sequ
     return MC_OK;
 }
 
+/* Row r of a FIND_SQL result into *d and *steps. */
+static mc_error read_dossier_steps(const PGresult *res, int r, struct tracked_dossier *d,
+                                   json_t **steps)
+{
+    mc_error rc = read_dossier(res, r, d);
+    if (rc != MC_OK)
+        return rc;
+    *steps = mc_db_json(res, r, 12);
+    if (*steps == NULL) {
+        tracked_dossier_clear(d);
+        return MC_ERR_INTERNAL;
+    }
+    return MC_OK;
+}
+
+/* The one dossier stmt finds with param into *d and *steps. */
+static mc_error find_one(mc_db_conn *conn, const mc_db_statement *stmt, const char *param,
+                         struct tracked_dossier *d, json_t **steps)
+{
+    const char *params[1] = {param};
+    *steps = NULL;
+    PGresult *res = mc_db_exec(conn, stmt, params);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = PQntuples(res) == 1 ? read_dossier_steps(res, 0, d, steps) : MC_ERR_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
 mc_error store_dossier_find(mc_db_conn *conn, const char *code, bool by_short,
                             struct tracked_dossier *d, json_t **steps)
 {
+    return find_one(conn, by_short ? &find_by_short : &find_by_code, code, d, steps);
+}
+
+mc_error store_dossier_find_id(mc_db_conn *conn, const char *dossier_id, struct tracked_dossier *d,
+                               json_t **steps)
+{
+    return find_one(conn, &find_by_id, dossier_id, d, steps);
+}
+
+mc_error store_public_card_find(mc_db_conn *conn, const char *code, bool by_short,
+                                struct stored_card *out)
+{
     const char *params[1] = {code};
-    *steps = NULL;
-    PGresult *res = mc_db_exec(conn, by_short ? &find_by_short : &find_by_code, params);
+    memset(out, 0, sizeof *out);
+    PGresult *res = mc_db_exec(conn, by_short ? &public_by_short : &public_by_code, params);
     if (res == NULL)
         return mc_db_failure(conn);
-    mc_error rc = PQntuples(res) == 1 ? read_dossier(res, 0, d) : MC_ERR_NOT_FOUND;
-    if (rc == MC_OK) {
-        *steps = mc_db_json(res, 0, 12);
-        if (*steps == NULL) {
-            tracked_dossier_clear(d);
+    mc_error rc = PQntuples(res) == 1 ? MC_OK : MC_ERR_NOT_FOUND;
+    if (rc == MC_OK && !PQgetisnull(res, 0, 0)) {
+        size_t len = (size_t)PQgetlength(res, 0, 0);
+        out->body = malloc(len + 1);
+        if (out->body == NULL) {
             rc = MC_ERR_INTERNAL;
+        } else {
+            memcpy(out->body, PQgetvalue(res, 0, 0), len + 1);
+            out->len = len;
+            mc_db_copy(out->etag, sizeof out->etag, res, 0, 1);
+            mc_db_copy(out->key_id, sizeof out->key_id, res, 0, 2);
         }
     }
     PQclear(res);
     return rc;
+}
+
+mc_error store_public_card_put(mc_db_conn *conn, const char *dossier_id, long long last_sequence,
+                               const char *body, const char *etag, const char *key_id)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, dossier_id);
+    mc_db_add_int64(&p, last_sequence);
+    mc_db_add_text(&p, body);
+    mc_db_add_text(&p, etag);
+    mc_db_add_text(&p, key_id);
+    PGresult *res = mc_db_exec_params(conn, &put_public, &p);
+    mc_db_params_clear(&p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return MC_OK;
+}
+
+#define FIRST_ID "00000000-0000-0000-0000-000000000000"
+
+mc_error store_dossier_id_span(mc_db_conn *conn, const char *after, unsigned span, char until[37])
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, after[0] != '\0' ? after : FIRST_ID);
+    mc_db_add_int64(&p, span);
+    PGresult *res = mc_db_exec_params(conn, &id_span, &p);
+    mc_db_params_clear(&p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    until[0] = '\0';
+    if (PQntuples(res) == 1)
+        mc_db_copy(until, 37, res, 0, 0);
+    PQclear(res);
+    return MC_OK;
+}
+
+mc_error store_public_cards_stale(mc_db_conn *conn, const char *after, const char *until,
+                                  const char *key_id, unsigned limit, struct tracked_dossier *ds,
+                                  json_t **steps, unsigned *n)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_text(&p, after[0] != '\0' ? after : FIRST_ID);
+    mc_db_add_text(&p, until);
+    mc_db_add_text(&p, key_id);
+    mc_db_add_int64(&p, limit);
+    PGresult *res = mc_db_exec_params(conn, &stale_public, &p);
+    mc_db_params_clear(&p);
+    *n = 0;
+    if (res == NULL)
+        return mc_db_failure(conn);
+    mc_error rc = MC_OK;
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows && (unsigned)r < limit && rc == MC_OK; r++) {
+        rc = read_dossier_steps(res, r, &ds[r], &steps[r]);
+        if (rc == MC_OK)
+            (*n)++;
+    }
+    PQclear(res);
+    return rc;
+}
+
+mc_error store_public_cards_put(mc_db_conn *conn, const json_t *cards, const char *key_id)
+{
+    mc_db_params p = MC_DB_PARAMS_INIT;
+    mc_db_add_json(&p, cards);
+    mc_db_add_text(&p, key_id);
+    PGresult *res = mc_db_exec_params(conn, &put_public_batch, &p);
+    mc_db_params_clear(&p);
+    if (res == NULL)
+        return mc_db_failure(conn);
+    PQclear(res);
+    return MC_OK;
 }
 
 mc_error store_feed_gap_add(mc_db_conn *conn, const char *feed, long long oldest_after)

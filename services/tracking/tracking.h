@@ -12,6 +12,8 @@
  *   lookup_rules.c        dossier codes, short codes, second factors (pure)
  *   handle_dossiers.c     GET /tracking/dossiers/{code}[/timeline], GET /t/{short}
  *   card_cache.c          the public cards kept in memory (pure)
+ *   card_view.c           the public card and timeline answers (pure)
+ *   public_cards.c        rebuilds the stored public cards (missing, or another key)
  *   rate_limit.c          the in-service rate limits of the public lookup
  *   store_dossiers.c      every SQL statement of the projection
  */
@@ -24,6 +26,7 @@
 
 #include "motcua/feed_consumer.h"
 #include "card_cache.h"
+#include "lookup_rules.h"
 #include "motcua/http.h"
 #include "motcua/invalidation.h"
 #include "motcua/server.h"
@@ -46,6 +49,7 @@ struct tracking_ctx {
     mc_feed_consumer *dossier_feed;   /* NULL when FEED_ENABLED=0 */
     unsigned char lookup_key[TRACKING_LOOKUP_KEY_MAX];
     size_t lookup_key_len;
+    char key_id[TRACKING_KEY_ID_LEN + 1]; /* lookup_key_id: what stored public cards depend on */
     struct tracking_rate_limits *limits;
     /* Deliveries (notify_worker.c, webhook_worker.c); workers NULL when off. */
     struct notify_settings notify;
@@ -58,6 +62,9 @@ struct tracking_ctx {
     card_cache *cards;
     mc_invalidation_listener *card_listener;
     atomic_bool cards_trusted;
+    /* Rebuilds the stored public cards that are missing or were built with
+       another key (public_cards.h); idle once a pass found none. */
+    struct public_cards_refresher *card_refresher;
 };
 
 struct tracking_ctx *tracking_ctx(const mc_request *req);

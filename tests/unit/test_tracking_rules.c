@@ -201,6 +201,22 @@ static void test_short_codes(void **state)
     assert_false(lookup_short_valid(NULL));
 }
 
+/* The key id the stored public cards carry (lookup_rules.h): HMAC-SHA256 of a fixed label
+   under the key, computed here with Python's hmac; another key gives another id. */
+static void test_key_ids(void **state)
+{
+    (void)state;
+    const unsigned char key[] = "0123456789abcdef";
+    char a[TRACKING_KEY_ID_LEN + 1], b[TRACKING_KEY_ID_LEN + 1];
+    lookup_key_id(key, 16, a);
+    assert_string_equal(a, "1abc33b028d6061c");
+    lookup_key_id(key, 15, b);
+    assert_int_equal(strlen(b), TRACKING_KEY_ID_LEN);
+    assert_string_not_equal(a, b);
+    lookup_key_id(key, 0, b);
+    assert_string_equal(b, ""); /* no key: no short codes, and "" names that */
+}
+
 static void test_who_may_read_a_timeline(void **state)
 {
     (void)state;
@@ -288,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_labels),       cmocka_unit_test(test_card),
         cmocka_unit_test(test_asked),        cmocka_unit_test(test_step),
         cmocka_unit_test(test_codes),        cmocka_unit_test(test_short_codes),
+        cmocka_unit_test(test_key_ids),
         cmocka_unit_test(test_who_may_read_a_timeline), cmocka_unit_test(test_rate_limits),
         cmocka_unit_test(test_dossier_from_event),
     };
